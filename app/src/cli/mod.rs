@@ -1,0 +1,184 @@
+//! The command line: one subcommand per job, each with `--help`.
+
+mod convolve;
+mod gpu;
+
+pub use convolve::convolve as convolve_planes;
+
+use crate::io::ExportFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gpu_dsp::EngineChoice;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status of a command whose capability is not built yet.
+const NOT_BUILT: u8 = 69;
+
+#[derive(Parser)]
+#[command(name = "mixstation", version, about = "GPU-accelerated spectral mixing and analysis workstation")]
+#[command(after_help = "Without a subcommand the workstation window opens (not built yet).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Which backend runs the heavy processing.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum Engine {
+    /// A real GPU when present, else the CPU (says why).
+    #[default]
+    Auto,
+    /// Any wgpu adapter, software ones (lavapipe) included.
+    Gpu,
+    /// The CPU reference implementation.
+    Cpu,
+}
+
+impl From<Engine> for EngineChoice {
+    fn from(e: Engine) -> Self {
+        match e {
+            Engine::Auto => EngineChoice::Auto,
+            Engine::Gpu => EngineChoice::Gpu,
+            Engine::Cpu => EngineChoice::Cpu,
+        }
+    }
+}
+
+/// Options shared by every processing command.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct EngineArgs {
+    /// Processing backend.
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
+    pub engine: Engine,
+}
+
+/// Output sample format.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct FormatArgs {
+    /// WAV sample format of the output: 16-bit, 24-bit PCM or 32-bit float.
+    #[arg(long, value_enum, default_value = "24")]
+    pub format: ExportFormat,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a session to a master (and stems).
+    Render {
+        session: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Folder for one file per stem.
+        #[arg(long)]
+        stems: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Play a session through the sound card.
+    Play {
+        session: PathBuf,
+        /// Start position in seconds.
+        #[arg(long, default_value_t = 0.0)]
+        from: f64,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Loudness, peaks, spectrum and phase report of a file.
+    Analyze {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Delivery spec to check against: ebu, atsc, streaming or a LUFS number.
+        #[arg(long)]
+        target: Option<String>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Spectrogram of a file as PNG (and CSV).
+    Spectrogram {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 4096)]
+        fft: usize,
+        #[arg(long)]
+        hop: Option<usize>,
+        #[arg(long)]
+        log_freq: bool,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Convolve a file with an impulse response (convolution reverb).
+    Convolve(convolve::ConvolveArgs),
+    /// Dialogue cleanup: broadband noise and hum removal.
+    Clean {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 18.0)]
+        reduction_db: f64,
+        #[arg(long, default_value = "auto")]
+        hum: String,
+        #[arg(long)]
+        noise_from: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Generate demo material and render it (no input files needed).
+    Demo(crate::demo::DemoArgs),
+    /// Show the GPU adapter and its compute limits, and run a kernel self-test.
+    Gpu {
+        /// List every adapter wgpu sees.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Open a session in the workstation window.
+    Open { session: PathBuf },
+}
+
+/// Parses the command line, runs it, and turns errors into one line and an exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Convolve(args)) => convolve::run(&args),
+        Some(Command::Gpu { all }) => gpu::run(all),
+        Some(Command::Demo(args)) => crate::demo::run(&args),
+        Some(Command::Render { .. }) => return not_built("render", "mix engine and sessions (issue #5)"),
+        Some(Command::Play { .. }) => return not_built("play", "real-time playback (issue #5)"),
+        Some(Command::Analyze { .. }) => return not_built("analyze", "loudness and analysis (issue #6)"),
+        Some(Command::Spectrogram { .. }) => return not_built("spectrogram", "spectrogram (issue #6)"),
+        Some(Command::Clean { .. }) => return not_built("clean", "dialogue cleanup (issue #4)"),
+        Some(Command::Open { .. }) | None => return not_built("open", "the workstation window (issue #7)"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `outer: inner: innermost` on one line.
+fn chain(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+fn not_built(command: &str, what: &str) -> ExitCode {
+    eprintln!("error: `mixstation {command}` is not built yet ({what}); nothing was done");
+    ExitCode::from(NOT_BUILT)
+}
+
+/// Resolves `--engine`, printing one line when auto falls back to the CPU.
+pub fn resolve_engine(engine: Engine) -> anyhow::Result<gpu_dsp::ResolvedEngine> {
+    let resolved = EngineChoice::from(engine).resolve()?;
+    if let gpu_dsp::ResolvedEngine::Cpu { reason: Some(why) } = &resolved {
+        eprintln!("note: {why}");
+    }
+    Ok(resolved)
+}

@@ -1,0 +1,122 @@
+//! WAV export with hound: 16/24-bit PCM or 32-bit float, written atomically.
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// Sample format of an exported file (`--format 16|24|f32`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// 16-bit integer PCM (TPDF dither is not applied; values are rounded).
+    #[value(name = "16")]
+    Pcm16,
+    /// 24-bit integer PCM.
+    #[value(name = "24")]
+    Pcm24,
+    /// 32-bit IEEE float.
+    #[value(name = "f32")]
+    F32,
+}
+
+/// WAVE_FORMAT_EXTENSIBLE speaker masks: 5.1 is FL FR FC LFE BL BR; 7.1 adds SL SR.
+fn speaker_mask(channels: usize) -> Option<u32> {
+    match channels {
+        6 => Some(0x3F),
+        8 => Some(0x63F),
+        _ => None,
+    }
+}
+
+/// Writes planar `channels` to `path` as WAV. The data goes to a temporary file in the same
+/// folder, which is renamed into place only when complete.
+pub fn write_wav(path: &Path, sample_rate: u32, channels: &[&[f32]], format: ExportFormat) -> Result<()> {
+    let ctx = || path.display().to_string();
+    if channels.is_empty() || channels.len() > u16::MAX as usize {
+        bail!("{}: cannot write {} channels", path.display(), channels.len());
+    }
+    let frames = channels[0].len();
+    if channels.iter().any(|c| c.len() != frames) {
+        bail!("{}: channels differ in length", path.display());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".mixstation-")
+        .suffix(".wav.tmp")
+        .tempfile_in(parent)
+        .with_context(|| format!("{}: cannot create a file in {}", ctx(), parent.display()))?;
+    let (bits, sample_format) = match format {
+        ExportFormat::Pcm16 => (16, hound::SampleFormat::Int),
+        ExportFormat::Pcm24 => (24, hound::SampleFormat::Int),
+        ExportFormat::F32 => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate,
+        bits_per_sample: bits,
+        sample_format,
+    };
+    {
+        let file = tmp.as_file().try_clone().with_context(ctx)?;
+        let mut w = hound::WavWriter::new(BufWriter::new(file), spec).with_context(ctx)?;
+        let err = |e: hound::Error| anyhow!("{}: write failed: {e}", path.display());
+        for i in 0..frames {
+            for ch in channels {
+                let s = ch[i];
+                match format {
+                    ExportFormat::Pcm16 => w.write_sample(quantize(s, 16) as i16).map_err(err)?,
+                    ExportFormat::Pcm24 => w.write_sample(quantize(s, 24)).map_err(err)?,
+                    ExportFormat::F32 => w.write_sample(s).map_err(err)?,
+                }
+            }
+        }
+        w.finalize().map_err(|e| anyhow!("{}: write failed: {e}", path.display()))?;
+    }
+    if let Some(mask) = speaker_mask(channels.len()) {
+        patch_channel_mask(tmp.as_file(), mask).with_context(ctx)?;
+    }
+    tmp.as_file().sync_all().with_context(ctx)?;
+    tmp.persist(path)
+        .map_err(|e| anyhow!("{}: cannot move the finished file into place: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// Rounds to the nearest integer code of a `bits`-bit signed format, clipping at full scale.
+pub fn quantize(s: f32, bits: u32) -> i32 {
+    let full = (1i64 << (bits - 1)) as f64;
+    let v = (f64::from(s) * full).round();
+    v.clamp(-full, full - 1.0) as i32
+}
+
+/// hound sets the first N mask bits; 7.1 needs SL/SR (bits 9, 10) instead of FLC/FRC.
+fn patch_channel_mask(file: &std::fs::File, mask: u32) -> Result<()> {
+    use std::io::Read;
+    let mut f = file;
+    let mut head = [0u8; 44];
+    f.seek(SeekFrom::Start(0))?;
+    f.read_exact(&mut head)?;
+    let extensible = &head[12..16] == b"fmt " && u16::from_le_bytes([head[20], head[21]]) == 0xFFFE;
+    if !extensible {
+        bail!("expected a WAVE_FORMAT_EXTENSIBLE header");
+    }
+    f.seek(SeekFrom::Start(40))?;
+    f.write_all(&mask.to_le_bytes())?;
+    f.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantize_rounds_and_clips() {
+        assert_eq!(quantize(0.0, 16), 0);
+        assert_eq!(quantize(1.0, 16), 32767);
+        assert_eq!(quantize(-1.0, 16), -32768);
+        assert_eq!(quantize(2.0, 24), 8_388_607);
+        assert_eq!(quantize(0.5 / 32768.0 * 3.0, 16), 2);
+    }
+}

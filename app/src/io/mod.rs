@@ -1,0 +1,11 @@
+//! Audio files in and out: decode (symphonia), resample (rubato), export (hound).
+
+mod atomic;
+mod decode;
+mod encode;
+mod resample;
+
+pub use atomic::check_output_path;
+pub use decode::{decode_file, DecodedAudio};
+pub use encode::{write_wav, ExportFormat};
+pub use resample::resample;

@@ -1,0 +1,177 @@
+//! Convolution reverb: wet/dry, pre-delay, IR gain and click-free IR swaps around a
+//! [`Convolver`].
+
+use super::convolver::{Convolver, ConvolverConfig};
+use crate::{DspError, Result};
+
+/// User parameters of a convolution reverb.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ReverbParams {
+    /// Gain of the convolved signal (linear).
+    pub wet: f32,
+    /// Gain of the dry signal (linear), delayed to stay aligned with the wet path.
+    pub dry: f32,
+    /// Gain applied to the IR (linear); no hidden normalisation.
+    pub ir_gain: f32,
+    /// Silence before the IR starts, in samples.
+    pub predelay: usize,
+    /// Length of the crossfade when the IR is swapped, in samples.
+    pub crossfade: usize,
+}
+
+impl Default for ReverbParams {
+    fn default() -> Self {
+        Self { wet: 1.0, dry: 0.0, ir_gain: 1.0, predelay: 0, crossfade: 4096 }
+    }
+}
+
+/// A real-time convolution reverb. `process` never allocates; IR swaps are prepared off the
+/// audio thread with [`ConvolutionReverb::prepare`] and installed with
+/// [`ConvolutionReverb::swap`], which crossfades from the old IR to the new one.
+pub struct ConvolutionReverb {
+    params: ReverbParams,
+    config: ConvolverConfig,
+    inputs: usize,
+    current: Convolver,
+    incoming: Option<Convolver>,
+    fade_pos: usize,
+    wet_a: Vec<Vec<f32>>,
+    wet_b: Vec<Vec<f32>>,
+    /// Per input channel: ring delaying the dry signal by the convolver latency.
+    dry_delay: Vec<Vec<f32>>,
+    dry_pos: usize,
+    max_block: usize,
+}
+
+impl ConvolutionReverb {
+    /// A reverb for `inputs` channels; `process` takes up to `max_block` samples per call.
+    pub fn new(ir: &[&[f32]], inputs: usize, params: ReverbParams, config: ConvolverConfig, max_block: usize) -> Result<Self> {
+        let current = Self::build(ir, inputs, &params, config)?;
+        let outputs = current.routing().outputs;
+        let latency = current.latency();
+        Ok(Self {
+            params,
+            config,
+            inputs,
+            current,
+            incoming: None,
+            fade_pos: 0,
+            wet_a: vec![vec![0.0; max_block]; outputs],
+            wet_b: vec![vec![0.0; max_block]; outputs],
+            dry_delay: vec![vec![0.0; latency.max(1)]; inputs],
+            dry_pos: 0,
+            max_block,
+        })
+    }
+
+    fn build(ir: &[&[f32]], inputs: usize, p: &ReverbParams, config: ConvolverConfig) -> Result<Convolver> {
+        let shaped: Vec<Vec<f32>> = ir
+            .iter()
+            .map(|c| std::iter::repeat_n(0.0, p.predelay).chain(c.iter().map(|s| s * p.ir_gain)).collect())
+            .collect();
+        let planes: Vec<&[f32]> = shaped.iter().map(|c| c.as_slice()).collect();
+        Convolver::new(&planes, inputs, config)
+    }
+
+    /// Builds a convolver for a new IR with the same parameters (allocates; not real-time).
+    pub fn prepare(&self, ir: &[&[f32]]) -> Result<Convolver> {
+        let conv = Self::build(ir, self.inputs, &self.params, self.config)?;
+        if conv.routing().outputs != self.current.routing().outputs {
+            return Err(DspError::InvalidInput(format!(
+                "the new IR gives {} output channels, the reverb has {}",
+                conv.routing().outputs,
+                self.current.routing().outputs
+            )));
+        }
+        Ok(conv)
+    }
+
+    /// Installs a prepared convolver; the output crossfades to it over `params.crossfade`
+    /// samples. Real-time safe (returns the convolver it displaces, if a swap was running).
+    pub fn swap(&mut self, next: Convolver) -> Option<Convolver> {
+        self.fade_pos = 0;
+        self.incoming.replace(next)
+    }
+
+    /// Output channels.
+    pub fn outputs(&self) -> usize {
+        self.current.routing().outputs
+    }
+
+    /// Latency in samples (both paths are aligned to it).
+    pub fn latency(&self) -> usize {
+        self.current.latency()
+    }
+
+    /// Sets wet and dry gains.
+    pub fn set_mix(&mut self, wet: f32, dry: f32) {
+        self.params.wet = wet;
+        self.params.dry = dry;
+    }
+
+    /// Processes up to any number of samples (internally in chunks of `max_block`).
+    pub fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) {
+        let n = input.first().map_or(0, |c| c.len());
+        let mut done = 0;
+        while done < n {
+            let take = self.max_block.min(n - done);
+            let ins: [&[f32]; 8] = std::array::from_fn(|c| input.get(c).map_or(&[][..], |x| &x[done..done + take]));
+            self.process_chunk(&ins[..input.len().min(8)], output, done, take);
+            done += take;
+        }
+    }
+
+    fn process_chunk(&mut self, input: &[&[f32]], output: &mut [&mut [f32]], at: usize, n: usize) {
+        {
+            let k = self.wet_a.len().min(8);
+            let mut outs: [&mut [f32]; 8] = Default::default();
+            for (o, w) in outs.iter_mut().zip(self.wet_a.iter_mut()) {
+                *o = &mut w[..n];
+            }
+            self.current.process(input, &mut outs[..k]);
+        }
+        if let Some(next) = self.incoming.as_mut() {
+            let k = self.wet_b.len().min(8);
+            let mut outs: [&mut [f32]; 8] = Default::default();
+            for (o, w) in outs.iter_mut().zip(self.wet_b.iter_mut()) {
+                *o = &mut w[..n];
+            }
+            next.process(input, &mut outs[..k]);
+            let len = self.params.crossfade.max(1);
+            for j in 0..n {
+                let g = ((self.fade_pos + j) as f32 / len as f32).min(1.0);
+                // Equal-power crossfade between the two reverbs.
+                let (a, b) = ((g * std::f32::consts::FRAC_PI_2).cos(), (g * std::f32::consts::FRAC_PI_2).sin());
+                for (wa, wb) in self.wet_a.iter_mut().zip(&self.wet_b) {
+                    wa[j] = a * wa[j] + b * wb[j];
+                }
+            }
+            self.fade_pos += n;
+            if self.fade_pos >= len {
+                if let Some(next) = self.incoming.take() {
+                    self.current = next;
+                }
+            }
+        }
+        let lat = self.current.latency();
+        for (o, out) in output.iter_mut().enumerate() {
+            let src = if self.inputs == 1 { 0 } else { o.min(self.inputs - 1) };
+            for j in 0..n {
+                let dry = if j >= lat {
+                    input[src][j - lat]
+                } else {
+                    self.dry_delay[src][(self.dry_pos + j) % lat]
+                };
+                out[at + j] = self.params.wet * self.wet_a[o][j] + self.params.dry * dry;
+            }
+        }
+        if lat > 0 {
+            for (c, x) in input.iter().enumerate() {
+                for (j, &s) in x.iter().enumerate() {
+                    self.dry_delay[c][(self.dry_pos + j) % lat] = s;
+                }
+            }
+            self.dry_pos = (self.dry_pos + n) % lat;
+        }
+    }
+}

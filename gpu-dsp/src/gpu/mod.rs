@@ -1,0 +1,10 @@
+//! The wgpu side: adapter and device, reusable buffers, cached compute pipelines.
+
+mod buffers;
+mod context;
+mod pipelines;
+pub mod shaders;
+
+pub use buffers::{BufferPool, PooledBuffer};
+pub use context::{AdapterPolicy, AdapterSummary, GpuContext};
+pub use pipelines::PipelineCache;

@@ -1,0 +1,6 @@
+//! The WGSL sources in `shaders/`, one file per kernel family.
+
+/// Scale-and-accumulate kernels (`y = a·x + b·y`), used by the adapter self-test and mixing.
+pub const MIX: &str = include_str!("../../../shaders/mix.wgsl");
+/// Complex multiply-accumulate over frequency-domain delay lines (partitioned convolution).
+pub const CONVOLUTION: &str = include_str!("../../../shaders/convolution.wgsl");
