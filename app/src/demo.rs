@@ -132,16 +132,31 @@ fn ambience(n: usize) -> [Vec<f32>; 2] {
     out
 }
 
+fn normalize_peak(x: &mut [f32], peak: f32) {
+    let max = x.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    if max > 0.0 {
+        x.iter_mut().for_each(|s| *s *= peak / max);
+    }
+}
+
 pub fn run(args: &DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let mix_path = args.out.join("demo-mix.wav");
     check_output_path(&mix_path, &[])?;
     let n = (args.seconds.max(1.0) * RATE as f32) as usize;
     println!("demo: generating {:.1} s of dialogue, music and ambience, and a 2.5 s stereo hall IR", args.seconds);
-    let dx = dialogue(n);
-    let mx = music(n);
-    let amb = ambience(n);
-    let ir = hall_ir(2.5);
+    let mut dx = dialogue(n);
+    normalize_peak(&mut dx, 0.5);
+    let mut mx = music(n);
+    mx.iter_mut().for_each(|c| normalize_peak(c, 0.2));
+    let mut amb = ambience(n);
+    amb.iter_mut().for_each(|c| normalize_peak(c, 0.03));
+    let mut ir = hall_ir(2.5);
+    // Unit energy per channel: the hall neither boosts nor cuts the send on average.
+    for c in &mut ir {
+        let energy: f32 = c.iter().map(|s| s * s).sum();
+        c.iter_mut().for_each(|s| *s /= energy.sqrt());
+    }
     // Dry bus: dialogue centred (constant-power pan), music and ambience in stereo.
     let centre = std::f32::consts::FRAC_1_SQRT_2;
     let dry: Vec<Vec<f32>> = (0..2)

@@ -1,12 +1,7 @@
-//! `mixstation`: command line and (later) the workstation window.
-
-mod cli;
-mod demo;
-mod io;
-mod progress;
+//! `mixstation`: the command-line entry point.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    cli::run()
+    mixstation::cli::run()
 }

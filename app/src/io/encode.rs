@@ -77,6 +77,12 @@ pub fn write_wav(path: &Path, sample_rate: u32, channels: &[&[f32]], format: Exp
     if let Some(mask) = speaker_mask(channels.len()) {
         patch_channel_mask(tmp.as_file(), mask).with_context(ctx)?;
     }
+    #[cfg(unix)]
+    {
+        // Temporary files are private (0600); a finished render is an ordinary file.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.as_file().sync_all().with_context(ctx)?;
     tmp.persist(path)
         .map_err(|e| anyhow!("{}: cannot move the finished file into place: {}", path.display(), e.error))?;

@@ -104,7 +104,7 @@ impl GpuConvolverBank {
         let make = |label, size: usize, usage| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
-                size: (size.max(1) as u64 * 8).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+                size: (size.max(4) as u64 * 8).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
                 usage,
                 mapped_at_creation: false,
             })

@@ -34,6 +34,7 @@ pub struct ConvolutionReverb {
     inputs: usize,
     current: Convolver,
     incoming: Option<Convolver>,
+    retired: Option<Convolver>,
     fade_pos: usize,
     wet_a: Vec<Vec<f32>>,
     wet_b: Vec<Vec<f32>>,
@@ -55,6 +56,7 @@ impl ConvolutionReverb {
             inputs,
             current,
             incoming: None,
+            retired: None,
             fade_pos: 0,
             wet_a: vec![vec![0.0; max_block]; outputs],
             wet_b: vec![vec![0.0; max_block]; outputs],
@@ -87,10 +89,21 @@ impl ConvolutionReverb {
     }
 
     /// Installs a prepared convolver; the output crossfades to it over `params.crossfade`
-    /// samples. Real-time safe (returns the convolver it displaces, if a swap was running).
-    pub fn swap(&mut self, next: Convolver) -> Option<Convolver> {
+    /// samples. Real-time safe: nothing is freed here or when the fade ends. The old
+    /// convolver waits in [`Self::take_retired`] to be dropped off the audio thread. While a
+    /// swap is running or a retired convolver is uncollected, `next` is handed back.
+    pub fn swap(&mut self, next: Convolver) -> std::result::Result<(), Convolver> {
+        if self.incoming.is_some() || self.retired.is_some() {
+            return Err(next);
+        }
         self.fade_pos = 0;
-        self.incoming.replace(next)
+        self.incoming = Some(next);
+        Ok(())
+    }
+
+    /// The convolver replaced by the last finished swap, for dropping outside the audio thread.
+    pub fn take_retired(&mut self) -> Option<Convolver> {
+        self.retired.take()
     }
 
     /// Output channels.
@@ -149,7 +162,7 @@ impl ConvolutionReverb {
             self.fade_pos += n;
             if self.fade_pos >= len {
                 if let Some(next) = self.incoming.take() {
-                    self.current = next;
+                    self.retired = Some(std::mem::replace(&mut self.current, next));
                 }
             }
         }

@@ -1,0 +1,7 @@
+//! mixstation, the application: command line, audio file I/O, demo material, and (later)
+//! sessions, playback and the workstation window. All signal processing lives in `gpu-dsp`.
+
+pub mod cli;
+pub mod demo;
+pub mod io;
+pub mod progress;

@@ -1,0 +1,91 @@
+//! Convolution reverb parameters: wet/dry, pre-delay, IR gain, click-free IR swap.
+
+mod common;
+
+use common::{noise, rel_err, rng};
+use gpu_dsp::conv::reference::direct_f64;
+use gpu_dsp::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
+
+fn run(reverb: &mut ConvolutionReverb, x: &[f32], chunk: usize) -> Vec<Vec<f32>> {
+    let mut out = vec![vec![0.0f32; x.len()]; reverb.outputs()];
+    let mut pos = 0;
+    while pos < x.len() {
+        let n = chunk.min(x.len() - pos);
+        let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[pos..pos + n]).collect();
+        reverb.process(&[&x[pos..pos + n]], &mut outs);
+        pos += n;
+    }
+    out
+}
+
+#[test]
+fn wet_dry_predelay_and_gain_match_the_definition() {
+    let mut r = rng(11);
+    let h = [noise(&mut r, 3000), noise(&mut r, 2500)];
+    let params = ReverbParams { wet: 0.7, dry: 0.3, ir_gain: 0.5, predelay: 123, crossfade: 256 };
+    let config = ConvolverConfig { block: 64, ..Default::default() };
+    let mut reverb = ConvolutionReverb::new(&[&h[0], &h[1]], 1, params, config, 200).unwrap();
+    let lat = reverb.latency();
+    assert_eq!(lat, 64);
+    let x = noise(&mut r, 5000);
+    let y = run(&mut reverb, &x, 97);
+    for (c, hc) in h.iter().enumerate() {
+        let conv = direct_f64(&x, hc);
+        // y[n + lat] = 0.3·x[n] + 0.7·0.5·(x∗h)[n − 123]
+        let want: Vec<f64> = (0..x.len() - lat)
+            .map(|n| 0.3 * f64::from(x[n]) + if n >= 123 { 0.35 * conv[n - 123] } else { 0.0 })
+            .collect();
+        let e = rel_err(&y[c][lat..], &want);
+        assert!(e < 1e-5, "channel {c}: relative error {e:e}");
+    }
+}
+
+/// Output of a reverb on `x` that swaps from `h1` to `h2` at `swap_at` with a crossfade.
+fn swapped(x: &[f32], h1: &[f32], h2: &[f32], swap_at: usize, crossfade: usize) -> (Vec<f32>, usize) {
+    let params = ReverbParams { crossfade, ..Default::default() };
+    let mut reverb = ConvolutionReverb::new(&[h1], 1, params, ConvolverConfig::default(), 512).unwrap();
+    let mut y = vec![0.0f32; x.len()];
+    reverb.process(&[&x[..swap_at]], &mut [&mut y[..swap_at]]);
+    let next = reverb.prepare(&[h2]).unwrap();
+    assert!(reverb.swap(next).is_ok());
+    reverb.process(&[&x[swap_at..]], &mut [&mut y[swap_at..]]);
+    (y, reverb.latency())
+}
+
+/// Largest second difference (a broadband "click" detector) in `y[a..b]`.
+fn roughness(y: &[f32], a: usize, b: usize) -> f32 {
+    y[a..b].windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn ir_swap_crossfades_without_a_click_and_ends_on_the_new_ir() {
+    // A low sine through two smooth (low-passed, decaying) IRs: the steady output is smooth,
+    // so a hard switch between IRs shows up as a large second difference.
+    let x: Vec<f32> = (0..40_000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+    let smooth_ir = |seed: u64| -> Vec<f32> {
+        let mut r = rng(seed);
+        let mut lp = 0.0f32;
+        noise(&mut r, 4000)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                lp += 0.05 * (v - lp);
+                lp * (-(i as f32) / 600.0).exp()
+            })
+            .collect()
+    };
+    let (h1, h2) = (smooth_ir(1), smooth_ir(2));
+    let swap_at = 16_384;
+    let (hard, _) = swapped(&x, &h1, &h2, swap_at, 1);
+    let (soft, lat) = swapped(&x, &h1, &h2, swap_at, 4096);
+    let window = (swap_at - 64, swap_at + 4096 + 64);
+    let steady = roughness(&soft, 8_000, swap_at - 600);
+    let (hard_r, soft_r) = (roughness(&hard, window.0, window.1), roughness(&soft, window.0, window.1));
+    assert!(soft_r < 0.25 * hard_r, "crossfade roughness {soft_r:e} vs hard switch {hard_r:e}");
+    assert!(soft_r < 4.0 * steady, "crossfade roughness {soft_r:e} vs steady {steady:e}");
+    // After the crossfade and the new IR's length, the output is exactly x ∗ h2.
+    let want = direct_f64(&x, &h2);
+    let from = swap_at + 4096 + 4000 + 256;
+    let e = rel_err(&soft[from..], &want[from - lat..x.len() - lat]);
+    assert!(e < 1e-5, "after the swap: relative error {e:e}");
+}
