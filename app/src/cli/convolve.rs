@@ -84,17 +84,17 @@ pub fn load_ir(path: &Path, rate: u32, max_seconds: f64) -> Result<Vec<Vec<f32>>
 /// The full wet signal `x ∗ h` on the chosen engine.
 pub fn convolve(input: &DecodedAudio, ir: &[Vec<f32>], engine: &ResolvedEngine) -> Result<Vec<Vec<f32>>> {
     let planes: Vec<&[f32]> = input.channels.iter().map(|c| c.as_slice()).collect();
-    let config = ConvolverConfig { block: 1024, max_partition: 32768, ..Default::default() };
+    let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
     let bar = progress::bar(1000, "convolving");
     let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
     let out = match engine {
         ResolvedEngine::Cpu { .. } => {
             let irp: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-            let mut conv = Convolver::new(&irp, planes.len(), config)?;
+            let mut conv = Convolver::new(&irp, planes.len(), ConvolverConfig::offline(ir_len))?;
             conv.render(&planes, 8192, tick)?
         }
         ResolvedEngine::Gpu(ctx) => {
-            let mut bank = GpuConvolverBank::new(ctx.clone(), &[(ir.to_vec(), planes.len())], config)?;
+            let mut bank = GpuConvolverBank::new(ctx.clone(), &[(ir.to_vec(), planes.len())], ConvolverConfig::gpu_offline())?;
             bank.render(&planes, 8192, tick)?
         }
     };

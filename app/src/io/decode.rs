@@ -58,7 +58,10 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
             &FormatOptions { enable_gapless: true, ..Default::default() },
             &MetadataOptions::default(),
         )
-        .map_err(|e| anyhow!("not a supported audio file ({})", describe(&e)))?;
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => anyhow!("not a supported audio file (no known audio format in its header)"),
+            other => anyhow!("not a supported audio file ({})", describe(&other)),
+        })?;
     let mut format = probed.format;
     let track = format
         .tracks()

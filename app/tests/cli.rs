@@ -1,0 +1,275 @@
+//! The real binary (`CARGO_BIN_EXE_mixstation`, so these live in the app package): command contracts, convolution end to end, and every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mixstation"));
+    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run mixstation")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The error contract: exit status 1, an `error:` line naming `name`, no panic or backtrace.
+fn assert_clean_error(o: &Output, name: &str, problem: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "exit status; stderr: {err}");
+    let line = err.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("no error line in: {err}"));
+    assert!(line.contains(name), "error line does not name {name}: {line}");
+    assert!(line.contains(problem), "error line does not say '{problem}': {line}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "panic: {err}");
+}
+
+fn write_f32(path: &Path, rate: u32, channels: &[Vec<f32>]) {
+    let planes: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+    mixstation::io::write_wav(path, rate, &planes, mixstation::io::ExportFormat::F32).unwrap();
+}
+
+fn read(path: &Path) -> Vec<Vec<f32>> {
+    mixstation::io::decode_file(path).unwrap().channels
+}
+
+fn noise(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.max(1);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s as f32 / u32::MAX as f32) - 0.5
+        })
+        .collect()
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn s(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["render", "play", "analyze", "spectrogram", "convolve", "clean", "demo", "gpu", "open"] {
+        let o = run(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage"), "{cmd} --help");
+    }
+}
+
+#[test]
+fn unbuilt_commands_say_so_and_fail() {
+    let f = Files::new();
+    write_f32(&f.path("a.wav"), 48_000, &[noise(100, 1)]);
+    let a = f.s("a.wav");
+    let out = f.s("o.wav");
+    for args in [
+        vec!["render", "s.toml", "-o", &out],
+        vec!["play", "s.toml"],
+        vec!["analyze", &a],
+        vec!["spectrogram", &a, "-o", &out],
+        vec!["clean", &a, "-o", &out],
+        vec!["open", "s.toml"],
+        vec![],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(69), "{args:?}");
+        assert!(stderr(&o).contains("not built yet"), "{args:?}: {}", stderr(&o));
+    }
+    assert!(!f.path("o.wav").exists());
+}
+
+#[test]
+fn gpu_command_reports_the_adapter_and_passes_its_self_test() {
+    let o = run(&["gpu"]);
+    if !o.status.success() && std::env::var_os("CI").is_none() {
+        eprintln!("SKIPPED (no adapter, not in CI): {}", stderr(&o));
+        return;
+    }
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for key in ["adapter:", "backend:", "device type:", "max storage buffer binding", "self-test:"] {
+        assert!(out.contains(key), "missing {key} in {out}");
+    }
+}
+
+#[test]
+fn convolve_with_a_dirac_returns_the_input_and_keeps_the_tail_length() {
+    let f = Files::new();
+    let x = vec![noise(5000, 1), noise(5000, 2)];
+    write_f32(&f.path("in.wav"), 48_000, &x);
+    let mut dirac = vec![0.0f32; 300];
+    dirac[0] = 1.0;
+    write_f32(&f.path("ir.wav"), 48_000, &[dirac]);
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("out.wav"), "--format", "f32", "--engine", "cpu", "--wet", "0.5", "--dry", "0.25"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = read(&f.path("out.wav"));
+    assert_eq!(y.len(), 2);
+    assert_eq!(y[0].len(), 5000 + 300 - 1);
+    for c in 0..2 {
+        for i in 0..5000 {
+            assert!((y[c][i] - 0.75 * x[c][i]).abs() < 1e-6, "ch {c} sample {i}");
+        }
+        assert!(y[c][5000..].iter().all(|v| v.abs() < 1e-6));
+    }
+}
+
+#[test]
+fn mono_input_with_a_stereo_ir_gives_stereo_and_engines_agree() {
+    let f = Files::new();
+    let x = noise(20_000, 5);
+    write_f32(&f.path("in.wav"), 48_000, &[x.clone()]);
+    let h = vec![noise(30_000, 6), noise(30_000, 7)];
+    write_f32(&f.path("ir.wav"), 48_000, &h);
+    let mut outs = Vec::new();
+    for engine in ["cpu", "gpu"] {
+        let name = format!("out-{engine}.wav");
+        let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s(&name), "--format", "f32", "--engine", engine]);
+        if engine == "gpu" && !o.status.success() && std::env::var_os("CI").is_none() {
+            eprintln!("SKIPPED GPU half (no adapter, not in CI)");
+            return;
+        }
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        outs.push(read(&f.path(&name)));
+    }
+    for (c, hc) in h.iter().enumerate() {
+        let want = gpu_dsp::conv::reference::fft_whole(&x, hc);
+        let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for out in &outs {
+            assert_eq!(out.len(), 2);
+            assert_eq!(out[c].len(), want.len());
+            let err = out[c].iter().zip(&want).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(err < 1e-5 * peak, "channel {c}: error {err} vs peak {peak}");
+        }
+    }
+}
+
+#[test]
+fn the_input_file_is_never_modified() {
+    let f = Files::new();
+    write_f32(&f.path("in.wav"), 48_000, &[noise(4000, 9)]);
+    write_f32(&f.path("ir.wav"), 48_000, &[noise(100, 10)]);
+    let before = std::fs::read(f.path("in.wav")).unwrap();
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("in.wav")]);
+    assert_clean_error(&o, "in.wav", "overwrite the input");
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("out.wav")]);
+    assert!(o.status.success());
+    assert_eq!(before, std::fs::read(f.path("in.wav")).unwrap());
+}
+
+#[test]
+fn bad_input_files_get_one_clear_error_and_nothing_is_written() {
+    let f = Files::new();
+    write_f32(&f.path("ir.wav"), 48_000, &[noise(100, 3)]);
+    std::fs::write(f.path("empty.wav"), b"").unwrap();
+    std::fs::write(f.path("text.wav"), b"this is not audio at all, just some text in a file").unwrap();
+    std::fs::write(f.path("notes.xyz"), vec![0x42u8; 4096]).unwrap();
+    write_f32(&f.path("good.wav"), 48_000, &[noise(10_000, 4)]);
+    let good = std::fs::read(f.path("good.wav")).unwrap();
+    std::fs::write(f.path("truncated.wav"), &good[..good.len() / 2]).unwrap();
+    // A valid header that declares zero frames.
+    let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    hound::WavWriter::create(f.path("zero.wav"), spec).unwrap().finalize().unwrap();
+    let ir = f.s("ir.wav");
+    let out = f.s("out.wav");
+    let cases: [(&str, &str); 6] = [
+        ("missing.wav", "not found"),
+        ("empty.wav", "empty"),
+        ("text.wav", "not a supported audio file"),
+        ("notes.xyz", "not a supported audio file"),
+        ("truncated.wav", "truncated"),
+        ("zero.wav", "no audio frames"),
+    ];
+    for (name, problem) in cases {
+        let o = run(&["convolve", &f.s(name), "--ir", &ir, "-o", &out]);
+        assert_clean_error(&o, name, problem);
+        assert!(!f.path("out.wav").exists(), "{name}: an output was written");
+    }
+}
+
+#[test]
+fn bad_output_locations_are_refused_before_any_work() {
+    let f = Files::new();
+    write_f32(&f.path("in.wav"), 48_000, &[noise(1000, 1)]);
+    write_f32(&f.path("ir.wav"), 48_000, &[noise(10, 2)]);
+    let missing = f.s("no/such/folder/out.wav");
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &missing]);
+    assert_clean_error(&o, "out.wav", "does not exist");
+    // /proc refuses new files even for root.
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", "/proc/mixstation-out.wav"]);
+    assert_clean_error(&o, "mixstation-out.wav", "not writable");
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("in.wav/x.wav")]);
+    assert_clean_error(&o, "x.wav", "not a folder");
+}
+
+#[test]
+fn bad_impulse_responses_are_refused() {
+    let f = Files::new();
+    write_f32(&f.path("in.wav"), 48_000, &[noise(1000, 1), noise(1000, 2)]);
+    write_f32(&f.path("silent.wav"), 48_000, &[vec![0.0; 500]]);
+    write_f32(&f.path("long.wav"), 48_000, &[noise(48_000, 3)]);
+    write_f32(&f.path("nine.wav"), 48_000, &vec![noise(100, 4); 9]);
+    write_f32(&f.path("three.wav"), 48_000, &vec![noise(100, 5); 3]);
+    std::fs::write(f.path("junk.wav"), b"RIFF....WAVEjunk").unwrap();
+    let input = f.s("in.wav");
+    let out = f.s("out.wav");
+    for (ir, extra, problem) in [
+        ("silent.wav", None, "silent"),
+        ("long.wav", Some("0.5"), "over the 0.5 s limit"),
+        ("nine.wav", None, "at most 8"),
+        ("three.wav", None, "cannot process 2-channel input"),
+        ("junk.wav", None, "not a supported audio file"),
+        ("absent.wav", None, "not found"),
+    ] {
+        let ir_path = f.s(ir);
+        let mut args = vec!["convolve", input.as_str(), "--ir", ir_path.as_str(), "-o", out.as_str()];
+        if let Some(limit) = extra {
+            args.extend(["--max-ir-seconds", limit]);
+        }
+        let o = run(&args);
+        assert_clean_error(&o, ir, problem);
+        assert!(!f.path("out.wav").exists(), "{ir}: an output was written");
+    }
+}
+
+#[test]
+fn ir_at_another_rate_is_resampled_to_the_input_rate() {
+    let f = Files::new();
+    write_f32(&f.path("in.wav"), 48_000, &[noise(2000, 1)]);
+    write_f32(&f.path("ir.wav"), 24_000, &[noise(1000, 2)]);
+    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("out.wav"), "--engine", "cpu"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = read(&f.path("out.wav"));
+    assert_eq!(y[0].len(), 2000 + 2000 - 1, "IR of 1000 samples at 24 kHz is 2000 at 48 kHz");
+}
+
+#[test]
+fn demo_generates_and_renders_its_material() {
+    let f = Files::new();
+    let dir = f.s("demo");
+    let o = run(&["demo", "--out", &dir, "--seconds", "2", "--engine", "cpu"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in ["demo-mix.wav", "dialogue.wav", "music.wav", "hall-ir.wav"] {
+        assert!(f.path("demo").join(name).exists(), "{name}");
+    }
+    let mix = read(&f.path("demo").join("demo-mix.wav"));
+    assert_eq!(mix.len(), 2);
+    let peak = mix.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.05 && peak < 1.0, "demo mix peak {peak}");
+}
