@@ -21,7 +21,12 @@ const RATE: usize = 48_000;
 static RESULTS: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
 
 fn record(name: &str, seconds: f64) {
-    RESULTS.lock().unwrap().entry(name.to_string()).or_default().push(seconds);
+    RESULTS
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_default()
+        .push(seconds);
 }
 
 fn noise(n: usize, seed: u32) -> Vec<f32> {
@@ -37,7 +42,10 @@ fn noise(n: usize, seed: u32) -> Vec<f32> {
 }
 
 fn signal_seconds() -> usize {
-    std::env::var("MIXSTATION_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60)
+    std::env::var("MIXSTATION_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60)
 }
 
 fn reverb_ir() -> Vec<Vec<f32>> {
@@ -73,7 +81,10 @@ fn offline(c: &mut Criterion) {
     let secs = signal_seconds();
     let x = [noise(secs * RATE, 1), noise(secs * RATE, 2)];
     let ir = reverb_ir();
-    let mut group_config = Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    let mut group_config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     let c = if secs >= 30 { &mut group_config } else { c };
     let ins: Vec<&[f32]> = x.iter().map(|v| v.as_slice()).collect();
     let irp: Vec<&[f32]> = ir.iter().map(|v| v.as_slice()).collect();
@@ -89,9 +100,19 @@ fn offline(c: &mut Criterion) {
     match GpuContext::new(AdapterPolicy::AllowSoftware) {
         Ok(ctx) => {
             let ctx = Arc::new(ctx);
-            println!("GPU adapter: {} ({}, {})", ctx.info().name, ctx.info().backend, ctx.info().device_type);
+            println!(
+                "GPU adapter: {} ({}, {})",
+                ctx.info().name,
+                ctx.info().backend,
+                ctx.info().device_type
+            );
             timed(c, "offline/gpu-engine", || {
-                let mut bank = GpuConvolverBank::new(ctx.clone(), &[(ir.clone(), 2)], ConvolverConfig::gpu_offline()).unwrap();
+                let mut bank = GpuConvolverBank::new(
+                    ctx.clone(),
+                    &[(ir.clone(), 2)],
+                    ConvolverConfig::gpu_offline(),
+                )
+                .unwrap();
                 std::hint::black_box(bank.render(&ins, 8192, |_| {}).unwrap());
             });
         }
@@ -106,7 +127,12 @@ fn ffmpeg_afir(c: &mut Criterion, x: &[Vec<f32>; 2], ir: &[Vec<f32>]) {
     let _ = std::fs::create_dir_all(&dir);
     let write = |name: &str, planes: &[Vec<f32>]| {
         let path = dir.join(name);
-        let spec = hound::WavSpec { channels: planes.len() as u16, sample_rate: RATE as u32, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+        let spec = hound::WavSpec {
+            channels: planes.len() as u16,
+            sample_rate: RATE as u32,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
         let mut w = hound::WavWriter::create(&path, spec).unwrap();
         for i in 0..planes[0].len() {
             for p in planes {
@@ -118,18 +144,37 @@ fn ffmpeg_afir(c: &mut Criterion, x: &[Vec<f32>; 2], ir: &[Vec<f32>]) {
     };
     let input = write("in.wav", x);
     let irf = write("ir.wav", ir);
-    let probe = std::process::Command::new("ffmpeg").arg("-version").output();
+    let probe = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output();
     if probe.is_err() {
         println!("FFmpeg not found: afir not measured (apt-get install ffmpeg)");
         return;
     }
     timed(c, "offline/ffmpeg-afir", || {
         let status = std::process::Command::new("ffmpeg")
-            .args(["-nostdin", "-loglevel", "error", "-threads", "1", "-filter_threads", "1", "-filter_complex_threads", "1", "-i"])
+            .args([
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-threads",
+                "1",
+                "-filter_threads",
+                "1",
+                "-filter_complex_threads",
+                "1",
+                "-i",
+            ])
             .arg(&input)
             .arg("-i")
             .arg(&irf)
-            .args(["-filter_complex", "[0:a][1:a]afir=gtype=none", "-f", "null", "-"])
+            .args([
+                "-filter_complex",
+                "[0:a][1:a]afir=gtype=none",
+                "-f",
+                "null",
+                "-",
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "ffmpeg afir failed");
@@ -141,8 +186,21 @@ fn realtime(c: &mut Criterion) {
     let irp: Vec<&[f32]> = ir.iter().map(|v| v.as_slice()).collect();
     let block = 256;
     for (name, config) in [
-        ("realtime/non-uniform-256", ConvolverConfig { block, ..Default::default() }),
-        ("realtime/uniform-256", ConvolverConfig { block, uniform: true, ..Default::default() }),
+        (
+            "realtime/non-uniform-256",
+            ConvolverConfig {
+                block,
+                ..Default::default()
+            },
+        ),
+        (
+            "realtime/uniform-256",
+            ConvolverConfig {
+                block,
+                uniform: true,
+                ..Default::default()
+            },
+        ),
     ] {
         let mut conv = Convolver::new(&irp, 2, config).unwrap();
         let x = [noise(block, 5), noise(block, 6)];
@@ -180,7 +238,12 @@ fn summary() {
     let afir = results.get("offline/ffmpeg-afir").map(|v| median(v));
     for (name, v) in results.iter().filter(|(k, _)| k.starts_with("offline/")) {
         let t = median(v);
-        let mut line = format!("  {:<26} {:>8.3} s  {:>7.0}x real time", name.trim_start_matches("offline/"), t, secs / t);
+        let mut line = format!(
+            "  {:<26} {:>8.3} s  {:>7.0}x real time",
+            name.trim_start_matches("offline/"),
+            t,
+            secs / t
+        );
         if let Some(f) = floor {
             line += &format!("  {:>5.2}x the floor's time", t / f);
         }
@@ -191,9 +254,15 @@ fn summary() {
     }
     let block_s = 256.0 / RATE as f64;
     println!("real time: 3 s stereo reverb, 256-sample blocks at 48 kHz, one core");
-    for (name, v) in results.iter().filter(|(k, _)| k.starts_with("realtime/") && !k.ends_with("worst-block")) {
+    for (name, v) in results
+        .iter()
+        .filter(|(k, _)| k.starts_with("realtime/") && !k.ends_with("worst-block"))
+    {
         let per_block = median(v) / 64.0;
-        let worst = results.get(&format!("{name}/worst-block")).map(|w| median(w)).unwrap_or(f64::NAN);
+        let worst = results
+            .get(&format!("{name}/worst-block"))
+            .map(|w| median(w))
+            .unwrap_or(f64::NAN);
         println!(
             "  {:<22} mean {:>7.1} us/block -> {:>5.0} instances per core; worst block {:>7.1} us ({:.0} if every block were the worst)",
             name.trim_start_matches("realtime/"),

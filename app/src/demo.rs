@@ -46,7 +46,11 @@ fn dialogue(n: usize) -> Vec<f32> {
         let t = i as f32 / RATE as f32;
         let syllable = (t * 4.0).fract();
         let phrase_on = (t % 4.0) < 3.0;
-        let env = if phrase_on { (syllable * std::f32::consts::PI).sin().powi(2) } else { 0.0 };
+        let env = if phrase_on {
+            (syllable * std::f32::consts::PI).sin().powi(2)
+        } else {
+            0.0
+        };
         let f0 = 120.0 + 25.0 * (t * 1.3).sin();
         phase += f0 / RATE as f32;
         let pulse = if phase >= 1.0 {
@@ -77,7 +81,12 @@ fn resonator(freq: f32, bandwidth: f32) -> (f32, f32) {
 
 /// A slow chord progression of soft saw-like tones, stereo-spread.
 fn music(n: usize) -> [Vec<f32>; 2] {
-    let chords = [[220.0, 277.18, 329.63], [196.0, 246.94, 293.66], [174.61, 220.0, 261.63], [196.0, 246.94, 329.63]];
+    let chords = [
+        [220.0, 277.18, 329.63],
+        [196.0, 246.94, 293.66],
+        [174.61, 220.0, 261.63],
+        [196.0, 246.94, 329.63],
+    ];
     let mut l = vec![0.0f32; n];
     let mut r = vec![0.0f32; n];
     for i in 0..n {
@@ -111,7 +120,10 @@ fn hall_ir(seconds: f32) -> [Vec<f32>; 2] {
             lp += cutoff * (noise.next() - lp);
             *s = 0.25 * lp * (-decay * t).exp() * (t / 0.01).min(1.0);
         }
-        for (k, &(at, g)) in [(0.011, 0.5), (0.017, -0.35), (0.023, 0.3), (0.031, -0.2)].iter().enumerate() {
+        for (k, &(at, g)) in [(0.011, 0.5), (0.017, -0.35), (0.023, 0.3), (0.031, -0.2)]
+            .iter()
+            .enumerate()
+        {
             let idx = ((at + 0.002 * k as f32) * RATE as f32) as usize;
             ch[idx] += g;
         }
@@ -140,11 +152,15 @@ fn normalize_peak(x: &mut [f32], peak: f32) {
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let mix_path = args.out.join("demo-mix.wav");
     check_output_path(&mix_path, &[])?;
     let n = (args.seconds.max(1.0) * RATE as f32) as usize;
-    println!("demo: generating {:.1} s of dialogue, music and ambience, and a 2.5 s stereo hall IR", args.seconds);
+    println!(
+        "demo: generating {:.1} s of dialogue, music and ambience, and a 2.5 s stereo hall IR",
+        args.seconds
+    );
     let mut dx = dialogue(n);
     normalize_peak(&mut dx, 0.5);
     let mut mx = music(n);
@@ -160,24 +176,39 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     // Dry bus: dialogue centred (constant-power pan), music and ambience in stereo.
     let centre = std::f32::consts::FRAC_1_SQRT_2;
     let dry: Vec<Vec<f32>> = (0..2)
-        .map(|c| (0..n).map(|i| centre * dx[i] + mx[c][i] + amb[c][i]).collect())
+        .map(|c| {
+            (0..n)
+                .map(|i| centre * dx[i] + mx[c][i] + amb[c][i])
+                .collect()
+        })
         .collect();
     // Reverb send: dialogue at -12 dB and music at -6 dB into the hall.
-    let send: Vec<f32> = (0..n).map(|i| 0.25 * dx[i] + 0.25 * (mx[0][i] + mx[1][i])).collect();
-    let write = |name: &str, planes: &[&[f32]]| write_wav(&args.out.join(name), RATE, planes, args.format.format);
+    let send: Vec<f32> = (0..n)
+        .map(|i| 0.25 * dx[i] + 0.25 * (mx[0][i] + mx[1][i]))
+        .collect();
+    let write = |name: &str, planes: &[&[f32]]| {
+        write_wav(&args.out.join(name), RATE, planes, args.format.format)
+    };
     write("dialogue.wav", &[&dx])?;
     write("music.wav", &[&mx[0], &mx[1]])?;
     write("hall-ir.wav", &[&ir[0], &ir[1]])?;
     let engine = resolve_engine(args.engine.engine)?;
     let started = Instant::now();
     let wet = crate::cli::convolve_planes(
-        &DecodedAudio { sample_rate: RATE, channels: vec![send] },
+        &DecodedAudio {
+            sample_rate: RATE,
+            channels: vec![send],
+        },
         &[ir[0].clone(), ir[1].clone()],
         &engine,
     )?;
     let elapsed = started.elapsed().as_secs_f64();
     let mixed: Vec<Vec<f32>> = (0..2)
-        .map(|c| (0..wet[c].len()).map(|i| dry[c].get(i).copied().unwrap_or(0.0) + 0.5 * wet[c][i]).collect())
+        .map(|c| {
+            (0..wet[c].len())
+                .map(|i| dry[c].get(i).copied().unwrap_or(0.0) + 0.5 * wet[c][i])
+                .collect()
+        })
         .collect();
     let planes: Vec<&[f32]> = mixed.iter().map(|c| c.as_slice()).collect();
     write_wav(&mix_path, RATE, &planes, args.format.format)?;
@@ -190,7 +221,15 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         secs,
         secs / elapsed.max(1e-9)
     );
-    println!("demo: wrote {} (stereo, {:.1} s, sample peak {:.1} dBFS)", mix_path.display(), secs, 20.0 * peak.max(1e-9).log10());
-    println!("demo: sources in {}: dialogue.wav, music.wav, hall-ir.wav", args.out.display());
+    println!(
+        "demo: wrote {} (stereo, {:.1} s, sample peak {:.1} dBFS)",
+        mix_path.display(),
+        secs,
+        20.0 * peak.max(1e-9).log10()
+    );
+    println!(
+        "demo: sources in {}: dialogue.wav, music.wav, hall-ir.wav",
+        args.out.display()
+    );
     Ok(())
 }

@@ -21,10 +21,22 @@ fn stderr(o: &Output) -> String {
 fn assert_clean_error(o: &Output, name: &str, problem: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(1), "exit status; stderr: {err}");
-    let line = err.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("no error line in: {err}"));
-    assert!(line.contains(name), "error line does not name {name}: {line}");
-    assert!(line.contains(problem), "error line does not say '{problem}': {line}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "panic: {err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line in: {err}"));
+    assert!(
+        line.contains(name),
+        "error line does not name {name}: {line}"
+    );
+    assert!(
+        line.contains(problem),
+        "error line does not say '{problem}': {line}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "panic: {err}"
+    );
 }
 
 fn write_f32(path: &Path, rate: u32, channels: &[Vec<f32>]) {
@@ -54,7 +66,9 @@ struct Files {
 
 impl Files {
     fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
@@ -66,10 +80,23 @@ impl Files {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["render", "play", "analyze", "spectrogram", "convolve", "clean", "demo", "gpu", "open"] {
+    for cmd in [
+        "render",
+        "play",
+        "analyze",
+        "spectrogram",
+        "convolve",
+        "clean",
+        "demo",
+        "gpu",
+        "open",
+    ] {
         let o = run(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd} --help");
-        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage"), "{cmd} --help");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage"),
+            "{cmd} --help"
+        );
     }
 }
 
@@ -90,7 +117,11 @@ fn unbuilt_commands_say_so_and_fail() {
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(69), "{args:?}");
-        assert!(stderr(&o).contains("not built yet"), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("not built yet"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
     assert!(!f.path("o.wav").exists());
 }
@@ -104,7 +135,13 @@ fn gpu_command_reports_the_adapter_and_passes_its_self_test() {
     }
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
-    for key in ["adapter:", "backend:", "device type:", "max storage buffer binding", "self-test:"] {
+    for key in [
+        "adapter:",
+        "backend:",
+        "device type:",
+        "max storage buffer binding",
+        "self-test:",
+    ] {
         assert!(out.contains(key), "missing {key} in {out}");
     }
 }
@@ -117,7 +154,22 @@ fn convolve_with_a_dirac_returns_the_input_and_keeps_the_tail_length() {
     let mut dirac = vec![0.0f32; 300];
     dirac[0] = 1.0;
     write_f32(&f.path("ir.wav"), 48_000, &[dirac]);
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("out.wav"), "--format", "f32", "--engine", "cpu", "--wet", "0.5", "--dry", "0.25"]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        &f.s("out.wav"),
+        "--format",
+        "f32",
+        "--engine",
+        "cpu",
+        "--wet",
+        "0.5",
+        "--dry",
+        "0.25",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let y = read(&f.path("out.wav"));
     assert_eq!(y.len(), 2);
@@ -134,13 +186,24 @@ fn convolve_with_a_dirac_returns_the_input_and_keeps_the_tail_length() {
 fn mono_input_with_a_stereo_ir_gives_stereo_and_engines_agree() {
     let f = Files::new();
     let x = noise(20_000, 5);
-    write_f32(&f.path("in.wav"), 48_000, &[x.clone()]);
+    write_f32(&f.path("in.wav"), 48_000, std::slice::from_ref(&x));
     let h = vec![noise(30_000, 6), noise(30_000, 7)];
     write_f32(&f.path("ir.wav"), 48_000, &h);
     let mut outs = Vec::new();
     for engine in ["cpu", "gpu"] {
         let name = format!("out-{engine}.wav");
-        let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s(&name), "--format", "f32", "--engine", engine]);
+        let o = run(&[
+            "convolve",
+            &f.s("in.wav"),
+            "--ir",
+            &f.s("ir.wav"),
+            "-o",
+            &f.s(&name),
+            "--format",
+            "f32",
+            "--engine",
+            engine,
+        ]);
         if engine == "gpu" && !o.status.success() && std::env::var_os("CI").is_none() {
             eprintln!("SKIPPED GPU half (no adapter, not in CI)");
             return;
@@ -154,7 +217,10 @@ fn mono_input_with_a_stereo_ir_gives_stereo_and_engines_agree() {
         for out in &outs {
             assert_eq!(out.len(), 2);
             assert_eq!(out[c].len(), want.len());
-            let err = out[c].iter().zip(&want).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            let err = out[c]
+                .iter()
+                .zip(&want)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
             assert!(err < 1e-5 * peak, "channel {c}: error {err} vs peak {peak}");
         }
     }
@@ -166,9 +232,23 @@ fn the_input_file_is_never_modified() {
     write_f32(&f.path("in.wav"), 48_000, &[noise(4000, 9)]);
     write_f32(&f.path("ir.wav"), 48_000, &[noise(100, 10)]);
     let before = std::fs::read(f.path("in.wav")).unwrap();
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("in.wav")]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        &f.s("in.wav"),
+    ]);
     assert_clean_error(&o, "in.wav", "overwrite the input");
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("out.wav")]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        &f.s("out.wav"),
+    ]);
     assert!(o.status.success());
     assert_eq!(before, std::fs::read(f.path("in.wav")).unwrap());
 }
@@ -178,14 +258,26 @@ fn bad_input_files_get_one_clear_error_and_nothing_is_written() {
     let f = Files::new();
     write_f32(&f.path("ir.wav"), 48_000, &[noise(100, 3)]);
     std::fs::write(f.path("empty.wav"), b"").unwrap();
-    std::fs::write(f.path("text.wav"), b"this is not audio at all, just some text in a file").unwrap();
+    std::fs::write(
+        f.path("text.wav"),
+        b"this is not audio at all, just some text in a file",
+    )
+    .unwrap();
     std::fs::write(f.path("notes.xyz"), vec![0x42u8; 4096]).unwrap();
     write_f32(&f.path("good.wav"), 48_000, &[noise(10_000, 4)]);
     let good = std::fs::read(f.path("good.wav")).unwrap();
     std::fs::write(f.path("truncated.wav"), &good[..good.len() / 2]).unwrap();
     // A valid header that declares zero frames.
-    let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    hound::WavWriter::create(f.path("zero.wav"), spec).unwrap().finalize().unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound::WavWriter::create(f.path("zero.wav"), spec)
+        .unwrap()
+        .finalize()
+        .unwrap();
     let ir = f.s("ir.wav");
     let out = f.s("out.wav");
     let cases: [(&str, &str); 6] = [
@@ -209,12 +301,33 @@ fn bad_output_locations_are_refused_before_any_work() {
     write_f32(&f.path("in.wav"), 48_000, &[noise(1000, 1)]);
     write_f32(&f.path("ir.wav"), 48_000, &[noise(10, 2)]);
     let missing = f.s("no/such/folder/out.wav");
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &missing]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        &missing,
+    ]);
     assert_clean_error(&o, "out.wav", "does not exist");
     // /proc refuses new files even for root.
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", "/proc/mixstation-out.wav"]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        "/proc/mixstation-out.wav",
+    ]);
     assert_clean_error(&o, "mixstation-out.wav", "not writable");
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("in.wav/x.wav")]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        &f.s("in.wav/x.wav"),
+    ]);
     assert_clean_error(&o, "x.wav", "not a folder");
 }
 
@@ -238,7 +351,14 @@ fn bad_impulse_responses_are_refused() {
         ("absent.wav", None, "not found"),
     ] {
         let ir_path = f.s(ir);
-        let mut args = vec!["convolve", input.as_str(), "--ir", ir_path.as_str(), "-o", out.as_str()];
+        let mut args = vec![
+            "convolve",
+            input.as_str(),
+            "--ir",
+            ir_path.as_str(),
+            "-o",
+            out.as_str(),
+        ];
         if let Some(limit) = extra {
             args.extend(["--max-ir-seconds", limit]);
         }
@@ -253,10 +373,23 @@ fn ir_at_another_rate_is_resampled_to_the_input_rate() {
     let f = Files::new();
     write_f32(&f.path("in.wav"), 48_000, &[noise(2000, 1)]);
     write_f32(&f.path("ir.wav"), 24_000, &[noise(1000, 2)]);
-    let o = run(&["convolve", &f.s("in.wav"), "--ir", &f.s("ir.wav"), "-o", &f.s("out.wav"), "--engine", "cpu"]);
+    let o = run(&[
+        "convolve",
+        &f.s("in.wav"),
+        "--ir",
+        &f.s("ir.wav"),
+        "-o",
+        &f.s("out.wav"),
+        "--engine",
+        "cpu",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let y = read(&f.path("out.wav"));
-    assert_eq!(y[0].len(), 2000 + 2000 - 1, "IR of 1000 samples at 24 kHz is 2000 at 48 kHz");
+    assert_eq!(
+        y[0].len(),
+        2000 + 2000 - 1,
+        "IR of 1000 samples at 24 kHz is 2000 at 48 kHz"
+    );
 }
 
 #[test]

@@ -56,15 +56,27 @@ fn the_counter_sees_allocations() {
         let v = vec![1u8; 100];
         std::hint::black_box(v);
     });
-    assert!(n >= 2, "the counting allocator must notice an allocation and a free ({n})");
+    assert!(
+        n >= 2,
+        "the counting allocator must notice an allocation and a free ({n})"
+    );
 }
 
 #[test]
 fn convolver_process_does_not_allocate() {
     let mut r = rng(7);
-    let ir = [noise(&mut r, 48_000), noise(&mut r, 48_000), noise(&mut r, 48_000), noise(&mut r, 48_000)];
+    let ir = [
+        noise(&mut r, 48_000),
+        noise(&mut r, 48_000),
+        noise(&mut r, 48_000),
+        noise(&mut r, 48_000),
+    ];
     for zero_latency in [false, true] {
-        let config = ConvolverConfig { block: 256, zero_latency, ..Default::default() };
+        let config = ConvolverConfig {
+            block: 256,
+            zero_latency,
+            ..Default::default()
+        };
         let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
         let mut conv = Convolver::new(&planes, 2, config).unwrap();
         let x = [noise(&mut r, 100_000), noise(&mut r, 100_000)];
@@ -76,11 +88,17 @@ fn convolver_process_does_not_allocate() {
                     break;
                 }
                 let (a, b) = y.split_at_mut(1);
-                conv.process(&[&x[0][pos..pos + len], &x[1][pos..pos + len]], &mut [&mut a[0][pos..pos + len], &mut b[0][pos..pos + len]]);
+                conv.process(
+                    &[&x[0][pos..pos + len], &x[1][pos..pos + len]],
+                    &mut [&mut a[0][pos..pos + len], &mut b[0][pos..pos + len]],
+                );
                 pos += len;
             }
         });
-        assert_eq!(n, 0, "zero_latency={zero_latency}: process allocated {n} times");
+        assert_eq!(
+            n, 0,
+            "zero_latency={zero_latency}: process allocated {n} times"
+        );
         assert!(y[0].iter().any(|&v| v != 0.0));
     }
 }
@@ -90,8 +108,14 @@ fn reverb_process_and_ir_swap_do_not_allocate() {
     let mut r = rng(8);
     let ir = [noise(&mut r, 20_000), noise(&mut r, 20_000)];
     let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-    let params = ReverbParams { dry: 0.5, predelay: 100, crossfade: 2048, ..Default::default() };
-    let mut reverb = ConvolutionReverb::new(&planes, 1, params, ConvolverConfig::default(), 512).unwrap();
+    let params = ReverbParams {
+        dry: 0.5,
+        predelay: 100,
+        crossfade: 2048,
+        ..Default::default()
+    };
+    let mut reverb =
+        ConvolutionReverb::new(&planes, 1, params, ConvolverConfig::default(), 512).unwrap();
     let other = [noise(&mut r, 9_000), noise(&mut r, 9_000)];
     let other_planes: Vec<&[f32]> = other.iter().map(|c| c.as_slice()).collect();
     let prepared = reverb.prepare(&other_planes).unwrap();
@@ -105,10 +129,16 @@ fn reverb_process_and_ir_swap_do_not_allocate() {
                 accepted = reverb.swap(prepared.take().unwrap()).is_ok();
             }
             let (a, b) = y.split_at_mut(1);
-            reverb.process(&[&x[pos..pos + 300]], &mut [&mut a[0][pos..pos + 300], &mut b[0][pos..pos + 300]]);
+            reverb.process(
+                &[&x[pos..pos + 300]],
+                &mut [&mut a[0][pos..pos + 300], &mut b[0][pos..pos + 300]],
+            );
         }
     });
     assert_eq!(n, 0, "reverb process/swap allocated {n} times");
     assert!(accepted);
-    assert!(reverb.take_retired().is_some(), "the old IR is handed back for dropping off-thread");
+    assert!(
+        reverb.take_retired().is_some(),
+        "the old IR is handed back for dropping off-thread"
+    );
 }

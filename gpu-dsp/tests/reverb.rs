@@ -22,8 +22,17 @@ fn run(reverb: &mut ConvolutionReverb, x: &[f32], chunk: usize) -> Vec<Vec<f32>>
 fn wet_dry_predelay_and_gain_match_the_definition() {
     let mut r = rng(11);
     let h = [noise(&mut r, 3000), noise(&mut r, 2500)];
-    let params = ReverbParams { wet: 0.7, dry: 0.3, ir_gain: 0.5, predelay: 123, crossfade: 256 };
-    let config = ConvolverConfig { block: 64, ..Default::default() };
+    let params = ReverbParams {
+        wet: 0.7,
+        dry: 0.3,
+        ir_gain: 0.5,
+        predelay: 123,
+        crossfade: 256,
+    };
+    let config = ConvolverConfig {
+        block: 64,
+        ..Default::default()
+    };
     let mut reverb = ConvolutionReverb::new(&[&h[0], &h[1]], 1, params, config, 200).unwrap();
     let lat = reverb.latency();
     assert_eq!(lat, 64);
@@ -41,9 +50,19 @@ fn wet_dry_predelay_and_gain_match_the_definition() {
 }
 
 /// Output of a reverb on `x` that swaps from `h1` to `h2` at `swap_at` with a crossfade.
-fn swapped(x: &[f32], h1: &[f32], h2: &[f32], swap_at: usize, crossfade: usize) -> (Vec<f32>, usize) {
-    let params = ReverbParams { crossfade, ..Default::default() };
-    let mut reverb = ConvolutionReverb::new(&[h1], 1, params, ConvolverConfig::default(), 512).unwrap();
+fn swapped(
+    x: &[f32],
+    h1: &[f32],
+    h2: &[f32],
+    swap_at: usize,
+    crossfade: usize,
+) -> (Vec<f32>, usize) {
+    let params = ReverbParams {
+        crossfade,
+        ..Default::default()
+    };
+    let mut reverb =
+        ConvolutionReverb::new(&[h1], 1, params, ConvolverConfig::default(), 512).unwrap();
     let mut y = vec![0.0f32; x.len()];
     reverb.process(&[&x[..swap_at]], &mut [&mut y[..swap_at]]);
     let next = reverb.prepare(&[h2]).unwrap();
@@ -54,7 +73,10 @@ fn swapped(x: &[f32], h1: &[f32], h2: &[f32], swap_at: usize, crossfade: usize) 
 
 /// Largest second difference (a broadband "click" detector) in `y[a..b]`.
 fn roughness(y: &[f32], a: usize, b: usize) -> f32 {
-    y[a..b].windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()).fold(0.0, f32::max)
+    y[a..b]
+        .windows(3)
+        .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -80,9 +102,18 @@ fn ir_swap_crossfades_without_a_click_and_ends_on_the_new_ir() {
     let (soft, lat) = swapped(&x, &h1, &h2, swap_at, 4096);
     let window = (swap_at - 64, swap_at + 4096 + 64);
     let steady = roughness(&soft, 8_000, swap_at - 600);
-    let (hard_r, soft_r) = (roughness(&hard, window.0, window.1), roughness(&soft, window.0, window.1));
-    assert!(soft_r < 0.25 * hard_r, "crossfade roughness {soft_r:e} vs hard switch {hard_r:e}");
-    assert!(soft_r < 4.0 * steady, "crossfade roughness {soft_r:e} vs steady {steady:e}");
+    let (hard_r, soft_r) = (
+        roughness(&hard, window.0, window.1),
+        roughness(&soft, window.0, window.1),
+    );
+    assert!(
+        soft_r < 0.25 * hard_r,
+        "crossfade roughness {soft_r:e} vs hard switch {hard_r:e}"
+    );
+    assert!(
+        soft_r < 4.0 * steady,
+        "crossfade roughness {soft_r:e} vs steady {steady:e}"
+    );
     // After the crossfade and the new IR's length, the output is exactly x ∗ h2.
     let want = direct_f64(&x, &h2);
     let from = swap_at + 4096 + 4000 + 256;

@@ -70,10 +70,16 @@ pub fn load_ir(path: &Path, rate: u32, max_seconds: f64) -> Result<Vec<Vec<f32>>
     let ir = decode_file(path)?;
     let name = path.display();
     if ir.channels.len() > MAX_IR_CHANNELS {
-        bail!("{name}: IR has {} channels; at most {MAX_IR_CHANNELS} are supported", ir.channels.len());
+        bail!(
+            "{name}: IR has {} channels; at most {MAX_IR_CHANNELS} are supported",
+            ir.channels.len()
+        );
     }
     if ir.duration_s() > max_seconds {
-        bail!("{name}: IR is {:.1} s long, over the {max_seconds} s limit (--max-ir-seconds)", ir.duration_s());
+        bail!(
+            "{name}: IR is {:.1} s long, over the {max_seconds} s limit (--max-ir-seconds)",
+            ir.duration_s()
+        );
     }
     if ir.channels.iter().flatten().all(|&s| s == 0.0) {
         bail!("{name}: IR is silent (all samples are zero)");
@@ -82,7 +88,11 @@ pub fn load_ir(path: &Path, rate: u32, max_seconds: f64) -> Result<Vec<Vec<f32>>
 }
 
 /// The full wet signal `x ∗ h` on the chosen engine.
-pub fn convolve(input: &DecodedAudio, ir: &[Vec<f32>], engine: &ResolvedEngine) -> Result<Vec<Vec<f32>>> {
+pub fn convolve(
+    input: &DecodedAudio,
+    ir: &[Vec<f32>],
+    engine: &ResolvedEngine,
+) -> Result<Vec<Vec<f32>>> {
     let planes: Vec<&[f32]> = input.channels.iter().map(|c| c.as_slice()).collect();
     let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
     let bar = progress::bar(1000, "convolving");
@@ -94,7 +104,11 @@ pub fn convolve(input: &DecodedAudio, ir: &[Vec<f32>], engine: &ResolvedEngine) 
             conv.render(&planes, 8192, tick)?
         }
         ResolvedEngine::Gpu(ctx) => {
-            let mut bank = GpuConvolverBank::new(ctx.clone(), &[(ir.to_vec(), planes.len())], ConvolverConfig::gpu_offline())?;
+            let mut bank = GpuConvolverBank::new(
+                ctx.clone(),
+                &[(ir.to_vec(), planes.len())],
+                ConvolverConfig::gpu_offline(),
+            )?;
             bank.render(&planes, 8192, tick)?
         }
     };

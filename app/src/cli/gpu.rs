@@ -10,7 +10,10 @@ pub fn run(all: bool) -> Result<()> {
             bail!("wgpu found no adapter (install a Vulkan driver, e.g. mesa-vulkan-drivers)");
         }
         for a in adapters {
-            println!("{} | {:?} | {:?} | {} {}", a.name, a.backend, a.device_type, a.driver, a.driver_info);
+            println!(
+                "{} | {:?} | {:?} | {} {}",
+                a.name, a.backend, a.device_type, a.driver, a.driver_info
+            );
         }
         return Ok(());
     }
@@ -18,16 +21,45 @@ pub fn run(all: bool) -> Result<()> {
     let i = ctx.info();
     println!("adapter:      {}", i.name);
     println!("backend:      {}", i.backend);
-    println!("device type:  {}{}", i.device_type, if i.is_software { " (software: --engine auto will not use it)" } else { "" });
+    println!(
+        "device type:  {}{}",
+        i.device_type,
+        if i.is_software {
+            " (software: --engine auto will not use it)"
+        } else {
+            ""
+        }
+    );
     println!("driver:       {}", i.driver);
     println!("limits:");
-    println!("  max buffer size                 {} MiB", i.max_buffer_size >> 20);
-    println!("  max storage buffer binding      {} MiB", i.max_storage_buffer_binding_size >> 20);
-    println!("  storage buffers per stage       {}", i.max_storage_buffers_per_shader_stage);
-    println!("  workgroup size x                {}", i.max_compute_workgroup_size_x);
-    println!("  invocations per workgroup       {}", i.max_compute_invocations_per_workgroup);
-    println!("  workgroups per dimension        {}", i.max_compute_workgroups_per_dimension);
-    println!("  workgroup shared memory         {} KiB", i.max_compute_workgroup_storage_size >> 10);
+    println!(
+        "  max buffer size                 {} MiB",
+        i.max_buffer_size >> 20
+    );
+    println!(
+        "  max storage buffer binding      {} MiB",
+        i.max_storage_buffer_binding_size >> 20
+    );
+    println!(
+        "  storage buffers per stage       {}",
+        i.max_storage_buffers_per_shader_stage
+    );
+    println!(
+        "  workgroup size x                {}",
+        i.max_compute_workgroup_size_x
+    );
+    println!(
+        "  invocations per workgroup       {}",
+        i.max_compute_invocations_per_workgroup
+    );
+    println!(
+        "  workgroups per dimension        {}",
+        i.max_compute_workgroups_per_dimension
+    );
+    println!(
+        "  workgroup shared memory         {} KiB",
+        i.max_compute_workgroup_storage_size >> 10
+    );
     let err = ctx.self_test(1 << 16)?;
     if err > 1e-6 {
         bail!("self-test: the adapter computed wrong numbers (max error {err:e})");

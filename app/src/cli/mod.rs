@@ -15,7 +15,11 @@ use std::process::ExitCode;
 const NOT_BUILT: u8 = 69;
 
 #[derive(Parser)]
-#[command(name = "mixstation", version, about = "GPU-accelerated spectral mixing and analysis workstation")]
+#[command(
+    name = "mixstation",
+    version,
+    about = "GPU-accelerated spectral mixing and analysis workstation"
+)]
 #[command(after_help = "Without a subcommand the workstation window opens (not built yet).")]
 struct Cli {
     #[command(subcommand)]
@@ -148,12 +152,20 @@ pub fn run() -> ExitCode {
         Some(Command::Convolve(args)) => convolve::run(&args),
         Some(Command::Gpu { all }) => gpu::run(all),
         Some(Command::Demo(args)) => crate::demo::run(&args),
-        Some(Command::Render { .. }) => return not_built("render", "mix engine and sessions (issue #5)"),
+        Some(Command::Render { .. }) => {
+            return not_built("render", "mix engine and sessions (issue #5)")
+        }
         Some(Command::Play { .. }) => return not_built("play", "real-time playback (issue #5)"),
-        Some(Command::Analyze { .. }) => return not_built("analyze", "loudness and analysis (issue #6)"),
-        Some(Command::Spectrogram { .. }) => return not_built("spectrogram", "spectrogram (issue #6)"),
+        Some(Command::Analyze { .. }) => {
+            return not_built("analyze", "loudness and analysis (issue #6)")
+        }
+        Some(Command::Spectrogram { .. }) => {
+            return not_built("spectrogram", "spectrogram (issue #6)")
+        }
         Some(Command::Clean { .. }) => return not_built("clean", "dialogue cleanup (issue #4)"),
-        Some(Command::Open { .. }) | None => return not_built("open", "the workstation window (issue #7)"),
+        Some(Command::Open { .. }) | None => {
+            return not_built("open", "the workstation window (issue #7)")
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,7 +178,10 @@ pub fn run() -> ExitCode {
 
 /// `outer: inner: innermost` on one line.
 fn chain(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn not_built(command: &str, what: &str) -> ExitCode {

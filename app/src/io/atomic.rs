@@ -10,7 +10,11 @@ pub fn check_output_path(out: &Path, inputs: &[&Path]) -> Result<()> {
         _ => Path::new("."),
     };
     if !parent.exists() {
-        bail!("{}: output folder {} does not exist", out.display(), parent.display());
+        bail!(
+            "{}: output folder {} does not exist",
+            out.display(),
+            parent.display()
+        );
     }
     if !parent.is_dir() {
         bail!("{}: {} is not a folder", out.display(), parent.display());
@@ -24,12 +28,22 @@ pub fn check_output_path(out: &Path, inputs: &[&Path]) -> Result<()> {
             _ => false,
         };
         if same {
-            bail!("{}: output would overwrite the input file; choose another name", out.display());
+            bail!(
+                "{}: output would overwrite the input file; choose another name",
+                out.display()
+            );
         }
     }
     // Probe that the folder takes new files, without leaving anything behind.
-    if let Err(e) = tempfile::Builder::new().prefix(".mixstation-probe").tempfile_in(parent) {
-        bail!("{}: output folder {} is not writable ({e})", out.display(), parent.display());
+    if let Err(e) = tempfile::Builder::new()
+        .prefix(".mixstation-probe")
+        .tempfile_in(parent)
+    {
+        bail!(
+            "{}: output folder {} is not writable ({e})",
+            out.display(),
+            parent.display()
+        );
     }
     Ok(())
 }

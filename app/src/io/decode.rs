@@ -55,11 +55,16 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
         .format(
             &hint,
             mss,
-            &FormatOptions { enable_gapless: true, ..Default::default() },
+            &FormatOptions {
+                enable_gapless: true,
+                ..Default::default()
+            },
             &MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            SymError::Unsupported(_) => anyhow!("not a supported audio file (no known audio format in its header)"),
+            SymError::Unsupported(_) => {
+                anyhow!("not a supported audio file (no known audio format in its header)")
+            }
             other => anyhow!("not a supported audio file ({})", describe(&other)),
         })?;
     let mut format = probed.format;
@@ -123,7 +128,9 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
     }
     let frames = channels.first().map_or(0, Vec::len);
     if let Some(promised) = promised {
-        if (frames as u64) < promised && (truncated || frames == 0 || promised - frames as u64 > 4096) {
+        if (frames as u64) < promised
+            && (truncated || frames == 0 || promised - frames as u64 > 4096)
+        {
             bail!("truncated: the header promises {promised} frames, the file holds {frames}");
         }
     }
@@ -139,7 +146,10 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
     if channels.iter().flatten().any(|s| !s.is_finite()) {
         bail!("contains NaN or infinite samples");
     }
-    Ok(DecodedAudio { sample_rate, channels })
+    Ok(DecodedAudio {
+        sample_rate,
+        channels,
+    })
 }
 
 fn describe(e: &SymError) -> String {

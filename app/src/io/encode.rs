@@ -29,10 +29,19 @@ fn speaker_mask(channels: usize) -> Option<u32> {
 
 /// Writes planar `channels` to `path` as WAV. The data goes to a temporary file in the same
 /// folder, which is renamed into place only when complete.
-pub fn write_wav(path: &Path, sample_rate: u32, channels: &[&[f32]], format: ExportFormat) -> Result<()> {
+pub fn write_wav(
+    path: &Path,
+    sample_rate: u32,
+    channels: &[&[f32]],
+    format: ExportFormat,
+) -> Result<()> {
     let ctx = || path.display().to_string();
     if channels.is_empty() || channels.len() > u16::MAX as usize {
-        bail!("{}: cannot write {} channels", path.display(), channels.len());
+        bail!(
+            "{}: cannot write {} channels",
+            path.display(),
+            channels.len()
+        );
     }
     let frames = channels[0].len();
     if channels.iter().any(|c| c.len() != frames) {
@@ -72,7 +81,8 @@ pub fn write_wav(path: &Path, sample_rate: u32, channels: &[&[f32]], format: Exp
                 }
             }
         }
-        w.finalize().map_err(|e| anyhow!("{}: write failed: {e}", path.display()))?;
+        w.finalize()
+            .map_err(|e| anyhow!("{}: write failed: {e}", path.display()))?;
     }
     if let Some(mask) = speaker_mask(channels.len()) {
         patch_channel_mask(tmp.as_file(), mask).with_context(ctx)?;
@@ -81,11 +91,18 @@ pub fn write_wav(path: &Path, sample_rate: u32, channels: &[&[f32]], format: Exp
     {
         // Temporary files are private (0600); a finished render is an ordinary file.
         use std::os::unix::fs::PermissionsExt;
-        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
     }
     tmp.as_file().sync_all().with_context(ctx)?;
-    tmp.persist(path)
-        .map_err(|e| anyhow!("{}: cannot move the finished file into place: {}", path.display(), e.error))?;
+    tmp.persist(path).map_err(|e| {
+        anyhow!(
+            "{}: cannot move the finished file into place: {}",
+            path.display(),
+            e.error
+        )
+    })?;
     Ok(())
 }
 

@@ -28,19 +28,34 @@ impl ConvolverConfig {
     /// CPU with `benches/convolution.rs`).
     pub fn offline(ir_len: usize) -> Self {
         let block = (ir_len / 16).next_power_of_two().clamp(256, 8192);
-        Self { block, uniform: true, ..Self::default() }
+        Self {
+            block,
+            uniform: true,
+            ..Self::default()
+        }
     }
 
     /// Layout for the GPU engine offline: block-sized head on the CPU, growing tail
     /// partitions (the GPU's share) up to 16384.
     pub fn gpu_offline() -> Self {
-        Self { block: 1024, head_partitions: 4, max_partition: 16384, ..Self::default() }
+        Self {
+            block: 1024,
+            head_partitions: 4,
+            max_partition: 16384,
+            ..Self::default()
+        }
     }
 }
 
 impl Default for ConvolverConfig {
     fn default() -> Self {
-        Self { block: 256, zero_latency: false, head_partitions: 4, max_partition: 16384, uniform: false }
+        Self {
+            block: 256,
+            zero_latency: false,
+            head_partitions: 4,
+            max_partition: 16384,
+            uniform: false,
+        }
     }
 }
 
@@ -90,7 +105,9 @@ impl Convolver {
         }
         let ir_len = ir.iter().map(|c| c.len()).max().unwrap_or(0);
         if ir_len == 0 {
-            return Err(DspError::InvalidInput("the impulse response is empty".into()));
+            return Err(DspError::InvalidInput(
+                "the impulse response is empty".into(),
+            ));
         }
         let routing = Routing::for_channels(inputs, ir.len())?;
         let plan = PartitionPlan::new(
@@ -107,7 +124,14 @@ impl Convolver {
             .iter()
             .enumerate()
             .map(|(i, &seg)| {
-                SegmentState::new(seg, ir, inputs, routing.outputs, i < external_from, &mut planner)
+                SegmentState::new(
+                    seg,
+                    ir,
+                    inputs,
+                    routing.outputs,
+                    i < external_from,
+                    &mut planner,
+                )
             })
             .collect();
         let b = config.block;
@@ -156,7 +180,12 @@ impl Convolver {
 
     /// Forgets all past input.
     pub fn reset(&mut self) {
-        for v in self.history.iter_mut().chain(&mut self.ring).chain(&mut self.out_block) {
+        for v in self
+            .history
+            .iter_mut()
+            .chain(&mut self.ring)
+            .chain(&mut self.out_block)
+        {
             v.fill(0.0);
         }
         for s in &mut self.segments {
@@ -184,7 +213,13 @@ impl Convolver {
 
     /// Takes `take` samples at `from` (not crossing a block boundary) into the history and
     /// writes the matching output samples.
-    pub(crate) fn feed(&mut self, input: &[&[f32]], output: &mut [&mut [f32]], from: usize, take: usize) {
+    pub(crate) fn feed(
+        &mut self,
+        input: &[&[f32]],
+        output: &mut [&mut [f32]],
+        from: usize,
+        take: usize,
+    ) {
         assert_eq!(input.len(), self.routing.inputs, "input channel count");
         assert_eq!(output.len(), self.routing.outputs, "output channel count");
         let mask = self.hist_len - 1;
@@ -228,7 +263,8 @@ impl Convolver {
 
     /// True when segment `i` completes an input block at the end of the current block.
     pub(crate) fn fires(&self, i: usize) -> bool {
-        self.block_end() % self.segments[i].seg.size as u64 == 0
+        self.block_end()
+            .is_multiple_of(self.segments[i].seg.size as u64)
     }
 
     /// First half of a block boundary: transforms new input for every firing segment and
@@ -287,7 +323,12 @@ impl Convolver {
 
     /// Offline convenience: the whole convolution `x ∗ h` of length `len(x) + len(h) - 1`,
     /// latency removed, processed in chunks of `chunk` samples. `progress` gets 0..1.
-    pub fn render(&mut self, input: &[&[f32]], chunk: usize, progress: impl FnMut(f64)) -> Result<Vec<Vec<f32>>> {
+    pub fn render(
+        &mut self,
+        input: &[&[f32]],
+        chunk: usize,
+        progress: impl FnMut(f64),
+    ) -> Result<Vec<Vec<f32>>> {
         let shape = RenderShape::of(self, input);
         render_offline(shape, input, chunk, progress, |i, o| {
             self.process(i, o);
@@ -306,7 +347,11 @@ pub(crate) struct RenderShape {
 
 impl RenderShape {
     pub fn of(conv: &Convolver, _input: &[&[f32]]) -> Self {
-        Self { ir_len: conv.plan.ir_len, latency: conv.latency(), outputs: conv.routing.outputs }
+        Self {
+            ir_len: conv.plan.ir_len,
+            latency: conv.latency(),
+            outputs: conv.routing.outputs,
+        }
     }
 }
 

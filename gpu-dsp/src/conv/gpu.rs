@@ -60,11 +60,17 @@ const GPU_FROM: usize = 1;
 
 impl GpuConvolverBank {
     /// Builds one convolver per `(ir, input channels)` pair and uploads every tail IR.
-    pub fn new(ctx: Arc<GpuContext>, irs: &[(Vec<Vec<f32>>, usize)], config: ConvolverConfig) -> Result<Self> {
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        irs: &[(Vec<Vec<f32>>, usize)],
+        config: ConvolverConfig,
+    ) -> Result<Self> {
         let mut convolvers = Vec::with_capacity(irs.len());
         for (ir, inputs) in irs {
             let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-            convolvers.push(Convolver::with_external_tail(&planes, *inputs, config, GPU_FROM)?);
+            convolvers.push(Convolver::with_external_tail(
+                &planes, *inputs, config, GPU_FROM,
+            )?);
         }
         let mut ir_data: Vec<Complex32> = Vec::new();
         let mut fdl_len = 0usize;
@@ -92,7 +98,10 @@ impl GpuConvolverBank {
             slots.push(per_seg);
         }
         let limit = u64::from(ctx.info().max_storage_buffer_binding_size);
-        for (what, bytes) in [("delay lines", fdl_len * 8), ("IR spectra", ir_data.len() * 8)] {
+        for (what, bytes) in [
+            ("delay lines", fdl_len * 8),
+            ("IR spectra", ir_data.len() * 8),
+        ] {
             if bytes as u64 > limit {
                 return Err(DspError::Gpu(format!(
                     "{what} need {bytes} bytes, more than the adapter's storage binding limit {limit}"
@@ -111,19 +120,42 @@ impl GpuConvolverBank {
         };
         let fdl_buf = make("fdl", fdl_len, storage);
         let ir_buf = make("ir spectra", ir_data.len(), storage);
-        ctx.queue().write_buffer(&ir_buf, 0, bytemuck::cast_slice(&ir_data));
-        let out_buf = make("mac out", max_out, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        ctx.queue()
+            .write_buffer(&ir_buf, 0, bytemuck::cast_slice(&ir_data));
+        let out_buf = make(
+            "mac out",
+            max_out,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
         let jobs_buf = make("jobs", max_jobs * 4, storage);
-        let staging = make("mac staging", max_out, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-        let pipeline = ctx.pipelines().get(device, "convolution", shaders::CONVOLUTION, "mac");
+        let staging = make(
+            "mac staging",
+            max_out,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        let pipeline = ctx
+            .pipelines()
+            .get(device, "convolution", shaders::CONVOLUTION, "mac");
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("convolution"),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: jobs_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: fdl_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: ir_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: out_buf.as_entire_binding() },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: jobs_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: fdl_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: ir_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: out_buf.as_entire_binding(),
+                },
             ],
         });
         Ok(Self {
@@ -156,15 +188,35 @@ impl GpuConvolverBank {
 
     /// Processes the same number of samples for every convolver: `inputs[i]` and
     /// `outputs[i]` are the planar channels of convolver `i`.
-    pub fn process(&mut self, inputs: &[&[&[f32]]], outputs: &mut [&mut [&mut [f32]]]) -> Result<()> {
-        assert_eq!(inputs.len(), self.convolvers.len(), "one input per convolver");
-        assert_eq!(outputs.len(), self.convolvers.len(), "one output per convolver");
-        let n = inputs.first().and_then(|c| c.first()).map_or(0, |c| c.len());
+    pub fn process(
+        &mut self,
+        inputs: &[&[&[f32]]],
+        outputs: &mut [&mut [&mut [f32]]],
+    ) -> Result<()> {
+        assert_eq!(
+            inputs.len(),
+            self.convolvers.len(),
+            "one input per convolver"
+        );
+        assert_eq!(
+            outputs.len(),
+            self.convolvers.len(),
+            "one output per convolver"
+        );
+        let n = inputs
+            .first()
+            .and_then(|c| c.first())
+            .map_or(0, |c| c.len());
         let mut done = 0;
         while done < n {
             let fill = self.convolvers.first().map_or(0, |c| c.fill_level());
             let take = (self.block - fill).min(n - done);
-            for ((conv, input), output) in self.convolvers.iter_mut().zip(inputs).zip(outputs.iter_mut()) {
+            for ((conv, input), output) in self
+                .convolvers
+                .iter_mut()
+                .zip(inputs)
+                .zip(outputs.iter_mut())
+            {
                 conv.feed(input, output, done, take);
             }
             done += take;
@@ -202,7 +254,13 @@ impl GpuConvolverBank {
                         out_base: out_base as u32,
                         ..Default::default()
                     });
-                    self.pending.push(Pending { instance: ci, segment: si, output: r.output, out_base, bins: seg.bins });
+                    self.pending.push(Pending {
+                        instance: ci,
+                        segment: si,
+                        output: r.output,
+                        out_base,
+                        bins: seg.bins,
+                    });
                     out_base += seg.bins;
                 }
             }
@@ -238,7 +296,10 @@ impl GpuConvolverBank {
         let queue = self.ctx.queue();
         queue.write_buffer(&self.jobs_buf, 0, bytemuck::cast_slice(&self.jobs));
         let max_bins = self.jobs.iter().map(|j| j.bins).max().unwrap_or(1);
-        let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
+        let mut encoder = self
+            .ctx
+            .device()
+            .create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             pass.set_pipeline(&self.pipeline);
@@ -249,16 +310,26 @@ impl GpuConvolverBank {
         encoder.copy_buffer_to_buffer(&self.out_buf, 0, &self.staging, 0, bytes);
         queue.submit(Some(encoder.finish()));
         self.dispatches += 1;
-        self.ctx.map_and_copy(&self.staging, &mut self.readback[..values * 2])
+        self.ctx
+            .map_and_copy(&self.staging, &mut self.readback[..values * 2])
     }
 
     /// Offline convenience for a bank of one: the whole `x ∗ h`, latency removed.
-    pub fn render(&mut self, input: &[&[f32]], chunk: usize, progress: impl FnMut(f64)) -> Result<Vec<Vec<f32>>> {
+    pub fn render(
+        &mut self,
+        input: &[&[f32]],
+        chunk: usize,
+        progress: impl FnMut(f64),
+    ) -> Result<Vec<Vec<f32>>> {
         if self.convolvers.len() != 1 {
-            return Err(DspError::InvalidInput("render needs a bank of exactly one convolver".into()));
+            return Err(DspError::InvalidInput(
+                "render needs a bank of exactly one convolver".into(),
+            ));
         }
         let shape = RenderShape::of(&self.convolvers[0], input);
-        render_offline(shape, input, chunk, progress, |i, o| self.process(&[i], &mut [o]))
+        render_offline(shape, input, chunk, progress, |i, o| {
+            self.process(&[i], &mut [o])
+        })
     }
 }
 

@@ -58,26 +58,46 @@ impl PartitionPlan {
             } else {
                 // Enough partitions that the next, larger segment can start in time.
                 let needed = (next - latency).saturating_sub(pos).div_ceil(size);
-                let minimum = if segments.is_empty() { head_partitions.max(1) } else { 1 };
+                let minimum = if segments.is_empty() {
+                    head_partitions.max(1)
+                } else {
+                    1
+                };
                 needed.max(minimum).min(all)
             };
-            segments.push(Segment { size, offset: pos, count });
+            segments.push(Segment {
+                size,
+                offset: pos,
+                count,
+            });
             pos += size * count;
             size = next;
         }
-        let plan = Self { block, latency, direct_taps, ir_len, segments };
+        let plan = Self {
+            block,
+            latency,
+            direct_taps,
+            ir_len,
+            segments,
+        };
         debug_assert!(plan.is_causal());
         plan
     }
 
     /// True when every segment can deliver its output in time for the plan's latency.
     pub fn is_causal(&self) -> bool {
-        self.segments.iter().all(|s| s.offset + self.latency >= s.size)
+        self.segments
+            .iter()
+            .all(|s| s.offset + self.latency >= s.size)
     }
 
     /// The largest partition size.
     pub fn max_size(&self) -> usize {
-        self.segments.iter().map(|s| s.size).max().unwrap_or(self.block)
+        self.segments
+            .iter()
+            .map(|s| s.size)
+            .max()
+            .unwrap_or(self.block)
     }
 
     /// Total number of partitions (complex multiply-accumulates per output sample and route).

@@ -21,7 +21,13 @@ pub struct ReverbParams {
 
 impl Default for ReverbParams {
     fn default() -> Self {
-        Self { wet: 1.0, dry: 0.0, ir_gain: 1.0, predelay: 0, crossfade: 4096 }
+        Self {
+            wet: 1.0,
+            dry: 0.0,
+            ir_gain: 1.0,
+            predelay: 0,
+            crossfade: 4096,
+        }
     }
 }
 
@@ -46,7 +52,13 @@ pub struct ConvolutionReverb {
 
 impl ConvolutionReverb {
     /// A reverb for `inputs` channels; `process` takes up to `max_block` samples per call.
-    pub fn new(ir: &[&[f32]], inputs: usize, params: ReverbParams, config: ConvolverConfig, max_block: usize) -> Result<Self> {
+    pub fn new(
+        ir: &[&[f32]],
+        inputs: usize,
+        params: ReverbParams,
+        config: ConvolverConfig,
+        max_block: usize,
+    ) -> Result<Self> {
         let current = Self::build(ir, inputs, &params, config)?;
         let outputs = current.routing().outputs;
         let latency = current.latency();
@@ -66,10 +78,19 @@ impl ConvolutionReverb {
         })
     }
 
-    fn build(ir: &[&[f32]], inputs: usize, p: &ReverbParams, config: ConvolverConfig) -> Result<Convolver> {
+    fn build(
+        ir: &[&[f32]],
+        inputs: usize,
+        p: &ReverbParams,
+        config: ConvolverConfig,
+    ) -> Result<Convolver> {
         let shaped: Vec<Vec<f32>> = ir
             .iter()
-            .map(|c| std::iter::repeat_n(0.0, p.predelay).chain(c.iter().map(|s| s * p.ir_gain)).collect())
+            .map(|c| {
+                std::iter::repeat_n(0.0, p.predelay)
+                    .chain(c.iter().map(|s| s * p.ir_gain))
+                    .collect()
+            })
             .collect();
         let planes: Vec<&[f32]> = shaped.iter().map(|c| c.as_slice()).collect();
         Convolver::new(&planes, inputs, config)
@@ -92,6 +113,8 @@ impl ConvolutionReverb {
     /// samples. Real-time safe: nothing is freed here or when the fade ends. The old
     /// convolver waits in [`Self::take_retired`] to be dropped off the audio thread. While a
     /// swap is running or a retired convolver is uncollected, `next` is handed back.
+    // Boxing the refused convolver would allocate on the audio thread.
+    #[allow(clippy::result_large_err)]
     pub fn swap(&mut self, next: Convolver) -> std::result::Result<(), Convolver> {
         if self.incoming.is_some() || self.retired.is_some() {
             return Err(next);
@@ -128,7 +151,8 @@ impl ConvolutionReverb {
         let mut done = 0;
         while done < n {
             let take = self.max_block.min(n - done);
-            let ins: [&[f32]; 8] = std::array::from_fn(|c| input.get(c).map_or(&[][..], |x| &x[done..done + take]));
+            let ins: [&[f32]; 8] =
+                std::array::from_fn(|c| input.get(c).map_or(&[][..], |x| &x[done..done + take]));
             self.process_chunk(&ins[..input.len().min(8)], output, done, take);
             done += take;
         }
@@ -154,7 +178,10 @@ impl ConvolutionReverb {
             for j in 0..n {
                 let g = ((self.fade_pos + j) as f32 / len as f32).min(1.0);
                 // Equal-power crossfade between the two reverbs.
-                let (a, b) = ((g * std::f32::consts::FRAC_PI_2).cos(), (g * std::f32::consts::FRAC_PI_2).sin());
+                let (a, b) = (
+                    (g * std::f32::consts::FRAC_PI_2).cos(),
+                    (g * std::f32::consts::FRAC_PI_2).sin(),
+                );
                 for (wa, wb) in self.wet_a.iter_mut().zip(&self.wet_b) {
                     wa[j] = a * wa[j] + b * wb[j];
                 }
@@ -168,7 +195,11 @@ impl ConvolutionReverb {
         }
         let lat = self.current.latency();
         for (o, out) in output.iter_mut().enumerate() {
-            let src = if self.inputs == 1 { 0 } else { o.min(self.inputs - 1) };
+            let src = if self.inputs == 1 {
+                0
+            } else {
+                o.min(self.inputs - 1)
+            };
             for j in 0..n {
                 let dry = if j >= lat {
                     input[src][j - lat]

@@ -44,6 +44,10 @@ impl Routing {
                 )));
             }
         };
-        Ok(Self { inputs, outputs, routes })
+        Ok(Self {
+            inputs,
+            outputs,
+            routes,
+        })
     }
 }

@@ -82,7 +82,12 @@ impl SegmentState {
 
     /// Clears the delay line and accumulators.
     pub fn reset(&mut self) {
-        for v in self.fdl.iter_mut().chain(&mut self.newest).chain(&mut self.acc) {
+        for v in self
+            .fdl
+            .iter_mut()
+            .chain(&mut self.newest)
+            .chain(&mut self.acc)
+        {
             v.fill(Complex32::default());
         }
         self.head = 0;
@@ -98,9 +103,11 @@ impl SegmentState {
     pub fn analyze(&mut self, input: usize, a: &[f32], b: &[f32]) {
         self.time[..a.len()].copy_from_slice(a);
         self.time[a.len()..].copy_from_slice(b);
-        let _ = self
-            .fft
-            .process_with_scratch(&mut self.time, &mut self.newest[input], &mut self.scratch);
+        let _ = self.fft.process_with_scratch(
+            &mut self.time,
+            &mut self.newest[input],
+            &mut self.scratch,
+        );
         if !self.fdl[input].is_empty() {
             let slot = self.head * self.bins;
             self.fdl[input][slot..slot + self.bins].copy_from_slice(&self.newest[input]);
@@ -134,7 +141,9 @@ impl SegmentState {
         // Real signals: DC and Nyquist are real; clear rounding residue for realfft.
         acc[0].im = 0.0;
         acc[self.bins - 1].im = 0.0;
-        let _ = self.ifft.process_with_scratch(acc, &mut self.time, &mut self.scratch);
+        let _ = self
+            .ifft
+            .process_with_scratch(acc, &mut self.time, &mut self.scratch);
         &self.time[self.seg.size..]
     }
 }

@@ -14,7 +14,12 @@ pub struct BufferPool {
 
 impl BufferPool {
     /// A buffer of at least `size` bytes with exactly `usage`: reused when one is free.
-    pub fn take(&self, device: &wgpu::Device, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    pub fn take(
+        &self,
+        device: &wgpu::Device,
+        size: u64,
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
         let size = size.max(4).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(pos) = free
@@ -34,7 +39,10 @@ impl BufferPool {
 
     /// Returns a buffer for reuse.
     pub fn give(&self, buffer: wgpu::Buffer) {
-        self.free.lock().unwrap_or_else(|e| e.into_inner()).push(buffer);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(buffer);
     }
 
     /// Number of buffers waiting for reuse.

@@ -109,7 +109,9 @@ impl GpuContext {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
-            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
             is_software: info.device_type == wgpu::DeviceType::Cpu,
             max_buffer_size: limits.max_buffer_size,
             max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
@@ -163,7 +165,12 @@ impl GpuContext {
 
     /// Copies `len` floats from `src` (which needs `COPY_SRC`) into `out` through `staging`
     /// (a `MAP_READ | COPY_DST` buffer at least as large), waiting for the GPU.
-    pub fn read_f32(&self, src: &wgpu::Buffer, staging: &wgpu::Buffer, out: &mut [f32]) -> Result<()> {
+    pub fn read_f32(
+        &self,
+        src: &wgpu::Buffer,
+        staging: &wgpu::Buffer,
+        out: &mut [f32],
+    ) -> Result<()> {
         let bytes = std::mem::size_of_val(out) as u64;
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(src, 0, staging, 0, bytes);
@@ -201,7 +208,12 @@ impl GpuContext {
         }
         let x: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
         let y: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
-        let params = MixParams { a: 0.75, b: -1.25, len: len as u32, _pad: 0 };
+        let params = MixParams {
+            a: 0.75,
+            b: -1.25,
+            len: len as u32,
+            _pad: 0,
+        };
         let d = &self.device;
         let ubuf = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("self-test params"),
@@ -223,14 +235,25 @@ impl GpuContext {
             (len * 4) as u64,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
-        let pipeline = self.pipelines.get(d, "mix", super::shaders::MIX, "scale_add");
+        let pipeline = self
+            .pipelines
+            .get(d, "mix", super::shaders::MIX, "scale_add");
         let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("self-test"),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: ubuf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: xbuf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: ybuf.as_entire_binding() },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: ubuf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: xbuf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: ybuf.as_entire_binding(),
+                },
             ],
         });
         let mut encoder = d.create_command_encoder(&Default::default());

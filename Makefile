@@ -1,0 +1,38 @@
+# mixstation — the two set-up commands a new user needs:
+#   make demo   installs missing system packages, builds in release mode, runs the demo
+#   make test   installs missing system packages and runs the whole test suite
+# Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps.
+
+SHELL := /bin/bash
+# Software Vulkan (lavapipe) so the GPU path runs without a GPU; ffmpeg is the benchmark peer.
+APT_PACKAGES := mesa-vulkan-drivers libvulkan1 ffmpeg
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
+
+.PHONY: demo test bench lint deps runtime-dir
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+runtime-dir:
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+
+demo: deps runtime-dir
+	cargo build --release -p mixstation
+	./target/release/mixstation demo --out demo-out
+
+test: deps runtime-dir
+	cargo test --workspace
+
+bench: deps runtime-dir
+	cargo bench --bench convolution
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
