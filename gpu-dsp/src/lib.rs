@@ -5,6 +5,7 @@
 //! files, devices or windows: it takes planar `f32` channels and parameters and returns
 //! samples or analysis frames.
 
+pub mod analysis;
 pub mod conv;
 pub mod engine;
 pub mod error;

@@ -88,14 +88,17 @@ pub struct Convolver {
 impl Convolver {
     /// A CPU convolver of `inputs` channels with the IR `ir` (one slice per IR channel).
     pub fn new(ir: &[&[f32]], inputs: usize, config: ConvolverConfig) -> Result<Self> {
-        Self::with_external_tail(ir, inputs, config, usize::MAX)
+        Self::with_external_tail(ir, inputs, config, usize::MAX, 0)
     }
 
+    /// A convolver whose segments from `external_from` on are multiply-accumulated outside
+    /// (by the GPU bank) and delivered `tail_slack` samples after they fire.
     pub(crate) fn with_external_tail(
         ir: &[&[f32]],
         inputs: usize,
         config: ConvolverConfig,
         external_from: usize,
+        tail_slack: usize,
     ) -> Result<Self> {
         if !config.block.is_power_of_two() || config.block < 16 {
             return Err(DspError::InvalidInput(format!(
@@ -117,6 +120,7 @@ impl Convolver {
             config.head_partitions,
             config.max_partition.next_power_of_two(),
             config.uniform,
+            tail_slack,
         );
         let mut planner = RealFftPlanner::new();
         let segments: Vec<SegmentState> = plan
@@ -257,7 +261,7 @@ impl Convolver {
     }
 
     /// Absolute input sample count at the end of the current (complete) block.
-    fn block_end(&self) -> u64 {
+    pub(crate) fn block_end(&self) -> u64 {
         self.consumed + self.plan.block as u64
     }
 
@@ -289,24 +293,30 @@ impl Convolver {
         }
     }
 
-    /// Second half of a block boundary (after external MACs filled their accumulators):
-    /// inverse transforms, overlap-save into the output ring, and the next output block.
+    /// Inverse-transforms the accumulated spectra of segment `i`, which fired when the input
+    /// count was `fired_at`, and overlap-saves them into the output ring.
+    pub(crate) fn deliver(&mut self, i: usize, fired_at: u64) {
+        let rmask = self.ring_len - 1;
+        let seg = &mut self.segments[i];
+        let (size, offset) = (seg.seg.size as u64, seg.seg.offset as u64);
+        let first = fired_at.wrapping_sub(size).wrapping_add(offset);
+        for o in 0..self.routing.outputs {
+            let block = seg.synthesize(o);
+            let ring = &mut self.ring[o];
+            for (j, &s) in block.iter().enumerate() {
+                ring[((first + j as u64) as usize) & rmask] += s;
+            }
+        }
+    }
+
+    /// Second half of a block boundary (after external results were delivered): inverse
+    /// transforms of the CPU segments, then the next output block.
     pub(crate) fn end_block(&mut self) {
         let t = self.block_end();
         let rmask = self.ring_len - 1;
-        for i in 0..self.segments.len() {
-            if !self.fires(i) {
-                continue;
-            }
-            let seg = &mut self.segments[i];
-            let (size, offset) = (seg.seg.size as u64, seg.seg.offset as u64);
-            let first = t.wrapping_sub(size).wrapping_add(offset);
-            for o in 0..self.routing.outputs {
-                let block = seg.synthesize(o);
-                let ring = &mut self.ring[o];
-                for (j, &s) in block.iter().enumerate() {
-                    ring[((first + j as u64) as usize) & rmask] += s;
-                }
+        for i in 0..self.segments.len().min(self.external_from) {
+            if self.fires(i) {
+                self.deliver(i, t);
             }
         }
         let emit = t.wrapping_sub(self.plan.latency as u64) as usize;

@@ -1,5 +1,10 @@
 //! The GPU engine: every tail partition of every convolver in a bank is multiply-accumulated
 //! by one WGSL dispatch per block (`shaders/convolution.wgsl`); heads and FFTs stay on the CPU.
+//!
+//! The tail is pipelined: the dispatch for the block that ends at input count `t` is read
+//! back at the next block boundary, through a ring of two staging buffers, so the engine never
+//! waits on the work it has just submitted. The partition plan gives every tail segment one
+//! block of extra slack (`offset >= size - latency + block`), so the result is still in time.
 
 use super::convolver::{render_offline, Convolver, ConvolverConfig, RenderShape};
 use crate::gpu::{shaders, GpuContext};
@@ -27,7 +32,7 @@ struct SegmentSlots {
     ir_base: Vec<u32>,
 }
 
-/// A pending job's destination: instance, segment, output channel, result offset.
+/// A submitted job's destination: instance, segment, output channel, result offset.
 #[derive(Clone, Copy)]
 struct Pending {
     instance: usize,
@@ -35,6 +40,16 @@ struct Pending {
     output: usize,
     out_base: usize,
     bins: usize,
+}
+
+/// One slot of the readback ring: a staging buffer and what its dispatch computed.
+struct InFlight {
+    staging: wgpu::Buffer,
+    pending: Vec<Pending>,
+    /// Input sample count at the boundary where the dispatch was issued.
+    fired_at: u64,
+    values: usize,
+    submission: Option<wgpu::SubmissionIndex>,
 }
 
 /// Many convolvers processed in lockstep, their tail partitions on the GPU.
@@ -45,11 +60,11 @@ pub struct GpuConvolverBank {
     fdl_buf: wgpu::Buffer,
     out_buf: wgpu::Buffer,
     jobs_buf: wgpu::Buffer,
-    staging: wgpu::Buffer,
     bind: wgpu::BindGroup,
     pipeline: Arc<wgpu::ComputePipeline>,
     jobs: Vec<Job>,
-    pending: Vec<Pending>,
+    ring: [InFlight; 2],
+    current: usize,
     readback: Vec<f32>,
     block: usize,
     dispatches: u64,
@@ -69,7 +84,11 @@ impl GpuConvolverBank {
         for (ir, inputs) in irs {
             let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
             convolvers.push(Convolver::with_external_tail(
-                &planes, *inputs, config, GPU_FROM,
+                &planes,
+                *inputs,
+                config,
+                GPU_FROM,
+                config.block,
             )?);
         }
         let mut ir_data: Vec<Complex32> = Vec::new();
@@ -110,6 +129,7 @@ impl GpuConvolverBank {
         }
         let device = ctx.device();
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        // Sizes in complex values (8 bytes); at least one 32-byte job.
         let make = |label, size: usize, usage| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -128,11 +148,15 @@ impl GpuConvolverBank {
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         );
         let jobs_buf = make("jobs", max_jobs * 4, storage);
-        let staging = make(
-            "mac staging",
-            max_out,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        );
+        let staging_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+        let in_flight = |label| InFlight {
+            staging: make(label, max_out, staging_usage),
+            pending: Vec::with_capacity(max_jobs),
+            fired_at: 0,
+            values: 0,
+            submission: None,
+        };
+        let ring = [in_flight("mac staging 0"), in_flight("mac staging 1")];
         let pipeline = ctx
             .pipelines()
             .get(device, "convolution", shaders::CONVOLUTION, "mac");
@@ -165,11 +189,11 @@ impl GpuConvolverBank {
             fdl_buf,
             out_buf,
             jobs_buf,
-            staging,
             bind,
             pipeline,
             jobs: Vec::with_capacity(max_jobs),
-            pending: Vec::with_capacity(max_jobs),
+            ring,
+            current: 0,
             readback: vec![0.0; max_out * 2],
             block: config.block,
             dispatches: 0,
@@ -227,34 +251,53 @@ impl GpuConvolverBank {
         Ok(())
     }
 
+    /// One block boundary: CPU heads and FFTs, this block's tail dispatch, the previous
+    /// block's tail results, then the next output block of every convolver.
     fn block_boundary(&mut self) -> Result<()> {
+        for conv in &mut self.convolvers {
+            conv.begin_block();
+        }
+        self.submit_tail()?;
+        self.current ^= 1;
+        self.collect_previous()?;
+        for conv in &mut self.convolvers {
+            conv.end_block();
+        }
+        Ok(())
+    }
+
+    /// Uploads the new input spectra of every firing tail segment and dispatches all of
+    /// their multiply-accumulates at once into the current staging slot.
+    fn submit_tail(&mut self) -> Result<()> {
         self.jobs.clear();
-        self.pending.clear();
+        let slot = &mut self.ring[self.current];
+        slot.pending.clear();
+        slot.submission = None;
         let mut out_base = 0usize;
         let queue = self.ctx.queue();
-        for (ci, conv) in self.convolvers.iter_mut().enumerate() {
-            conv.begin_block();
+        for (ci, conv) in self.convolvers.iter().enumerate() {
+            slot.fired_at = conv.block_end();
             for si in GPU_FROM..conv.segments.len() {
                 if !conv.fires(si) {
                     continue;
                 }
                 let seg = &conv.segments[si];
-                let slot = &self.slots[ci][si - GPU_FROM];
+                let where_ = &self.slots[ci][si - GPU_FROM];
                 for (input, spectrum) in seg.newest.iter().enumerate() {
-                    let at = (slot.fdl_base[input] as usize + seg.head * seg.bins) * 8;
+                    let at = (where_.fdl_base[input] as usize + seg.head * seg.bins) * 8;
                     queue.write_buffer(&self.fdl_buf, at as u64, bytemuck::cast_slice(spectrum));
                 }
                 for r in &conv.routing().routes {
                     self.jobs.push(Job {
-                        fdl_base: slot.fdl_base[r.input],
-                        ir_base: slot.ir_base[r.ir],
+                        fdl_base: where_.fdl_base[r.input],
+                        ir_base: where_.ir_base[r.ir],
                         count: seg.seg.count as u32,
                         bins: seg.bins as u32,
                         head: seg.head as u32,
                         out_base: out_base as u32,
                         ..Default::default()
                     });
-                    self.pending.push(Pending {
+                    slot.pending.push(Pending {
                         instance: ci,
                         segment: si,
                         output: r.output,
@@ -265,35 +308,10 @@ impl GpuConvolverBank {
                 }
             }
         }
-        if !self.jobs.is_empty() {
-            self.dispatch(out_base)?;
-            for conv in &mut self.convolvers {
-                for si in GPU_FROM..conv.segments.len() {
-                    if conv.fires(si) {
-                        for acc in &mut conv.segments[si].acc {
-                            acc.fill(Complex32::default());
-                        }
-                    }
-                }
-            }
-            for p in &self.pending {
-                let src: &[Complex32] =
-                    bytemuck::cast_slice(&self.readback[p.out_base * 2..(p.out_base + p.bins) * 2]);
-                let acc = &mut self.convolvers[p.instance].segments[p.segment].acc[p.output];
-                for (a, s) in acc.iter_mut().zip(src) {
-                    *a += *s;
-                }
-            }
+        slot.values = out_base;
+        if self.jobs.is_empty() {
+            return Ok(());
         }
-        for conv in &mut self.convolvers {
-            conv.end_block();
-        }
-        Ok(())
-    }
-
-    /// One dispatch for all jobs, then a readback of `values` complex results.
-    fn dispatch(&mut self, values: usize) -> Result<()> {
-        let queue = self.ctx.queue();
         queue.write_buffer(&self.jobs_buf, 0, bytemuck::cast_slice(&self.jobs));
         let max_bins = self.jobs.iter().map(|j| j.bins).max().unwrap_or(1);
         let mut encoder = self
@@ -306,12 +324,61 @@ impl GpuConvolverBank {
             pass.set_bind_group(0, &self.bind, &[]);
             pass.dispatch_workgroups(max_bins.div_ceil(64), self.jobs.len() as u32, 1);
         }
-        let bytes = (values * 8) as u64;
-        encoder.copy_buffer_to_buffer(&self.out_buf, 0, &self.staging, 0, bytes);
-        queue.submit(Some(encoder.finish()));
+        let bytes = (out_base * 8) as u64;
+        encoder.copy_buffer_to_buffer(&self.out_buf, 0, &slot.staging, 0, bytes);
+        slot.submission = Some(queue.submit(Some(encoder.finish())));
+        slot.staging
+            .slice(..bytes)
+            .map_async(wgpu::MapMode::Read, |_| {});
         self.dispatches += 1;
+        Ok(())
+    }
+
+    /// Waits for the dispatch issued one block ago (normally long finished), and delivers its
+    /// results to the convolvers' output rings.
+    fn collect_previous(&mut self) -> Result<()> {
+        let slot = &mut self.ring[self.current];
+        let Some(submission) = slot.submission.take() else {
+            return Ok(());
+        };
         self.ctx
-            .map_and_copy(&self.staging, &mut self.readback[..values * 2])
+            .device()
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission),
+                timeout: None,
+            })
+            .map_err(|e| DspError::Gpu(e.to_string()))?;
+        let values = slot.values;
+        {
+            let bytes = (values * 8) as u64;
+            let view = slot.staging.slice(..bytes).get_mapped_range();
+            self.readback[..values * 2].copy_from_slice(bytemuck::cast_slice(&view));
+        }
+        slot.staging.unmap();
+        for p in &slot.pending {
+            let seg = &mut self.convolvers[p.instance].segments[p.segment];
+            for acc in &mut seg.acc {
+                acc.fill(Complex32::default());
+            }
+        }
+        for p in &slot.pending {
+            let src: &[Complex32] =
+                bytemuck::cast_slice(&self.readback[p.out_base * 2..(p.out_base + p.bins) * 2]);
+            let acc = &mut self.convolvers[p.instance].segments[p.segment].acc[p.output];
+            for (a, s) in acc.iter_mut().zip(src) {
+                *a += *s;
+            }
+        }
+        let fired_at = slot.fired_at;
+        let mut last = None;
+        for p in &slot.pending {
+            // Routes of one segment are contiguous: deliver each (instance, segment) once.
+            if last != Some((p.instance, p.segment)) {
+                self.convolvers[p.instance].deliver(p.segment, fired_at);
+                last = Some((p.instance, p.segment));
+            }
+        }
+        Ok(())
     }
 
     /// Offline convenience for a bank of one: the whole `x ∗ h`, latency removed.

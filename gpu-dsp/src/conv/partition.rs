@@ -19,13 +19,16 @@ impl Segment {
 ///
 /// With latency `L` (0 or `block`), a segment of partition size `P` computes its output block
 /// when its input block is complete, so it must start at tap `offset >= P - L`; the plan grows
-/// partition sizes by `growth` only once that holds. With `L = 0` the first `block` taps are a
-/// direct-form FIR (`direct_taps`).
+/// partition sizes by `growth` only once that holds. Segments after the first may need extra
+/// `tail_slack` samples (the GPU tail is collected one block after its dispatch:
+/// `offset >= P - L + tail_slack`). With `L = 0` the first `block` taps are a direct-form FIR
+/// (`direct_taps`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionPlan {
     pub block: usize,
     pub latency: usize,
     pub direct_taps: usize,
+    pub tail_slack: usize,
     pub ir_len: usize,
     pub segments: Vec<Segment>,
 }
@@ -40,6 +43,7 @@ impl PartitionPlan {
         head_partitions: usize,
         max_partition: usize,
         uniform: bool,
+        tail_slack: usize,
     ) -> Self {
         assert!(block.is_power_of_two(), "block size must be a power of two");
         let latency = if zero_latency { 0 } else { block };
@@ -57,7 +61,9 @@ impl PartitionPlan {
                 all
             } else {
                 // Enough partitions that the next, larger segment can start in time.
-                let needed = (next - latency).saturating_sub(pos).div_ceil(size);
+                let needed = (next + tail_slack - latency)
+                    .saturating_sub(pos)
+                    .div_ceil(size);
                 let minimum = if segments.is_empty() {
                     head_partitions.max(1)
                 } else {
@@ -77,6 +83,7 @@ impl PartitionPlan {
             block,
             latency,
             direct_taps,
+            tail_slack,
             ir_len,
             segments,
         };
@@ -86,9 +93,9 @@ impl PartitionPlan {
 
     /// True when every segment can deliver its output in time for the plan's latency.
     pub fn is_causal(&self) -> bool {
-        self.segments
-            .iter()
-            .all(|s| s.offset + self.latency >= s.size)
+        self.segments.iter().enumerate().all(|(i, s)| {
+            s.offset + self.latency >= s.size + if i > 0 { self.tail_slack } else { 0 }
+        })
     }
 
     /// The largest partition size.
@@ -112,23 +119,25 @@ mod tests {
 
     #[test]
     fn covers_ir_contiguously_and_causally() {
-        for &zero in &[false, true] {
-            for &len in &[1usize, 63, 64, 65, 1000, 144_000, 300_000] {
-                let p = PartitionPlan::new(len, 64, zero, 4, 4096, false);
-                assert!(p.is_causal(), "{p:?}");
-                let mut pos = p.direct_taps;
-                for s in &p.segments {
-                    assert_eq!(s.offset, pos);
-                    pos = s.end();
+        for zero in [false, true] {
+            for slack in [0, 64] {
+                for len in [1usize, 63, 64, 65, 1000, 144_000, 300_000] {
+                    let p = PartitionPlan::new(len, 64, zero, 4, 4096, false, slack);
+                    assert!(p.is_causal(), "{p:?}");
+                    let mut pos = p.direct_taps;
+                    for s in &p.segments {
+                        assert_eq!(s.offset, pos);
+                        pos = s.end();
+                    }
+                    assert!(pos >= len && pos < len + p.max_size(), "{p:?}");
                 }
-                assert!(pos >= len && pos < len + p.max_size(), "{p:?}");
             }
         }
     }
 
     #[test]
     fn three_second_ir_at_256_is_small() {
-        let p = PartitionPlan::new(144_000, 256, false, 4, 16384, false);
+        let p = PartitionPlan::new(144_000, 256, false, 4, 16384, false, 0);
         let sizes: Vec<_> = p.segments.iter().map(|s| (s.size, s.count)).collect();
         assert_eq!(sizes, vec![(256, 4), (1024, 3), (4096, 3), (16384, 8)]);
         assert_eq!(p.partitions(), 18);
