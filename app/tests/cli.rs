@@ -109,7 +109,6 @@ fn unbuilt_commands_say_so_and_fail() {
     for args in [
         vec!["render", "s.toml", "-o", &out],
         vec!["play", "s.toml"],
-        vec!["analyze", &a],
         vec!["spectrogram", &a, "-o", &out],
         vec!["clean", &a, "-o", &out],
         vec!["open", "s.toml"],
@@ -405,4 +404,97 @@ fn demo_generates_and_renders_its_material() {
     assert_eq!(mix.len(), 2);
     let peak = mix.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
     assert!(peak > 0.05 && peak < 1.0, "demo mix peak {peak}");
+}
+
+fn sine(rate: u32, seconds: f64, dbfs: f64, freq: f64) -> Vec<f32> {
+    let amp = 10f64.powf(dbfs / 20.0);
+    (0..(seconds * f64::from(rate)) as usize)
+        .map(|i| (amp * (std::f64::consts::TAU * freq * i as f64 / f64::from(rate)).sin()) as f32)
+        .collect()
+}
+
+fn analyze_json(args: &[&str]) -> serde_json::Value {
+    let o = run(args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("analyze --json prints one JSON object")
+}
+
+#[test]
+fn analyze_json_has_every_field_and_judges_targets() {
+    let f = Files::new();
+    let x = sine(48_000, 10.0, -23.0, 1000.0);
+    write_f32(&f.path("tone.wav"), 48_000, &[x.clone(), x]);
+    let v = analyze_json(&["analyze", &f.s("tone.wav"), "--json", "--target", "ebu"]);
+    for key in [
+        "sample_rate", "channels", "duration_s", "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
+        "sample_peak_dbfs", "momentary_max_lufs", "short_term_max_lufs", "correlation",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["sample_rate"], 48_000);
+    assert_eq!(v["channels"], 2);
+    assert!((v["duration_s"].as_f64().unwrap() - 10.0).abs() < 1e-9);
+    assert!((v["integrated_lufs"].as_f64().unwrap() + 23.0).abs() < 0.1);
+    assert!((v["correlation"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert!((v["true_peak_dbtp"].as_f64().unwrap() + 23.0).abs() < 0.1);
+    assert_eq!(v["target"]["meets"], true);
+    let v = analyze_json(&["analyze", &f.s("tone.wav"), "--json", "--target", "streaming"]);
+    assert_eq!(v["target"]["meets"], false);
+    assert!((v["target"]["loudness_offset_lu"].as_f64().unwrap() + 9.0).abs() < 0.1);
+    let o = run(&["analyze", &f.s("tone.wav"), "--target", "atsc"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("integrated") && text.contains("MEETS ATSC A/85"), "{text}");
+}
+
+#[test]
+fn analyze_silence_short_and_bad_files() {
+    let f = Files::new();
+    write_f32(&f.path("silence.wav"), 48_000, &[vec![0.0; 48_000], vec![0.0; 48_000]]);
+    let v = analyze_json(&["analyze", &f.s("silence.wav"), "--json"]);
+    for key in ["integrated_lufs", "loudness_range_lu", "true_peak_dbtp", "sample_peak_dbfs", "correlation"] {
+        assert!(v[key].is_null(), "{key} should be null for silence: {v}");
+    }
+    write_f32(&f.path("one.wav"), 44_100, &[vec![0.25]]);
+    let v = analyze_json(&["analyze", &f.s("one.wav"), "--json"]);
+    assert!(v["integrated_lufs"].is_null());
+    assert!((v["sample_peak_dbfs"].as_f64().unwrap() + 12.04).abs() < 0.01);
+    std::fs::write(f.path("junk.wav"), b"not audio").unwrap();
+    assert_clean_error(&run(&["analyze", &f.s("junk.wav")]), "junk.wav", "not a supported audio file");
+    write_f32(&f.path("nan.wav"), 48_000, &[vec![0.1, f32::NAN, 0.2]]);
+    assert_clean_error(&run(&["analyze", &f.s("nan.wav")]), "nan.wav", "NaN");
+    let o = run(&["analyze", &f.s("one.wav"), "--target", "loud"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--target loud"), "{}", stderr(&o));
+}
+
+/// FFmpeg's ebur128 filter is an independent implementation; CI installs FFmpeg.
+#[test]
+fn analyze_agrees_with_ffmpeg_ebur128_on_the_demo_mix() {
+    if std::process::Command::new("ffmpeg").arg("-version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have ffmpeg (make deps installs it)");
+        eprintln!("SKIPPED: ffmpeg not installed");
+        return;
+    }
+    let f = Files::new();
+    let dir = f.s("demo");
+    assert!(run(&["demo", "--out", &dir, "--seconds", "8", "--engine", "cpu", "--format", "f32"]).status.success());
+    let mix = f.path("demo").join("demo-mix.wav");
+    let v = analyze_json(&["analyze", mix.to_str().unwrap(), "--json"]);
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-i"])
+        .arg(&mix)
+        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = &log[log.rfind("Summary:").expect("ffmpeg summary")..];
+    let value = |label: &str| -> f64 {
+        let line = summary.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let (i, lra, tp) = (value("I:"), value("LRA:"), value("Peak:"));
+    // FFmpeg prints one decimal: agreement within its rounding plus 0.05.
+    assert!((v["integrated_lufs"].as_f64().unwrap() - i).abs() <= 0.1, "I {} vs {i}", v["integrated_lufs"]);
+    assert!((v["loudness_range_lu"].as_f64().unwrap() - lra).abs() <= 0.6, "LRA {} vs {lra}", v["loudness_range_lu"]);
+    assert!((v["true_peak_dbtp"].as_f64().unwrap() - tp).abs() <= 0.2, "TP {} vs {tp}", v["true_peak_dbtp"]);
 }

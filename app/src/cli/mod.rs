@@ -1,5 +1,6 @@
 //! The command line: one subcommand per job, each with `--help`.
 
+mod analyze;
 mod convolve;
 mod gpu;
 
@@ -88,17 +89,8 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
-    /// Loudness, peaks, spectrum and phase report of a file.
-    Analyze {
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
-        /// Delivery spec to check against: ebu, atsc, streaming or a LUFS number.
-        #[arg(long)]
-        target: Option<String>,
-        #[command(flatten)]
-        engine: EngineArgs,
-    },
+    /// Loudness (BS.1770-4 / EBU R128), peaks and phase report of a file.
+    Analyze(analyze::AnalyzeArgs),
     /// Spectrogram of a file as PNG (and CSV).
     Spectrogram {
         file: PathBuf,
@@ -156,9 +148,7 @@ pub fn run() -> ExitCode {
             return not_built("render", "mix engine and sessions (issue #5)")
         }
         Some(Command::Play { .. }) => return not_built("play", "real-time playback (issue #5)"),
-        Some(Command::Analyze { .. }) => {
-            return not_built("analyze", "loudness and analysis (issue #6)")
-        }
+        Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram { .. }) => {
             return not_built("spectrogram", "spectrogram (issue #6)")
         }

@@ -1,0 +1,205 @@
+//! `mixstation analyze`: loudness, peaks and phase report of a file, readable or JSON.
+
+use super::EngineArgs;
+use crate::io::decode_file;
+use anyhow::{bail, Result};
+use clap::Args;
+use gpu_dsp::analysis::{CorrelationMeter, LoudnessMeter, LoudnessSummary};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Audio file to measure.
+    pub file: PathBuf,
+    /// Print one JSON object instead of the readable report.
+    #[arg(long)]
+    pub json: bool,
+    /// Delivery spec to check: ebu (−23 LUFS ±0.5, −1 dBTP), atsc (−24 ±2, −2 dBTP),
+    /// streaming (−14 ±1, −1 dBTP) or a LUFS number (±0.5, −1 dBTP).
+    #[arg(long)]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// A loudness delivery specification.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeliverySpec {
+    pub name: String,
+    pub target_lufs: f64,
+    pub tolerance_lu: f64,
+    pub max_true_peak_dbtp: f64,
+}
+
+impl DeliverySpec {
+    /// Parses `ebu`, `atsc`, `streaming` or a number of LUFS.
+    pub fn parse(s: &str) -> Result<Self> {
+        let spec = |name: &str, target_lufs, tolerance_lu, max_true_peak_dbtp| Self {
+            name: name.to_string(),
+            target_lufs,
+            tolerance_lu,
+            max_true_peak_dbtp,
+        };
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "ebu" | "r128" => spec("EBU R128", -23.0, 0.5, -1.0),
+            "atsc" | "a85" => spec("ATSC A/85", -24.0, 2.0, -2.0),
+            "streaming" => spec("streaming", -14.0, 1.0, -1.0),
+            other => match other.parse::<f64>() {
+                Ok(v) if v.is_finite() && v < 0.0 => spec(&format!("{v} LUFS"), v, 0.5, -1.0),
+                _ => bail!("--target {s}: expected ebu, atsc, streaming or a negative LUFS number"),
+            },
+        })
+    }
+}
+
+/// Whether a measurement meets a spec, and by how much it misses.
+#[derive(Clone, Debug, Serialize)]
+pub struct Compliance {
+    #[serde(flatten)]
+    pub spec: DeliverySpec,
+    pub meets: bool,
+    /// Integrated minus target (LU); positive is too loud.
+    pub loudness_offset_lu: Option<f64>,
+    /// True peak above the ceiling (dB), 0 when under it.
+    pub true_peak_excess_db: Option<f64>,
+    /// Gain that would bring the programme to the target (dB).
+    pub gain_to_target_db: Option<f64>,
+}
+
+impl Compliance {
+    /// Judges `s` against `spec`. Silence (no integrated loudness) does not meet any spec.
+    pub fn judge(spec: DeliverySpec, s: &LoudnessSummary) -> Self {
+        let offset = s.integrated.map(|i| i - spec.target_lufs);
+        let excess = s.true_peak.map(|tp| (tp - spec.max_true_peak_dbtp).max(0.0));
+        let meets = offset.is_some_and(|o| o.abs() <= spec.tolerance_lu)
+            && excess.is_none_or(|e| e <= 0.0);
+        Self {
+            meets,
+            loudness_offset_lu: offset,
+            true_peak_excess_db: excess,
+            gain_to_target_db: offset.map(|o| -o),
+            spec,
+        }
+    }
+}
+
+/// Everything `analyze --json` prints. Values that do not exist (silence) are `null`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub duration_s: f64,
+    pub integrated_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub sample_peak_dbfs: Option<f64>,
+    pub momentary_max_lufs: Option<f64>,
+    pub short_term_max_lufs: Option<f64>,
+    /// Broadband phase correlation, stereo only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Compliance>,
+}
+
+pub fn run(args: &AnalyzeArgs) -> Result<()> {
+    let spec = args.target.as_deref().map(DeliverySpec::parse).transpose()?;
+    let audio = decode_file(&args.file)?;
+    let planes: Vec<&[f32]> = audio.channels.iter().map(|c| c.as_slice()).collect();
+    let mut meter = LoudnessMeter::new(planes.len(), audio.sample_rate);
+    let bar = crate::progress::bar(planes[0].len() as u64, "measuring");
+    let chunk = 1 << 16;
+    let mut correlation = (planes.len() == 2).then(CorrelationMeter::default);
+    for start in (0..planes[0].len()).step_by(chunk) {
+        let end = (start + chunk).min(planes[0].len());
+        let block: Vec<&[f32]> = planes.iter().map(|c| &c[start..end]).collect();
+        meter.process(&block);
+        if let Some(c) = correlation.as_mut() {
+            c.process(block[0], block[1]);
+        }
+        bar.set_position(end as u64);
+    }
+    bar.finish_and_clear();
+    let s = meter.summary();
+    let report = Report {
+        file: args.file.display().to_string(),
+        sample_rate: audio.sample_rate,
+        channels: planes.len(),
+        duration_s: audio.duration_s(),
+        integrated_lufs: s.integrated,
+        loudness_range_lu: s.range,
+        true_peak_dbtp: s.true_peak,
+        sample_peak_dbfs: s.sample_peak,
+        momentary_max_lufs: s.momentary_max,
+        short_term_max_lufs: s.short_term_max,
+        correlation: correlation.map(|c| c.correlation()),
+        target: spec.map(|spec| Compliance::judge(spec, &s)),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_readable(&report);
+    }
+    Ok(())
+}
+
+fn fmt(v: Option<f64>, unit: &str) -> String {
+    v.map_or_else(|| "n/a (silence or too short)".to_string(), |v| format!("{v:.1} {unit}"))
+}
+
+fn print_readable(r: &Report) {
+    println!("{}", r.file);
+    println!("  format          {} Hz, {} ch, {:.2} s", r.sample_rate, r.channels, r.duration_s);
+    println!("  integrated      {}", fmt(r.integrated_lufs, "LUFS"));
+    println!("  loudness range  {}", fmt(r.loudness_range_lu, "LU"));
+    println!("  momentary max   {}", fmt(r.momentary_max_lufs, "LUFS"));
+    println!("  short-term max  {}", fmt(r.short_term_max_lufs, "LUFS"));
+    println!("  true peak       {}", fmt(r.true_peak_dbtp, "dBTP"));
+    println!("  sample peak     {}", fmt(r.sample_peak_dbfs, "dBFS"));
+    if let Some(c) = r.correlation {
+        println!("  correlation     {}", c.map_or("n/a (a channel is silent)".into(), |c| format!("{c:+.2}")));
+    }
+    if let Some(t) = &r.target {
+        let verdict = if t.meets { "MEETS" } else { "FAILS" };
+        println!(
+            "  {verdict} {} ({} LUFS ±{} LU, true peak ≤ {} dBTP)",
+            t.spec.name, t.spec.target_lufs, t.spec.tolerance_lu, t.spec.max_true_peak_dbtp
+        );
+        if let Some(o) = t.loudness_offset_lu {
+            println!("    loudness {o:+.1} LU from target (apply {:+.1} dB)", -o);
+        } else {
+            println!("    no integrated loudness: the file is silent");
+        }
+        if let Some(e) = t.true_peak_excess_db.filter(|&e| e > 0.0) {
+            println!("    true peak {e:.1} dB over the ceiling");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(i: f64, tp: f64) -> LoudnessSummary {
+        LoudnessSummary { integrated: Some(i), true_peak: Some(tp), ..Default::default() }
+    }
+
+    #[test]
+    fn specs_and_compliance() {
+        let ebu = DeliverySpec::parse("ebu").unwrap();
+        assert!(Compliance::judge(ebu.clone(), &summary(-23.4, -1.5)).meets);
+        let loud = Compliance::judge(ebu.clone(), &summary(-21.0, -0.5));
+        assert!(!loud.meets);
+        assert_eq!(loud.loudness_offset_lu, Some(2.0));
+        assert!((loud.true_peak_excess_db.unwrap() - 0.5).abs() < 1e-12);
+        assert!(Compliance::judge(DeliverySpec::parse("atsc").unwrap(), &summary(-25.9, -2.1)).meets);
+        assert!(!Compliance::judge(DeliverySpec::parse("streaming").unwrap(), &summary(-16.0, -3.0)).meets);
+        assert_eq!(DeliverySpec::parse("-16").unwrap().target_lufs, -16.0);
+        assert!(DeliverySpec::parse("loud").is_err());
+        assert!(DeliverySpec::parse("5").is_err());
+        let silent = Compliance::judge(ebu, &LoudnessSummary::default());
+        assert!(!silent.meets);
+    }
+}
