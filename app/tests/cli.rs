@@ -426,8 +426,16 @@ fn analyze_json_has_every_field_and_judges_targets() {
     write_f32(&f.path("tone.wav"), 48_000, &[x.clone(), x]);
     let v = analyze_json(&["analyze", &f.s("tone.wav"), "--json", "--target", "ebu"]);
     for key in [
-        "sample_rate", "channels", "duration_s", "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
-        "sample_peak_dbfs", "momentary_max_lufs", "short_term_max_lufs", "correlation",
+        "sample_rate",
+        "channels",
+        "duration_s",
+        "integrated_lufs",
+        "loudness_range_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+        "correlation",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
@@ -438,20 +446,39 @@ fn analyze_json_has_every_field_and_judges_targets() {
     assert!((v["correlation"].as_f64().unwrap() - 1.0).abs() < 1e-9);
     assert!((v["true_peak_dbtp"].as_f64().unwrap() + 23.0).abs() < 0.1);
     assert_eq!(v["target"]["meets"], true);
-    let v = analyze_json(&["analyze", &f.s("tone.wav"), "--json", "--target", "streaming"]);
+    let v = analyze_json(&[
+        "analyze",
+        &f.s("tone.wav"),
+        "--json",
+        "--target",
+        "streaming",
+    ]);
     assert_eq!(v["target"]["meets"], false);
     assert!((v["target"]["loudness_offset_lu"].as_f64().unwrap() + 9.0).abs() < 0.1);
     let o = run(&["analyze", &f.s("tone.wav"), "--target", "atsc"]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("integrated") && text.contains("MEETS ATSC A/85"), "{text}");
+    assert!(
+        text.contains("integrated") && text.contains("MEETS ATSC A/85"),
+        "{text}"
+    );
 }
 
 #[test]
 fn analyze_silence_short_and_bad_files() {
     let f = Files::new();
-    write_f32(&f.path("silence.wav"), 48_000, &[vec![0.0; 48_000], vec![0.0; 48_000]]);
+    write_f32(
+        &f.path("silence.wav"),
+        48_000,
+        &[vec![0.0; 48_000], vec![0.0; 48_000]],
+    );
     let v = analyze_json(&["analyze", &f.s("silence.wav"), "--json"]);
-    for key in ["integrated_lufs", "loudness_range_lu", "true_peak_dbtp", "sample_peak_dbfs", "correlation"] {
+    for key in [
+        "integrated_lufs",
+        "loudness_range_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "correlation",
+    ] {
         assert!(v[key].is_null(), "{key} should be null for silence: {v}");
     }
     write_f32(&f.path("one.wav"), 44_100, &[vec![0.25]]);
@@ -459,7 +486,11 @@ fn analyze_silence_short_and_bad_files() {
     assert!(v["integrated_lufs"].is_null());
     assert!((v["sample_peak_dbfs"].as_f64().unwrap() + 12.04).abs() < 0.01);
     std::fs::write(f.path("junk.wav"), b"not audio").unwrap();
-    assert_clean_error(&run(&["analyze", &f.s("junk.wav")]), "junk.wav", "not a supported audio file");
+    assert_clean_error(
+        &run(&["analyze", &f.s("junk.wav")]),
+        "junk.wav",
+        "not a supported audio file",
+    );
     write_f32(&f.path("nan.wav"), 48_000, &[vec![0.1, f32::NAN, 0.2]]);
     assert_clean_error(&run(&["analyze", &f.s("nan.wav")]), "nan.wav", "NaN");
     let o = run(&["analyze", &f.s("one.wav"), "--target", "loud"]);
@@ -470,14 +501,33 @@ fn analyze_silence_short_and_bad_files() {
 /// FFmpeg's ebur128 filter is an independent implementation; CI installs FFmpeg.
 #[test]
 fn analyze_agrees_with_ffmpeg_ebur128_on_the_demo_mix() {
-    if std::process::Command::new("ffmpeg").arg("-version").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have ffmpeg (make deps installs it)");
+    if std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have ffmpeg (make deps installs it)"
+        );
         eprintln!("SKIPPED: ffmpeg not installed");
         return;
     }
     let f = Files::new();
     let dir = f.s("demo");
-    assert!(run(&["demo", "--out", &dir, "--seconds", "8", "--engine", "cpu", "--format", "f32"]).status.success());
+    assert!(run(&[
+        "demo",
+        "--out",
+        &dir,
+        "--seconds",
+        "8",
+        "--engine",
+        "cpu",
+        "--format",
+        "f32"
+    ])
+    .status
+    .success());
     let mix = f.path("demo").join("demo-mix.wav");
     let v = analyze_json(&["analyze", mix.to_str().unwrap(), "--json"]);
     let out = std::process::Command::new("ffmpeg")
@@ -489,12 +539,27 @@ fn analyze_agrees_with_ffmpeg_ebur128_on_the_demo_mix() {
     let log = String::from_utf8_lossy(&out.stderr);
     let summary = &log[log.rfind("Summary:").expect("ffmpeg summary")..];
     let value = |label: &str| -> f64 {
-        let line = summary.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
+        let line = summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap();
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     };
     let (i, lra, tp) = (value("I:"), value("LRA:"), value("Peak:"));
     // FFmpeg prints one decimal: agreement within its rounding plus 0.05.
-    assert!((v["integrated_lufs"].as_f64().unwrap() - i).abs() <= 0.1, "I {} vs {i}", v["integrated_lufs"]);
-    assert!((v["loudness_range_lu"].as_f64().unwrap() - lra).abs() <= 0.6, "LRA {} vs {lra}", v["loudness_range_lu"]);
-    assert!((v["true_peak_dbtp"].as_f64().unwrap() - tp).abs() <= 0.2, "TP {} vs {tp}", v["true_peak_dbtp"]);
+    assert!(
+        (v["integrated_lufs"].as_f64().unwrap() - i).abs() <= 0.1,
+        "I {} vs {i}",
+        v["integrated_lufs"]
+    );
+    assert!(
+        (v["loudness_range_lu"].as_f64().unwrap() - lra).abs() <= 0.6,
+        "LRA {} vs {lra}",
+        v["loudness_range_lu"]
+    );
+    assert!(
+        (v["true_peak_dbtp"].as_f64().unwrap() - tp).abs() <= 0.2,
+        "TP {} vs {tp}",
+        v["true_peak_dbtp"]
+    );
 }

@@ -71,9 +71,11 @@ impl Compliance {
     /// Judges `s` against `spec`. Silence (no integrated loudness) does not meet any spec.
     pub fn judge(spec: DeliverySpec, s: &LoudnessSummary) -> Self {
         let offset = s.integrated.map(|i| i - spec.target_lufs);
-        let excess = s.true_peak.map(|tp| (tp - spec.max_true_peak_dbtp).max(0.0));
-        let meets = offset.is_some_and(|o| o.abs() <= spec.tolerance_lu)
-            && excess.is_none_or(|e| e <= 0.0);
+        let excess = s
+            .true_peak
+            .map(|tp| (tp - spec.max_true_peak_dbtp).max(0.0));
+        let meets =
+            offset.is_some_and(|o| o.abs() <= spec.tolerance_lu) && excess.is_none_or(|e| e <= 0.0);
         Self {
             meets,
             loudness_offset_lu: offset,
@@ -105,7 +107,11 @@ pub struct Report {
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
-    let spec = args.target.as_deref().map(DeliverySpec::parse).transpose()?;
+    let spec = args
+        .target
+        .as_deref()
+        .map(DeliverySpec::parse)
+        .transpose()?;
     let audio = decode_file(&args.file)?;
     let planes: Vec<&[f32]> = audio.channels.iter().map(|c| c.as_slice()).collect();
     let mut meter = LoudnessMeter::new(planes.len(), audio.sample_rate);
@@ -146,12 +152,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
 }
 
 fn fmt(v: Option<f64>, unit: &str) -> String {
-    v.map_or_else(|| "n/a (silence or too short)".to_string(), |v| format!("{v:.1} {unit}"))
+    v.map_or_else(
+        || "n/a (silence or too short)".to_string(),
+        |v| format!("{v:.1} {unit}"),
+    )
 }
 
 fn print_readable(r: &Report) {
     println!("{}", r.file);
-    println!("  format          {} Hz, {} ch, {:.2} s", r.sample_rate, r.channels, r.duration_s);
+    println!(
+        "  format          {} Hz, {} ch, {:.2} s",
+        r.sample_rate, r.channels, r.duration_s
+    );
     println!("  integrated      {}", fmt(r.integrated_lufs, "LUFS"));
     println!("  loudness range  {}", fmt(r.loudness_range_lu, "LU"));
     println!("  momentary max   {}", fmt(r.momentary_max_lufs, "LUFS"));
@@ -159,7 +171,10 @@ fn print_readable(r: &Report) {
     println!("  true peak       {}", fmt(r.true_peak_dbtp, "dBTP"));
     println!("  sample peak     {}", fmt(r.sample_peak_dbfs, "dBFS"));
     if let Some(c) = r.correlation {
-        println!("  correlation     {}", c.map_or("n/a (a channel is silent)".into(), |c| format!("{c:+.2}")));
+        println!(
+            "  correlation     {}",
+            c.map_or("n/a (a channel is silent)".into(), |c| format!("{c:+.2}"))
+        );
     }
     if let Some(t) = &r.target {
         let verdict = if t.meets { "MEETS" } else { "FAILS" };
@@ -183,7 +198,11 @@ mod tests {
     use super::*;
 
     fn summary(i: f64, tp: f64) -> LoudnessSummary {
-        LoudnessSummary { integrated: Some(i), true_peak: Some(tp), ..Default::default() }
+        LoudnessSummary {
+            integrated: Some(i),
+            true_peak: Some(tp),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -194,8 +213,16 @@ mod tests {
         assert!(!loud.meets);
         assert_eq!(loud.loudness_offset_lu, Some(2.0));
         assert!((loud.true_peak_excess_db.unwrap() - 0.5).abs() < 1e-12);
-        assert!(Compliance::judge(DeliverySpec::parse("atsc").unwrap(), &summary(-25.9, -2.1)).meets);
-        assert!(!Compliance::judge(DeliverySpec::parse("streaming").unwrap(), &summary(-16.0, -3.0)).meets);
+        assert!(
+            Compliance::judge(DeliverySpec::parse("atsc").unwrap(), &summary(-25.9, -2.1)).meets
+        );
+        assert!(
+            !Compliance::judge(
+                DeliverySpec::parse("streaming").unwrap(),
+                &summary(-16.0, -3.0)
+            )
+            .meets
+        );
         assert_eq!(DeliverySpec::parse("-16").unwrap().target_lufs, -16.0);
         assert!(DeliverySpec::parse("loud").is_err());
         assert!(DeliverySpec::parse("5").is_err());

@@ -41,7 +41,6 @@ pub struct LoudnessMeter {
     weights: Vec<f64>,
     filters: Vec<KWeighting>,
     peaks: Vec<TruePeakMeter>,
-    sample_peak: f64,
     /// Samples consumed so far.
     samples: u64,
     /// Weighted sum of squares in the 10 ms tick being filled.
@@ -77,7 +76,6 @@ impl LoudnessMeter {
             filters: vec![KWeighting::new(rate); n],
             peaks: (0..n).map(|_| TruePeakMeter::new(sample_rate)).collect(),
             weights,
-            sample_peak: 0.0,
             samples: 0,
             acc: 0.0,
             ticks: Vec::with_capacity(360_000),
@@ -100,18 +98,39 @@ impl LoudnessMeter {
         while pos < n {
             let end_of_step = self.boundary(self.ticks.len() as u64 + 1);
             let take = ((end_of_step - self.samples) as usize).min(n - pos);
-            for (c, x) in channels.iter().enumerate() {
-                let w = self.weights[c];
-                let filter = &mut self.filters[c];
-                let mut sum = 0.0f64;
-                for &s in &x[pos..pos + take] {
-                    let s = if s.is_finite() { f64::from(s) } else { 0.0 };
-                    self.sample_peak = self.sample_peak.max(s.abs());
-                    let y = filter.tick(s);
-                    sum += y * y;
+            // Channels in pairs: two independent filter recursions in one loop run in
+            // parallel on the CPU's pipelines.
+            let mut c = 0;
+            while c < channels.len() {
+                let (a, b) = (
+                    &channels[c][pos..pos + take],
+                    channels.get(c + 1).map(|x| &x[pos..pos + take]),
+                );
+                let (fa, rest) = self.filters[c..].split_first_mut().expect("channel");
+                let (mut sa, mut sb) = (0.0f64, 0.0f64);
+                match (b, rest.first_mut()) {
+                    (Some(b), Some(fb)) => {
+                        for (&xa, &xb) in a.iter().zip(b) {
+                            let ya = fa.tick(finite(xa));
+                            let yb = fb.tick(finite(xb));
+                            sa += ya * ya;
+                            sb += yb * yb;
+                        }
+                    }
+                    _ => {
+                        for &xa in a {
+                            let ya = fa.tick(finite(xa));
+                            sa += ya * ya;
+                        }
+                    }
                 }
-                self.peaks[c].process(&x[pos..pos + take]);
-                self.acc += w * sum;
+                self.acc += self.weights[c] * sa;
+                self.peaks[c].process(a);
+                if let Some(b) = b {
+                    self.acc += self.weights[c + 1] * sb;
+                    self.peaks[c + 1].process(b);
+                }
+                c += 2;
             }
             self.samples += take as u64;
             pos += take;
@@ -205,7 +224,11 @@ impl LoudnessMeter {
 
     /// Highest sample peak (dBFS).
     pub fn sample_peak(&self) -> Option<f64> {
-        db(self.sample_peak)
+        db(self
+            .peaks
+            .iter()
+            .map(TruePeakMeter::sample_peak)
+            .fold(0.0, f64::max))
     }
 
     /// Everything at once.
@@ -218,6 +241,16 @@ impl LoudnessMeter {
             true_peak: self.true_peak(),
             sample_peak: self.sample_peak(),
         }
+    }
+}
+
+/// A sample as f64, with NaN and infinities read as silence.
+#[inline]
+fn finite(s: f32) -> f64 {
+    if s.is_finite() {
+        f64::from(s)
+    } else {
+        0.0
     }
 }
 
