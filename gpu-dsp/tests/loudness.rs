@@ -23,8 +23,11 @@ fn tone(dbfs: Option<f64>, seconds: f64, phase: &mut u64) -> Vec<f32> {
     out
 }
 
+/// A segment: level (dBFS peak, `None` for silence) and seconds.
+type Segment = (Option<f64>, f64);
+
 /// A sequence of (level, seconds) segments, the same on `channels` channels.
-fn sequence(segments: &[(Option<f64>, f64)]) -> Vec<f32> {
+fn sequence(segments: &[Segment]) -> Vec<f32> {
     let mut phase = 0;
     segments
         .iter()
@@ -55,7 +58,7 @@ fn tech3341_cases_1_and_2_steady_tones() {
 
 #[test]
 fn tech3341_cases_3_to_5_gating() {
-    let cases: [(u32, Vec<(Option<f64>, f64)>); 3] = [
+    let cases: [(u32, Vec<Segment>); 3] = [
         (
             3,
             vec![

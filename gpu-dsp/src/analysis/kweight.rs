@@ -62,7 +62,7 @@ impl KWeighting {
     pub fn new(sample_rate: f64) -> Self {
         // High-frequency shelf: +4 dB above ~1.7 kHz (head acoustics).
         let (f0, gain_db, q) = (
-            1681.974_450_955_533,
+            1_681.974_450_955_533,
             3.999_843_853_973_347,
             0.707_175_236_955_419_6,
         );
