@@ -1,4 +1,5 @@
-//! Meters and analysis: BS.1770-4 / EBU R128 loudness, true peak, phase correlation.
+//! Meters and analysis: BS.1770-4 / EBU R128 loudness, true peak, phase correlation,
+//! spectrograms (CPU and GPU).
 //!
 //! All CPU reference implementations; the mix engine's render report, the command line and
 //! the GUI use the same code.
@@ -6,6 +7,7 @@
 mod kweight;
 mod loudness;
 mod phase;
+pub mod spectrogram;
 mod truepeak;
 
 pub use kweight::{Biquad, KWeighting};

@@ -4,3 +4,5 @@
 pub const MIX: &str = include_str!("../../../shaders/mix.wgsl");
 /// Complex multiply-accumulate over frequency-domain delay lines (partitioned convolution).
 pub const CONVOLUTION: &str = include_str!("../../../shaders/convolution.wgsl");
+/// Short-time Fourier transform: window/load, Stockham FFT stages, power in dBFS.
+pub const STFT: &str = include_str!("../../../shaders/stft.wgsl");

@@ -1,0 +1,98 @@
+//! STFT spectrograms: the CPU reference ([`spectrogram_cpu`]) and the GPU engine
+//! ([`GpuSpectrogram`], `shaders/stft.wgsl`) compute the same frames.
+//!
+//! Frame `f` covers samples `[f·hop, f·hop + fft)` (zero-padded past the end), Hann window,
+//! power averaged over channels, in dBFS: a full-scale sine reads 0 dB in its bin.
+
+mod cpu;
+mod gpu;
+
+pub use cpu::spectrogram_cpu;
+pub use gpu::GpuSpectrogram;
+
+use crate::{DspError, Result};
+
+/// FFT size, hop and the lowest dB value reported.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpectrogramConfig {
+    pub fft: usize,
+    pub hop: usize,
+    pub floor_db: f32,
+}
+
+impl SpectrogramConfig {
+    /// Checks the sizes: `fft` a power of two in 16..=65536, `hop` in 1..=fft.
+    pub fn new(fft: usize, hop: usize) -> Result<Self> {
+        if !fft.is_power_of_two() || !(16..=65_536).contains(&fft) {
+            return Err(DspError::InvalidInput(format!(
+                "FFT size {fft} must be a power of two from 16 to 65536"
+            )));
+        }
+        if hop == 0 || hop > fft {
+            return Err(DspError::InvalidInput(format!(
+                "hop {hop} must be between 1 and the FFT size {fft}"
+            )));
+        }
+        Ok(Self { fft, hop, floor_db: -200.0 })
+    }
+
+    /// Frames for a signal of `len` samples (at least one).
+    pub fn frames(&self, len: usize) -> usize {
+        if len <= self.fft {
+            1
+        } else {
+            (len - self.fft).div_ceil(self.hop) + 1
+        }
+    }
+
+    /// Bins per frame: `fft / 2 + 1`.
+    pub fn bins(&self) -> usize {
+        self.fft / 2 + 1
+    }
+
+    /// Amplitude scale that makes a full-scale sine read 0 dBFS.
+    pub fn scale(&self) -> f32 {
+        2.0 / hann(self.fft).iter().map(|&w| f64::from(w)).sum::<f64>() as f32
+    }
+}
+
+/// Frames × bins of dBFS values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spectrogram {
+    pub config: SpectrogramConfig,
+    pub sample_rate: u32,
+    pub frames: usize,
+    pub bins: usize,
+    /// Row-major: `db[frame * bins + bin]`.
+    pub db: Vec<f32>,
+}
+
+impl Spectrogram {
+    /// Centre frequency of `bin` in Hz.
+    pub fn bin_hz(&self, bin: usize) -> f64 {
+        bin as f64 * f64::from(self.sample_rate) / self.config.fft as f64
+    }
+
+    /// Time of the centre of `frame` in seconds.
+    pub fn frame_time(&self, frame: usize) -> f64 {
+        (frame * self.config.hop) as f64 / f64::from(self.sample_rate)
+            + self.config.fft as f64 / 2.0 / f64::from(self.sample_rate)
+    }
+
+    /// One frame's dB values.
+    pub fn frame(&self, frame: usize) -> &[f32] {
+        &self.db[frame * self.bins..(frame + 1) * self.bins]
+    }
+}
+
+/// Periodic Hann window of length `n`.
+pub fn hann(n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()) as f32)
+        .collect()
+}
+
+/// dB of a power value with the floor applied (shared by both engines' definitions).
+pub(crate) fn power_to_db(power: f64, floor_db: f32) -> f32 {
+    ((10.0 * power.max(1e-30).log10()) as f32).max(floor_db)
+}
