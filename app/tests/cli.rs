@@ -109,7 +109,6 @@ fn unbuilt_commands_say_so_and_fail() {
     for args in [
         vec!["render", "s.toml", "-o", &out],
         vec!["play", "s.toml"],
-        vec!["spectrogram", &a, "-o", &out],
         vec!["clean", &a, "-o", &out],
         vec!["open", "s.toml"],
         vec![],
@@ -562,4 +561,121 @@ fn analyze_agrees_with_ffmpeg_ebur128_on_the_demo_mix() {
         "TP {} vs {tp}",
         v["true_peak_dbtp"]
     );
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn spectrogram_writes_a_png_and_a_csv_that_agree_across_engines() {
+    let f = Files::new();
+    let x = sine(48_000, 1.0, -6.0, 3000.0);
+    write_f32(&f.path("tone.wav"), 48_000, std::slice::from_ref(&x));
+    let mut tables = Vec::new();
+    for engine in ["cpu", "gpu"] {
+        let png = f.s(&format!("{engine}.png"));
+        let csv = f.s(&format!("{engine}.csv"));
+        let o = run(&[
+            "spectrogram",
+            &f.s("tone.wav"),
+            "-o",
+            &png,
+            "--fft",
+            "1024",
+            "--hop",
+            "256",
+            "--csv",
+            &csv,
+            "--engine",
+            engine,
+            "--width",
+            "400",
+            "--height",
+            "200",
+        ]);
+        if engine == "gpu" && !o.status.success() && std::env::var_os("CI").is_none() {
+            eprintln!("SKIPPED GPU half (no adapter, not in CI)");
+            break;
+        }
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        assert!(
+            info.width > 400 && info.height > 200,
+            "{}x{}",
+            info.width,
+            info.height
+        );
+        tables.push(read_csv(Path::new(&csv)));
+    }
+    let t = &tables[0];
+    assert_eq!(t[0][0], "time_s");
+    assert_eq!(t[0].len(), 1 + 513);
+    assert_eq!(t[0][1], "0");
+    assert_eq!(t[0][2], "46.875");
+    // (48000 - 1024) / 256 rounded up, plus one.
+    assert_eq!(t.len() - 1, 185);
+    // The tone sits in bin 64 (3000 Hz) at about -6 dBFS.
+    let row = &t[50];
+    let values: Vec<f64> = row[1..].iter().map(|v| v.parse().unwrap()).collect();
+    let (peak_bin, peak) =
+        values
+            .iter()
+            .enumerate()
+            .fold((0, f64::MIN), |m, (i, &v)| if v > m.1 { (i, v) } else { m });
+    assert_eq!(peak_bin, 64);
+    assert!((peak + 6.0).abs() < 0.05, "peak {peak} dBFS");
+    if tables.len() == 2 {
+        for (a, b) in tables[0].iter().zip(&tables[1]).skip(1) {
+            for (x, y) in a.iter().zip(b).skip(1) {
+                let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+                if x > -100.0 {
+                    assert!((x - y).abs() <= 0.02, "CPU {x} vs GPU {y} dB");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn spectrogram_bad_arguments_and_files() {
+    let f = Files::new();
+    write_f32(&f.path("a.wav"), 48_000, &[noise(5000, 1)]);
+    std::fs::write(f.path("junk.wav"), b"nope").unwrap();
+    let out = f.s("o.png");
+    let o = run(&["spectrogram", &f.s("a.wav"), "-o", &out, "--fft", "1000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("power of two"), "{}", stderr(&o));
+    assert_clean_error(
+        &run(&["spectrogram", &f.s("junk.wav"), "-o", &out]),
+        "junk.wav",
+        "not a supported audio file",
+    );
+    assert_clean_error(
+        &run(&["spectrogram", &f.s("a.wav"), "-o", &f.s("none/o.png")]),
+        "o.png",
+        "does not exist",
+    );
+    assert!(!f.path("o.png").exists());
+    // A file shorter than one window still gives one frame.
+    write_f32(&f.path("short.wav"), 48_000, &[noise(10, 2)]);
+    let o = run(&[
+        "spectrogram",
+        &f.s("short.wav"),
+        "-o",
+        &out,
+        "--csv",
+        &f.s("s.csv"),
+        "--engine",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_csv(&f.path("s.csv")).len(), 2);
 }

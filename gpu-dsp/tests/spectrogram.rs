@@ -4,7 +4,9 @@
 mod common;
 
 use common::{gpu, noise, rng};
-use gpu_dsp::analysis::spectrogram::{hann, spectrogram_cpu, GpuSpectrogram, Spectrogram, SpectrogramConfig};
+use gpu_dsp::analysis::spectrogram::{
+    hann, spectrogram_cpu, GpuSpectrogram, Spectrogram, SpectrogramConfig,
+};
 
 /// Power of every frame and bin by the DFT definition in f64 (same framing and scaling).
 fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
@@ -19,7 +21,8 @@ fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
             for x in channels {
                 let (mut re, mut im) = (0.0f64, 0.0f64);
                 for i in 0..n {
-                    let v = f64::from(x.get(f * config.hop + i).copied().unwrap_or(0.0)) * f64::from(w[i]);
+                    let v = f64::from(x.get(f * config.hop + i).copied().unwrap_or(0.0))
+                        * f64::from(w[i]);
                     let a = -std::f64::consts::TAU * (k * i) as f64 / n as f64;
                     re += v * a.cos();
                     im += v * a.sin();
@@ -34,20 +37,30 @@ fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
 }
 
 fn linear(s: &Spectrogram) -> Vec<f64> {
-    s.db.iter().map(|&d| 10f64.powf(f64::from(d) / 10.0)).collect()
+    s.db.iter()
+        .map(|&d| 10f64.powf(f64::from(d) / 10.0))
+        .collect()
 }
 
 /// Largest power difference relative to the largest power.
 fn rel_power_err(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     let peak = b.iter().fold(0.0f64, |m, &v| m.max(v));
-    a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / peak
+    a.iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+        / peak
 }
 
 #[test]
 fn cpu_matches_the_dft_definition() {
     let mut r = rng(21);
-    for (n, hop, len, chans) in [(16, 4, 100, 1), (64, 16, 300, 2), (64, 64, 64, 1), (32, 7, 20, 3)] {
+    for (n, hop, len, chans) in [
+        (16, 4, 100, 1),
+        (64, 16, 300, 2),
+        (64, 64, 64, 1),
+        (32, 7, 20, 3),
+    ] {
         let x: Vec<Vec<f32>> = (0..chans).map(|_| noise(&mut r, len)).collect();
         let planes: Vec<&[f32]> = x.iter().map(|c| c.as_slice()).collect();
         let config = SpectrogramConfig::new(n, hop).unwrap();
@@ -66,10 +79,18 @@ fn a_full_scale_sine_reads_zero_dbfs() {
     let freq = bin as f64 * f64::from(rate) / n as f64;
     for level in [0.0f64, -20.0] {
         let amp = 10f64.powf(level / 20.0);
-        let x: Vec<f32> = (0..8192).map(|i| (amp * (std::f64::consts::TAU * freq * i as f64 / f64::from(rate)).sin()) as f32).collect();
+        let x: Vec<f32> = (0..8192)
+            .map(|i| {
+                (amp * (std::f64::consts::TAU * freq * i as f64 / f64::from(rate)).sin()) as f32
+            })
+            .collect();
         let s = spectrogram_cpu(&[&x], rate, SpectrogramConfig::new(n, 256).unwrap());
         let frame = s.frame(3);
-        assert!((frame[bin] as f64 - level).abs() < 0.01, "{level} dBFS sine reads {}", frame[bin]);
+        assert!(
+            (frame[bin] as f64 - level).abs() < 0.01,
+            "{level} dBFS sine reads {}",
+            frame[bin]
+        );
         assert!((s.bin_hz(bin) - freq).abs() < 1e-9);
         // Hann leakage stays within the neighbouring bins.
         assert!(frame[bin + 3] < frame[bin] - 100.0 || frame[bin + 3] <= -199.0);
@@ -88,14 +109,26 @@ fn bad_sizes_are_errors() {
 fn gpu_matches_cpu() {
     let Some(ctx) = gpu() else { return };
     let mut r = rng(22);
-    for (n, hop, len, chans) in [(16, 4, 100, 1), (256, 64, 5000, 2), (4096, 1024, 3000, 1), (4096, 64, 1100 * 64, 2), (2048, 2048, 44_100, 1)] {
+    for (n, hop, len, chans) in [
+        (16, 4, 100, 1),
+        (256, 64, 5000, 2),
+        (4096, 1024, 3000, 1),
+        (4096, 64, 1100 * 64, 2),
+        (2048, 2048, 44_100, 1),
+    ] {
         let x: Vec<Vec<f32>> = (0..chans).map(|_| noise(&mut r, len)).collect();
         let planes: Vec<&[f32]> = x.iter().map(|c| c.as_slice()).collect();
         let config = SpectrogramConfig::new(n, hop).unwrap();
         let cpu = spectrogram_cpu(&planes, 44_100, config);
-        let gpu = GpuSpectrogram::new(ctx.clone(), config, chans).unwrap().compute(&planes, 44_100).unwrap();
+        let gpu = GpuSpectrogram::new(ctx.clone(), config, chans)
+            .unwrap()
+            .compute(&planes, 44_100)
+            .unwrap();
         assert_eq!((gpu.frames, gpu.bins), (cpu.frames, cpu.bins));
         let e = rel_power_err(&linear(&gpu), &linear(&cpu));
-        assert!(e < 1e-5, "n {n} hop {hop} len {len}: GPU vs CPU relative power error {e:e}");
+        assert!(
+            e < 1e-5,
+            "n {n} hop {hop} len {len}: GPU vs CPU relative power error {e:e}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 mod analyze;
 mod convolve;
 mod gpu;
+mod spectrogram;
 
 pub use convolve::convolve as convolve_planes;
 
@@ -91,22 +92,8 @@ enum Command {
     },
     /// Loudness (BS.1770-4 / EBU R128), peaks and phase report of a file.
     Analyze(analyze::AnalyzeArgs),
-    /// Spectrogram of a file as PNG (and CSV).
-    Spectrogram {
-        file: PathBuf,
-        #[arg(short, long)]
-        output: PathBuf,
-        #[arg(long, default_value_t = 4096)]
-        fft: usize,
-        #[arg(long)]
-        hop: Option<usize>,
-        #[arg(long)]
-        log_freq: bool,
-        #[arg(long)]
-        csv: Option<PathBuf>,
-        #[command(flatten)]
-        engine: EngineArgs,
-    },
+    /// Spectrogram of a file as a labelled PNG (and CSV).
+    Spectrogram(spectrogram::SpectrogramArgs),
     /// Convolve a file with an impulse response (convolution reverb).
     Convolve(convolve::ConvolveArgs),
     /// Dialogue cleanup: broadband noise and hum removal.
@@ -149,9 +136,7 @@ pub fn run() -> ExitCode {
         }
         Some(Command::Play { .. }) => return not_built("play", "real-time playback (issue #5)"),
         Some(Command::Analyze(args)) => analyze::run(&args),
-        Some(Command::Spectrogram { .. }) => {
-            return not_built("spectrogram", "spectrogram (issue #6)")
-        }
+        Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean { .. }) => return not_built("clean", "dialogue cleanup (issue #4)"),
         Some(Command::Open { .. }) | None => {
             return not_built("open", "the workstation window (issue #7)")

@@ -1,6 +1,7 @@
 //! Output paths: checked before any work, written through a temporary file and renamed.
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use std::fs::File;
 use std::path::Path;
 
 /// Fails with a clear message when `out` cannot be written or would overwrite an input.
@@ -45,5 +46,46 @@ pub fn check_output_path(out: &Path, inputs: &[&Path]) -> Result<()> {
             parent.display()
         );
     }
+    Ok(())
+}
+
+/// Writes `path` through a temporary file in the same folder, renamed into place only after
+/// `write` succeeded and the data is on disk: a failed or interrupted run never leaves a half
+/// file under the output name. Errors name the file.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mixstation-")
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .with_context(|| {
+            format!(
+                "{}: cannot create a file in {}",
+                path.display(),
+                parent.display()
+            )
+        })?;
+    write(tmp.as_file_mut()).with_context(|| format!("{}: write failed", path.display()))?;
+    #[cfg(unix)]
+    {
+        // Temporary files are private (0600); a finished output is an ordinary file.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| path.display().to_string())?;
+    tmp.persist(path).map_err(|e| {
+        anyhow!(
+            "{}: cannot move the finished file into place: {}",
+            path.display(),
+            e.error
+        )
+    })?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! WAV export with hound: 16/24-bit PCM or 32-bit float, written atomically.
 
-use anyhow::{anyhow, bail, Context, Result};
+use super::write_atomically;
+use anyhow::{bail, Result};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -35,7 +36,6 @@ pub fn write_wav(
     channels: &[&[f32]],
     format: ExportFormat,
 ) -> Result<()> {
-    let ctx = || path.display().to_string();
     if channels.is_empty() || channels.len() > u16::MAX as usize {
         bail!(
             "{}: cannot write {} channels",
@@ -47,15 +47,6 @@ pub fn write_wav(
     if channels.iter().any(|c| c.len() != frames) {
         bail!("{}: channels differ in length", path.display());
     }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".mixstation-")
-        .suffix(".wav.tmp")
-        .tempfile_in(parent)
-        .with_context(|| format!("{}: cannot create a file in {}", ctx(), parent.display()))?;
     let (bits, sample_format) = match format {
         ExportFormat::Pcm16 => (16, hound::SampleFormat::Int),
         ExportFormat::Pcm24 => (24, hound::SampleFormat::Int),
@@ -67,41 +58,25 @@ pub fn write_wav(
         bits_per_sample: bits,
         sample_format,
     };
-    {
-        let file = tmp.as_file().try_clone().with_context(ctx)?;
-        let mut w = hound::WavWriter::new(BufWriter::new(file), spec).with_context(ctx)?;
-        let err = |e: hound::Error| anyhow!("{}: write failed: {e}", path.display());
-        for i in 0..frames {
-            for ch in channels {
-                let s = ch[i];
-                match format {
-                    ExportFormat::Pcm16 => w.write_sample(quantize(s, 16) as i16).map_err(err)?,
-                    ExportFormat::Pcm24 => w.write_sample(quantize(s, 24)).map_err(err)?,
-                    ExportFormat::F32 => w.write_sample(s).map_err(err)?,
+    write_atomically(path, |file| {
+        {
+            let mut w = hound::WavWriter::new(BufWriter::new(&mut *file), spec)?;
+            for i in 0..frames {
+                for ch in channels {
+                    let s = ch[i];
+                    match format {
+                        ExportFormat::Pcm16 => w.write_sample(quantize(s, 16) as i16)?,
+                        ExportFormat::Pcm24 => w.write_sample(quantize(s, 24))?,
+                        ExportFormat::F32 => w.write_sample(s)?,
+                    }
                 }
             }
+            w.finalize()?;
         }
-        w.finalize()
-            .map_err(|e| anyhow!("{}: write failed: {e}", path.display()))?;
-    }
-    if let Some(mask) = speaker_mask(channels.len()) {
-        patch_channel_mask(tmp.as_file(), mask).with_context(ctx)?;
-    }
-    #[cfg(unix)]
-    {
-        // Temporary files are private (0600); a finished render is an ordinary file.
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.as_file().sync_all().with_context(ctx)?;
-    tmp.persist(path).map_err(|e| {
-        anyhow!(
-            "{}: cannot move the finished file into place: {}",
-            path.display(),
-            e.error
-        )
+        if let Some(mask) = speaker_mask(channels.len()) {
+            patch_channel_mask(file, mask)?;
+        }
+        Ok(())
     })?;
     Ok(())
 }
@@ -114,9 +89,9 @@ pub fn quantize(s: f32, bits: u32) -> i32 {
 }
 
 /// hound sets the first N mask bits; 7.1 needs SL/SR (bits 9, 10) instead of FLC/FRC.
-fn patch_channel_mask(file: &std::fs::File, mask: u32) -> Result<()> {
+fn patch_channel_mask(file: &mut std::fs::File, mask: u32) -> Result<()> {
     use std::io::Read;
-    let mut f = file;
+    let f = file;
     let mut head = [0u8; 44];
     f.seek(SeekFrom::Start(0))?;
     f.read_exact(&mut head)?;

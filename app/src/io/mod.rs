@@ -5,7 +5,7 @@ mod decode;
 mod encode;
 mod resample;
 
-pub use atomic::check_output_path;
+pub use atomic::{check_output_path, write_atomically};
 pub use decode::{decode_file, DecodedAudio};
 pub use encode::{write_wav, ExportFormat};
 pub use resample::resample;

@@ -4,7 +4,11 @@ use super::{hann, power_to_db, Spectrogram, SpectrogramConfig};
 use realfft::RealFftPlanner;
 
 /// Spectrogram of planar `channels` (power averaged over channels).
-pub fn spectrogram_cpu(channels: &[&[f32]], sample_rate: u32, config: SpectrogramConfig) -> Spectrogram {
+pub fn spectrogram_cpu(
+    channels: &[&[f32]],
+    sample_rate: u32,
+    config: SpectrogramConfig,
+) -> Spectrogram {
     let n = config.fft;
     let len = channels.first().map_or(0, |c| c.len());
     let frames = config.frames(len);
@@ -33,8 +37,17 @@ pub fn spectrogram_cpu(channels: &[&[f32]], sample_rate: u32, config: Spectrogra
         let out = &mut db[f * bins..(f + 1) * bins];
         for (k, (o, p)) in out.iter_mut().zip(&power).enumerate() {
             let edge = if k == 0 || k == bins - 1 { 0.25 } else { 1.0 };
-            *o = power_to_db(p / channels.len().max(1) as f64 * scale * scale * edge, config.floor_db);
+            *o = power_to_db(
+                p / channels.len().max(1) as f64 * scale * scale * edge,
+                config.floor_db,
+            );
         }
     }
-    Spectrogram { config, sample_rate, frames, bins, db }
+    Spectrogram {
+        config,
+        sample_rate,
+        frames,
+        bins,
+        db,
+    }
 }

@@ -73,7 +73,9 @@ impl GpuSpectrogram {
                     ty: wgpu::BindingType::Buffer {
                         ty: wgpu::BufferBindingType::Uniform,
                         has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
+                        min_binding_size: wgpu::BufferSize::new(
+                            std::mem::size_of::<Params>() as u64
+                        ),
                     },
                     count: None,
                 },
@@ -159,13 +161,25 @@ impl GpuSpectrogram {
         };
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let stages = n.trailing_zeros() as usize;
-        let uniforms = buffer("stft params", (stages + 2) * SLOT as usize, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+        let uniforms = buffer(
+            "stft params",
+            (stages + 2) * SLOT as usize,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
         let samples = buffer("stft samples", self.channels * max_span * 4, storage);
         let work_bytes = self.channels * fb * n * 8;
         let a = buffer("stft a", work_bytes, wgpu::BufferUsages::STORAGE);
         let b = buffer("stft b", work_bytes, wgpu::BufferUsages::STORAGE);
-        let power = buffer("stft power", fb * bins * 4, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
-        let staging = buffer("stft staging", fb * bins * 4, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let power = buffer(
+            "stft power",
+            fb * bins * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let staging = buffer(
+            "stft staging",
+            fb * bins * 4,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("stft"),
             layout: &self.layout,
@@ -202,7 +216,11 @@ impl GpuSpectrogram {
                 dst[avail..].fill(0.0);
             }
             let queue = self.ctx.queue();
-            queue.write_buffer(&samples, 0, bytemuck::cast_slice(&upload[..self.channels * span]));
+            queue.write_buffer(
+                &samples,
+                0,
+                bytemuck::cast_slice(&upload[..self.channels * span]),
+            );
             let base = Params {
                 n: n as u32,
                 ns: 1,
@@ -219,14 +237,21 @@ impl GpuSpectrogram {
             let mut slots = vec![0u8; (stages + 2) * SLOT as usize];
             let mut put = |slot: usize, p: Params| {
                 let at = slot * SLOT as usize;
-                slots[at..at + std::mem::size_of::<Params>()].copy_from_slice(bytemuck::bytes_of(&p));
+                slots[at..at + std::mem::size_of::<Params>()]
+                    .copy_from_slice(bytemuck::bytes_of(&p));
             };
             put(0, base);
             for s in 0..stages {
                 put(1 + s, Params { ns: 1 << s, ..base });
             }
             // The power kernel reads `a` when the stage count is even (ns = 1 flags it).
-            put(stages + 1, Params { ns: if stages % 2 == 0 { 1 } else { 2 }, ..base });
+            put(
+                stages + 1,
+                Params {
+                    ns: if stages % 2 == 0 { 1 } else { 2 },
+                    ..base
+                },
+            );
             queue.write_buffer(&uniforms, 0, &slots);
             let mut encoder = device.create_command_encoder(&Default::default());
             {
@@ -242,20 +267,34 @@ impl GpuSpectrogram {
                 };
                 run(&self.load, 0, items * n);
                 for s in 0..stages {
-                    let pipeline = if s % 2 == 0 { &self.stage_ab } else { &self.stage_ba };
+                    let pipeline = if s % 2 == 0 {
+                        &self.stage_ab
+                    } else {
+                        &self.stage_ba
+                    };
                     run(pipeline, 1 + s, items * n / 2);
                 }
                 run(&self.power, stages + 1, count * bins);
             }
             encoder.copy_buffer_to_buffer(&power, 0, &staging, 0, (count * bins * 4) as u64);
             queue.submit(Some(encoder.finish()));
-            self.ctx.map_and_copy(&staging, &mut db[first * bins..(first + count) * bins])?;
+            self.ctx
+                .map_and_copy(&staging, &mut db[first * bins..(first + count) * bins])?;
             first += count;
         }
-        Ok(Spectrogram { config: c, sample_rate, frames, bins, db })
+        Ok(Spectrogram {
+            config: c,
+            sample_rate,
+            frames,
+            bins,
+            db,
+        })
     }
 }
 
 fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() }
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
+    }
 }

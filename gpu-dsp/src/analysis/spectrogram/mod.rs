@@ -33,7 +33,11 @@ impl SpectrogramConfig {
                 "hop {hop} must be between 1 and the FFT size {fft}"
             )));
         }
-        Ok(Self { fft, hop, floor_db: -200.0 })
+        Ok(Self {
+            fft,
+            hop,
+            floor_db: -200.0,
+        })
     }
 
     /// Frames for a signal of `len` samples (at least one).
