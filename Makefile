@@ -4,8 +4,9 @@
 # Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps.
 
 SHELL := /bin/bash
-# Software Vulkan (lavapipe) so the GPU path runs without a GPU; ffmpeg is the benchmark peer.
-APT_PACKAGES := mesa-vulkan-drivers libvulkan1 ffmpeg
+# Software Vulkan (lavapipe) so the GPU path runs without a GPU; FFmpeg and SoX are the
+# independent references in tests and benchmarks.
+APT_PACKAGES := mesa-vulkan-drivers libvulkan1 ffmpeg sox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
 
@@ -32,6 +33,7 @@ test: deps runtime-dir
 
 bench: deps runtime-dir
 	cargo bench --bench convolution
+	cargo bench --bench analysis
 
 lint:
 	cargo fmt --all -- --check

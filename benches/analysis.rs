@@ -3,6 +3,12 @@
 //! Loudness: integrated, LRA and true peak of 10 minutes of stereo 48 kHz programme-like
 //! noise, mixstation's meter on one core against FFmpeg's `ebur128=peak=true` (one thread).
 //!
+//! Spectrogram: 4096-point STFT (hop 1024) of the same file, decoded, transformed and drawn
+//! to a PNG — mixstation's CPU engine against SoX's `spectrogram` effect, end to end from the
+//! WAV file. SoX caps its height at 1200 pixels, so its largest power-of-two DFT is 2048
+//! points (`-y 1025`): half the transform size mixstation computes. The GPU engine (lavapipe
+//! here) is timed on the first 60 s.
+//!
 //! `cargo bench --bench analysis` (`MIXSTATION_BENCH_SECONDS` shortens the signal).
 
 mod common;
@@ -62,27 +68,108 @@ fn loudness(c: &mut Criterion) {
     });
 }
 
+fn spectrogram(c: &mut Criterion) {
+    use gpu_dsp::analysis::spectrogram::{spectrogram_cpu, GpuSpectrogram, SpectrogramConfig};
+    use mixstation::plot::{render_spectrogram, PlotOptions};
+    let secs = signal_seconds(600);
+    let x = programme(secs);
+    let file = write_wav("spectrogram.wav", &x);
+    let out = std::env::temp_dir()
+        .join("mixstation-bench")
+        .join("spectrogram.png");
+    let config = SpectrogramConfig::new(4096, 1024).unwrap();
+    let mut slow = slow();
+    let c = if secs >= 60 { &mut slow } else { c };
+    timed(c, "spectrogram/mixstation-cpu", || {
+        let audio = mixstation::io::decode_file(&file).unwrap();
+        let planes: Vec<&[f32]> = audio.channels.iter().map(|c| c.as_slice()).collect();
+        let s = spectrogram_cpu(&planes, audio.sample_rate, config);
+        render_spectrogram(&s, &PlotOptions::default())
+            .save_png(&out)
+            .unwrap();
+    });
+    if let Ok(ctx) = gpu_dsp::gpu::GpuContext::new(gpu_dsp::gpu::AdapterPolicy::AllowSoftware) {
+        let ctx = std::sync::Arc::new(ctx);
+        println!(
+            "GPU adapter: {} ({})",
+            ctx.info().name,
+            ctx.info().device_type
+        );
+        let plan = GpuSpectrogram::new(ctx, config, 2).unwrap();
+        let excerpt: Vec<&[f32]> = x.iter().map(|c| &c[..c.len().min(60 * RATE)]).collect();
+        timed(c, "spectrogram-60s/mixstation-gpu", || {
+            let s = plan.compute(&excerpt, RATE as u32).unwrap();
+            render_spectrogram(&s, &PlotOptions::default())
+                .save_png(&out)
+                .unwrap();
+        });
+    }
+    if !available("sox", "--version") {
+        println!("SoX not found: its spectrogram not measured (apt-get install sox)");
+        return;
+    }
+    let sox_png = std::env::temp_dir()
+        .join("mixstation-bench")
+        .join("sox.png");
+    timed(c, "spectrogram/sox", || {
+        run_external(
+            std::process::Command::new("sox")
+                .arg(&file)
+                .args([
+                    "-n",
+                    "remix",
+                    "-",
+                    "spectrogram",
+                    "-y",
+                    "1025",
+                    "-x",
+                    "1200",
+                    "-o",
+                ])
+                .arg(&sox_png),
+        );
+    });
+}
+
+fn line(name: &str, t: f64, secs: f64, versus: Option<(f64, &str)>) {
+    let ratio = versus.map_or(String::new(), |(r, who)| {
+        format!("  {:.1}x faster than {who}", r / t)
+    });
+    println!(
+        "  {name:<22} {t:>8.3} s  {:>6.0}x real time{ratio}",
+        secs / t
+    );
+}
+
 fn summary() {
     let secs = signal_seconds(600) as f64;
     println!("\n== analysis summary (median of runs; this machine) ==");
-    println!("loudness (I, LRA, true peak) of {secs:.0} s stereo 48 kHz:");
-    let ffmpeg = median("loudness/ffmpeg-ebur128");
-    for name in ["loudness/mixstation", "loudness/ffmpeg-ebur128"] {
-        if let Some(t) = median(name) {
-            let ratio = ffmpeg.map_or(String::new(), |f| {
-                format!("  {:.1}x faster than FFmpeg", f / t)
-            });
-            println!(
-                "  {:<22} {:>8.3} s  {:>6.0}x real time{ratio}",
-                name.trim_start_matches("loudness/"),
-                t,
-                secs / t
-            );
+    println!("loudness (I, LRA, true peak) of {secs:.0} s stereo 48 kHz, one core:");
+    let ffmpeg = median("loudness/ffmpeg-ebur128").map(|t| (t, "FFmpeg"));
+    for name in ["mixstation", "ffmpeg-ebur128"] {
+        if let Some(t) = median(&format!("loudness/{name}")) {
+            line(name, t, secs, ffmpeg);
         }
+    }
+    println!(
+        "spectrogram, file to PNG, of {secs:.0} s stereo 48 kHz (mixstation 4096-point, SoX 2048):"
+    );
+    let sox = median("spectrogram/sox").map(|t| (t, "SoX"));
+    for name in ["mixstation-cpu", "sox"] {
+        if let Some(t) = median(&format!("spectrogram/{name}")) {
+            line(name, t, secs, sox);
+        }
+    }
+    if let Some(t) = median("spectrogram-60s/mixstation-gpu") {
+        println!(
+            "  {:<22} {t:>8.3} s  {:>6.0}x real time (60 s excerpt, STFT + PNG)",
+            "mixstation-gpu",
+            60.0 / t
+        );
     }
 }
 
-criterion_group!(benches, loudness);
+criterion_group!(benches, loudness, spectrogram);
 
 fn main() {
     benches();

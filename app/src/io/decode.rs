@@ -3,7 +3,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs::File;
 use std::path::Path;
-use symphonia::core::audio::{AudioBuffer, Signal};
+use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::FormatOptions;
@@ -113,9 +113,18 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
         sample_rate = spec.rate;
         let n = spec.channels.count();
         if channels.is_empty() {
-            channels = vec![Vec::new(); n];
+            // Reserve the promised length up front (bounded, in case a header lies).
+            let reserve = promised.unwrap_or(0).min(1 << 28) as usize;
+            channels = (0..n).map(|_| Vec::with_capacity(reserve)).collect();
         } else if channels.len() != n {
             bail!("channel count changes midway ({} then {n})", channels.len());
+        }
+        if let AudioBufferRef::F32(planes) = &decoded {
+            // Already f32: copy the planes straight out.
+            for (c, out) in channels.iter_mut().enumerate() {
+                out.extend_from_slice(planes.chan(c));
+            }
+            continue;
         }
         let b = buf.get_or_insert_with(|| AudioBuffer::new(decoded.capacity() as u64, spec));
         if b.capacity() < decoded.capacity() {
