@@ -20,9 +20,9 @@ fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
             let mut p = 0.0;
             for x in channels {
                 let (mut re, mut im) = (0.0f64, 0.0f64);
-                for i in 0..n {
+                for (i, wi) in w.iter().enumerate() {
                     let v = f64::from(x.get(f * config.hop + i).copied().unwrap_or(0.0))
-                        * f64::from(w[i]);
+                        * f64::from(*wi);
                     let a = -std::f64::consts::TAU * (k * i) as f64 / n as f64;
                     re += v * a.cos();
                     im += v * a.sin();

@@ -248,7 +248,7 @@ impl GpuSpectrogram {
             put(
                 stages + 1,
                 Params {
-                    ns: if stages % 2 == 0 { 1 } else { 2 },
+                    ns: if stages.is_multiple_of(2) { 1 } else { 2 },
                     ..base
                 },
             );
