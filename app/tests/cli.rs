@@ -679,3 +679,57 @@ fn spectrogram_bad_arguments_and_files() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(read_csv(&f.path("s.csv")).len(), 2);
 }
+
+#[test]
+fn analyze_reports_spectrum_phase_surround_and_masking() {
+    let f = Files::new();
+    let tone = sine(48_000, 3.0, -12.0, 1000.0);
+    let music = sine(48_000, 3.0, -6.0, 1050.0);
+    let silent = vec![0.0f32; tone.len()];
+    write_f32(&f.path("dx.wav"), 48_000, std::slice::from_ref(&tone));
+    write_f32(&f.path("mx.wav"), 48_000, std::slice::from_ref(&music));
+    write_f32(&f.path("st.wav"), 48_000, &[tone.clone(), silent.clone()]);
+    let six: Vec<Vec<f32>> = (0..6)
+        .map(|c| if c == 4 { tone.clone() } else { silent.clone() })
+        .collect();
+    write_f32(&f.path("surround.wav"), 48_000, &six);
+    let v = analyze_json(&[
+        "analyze",
+        &f.s("dx.wav"),
+        "--json",
+        "--against",
+        &f.s("mx.wav"),
+    ]);
+    let bands = v["third_octave_db"].as_array().unwrap();
+    assert_eq!(bands.len(), 31);
+    let band = |hz: f64| {
+        bands.iter().find(|b| b["hz"].as_f64() == Some(hz)).unwrap()["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (band(1000.0) + 12.0).abs() < 0.2,
+        "1 kHz band {}",
+        band(1000.0)
+    );
+    assert!(v.get("correlation").is_none(), "mono has no correlation");
+    let masking = v["masking"].as_array().unwrap();
+    let k = masking
+        .iter()
+        .find(|b| b["hz"].as_f64() == Some(1000.0))
+        .unwrap();
+    assert_eq!(k["covered_fraction"].as_f64(), Some(1.0));
+    assert!((k["mean_margin_db"].as_f64().unwrap() - 6.0).abs() < 0.3);
+    let v = analyze_json(&["analyze", &f.s("st.wav"), "--json"]);
+    assert!((v["stereo_width"].as_f64().unwrap() - 0.5).abs() < 1e-6);
+    assert_eq!(v["band_correlation"].as_array().unwrap().len(), 10);
+    let v = analyze_json(&["analyze", &f.s("surround.wav"), "--json"]);
+    assert!((v["surround"]["direction_deg"].as_f64().unwrap() - 110.0).abs() < 1e-6);
+    assert!((v["surround"]["magnitude"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let o = run(&["analyze", &f.s("st.wav"), "--bands"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("third-octave spectrum") && text.contains("correlation per octave"),
+        "{text}"
+    );
+}

@@ -4,7 +4,10 @@ use super::EngineArgs;
 use crate::io::decode_file;
 use anyhow::{bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::{CorrelationMeter, LoudnessMeter, LoudnessSummary};
+use gpu_dsp::analysis::surround::energy_vector;
+use gpu_dsp::analysis::{
+    band_correlation, masking, CorrelationMeter, LongTermSpectrum, LoudnessMeter, LoudnessSummary,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -19,6 +22,12 @@ pub struct AnalyzeArgs {
     /// streaming (−14 ±1, −1 dBTP) or a LUFS number (±0.5, −1 dBTP).
     #[arg(long)]
     pub target: Option<String>,
+    /// Print the third-octave spectrum and per-band correlation in the readable report.
+    #[arg(long)]
+    pub bands: bool,
+    /// A second file (music, effects) to measure masking of FILE (dialogue) by, per band.
+    #[arg(long, value_name = "MASKER")]
+    pub against: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -86,6 +95,29 @@ impl Compliance {
     }
 }
 
+/// A value at a band centre frequency.
+#[derive(Clone, Debug, Serialize)]
+pub struct BandValue {
+    pub hz: f64,
+    pub value: Option<f64>,
+}
+
+/// Direction and focus of the surround image.
+#[derive(Clone, Debug, Serialize)]
+pub struct Surround {
+    pub direction_deg: f64,
+    pub magnitude: f64,
+}
+
+/// Masking figures of one third-octave band.
+#[derive(Clone, Debug, Serialize)]
+pub struct Masking {
+    pub hz: f64,
+    pub active_fraction: f64,
+    pub covered_fraction: Option<f64>,
+    pub mean_margin_db: Option<f64>,
+}
+
 /// Everything `analyze --json` prints. Values that do not exist (silence) are `null`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -102,6 +134,20 @@ pub struct Report {
     /// Broadband phase correlation, stereo only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation: Option<Option<f64>>,
+    /// Side energy over total (0 mono, 1 anti-phase), stereo only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stereo_width: Option<Option<f64>>,
+    /// Correlation per octave band, stereo only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band_correlation: Option<Vec<BandValue>>,
+    /// Long-term third-octave spectrum, dB re a full-scale sine.
+    pub third_octave_db: Vec<BandValue>,
+    /// Energy vector of the whole programme, 5.1 and 7.1 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surround: Option<Surround>,
+    /// Per-band masking of this file by `--against`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masking: Option<Vec<Masking>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<Compliance>,
 }
@@ -129,6 +175,27 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     let s = meter.summary();
+    let stereo = planes.len() == 2;
+    let masking = match &args.against {
+        Some(path) => {
+            let masker = decode_file(path)?;
+            let masker =
+                crate::io::resample(&masker.channels, masker.sample_rate, audio.sample_rate)?;
+            let mp: Vec<&[f32]> = masker.iter().map(|c| c.as_slice()).collect();
+            Some(
+                masking(&planes, &mp, audio.sample_rate)
+                    .into_iter()
+                    .map(|m| Masking {
+                        hz: m.band.nominal_hz,
+                        active_fraction: m.active_fraction,
+                        covered_fraction: m.covered_fraction,
+                        mean_margin_db: m.mean_margin_db,
+                    })
+                    .collect(),
+            )
+        }
+        None => None,
+    };
     let report = Report {
         file: args.file.display().to_string(),
         sample_rate: audio.sample_rate,
@@ -141,12 +208,35 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         momentary_max_lufs: s.momentary_max,
         short_term_max_lufs: s.short_term_max,
         correlation: correlation.map(|c| c.correlation()),
+        stereo_width: correlation.map(|c| c.width()),
+        band_correlation: stereo.then(|| {
+            band_correlation(planes[0], planes[1], audio.sample_rate)
+                .into_iter()
+                .map(|b| BandValue {
+                    hz: b.band.nominal_hz,
+                    value: b.correlation,
+                })
+                .collect()
+        }),
+        third_octave_db: LongTermSpectrum::of(&planes, audio.sample_rate)
+            .third_octave()
+            .into_iter()
+            .map(|b| BandValue {
+                hz: b.band.nominal_hz,
+                value: b.db,
+            })
+            .collect(),
+        surround: energy_vector(&planes).map(|v| Surround {
+            direction_deg: v.direction_deg,
+            magnitude: v.magnitude,
+        }),
+        masking,
         target: spec.map(|spec| Compliance::judge(spec, &s)),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_readable(&report);
+        print_readable(&report, args.bands);
     }
     Ok(())
 }
@@ -158,7 +248,18 @@ fn fmt(v: Option<f64>, unit: &str) -> String {
     )
 }
 
-fn print_readable(r: &Report) {
+/// Band label from a nominal frequency: 31.5, 100, 1k, 12.5k.
+fn band_label(hz: f64) -> String {
+    let (v, suffix) = if hz >= 1000.0 {
+        (hz / 1000.0, "k")
+    } else {
+        (hz, "")
+    };
+    let s = format!("{v:.2}");
+    format!("{}{suffix}", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn print_readable(r: &Report, print_bands: bool) {
     println!("{}", r.file);
     println!(
         "  format          {} Hz, {} ch, {:.2} s",
@@ -175,6 +276,48 @@ fn print_readable(r: &Report) {
             "  correlation     {}",
             c.map_or("n/a (a channel is silent)".into(), |c| format!("{c:+.2}"))
         );
+    }
+    if let Some(Some(w)) = r.stereo_width {
+        println!("  stereo width    {w:.2} (side energy / total)");
+    }
+    if let Some(s) = &r.surround {
+        println!(
+            "  surround image  {:+.0}° (energy vector length {:.2})",
+            s.direction_deg, s.magnitude
+        );
+    }
+    if print_bands {
+        println!("  third-octave spectrum (dB re full-scale sine):");
+        for b in &r.third_octave_db {
+            match b.value {
+                Some(v) => {
+                    let bar = "#".repeat(((v + 100.0).max(0.0) / 2.0) as usize);
+                    println!("    {:>7} Hz {v:>7.1} {bar}", band_label(b.hz));
+                }
+                None => println!(
+                    "    {:>7} Hz     n/a (no energy or no bin in the band)",
+                    band_label(b.hz)
+                ),
+            }
+        }
+        if let Some(bands) = &r.band_correlation {
+            println!("  correlation per octave:");
+            for b in bands {
+                let v = b.value.map_or("n/a".to_string(), |c| format!("{c:+.2}"));
+                println!("    {:>7} Hz {v:>6}", band_label(b.hz));
+            }
+        }
+    }
+    if let Some(m) = &r.masking {
+        println!("  masking by the second file (bands where this file is active):");
+        for b in m.iter().filter(|b| b.covered_fraction.is_some()) {
+            println!(
+                "    {:>7} Hz  covered {:>3.0}% of the time, masker {:+.1} dB vs this file",
+                band_label(b.hz),
+                100.0 * b.covered_fraction.unwrap_or(0.0),
+                b.mean_margin_db.unwrap_or(0.0)
+            );
+        }
     }
     if let Some(t) = &r.target {
         let verdict = if t.meets { "MEETS" } else { "FAILS" };

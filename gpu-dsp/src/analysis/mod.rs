@@ -1,18 +1,25 @@
-//! Meters and analysis: BS.1770-4 / EBU R128 loudness, true peak, phase correlation,
-//! spectrograms (CPU and GPU).
+//! Meters and analysis: BS.1770-4 / EBU R128 loudness and true peak, spectrograms (CPU and
+//! GPU), long-term spectra and masking, phase correlation and image, the surround field.
 //!
 //! All CPU reference implementations; the mix engine's render report, the command line and
 //! the GUI use the same code.
 
+pub mod bands;
+mod frames;
 mod kweight;
 mod loudness;
+mod masking;
 mod phase;
 pub mod spectrogram;
+mod spectrum;
+pub mod surround;
 mod truepeak;
 
 pub use kweight::{Biquad, KWeighting};
 pub use loudness::{channel_weights, LoudnessMeter, LoudnessSummary};
-pub use phase::CorrelationMeter;
+pub use masking::{masking, BandMasking};
+pub use phase::{band_correlation, goniometer_points, BandCorrelation, CorrelationMeter};
+pub use spectrum::{level_db, BandLevel, LongTermSpectrum};
 pub use truepeak::TruePeakMeter;
 
 /// Loudness in LUFS of a mean-square energy `z` (BS.1770: −0.691 + 10·log10 z);

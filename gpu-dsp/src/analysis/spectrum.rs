@@ -1,0 +1,80 @@
+//! Long-term average spectrum (LTAS) for frequency balancing: fine (per FFT bin) and in
+//! third-octave bands, in dB of mean-square power (a full-scale sine reads 0 dB in its band).
+
+use super::bands::{bin_range, third_octaves, Band};
+use super::frames::for_each_frame;
+
+/// FFT size and hop of the long-term analyses (170 ms frames at 48 kHz, 50 % overlap).
+pub const LTAS_FFT: usize = 8192;
+
+/// A band and its level.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandLevel {
+    pub band: Band,
+    /// dB relative to a full-scale sine; `None` when the band holds no energy.
+    pub db: Option<f64>,
+}
+
+/// The long-term average spectrum of a signal (channels averaged in power).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LongTermSpectrum {
+    pub sample_rate: u32,
+    pub fft: usize,
+    /// Mean-square power per bin, averaged over frames and channels.
+    pub power: Vec<f64>,
+}
+
+impl LongTermSpectrum {
+    /// Analyses planar `channels`.
+    pub fn of(channels: &[&[f32]], sample_rate: u32) -> Self {
+        let n = LTAS_FFT;
+        let mut power = vec![0.0f64; n / 2 + 1];
+        let mut frames = 0usize;
+        for_each_frame(channels, n, n / 2, |spectra| {
+            for s in spectra {
+                for (p, x) in power.iter_mut().zip(s.iter()) {
+                    *p += f64::from(x.norm_sqr());
+                }
+            }
+            frames += 1;
+        });
+        let count = (frames * channels.len().max(1)) as f64;
+        power.iter_mut().for_each(|p| *p /= count);
+        Self {
+            sample_rate,
+            fft: n,
+            power,
+        }
+    }
+
+    /// Centre frequency of bin `k`.
+    pub fn bin_hz(&self, k: usize) -> f64 {
+        k as f64 * f64::from(self.sample_rate) / self.fft as f64
+    }
+
+    /// Fine spectrum: dB per bin (−inf → `None`).
+    pub fn fine_db(&self) -> Vec<Option<f64>> {
+        self.power.iter().map(|&p| level_db(p)).collect()
+    }
+
+    /// Third-octave band levels.
+    pub fn third_octave(&self) -> Vec<BandLevel> {
+        third_octaves(self.sample_rate)
+            .into_iter()
+            .map(|band| {
+                let p: f64 = self.power[bin_range(&band, self.fft, self.sample_rate)]
+                    .iter()
+                    .sum();
+                BandLevel {
+                    band,
+                    db: level_db(p),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Mean-square power to dB relative to a full-scale sine (mean square 0.5).
+pub fn level_db(mean_square: f64) -> Option<f64> {
+    (mean_square > 0.0).then(|| 10.0 * (2.0 * mean_square).log10())
+}
