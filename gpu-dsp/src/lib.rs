@@ -10,6 +10,7 @@ pub mod conv;
 pub mod engine;
 pub mod error;
 pub mod gpu;
+pub mod mix;
 
 pub use engine::{EngineChoice, ResolvedEngine};
 pub use error::{DspError, Result};

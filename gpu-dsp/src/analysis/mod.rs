@@ -13,14 +13,14 @@ mod phase;
 pub mod spectrogram;
 mod spectrum;
 pub mod surround;
-mod truepeak;
+pub(crate) mod truepeak;
 
 pub use kweight::{Biquad, KWeighting};
 pub use loudness::{channel_weights, LoudnessMeter, LoudnessSummary};
 pub use masking::{masking, BandMasking};
 pub use phase::{band_correlation, goniometer_points, BandCorrelation, CorrelationMeter};
 pub use spectrum::{level_db, BandLevel, LongTermSpectrum};
-pub use truepeak::TruePeakMeter;
+pub use truepeak::{truepeak_interpolator, TruePeakMeter};
 
 /// Loudness in LUFS of a mean-square energy `z` (BS.1770: −0.691 + 10·log10 z);
 /// `None` for silence.

@@ -2,7 +2,7 @@
 //! none from 192 kHz) with a windowed-sinc polyphase interpolator.
 
 /// Taps per polyphase branch (BS.1770-4's own example filter has 12).
-const TAPS: usize = 16;
+pub const TAPS: usize = 16;
 
 /// Input samples interpolated per pass (scratch size; no allocation while processing).
 const CHUNK: usize = 1024;
@@ -28,41 +28,9 @@ impl TruePeakMeter {
             96_000..=191_999 => 2,
             _ => 1,
         };
-        // Kaiser-windowed sinc, cutoff at the original Nyquist; length factor·TAPS + 1 with the
-        // centre on a multiple of `factor`, so branch 0 is exactly the input samples.
-        let len = factor * TAPS + 1;
-        let centre = (factor * TAPS / 2) as f64;
-        let beta = 8.0;
-        let h: Vec<f64> = (0..len)
-            .map(|n| {
-                let x = (n as f64 - centre) / factor as f64;
-                let sinc = if x == 0.0 {
-                    1.0
-                } else if x.fract() == 0.0 {
-                    // Exact zeros at the other input samples, so branch 0 is the identity.
-                    0.0
-                } else {
-                    (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
-                };
-                let r = (n as f64 - centre) / centre;
-                sinc * bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / bessel_i0(beta)
-            })
-            .collect();
-        // Branch 0 reproduces the input samples (exact zeros elsewhere), so it is not run:
-        // the sample peak is taken directly.
-        let branches = (1..factor)
-            .map(|p| {
-                let mut taps = [0.0f32; TAPS];
-                for (k, t) in taps.iter_mut().enumerate() {
-                    *t = h.get(p + k * factor).copied().unwrap_or(0.0) as f32;
-                }
-                taps.reverse();
-                taps
-            })
-            .collect();
         Self {
             factor,
-            branches,
+            branches: truepeak_interpolator(factor),
             buf: vec![0.0; TAPS - 1 + CHUNK],
             out: vec![0.0; CHUNK],
             peak: 0.0,
@@ -154,6 +122,43 @@ fn abs_max(x: &[f32]) -> f32 {
         .iter()
         .fold(0.0f32, |m, v| m.max(v.abs()));
     lanes.iter().fold(tail, |m, &l| m.max(l))
+}
+
+/// The interpolating branches (1..factor) of the true-peak oversampler, `TAPS` taps each:
+/// the dot product with the last `TAPS` samples (oldest first) gives the value `p/factor`
+/// of the way between samples `TAPS/2` and `TAPS/2 - 1` back. Branch 0 is the identity and
+/// is left out.
+pub fn truepeak_interpolator(factor: usize) -> Vec<[f32; TAPS]> {
+    // Kaiser-windowed sinc, cutoff at the original Nyquist; length factor·TAPS + 1 with the
+    // centre on a multiple of `factor`, so branch 0 is exactly the input samples.
+    let len = factor * TAPS + 1;
+    let centre = (factor * TAPS / 2) as f64;
+    let beta = 8.0;
+    let h: Vec<f64> = (0..len)
+        .map(|n| {
+            let x = (n as f64 - centre) / factor as f64;
+            let sinc = if x == 0.0 {
+                1.0
+            } else if x.fract() == 0.0 {
+                // Exact zeros at the other input samples, so branch 0 is the identity.
+                0.0
+            } else {
+                (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
+            };
+            let r = (n as f64 - centre) / centre;
+            sinc * bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / bessel_i0(beta)
+        })
+        .collect();
+    (1..factor)
+        .map(|p| {
+            let mut taps = [0.0f32; TAPS];
+            for (k, t) in taps.iter_mut().enumerate() {
+                *t = h.get(p + k * factor).copied().unwrap_or(0.0) as f32;
+            }
+            taps.reverse();
+            taps
+        })
+        .collect()
 }
 
 /// Modified Bessel function of the first kind, order 0 (power series).

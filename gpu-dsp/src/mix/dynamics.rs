@@ -1,0 +1,233 @@
+//! Compressor and gate: linked peak detection over all channels, gain computed in dB,
+//! smoothed with separate attack and release times.
+
+/// One-pole coefficient for a time constant of `ms` at `rate`.
+fn coeff(ms: f32, rate: f32) -> f32 {
+    if ms <= 0.0 {
+        0.0
+    } else {
+        (-1.0 / (ms * 0.001 * rate)).exp()
+    }
+}
+
+/// Peak envelope of all channels at sample `i`: instant attack, exponential release.
+#[inline]
+fn linked_peak(channels: &[&mut [f32]], i: usize) -> f32 {
+    channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs()))
+}
+
+/// Compressor parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CompressorParams {
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+    /// Soft-knee width (dB), 0 for a hard knee.
+    pub knee_db: f32,
+    pub makeup_db: f32,
+}
+
+impl Default for CompressorParams {
+    fn default() -> Self {
+        Self {
+            threshold_db: -18.0,
+            ratio: 3.0,
+            attack_ms: 10.0,
+            release_ms: 150.0,
+            knee_db: 0.0,
+            makeup_db: 0.0,
+        }
+    }
+}
+
+/// Feed-forward compressor.
+#[derive(Clone, Debug)]
+pub struct Compressor {
+    p: CompressorParams,
+    rate: f32,
+    env: f32,
+    reduction_db: f32,
+    detector_release: f32,
+    attack: f32,
+    release: f32,
+}
+
+impl Compressor {
+    pub fn new(p: CompressorParams, rate: f32) -> Self {
+        let mut c = Self {
+            p,
+            rate,
+            env: 0.0,
+            reduction_db: 0.0,
+            detector_release: 0.0,
+            attack: 0.0,
+            release: 0.0,
+        };
+        c.set_params(p);
+        c
+    }
+
+    /// Changes the parameters (allocation-free).
+    pub fn set_params(&mut self, p: CompressorParams) {
+        self.p = p;
+        self.attack = coeff(p.attack_ms, self.rate);
+        self.release = coeff(p.release_ms, self.rate);
+        // The level detector holds peaks for ~20 ms so a steady tone reads its amplitude.
+        self.detector_release = coeff(20.0, self.rate);
+    }
+
+    pub fn params(&self) -> CompressorParams {
+        self.p
+    }
+
+    /// Static curve: gain reduction (dB, ≤ 0) for an input level in dB.
+    pub fn curve_db(&self, level_db: f32) -> f32 {
+        let (t, r, k) = (
+            self.p.threshold_db,
+            self.p.ratio.max(1.0),
+            self.p.knee_db.max(0.0),
+        );
+        let over = level_db - t;
+        let slope = 1.0 / r - 1.0;
+        if k > 0.0 && over.abs() <= k / 2.0 {
+            slope * (over + k / 2.0).powi(2) / (2.0 * k)
+        } else if over > 0.0 {
+            slope * over
+        } else {
+            0.0
+        }
+    }
+
+    /// Current gain reduction in dB (≤ 0), for meters.
+    pub fn reduction_db(&self) -> f32 {
+        self.reduction_db
+    }
+
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let n = channels.first().map_or(0, |c| c.len());
+        let makeup = self.p.makeup_db;
+        for i in 0..n {
+            let peak = linked_peak(channels, i);
+            self.env = peak.max(self.env * self.detector_release);
+            let level = 20.0 * self.env.max(1e-9).log10();
+            let target = self.curve_db(level);
+            // Attack when more reduction is needed, release when less.
+            let a = if target < self.reduction_db {
+                self.attack
+            } else {
+                self.release
+            };
+            self.reduction_db = target + a * (self.reduction_db - target);
+            let g = 10f32.powf((self.reduction_db + makeup) / 20.0);
+            for c in channels.iter_mut() {
+                c[i] *= g;
+            }
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.env = 0.0;
+        self.reduction_db = 0.0;
+    }
+}
+
+/// Gate parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GateParams {
+    pub threshold_db: f32,
+    /// Attenuation when closed (dB, negative).
+    pub range_db: f32,
+    pub attack_ms: f32,
+    pub hold_ms: f32,
+    pub release_ms: f32,
+}
+
+impl Default for GateParams {
+    fn default() -> Self {
+        Self {
+            threshold_db: -50.0,
+            range_db: -80.0,
+            attack_ms: 1.0,
+            hold_ms: 50.0,
+            release_ms: 100.0,
+        }
+    }
+}
+
+/// Noise gate with hold.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    p: GateParams,
+    rate: f32,
+    env: f32,
+    gain: f32,
+    hold_left: usize,
+    detector_release: f32,
+    attack: f32,
+    release: f32,
+}
+
+impl Gate {
+    pub fn new(p: GateParams, rate: f32) -> Self {
+        let mut g = Self {
+            p,
+            rate,
+            env: 0.0,
+            gain: 0.0,
+            hold_left: 0,
+            detector_release: 0.0,
+            attack: 0.0,
+            release: 0.0,
+        };
+        g.set_params(p);
+        g.gain = 10f32.powf(p.range_db.min(0.0) / 20.0);
+        g
+    }
+
+    pub fn set_params(&mut self, p: GateParams) {
+        self.p = p;
+        self.attack = coeff(p.attack_ms, self.rate);
+        self.release = coeff(p.release_ms, self.rate);
+        self.detector_release = coeff(20.0, self.rate);
+    }
+
+    pub fn params(&self) -> GateParams {
+        self.p
+    }
+
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let n = channels.first().map_or(0, |c| c.len());
+        let threshold = 10f32.powf(self.p.threshold_db / 20.0);
+        let closed = 10f32.powf(self.p.range_db.min(0.0) / 20.0);
+        let hold = (self.p.hold_ms.max(0.0) * 0.001 * self.rate) as usize;
+        for i in 0..n {
+            let peak = linked_peak(channels, i);
+            self.env = peak.max(self.env * self.detector_release);
+            let open = if self.env >= threshold {
+                self.hold_left = hold;
+                true
+            } else if self.hold_left > 0 {
+                self.hold_left -= 1;
+                true
+            } else {
+                false
+            };
+            let (target, a) = if open {
+                (1.0, self.attack)
+            } else {
+                (closed, self.release)
+            };
+            self.gain = target + a * (self.gain - target);
+            for c in channels.iter_mut() {
+                c[i] *= self.gain;
+            }
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.env = 0.0;
+        self.hold_left = 0;
+        self.gain = 10f32.powf(self.p.range_db.min(0.0) / 20.0);
+    }
+}

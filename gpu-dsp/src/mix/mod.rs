@@ -1,0 +1,28 @@
+//! The mix bus building blocks: EQ, dynamics, true-peak limiter, panning, automation.
+//!
+//! Every processor follows the same shape: built with its parameters and the sample rate,
+//! `process` works in place on planar channels, never allocates, and reports its latency.
+
+mod automation;
+mod dynamics;
+mod eq;
+mod limiter;
+mod pan;
+
+pub use automation::{Automation, AutomationError};
+pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
+pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
+pub use limiter::TruePeakLimiter;
+pub use pan::{balance_gains, downmix_to_stereo, pan_gains, surround_pan_gains, Layout};
+
+/// dB to linear gain.
+#[inline]
+pub fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+/// Linear gain to dB (−inf for 0).
+#[inline]
+pub fn gain_to_db(gain: f32) -> f32 {
+    20.0 * gain.abs().log10()
+}
