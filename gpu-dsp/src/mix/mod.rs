@@ -6,13 +6,21 @@
 mod automation;
 mod dynamics;
 mod eq;
+mod graph;
+mod insert;
 mod limiter;
+mod master;
+mod mixer;
 mod pan;
 
 pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
+pub use graph::{BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Target, TrackSpec};
+pub use insert::Insert;
 pub use limiter::TruePeakLimiter;
+pub use master::{finish_master, MasterReport};
+pub use mixer::Mixer;
 pub use pan::{balance_gains, downmix_to_stereo, pan_gains, surround_pan_gains, Layout};
 
 /// dB to linear gain.

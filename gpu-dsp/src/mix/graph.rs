@@ -1,0 +1,142 @@
+//! The description of a mix: sources, tracks with clips, inserts, sends, buses, stems and
+//! the master. Built by the session loader (app), rendered by [`super::Mixer`].
+
+use super::automation::Automation;
+use super::dynamics::{CompressorParams, GateParams};
+use super::eq::EqBand;
+use super::pan::Layout;
+
+/// A processor in a track's or bus's insert chain.
+#[derive(Clone, Debug)]
+pub enum InsertSpec {
+    Eq(Vec<EqBand>),
+    Compressor(CompressorParams),
+    Gate(GateParams),
+    Limiter {
+        ceiling_db: f32,
+        release_ms: f32,
+    },
+    /// Convolution reverb (zero latency: direct-form head). `ir` has one plane per channel of
+    /// the bus layout, or one plane for all.
+    Reverb {
+        ir: Vec<Vec<f32>>,
+        wet: f32,
+        dry: f32,
+    },
+}
+
+/// A region of a source placed on the timeline.
+#[derive(Clone, Debug)]
+pub struct ClipSpec {
+    /// Index into [`MixSpec::sources`].
+    pub source: usize,
+    /// Timeline position of the clip's first sample, in samples.
+    pub start: u64,
+    /// First source sample used.
+    pub offset: u64,
+    /// Samples used (clipped to the source's end).
+    pub length: u64,
+    pub gain_db: f32,
+    /// Linear fades, in samples (crossfades are overlapping clips with fades).
+    pub fade_in: u64,
+    pub fade_out: u64,
+}
+
+/// A send from a track or bus to a bus.
+#[derive(Clone, Debug)]
+pub struct SendSpec {
+    /// Index into [`MixSpec::buses`].
+    pub bus: usize,
+    pub level_db: f32,
+    pub pre_fader: bool,
+}
+
+/// What an automation envelope drives.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    GainDb,
+    Pan,
+    /// Level of send `i` (dB).
+    SendDb(usize),
+    /// A named parameter of insert `i` (block rate).
+    Insert(usize, String),
+}
+
+/// One track.
+#[derive(Clone, Debug)]
+pub struct TrackSpec {
+    pub name: String,
+    /// 1 (mono) or 2 (stereo) channels; clips are up/down-mixed to it.
+    pub channels: usize,
+    pub clips: Vec<ClipSpec>,
+    pub gain_db: f32,
+    /// −1 (left) .. +1 (right); balance for stereo tracks.
+    pub pan: f32,
+    /// Surround azimuth in degrees (positive left); defaults to −30·pan.
+    pub azimuth: Option<f32>,
+    /// Send to the LFE channel (dB) in 5.1/7.1.
+    pub lfe_db: Option<f32>,
+    /// Index into [`MixSpec::stems`].
+    pub stem: usize,
+    pub mute: bool,
+    pub solo: bool,
+    pub inserts: Vec<InsertSpec>,
+    pub sends: Vec<SendSpec>,
+    pub automation: Vec<(Target, Automation)>,
+}
+
+/// A bus (its input is the sum of the sends into it, in layout channels).
+#[derive(Clone, Debug)]
+pub struct BusSpec {
+    pub name: String,
+    pub gain_db: f32,
+    pub inserts: Vec<InsertSpec>,
+    /// Post-fader sends to other buses (must not form a cycle).
+    pub sends: Vec<SendSpec>,
+}
+
+/// Master processing.
+#[derive(Clone, Debug, Default)]
+pub struct MasterSpec {
+    pub gain_db: f32,
+    /// Integrated loudness to normalise to (LUFS).
+    pub loudness_target: Option<f64>,
+    /// True-peak limiter ceiling (dBTP).
+    pub true_peak_ceiling: Option<f32>,
+}
+
+/// A whole mix.
+#[derive(Clone, Debug)]
+pub struct MixSpec {
+    pub sample_rate: u32,
+    pub layout: Layout,
+    /// Decoded sources at `sample_rate`, planar.
+    pub sources: Vec<Vec<Vec<f32>>>,
+    pub tracks: Vec<TrackSpec>,
+    pub buses: Vec<BusSpec>,
+    /// Stem names (DX, MX, FX, …).
+    pub stems: Vec<String>,
+    pub master: MasterSpec,
+}
+
+impl MixSpec {
+    /// Timeline length in samples: the end of the last clip.
+    pub fn length(&self) -> u64 {
+        self.tracks
+            .iter()
+            .flat_map(|t| &t.clips)
+            .map(|c| c.start + self.clip_len(c))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Samples a clip actually plays (its length, clipped to the source).
+    pub fn clip_len(&self, c: &ClipSpec) -> u64 {
+        let available = self
+            .sources
+            .get(c.source)
+            .and_then(|s| s.first())
+            .map_or(0, |p| p.len() as u64);
+        c.length.min(available.saturating_sub(c.offset))
+    }
+}

@@ -1,0 +1,215 @@
+//! Built insert processors behind one enum, with named automatable parameters.
+
+use super::dynamics::{Compressor, Gate};
+use super::eq::ParametricEq;
+use super::graph::InsertSpec;
+use super::limiter::TruePeakLimiter;
+use crate::conv::{Convolver, ConvolverConfig};
+use crate::Result;
+
+/// A ready-to-run insert.
+pub enum Insert {
+    Eq(ParametricEq),
+    Compressor(Compressor),
+    Gate(Gate),
+    Limiter(TruePeakLimiter),
+    Reverb {
+        conv: Box<Convolver>,
+        wet: f32,
+        dry: f32,
+        scratch: Vec<Vec<f32>>,
+    },
+}
+
+impl Insert {
+    /// Builds `spec` for `channels` channels at `rate`, processing at most `block` samples.
+    pub fn build(spec: &InsertSpec, channels: usize, rate: f32, block: usize) -> Result<Self> {
+        Ok(match spec {
+            InsertSpec::Eq(bands) => Insert::Eq(ParametricEq::new(bands, rate, channels)),
+            InsertSpec::Compressor(p) => Insert::Compressor(Compressor::new(*p, rate)),
+            InsertSpec::Gate(p) => Insert::Gate(Gate::new(*p, rate)),
+            InsertSpec::Limiter {
+                ceiling_db,
+                release_ms,
+            } => Insert::Limiter(TruePeakLimiter::new(
+                *ceiling_db,
+                *release_ms,
+                channels,
+                rate,
+            )),
+            InsertSpec::Reverb { ir, wet, dry } => {
+                let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
+                let config = ConvolverConfig {
+                    block: 256,
+                    zero_latency: true,
+                    ..Default::default()
+                };
+                let conv = Convolver::new(&planes, channels, config)?;
+                if conv.routing().outputs != channels {
+                    return Err(crate::DspError::InvalidInput(format!(
+                        "a {}-channel IR gives {} channels on a {channels}-channel bus",
+                        ir.len(),
+                        conv.routing().outputs
+                    )));
+                }
+                Insert::Reverb {
+                    conv: Box::new(conv),
+                    wet: *wet,
+                    dry: *dry,
+                    scratch: vec![vec![0.0; block]; channels],
+                }
+            }
+        })
+    }
+
+    /// Samples of delay this insert adds.
+    pub fn latency(&self) -> usize {
+        match self {
+            Insert::Limiter(l) => l.latency(),
+            Insert::Reverb { conv, .. } => conv.latency(),
+            _ => 0,
+        }
+    }
+
+    /// Processes planar channels in place. Never allocates.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        match self {
+            Insert::Eq(eq) => eq.process(channels),
+            Insert::Compressor(c) => c.process(channels),
+            Insert::Gate(g) => g.process(channels),
+            Insert::Limiter(l) => l.process(channels),
+            Insert::Reverb {
+                conv,
+                wet,
+                dry,
+                scratch,
+            } => {
+                let n = channels.first().map_or(0, |c| c.len());
+                {
+                    let ins: [&[f32]; 8] =
+                        std::array::from_fn(|c| channels.get(c).map_or(&[][..], |x| &x[..]));
+                    let mut outs: [&mut [f32]; 8] = Default::default();
+                    for (o, s) in outs.iter_mut().zip(scratch.iter_mut()) {
+                        *o = &mut s[..n];
+                    }
+                    let k = channels.len().min(8);
+                    conv.process(&ins[..k], &mut outs[..k]);
+                }
+                for (x, y) in channels.iter_mut().zip(scratch.iter()) {
+                    for (a, b) in x.iter_mut().zip(y) {
+                        *a = *dry * *a + *wet * b;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets a named parameter; false when the insert has no such parameter.
+    pub fn set_param(&mut self, name: &str, v: f32) -> bool {
+        match self {
+            Insert::Compressor(c) => {
+                let mut p = c.params();
+                match name {
+                    "threshold_db" => p.threshold_db = v,
+                    "ratio" => p.ratio = v,
+                    "makeup_db" => p.makeup_db = v,
+                    "attack_ms" => p.attack_ms = v,
+                    "release_ms" => p.release_ms = v,
+                    _ => return false,
+                }
+                c.set_params(p);
+            }
+            Insert::Gate(g) => {
+                let mut p = g.params();
+                match name {
+                    "threshold_db" => p.threshold_db = v,
+                    "range_db" => p.range_db = v,
+                    _ => return false,
+                }
+                g.set_params(p);
+            }
+            Insert::Eq(eq) => {
+                // band<k>_gain_db / band<k>_freq / band<k>_q
+                let Some((band, field)) = name.strip_prefix("band").and_then(|r| r.split_once('_'))
+                else {
+                    return false;
+                };
+                let Ok(k) = band.parse::<usize>() else {
+                    return false;
+                };
+                let Some(mut b) = eq.bands().get(k).copied() else {
+                    return false;
+                };
+                match field {
+                    "gain_db" => b.gain_db = v,
+                    "freq" => b.freq = v,
+                    "q" => b.q = v,
+                    _ => return false,
+                }
+                eq.set_band(k, b);
+            }
+            Insert::Reverb { wet, dry, .. } => match name {
+                "wet" => *wet = v,
+                "dry" => *dry = v,
+                _ => return false,
+            },
+            Insert::Limiter(_) => return false,
+        }
+        true
+    }
+
+    /// The parameter names `set_param` accepts (for session validation).
+    pub fn param_names(spec: &InsertSpec) -> Vec<String> {
+        match spec {
+            InsertSpec::Compressor(_) => [
+                "threshold_db",
+                "ratio",
+                "makeup_db",
+                "attack_ms",
+                "release_ms",
+            ]
+            .map(String::from)
+            .to_vec(),
+            InsertSpec::Gate(_) => ["threshold_db", "range_db"].map(String::from).to_vec(),
+            InsertSpec::Eq(bands) => (0..bands.len())
+                .flat_map(|k| ["gain_db", "freq", "q"].map(|f| format!("band{k}_{f}")))
+                .collect(),
+            InsertSpec::Reverb { .. } => ["wet", "dry"].map(String::from).to_vec(),
+            InsertSpec::Limiter { .. } => Vec::new(),
+        }
+    }
+}
+
+/// A fixed delay for latency compensation, in place, per channel.
+pub struct DelayLine {
+    lines: Vec<Vec<f32>>,
+    pos: usize,
+}
+
+impl DelayLine {
+    pub fn new(channels: usize, delay: usize) -> Self {
+        Self {
+            lines: vec![vec![0.0; delay]; channels],
+            pos: 0,
+        }
+    }
+
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let d = self.lines.first().map_or(0, Vec::len);
+        if d == 0 {
+            return;
+        }
+        let n = channels.first().map_or(0, |c| c.len());
+        for (c, line) in channels.iter_mut().zip(self.lines.iter_mut()) {
+            let mut p = self.pos;
+            for v in c.iter_mut() {
+                std::mem::swap(v, &mut line[p]);
+                p += 1;
+                if p == d {
+                    p = 0;
+                }
+            }
+        }
+        self.pos = (self.pos + n) % d;
+    }
+}

@@ -1,0 +1,364 @@
+//! The mix engine: a render without master processing is the exact linear sum of its parts;
+//! solo/mute, automation, sends and per-stem bus shares, latency alignment, surround panning,
+//! routing cycles, and master loudness normalisation with a true-peak ceiling.
+
+mod common;
+
+use common::{noise, rng};
+use gpu_dsp::mix::{
+    finish_master, pan_gains, Automation, BusSpec, ClipSpec, InsertSpec, Layout, MasterSpec,
+    MixSpec, Mixer, SendSpec, Target, TrackSpec,
+};
+
+const RATE: u32 = 48_000;
+
+fn clip(source: usize, start: u64, length: u64) -> ClipSpec {
+    ClipSpec {
+        source,
+        start,
+        offset: 0,
+        length,
+        gain_db: 0.0,
+        fade_in: 0,
+        fade_out: 0,
+    }
+}
+
+fn track(
+    name: &str,
+    channels: usize,
+    clips: Vec<ClipSpec>,
+    gain_db: f32,
+    pan: f32,
+    stem: usize,
+) -> TrackSpec {
+    TrackSpec {
+        name: name.into(),
+        channels,
+        clips,
+        gain_db,
+        pan,
+        azimuth: None,
+        lfe_db: None,
+        stem,
+        mute: false,
+        solo: false,
+        inserts: vec![],
+        sends: vec![],
+        automation: vec![],
+    }
+}
+
+fn spec(sources: Vec<Vec<Vec<f32>>>, tracks: Vec<TrackSpec>, buses: Vec<BusSpec>) -> MixSpec {
+    MixSpec {
+        sample_rate: RATE,
+        layout: Layout::Stereo,
+        sources,
+        tracks,
+        buses,
+        stems: vec!["DX".into(), "MX".into()],
+        master: MasterSpec::default(),
+    }
+}
+
+fn sum_stems(stems: &[Vec<Vec<f32>>]) -> Vec<Vec<f32>> {
+    let mut m = stems[0].clone();
+    for s in &stems[1..] {
+        for (a, b) in m.iter_mut().zip(s) {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+    }
+    m
+}
+
+fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (a, b)) in got.iter().zip(want).enumerate() {
+        assert!((a - b).abs() <= tol, "{what}: sample {i}: {a} vs {b}");
+    }
+}
+
+fn g(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+#[test]
+fn render_is_the_exact_linear_sum_of_its_parts() {
+    let mut r = rng(40);
+    let mono = vec![noise(&mut r, 3000)];
+    let stereo = vec![noise(&mut r, 2000), noise(&mut r, 2000)];
+    let tracks = vec![
+        track("dx", 1, vec![clip(0, 100, 3000)], -3.0, -0.5, 0),
+        track("mx", 2, vec![clip(1, 1500, 2000)], -6.0, 0.25, 1),
+    ];
+    let mut mixer = Mixer::new(
+        spec(vec![mono.clone(), stereo.clone()], tracks, vec![]),
+        256,
+    )
+    .unwrap();
+    let stems = mixer.render(|_| {});
+    let len = 3500;
+    assert_eq!(stems[0][0].len(), len);
+    let (pl, pr) = pan_gains(-0.5);
+    let mut want = vec![vec![0.0f32; len]; 2];
+    for i in 0..3000 {
+        want[0][100 + i] += g(-3.0) * pl * mono[0][i];
+        want[1][100 + i] += g(-3.0) * pr * mono[0][i];
+    }
+    // Stereo balance at +0.25: left at 0.75, right at 1.
+    for i in 0..2000 {
+        want[0][1500 + i] += g(-6.0) * 0.75 * stereo[0][i];
+        want[1][1500 + i] += g(-6.0) * stereo[1][i];
+    }
+    let master = sum_stems(&stems);
+    for c in 0..2 {
+        assert_close(&master[c], &want[c], 1e-6, &format!("master channel {c}"));
+    }
+    // The DX stem holds only the dialogue.
+    assert!(stems[0][0][1500..]
+        .iter()
+        .zip(&want[0][1500..])
+        .any(|(a, b)| (a - b).abs() > 1e-3));
+    assert!(stems[1][0][..1500].iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn solo_and_mute_behave_like_a_console() {
+    let src = vec![vec![1.0f32; 100]];
+    let mk = |mute: bool, solo: bool, name: &str| TrackSpec {
+        mute,
+        solo,
+        ..track(name, 1, vec![clip(0, 0, 100)], 0.0, -1.0, 0)
+    };
+    let level = |tracks: Vec<TrackSpec>| {
+        let mut m = Mixer::new(spec(vec![src.clone()], tracks, vec![]), 64).unwrap();
+        m.render(|_| {})[0][0][50]
+    };
+    assert_eq!(
+        level(vec![mk(false, false, "a"), mk(false, false, "b")]),
+        2.0
+    );
+    assert_eq!(
+        level(vec![mk(true, false, "a"), mk(false, false, "b")]),
+        1.0
+    );
+    assert_eq!(
+        level(vec![mk(false, true, "a"), mk(false, false, "b")]),
+        1.0,
+        "solo silences the others"
+    );
+    assert_eq!(
+        level(vec![mk(true, true, "a"), mk(false, false, "b")]),
+        0.0,
+        "mute wins over solo"
+    );
+    assert_eq!(level(vec![mk(false, true, "a"), mk(false, true, "b")]), 2.0);
+}
+
+#[test]
+fn gain_automation_is_sample_accurate() {
+    let src = vec![vec![1.0f32; 48_000]];
+    let mut t = track("dx", 1, vec![clip(0, 0, 48_000)], 0.0, -1.0, 0);
+    t.automation = vec![(
+        Target::GainDb,
+        Automation::new(&[(0.25, -60.0), (0.75, 0.0)], f64::from(RATE)).unwrap(),
+    )];
+    let mut m = Mixer::new(spec(vec![src], vec![t], vec![]), 512).unwrap();
+    let out = &m.render(|_| {})[0][0];
+    for &i in &[0usize, 12_000, 18_000, 24_000, 30_000, 36_000, 47_999] {
+        let db = if i <= 12_000 {
+            -60.0
+        } else if i >= 36_000 {
+            0.0
+        } else {
+            -60.0 + 60.0 * (i as f32 - 12_000.0) / 24_000.0
+        };
+        assert!(
+            (out[i] - g(db)).abs() < 1e-5 * g(db).max(1e-3),
+            "sample {i}: {} vs {}",
+            out[i],
+            g(db)
+        );
+    }
+    // No steps bigger than the ramp's own slope (no zipper noise).
+    // The steepest part of a dB ramp is at its top: d/dn 10^(dB/20) = ln10/20 · 60/24000.
+    let slope = std::f32::consts::LN_10 / 20.0 * 60.0 / 24_000.0;
+    let max_step = out
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        max_step <= slope * 1.01,
+        "largest step {max_step} vs ramp slope {slope}"
+    );
+}
+
+#[test]
+fn sends_feed_buses_and_each_stem_keeps_its_share() {
+    let mut r = rng(41);
+    let a = vec![noise(&mut r, 1000)];
+    let b = vec![noise(&mut r, 1000)];
+    let mut ir = vec![0.0f32; 300];
+    ir[0] = 0.5;
+    ir[299] = 0.25;
+    let bus = BusSpec {
+        name: "hall".into(),
+        gain_db: 0.0,
+        inserts: vec![InsertSpec::Reverb {
+            ir: vec![ir.clone()],
+            wet: 1.0,
+            dry: 0.0,
+        }],
+        sends: vec![],
+    };
+    let mut dx = track("dx", 1, vec![clip(0, 0, 1000)], -6.0, -1.0, 0);
+    dx.sends = vec![SendSpec {
+        bus: 0,
+        level_db: -6.0,
+        pre_fader: true,
+    }];
+    let mut mx = track("mx", 1, vec![clip(1, 0, 1000)], 0.0, 1.0, 1);
+    mx.sends = vec![SendSpec {
+        bus: 0,
+        level_db: 0.0,
+        pre_fader: false,
+    }];
+    let mut m = Mixer::new(
+        spec(vec![a.clone(), b.clone()], vec![dx, mx], vec![bus]),
+        128,
+    )
+    .unwrap();
+    let stems = m.render(|_| {});
+    assert_eq!(stems[0][0].len(), 1000 + 300, "the reverb tail is kept");
+    // DX stem, left: dry (fader −6 dB) + reverb of the pre-fader send (−6 dB): the fader
+    // does not touch a pre-fader send.
+    let mut want = vec![0.0f32; 1300];
+    for i in 0..1000 {
+        want[i] += g(-6.0) * a[0][i];
+        want[i] += g(-6.0) * 0.5 * a[0][i];
+        want[i + 299] += g(-6.0) * 0.25 * a[0][i];
+    }
+    assert_close(&stems[0][0], &want, 1e-5, "DX left");
+    assert!(
+        stems[0][1].iter().all(|v| v.abs() < 1e-6),
+        "DX panned hard left"
+    );
+    // MX right carries the music and its own reverb only.
+    let mut want = vec![0.0f32; 1300];
+    for i in 0..1000 {
+        want[i] += b[0][i] * (1.0 + 0.5);
+        want[i + 299] += 0.25 * b[0][i];
+    }
+    assert_close(&stems[1][1], &want, 1e-5, "MX right");
+}
+
+#[test]
+fn bus_cycles_are_refused() {
+    let bus = |name: &str, to: usize| BusSpec {
+        name: name.into(),
+        gain_db: 0.0,
+        inserts: vec![],
+        sends: vec![SendSpec {
+            bus: to,
+            level_db: 0.0,
+            pre_fader: false,
+        }],
+    };
+    let err = Mixer::new(spec(vec![], vec![], vec![bus("a", 1), bus("b", 0)]), 64)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("cycle"), "{err}");
+    let chain = Mixer::new(
+        spec(
+            vec![],
+            vec![],
+            vec![
+                bus("a", 1),
+                BusSpec {
+                    sends: vec![],
+                    ..bus("b", 0)
+                },
+            ],
+        ),
+        64,
+    );
+    assert!(chain.is_ok());
+}
+
+#[test]
+fn latency_of_a_limiter_insert_is_compensated() {
+    let mut r = rng(42);
+    let x = vec![noise(&mut r, 4000)
+        .iter()
+        .map(|v| v * 0.1)
+        .collect::<Vec<f32>>()];
+    let mut limited = track("a", 1, vec![clip(0, 0, 4000)], 0.0, -1.0, 0);
+    limited.inserts = vec![InsertSpec::Limiter {
+        ceiling_db: -1.0,
+        release_ms: 50.0,
+    }];
+    let plain = track("b", 1, vec![clip(0, 0, 4000)], 0.0, -1.0, 0);
+    let mut m = Mixer::new(spec(vec![x.clone()], vec![limited, plain], vec![]), 256).unwrap();
+    assert!(m.latency() > 0);
+    let out = &m.render(|_| {})[0][0];
+    let want: Vec<f32> = x[0].iter().map(|v| 2.0 * v).collect();
+    assert_close(&out[..4000], &want, 1e-6, "aligned sum");
+}
+
+#[test]
+fn surround_panning_and_lfe_send() {
+    let src = vec![vec![0.5f32; 1000]];
+    let mut t = track("fx", 1, vec![clip(0, 0, 1000)], 0.0, 0.0, 0);
+    t.azimuth = Some(110.0);
+    t.lfe_db = Some(-6.0);
+    let mut s = spec(vec![src], vec![t], vec![]);
+    s.layout = Layout::FivePointOne;
+    let mut m = Mixer::new(s, 256).unwrap();
+    let out = m.render(|_| {});
+    let at = |c: usize| out[0][c][500];
+    assert!((at(4) - 0.5).abs() < 1e-5, "Ls gets the source: {}", at(4));
+    assert!((at(3) - 0.5 * g(-6.0)).abs() < 1e-5, "LFE send");
+    for c in [0, 1, 2, 5] {
+        assert!(at(c).abs() < 1e-5, "channel {c}: {}", at(c));
+    }
+}
+
+#[test]
+fn master_normalises_loudness_and_holds_the_true_peak() {
+    let mut r = rng(43);
+    let src = vec![noise(&mut r, 5 * 48_000).iter().map(|v| v * 0.1).collect()];
+    let t = track("mx", 1, vec![clip(0, 0, 5 * 48_000)], 0.0, 0.0, 1);
+    let mut s = spec(vec![src], vec![t], vec![]);
+    // A loud target: about +20 dB of gain drives the peaks into the −1 dBTP ceiling.
+    s.master = MasterSpec {
+        gain_db: 0.0,
+        loudness_target: Some(-5.0),
+        true_peak_ceiling: Some(-1.0),
+    };
+    let master_spec = s.master.clone();
+    let mut m = Mixer::new(s, 1024).unwrap();
+    let mut stems = m.render(|_| {});
+    let (master, report) = finish_master(&mut stems, &master_spec, Layout::Stereo, RATE);
+    assert_eq!(master[0].len(), 5 * 48_000);
+    assert!(report.normalisation_db > 15.0, "{report:?}");
+    let l = report.loudness;
+    assert!(
+        l.true_peak.unwrap() <= -1.0 + 0.1,
+        "true peak {:?}",
+        l.true_peak
+    );
+    // Limiting takes a little off the top; the target is still met closely.
+    assert!(
+        (l.integrated.unwrap() + 5.0).abs() < 1.0,
+        "integrated {:?}",
+        l.integrated
+    );
+    let quiet = MasterSpec {
+        loudness_target: Some(-30.0),
+        true_peak_ceiling: None,
+        gain_db: 0.0,
+    };
+    let mut stems2 = stems.clone();
+    let (_, report) = finish_master(&mut stems2, &quiet, Layout::Stereo, RATE);
+    assert!((report.loudness.integrated.unwrap() + 30.0).abs() < 0.05);
+}
