@@ -6,3 +6,4 @@ pub mod demo;
 pub mod io;
 pub mod plot;
 pub mod progress;
+pub mod session;

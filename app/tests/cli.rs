@@ -107,7 +107,6 @@ fn unbuilt_commands_say_so_and_fail() {
     let a = f.s("a.wav");
     let out = f.s("o.wav");
     for args in [
-        vec!["render", "s.toml", "-o", &out],
         vec!["play", "s.toml"],
         vec!["clean", &a, "-o", &out],
         vec!["open", "s.toml"],
@@ -391,18 +390,44 @@ fn ir_at_another_rate_is_resampled_to_the_input_rate() {
 }
 
 #[test]
-fn demo_generates_and_renders_its_material() {
+fn demo_generates_a_session_and_renders_it_with_stems() {
     let f = Files::new();
     let dir = f.s("demo");
-    let o = run(&["demo", "--out", &dir, "--seconds", "2", "--engine", "cpu"]);
+    let o = run(&[
+        "demo",
+        "--out",
+        &dir,
+        "--seconds",
+        "3",
+        "--engine",
+        "cpu",
+        "--format",
+        "f32",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for name in ["demo-mix.wav", "dialogue.wav", "music.wav", "hall-ir.wav"] {
-        assert!(f.path("demo").join(name).exists(), "{name}");
+    let d = f.path("demo");
+    for name in [
+        "demo.toml",
+        "demo-mix.wav",
+        "demo-mix.png",
+        "audio/dialogue.wav",
+        "audio/music.wav",
+        "irs/hall.wav",
+        "stems/DX.wav",
+        "stems/MX.wav",
+        "stems/FX.wav",
+    ] {
+        assert!(d.join(name).exists(), "{name}");
     }
-    let mix = read(&f.path("demo").join("demo-mix.wav"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("integrated") && text.contains("-23.0 LUFS"),
+        "{text}"
+    );
+    let mix = read(&d.join("demo-mix.wav"));
     assert_eq!(mix.len(), 2);
     let peak = mix.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
-    assert!(peak > 0.05 && peak < 1.0, "demo mix peak {peak}");
+    assert!(peak > 0.01 && peak < 0.9, "demo mix peak {peak}");
 }
 
 fn sine(rate: u32, seconds: f64, dbfs: f64, freq: f64) -> Vec<f32> {
@@ -732,4 +757,130 @@ fn analyze_reports_spectrum_phase_surround_and_masking() {
         text.contains("third-octave spectrum") && text.contains("correlation per octave"),
         "{text}"
     );
+}
+
+/// Writes a session and its sources; returns the session path.
+fn session(f: &Files, toml: &str) -> String {
+    std::fs::create_dir_all(f.path("audio")).unwrap();
+    write_f32(&f.path("audio/a.wav"), 48_000, &[noise(4800, 1)]);
+    write_f32(
+        &f.path("audio/b.wav"),
+        48_000,
+        &[noise(2400, 2), noise(2400, 3)],
+    );
+    write_f32(&f.path("audio/slow.wav"), 24_000, &[noise(1200, 4)]);
+    let mut ir = vec![0.0f32; 100];
+    ir[0] = 1.0;
+    write_f32(&f.path("ir.wav"), 48_000, &[ir]);
+    std::fs::write(f.path("s.toml"), toml).unwrap();
+    f.s("s.toml")
+}
+
+#[test]
+fn render_is_the_exact_linear_sum_and_writes_stems() {
+    let f = Files::new();
+    let s = session(
+        &f,
+        r#"
+[session]
+sample_rate = 48000
+[[track]]
+name = "a"
+file = "audio/a.wav"
+gain_db = -6.0
+pan = -1.0
+stem = "DX"
+[[track]]
+name = "b"
+stem = "MX"
+[[track.clip]]
+file = "audio/b.wav"
+start = 0.01
+"#,
+    );
+    std::fs::create_dir(f.path("stems")).unwrap();
+    let o = run(&[
+        "render",
+        &s,
+        "-o",
+        &f.s("mix.wav"),
+        "--format",
+        "f32",
+        "--stems",
+        &f.s("stems"),
+        "--engine",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = read(&f.path("mix.wav"));
+    let a = noise(4800, 1);
+    let (b0, b1) = (noise(2400, 2), noise(2400, 3));
+    assert_eq!(mix[0].len(), 4800);
+    let g = 10f32.powf(-6.0 / 20.0);
+    for i in 0..4800 {
+        let (mut l, mut r) = (g * a[i], 0.0);
+        if (480..2880).contains(&i) {
+            l += b0[i - 480];
+            r += b1[i - 480];
+        }
+        assert!(
+            (mix[0][i] - l).abs() < 1e-6 && (mix[1][i] - r).abs() < 1e-6,
+            "sample {i}"
+        );
+    }
+    let dx = read(&f.path("stems/DX.wav"));
+    let mx = read(&f.path("stems/MX.wav"));
+    for i in 0..4800 {
+        assert!(
+            (dx[0][i] + mx[0][i] - mix[0][i]).abs() < 1e-6,
+            "stems add up to the master"
+        );
+    }
+}
+
+#[test]
+fn bad_sessions_name_the_place_and_write_nothing() {
+    let cases: [(&str, &str); 11] = [
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngian_db = 3\n", "s.toml:6:1: unknown field `gian_db`"),
+        ("[session\nsample_rate = 48000\n", "s.toml:1:"),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/missing.wav\"\n", "[[track]] #1 'a': "),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.insert]]\ntype = \"flanger\"\n", "unknown variant `flanger`"),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.send]]\nbus = \"verb\"\n", "send #1: bus 'verb' does not exist"),
+        ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"x\"\n[[bus.send]]\nbus = \"y\"\n[[bus]]\nname = \"y\"\n[[bus.send]]\nbus = \"x\"\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "cycle through"),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.automation]]\nparam = \"gain_db\"\npoints = [[1.0, 0.0], [0.5, -6.0]]\n", "automation #1 (gain_db): point 2 is not later"),
+        ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"r\"\n[[bus.insert]]\ntype = \"reverb\"\nir = \"nope.wav\"\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "[[bus]] #1 'r', insert #1"),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.insert]]\ntype = \"clean\"\n", "not built yet (issue #4)"),
+        ("[session]\nsample_rate = 48000\nlayout = \"quad\"\n", "layout \"quad\""),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.automation]]\nparam = \"insert.1.ratio\"\npoints = [[0.0, 2.0]]\n", "no insert #1"),
+    ];
+    for (toml, problem) in cases {
+        let f = Files::new();
+        let s = session(&f, toml);
+        let o = run(&["render", &s, "-o", &f.s("mix.wav")]);
+        assert_clean_error(&o, "s.toml", problem);
+        assert!(
+            !f.path("mix.wav").exists(),
+            "{problem}: an output was written"
+        );
+    }
+}
+
+#[test]
+fn render_resamples_sources_and_refuses_to_overwrite_inputs() {
+    let f = Files::new();
+    let s = session(
+        &f,
+        "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/slow.wav\"\n",
+    );
+    let o = run(&["render", &s, "-o", &f.s("mix.wav"), "--engine", "cpu"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        read(&f.path("mix.wav"))[0].len(),
+        2400,
+        "1200 samples at 24 kHz are 2400 at 48 kHz"
+    );
+    let o = run(&["render", &s, "-o", &f.s("audio/slow.wav")]);
+    assert_clean_error(&o, "slow.wav", "overwrite the input");
+    let o = run(&["render", &f.s("none.toml"), "-o", &f.s("mix2.wav")]);
+    assert_clean_error(&o, "none.toml", "session file not found");
 }

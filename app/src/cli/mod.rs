@@ -3,9 +3,11 @@
 mod analyze;
 mod convolve;
 mod gpu;
+mod render;
 mod spectrogram;
 
-pub use convolve::convolve as convolve_planes;
+pub use convolve::{convolve as convolve_planes, load_ir};
+pub use render::{print_report, render as render_spec};
 
 use crate::io::ExportFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -68,19 +70,8 @@ pub struct FormatArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render a session to a master (and stems).
-    Render {
-        session: PathBuf,
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Folder for one file per stem.
-        #[arg(long)]
-        stems: Option<PathBuf>,
-        #[command(flatten)]
-        format: FormatArgs,
-        #[command(flatten)]
-        engine: EngineArgs,
-    },
+    /// Render a session to a master (and stems) with a loudness report.
+    Render(render::RenderArgs),
     /// Play a session through the sound card.
     Play {
         session: PathBuf,
@@ -131,9 +122,7 @@ pub fn run() -> ExitCode {
         Some(Command::Convolve(args)) => convolve::run(&args),
         Some(Command::Gpu { all }) => gpu::run(all),
         Some(Command::Demo(args)) => crate::demo::run(&args),
-        Some(Command::Render { .. }) => {
-            return not_built("render", "mix engine and sessions (issue #5)")
-        }
+        Some(Command::Render(args)) => render::run(&args),
         Some(Command::Play { .. }) => return not_built("play", "real-time playback (issue #5)"),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),

@@ -41,8 +41,9 @@ pub struct Mixer {
     position: u64,
 }
 
-/// Buses in an order where every bus comes after the buses that send to it.
-fn bus_order(spec: &MixSpec) -> Result<Vec<usize>> {
+/// Buses in an order where every bus comes after the buses that send to it; an error names
+/// the buses of a routing cycle.
+pub fn bus_order(spec: &MixSpec) -> Result<Vec<usize>> {
     let n = spec.buses.len();
     let mut indegree = vec![0usize; n];
     for b in &spec.buses {

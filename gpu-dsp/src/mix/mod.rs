@@ -20,7 +20,7 @@ pub use graph::{BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Ta
 pub use insert::Insert;
 pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterReport};
-pub use mixer::Mixer;
+pub use mixer::{bus_order, Mixer};
 pub use pan::{balance_gains, downmix_to_stereo, pan_gains, surround_pan_gains, Layout};
 
 /// dB to linear gain.

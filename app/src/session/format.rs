@@ -1,0 +1,241 @@
+//! The session file format (TOML, paths relative to the file). See the README for a full
+//! example. Unknown keys are errors, so a typo never passes silently.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFile {
+    pub session: SessionHeader,
+    #[serde(default)]
+    pub master: MasterSection,
+    #[serde(default, rename = "bus")]
+    pub buses: Vec<BusSection>,
+    #[serde(default, rename = "track")]
+    pub tracks: Vec<TrackSection>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionHeader {
+    pub sample_rate: u32,
+    #[serde(default = "stereo")]
+    pub layout: String,
+    /// Stem names in output order; stems named by tracks are added after these.
+    #[serde(default)]
+    pub stems: Vec<String>,
+}
+
+fn stereo() -> String {
+    "stereo".into()
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterSection {
+    #[serde(default)]
+    pub gain_db: f32,
+    pub loudness_target: Option<f64>,
+    pub true_peak_ceiling: Option<f32>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusSection {
+    pub name: String,
+    #[serde(default)]
+    pub gain_db: f32,
+    #[serde(default, rename = "insert")]
+    pub inserts: Vec<InsertSection>,
+    #[serde(default, rename = "send")]
+    pub sends: Vec<SendSection>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackSection {
+    pub name: String,
+    /// Shorthand for one clip of the whole file at `start`.
+    pub file: Option<String>,
+    #[serde(default)]
+    pub start: f64,
+    #[serde(default)]
+    pub gain_db: f32,
+    #[serde(default)]
+    pub pan: f32,
+    /// Surround azimuth in degrees (positive left), 5.1/7.1 only; default −30·pan.
+    pub azimuth: Option<f32>,
+    /// LFE send level in dB (5.1/7.1).
+    pub lfe_db: Option<f32>,
+    #[serde(default = "default_stem")]
+    pub stem: String,
+    #[serde(default)]
+    pub mute: bool,
+    #[serde(default)]
+    pub solo: bool,
+    #[serde(default, rename = "clip")]
+    pub clips: Vec<ClipSection>,
+    #[serde(default, rename = "insert")]
+    pub inserts: Vec<InsertSection>,
+    #[serde(default, rename = "send")]
+    pub sends: Vec<SendSection>,
+    #[serde(default)]
+    pub automation: Vec<AutomationSection>,
+}
+
+fn default_stem() -> String {
+    "MX".into()
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipSection {
+    pub file: String,
+    /// Timeline position (seconds).
+    #[serde(default)]
+    pub start: f64,
+    /// Seconds into the file.
+    #[serde(default)]
+    pub offset: f64,
+    /// Seconds used (default: to the end of the file).
+    pub length: Option<f64>,
+    #[serde(default)]
+    pub gain_db: f32,
+    #[serde(default)]
+    pub fade_in: f64,
+    #[serde(default)]
+    pub fade_out: f64,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendSection {
+    pub bus: String,
+    #[serde(default)]
+    pub level_db: f32,
+    #[serde(default)]
+    pub pre_fader: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationSection {
+    /// `gain_db`, `pan`, `send.<bus>` or `insert.<index>.<parameter>`.
+    pub param: String,
+    /// `[[seconds, value], ...]`, times increasing.
+    pub points: Vec<(f64, f64)>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum InsertSection {
+    Eq {
+        bands: Vec<EqBandSection>,
+    },
+    Compressor {
+        #[serde(default = "comp_threshold")]
+        threshold_db: f32,
+        #[serde(default = "comp_ratio")]
+        ratio: f32,
+        #[serde(default = "comp_attack")]
+        attack_ms: f32,
+        #[serde(default = "comp_release")]
+        release_ms: f32,
+        #[serde(default)]
+        knee_db: f32,
+        #[serde(default)]
+        makeup_db: f32,
+    },
+    Gate {
+        #[serde(default = "gate_threshold")]
+        threshold_db: f32,
+        #[serde(default = "gate_range")]
+        range_db: f32,
+        #[serde(default = "gate_attack")]
+        attack_ms: f32,
+        #[serde(default = "gate_hold")]
+        hold_ms: f32,
+        #[serde(default = "gate_release")]
+        release_ms: f32,
+    },
+    Limiter {
+        #[serde(default = "limiter_ceiling")]
+        ceiling_db: f32,
+        #[serde(default = "limiter_release")]
+        release_ms: f32,
+    },
+    Reverb {
+        ir: String,
+        #[serde(default = "one")]
+        wet: f32,
+        #[serde(default)]
+        dry: f32,
+        #[serde(default)]
+        predelay_ms: f32,
+        #[serde(default)]
+        ir_gain_db: f32,
+    },
+    /// Spectral dialogue cleanup (issue #4, not built yet).
+    Clean {
+        #[serde(flatten)]
+        params: toml::Table,
+    },
+    /// Spectral ducking (issue #4, not built yet).
+    Duck {
+        #[serde(flatten)]
+        params: toml::Table,
+    },
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EqBandSection {
+    /// `highpass`, `lowpass`, `lowshelf`, `highshelf` or `bell`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub freq: f32,
+    #[serde(default)]
+    pub gain_db: f32,
+    #[serde(default = "default_q")]
+    pub q: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+fn default_q() -> f32 {
+    0.707
+}
+fn comp_threshold() -> f32 {
+    -18.0
+}
+fn comp_ratio() -> f32 {
+    3.0
+}
+fn comp_attack() -> f32 {
+    10.0
+}
+fn comp_release() -> f32 {
+    150.0
+}
+fn gate_threshold() -> f32 {
+    -50.0
+}
+fn gate_range() -> f32 {
+    -80.0
+}
+fn gate_attack() -> f32 {
+    1.0
+}
+fn gate_hold() -> f32 {
+    50.0
+}
+fn gate_release() -> f32 {
+    100.0
+}
+fn limiter_ceiling() -> f32 {
+    -1.0
+}
+fn limiter_release() -> f32 {
+    100.0
+}

@@ -1,0 +1,497 @@
+//! Loading a session: parse, validate, decode and resample every source, build the
+//! [`MixSpec`]. Every error names the file and the place in it.
+
+use super::format::{AutomationSection, EqBandSection, InsertSection, SessionFile};
+use crate::cli::load_ir;
+use crate::io::{decode_file, resample};
+use anyhow::{anyhow, bail, Context, Result};
+use gpu_dsp::mix::{
+    Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams, InsertSpec,
+    Layout, MasterSpec, MixSpec, SendSpec, Target, TrackSpec,
+};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A loaded session, ready to mix.
+pub struct LoadedSession {
+    pub path: PathBuf,
+    pub spec: MixSpec,
+    /// Every audio file the session reads (sources and IRs), for "never overwrite an input".
+    pub inputs: Vec<PathBuf>,
+}
+
+/// `line:column` (1-based) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, col)
+}
+
+/// Parses session text; syntax and schema errors carry `file:line:column`.
+pub fn parse(text: &str, path: &Path) -> Result<SessionFile> {
+    toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+        anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
+    })
+}
+
+/// Reads, validates and decodes the session at `path`.
+pub fn load_session(path: &Path) -> Result<LoadedSession> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow!("{}: session file not found", path.display()),
+        _ => anyhow!("{}: cannot read the session: {e}", path.display()),
+    })?;
+    let file = parse(&text, path)?;
+    let mut loaded = Loader::new(path)
+        .build(file)
+        .with_context(|| path.display().to_string())?;
+    loaded.path = path.to_path_buf();
+    Ok(loaded)
+}
+
+struct Loader {
+    dir: PathBuf,
+    rate: u32,
+    sources: Vec<Vec<Vec<f32>>>,
+    by_path: HashMap<PathBuf, usize>,
+    inputs: Vec<PathBuf>,
+}
+
+impl Loader {
+    fn new(path: &Path) -> Self {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        Self {
+            dir,
+            rate: 0,
+            sources: Vec::new(),
+            by_path: HashMap::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn resolve(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// Decodes (once) and resamples a source; returns its index.
+    fn source(&mut self, file: &str) -> Result<usize> {
+        let path = self.resolve(file);
+        if let Some(&i) = self.by_path.get(&path) {
+            return Ok(i);
+        }
+        let audio = decode_file(&path)?;
+        if audio.channels.len() > 2 {
+            bail!(
+                "{}: {} channels; track sources must be mono or stereo",
+                path.display(),
+                audio.channels.len()
+            );
+        }
+        let planes = resample(&audio.channels, audio.sample_rate, self.rate)
+            .with_context(|| format!("{}: resampling", path.display()))?;
+        self.sources.push(planes);
+        self.inputs.push(path.clone());
+        self.by_path.insert(path, self.sources.len() - 1);
+        Ok(self.sources.len() - 1)
+    }
+
+    fn build(mut self, f: SessionFile) -> Result<LoadedSession> {
+        if !(8_000..=384_000).contains(&f.session.sample_rate) {
+            bail!(
+                "[session] sample_rate {}: expected 8000..384000 Hz",
+                f.session.sample_rate
+            );
+        }
+        self.rate = f.session.sample_rate;
+        let layout = match f.session.layout.as_str() {
+            "stereo" => Layout::Stereo,
+            "5.1" => Layout::FivePointOne,
+            "7.1" => Layout::SevenPointOne,
+            other => bail!("[session] layout \"{other}\": expected \"stereo\", \"5.1\" or \"7.1\""),
+        };
+        let mut bus_index = HashMap::new();
+        for (i, b) in f.buses.iter().enumerate() {
+            if bus_index.insert(b.name.clone(), i).is_some() {
+                bail!(
+                    "[[bus]] #{} '{}': a bus with this name already exists",
+                    i + 1,
+                    b.name
+                );
+            }
+        }
+        let bus_names = || {
+            f.buses
+                .iter()
+                .map(|b| b.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let find_bus = |name: &str, place: &str| -> Result<usize> {
+            bus_index.get(name).copied().ok_or_else(|| {
+                anyhow!(
+                    "{place}: bus '{name}' does not exist (buses: {})",
+                    if f.buses.is_empty() {
+                        "none".into()
+                    } else {
+                        bus_names()
+                    }
+                )
+            })
+        };
+        let mut buses = Vec::new();
+        for (i, b) in f.buses.iter().enumerate() {
+            let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
+            let inserts = b
+                .inserts
+                .iter()
+                .enumerate()
+                .map(|(k, ins)| self.insert(ins, &format!("{place}, insert #{}", k + 1)))
+                .collect::<Result<Vec<_>>>()?;
+            let sends = b
+                .sends
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    let bus = find_bus(&s.bus, &format!("{place}, send #{}", k + 1))?;
+                    Ok(SendSpec {
+                        bus,
+                        level_db: s.level_db,
+                        pre_fader: s.pre_fader,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            buses.push(BusSpec {
+                name: b.name.clone(),
+                gain_db: b.gain_db,
+                inserts,
+                sends,
+            });
+        }
+        let mut stems: Vec<String> = f.session.stems.clone();
+        let mut tracks = Vec::new();
+        for (i, t) in f.tracks.iter().enumerate() {
+            let place = format!("[[track]] #{} '{}'", i + 1, t.name);
+            if !stems.contains(&t.stem) {
+                stems.push(t.stem.clone());
+            }
+            let stem = stems.iter().position(|s| *s == t.stem).unwrap_or(0);
+            let mut clips = Vec::new();
+            let rate = f64::from(self.rate);
+            let samples = |s: f64, what: &str| -> Result<u64> {
+                if !s.is_finite() || s < 0.0 {
+                    bail!("{place}: {what} {s} must be a time ≥ 0 seconds");
+                }
+                Ok((s * rate).round() as u64)
+            };
+            if let Some(file) = &t.file {
+                let source = self.source(file).with_context(|| place.clone())?;
+                let length = self.sources[source][0].len() as u64;
+                clips.push(ClipSpec {
+                    source,
+                    start: samples(t.start, "start")?,
+                    offset: 0,
+                    length,
+                    gain_db: 0.0,
+                    fade_in: 0,
+                    fade_out: 0,
+                });
+            }
+            for (k, c) in t.clips.iter().enumerate() {
+                let cplace = format!("{place}, clip #{}", k + 1);
+                let source = self.source(&c.file).with_context(|| cplace.clone())?;
+                let available = self.sources[source][0].len() as u64;
+                let offset = samples(c.offset, "offset")?;
+                if offset >= available {
+                    bail!(
+                        "{cplace}: offset {} s is past the end of {} ({:.3} s)",
+                        c.offset,
+                        c.file,
+                        available as f64 / rate
+                    );
+                }
+                let length = match c.length {
+                    Some(l) => samples(l, "length")?,
+                    None => available - offset,
+                };
+                clips.push(ClipSpec {
+                    source,
+                    start: samples(c.start, "start")?,
+                    offset,
+                    length,
+                    gain_db: c.gain_db,
+                    fade_in: samples(c.fade_in, "fade_in")?,
+                    fade_out: samples(c.fade_out, "fade_out")?,
+                });
+            }
+            if clips.is_empty() {
+                bail!("{place}: no audio (give `file = ...` or [[track.clip]] entries)");
+            }
+            let channels_in = clips
+                .iter()
+                .map(|c| self.sources[c.source].len())
+                .max()
+                .unwrap_or(1);
+            let inserts = t
+                .inserts
+                .iter()
+                .enumerate()
+                .map(|(k, ins)| self.insert(ins, &format!("{place}, insert #{}", k + 1)))
+                .collect::<Result<Vec<_>>>()?;
+            let sends = t
+                .sends
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    let bus = find_bus(&s.bus, &format!("{place}, send #{}", k + 1))?;
+                    Ok(SendSpec {
+                        bus,
+                        level_db: s.level_db,
+                        pre_fader: s.pre_fader,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let automation = t
+                .automation
+                .iter()
+                .enumerate()
+                .map(|(k, a)| {
+                    automation(
+                        a,
+                        &t.sends,
+                        &t.inserts,
+                        &format!("{place}, automation #{} ({})", k + 1, a.param),
+                        rate,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if !(-1.0..=1.0).contains(&t.pan) {
+                bail!("{place}: pan {} outside −1..1", t.pan);
+            }
+            tracks.push(TrackSpec {
+                name: t.name.clone(),
+                channels: channels_in,
+                clips,
+                gain_db: t.gain_db,
+                pan: t.pan,
+                azimuth: t.azimuth,
+                lfe_db: t.lfe_db,
+                stem,
+                mute: t.mute,
+                solo: t.solo,
+                inserts,
+                sends,
+                automation,
+            });
+        }
+        if stems.is_empty() {
+            stems.push("MX".into());
+        }
+        let spec = MixSpec {
+            sample_rate: self.rate,
+            layout,
+            sources: self.sources,
+            tracks,
+            buses,
+            stems,
+            master: MasterSpec {
+                gain_db: f.master.gain_db,
+                loudness_target: f.master.loudness_target,
+                true_peak_ceiling: f.master.true_peak_ceiling,
+            },
+        };
+        gpu_dsp::mix::bus_order(&spec).map_err(|e| anyhow!("[[bus]] routing: {e}"))?;
+        Ok(LoadedSession {
+            path: PathBuf::new(),
+            spec,
+            inputs: self.inputs,
+        })
+    }
+
+    fn insert(&mut self, ins: &InsertSection, place: &str) -> Result<InsertSpec> {
+        Ok(match ins {
+            InsertSection::Eq { bands } => InsertSpec::Eq(
+                bands
+                    .iter()
+                    .enumerate()
+                    .map(|(k, b)| eq_band(b, &format!("{place}, band #{}", k + 1), self.rate))
+                    .collect::<Result<_>>()?,
+            ),
+            InsertSection::Compressor {
+                threshold_db,
+                ratio,
+                attack_ms,
+                release_ms,
+                knee_db,
+                makeup_db,
+            } => {
+                if *ratio < 1.0 {
+                    bail!("{place}: compressor ratio {ratio} must be ≥ 1");
+                }
+                InsertSpec::Compressor(CompressorParams {
+                    threshold_db: *threshold_db,
+                    ratio: *ratio,
+                    attack_ms: *attack_ms,
+                    release_ms: *release_ms,
+                    knee_db: *knee_db,
+                    makeup_db: *makeup_db,
+                })
+            }
+            InsertSection::Gate {
+                threshold_db,
+                range_db,
+                attack_ms,
+                hold_ms,
+                release_ms,
+            } => InsertSpec::Gate(GateParams {
+                threshold_db: *threshold_db,
+                range_db: *range_db,
+                attack_ms: *attack_ms,
+                hold_ms: *hold_ms,
+                release_ms: *release_ms,
+            }),
+            InsertSection::Limiter {
+                ceiling_db,
+                release_ms,
+            } => InsertSpec::Limiter {
+                ceiling_db: *ceiling_db,
+                release_ms: *release_ms,
+            },
+            InsertSection::Reverb {
+                ir,
+                wet,
+                dry,
+                predelay_ms,
+                ir_gain_db,
+            } => {
+                let path = self.resolve(ir);
+                let mut planes =
+                    load_ir(&path, self.rate, 60.0).with_context(|| place.to_string())?;
+                let pre = (f64::from(*predelay_ms).max(0.0) * 0.001 * f64::from(self.rate)).round()
+                    as usize;
+                let g = 10f32.powf(ir_gain_db / 20.0);
+                for c in &mut planes {
+                    c.iter_mut().for_each(|v| *v *= g);
+                    c.splice(0..0, std::iter::repeat_n(0.0, pre));
+                }
+                self.inputs.push(path);
+                InsertSpec::Reverb {
+                    ir: planes,
+                    wet: *wet,
+                    dry: *dry,
+                }
+            }
+            InsertSection::Clean { .. } | InsertSection::Duck { .. } => {
+                bail!(
+                    "{place}: the spectral `clean` and `duck` inserts are not built yet (issue #4)"
+                )
+            }
+        })
+    }
+}
+
+fn eq_band(b: &EqBandSection, place: &str, rate: u32) -> Result<EqBand> {
+    let kind = match b.kind.as_str() {
+        "highpass" => FilterKind::HighPass,
+        "lowpass" => FilterKind::LowPass,
+        "lowshelf" => FilterKind::LowShelf,
+        "highshelf" => FilterKind::HighShelf,
+        "bell" => FilterKind::Bell,
+        other => bail!("{place}: EQ band type \"{other}\": expected highpass, lowpass, lowshelf, highshelf or bell"),
+    };
+    if !(b.freq > 0.0 && b.freq < rate as f32 / 2.0) {
+        bail!(
+            "{place}: frequency {} Hz outside 0..{} Hz",
+            b.freq,
+            rate / 2
+        );
+    }
+    if b.q <= 0.0 {
+        bail!("{place}: q {} must be > 0", b.q);
+    }
+    Ok(EqBand {
+        kind,
+        freq: b.freq,
+        gain_db: b.gain_db,
+        q: b.q,
+    })
+}
+
+fn automation(
+    a: &AutomationSection,
+    sends: &[super::format::SendSection],
+    inserts: &[InsertSection],
+    place: &str,
+    rate: f64,
+) -> Result<(Target, Automation)> {
+    let target = match a.param.as_str() {
+        "gain_db" => Target::GainDb,
+        "pan" => Target::Pan,
+        p => {
+            if let Some(bus) = p.strip_prefix("send.") {
+                let k = sends
+                    .iter()
+                    .position(|s| s.bus == bus)
+                    .ok_or_else(|| anyhow!("{place}: the track has no send to bus '{bus}'"))?;
+                Target::SendDb(k)
+            } else if let Some(rest) = p.strip_prefix("insert.") {
+                let (index, name) = rest
+                    .split_once('.')
+                    .ok_or_else(|| anyhow!("{place}: expected insert.<number>.<parameter>"))?;
+                let i: usize = index
+                    .parse()
+                    .map_err(|_| anyhow!("{place}: insert number '{index}' is not a number"))?;
+                let ins = inserts.get(i.wrapping_sub(1)).ok_or_else(|| {
+                    anyhow!("{place}: the track has no insert #{index} (inserts count from 1)")
+                })?;
+                let names = automatable(ins);
+                if !names.iter().any(|n| n == name) {
+                    bail!("{place}: insert #{index} has no automatable parameter '{name}' (it has: {})", if names.is_empty() { "none".into() } else { names.join(", ") });
+                }
+                Target::Insert(i - 1, name.to_string())
+            } else {
+                bail!("{place}: unknown parameter; expected gain_db, pan, send.<bus> or insert.<n>.<parameter>")
+            }
+        }
+    };
+    let env = Automation::new(&a.points, rate).map_err(|e| anyhow!("{place}: {e}"))?;
+    Ok((target, env))
+}
+
+fn automatable(ins: &InsertSection) -> Vec<String> {
+    match ins {
+        InsertSection::Compressor { .. } => [
+            "threshold_db",
+            "ratio",
+            "makeup_db",
+            "attack_ms",
+            "release_ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+        InsertSection::Gate { .. } => ["threshold_db", "range_db"].map(String::from).to_vec(),
+        InsertSection::Eq { bands } => (0..bands.len())
+            .flat_map(|k| ["gain_db", "freq", "q"].map(|f| format!("band{k}_{f}")))
+            .collect(),
+        InsertSection::Reverb { .. } => ["wet", "dry"].map(String::from).to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}
