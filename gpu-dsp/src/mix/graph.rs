@@ -16,8 +16,8 @@ pub enum InsertSpec {
         ceiling_db: f32,
         release_ms: f32,
     },
-    /// Convolution reverb (zero latency: direct-form head). `ir` has one plane per channel of
-    /// the bus layout, or one plane for all.
+    /// Convolution reverb (one 512-sample block of latency, compensated by the mixer). `ir`
+    /// has one plane per channel of the bus layout, one plane for all, or 4 (true stereo).
     Reverb {
         ir: Vec<Vec<f32>>,
         wet: f32,

@@ -39,9 +39,10 @@ impl Insert {
             )),
             InsertSpec::Reverb { ir, wet, dry } => {
                 let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
+                // One 512-sample block of latency (compensated by the mixer) instead of a
+                // direct-form head: far cheaper when a session has many reverbs.
                 let config = ConvolverConfig {
-                    block: 256,
-                    zero_latency: true,
+                    block: 512,
                     ..Default::default()
                 };
                 let conv = Convolver::new(&planes, channels, config)?;
