@@ -34,6 +34,7 @@ test: deps runtime-dir
 bench: deps runtime-dir
 	cargo bench --bench convolution
 	cargo bench --bench analysis
+	cargo bench --bench mix
 
 lint:
 	cargo fmt --all -- --check

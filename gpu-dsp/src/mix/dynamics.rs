@@ -1,6 +1,8 @@
 //! Compressor and gate: linked peak detection over all channels, gain computed in dB,
 //! smoothed with separate attack and release times.
 
+use super::{fast_exp2, fast_log2};
+
 /// One-pole coefficient for a time constant of `ms` at `rate`.
 fn coeff(ms: f32, rate: f32) -> f32 {
     if ms <= 0.0 {
@@ -107,19 +109,28 @@ impl Compressor {
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let n = channels.first().map_or(0, |c| c.len());
         let makeup = self.p.makeup_db;
+        // Below the knee with no reduction left, the gain is just the makeup.
+        let quiet = 10f32.powf((self.p.threshold_db - self.p.knee_db.max(0.0) / 2.0) / 20.0);
+        let makeup_gain = 10f32.powf(makeup / 20.0);
+        const DB_PER_OCTAVE: f32 = 6.020_6;
         for i in 0..n {
             let peak = linked_peak(channels, i);
             self.env = peak.max(self.env * self.detector_release);
-            let level = 20.0 * self.env.max(1e-9).log10();
-            let target = self.curve_db(level);
-            // Attack when more reduction is needed, release when less.
-            let a = if target < self.reduction_db {
-                self.attack
+            let g = if self.env < quiet && self.reduction_db > -1e-4 {
+                self.reduction_db = 0.0;
+                makeup_gain
             } else {
-                self.release
+                let level = DB_PER_OCTAVE * fast_log2(self.env.max(1e-9));
+                let target = self.curve_db(level);
+                // Attack when more reduction is needed, release when less.
+                let a = if target < self.reduction_db {
+                    self.attack
+                } else {
+                    self.release
+                };
+                self.reduction_db = target + a * (self.reduction_db - target);
+                fast_exp2((self.reduction_db + makeup) / DB_PER_OCTAVE)
             };
-            self.reduction_db = target + a * (self.reduction_db - target);
-            let g = 10f32.powf((self.reduction_db + makeup) / 20.0);
             for c in channels.iter_mut() {
                 c[i] *= g;
             }

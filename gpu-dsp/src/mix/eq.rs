@@ -178,12 +178,74 @@ impl ParametricEq {
             .sum()
     }
 
-    /// Filters planar channels in place.
+    /// Filters planar channels in place. Channels go in pairs and every band runs inside one
+    /// sample loop, so the independent recursions overlap in the CPU's pipelines.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        for f in &mut self.filters {
-            for (c, x) in channels.iter_mut().enumerate() {
-                f.process(c, x);
+        const MAX_BANDS: usize = 16;
+        if self.filters.is_empty() {
+            return;
+        }
+        if self.filters.len() > MAX_BANDS {
+            for f in &mut self.filters {
+                for (c, x) in channels.iter_mut().enumerate() {
+                    f.process(c, x);
+                }
             }
+            return;
+        }
+        let bands = self.filters.len();
+        let mut coef = [([0.0f64; 3], [0.0f64; 2]); MAX_BANDS];
+        for (k, f) in self.filters.iter().enumerate() {
+            coef[k] = (f.b, f.a);
+        }
+        let coef = &coef[..bands];
+        let mut c = 0;
+        while c < channels.len() {
+            let pair = c + 1 < channels.len();
+            let mut sa = [[0.0f64; 2]; MAX_BANDS];
+            let mut sb = [[0.0f64; 2]; MAX_BANDS];
+            for (k, f) in self.filters.iter().enumerate() {
+                sa[k] = f.state[c];
+                if pair {
+                    sb[k] = f.state[c + 1];
+                }
+            }
+            if pair {
+                let (left, right) = channels.split_at_mut(c + 1);
+                let (xa, xb) = (&mut *left[c], &mut *right[0]);
+                for (va, vb) in xa.iter_mut().zip(xb.iter_mut()) {
+                    let (mut ya, mut yb) = (f64::from(*va), f64::from(*vb));
+                    for (k, (bq, aq)) in coef.iter().enumerate() {
+                        let (ia, ib) = (ya, yb);
+                        ya = bq[0] * ia + sa[k][0];
+                        yb = bq[0] * ib + sb[k][0];
+                        sa[k][0] = bq[1] * ia - aq[0] * ya + sa[k][1];
+                        sb[k][0] = bq[1] * ib - aq[0] * yb + sb[k][1];
+                        sa[k][1] = bq[2] * ia - aq[1] * ya;
+                        sb[k][1] = bq[2] * ib - aq[1] * yb;
+                    }
+                    *va = ya as f32;
+                    *vb = yb as f32;
+                }
+            } else {
+                for v in channels[c].iter_mut() {
+                    let mut y = f64::from(*v);
+                    for (k, (bq, aq)) in coef.iter().enumerate() {
+                        let i = y;
+                        y = bq[0] * i + sa[k][0];
+                        sa[k][0] = bq[1] * i - aq[0] * y + sa[k][1];
+                        sa[k][1] = bq[2] * i - aq[1] * y;
+                    }
+                    *v = y as f32;
+                }
+            }
+            for (k, f) in self.filters.iter_mut().enumerate() {
+                f.state[c] = flush(sa[k]);
+                if pair {
+                    f.state[c + 1] = flush(sb[k]);
+                }
+            }
+            c += 2;
         }
     }
 
@@ -191,4 +253,9 @@ impl ParametricEq {
     pub fn reset(&mut self) {
         self.filters.iter_mut().for_each(Biquad::reset);
     }
+}
+
+/// Zeroes denormal-sized filter state so silence stays cheap.
+fn flush(s: [f64; 2]) -> [f64; 2] {
+    s.map(|v| if v.abs() < 1e-30 { 0.0 } else { v })
 }

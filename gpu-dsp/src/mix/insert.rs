@@ -39,12 +39,7 @@ impl Insert {
             )),
             InsertSpec::Reverb { ir, wet, dry } => {
                 let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-                // One 512-sample block of latency (compensated by the mixer) instead of a
-                // direct-form head: far cheaper when a session has many reverbs.
-                let config = ConvolverConfig {
-                    block: 512,
-                    ..Default::default()
-                };
+                let config = reverb_config(block);
                 let conv = Convolver::new(&planes, channels, config)?;
                 if conv.routing().outputs != channels {
                     return Err(crate::DspError::InvalidInput(format!(
@@ -61,6 +56,18 @@ impl Insert {
                 }
             }
         })
+    }
+
+    /// Delay `spec` will add when built for `block`-sample processing (without building it).
+    pub fn latency_of(spec: &InsertSpec, rate: f32, block: usize) -> usize {
+        match spec {
+            InsertSpec::Limiter {
+                ceiling_db,
+                release_ms,
+            } => TruePeakLimiter::new(*ceiling_db, *release_ms, 0, rate).latency(),
+            InsertSpec::Reverb { .. } => reverb_config(block).block,
+            _ => 0,
+        }
     }
 
     /// Samples of delay this insert adds.
@@ -212,5 +219,14 @@ impl DelayLine {
             }
         }
         self.pos = (self.pos + n) % d;
+    }
+}
+
+/// Reverb partitioning in the mix: one engine block of latency (compensated by the mixer)
+/// instead of a direct-form head, far cheaper when a session has many reverbs.
+fn reverb_config(block: usize) -> ConvolverConfig {
+    ConvolverConfig {
+        block: block.next_power_of_two().clamp(256, 4096),
+        ..Default::default()
     }
 }

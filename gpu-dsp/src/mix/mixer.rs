@@ -25,14 +25,15 @@ pub struct Mixer {
     block: usize,
     channels: usize,
     tracks: Vec<TrackState>,
-    /// `[bus][stem]`.
-    buses: Vec<Vec<BusState>>,
+    /// `[bus][stem]`, `None` where that stem never reaches the bus.
+    buses: Vec<Vec<Option<BusState>>>,
     bus_order: Vec<usize>,
     direct_align: Vec<DelayLine>,
     latency: usize,
     track_buf: Vec<Vec<f32>>,
     panned: Vec<Vec<f32>>,
     env: Vec<f32>,
+    clip_gain: Vec<f32>,
     gains: Vec<f32>,
     /// `[bus][stem][channel]`.
     bus_in: Vec<Vec<Vec<Vec<f32>>>>,
@@ -110,8 +111,8 @@ impl Mixer {
             bus_lat[b] = bus
                 .inserts
                 .iter()
-                .map(|i| Insert::build(i, channels, rate, block).map(|x| x.latency()))
-                .sum::<Result<usize>>()?;
+                .map(|i| Insert::latency_of(i, rate, block))
+                .sum();
         }
         for &b in &order {
             out_lat[b] = in_lat[b] + bus_lat[b];
@@ -120,20 +121,43 @@ impl Mixer {
             }
         }
         let max_bus = out_lat.iter().copied().max().unwrap_or(0);
+        // Which stems reach each bus (from audible tracks, then bus to bus in order): bus
+        // instances for other stems would only process silence, so they are not built.
+        let mut feeds = vec![vec![false; stems]; spec.buses.len()];
+        for (t, state) in spec.tracks.iter().zip(&tracks) {
+            if state.audible {
+                for send in &t.sends {
+                    feeds[send.bus][t.stem] = true;
+                }
+            }
+        }
+        for &b in &order {
+            for send in &spec.buses[b].sends {
+                for s in 0..stems {
+                    if feeds[b][s] {
+                        feeds[send.bus][s] = true;
+                    }
+                }
+            }
+        }
         let mut buses = Vec::new();
         for (b, bus) in spec.buses.iter().enumerate() {
             let mut per_stem = Vec::new();
-            for _ in 0..stems {
+            for s in 0..stems {
+                if !feeds[b][s] {
+                    per_stem.push(None);
+                    continue;
+                }
                 let inserts = bus
                     .inserts
                     .iter()
                     .map(|i| Insert::build(i, channels, rate, block))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus {}: {e}", bus.name)))?;
-                per_stem.push(BusState {
+                per_stem.push(Some(BusState {
                     inserts,
                     align: DelayLine::new(channels, max_bus - out_lat[b]),
-                });
+                }));
             }
             buses.push(per_stem);
         }
@@ -150,6 +174,7 @@ impl Mixer {
             track_buf: vec![vec![0.0; block]; 2],
             panned: vec![vec![0.0; block]; channels],
             env: vec![0.0; block],
+            clip_gain: vec![0.0; block],
             gains: vec![0.0; channels],
             bus_in: vec![vec![vec![vec![0.0; block]; channels]; stems]; spec.buses.len()],
             stem_out: vec![vec![vec![0.0; block]; channels]; stems],
@@ -211,11 +236,16 @@ impl Mixer {
             let b = self.bus_order[oi];
             let gain = db_to_gain(self.spec.buses[b].gain_db);
             for s in 0..self.stem_out.len() {
+                if self.buses[b][s].is_none() {
+                    continue;
+                }
                 let mut input = std::mem::take(&mut self.bus_in[b][s]);
                 {
                     let mut views: Vec<&mut [f32]> =
                         input.iter_mut().map(|c| &mut c[..n]).collect();
-                    let state = &mut self.buses[b][s];
+                    let Some(state) = self.buses[b][s].as_mut() else {
+                        continue;
+                    };
                     for insert in &mut state.inserts {
                         insert.process(&mut views);
                     }
@@ -266,31 +296,43 @@ impl Mixer {
                 continue;
             }
             let source = &self.spec.sources[clip.source];
+            // Gain per sample: the clip gain with linear fades at its edges.
             let g = db_to_gain(clip.gain_db);
-            for pos in c0..c1 {
-                let k = pos - clip.start;
-                let mut fade = 1.0f32;
-                if k < clip.fade_in {
-                    fade = k as f32 / clip.fade_in as f32;
-                }
-                if len - k <= clip.fade_out {
-                    fade = fade.min((len - k) as f32 / clip.fade_out as f32);
-                }
-                let si = (clip.offset + k) as usize;
-                let i = (pos - start) as usize;
-                match (source.len(), tch) {
-                    (1, _) => {
-                        for c in 0..tch {
-                            self.track_buf[c][i] += g * fade * source[0][si];
-                        }
+            let (i0, i1) = ((c0 - start) as usize, (c1 - start) as usize);
+            let gains = &mut self.clip_gain[i0..i1];
+            gains.fill(g);
+            let (k0, k1) = (c0 - clip.start, c1 - clip.start);
+            if k0 < clip.fade_in || len - k1 < clip.fade_out {
+                for (j, gv) in gains.iter_mut().enumerate() {
+                    let k = k0 + j as u64;
+                    if k < clip.fade_in {
+                        *gv *= k as f32 / clip.fade_in as f32;
                     }
-                    (_, 1) => {
-                        self.track_buf[0][i] += g * fade * 0.5 * (source[0][si] + source[1][si])
+                    if len - k <= clip.fade_out {
+                        *gv *= ((len - k) as f32 / clip.fade_out as f32).min(1.0);
                     }
-                    _ => {
-                        for c in 0..2 {
-                            self.track_buf[c][i] += g * fade * source[c][si];
-                        }
+                }
+            }
+            let s0 = (clip.offset + k0) as usize;
+            let s1 = s0 + (i1 - i0);
+            let add = |dst: &mut [f32], src: &[f32], scale: f32| {
+                for ((d, x), gv) in dst.iter_mut().zip(src).zip(gains.iter()) {
+                    *d += scale * gv * x;
+                }
+            };
+            match (source.len(), tch) {
+                (1, _) => {
+                    for c in 0..tch {
+                        add(&mut self.track_buf[c][i0..i1], &source[0][s0..s1], 1.0);
+                    }
+                }
+                (_, 1) => {
+                    add(&mut self.track_buf[0][i0..i1], &source[0][s0..s1], 0.5);
+                    add(&mut self.track_buf[0][i0..i1], &source[1][s0..s1], 0.5);
+                }
+                _ => {
+                    for c in 0..2 {
+                        add(&mut self.track_buf[c][i0..i1], &source[c][s0..s1], 1.0);
                     }
                 }
             }
