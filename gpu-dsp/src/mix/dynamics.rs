@@ -18,6 +18,22 @@ fn linked_peak(channels: &[&mut [f32]], i: usize) -> f32 {
     channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs()))
 }
 
+/// Largest |v| of a block (8 lanes so it vectorises).
+fn abs_max(x: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, v) in lanes.iter_mut().zip(c) {
+            *l = l.max(v.abs());
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    lanes.iter().fold(tail, |m, &l| m.max(l))
+}
+
 /// Compressor parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CompressorParams {
@@ -113,6 +129,21 @@ impl Compressor {
         let quiet = 10f32.powf((self.p.threshold_db - self.p.knee_db.max(0.0) / 2.0) / 20.0);
         let makeup_gain = 10f32.powf(makeup / 20.0);
         const DB_PER_OCTAVE: f32 = 6.020_6;
+        // Whole block below the knee with no reduction pending: the per-sample gain would be
+        // the makeup everywhere, so apply it at once. The detector keeps an upper bound of its
+        // exact value (block peak vs decayed state); both stay below the knee, where the curve
+        // is flat, so later output is the same as with the exact envelope.
+        let block_peak = channels.iter().map(|c| abs_max(c)).fold(0.0f32, f32::max);
+        if self.reduction_db > -1e-4 && self.env < quiet && block_peak < quiet {
+            self.reduction_db = 0.0;
+            self.env = block_peak.max(self.env * self.detector_release.powi(n as i32));
+            if makeup_gain != 1.0 {
+                for c in channels.iter_mut() {
+                    c.iter_mut().for_each(|v| *v *= makeup_gain);
+                }
+            }
+            return;
+        }
         for i in 0..n {
             let peak = linked_peak(channels, i);
             self.env = peak.max(self.env * self.detector_release);

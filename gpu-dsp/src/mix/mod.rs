@@ -8,6 +8,7 @@ mod dynamics;
 mod eq;
 mod graph;
 mod insert;
+mod lane;
 mod limiter;
 mod master;
 mod mixer;

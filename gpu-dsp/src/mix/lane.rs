@@ -1,0 +1,272 @@
+//! A lane of the mix engine: scratch buffers and accumulators for rendering a share of the
+//! tracks. Lanes run on separate cores and are summed before the buses.
+
+use super::db_to_gain;
+use super::graph::{MixSpec, Target, TrackSpec};
+use super::insert::{DelayLine, Insert};
+use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
+
+/// A track's built processors.
+pub(crate) struct TrackState {
+    pub inserts: Vec<Insert>,
+    pub align: DelayLine,
+    pub audible: bool,
+}
+
+/// Scratch and accumulators of one rendering lane.
+pub(crate) struct Lane {
+    track_buf: Vec<Vec<f32>>,
+    panned: Vec<Vec<f32>>,
+    env: Vec<f32>,
+    clip_gain: Vec<f32>,
+    gains: Vec<f32>,
+    /// `[bus][stem][channel]`.
+    pub bus_in: Vec<Vec<Vec<Vec<f32>>>>,
+    /// `[stem][channel]`.
+    pub stem_out: Vec<Vec<Vec<f32>>>,
+}
+
+impl Lane {
+    pub fn new(block: usize, channels: usize, buses: usize, stems: usize) -> Self {
+        Self {
+            track_buf: vec![vec![0.0; block]; 2],
+            panned: vec![vec![0.0; block]; channels],
+            env: vec![0.0; block],
+            clip_gain: vec![0.0; block],
+            gains: vec![0.0; channels],
+            bus_in: vec![vec![vec![vec![0.0; block]; channels]; stems]; buses],
+            stem_out: vec![vec![vec![0.0; block]; channels]; stems],
+        }
+    }
+
+    /// Zeroes the accumulators for an `n`-sample block.
+    pub fn clear(&mut self, n: usize) {
+        for v in self
+            .bus_in
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .chain(self.stem_out.iter_mut().flatten())
+        {
+            v[..n].fill(0.0);
+        }
+    }
+
+    /// Adds another lane's accumulators into this one.
+    pub fn absorb(&mut self, other: &Lane, n: usize) {
+        let pairs = self
+            .bus_in
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .zip(other.bus_in.iter().flatten().flatten())
+            .chain(
+                self.stem_out
+                    .iter_mut()
+                    .flatten()
+                    .zip(other.stem_out.iter().flatten()),
+            );
+        for (a, b) in pairs {
+            a[..n].iter_mut().zip(&b[..n]).for_each(|(x, y)| *x += y);
+        }
+    }
+
+    /// One track's block into its stem and the buses.
+    pub fn track(
+        &mut self,
+        mix: &MixSpec,
+        spec: &TrackSpec,
+        state: &mut TrackState,
+        position: u64,
+        n: usize,
+    ) {
+        let tch = spec.channels;
+        // 1. Clips.
+        for c in &mut self.track_buf {
+            c[..n].fill(0.0);
+        }
+        let (start, end) = (position, position + n as u64);
+        for clip in &spec.clips {
+            let len = mix.clip_len(clip);
+            let (c0, c1) = (clip.start.max(start), (clip.start + len).min(end));
+            if c0 >= c1 {
+                continue;
+            }
+            let source = &mix.sources[clip.source];
+            // Gain per sample: the clip gain with linear fades at its edges.
+            let g = db_to_gain(clip.gain_db);
+            let (i0, i1) = ((c0 - start) as usize, (c1 - start) as usize);
+            let gains = &mut self.clip_gain[i0..i1];
+            gains.fill(g);
+            let (k0, k1) = (c0 - clip.start, c1 - clip.start);
+            if k0 < clip.fade_in || len - k1 < clip.fade_out {
+                for (j, gv) in gains.iter_mut().enumerate() {
+                    let k = k0 + j as u64;
+                    if k < clip.fade_in {
+                        *gv *= k as f32 / clip.fade_in as f32;
+                    }
+                    if len - k <= clip.fade_out {
+                        *gv *= ((len - k) as f32 / clip.fade_out as f32).min(1.0);
+                    }
+                }
+            }
+            let s0 = (clip.offset + k0) as usize;
+            let s1 = s0 + (i1 - i0);
+            let add = |dst: &mut [f32], src: &[f32], scale: f32| {
+                for ((d, x), gv) in dst.iter_mut().zip(src).zip(gains.iter()) {
+                    *d += scale * gv * x;
+                }
+            };
+            match (source.len(), tch) {
+                (1, _) => {
+                    for c in 0..tch {
+                        add(&mut self.track_buf[c][i0..i1], &source[0][s0..s1], 1.0);
+                    }
+                }
+                (_, 1) => {
+                    add(&mut self.track_buf[0][i0..i1], &source[0][s0..s1], 0.5);
+                    add(&mut self.track_buf[0][i0..i1], &source[1][s0..s1], 0.5);
+                }
+                _ => {
+                    for c in 0..2 {
+                        add(&mut self.track_buf[c][i0..i1], &source[c][s0..s1], 1.0);
+                    }
+                }
+            }
+        }
+        // 2. Inserts and latency alignment.
+        {
+            let (a, b) = self.track_buf.split_at_mut(1);
+            let mut views: Vec<&mut [f32]> = vec![&mut a[0][..n]];
+            if tch == 2 {
+                views.push(&mut b[0][..n]);
+            }
+            for insert in &mut state.inserts {
+                insert.process(&mut views);
+            }
+            state.align.process(&mut views);
+        }
+        // 3. Insert automation (block rate).
+        for (target, env) in &spec.automation {
+            if let Target::Insert(i, name) = target {
+                let v = env.value_at(start as f64);
+                state.inserts[*i].set_param(name, v);
+            }
+        }
+        // 4. Pan into the layout (pre-fader).
+        let layout = mix.layout;
+        let pan_env = spec
+            .automation
+            .iter()
+            .find(|(k, _)| *k == Target::Pan)
+            .map(|(_, a)| a);
+        for c in &mut self.panned {
+            c[..n].fill(0.0);
+        }
+        if let (Some(env), Layout::Stereo) = (pan_env, layout) {
+            env.fill(start, &mut self.env[..n]);
+            for i in 0..n {
+                let (l, r) = if tch == 1 {
+                    pan_gains(self.env[i])
+                } else {
+                    balance_gains(self.env[i])
+                };
+                let (x0, x1) = (self.track_buf[0][i], self.track_buf[tch - 1][i]);
+                self.panned[0][i] = l * x0;
+                self.panned[1][i] = r * x1;
+            }
+        } else {
+            let pan = pan_env.map_or(spec.pan, |e| e.value_at(start as f64));
+            if tch == 2 {
+                let (l, r) = balance_gains(pan);
+                for i in 0..n {
+                    self.panned[0][i] = l * self.track_buf[0][i];
+                    self.panned[1][i] = r * self.track_buf[1][i];
+                }
+            } else {
+                match layout {
+                    Layout::Stereo => {
+                        let (l, r) = pan_gains(pan);
+                        self.gains[0] = l;
+                        self.gains[1] = r;
+                    }
+                    _ => surround_pan_gains(
+                        spec.azimuth.unwrap_or(-30.0 * pan),
+                        layout,
+                        &mut self.gains,
+                    ),
+                }
+                for (c, g) in self.gains.iter().enumerate() {
+                    if *g != 0.0 {
+                        for i in 0..n {
+                            self.panned[c][i] = g * self.track_buf[0][i];
+                        }
+                    }
+                }
+            }
+            if let (Some(lfe), Some(db)) = (layout.lfe(), spec.lfe_db) {
+                let g = db_to_gain(db) / tch as f32;
+                for i in 0..n {
+                    self.panned[lfe][i] += g * (0..tch).map(|c| self.track_buf[c][i]).sum::<f32>();
+                }
+            }
+        }
+        let stem = spec.stem;
+        // 5. Pre-fader sends.
+        self.sends(spec, position, n, true);
+        // 6. Fader (sample-accurate automation).
+        match spec.automation.iter().find(|(k, _)| *k == Target::GainDb) {
+            Some((_, env)) => {
+                env.fill(start, &mut self.env[..n]);
+                for v in &mut self.env[..n] {
+                    *v = db_to_gain(*v);
+                }
+            }
+            None => self.env[..n].fill(db_to_gain(spec.gain_db)),
+        }
+        for c in &mut self.panned {
+            for (x, g) in c[..n].iter_mut().zip(&self.env[..n]) {
+                *x *= g;
+            }
+        }
+        // 7. Post-fader sends and the stem.
+        self.sends(spec, position, n, false);
+        for (dst, src) in self.stem_out[stem].iter_mut().zip(&self.panned) {
+            for (d, x) in dst[..n].iter_mut().zip(&src[..n]) {
+                *d += x;
+            }
+        }
+    }
+
+    /// Adds the panned track signal into its send buses (pre- or post-fader ones).
+    fn sends(&mut self, spec: &TrackSpec, position: u64, n: usize, pre_fader: bool) {
+        let start = position;
+        for (k, send) in spec.sends.iter().enumerate() {
+            if send.pre_fader != pre_fader {
+                continue;
+            }
+            let env = spec
+                .automation
+                .iter()
+                .find(|(tg, _)| *tg == Target::SendDb(k))
+                .map(|(_, a)| a);
+            match env {
+                Some(env) => {
+                    env.fill(start, &mut self.env[..n]);
+                    for v in &mut self.env[..n] {
+                        *v = db_to_gain(*v);
+                    }
+                }
+                None => self.env[..n].fill(db_to_gain(send.level_db)),
+            }
+            for (dst, src) in self.bus_in[send.bus][spec.stem]
+                .iter_mut()
+                .zip(&self.panned)
+            {
+                for ((d, x), g) in dst[..n].iter_mut().zip(&src[..n]).zip(&self.env[..n]) {
+                    *d += g * x;
+                }
+            }
+        }
+    }
+}
