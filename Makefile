@@ -4,9 +4,9 @@
 # Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps.
 
 SHELL := /bin/bash
-# Software Vulkan (lavapipe) so the GPU path runs without a GPU; FFmpeg and SoX are the
-# independent references in tests and benchmarks.
-APT_PACKAGES := mesa-vulkan-drivers libvulkan1 ffmpeg sox
+# Software Vulkan (lavapipe) so the GPU path runs without a GPU; ALSA headers for cpal;
+# FFmpeg and SoX are the independent references in tests and benchmarks.
+APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libasound2-dev pkg-config ffmpeg sox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
 

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod demo;
 pub mod io;
+pub mod playback;
 pub mod plot;
 pub mod progress;
 pub mod session;

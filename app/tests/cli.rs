@@ -107,7 +107,6 @@ fn unbuilt_commands_say_so_and_fail() {
     let a = f.s("a.wav");
     let out = f.s("o.wav");
     for args in [
-        vec!["play", "s.toml"],
         vec!["clean", &a, "-o", &out],
         vec!["open", "s.toml"],
         vec![],
@@ -883,4 +882,26 @@ fn render_resamples_sources_and_refuses_to_overwrite_inputs() {
     assert_clean_error(&o, "slow.wav", "overwrite the input");
     let o = run(&["render", &f.s("none.toml"), "-o", &f.s("mix2.wav")]);
     assert_clean_error(&o, "none.toml", "session file not found");
+}
+
+#[test]
+fn play_runs_a_session_through_the_default_device() {
+    let f = Files::new();
+    let s = session(
+        &f,
+        "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n",
+    );
+    let o = run(&["play", &s, "--from", "5"]);
+    assert_clean_error(&o, "--from", "past the end");
+    let o = run(&["play", &s]);
+    if !o.status.success() && std::env::var_os("CI").is_none() {
+        eprintln!("SKIPPED (no audio device, not in CI): {}", stderr(&o));
+        return;
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("underruns") && text.contains("engine load"),
+        "{text}"
+    );
 }

@@ -128,8 +128,8 @@ impl Lane {
                     add(&mut self.track_buf[0][i0..i1], &source[1][s0..s1], 0.5);
                 }
                 _ => {
-                    for c in 0..2 {
-                        add(&mut self.track_buf[c][i0..i1], &source[c][s0..s1], 1.0);
+                    for (dst, src) in self.track_buf.iter_mut().zip(source.iter()) {
+                        add(&mut dst[i0..i1], &src[s0..s1], 1.0);
                     }
                 }
             }
@@ -137,14 +137,12 @@ impl Lane {
         // 2. Inserts and latency alignment.
         {
             let (a, b) = self.track_buf.split_at_mut(1);
-            let mut views: Vec<&mut [f32]> = vec![&mut a[0][..n]];
-            if tch == 2 {
-                views.push(&mut b[0][..n]);
-            }
+            let mut both: [&mut [f32]; 2] = [&mut a[0][..n], &mut b[0][..n]];
+            let views = &mut both[..tch];
             for insert in &mut state.inserts {
-                insert.process(&mut views);
+                insert.process(views);
             }
-            state.align.process(&mut views);
+            state.align.process(views);
         }
         // 3. Insert automation (block rate).
         for (target, env) in &spec.automation {

@@ -131,18 +131,17 @@ impl Mixer {
         }
         for &b in &order {
             for send in &spec.buses[b].sends {
-                for s in 0..stems {
-                    if feeds[b][s] {
-                        feeds[send.bus][s] = true;
-                    }
+                let from = feeds[b].clone();
+                for (to, reached) in feeds[send.bus].iter_mut().zip(from) {
+                    *to |= reached;
                 }
             }
         }
         let mut buses = Vec::new();
         for (b, bus) in spec.buses.iter().enumerate() {
             let mut per_stem = Vec::new();
-            for s in 0..stems {
-                if !feeds[b][s] {
+            for &reached in &feeds[b] {
+                if !reached {
                     per_stem.push(None);
                     continue;
                 }
@@ -175,6 +174,17 @@ impl Mixer {
             position: 0,
             spec,
         })
+    }
+
+    /// Largest block [`Mixer::process_block`] takes.
+    pub fn block(&self) -> usize {
+        self.block
+    }
+
+    /// Moves the playhead to timeline sample `position` (processor state is kept; a fresh
+    /// mixer starts silent there).
+    pub fn seek(&mut self, position: u64) {
+        self.position = position;
     }
 
     /// Total delay of the mix in samples (removed by [`Mixer::render`]).

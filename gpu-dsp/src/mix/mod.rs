@@ -57,7 +57,7 @@ pub fn fast_exp2(x: f32) -> f32 {
     let f = x - i;
     // Minimax-style polynomial for 2^f on [0, 1).
     let p = 1.0
-        + f * (0.693_147_2
+        + f * (std::f32::consts::LN_2
             + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * 0.001_333_355))));
     f32::from_bits(((i as i32 + 127) as u32) << 23) * p
 }

@@ -1,0 +1,112 @@
+//! The engine thread: renders the mix ahead of the playhead into the ring, in large blocks,
+//! and measures its real-time headroom.
+
+use super::callback::PlaybackCounters;
+use gpu_dsp::mix::{downmix_to_stereo, Layout, Mixer};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the engine measured.
+#[derive(Clone, Debug, Default)]
+pub struct EngineStats {
+    pub blocks: u64,
+    /// Engine time per block over block duration: mean and worst.
+    pub mean_load: f64,
+    pub max_load: f64,
+}
+
+/// Starts the engine: it renders `frames` frames from the mixer's current position and
+/// writes interleaved stereo (surround is monitored through the ITU downmix).
+pub fn spawn_engine(
+    mut mixer: Mixer,
+    mut ring: rtrb::Producer<f32>,
+    frames: u64,
+    block: usize,
+    counters: Arc<PlaybackCounters>,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<EngineStats> {
+    std::thread::spawn(move || {
+        // Marks the engine finished however the thread ends, so the callback stops counting
+        // underruns and waiters wake up.
+        struct Done(Arc<PlaybackCounters>);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.engine_done.store(true, Ordering::Release);
+            }
+        }
+        let _done = Done(counters);
+        let block = block.min(mixer.block()).max(1);
+        let layout = mixer.spec().layout;
+        let channels = layout.channels();
+        let stems = mixer.spec().stems.len().max(1);
+        let rate = f64::from(mixer.spec().sample_rate);
+        let mut stem_buf = vec![vec![vec![0.0f32; block]; channels]; stems];
+        let mut master = vec![vec![0.0f32; block]; channels];
+        let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
+        let mut stats = EngineStats::default();
+        let mut load_sum = 0.0;
+        // The mix's own latency is rendered but not played, so output starts at the playhead.
+        let mut skip = mixer.latency() as u64;
+        let mut done = 0u64;
+        while done < frames && !stop.load(Ordering::Relaxed) {
+            let n = if skip > 0 {
+                block.min(skip as usize)
+            } else {
+                block.min((frames - done) as usize)
+            };
+            if ring.slots() < n * 2 {
+                std::thread::sleep(Duration::from_millis(2));
+                continue;
+            }
+            let started = Instant::now();
+            {
+                let mut views: Vec<Vec<&mut [f32]>> = stem_buf
+                    .iter_mut()
+                    .map(|s| s.iter_mut().map(|c| &mut c[..n]).collect())
+                    .collect();
+                mixer.process_block(n, &mut views);
+            }
+            for (c, m) in master.iter_mut().enumerate() {
+                m[..n].fill(0.0);
+                for s in &stem_buf {
+                    m[..n].iter_mut().zip(&s[c][..n]).for_each(|(a, b)| *a += b);
+                }
+            }
+            if skip > 0 {
+                skip -= n as u64;
+                continue;
+            }
+            if layout == Layout::Stereo {
+                left[..n].copy_from_slice(&master[0][..n]);
+                right[..n].copy_from_slice(&master[1][..n]);
+            } else {
+                let planes: Vec<&[f32]> = master.iter().map(|c| &c[..n]).collect();
+                downmix_to_stereo(layout, &planes, &mut left[..n], &mut right[..n]);
+            }
+            if let Ok(mut chunk) = ring.write_chunk(n * 2) {
+                let (a, b) = chunk.as_mut_slices();
+                for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
+                    *s = if k % 2 == 0 {
+                        left[k / 2]
+                    } else {
+                        right[k / 2]
+                    };
+                }
+                chunk.commit_all();
+            }
+            let load = started.elapsed().as_secs_f64() / (n as f64 / rate);
+            load_sum += load;
+            stats.max_load = stats.max_load.max(load);
+            stats.blocks += 1;
+            done += n as u64;
+        }
+        stats.mean_load = if stats.blocks > 0 {
+            load_sum / stats.blocks as f64
+        } else {
+            0.0
+        };
+        stats
+    })
+}
