@@ -5,7 +5,7 @@ mod common;
 
 use common::{gpu, noise, rng};
 use gpu_dsp::analysis::spectrogram::{
-    hann, spectrogram_cpu, GpuSpectrogram, Spectrogram, SpectrogramConfig,
+    hann, spectrogram_cpu, GpuSpectrogram, LiveEngine, LiveSpectrogram, Spectrogram, SpectrogramConfig,
 };
 
 /// Power of every frame and bin by the DFT definition in f64 (same framing and scaling).
@@ -130,5 +130,45 @@ fn gpu_matches_cpu() {
             e < 1e-5,
             "n {n} hop {hop} len {len}: GPU vs CPU relative power error {e:e}"
         );
+    }
+}
+
+/// Streams `x` in ragged blocks and returns every emitted frame.
+fn live_frames(live: &mut LiveSpectrogram, x: &[Vec<f32>]) -> Vec<f32> {
+    let len = x[0].len();
+    let mut out = Vec::new();
+    let (mut pos, mut k) = (0, 0);
+    while pos < len {
+        let n = [1usize, 777, 64, 4000, 13][k % 5].min(len - pos);
+        let block: Vec<&[f32]> = x.iter().map(|c| &c[pos..pos + n]).collect();
+        out.extend(live.push(&block).unwrap());
+        pos += n;
+        k += 1;
+    }
+    out
+}
+
+#[test]
+fn live_streams_give_the_frames_of_the_whole_signal() {
+    let mut r = rng(23);
+    let x: Vec<Vec<f32>> = (0..2).map(|_| noise(&mut r, 20_000)).collect();
+    let planes: Vec<&[f32]> = x.iter().map(|c| c.as_slice()).collect();
+    let config = SpectrogramConfig::new(1024, 300).unwrap();
+    let whole = spectrogram_cpu(&planes, 48_000, config);
+    // Only complete frames are emitted live: (20000 − 1024) / 300 + 1 of them.
+    let complete = (20_000 - 1024) / 300 + 1;
+    let mut engines = vec![("cpu", LiveEngine::Cpu)];
+    if let Some(ctx) = gpu() {
+        engines.push(("gpu", LiveEngine::Gpu(GpuSpectrogram::new(ctx, config, 2).unwrap())));
+    }
+    for (name, engine) in engines {
+        let mut live = LiveSpectrogram::new(config, 48_000, 2, engine);
+        let got = live_frames(&mut live, &x);
+        assert_eq!(live.frames(), complete, "{name}");
+        assert_eq!(got.len(), complete * whole.bins, "{name}");
+        let want: Vec<f64> = whole.db[..got.len()].iter().map(|&d| 10f64.powf(f64::from(d) / 10.0)).collect();
+        let got: Vec<f64> = got.iter().map(|&d| 10f64.powf(f64::from(d) / 10.0)).collect();
+        let e = rel_power_err(&got, &want);
+        assert!(e < 1e-5, "{name}: live vs whole relative power error {e:e}");
     }
 }

@@ -6,9 +6,11 @@
 
 mod cpu;
 mod gpu;
+mod live;
 
 pub use cpu::spectrogram_cpu;
 pub use gpu::GpuSpectrogram;
+pub use live::{LiveEngine, LiveSpectrogram};
 
 use crate::{DspError, Result};
 
