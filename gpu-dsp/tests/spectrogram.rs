@@ -5,7 +5,8 @@ mod common;
 
 use common::{gpu, noise, rng};
 use gpu_dsp::analysis::spectrogram::{
-    hann, spectrogram_cpu, GpuSpectrogram, LiveEngine, LiveSpectrogram, Spectrogram, SpectrogramConfig,
+    hann, spectrogram_cpu, GpuSpectrogram, LiveEngine, LiveSpectrogram, Spectrogram,
+    SpectrogramConfig,
 };
 
 /// Power of every frame and bin by the DFT definition in f64 (same framing and scaling).
@@ -159,15 +160,24 @@ fn live_streams_give_the_frames_of_the_whole_signal() {
     let complete = (20_000 - 1024) / 300 + 1;
     let mut engines = vec![("cpu", LiveEngine::Cpu)];
     if let Some(ctx) = gpu() {
-        engines.push(("gpu", LiveEngine::Gpu(GpuSpectrogram::new(ctx, config, 2).unwrap())));
+        engines.push((
+            "gpu",
+            LiveEngine::Gpu(GpuSpectrogram::new(ctx, config, 2).unwrap()),
+        ));
     }
     for (name, engine) in engines {
         let mut live = LiveSpectrogram::new(config, 48_000, 2, engine);
         let got = live_frames(&mut live, &x);
         assert_eq!(live.frames(), complete, "{name}");
         assert_eq!(got.len(), complete * whole.bins, "{name}");
-        let want: Vec<f64> = whole.db[..got.len()].iter().map(|&d| 10f64.powf(f64::from(d) / 10.0)).collect();
-        let got: Vec<f64> = got.iter().map(|&d| 10f64.powf(f64::from(d) / 10.0)).collect();
+        let want: Vec<f64> = whole.db[..got.len()]
+            .iter()
+            .map(|&d| 10f64.powf(f64::from(d) / 10.0))
+            .collect();
+        let got: Vec<f64> = got
+            .iter()
+            .map(|&d| 10f64.powf(f64::from(d) / 10.0))
+            .collect();
         let e = rel_power_err(&got, &want);
         assert!(e < 1e-5, "{name}: live vs whole relative power error {e:e}");
     }

@@ -149,25 +149,8 @@ impl Loader {
         let mut buses = Vec::new();
         for (i, b) in f.buses.iter().enumerate() {
             let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
-            let inserts = b
-                .inserts
-                .iter()
-                .enumerate()
-                .map(|(k, ins)| self.insert(ins, &format!("{place}, insert #{}", k + 1)))
-                .collect::<Result<Vec<_>>>()?;
-            let sends = b
-                .sends
-                .iter()
-                .enumerate()
-                .map(|(k, s)| {
-                    let bus = find_bus(&s.bus, &format!("{place}, send #{}", k + 1))?;
-                    Ok(SendSpec {
-                        bus,
-                        level_db: s.level_db,
-                        pre_fader: s.pre_fader,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let inserts = self.inserts(&b.inserts, &place)?;
+            let sends = sends(&b.sends, &place, &find_bus)?;
             buses.push(BusSpec {
                 name: b.name.clone(),
                 gain_db: b.gain_db,
@@ -239,25 +222,8 @@ impl Loader {
                 .map(|c| self.sources[c.source].len())
                 .max()
                 .unwrap_or(1);
-            let inserts = t
-                .inserts
-                .iter()
-                .enumerate()
-                .map(|(k, ins)| self.insert(ins, &format!("{place}, insert #{}", k + 1)))
-                .collect::<Result<Vec<_>>>()?;
-            let sends = t
-                .sends
-                .iter()
-                .enumerate()
-                .map(|(k, s)| {
-                    let bus = find_bus(&s.bus, &format!("{place}, send #{}", k + 1))?;
-                    Ok(SendSpec {
-                        bus,
-                        level_db: s.level_db,
-                        pre_fader: s.pre_fader,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let inserts = self.inserts(&t.inserts, &place)?;
+            let sends = sends(&t.sends, &place, &find_bus)?;
             let automation = t
                 .automation
                 .iter()
@@ -266,7 +232,7 @@ impl Loader {
                     automation(
                         a,
                         &t.sends,
-                        &t.inserts,
+                        &inserts,
                         &format!("{place}, automation #{} ({})", k + 1, a.param),
                         rate,
                     )
@@ -313,6 +279,15 @@ impl Loader {
             spec,
             inputs: self.inputs,
         })
+    }
+
+    /// Builds an insert chain; errors name `place, insert #k`.
+    fn inserts(&mut self, chain: &[InsertSection], place: &str) -> Result<Vec<InsertSpec>> {
+        chain
+            .iter()
+            .enumerate()
+            .map(|(k, ins)| self.insert(ins, &format!("{place}, insert #{}", k + 1)))
+            .collect()
     }
 
     fn insert(&mut self, ins: &InsertSection, place: &str) -> Result<InsertSpec> {
@@ -397,6 +372,25 @@ impl Loader {
     }
 }
 
+/// Resolves sends to bus indices; errors name `place, send #k`.
+fn sends(
+    list: &[super::format::SendSection],
+    place: &str,
+    find_bus: &dyn Fn(&str, &str) -> Result<usize>,
+) -> Result<Vec<SendSpec>> {
+    list.iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let bus = find_bus(&s.bus, &format!("{place}, send #{}", k + 1))?;
+            Ok(SendSpec {
+                bus,
+                level_db: s.level_db,
+                pre_fader: s.pre_fader,
+            })
+        })
+        .collect()
+}
+
 fn eq_band(b: &EqBandSection, place: &str, rate: u32) -> Result<EqBand> {
     let kind = match b.kind.as_str() {
         "highpass" => FilterKind::HighPass,
@@ -427,7 +421,7 @@ fn eq_band(b: &EqBandSection, place: &str, rate: u32) -> Result<EqBand> {
 fn automation(
     a: &AutomationSection,
     sends: &[super::format::SendSection],
-    inserts: &[InsertSection],
+    inserts: &[InsertSpec],
     place: &str,
     rate: f64,
 ) -> Result<(Target, Automation)> {
@@ -451,7 +445,7 @@ fn automation(
                 let ins = inserts.get(i.wrapping_sub(1)).ok_or_else(|| {
                     anyhow!("{place}: the track has no insert #{index} (inserts count from 1)")
                 })?;
-                let names = automatable(ins);
+                let names = gpu_dsp::mix::Insert::param_names(ins);
                 if !names.iter().any(|n| n == name) {
                     bail!("{place}: insert #{index} has no automatable parameter '{name}' (it has: {})", if names.is_empty() { "none".into() } else { names.join(", ") });
                 }
@@ -463,26 +457,6 @@ fn automation(
     };
     let env = Automation::new(&a.points, rate).map_err(|e| anyhow!("{place}: {e}"))?;
     Ok((target, env))
-}
-
-fn automatable(ins: &InsertSection) -> Vec<String> {
-    match ins {
-        InsertSection::Compressor { .. } => [
-            "threshold_db",
-            "ratio",
-            "makeup_db",
-            "attack_ms",
-            "release_ms",
-        ]
-        .map(String::from)
-        .to_vec(),
-        InsertSection::Gate { .. } => ["threshold_db", "range_db"].map(String::from).to_vec(),
-        InsertSection::Eq { bands } => (0..bands.len())
-            .flat_map(|k| ["gain_db", "freq", "q"].map(|f| format!("band{k}_{f}")))
-            .collect(),
-        InsertSection::Reverb { .. } => ["wet", "dry"].map(String::from).to_vec(),
-        _ => Vec::new(),
-    }
 }
 
 #[cfg(test)]

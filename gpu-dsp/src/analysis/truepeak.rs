@@ -109,7 +109,7 @@ fn interpolated_peak_portable(branches: &[[f32; TAPS]], buf: &[f32], out: &mut [
 
 /// Largest |v| (8 independent lanes, so the loop vectorises).
 #[inline(always)]
-fn abs_max(x: &[f32]) -> f32 {
+pub(crate) fn abs_max(x: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let mut chunks = x.chunks_exact(8);
     for c in &mut chunks {

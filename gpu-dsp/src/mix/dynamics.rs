@@ -2,6 +2,7 @@
 //! smoothed with separate attack and release times.
 
 use super::{fast_exp2, fast_log2};
+use crate::analysis::truepeak::abs_max;
 
 /// One-pole coefficient for a time constant of `ms` at `rate`.
 fn coeff(ms: f32, rate: f32) -> f32 {
@@ -16,22 +17,6 @@ fn coeff(ms: f32, rate: f32) -> f32 {
 #[inline]
 fn linked_peak(channels: &[&mut [f32]], i: usize) -> f32 {
     channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs()))
-}
-
-/// Largest |v| of a block (8 lanes so it vectorises).
-fn abs_max(x: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let mut chunks = x.chunks_exact(8);
-    for c in &mut chunks {
-        for (l, v) in lanes.iter_mut().zip(c) {
-            *l = l.max(v.abs());
-        }
-    }
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(0.0f32, |m, v| m.max(v.abs()));
-    lanes.iter().fold(tail, |m, &l| m.max(l))
 }
 
 /// Compressor parameters.

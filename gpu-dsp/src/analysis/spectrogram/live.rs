@@ -22,7 +22,12 @@ pub struct LiveSpectrogram {
 
 impl LiveSpectrogram {
     /// A live spectrogram of `channels` channels.
-    pub fn new(config: SpectrogramConfig, sample_rate: u32, channels: usize, engine: LiveEngine) -> Self {
+    pub fn new(
+        config: SpectrogramConfig,
+        sample_rate: u32,
+        channels: usize,
+        engine: LiveEngine,
+    ) -> Self {
         Self {
             config,
             sample_rate,
