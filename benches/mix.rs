@@ -139,7 +139,7 @@ fn render(c: &mut Criterion) {
 
 fn summary() {
     let secs = signal_seconds(60) as f64;
-    println!("\n== mix summary (median of runs; this machine, one core) ==");
+    println!("\n== mix summary (median of runs; this machine, all cores) ==");
     if let Some(t) = median("mix/64-tracks") {
         println!(
             "  64 tracks (EQ + compressor each), 4 reverb buses (3 s IRs), 3 stems, {secs:.0} s: {t:.2} s = {:.1}x real time",

@@ -20,7 +20,7 @@ pub(crate) struct Lane {
     env: Vec<f32>,
     clip_gain: Vec<f32>,
     gains: Vec<f32>,
-    /// `[bus][stem][channel]`.
+    /// `[stem][bus][channel]`.
     pub bus_in: Vec<Vec<Vec<Vec<f32>>>>,
     /// `[stem][channel]`.
     pub stem_out: Vec<Vec<Vec<f32>>>,
@@ -34,7 +34,7 @@ impl Lane {
             env: vec![0.0; block],
             clip_gain: vec![0.0; block],
             gains: vec![0.0; channels],
-            bus_in: vec![vec![vec![vec![0.0; block]; channels]; stems]; buses],
+            bus_in: vec![vec![vec![vec![0.0; block]; channels]; buses]; stems],
             stem_out: vec![vec![vec![0.0; block]; channels]; stems],
         }
     }
@@ -257,7 +257,7 @@ impl Lane {
                 }
                 None => self.env[..n].fill(db_to_gain(send.level_db)),
             }
-            for (dst, src) in self.bus_in[send.bus][spec.stem]
+            for (dst, src) in self.bus_in[spec.stem][send.bus]
                 .iter_mut()
                 .zip(&self.panned)
             {

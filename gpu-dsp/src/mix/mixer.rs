@@ -19,7 +19,7 @@ pub struct Mixer {
     block: usize,
     channels: usize,
     tracks: Vec<TrackState>,
-    /// `[bus][stem]`, `None` where that stem never reaches the bus.
+    /// `[stem][bus]`, `None` where that stem never reaches the bus.
     buses: Vec<Vec<Option<BusState>>>,
     bus_order: Vec<usize>,
     direct_align: Vec<DelayLine>,
@@ -27,6 +27,55 @@ pub struct Mixer {
     /// One lane per core in use; lane 0 also carries the buses' inputs and the stems.
     lanes: Vec<Lane>,
     position: u64,
+}
+
+/// Runs one stem's buses in routing order: inserts, gain, bus sends, alignment, into the stem.
+fn run_buses(
+    mix: &MixSpec,
+    order: &[usize],
+    channels: usize,
+    n: usize,
+    buses: &mut [Option<BusState>],
+    bus_in: &mut [Vec<Vec<f32>>],
+    stem_out: &mut [Vec<f32>],
+) {
+    for &b in order {
+        let Some(state) = buses[b].as_mut() else {
+            continue;
+        };
+        let gain = db_to_gain(mix.buses[b].gain_db);
+        let mut input = std::mem::take(&mut bus_in[b]);
+        {
+            let mut views: [&mut [f32]; 8] = Default::default();
+            for (v, c) in views.iter_mut().zip(input.iter_mut()) {
+                *v = &mut c[..n];
+            }
+            let views = &mut views[..channels];
+            for insert in &mut state.inserts {
+                insert.process(views);
+            }
+            for v in views.iter_mut() {
+                v.iter_mut().for_each(|x| *x *= gain);
+            }
+            for send in &mix.buses[b].sends {
+                let level = db_to_gain(send.level_db);
+                for (dst, src) in bus_in[send.bus].iter_mut().zip(views.iter()) {
+                    dst[..n]
+                        .iter_mut()
+                        .zip(src.iter())
+                        .for_each(|(d, x)| *d += level * x);
+                }
+            }
+            state.align.process(views);
+            for (dst, src) in stem_out.iter_mut().zip(views.iter()) {
+                dst[..n]
+                    .iter_mut()
+                    .zip(src.iter())
+                    .for_each(|(d, x)| *d += x);
+            }
+        }
+        bus_in[b] = input;
+    }
 }
 
 /// Lanes for `tracks` tracks: one per core (or `MIXSTATION_THREADS`), at most one per 8
@@ -137,10 +186,9 @@ impl Mixer {
                 }
             }
         }
-        let mut buses = Vec::new();
+        let mut buses: Vec<Vec<Option<BusState>>> = (0..stems).map(|_| Vec::new()).collect();
         for (b, bus) in spec.buses.iter().enumerate() {
-            let mut per_stem = Vec::new();
-            for &reached in &feeds[b] {
+            for (per_stem, &reached) in buses.iter_mut().zip(&feeds[b]) {
                 if !reached {
                     per_stem.push(None);
                     continue;
@@ -156,7 +204,6 @@ impl Mixer {
                     align: DelayLine::new(channels, max_bus - out_lat[b]),
                 }));
             }
-            buses.push(per_stem);
         }
         Ok(Self {
             block,
@@ -260,44 +307,22 @@ impl Mixer {
             }
             align.process(&mut views[..self.channels]);
         }
-        for &b in &self.bus_order {
-            let gain = db_to_gain(mix.buses[b].gain_db);
-            for s in 0..main.stem_out.len() {
-                let Some(state) = self.buses[b][s].as_mut() else {
-                    continue;
-                };
-                let mut input = std::mem::take(&mut main.bus_in[b][s]);
-                {
-                    let mut views: [&mut [f32]; 8] = Default::default();
-                    for (v, c) in views.iter_mut().zip(input.iter_mut()) {
-                        *v = &mut c[..n];
-                    }
-                    let views = &mut views[..self.channels];
-                    for insert in &mut state.inserts {
-                        insert.process(views);
-                    }
-                    for v in views.iter_mut() {
-                        v.iter_mut().for_each(|x| *x *= gain);
-                    }
-                    for send in &mix.buses[b].sends {
-                        let level = db_to_gain(send.level_db);
-                        for (dst, src) in main.bus_in[send.bus][s].iter_mut().zip(views.iter()) {
-                            dst[..n]
-                                .iter_mut()
-                                .zip(src.iter())
-                                .for_each(|(d, x)| *d += level * x);
-                        }
-                    }
-                    state.align.process(views);
-                    for (dst, src) in main.stem_out[s].iter_mut().zip(views.iter()) {
-                        dst[..n]
-                            .iter_mut()
-                            .zip(src.iter())
-                            .for_each(|(d, x)| *d += x);
-                    }
+        // Each stem's buses are independent of the other stems': one thread per stem.
+        let (order, channels) = (&self.bus_order, self.channels);
+        let mut jobs = self
+            .buses
+            .iter_mut()
+            .zip(main.bus_in.iter_mut().zip(main.stem_out.iter_mut()))
+            .filter(|(buses, _)| buses.iter().any(Option::is_some));
+        if let Some(first) = jobs.next() {
+            std::thread::scope(|scope| {
+                for (buses, (bus_in, stem_out)) in jobs {
+                    scope
+                        .spawn(move || run_buses(mix, order, channels, n, buses, bus_in, stem_out));
                 }
-                main.bus_in[b][s] = input;
-            }
+                let (buses, (bus_in, stem_out)) = first;
+                run_buses(mix, order, channels, n, buses, bus_in, stem_out);
+            });
         }
         for (out, src) in stems.iter_mut().zip(&main.stem_out) {
             for (o, c) in out.iter_mut().zip(src) {
