@@ -108,7 +108,7 @@ fn session(seconds: usize) -> MixSpec {
     MixSpec {
         sample_rate: RATE as u32,
         layout: Layout::Stereo,
-        sources,
+        sources: sources.into_iter().map(Into::into).collect(),
         tracks,
         buses,
         stems: vec!["DX".into(), "MX".into(), "FX".into()],

@@ -905,3 +905,55 @@ fn play_runs_a_session_through_the_default_device() {
         "{text}"
     );
 }
+
+#[test]
+fn streamed_sources_seek_and_match_the_file() {
+    let f = Files::new();
+    std::fs::create_dir_all(f.path("audio")).unwrap();
+    // 3 s of noise as 24-bit FLAC-free PCM WAV: streamed (same rate as the session).
+    let x = noise(144_000, 11);
+    write_f32(&f.path("audio/long.wav"), 48_000, std::slice::from_ref(&x));
+    std::fs::write(
+        f.path("s.toml"),
+        r#"
+[session]
+sample_rate = 48000
+[[track]]
+name = "a"
+pan = -1.0
+[[track.clip]]
+file = "audio/long.wav"
+start = 0.0
+offset = 2.0
+length = 0.5
+[[track.clip]]
+file = "audio/long.wav"
+start = 1.0
+offset = 0.25
+length = 0.5
+"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "render",
+        &f.s("s.toml"),
+        "-o",
+        &f.s("mix.wav"),
+        "--format",
+        "f32",
+        "--engine",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = read(&f.path("mix.wav"));
+    assert_eq!(mix[0].len(), 72_000);
+    for i in 0..24_000 {
+        assert_eq!(
+            mix[0][i],
+            x[96_000 + i],
+            "first clip, frame {i} (a seek 2 s in)"
+        );
+        assert_eq!(mix[0][48_000 + i], x[12_000 + i], "second clip, frame {i}");
+    }
+    assert!(mix[0][24_000..48_000].iter().all(|&v| v == 0.0));
+}

@@ -82,7 +82,7 @@ fn spec(seconds: f64) -> MixSpec {
     MixSpec {
         sample_rate: RATE,
         layout: Layout::Stereo,
-        sources: vec![vec![tone(440.0)], vec![tone(660.0)]],
+        sources: vec![vec![tone(440.0)].into(), vec![tone(660.0)].into()],
         tracks: vec![track("a", 0, -0.5), track("b", 1, 0.5)],
         buses: vec![],
         stems: vec!["MX".into()],

@@ -53,7 +53,7 @@ fn spec(sources: Vec<Vec<Vec<f32>>>, tracks: Vec<TrackSpec>, buses: Vec<BusSpec>
     MixSpec {
         sample_rate: RATE,
         layout: Layout::Stereo,
-        sources,
+        sources: sources.into_iter().map(Into::into).collect(),
         tracks,
         buses,
         stems: vec!["DX".into(), "MX".into()],

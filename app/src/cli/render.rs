@@ -82,6 +82,9 @@ pub fn render(
     let bar = crate::progress::bar(1000, "mixing");
     let mut stems = mixer.render(|f| bar.set_position((f * 1000.0) as u64));
     bar.finish_and_clear();
+    if let Some(e) = mixer.error() {
+        bail!("reading a source failed during the mix: {e}");
+    }
     let (master, report) = finish_master(&mut stems, &spec.master, spec.layout, spec.sample_rate);
     let elapsed = started.elapsed().as_secs_f64();
     let planes: Vec<&[f32]> = master.iter().map(|c| c.as_slice()).collect();

@@ -4,8 +4,10 @@ mod atomic;
 mod decode;
 mod encode;
 mod resample;
+mod stream;
 
 pub use atomic::{check_output_path, write_atomically};
 pub use decode::{decode_file, DecodedAudio};
 pub use encode::{write_wav, ExportFormat};
 pub use resample::resample;
+pub use stream::FileStream;

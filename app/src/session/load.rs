@@ -3,11 +3,11 @@
 
 use super::format::{AutomationSection, EqBandSection, InsertSection, SessionFile};
 use crate::cli::load_ir;
-use crate::io::{decode_file, resample};
+use crate::io::{decode_file, resample, FileStream};
 use anyhow::{anyhow, bail, Context, Result};
 use gpu_dsp::mix::{
     Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams, InsertSpec,
-    Layout, MasterSpec, MixSpec, SendSpec, Target, TrackSpec,
+    Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ pub fn load_session(path: &Path) -> Result<LoadedSession> {
 struct Loader {
     dir: PathBuf,
     rate: u32,
-    sources: Vec<Vec<Vec<f32>>>,
+    sources: Vec<Source>,
     by_path: HashMap<PathBuf, usize>,
     inputs: Vec<PathBuf>,
 }
@@ -95,9 +95,26 @@ impl Loader {
                 audio.channels.len()
             );
         }
-        let planes = resample(&audio.channels, audio.sample_rate, self.rate)
-            .with_context(|| format!("{}: resampling", path.display()))?;
-        self.sources.push(planes);
+        // PCM and FLAC files at the session rate are streamed while mixing (memory stays
+        // bounded); everything else is kept decoded and resampled.
+        let streamable = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["wav", "wave", "flac", "aif", "aiff"].contains(&e.to_ascii_lowercase().as_str())
+        });
+        if streamable && audio.sample_rate == self.rate {
+            let frames = audio.frames() as u64;
+            let channels = audio.channels.len();
+            drop(audio);
+            self.sources
+                .push(Source::Stream(std::sync::Arc::new(FileStream {
+                    path: path.clone(),
+                    channels,
+                    frames,
+                })));
+        } else {
+            let planes = resample(&audio.channels, audio.sample_rate, self.rate)
+                .with_context(|| format!("{}: resampling", path.display()))?;
+            self.sources.push(Source::Memory(planes));
+        }
         self.inputs.push(path.clone());
         self.by_path.insert(path, self.sources.len() - 1);
         Ok(self.sources.len() - 1)
@@ -176,7 +193,7 @@ impl Loader {
             };
             if let Some(file) = &t.file {
                 let source = self.source(file).with_context(|| place.clone())?;
-                let length = self.sources[source][0].len() as u64;
+                let length = self.sources[source].frames();
                 clips.push(ClipSpec {
                     source,
                     start: samples(t.start, "start")?,
@@ -190,7 +207,7 @@ impl Loader {
             for (k, c) in t.clips.iter().enumerate() {
                 let cplace = format!("{place}, clip #{}", k + 1);
                 let source = self.source(&c.file).with_context(|| cplace.clone())?;
-                let available = self.sources[source][0].len() as u64;
+                let available = self.sources[source].frames();
                 let offset = samples(c.offset, "offset")?;
                 if offset >= available {
                     bail!(
@@ -219,7 +236,7 @@ impl Loader {
             }
             let channels_in = clips
                 .iter()
-                .map(|c| self.sources[c.source].len())
+                .map(|c| self.sources[c.source].channels())
                 .max()
                 .unwrap_or(1);
             let inserts = self.inserts(&t.inserts, &place)?;

@@ -5,6 +5,54 @@ use super::automation::Automation;
 use super::dynamics::{CompressorParams, GateParams};
 use super::eq::EqBand;
 use super::pan::Layout;
+use std::sync::Arc;
+
+/// Audio that clips read.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Decoded planes, at the session rate.
+    Memory(Vec<Vec<f32>>),
+    /// Read on demand (the app decodes files block by block; memory stays bounded).
+    Stream(Arc<dyn StreamSource>),
+}
+
+impl From<Vec<Vec<f32>>> for Source {
+    fn from(planes: Vec<Vec<f32>>) -> Self {
+        Source::Memory(planes)
+    }
+}
+
+impl Source {
+    /// Channels of the source.
+    pub fn channels(&self) -> usize {
+        match self {
+            Source::Memory(p) => p.len(),
+            Source::Stream(s) => s.channels(),
+        }
+    }
+
+    /// Frames of the source.
+    pub fn frames(&self) -> u64 {
+        match self {
+            Source::Memory(p) => p.first().map_or(0, |c| c.len() as u64),
+            Source::Stream(s) => s.frames(),
+        }
+    }
+}
+
+/// A source read on demand; every clip opens its own reader.
+pub trait StreamSource: Send + Sync + std::fmt::Debug {
+    fn channels(&self) -> usize;
+    fn frames(&self) -> u64;
+    fn open(&self) -> Result<Box<dyn SourceReader>, String>;
+}
+
+/// Sequential (seeking when needed) reads of a streamed source.
+pub trait SourceReader: Send {
+    /// Fills `out` (one slice per source channel) with frames `start..start + len`; frames
+    /// past the end read as silence.
+    fn read(&mut self, start: u64, out: &mut [&mut [f32]]) -> Result<(), String>;
+}
 
 /// A processor in a track's or bus's insert chain.
 #[derive(Clone, Debug)]
@@ -110,8 +158,8 @@ pub struct MasterSpec {
 pub struct MixSpec {
     pub sample_rate: u32,
     pub layout: Layout,
-    /// Decoded sources at `sample_rate`, planar.
-    pub sources: Vec<Vec<Vec<f32>>>,
+    /// Sources at `sample_rate`.
+    pub sources: Vec<Source>,
     pub tracks: Vec<TrackSpec>,
     pub buses: Vec<BusSpec>,
     /// Stem names (DX, MX, FX, …).
@@ -132,11 +180,7 @@ impl MixSpec {
 
     /// Samples a clip actually plays (its length, clipped to the source).
     pub fn clip_len(&self, c: &ClipSpec) -> u64 {
-        let available = self
-            .sources
-            .get(c.source)
-            .and_then(|s| s.first())
-            .map_or(0, |p| p.len() as u64);
+        let available = self.sources.get(c.source).map_or(0, Source::frames);
         c.length.min(available.saturating_sub(c.offset))
     }
 }

@@ -2,7 +2,7 @@
 //! tracks. Lanes run on separate cores and are summed before the buses.
 
 use super::db_to_gain;
-use super::graph::{MixSpec, Target, TrackSpec};
+use super::graph::{MixSpec, Source, SourceReader, Target, TrackSpec};
 use super::insert::{DelayLine, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
 
@@ -11,6 +11,10 @@ pub(crate) struct TrackState {
     pub inserts: Vec<Insert>,
     pub align: DelayLine,
     pub audible: bool,
+    /// Per clip: its reader when the source is streamed.
+    pub readers: Vec<Option<Box<dyn SourceReader>>>,
+    /// The first read error (the mix goes on with silence; the caller reports it).
+    pub error: Option<String>,
 }
 
 /// Scratch and accumulators of one rendering lane.
@@ -19,6 +23,7 @@ pub(crate) struct Lane {
     panned: Vec<Vec<f32>>,
     env: Vec<f32>,
     clip_gain: Vec<f32>,
+    stream_buf: Vec<Vec<f32>>,
     gains: Vec<f32>,
     /// `[stem][bus][channel]`.
     pub bus_in: Vec<Vec<Vec<Vec<f32>>>>,
@@ -33,6 +38,7 @@ impl Lane {
             panned: vec![vec![0.0; block]; channels],
             env: vec![0.0; block],
             clip_gain: vec![0.0; block],
+            stream_buf: vec![vec![0.0; block]; 2],
             gains: vec![0.0; channels],
             bus_in: vec![vec![vec![vec![0.0; block]; channels]; buses]; stems],
             stem_out: vec![vec![vec![0.0; block]; channels]; stems],
@@ -86,13 +92,14 @@ impl Lane {
             c[..n].fill(0.0);
         }
         let (start, end) = (position, position + n as u64);
-        for clip in &spec.clips {
+        for (ci, clip) in spec.clips.iter().enumerate() {
             let len = mix.clip_len(clip);
             let (c0, c1) = (clip.start.max(start), (clip.start + len).min(end));
             if c0 >= c1 {
                 continue;
             }
             let source = &mix.sources[clip.source];
+            let schans = source.channels().clamp(1, 2);
             // Gain per sample: the clip gain with linear fades at its edges.
             let g = db_to_gain(clip.gain_db);
             let (i0, i1) = ((c0 - start) as usize, (c1 - start) as usize);
@@ -112,24 +119,41 @@ impl Lane {
             }
             let s0 = (clip.offset + k0) as usize;
             let s1 = s0 + (i1 - i0);
+            let src: [&[f32]; 2] = match source {
+                Source::Memory(p) => [&p[0][s0..s1], &p[schans - 1][s0..s1]],
+                Source::Stream(_) => {
+                    let m = i1 - i0;
+                    let (a, b) = self.stream_buf.split_at_mut(1);
+                    let mut outs: [&mut [f32]; 2] = [&mut a[0][..m], &mut b[0][..m]];
+                    let read = match state.readers.get_mut(ci).and_then(Option::as_mut) {
+                        Some(reader) => reader.read(s0 as u64, &mut outs[..schans]),
+                        None => Err("the clip's reader is not open".to_string()),
+                    };
+                    if let Err(e) = read {
+                        state.error.get_or_insert(format!("{}: {e}", spec.name));
+                        outs.iter_mut().for_each(|o| o.fill(0.0));
+                    }
+                    [&self.stream_buf[0][..m], &self.stream_buf[schans - 1][..m]]
+                }
+            };
             let add = |dst: &mut [f32], src: &[f32], scale: f32| {
                 for ((d, x), gv) in dst.iter_mut().zip(src).zip(gains.iter()) {
                     *d += scale * gv * x;
                 }
             };
-            match (source.len(), tch) {
+            match (schans, tch) {
                 (1, _) => {
                     for c in 0..tch {
-                        add(&mut self.track_buf[c][i0..i1], &source[0][s0..s1], 1.0);
+                        add(&mut self.track_buf[c][i0..i1], src[0], 1.0);
                     }
                 }
                 (_, 1) => {
-                    add(&mut self.track_buf[0][i0..i1], &source[0][s0..s1], 0.5);
-                    add(&mut self.track_buf[0][i0..i1], &source[1][s0..s1], 0.5);
+                    add(&mut self.track_buf[0][i0..i1], src[0], 0.5);
+                    add(&mut self.track_buf[0][i0..i1], src[1], 0.5);
                 }
                 _ => {
-                    for (dst, src) in self.track_buf.iter_mut().zip(source.iter()) {
-                        add(&mut dst[i0..i1], &src[s0..s1], 1.0);
+                    for (dst, src) in self.track_buf.iter_mut().zip(src) {
+                        add(&mut dst[i0..i1], src, 1.0);
                     }
                 }
             }

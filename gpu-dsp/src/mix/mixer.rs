@@ -139,10 +139,23 @@ impl Mixer {
                 .map(|i| Insert::build(i, t.channels, rate, block))
                 .collect::<Result<Vec<_>>>()?;
             track_lat.push(inserts.iter().map(Insert::latency).sum::<usize>());
+            let readers = t
+                .clips
+                .iter()
+                .map(|c| match spec.sources.get(c.source) {
+                    Some(super::graph::Source::Stream(s)) => s
+                        .open()
+                        .map(Some)
+                        .map_err(|e| DspError::InvalidInput(format!("track {}: {e}", t.name))),
+                    _ => Ok(None),
+                })
+                .collect::<Result<Vec<_>>>()?;
             tracks.push(TrackState {
                 inserts,
                 align: DelayLine::new(0, 0),
                 audible: !t.mute && (!any_solo || t.solo),
+                readers,
+                error: None,
             });
         }
         let max_track = track_lat.iter().copied().max().unwrap_or(0);
@@ -221,6 +234,11 @@ impl Mixer {
             position: 0,
             spec,
         })
+    }
+
+    /// The first error a streamed source hit while reading (its samples were silence).
+    pub fn error(&self) -> Option<&str> {
+        self.tracks.iter().find_map(|t| t.error.as_deref())
     }
 
     /// Largest block [`Mixer::process_block`] takes.

@@ -17,7 +17,10 @@ mod pan;
 pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
-pub use graph::{BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Target, TrackSpec};
+pub use graph::{
+    BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
+    StreamSource, Target, TrackSpec,
+};
 pub use insert::Insert;
 pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterReport};
