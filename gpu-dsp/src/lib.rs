@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod mix;
+pub mod spectral;
 
 pub use engine::{EngineChoice, ResolvedEngine};
 pub use error::{DspError, Result};

@@ -142,3 +142,18 @@ fn reverb_process_and_ir_swap_do_not_allocate() {
         "the old IR is handed back for dropping off-thread"
     );
 }
+
+#[test]
+fn stft_process_does_not_allocate() {
+    use gpu_dsp::spectral::{Stft, StftConfig};
+    let mut r = rng(9);
+    let x = noise(&mut r, 20_000);
+    let mut y = vec![0.0f32; 20_000];
+    let mut stft = Stft::new(StftConfig::new(1024, 256).unwrap());
+    let n = allocations_in(|| {
+        for (a, b) in x.chunks(333).zip(y.chunks_mut(333)) {
+            stft.process(a, b, |s| s.iter_mut().for_each(|v| *v *= 0.5));
+        }
+    });
+    assert_eq!(n, 0, "STFT process allocated {n} times");
+}

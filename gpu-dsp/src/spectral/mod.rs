@@ -1,0 +1,6 @@
+//! Spectral processing (issue #4, in progress): the STFT/WOLA framework that the dialogue
+//! cleanup, multiband dynamics and ducking processors build on.
+
+mod stft;
+
+pub use stft::{Stft, StftConfig};

@@ -1,0 +1,205 @@
+//! Streaming STFT with weighted overlap-add resynthesis.
+//!
+//! Frames of `fft` samples every `hop`, a Hann analysis window, and a synthesis
+//! window `w(p) / S(p mod hop)` with `S(r) = Σ w(p')²` over the window positions congruent to
+//! `r`: every output sample's synthesis weights sum to exactly 1, so identity processing
+//! reconstructs the input perfectly for any hop up to half the FFT size (not only the COLA
+//! ones).
+//! Blocks of any size stream through; the output lags the input by `latency()` samples.
+
+use crate::{DspError, Result};
+use realfft::num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+/// FFT size and hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StftConfig {
+    pub fft: usize,
+    pub hop: usize,
+}
+
+impl StftConfig {
+    /// Checks the sizes: `fft` even, 16..=65536; `hop` in 1..=fft/2 (every sample must lie in
+    /// at least two frames, or a tapered window cannot give it back exactly).
+    pub fn new(fft: usize, hop: usize) -> Result<Self> {
+        if fft % 2 != 0 || !(16..=65_536).contains(&fft) {
+            return Err(DspError::InvalidInput(format!(
+                "STFT size {fft} must be even, 16..65536"
+            )));
+        }
+        if hop == 0 || hop > fft / 2 {
+            return Err(DspError::InvalidInput(format!(
+                "hop {hop} must be between 1 and half the STFT size ({})",
+                fft / 2
+            )));
+        }
+        Ok(Self { fft, hop })
+    }
+
+    /// Complex bins per frame.
+    pub fn bins(&self) -> usize {
+        self.fft / 2 + 1
+    }
+}
+
+/// A streaming STFT processor for one channel. All memory is allocated in `new`.
+pub struct Stft {
+    config: StftConfig,
+    fwd: Arc<dyn RealToComplex<f32>>,
+    inv: Arc<dyn ComplexToReal<f32>>,
+    analysis: Vec<f32>,
+    synthesis: Vec<f32>,
+    /// Input ring of `ring` samples stored twice (any window is contiguous).
+    input: Vec<f32>,
+    /// Output accumulator ring.
+    output: Vec<f32>,
+    ring: usize,
+    /// Samples received.
+    received: u64,
+    /// Output samples for the current hop, played out as the next hop of input arrives.
+    ready: Vec<f32>,
+    fill: usize,
+    frame: Vec<f32>,
+    spectrum: Vec<Complex32>,
+    scratch: Vec<Complex32>,
+}
+
+impl Stft {
+    pub fn new(config: StftConfig) -> Self {
+        let n = config.fft;
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fwd = planner.plan_fft_forward(n);
+        let inv = planner.plan_fft_inverse(n);
+        // Hann sampled half a sample off its zeros (sin² of (p + ½)·π/N): never exactly zero,
+        // so every position keeps a usable synthesis weight.
+        let analysis: Vec<f32> = (0..n)
+            .map(|i| {
+                (std::f64::consts::PI * (i as f64 + 0.5) / n as f64)
+                    .sin()
+                    .powi(2) as f32
+            })
+            .collect();
+        let mut fold = vec![0.0f64; config.hop];
+        for (p, w) in analysis.iter().enumerate() {
+            fold[p % config.hop] += f64::from(*w) * f64::from(*w);
+        }
+        // 1/N for the unnormalised inverse FFT folded in.
+        let synthesis = analysis
+            .iter()
+            .enumerate()
+            .map(|(p, w)| {
+                let s = fold[p % config.hop];
+                if s > 0.0 {
+                    (f64::from(*w) / s / n as f64) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let ring = (2 * n + config.hop).next_power_of_two();
+        let scratch_len = fwd.get_scratch_len().max(inv.get_scratch_len());
+        Self {
+            config,
+            analysis,
+            synthesis,
+            input: vec![0.0; 2 * ring],
+            output: vec![0.0; ring],
+            ring,
+            received: 0,
+            ready: vec![0.0; config.hop],
+            fill: 0,
+            frame: vec![0.0; n],
+            spectrum: vec![Complex32::default(); config.bins()],
+            scratch: vec![Complex32::default(); scratch_len],
+            fwd,
+            inv,
+        }
+    }
+
+    /// Samples by which the output lags the input: the FFT size.
+    pub fn latency(&self) -> usize {
+        self.config.fft
+    }
+
+    pub fn config(&self) -> StftConfig {
+        self.config
+    }
+
+    /// Forgets all past input.
+    pub fn reset(&mut self) {
+        self.input.fill(0.0);
+        self.output.fill(0.0);
+        self.ready.fill(0.0);
+        self.received = 0;
+        self.fill = 0;
+    }
+
+    /// Streams `input` through, calling `modify` on every frame's spectrum (`bins` values,
+    /// DC to Nyquist), and writes the resynthesised signal to `output` (same length, delayed
+    /// by `latency()`). Never allocates.
+    pub fn process(
+        &mut self,
+        input: &[f32],
+        output: &mut [f32],
+        mut modify: impl FnMut(&mut [Complex32]),
+    ) {
+        let hop = self.config.hop;
+        let mask = self.ring - 1;
+        let mut done = 0;
+        while done < input.len() {
+            let take = (hop - self.fill).min(input.len() - done);
+            let at = (self.received as usize) & mask;
+            for (j, &x) in input[done..done + take].iter().enumerate() {
+                let i = (at + j) & mask;
+                let x = if x.is_finite() { x } else { 0.0 };
+                self.input[i] = x;
+                self.input[i + self.ring] = x;
+            }
+            output[done..done + take].copy_from_slice(&self.ready[self.fill..self.fill + take]);
+            self.received += take as u64;
+            self.fill += take;
+            done += take;
+            if self.fill == hop {
+                self.frame_boundary(&mut modify);
+                self.fill = 0;
+            }
+        }
+    }
+
+    fn frame_boundary(&mut self, modify: &mut impl FnMut(&mut [Complex32])) {
+        let n = self.config.fft;
+        let mask = self.ring - 1;
+        let t = self.received;
+        let start = (t.wrapping_sub(n as u64) as usize) & mask;
+        for ((f, x), w) in self
+            .frame
+            .iter_mut()
+            .zip(&self.input[start..start + n])
+            .zip(&self.analysis)
+        {
+            *f = x * w;
+        }
+        let _ =
+            self.fwd
+                .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
+        modify(&mut self.spectrum);
+        let last = self.spectrum.len() - 1;
+        self.spectrum[0].im = 0.0;
+        self.spectrum[last].im = 0.0;
+        let _ =
+            self.inv
+                .process_with_scratch(&mut self.spectrum, &mut self.frame, &mut self.scratch);
+        // Overlap-add the frame, which covers samples [t − n, t).
+        let first = t.wrapping_sub(n as u64) as usize;
+        for (p, (y, w)) in self.frame.iter().zip(&self.synthesis).enumerate() {
+            self.output[first.wrapping_add(p) & mask] += y * w;
+        }
+        // Samples [t − n, t − n + hop) have received every frame that covers them.
+        for (j, r) in self.ready.iter_mut().enumerate() {
+            let k = first.wrapping_add(j) & mask;
+            *r = self.output[k];
+            self.output[k] = 0.0;
+        }
+    }
+}
