@@ -23,7 +23,7 @@ impl StftConfig {
     /// Checks the sizes: `fft` even, 16..=65536; `hop` in 1..=fft/2 (every sample must lie in
     /// at least two frames, or a tapered window cannot give it back exactly).
     pub fn new(fft: usize, hop: usize) -> Result<Self> {
-        if fft % 2 != 0 || !(16..=65_536).contains(&fft) {
+        if !fft.is_multiple_of(2) || !(16..=65_536).contains(&fft) {
             return Err(DspError::InvalidInput(format!(
                 "STFT size {fft} must be even, 16..65536"
             )));
