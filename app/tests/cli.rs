@@ -839,7 +839,8 @@ start = 0.01
 
 #[test]
 fn bad_sessions_name_the_place_and_write_nothing() {
-    let cases: [(&str, &str); 11] = [
+    let cases: [(&str, &str); 12] = [
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\nstart = 1e15\n", "must be a time from 0 to 86400 seconds"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngian_db = 3\n", "s.toml:6:1: unknown field `gian_db`"),
         ("[session\nsample_rate = 48000\n", "s.toml:1:"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/missing.wav\"\n", "[[track]] #1 'a': "),
@@ -956,4 +957,20 @@ length = 0.5
         assert_eq!(mix[0][48_000 + i], x[12_000 + i], "second clip, frame {i}");
     }
     assert!(mix[0][24_000..48_000].iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn a_stem_may_not_overwrite_the_master() {
+    let f = Files::new();
+    let s = session(&f, "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\nstem = \"mix\"\n");
+    let o = run(&[
+        "render",
+        &s,
+        "-o",
+        &f.s("mix.wav"),
+        "--stems",
+        f.path("").to_str().unwrap(),
+    ]);
+    assert_clean_error(&o, "mix.wav", "two outputs would share this file");
+    assert!(!f.path("mix.wav").exists());
 }

@@ -48,8 +48,14 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    for p in &stem_paths {
+    for (i, p) in stem_paths.iter().enumerate() {
         check_output_path(p, &inputs)?;
+        if *p == args.output || stem_paths[..i].contains(p) {
+            bail!(
+                "{}: two outputs would share this file (rename a stem or the master)",
+                p.display()
+            );
+        }
     }
     if !matches!(args.engine.engine, super::Engine::Cpu) {
         eprintln!(

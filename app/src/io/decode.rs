@@ -114,7 +114,7 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
         let n = spec.channels.count();
         if channels.is_empty() {
             // Reserve the promised length up front (bounded, in case a header lies).
-            let reserve = promised.unwrap_or(0).min(1 << 28) as usize;
+            let reserve = promised.unwrap_or(0).min(1 << 24) as usize;
             channels = (0..n).map(|_| Vec::with_capacity(reserve)).collect();
         } else if channels.len() != n {
             bail!("channel count changes midway ({} then {n})", channels.len());

@@ -161,8 +161,16 @@ impl SourceReader for FileReader {
         while self.buf_start + self.buffered() < start + n && !self.eof {
             self.decode_more()?;
         }
-        let from = (start - self.buf_start) as usize;
+        // A seek can land past the request (never before it for PCM/FLAC): those frames are
+        // silence rather than an underflow.
+        let lead = self.buf_start.saturating_sub(start) as usize;
+        let lead = lead.min(n as usize);
+        for o in out.iter_mut() {
+            o[..lead].fill(0.0);
+        }
+        let from = start.saturating_sub(self.buf_start) as usize;
         for (o, b) in out.iter_mut().zip(&self.buf) {
+            let o = &mut o[lead..];
             let avail = b.len().saturating_sub(from).min(o.len());
             if avail > 0 {
                 o[..avail].copy_from_slice(&b[from..from + avail]);

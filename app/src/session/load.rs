@@ -53,6 +53,9 @@ pub fn load_session(path: &Path) -> Result<LoadedSession> {
     Ok(loaded)
 }
 
+/// Longest time a session may name (24 hours).
+const MAX_SECONDS: f64 = 86_400.0;
+
 struct Loader {
     dir: PathBuf,
     rate: u32,
@@ -186,8 +189,8 @@ impl Loader {
             let mut clips = Vec::new();
             let rate = f64::from(self.rate);
             let samples = |s: f64, what: &str| -> Result<u64> {
-                if !s.is_finite() || s < 0.0 {
-                    bail!("{place}: {what} {s} must be a time ≥ 0 seconds");
+                if !s.is_finite() || !(0.0..=MAX_SECONDS).contains(&s) {
+                    bail!("{place}: {what} {s} must be a time from 0 to {MAX_SECONDS} seconds (24 hours)");
                 }
                 Ok((s * rate).round() as u64)
             };

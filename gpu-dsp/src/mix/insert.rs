@@ -18,6 +18,8 @@ pub enum Insert {
         wet: f32,
         dry: f32,
         scratch: Vec<Vec<f32>>,
+        /// Delays the dry signal by the convolver's latency so dry and wet stay aligned.
+        dry_align: DelayLine,
     },
 }
 
@@ -43,12 +45,13 @@ impl Insert {
                 let conv = Convolver::new(&planes, channels, config)?;
                 if conv.routing().outputs != channels {
                     return Err(crate::DspError::InvalidInput(format!(
-                        "a {}-channel IR gives {} channels on a {channels}-channel bus",
+                        "a {}-channel IR gives {} channels where {channels} are needed",
                         ir.len(),
                         conv.routing().outputs
                     )));
                 }
                 Insert::Reverb {
+                    dry_align: DelayLine::new(channels, conv.latency()),
                     conv: Box::new(conv),
                     wet: *wet,
                     dry: *dry,
@@ -91,6 +94,7 @@ impl Insert {
                 wet,
                 dry,
                 scratch,
+                dry_align,
             } => {
                 let n = channels.first().map_or(0, |c| c.len());
                 {
@@ -103,6 +107,8 @@ impl Insert {
                     let k = channels.len().min(8);
                     conv.process(&ins[..k], &mut outs[..k]);
                 }
+                // The dry path waits for the wet one (the convolver's block of latency).
+                dry_align.process(channels);
                 for (x, y) in channels.iter_mut().zip(scratch.iter()) {
                     for (a, b) in x.iter_mut().zip(y) {
                         *a = *dry * *a + *wet * b;

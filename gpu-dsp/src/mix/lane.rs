@@ -158,7 +158,14 @@ impl Lane {
                 }
             }
         }
-        // 2. Inserts and latency alignment.
+        // 2. Insert automation (block rate), before the inserts run on this block.
+        for (target, env) in &spec.automation {
+            if let Target::Insert(i, name) = target {
+                let v = env.value_at(start as f64);
+                state.inserts[*i].set_param(name, v);
+            }
+        }
+        // 3. Inserts and latency alignment.
         {
             let (a, b) = self.track_buf.split_at_mut(1);
             let mut both: [&mut [f32]; 2] = [&mut a[0][..n], &mut b[0][..n]];
@@ -167,13 +174,6 @@ impl Lane {
                 insert.process(views);
             }
             state.align.process(views);
-        }
-        // 3. Insert automation (block rate).
-        for (target, env) in &spec.automation {
-            if let Target::Insert(i, name) = target {
-                let v = env.value_at(start as f64);
-                state.inserts[*i].set_param(name, v);
-            }
         }
         // 4. Pan into the layout (pre-fader).
         let layout = mix.layout;

@@ -51,7 +51,7 @@ impl TruePeakLimiter {
             delay: vec![vec![0.0; lookahead + TAPS / 2]; channels],
             delay_len: lookahead + TAPS / 2,
             pos: 0,
-            deque: vec![(0, 1.0); lookahead + 2],
+            deque: vec![(0, 1.0); lookahead + 3],
             head: 0,
             len: 0,
             avg_ring: vec![1.0; lookahead],
@@ -93,7 +93,9 @@ impl TruePeakLimiter {
             }
             self.deque[(self.head + self.len) % cap] = (self.n, need);
             self.len += 1;
-            while self.deque[self.head].0 + (self.lookahead as u64) < self.n {
+            // The window holds lookahead + 2 needs: one more than the ramp, so the gain for a
+            // stretch between two samples is still held when the later one leaves the delay.
+            while self.deque[self.head].0 + (self.lookahead as u64) + 1 < self.n {
                 self.head = (self.head + 1) % cap;
                 self.len -= 1;
             }

@@ -10,7 +10,14 @@ use crate::{DspError, Result};
 
 struct BusState {
     inserts: Vec<Insert>,
+    /// Delays the bus output to the latest bus path (stem alignment).
     align: DelayLine,
+    /// Delays the tracks' direct sends into this bus to the latency of its bus inputs.
+    input_align: DelayLine,
+    /// Per bus-to-bus send: the delay from this bus's output to the target's input latency.
+    send_align: Vec<DelayLine>,
+    /// Scratch for delayed sends.
+    scratch: Vec<Vec<f32>>,
 }
 
 /// Renders a [`MixSpec`] block by block.
@@ -39,6 +46,17 @@ fn run_buses(
     bus_in: &mut [Vec<Vec<f32>>],
     stem_out: &mut [Vec<f32>],
 ) {
+    // Before any bus adds into another: align the tracks' direct sends with the bus inputs
+    // that arrive later (through latency-adding buses upstream).
+    for (state, input) in buses.iter_mut().zip(bus_in.iter_mut()) {
+        if let Some(state) = state {
+            let mut views: [&mut [f32]; 8] = Default::default();
+            for (v, c) in views.iter_mut().zip(input.iter_mut()) {
+                *v = &mut c[..n];
+            }
+            state.input_align.process(&mut views[..channels]);
+        }
+    }
     for &b in order {
         let Some(state) = buses[b].as_mut() else {
             continue;
@@ -57,9 +75,19 @@ fn run_buses(
             for v in views.iter_mut() {
                 v.iter_mut().for_each(|x| *x *= gain);
             }
-            for send in &mix.buses[b].sends {
+            for (send, delay) in mix.buses[b].sends.iter().zip(state.send_align.iter_mut()) {
                 let level = db_to_gain(send.level_db);
-                for (dst, src) in bus_in[send.bus].iter_mut().zip(views.iter()) {
+                let mut delayed: [&mut [f32]; 8] = Default::default();
+                for ((d, c), src) in delayed
+                    .iter_mut()
+                    .zip(state.scratch.iter_mut())
+                    .zip(views.iter())
+                {
+                    c[..n].copy_from_slice(src);
+                    *d = &mut c[..n];
+                }
+                delay.process(&mut delayed[..channels]);
+                for (dst, src) in bus_in[send.bus].iter_mut().zip(delayed.iter()) {
                     dst[..n]
                         .iter_mut()
                         .zip(src.iter())
@@ -136,7 +164,16 @@ impl Mixer {
             let inserts = t
                 .inserts
                 .iter()
-                .map(|i| Insert::build(i, t.channels, rate, block))
+                .enumerate()
+                .map(|(k, i)| {
+                    Insert::build(i, t.channels, rate, block).map_err(|e| {
+                        DspError::InvalidInput(format!(
+                            "track '{}', insert #{}: {e}",
+                            t.name,
+                            k + 1
+                        ))
+                    })
+                })
                 .collect::<Result<Vec<_>>>()?;
             track_lat.push(inserts.iter().map(Insert::latency).sum::<usize>());
             let readers = t
@@ -211,10 +248,17 @@ impl Mixer {
                     .iter()
                     .map(|i| Insert::build(i, channels, rate, block))
                     .collect::<Result<Vec<_>>>()
-                    .map_err(|e| DspError::InvalidInput(format!("bus {}: {e}", bus.name)))?;
+                    .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
                 per_stem.push(Some(BusState {
                     inserts,
                     align: DelayLine::new(channels, max_bus - out_lat[b]),
+                    input_align: DelayLine::new(channels, in_lat[b]),
+                    send_align: bus
+                        .sends
+                        .iter()
+                        .map(|send| DelayLine::new(channels, in_lat[send.bus] - out_lat[b]))
+                        .collect(),
+                    scratch: vec![vec![0.0; block]; channels],
                 }));
             }
         }
