@@ -221,6 +221,12 @@ fn gpu_bank_matches_direct_and_cpu() {
             let h: Vec<Vec<f32>> = (0..nh).map(|_| noise(&mut r, lh)).collect();
             let mut bank = GpuConvolverBank::new(ctx.clone(), &[(h.clone(), nx)], config).unwrap();
             let got = bank.render(&planes(&x), 41, |_| {}).unwrap();
+            // A second render on the same bank starts from silence again.
+            assert_eq!(
+                bank.render(&planes(&x), 41, |_| {}).unwrap(),
+                got,
+                "render must reset the bank"
+            );
             let what = format!("gpu {name} {nx}x{nh} len {lx}/{lh}");
             assert_close(&got, &reference(&x, &h), &what);
             let cpu = cpu_render(&x, &h, config, 41);

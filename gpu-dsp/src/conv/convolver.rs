@@ -332,13 +332,15 @@ impl Convolver {
     }
 
     /// Offline convenience: the whole convolution `x ∗ h` of length `len(x) + len(h) - 1`,
-    /// latency removed, processed in chunks of `chunk` samples. `progress` gets 0..1.
+    /// latency removed, processed in chunks of `chunk` samples (from a reset state).
+    /// `progress` gets 0..1.
     pub fn render(
         &mut self,
         input: &[&[f32]],
         chunk: usize,
         progress: impl FnMut(f64),
     ) -> Result<Vec<Vec<f32>>> {
+        self.reset();
         let shape = RenderShape::of(self, input);
         render_offline(shape, input, chunk, progress, |i, o| {
             self.process(i, o);

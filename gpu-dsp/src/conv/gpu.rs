@@ -381,6 +381,24 @@ impl GpuConvolverBank {
         Ok(())
     }
 
+    /// Forgets all past input: finishes any dispatch still in flight, clears every delay line
+    /// (CPU and GPU) and the convolvers' state.
+    pub fn reset(&mut self) -> Result<()> {
+        self.ctx.wait_idle()?;
+        for slot in &mut self.ring {
+            if slot.submission.take().is_some() {
+                slot.staging.unmap();
+            }
+            slot.pending.clear();
+        }
+        let zeros = vec![0u8; self.fdl_buf.size() as usize];
+        self.ctx.queue().write_buffer(&self.fdl_buf, 0, &zeros);
+        for conv in &mut self.convolvers {
+            conv.reset();
+        }
+        Ok(())
+    }
+
     /// Offline convenience for a bank of one: the whole `x ∗ h`, latency removed.
     pub fn render(
         &mut self,
@@ -393,6 +411,7 @@ impl GpuConvolverBank {
                 "render needs a bank of exactly one convolver".into(),
             ));
         }
+        self.reset()?;
         let shape = RenderShape::of(&self.convolvers[0], input);
         render_offline(shape, input, chunk, progress, |i, o| {
             self.process(&[i], &mut [o])
