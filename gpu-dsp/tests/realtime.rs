@@ -157,3 +157,22 @@ fn stft_process_does_not_allocate() {
     });
     assert_eq!(n, 0, "STFT process allocated {n} times");
 }
+
+#[test]
+fn denoiser_process_does_not_allocate() {
+    use gpu_dsp::spectral::{DenoiseConfig, Denoiser, StftConfig};
+    let mut r = rng(10);
+    let x = noise(&mut r, 30_000);
+    let mut y = vec![0.0f32; 30_000];
+    let config = DenoiseConfig {
+        stft: StftConfig::new(1024, 256).unwrap(),
+        reduction_db: 18.0,
+    };
+    let mut d = Denoiser::new(config, 48_000.0);
+    let n = allocations_in(|| {
+        for (a, b) in x.chunks(480).zip(y.chunks_mut(480)) {
+            d.process(a, b);
+        }
+    });
+    assert_eq!(n, 0, "denoiser process allocated {n} times");
+}
