@@ -240,6 +240,9 @@ gain_db = -6.0
 "#;
 
 pub fn run(args: &DemoArgs) -> Result<()> {
+    if !(1.0..=600.0).contains(&args.seconds) {
+        anyhow::bail!("--seconds {}: expected 1 to 600", args.seconds);
+    }
     let out = &args.out;
     for sub in ["audio", "irs", "stems"] {
         std::fs::create_dir_all(out.join(sub))
@@ -247,7 +250,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
     let mix_path = out.join("demo-mix.wav");
     check_output_path(&mix_path, &[])?;
-    let n = (args.seconds.max(1.0) * RATE as f32) as usize;
+    let n = (args.seconds * RATE as f32) as usize;
     println!("demo: generating {:.1} s of dialogue, music, effects and ambience, and a 2.5 s stereo hall IR", args.seconds);
     let mut dx = dialogue(n);
     normalize_peak(&mut dx, 0.5);
@@ -296,11 +299,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let summary = crate::cli::render_spec(&loaded.spec, &mix_path, &stems, args.format.format)?;
     crate::cli::print_report(&session, &mix_path, &stems, &summary);
     let png = out.join("demo-mix.png");
-    let audio = crate::io::decode_file(&mix_path)?;
-    let planes: Vec<&[f32]> = audio.channels.iter().map(|c| c.as_slice()).collect();
+    // The rendered master is still in memory: no need to read the file back.
+    let planes: Vec<&[f32]> = summary.master.iter().map(|c| c.as_slice()).collect();
     let spec = gpu_dsp::analysis::spectrogram::spectrogram_cpu(
         &planes,
-        audio.sample_rate,
+        RATE,
         gpu_dsp::analysis::spectrogram::SpectrogramConfig::new(4096, 1024)?,
     );
     let opts = crate::plot::PlotOptions {

@@ -839,7 +839,8 @@ start = 0.01
 
 #[test]
 fn bad_sessions_name_the_place_and_write_nothing() {
-    let cases: [(&str, &str); 12] = [
+    let cases: [(&str, &str); 13] = [
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngain_db = nan\n", "track[1].gain_db: NaN is not a finite number"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\nstart = 1e15\n", "must be a time from 0 to 86400 seconds"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngian_db = 3\n", "s.toml:6:1: unknown field `gian_db`"),
         ("[session\nsample_rate = 48000\n", "s.toml:1:"),

@@ -6,6 +6,7 @@
 //! samples or analysis frames.
 
 pub mod analysis;
+pub mod approx;
 pub mod conv;
 pub mod engine;
 pub mod error;

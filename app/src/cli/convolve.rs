@@ -39,6 +39,13 @@ pub struct ConvolveArgs {
 }
 
 pub fn run(args: &ConvolveArgs) -> Result<()> {
+    if !(args.wet.is_finite() && args.dry.is_finite()) {
+        bail!(
+            "--wet {} --dry {}: expected finite gains",
+            args.wet,
+            args.dry
+        );
+    }
     check_output_path(&args.output, &[&args.input, &args.ir])?;
     let input = decode_file(&args.input)?;
     let ir = load_ir(&args.ir, input.sample_rate, args.max_ir_seconds)?;

@@ -3,6 +3,7 @@
 mod analyze;
 mod convolve;
 mod gpu;
+mod play;
 mod render;
 mod spectrogram;
 
@@ -127,7 +128,7 @@ pub fn run() -> ExitCode {
             session,
             from,
             engine: _,
-        }) => play(&session, from),
+        }) => play::run(&session, from),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean { .. }) => return not_built("clean", "dialogue cleanup (issue #4)"),
@@ -155,19 +156,6 @@ fn chain(e: &anyhow::Error) -> String {
 fn not_built(command: &str, what: &str) -> ExitCode {
     eprintln!("error: `mixstation {command}` is not built yet ({what}); nothing was done");
     ExitCode::from(NOT_BUILT)
-}
-
-fn play(session: &std::path::Path, from: f64) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let loaded = crate::session::load_session(session)?;
-    if !(from.is_finite() && from >= 0.0) {
-        anyhow::bail!("--from {from}: expected a time in seconds ≥ 0");
-    }
-    let start = (from * f64::from(loaded.spec.sample_rate)).round() as u64;
-    let mut mixer = gpu_dsp::mix::Mixer::new(loaded.spec, 2048)
-        .with_context(|| session.display().to_string())?;
-    mixer.seek(start);
-    crate::playback::play_session(mixer, start)
 }
 
 /// Resolves `--engine`, printing one line when auto falls back to the CPU.

@@ -74,6 +74,8 @@ pub struct RenderSummary {
     pub elapsed: f64,
     pub report: MasterReport,
     pub target: Option<f64>,
+    /// The finished master (for callers that go on analysing it).
+    pub master: Vec<Vec<f32>>,
 }
 
 /// Renders `spec` and writes the master (and stems); nothing is written if mixing fails.
@@ -104,6 +106,7 @@ pub fn render(
         elapsed,
         report,
         target: spec.master.loudness_target,
+        master,
     })
 }
 

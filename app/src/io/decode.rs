@@ -4,9 +4,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::fs::File;
 use std::path::Path;
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
-use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
@@ -46,41 +46,13 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         bail!("file is empty (0 bytes)");
     }
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            mss,
-            &FormatOptions {
-                enable_gapless: true,
-                ..Default::default()
-            },
-            &MetadataOptions::default(),
-        )
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => {
-                anyhow!("not a supported audio file (no known audio format in its header)")
-            }
-            other => anyhow!("not a supported audio file ({})", describe(&other)),
-        })?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| anyhow!("contains no audio track"))?;
-    let track_id = track.id;
-    let params = track.codec_params.clone();
-    let promised = params.n_frames;
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|e| anyhow!("unsupported codec ({})", describe(&e)))?;
-
-    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let OpenedAudio {
+        mut format,
+        mut decoder,
+        track_id,
+        promised,
+    } = open_audio(file, path)?;
+    let mut sample_rate = decoder.codec_params().sample_rate.unwrap_or(0);
     let mut channels: Vec<Vec<f32>> = Vec::new();
     let mut buf: Option<AudioBuffer<f32>> = None;
     let mut truncated = false;
@@ -119,21 +91,7 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
         } else if channels.len() != n {
             bail!("channel count changes midway ({} then {n})", channels.len());
         }
-        if let AudioBufferRef::F32(planes) = &decoded {
-            // Already f32: copy the planes straight out.
-            for (c, out) in channels.iter_mut().enumerate() {
-                out.extend_from_slice(planes.chan(c));
-            }
-            continue;
-        }
-        let b = buf.get_or_insert_with(|| AudioBuffer::new(decoded.capacity() as u64, spec));
-        if b.capacity() < decoded.capacity() {
-            *b = AudioBuffer::new(decoded.capacity() as u64, spec);
-        }
-        decoded.convert(b);
-        for (c, out) in channels.iter_mut().enumerate() {
-            out.extend_from_slice(b.chan(c));
-        }
+        append_planes(&decoded, &mut buf, &mut channels);
     }
     let frames = channels.first().map_or(0, Vec::len);
     if let Some(promised) = promised {
@@ -159,6 +117,78 @@ fn decode_inner(path: &Path) -> Result<DecodedAudio> {
         sample_rate,
         channels,
     })
+}
+
+/// A probed file: its format reader, a decoder for its first audio track, and the frame count
+/// its header promises.
+pub(crate) struct OpenedAudio {
+    pub format: Box<dyn FormatReader>,
+    pub decoder: Box<dyn Decoder>,
+    pub track_id: u32,
+    pub promised: Option<u64>,
+}
+
+/// Probes `file` (named `path` for its extension) and opens a decoder for its first audio
+/// track, gapless. Errors say what is wrong without the file name (callers add it).
+pub(crate) fn open_audio(file: File, path: &Path) -> Result<OpenedAudio> {
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let options = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &options, &MetadataOptions::default())
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => {
+                anyhow!("not a supported audio file (no known audio format in its header)")
+            }
+            other => anyhow!("not a supported audio file ({})", describe(&other)),
+        })?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| anyhow!("contains no audio track"))?;
+    let track_id = track.id;
+    let promised = track.codec_params.n_frames;
+    let decoder = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .map_err(|e| anyhow!("unsupported codec ({})", describe(&e)))?;
+    Ok(OpenedAudio {
+        format,
+        decoder,
+        track_id,
+        promised,
+    })
+}
+
+/// Appends a decoded packet to planar `channels` (f32 packets are copied straight out;
+/// others go through the reusable `convert` buffer).
+pub(crate) fn append_planes(
+    decoded: &AudioBufferRef<'_>,
+    convert: &mut Option<AudioBuffer<f32>>,
+    channels: &mut [Vec<f32>],
+) {
+    if let AudioBufferRef::F32(planes) = decoded {
+        for (c, out) in channels.iter_mut().enumerate() {
+            out.extend_from_slice(planes.chan(c));
+        }
+        return;
+    }
+    let spec = *decoded.spec();
+    let b = convert.get_or_insert_with(|| AudioBuffer::new(decoded.capacity() as u64, spec));
+    if b.capacity() < decoded.capacity() {
+        *b = AudioBuffer::new(decoded.capacity() as u64, spec);
+    }
+    decoded.convert(b);
+    for (c, out) in channels.iter_mut().enumerate() {
+        out.extend_from_slice(b.chan(c));
+    }
 }
 
 fn describe(e: &SymError) -> String {

@@ -1,16 +1,14 @@
 //! Streamed sources: a file decoded block by block as the mix reads it, so a session's
 //! memory does not grow with its source audio.
 
+use super::decode::{append_planes, open_audio};
 use gpu_dsp::mix::{SourceReader, StreamSource};
 use std::fs::File;
 use std::path::PathBuf;
-use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
-use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::audio::AudioBuffer;
+use symphonia::core::codecs::Decoder;
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
-use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::formats::{FormatReader, SeekMode, SeekTo};
 
 /// A validated audio file at the session rate (checked by a full decode at load time).
 #[derive(Debug)]
@@ -51,36 +49,11 @@ impl FileReader {
     fn open(stream: &FileStream) -> Result<Self, String> {
         let name = stream.path.display().to_string();
         let file = File::open(&stream.path).map_err(|e| format!("{name}: {e}"))?;
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = stream.path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let probed = symphonia::default::get_probe()
-            .format(
-                &hint,
-                mss,
-                &FormatOptions {
-                    enable_gapless: true,
-                    ..Default::default()
-                },
-                &MetadataOptions::default(),
-            )
-            .map_err(|e| format!("{name}: {e}"))?;
-        let format = probed.format;
-        let track = format
-            .tracks()
-            .iter()
-            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-            .ok_or_else(|| format!("{name}: no audio track"))?;
-        let decoder = symphonia::default::get_codecs()
-            .make(&track.codec_params, &DecoderOptions::default())
-            .map_err(|e| format!("{name}: {e}"))?;
-        let id = track.id;
+        let opened = open_audio(file, &stream.path).map_err(|e| format!("{name}: {e}"))?;
         Ok(Self {
-            format,
-            decoder,
-            track: id,
+            format: opened.format,
+            decoder: opened.decoder,
+            track: opened.track_id,
             buf: vec![Vec::new(); stream.channels],
             buf_start: 0,
             eof: false,
@@ -129,23 +102,7 @@ impl FileReader {
                 .decoder
                 .decode(&packet)
                 .map_err(|e| format!("{}: {e}", self.name))?;
-            if let AudioBufferRef::F32(planes) = &decoded {
-                for (c, out) in self.buf.iter_mut().enumerate() {
-                    out.extend_from_slice(planes.chan(c));
-                }
-                return Ok(());
-            }
-            let spec = *decoded.spec();
-            let conv = self
-                .convert
-                .get_or_insert_with(|| AudioBuffer::new(decoded.capacity() as u64, spec));
-            if conv.capacity() < decoded.capacity() {
-                *conv = AudioBuffer::new(decoded.capacity() as u64, spec);
-            }
-            decoded.convert(conv);
-            for (c, out) in self.buf.iter_mut().enumerate() {
-                out.extend_from_slice(conv.chan(c));
-            }
+            append_planes(&decoded, &mut self.convert, &mut self.buf);
             return Ok(());
         }
     }

@@ -40,11 +40,10 @@ pub fn spawn_engine(
         let block = block.min(mixer.block()).max(1);
         let layout = mixer.spec().layout;
         let channels = layout.channels();
-        let stems = mixer.spec().stems.len().max(1);
         let rate = f64::from(mixer.spec().sample_rate);
-        let mut stem_buf = vec![vec![vec![0.0f32; block]; channels]; stems];
         let mut master = vec![vec![0.0f32; block]; channels];
-        let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
+        // Stereo monitoring buffers for surround sessions (ITU downmix).
+        let (mut down_left, mut down_right) = (vec![0.0f32; block], vec![0.0f32; block]);
         let mut stats = EngineStats::default();
         let mut load_sum = 0.0;
         // The mix's own latency is rendered but not played, so output starts at the playhead.
@@ -61,16 +60,10 @@ pub fn spawn_engine(
                 continue;
             }
             let started = Instant::now();
-            {
-                let mut views: Vec<Vec<&mut [f32]>> = stem_buf
-                    .iter_mut()
-                    .map(|s| s.iter_mut().map(|c| &mut c[..n]).collect())
-                    .collect();
-                mixer.process_block(n, &mut views);
-            }
+            let stems = mixer.process_block(n);
             for (c, m) in master.iter_mut().enumerate() {
                 m[..n].fill(0.0);
-                for s in &stem_buf {
+                for s in stems {
                     m[..n].iter_mut().zip(&s[c][..n]).for_each(|(a, b)| *a += b);
                 }
             }
@@ -78,13 +71,19 @@ pub fn spawn_engine(
                 skip -= n as u64;
                 continue;
             }
-            if layout == Layout::Stereo {
-                left[..n].copy_from_slice(&master[0][..n]);
-                right[..n].copy_from_slice(&master[1][..n]);
+            let (left, right): (&[f32], &[f32]) = if layout == Layout::Stereo {
+                (&master[0][..n], &master[1][..n])
             } else {
-                let planes: Vec<&[f32]> = master.iter().map(|c| &c[..n]).collect();
-                downmix_to_stereo(layout, &planes, &mut left[..n], &mut right[..n]);
-            }
+                let planes: [&[f32]; 8] =
+                    std::array::from_fn(|c| master.get(c).map_or(&[][..], |x| &x[..n]));
+                downmix_to_stereo(
+                    layout,
+                    &planes[..channels],
+                    &mut down_left[..n],
+                    &mut down_right[..n],
+                );
+                (&down_left[..n], &down_right[..n])
+            };
             if let Ok(mut chunk) = ring.write_chunk(n * 2) {
                 let (a, b) = chunk.as_mut_slices();
                 for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {

@@ -33,10 +33,42 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses session text; syntax and schema errors carry `file:line:column`.
 pub fn parse(text: &str, path: &Path) -> Result<SessionFile> {
-    toml::from_str(text).map_err(|e| {
+    let file = toml::from_str(text).map_err(|e| {
         let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
         anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
-    })
+    })?;
+    // TOML allows nan and inf; no session number may be either.
+    if let Ok(table) = text.parse::<toml::Table>() {
+        check_finite(&toml::Value::Table(table), "")
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    }
+    Ok(file)
+}
+
+/// Fails on the first NaN or infinite number, naming its key path (`track[2].gain_db`).
+fn check_finite(value: &toml::Value, at: &str) -> Result<()> {
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => bail!("{at}: {f} is not a finite number"),
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                check_finite(
+                    v,
+                    &if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    },
+                )?;
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                check_finite(v, &format!("{at}[{}]", i + 1))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Reads, validates and decodes the session at `path`.

@@ -100,37 +100,34 @@ impl LoudnessMeter {
             let take = ((end_of_step - self.samples) as usize).min(n - pos);
             // Channels in pairs: two independent filter recursions in one loop run in
             // parallel on the CPU's pipelines.
-            let mut c = 0;
-            while c < channels.len() {
-                let (a, b) = (
-                    &channels[c][pos..pos + take],
-                    channels.get(c + 1).map(|x| &x[pos..pos + take]),
-                );
-                let (fa, rest) = self.filters[c..].split_first_mut().expect("channel");
-                let (mut sa, mut sb) = (0.0f64, 0.0f64);
-                match (b, rest.first_mut()) {
-                    (Some(b), Some(fb)) => {
-                        for (&xa, &xb) in a.iter().zip(b) {
+            let pairs = channels
+                .chunks(2)
+                .zip(self.filters.chunks_mut(2))
+                .zip(self.peaks.chunks_mut(2).zip(self.weights.chunks(2)));
+            for ((x, filters), (peaks, weights)) in pairs {
+                let mut sums = [0.0f64; 2];
+                match filters {
+                    [fa, fb] => {
+                        for (&xa, &xb) in x[0][pos..pos + take].iter().zip(&x[1][pos..pos + take]) {
                             let ya = fa.tick(finite(xa));
                             let yb = fb.tick(finite(xb));
-                            sa += ya * ya;
-                            sb += yb * yb;
+                            sums[0] += ya * ya;
+                            sums[1] += yb * yb;
                         }
                     }
-                    _ => {
-                        for &xa in a {
+                    [fa] => {
+                        for &xa in &x[0][pos..pos + take] {
                             let ya = fa.tick(finite(xa));
-                            sa += ya * ya;
+                            sums[0] += ya * ya;
                         }
                     }
+                    _ => {}
                 }
-                self.acc += self.weights[c] * sa;
-                self.peaks[c].process(a);
-                if let Some(b) = b {
-                    self.acc += self.weights[c + 1] * sb;
-                    self.peaks[c + 1].process(b);
+                for (((ch, peak), w), sum) in x.iter().zip(peaks.iter_mut()).zip(weights).zip(sums)
+                {
+                    self.acc += w * sum;
+                    peak.process(&ch[pos..pos + take]);
                 }
-                c += 2;
             }
             self.samples += take as u64;
             pos += take;

@@ -139,6 +139,11 @@ impl ConvolutionReverb {
         self.current.latency()
     }
 
+    /// The current parameters.
+    pub fn params(&self) -> ReverbParams {
+        self.params
+    }
+
     /// Sets wet and dry gains.
     pub fn set_mix(&mut self, wet: f32, dry: f32) {
         self.params.wet = wet;

@@ -2,9 +2,6 @@
 
 use std::sync::Mutex;
 
-/// A buffer handed out by [`BufferPool::take`], with the size it was asked for.
-pub type PooledBuffer = wgpu::Buffer;
-
 /// Buffers returned by processors, reused by the next request of the same usage and a size
 /// that fits.
 #[derive(Default)]
@@ -43,10 +40,5 @@ impl BufferPool {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(buffer);
-    }
-
-    /// Number of buffers waiting for reuse.
-    pub fn idle(&self) -> usize {
-        self.free.lock().map(|f| f.len()).unwrap_or(0)
     }
 }

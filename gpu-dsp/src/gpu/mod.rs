@@ -5,6 +5,6 @@ mod context;
 mod pipelines;
 pub mod shaders;
 
-pub use buffers::{BufferPool, PooledBuffer};
+pub use buffers::BufferPool;
 pub use context::{AdapterPolicy, AdapterSummary, GpuContext};
 pub use pipelines::PipelineCache;

@@ -39,14 +39,4 @@ impl PipelineCache {
             })
             .clone()
     }
-
-    /// Number of compiled pipelines.
-    pub fn len(&self) -> usize {
-        self.pipelines.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    /// True when nothing has been compiled yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

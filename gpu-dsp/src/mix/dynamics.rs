@@ -1,8 +1,8 @@
 //! Compressor and gate: linked peak detection over all channels, gain computed in dB,
 //! smoothed with separate attack and release times.
 
-use super::{fast_exp2, fast_log2};
 use crate::analysis::truepeak::abs_max;
+use crate::approx::{fast_exp2, fast_log2};
 
 /// One-pole coefficient for a time constant of `ms` at `rate`.
 fn coeff(ms: f32, rate: f32) -> f32 {
@@ -54,6 +54,9 @@ pub struct Compressor {
     detector_release: f32,
     attack: f32,
     release: f32,
+    /// Detector level below which the curve is flat (threshold minus half the knee).
+    quiet: f32,
+    makeup_gain: f32,
 }
 
 impl Compressor {
@@ -66,6 +69,8 @@ impl Compressor {
             detector_release: 0.0,
             attack: 0.0,
             release: 0.0,
+            quiet: 0.0,
+            makeup_gain: 1.0,
         };
         c.set_params(p);
         c
@@ -78,6 +83,8 @@ impl Compressor {
         self.release = coeff(p.release_ms, self.rate);
         // The level detector holds peaks for ~20 ms so a steady tone reads its amplitude.
         self.detector_release = coeff(20.0, self.rate);
+        self.quiet = 10f32.powf((p.threshold_db - p.knee_db.max(0.0) / 2.0) / 20.0);
+        self.makeup_gain = 10f32.powf(p.makeup_db / 20.0);
     }
 
     pub fn params(&self) -> CompressorParams {
@@ -111,8 +118,7 @@ impl Compressor {
         let n = channels.first().map_or(0, |c| c.len());
         let makeup = self.p.makeup_db;
         // Below the knee with no reduction left, the gain is just the makeup.
-        let quiet = 10f32.powf((self.p.threshold_db - self.p.knee_db.max(0.0) / 2.0) / 20.0);
-        let makeup_gain = 10f32.powf(makeup / 20.0);
+        let (quiet, makeup_gain) = (self.quiet, self.makeup_gain);
         const DB_PER_OCTAVE: f32 = 6.020_6;
         // Whole block below the knee with no reduction pending: the per-sample gain would be
         // the makeup everywhere, so apply it at once. The detector keeps an upper bound of its

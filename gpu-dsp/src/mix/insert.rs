@@ -4,7 +4,7 @@ use super::dynamics::{Compressor, Gate};
 use super::eq::ParametricEq;
 use super::graph::InsertSpec;
 use super::limiter::TruePeakLimiter;
-use crate::conv::{Convolver, ConvolverConfig};
+use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
 use crate::Result;
 
 /// A ready-to-run insert.
@@ -13,13 +13,11 @@ pub enum Insert {
     Compressor(Compressor),
     Gate(Gate),
     Limiter(TruePeakLimiter),
+    /// The convolution reverb (wet/dry with the dry path delayed to match) writing into
+    /// `scratch`, which is copied back in place.
     Reverb {
-        conv: Box<Convolver>,
-        wet: f32,
-        dry: f32,
+        reverb: Box<ConvolutionReverb>,
         scratch: Vec<Vec<f32>>,
-        /// Delays the dry signal by the convolver's latency so dry and wet stay aligned.
-        dry_align: DelayLine,
     },
 }
 
@@ -41,20 +39,22 @@ impl Insert {
             )),
             InsertSpec::Reverb { ir, wet, dry } => {
                 let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-                let config = reverb_config(block);
-                let conv = Convolver::new(&planes, channels, config)?;
-                if conv.routing().outputs != channels {
+                let params = ReverbParams {
+                    wet: *wet,
+                    dry: *dry,
+                    ..Default::default()
+                };
+                let reverb =
+                    ConvolutionReverb::new(&planes, channels, params, reverb_config(block), block)?;
+                if reverb.outputs() != channels {
                     return Err(crate::DspError::InvalidInput(format!(
                         "a {}-channel IR gives {} channels where {channels} are needed",
                         ir.len(),
-                        conv.routing().outputs
+                        reverb.outputs()
                     )));
                 }
                 Insert::Reverb {
-                    dry_align: DelayLine::new(channels, conv.latency()),
-                    conv: Box::new(conv),
-                    wet: *wet,
-                    dry: *dry,
+                    reverb: Box::new(reverb),
                     scratch: vec![vec![0.0; block]; channels],
                 }
             }
@@ -77,7 +77,7 @@ impl Insert {
     pub fn latency(&self) -> usize {
         match self {
             Insert::Limiter(l) => l.latency(),
-            Insert::Reverb { conv, .. } => conv.latency(),
+            Insert::Reverb { reverb, .. } => reverb.latency(),
             _ => 0,
         }
     }
@@ -89,13 +89,7 @@ impl Insert {
             Insert::Compressor(c) => c.process(channels),
             Insert::Gate(g) => g.process(channels),
             Insert::Limiter(l) => l.process(channels),
-            Insert::Reverb {
-                conv,
-                wet,
-                dry,
-                scratch,
-                dry_align,
-            } => {
+            Insert::Reverb { reverb, scratch } => {
                 let n = channels.first().map_or(0, |c| c.len());
                 {
                     let ins: [&[f32]; 8] =
@@ -105,14 +99,10 @@ impl Insert {
                         *o = &mut s[..n];
                     }
                     let k = channels.len().min(8);
-                    conv.process(&ins[..k], &mut outs[..k]);
+                    reverb.process(&ins[..k], &mut outs[..k]);
                 }
-                // The dry path waits for the wet one (the convolver's block of latency).
-                dry_align.process(channels);
                 for (x, y) in channels.iter_mut().zip(scratch.iter()) {
-                    for (a, b) in x.iter_mut().zip(y) {
-                        *a = *dry * *a + *wet * b;
-                    }
+                    x.copy_from_slice(&y[..n]);
                 }
             }
         }
@@ -162,11 +152,14 @@ impl Insert {
                 }
                 eq.set_band(k, b);
             }
-            Insert::Reverb { wet, dry, .. } => match name {
-                "wet" => *wet = v,
-                "dry" => *dry = v,
-                _ => return false,
-            },
+            Insert::Reverb { reverb, .. } => {
+                let p = reverb.params();
+                match name {
+                    "wet" => reverb.set_mix(v, p.dry),
+                    "dry" => reverb.set_mix(p.wet, v),
+                    _ => return false,
+                }
+            }
             Insert::Limiter(_) => return false,
         }
         true

@@ -325,7 +325,7 @@ impl Mixer {
 
     /// Renders the next `n` (≤ block) samples; `stems[s][c]` receive them. Tracks are split
     /// across the lanes (one per core, scoped threads), then summed before the buses.
-    pub fn process_block(&mut self, n: usize, stems: &mut [Vec<&mut [f32]>]) {
+    pub fn process_block(&mut self, n: usize) -> &[Vec<Vec<f32>>] {
         assert!(n <= self.block);
         let position = self.position;
         let mix = &self.spec;
@@ -386,12 +386,8 @@ impl Mixer {
                 run_buses(mix, order, channels, n, buses, bus_in, stem_out);
             });
         }
-        for (out, src) in stems.iter_mut().zip(&main.stem_out) {
-            for (o, c) in out.iter_mut().zip(src) {
-                o[..n].copy_from_slice(&c[..n]);
-            }
-        }
         self.position += n as u64;
+        &self.lanes[0].stem_out
     }
 
     /// Offline render of the whole timeline plus tails, latency removed: `[stem][channel]`.
@@ -402,11 +398,10 @@ impl Mixer {
         let mut pos = 0usize;
         while (pos as u64) < total {
             let n = self.block.min(total as usize - pos);
-            let mut views: Vec<Vec<&mut [f32]>> = out
-                .iter_mut()
-                .map(|s| s.iter_mut().map(|c| &mut c[pos..pos + n]).collect())
-                .collect();
-            self.process_block(n, &mut views);
+            let block = self.process_block(n);
+            for (dst, src) in out.iter_mut().flatten().zip(block.iter().flatten()) {
+                dst[pos..pos + n].copy_from_slice(&src[..n]);
+            }
             pos += n;
             progress(pos as f64 / total as f64);
         }

@@ -151,14 +151,11 @@ impl GpuSpectrogram {
         let fb = self.frames_per_batch.min(frames);
         let max_span = (fb - 1) * hop + n;
         let device = self.ctx.device();
-        let buffer = |label, size: usize, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (size.max(16) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        // Work buffers come from the context's pool, so repeated calls (live spectrograms)
+        // reuse them instead of allocating GPU memory every time.
+        let pool = self.ctx.buffers();
+        let buffer =
+            |_label: &str, size: usize, usage| pool.take(device, size.max(16) as u64, usage);
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let stages = n.trailing_zeros() as usize;
         let uniforms = buffer(
@@ -281,6 +278,10 @@ impl GpuSpectrogram {
             self.ctx
                 .map_and_copy(&staging, &mut db[first * bins..(first + count) * bins])?;
             first += count;
+        }
+        drop(bind);
+        for b in [uniforms, samples, a, b, power, staging] {
+            pool.give(b);
         }
         Ok(Spectrogram {
             config: c,

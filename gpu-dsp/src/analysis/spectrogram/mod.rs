@@ -98,23 +98,11 @@ pub fn hann(n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// dB of a power value with the floor applied: `10·log10(p)` through a fast log2 (exponent
-/// bits plus an atanh series for the mantissa; error below 1e-4 dB), since a long file has
-/// tens of millions of bins.
+/// dB of a power value with the floor applied (`10·log10 p` through the fast log2: a long
+/// file has tens of millions of bins).
 #[inline]
 pub(crate) fn power_to_db(power: f32, floor_db: f32) -> f32 {
-    let p = power.max(1e-30);
-    let bits = p.to_bits();
-    let exponent = ((bits >> 23) & 0xff) as i32 - 127;
-    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-    // ln(m) = 2·atanh(t), t = (m − 1)/(m + 1) ∈ [0, 1/3).
-    let t = (m - 1.0) / (m + 1.0);
-    let t2 = t * t;
-    let ln_m = 2.0
-        * t
-        * (1.0 + t2 * (1.0 / 3.0 + t2 * (0.2 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0 + t2 / 11.0)))));
-    let log2 = exponent as f32 + ln_m * std::f32::consts::LOG2_E;
-    (10.0 * std::f32::consts::LOG10_2 * log2).max(floor_db)
+    (10.0 * std::f32::consts::LOG10_2 * crate::approx::fast_log2(power)).max(floor_db)
 }
 
 #[cfg(test)]
