@@ -199,28 +199,46 @@ impl ConvolutionReverb {
             }
         }
         let lat = self.current.latency();
+        let (wet, dry) = (self.params.wet, self.params.dry);
+        let head = lat.min(n);
         for (o, out) in output.iter_mut().enumerate() {
             let src = if self.inputs == 1 {
                 0
             } else {
                 o.min(self.inputs - 1)
             };
-            for j in 0..n {
-                let dry = if j >= lat {
-                    input[src][j - lat]
-                } else {
-                    self.dry_delay[src][(self.dry_pos + j) % lat]
-                };
-                out[at + j] = self.params.wet * self.wet_a[o][j] + self.params.dry * dry;
+            let out = &mut out[at..at + n];
+            for (y, w) in out.iter_mut().zip(&self.wet_a[o][..n]) {
+                *y = wet * w;
+            }
+            if dry != 0.0 {
+                // The dry signal `lat` samples late: the ring (oldest first, from `dry_pos`),
+                // then the start of this chunk.
+                let ring = &self.dry_delay[src];
+                let delayed = ring[self.dry_pos..].iter().chain(&ring[..self.dry_pos]);
+                for (y, d) in out[..head].iter_mut().zip(delayed) {
+                    *y += dry * d;
+                }
+                for (y, d) in out[head..].iter_mut().zip(&input[src][..n - head]) {
+                    *y += dry * d;
+                }
             }
         }
         if lat > 0 {
-            for (c, x) in input.iter().enumerate() {
-                for (j, &s) in x.iter().enumerate() {
-                    self.dry_delay[c][(self.dry_pos + j) % lat] = s;
+            for (ring, x) in self.dry_delay.iter_mut().zip(input) {
+                if n >= lat {
+                    ring.copy_from_slice(&x[n - lat..n]);
+                } else {
+                    let first = (lat - self.dry_pos).min(n);
+                    ring[self.dry_pos..self.dry_pos + first].copy_from_slice(&x[..first]);
+                    ring[..n - first].copy_from_slice(&x[first..n]);
                 }
             }
-            self.dry_pos = (self.dry_pos + n) % lat;
+            self.dry_pos = if n >= lat {
+                0
+            } else {
+                (self.dry_pos + n) % lat
+            };
         }
     }
 }
