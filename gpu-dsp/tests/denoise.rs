@@ -4,7 +4,7 @@
 mod common;
 
 use common::{noise, rng};
-use gpu_dsp::spectral::{DenoiseConfig, Denoiser, StftConfig};
+use gpu_dsp::spectral::{DenoiseConfig, Denoiser, NoiseModel, StftConfig};
 
 const RATE: f32 = 48_000.0;
 
@@ -36,6 +36,7 @@ fn denoiser() -> Denoiser {
         DenoiseConfig {
             stft: StftConfig::new(1024, 256).unwrap(),
             reduction_db: 18.0,
+            noise: NoiseModel::Tracked,
         },
         RATE,
     )

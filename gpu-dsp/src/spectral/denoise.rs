@@ -1,67 +1,58 @@
-//! Broadband noise suppression on the STFT (issue #4 groundwork, CPU reference): a noise
-//! tracker in the MCRA family (minimum-controlled recursive averaging: the noise estimate
-//! follows the spectrum only where speech is unlikely), decision-directed Wiener gains with a
-//! floor, and smoothing across frequency against musical noise.
+//! Broadband noise suppression for one channel: the [`GainTracker`] on an STFT, streaming
+//! (for inserts and playback) or over a whole signal (for `mixstation clean`); both compute
+//! the same function.
 
+use super::offline::FrameStft;
 use super::stft::{Stft, StftConfig};
+use super::tracker::{GainTracker, NoiseModel};
 use realfft::num_complex::Complex32;
 
 /// Denoiser settings.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DenoiseConfig {
     pub stft: StftConfig,
     /// Largest attenuation in dB (the gain floor), so speech is never gated to silence.
     pub reduction_db: f32,
+    /// Tracked noise, or a profile learned from a noise-only region.
+    pub noise: NoiseModel,
+}
+
+impl DenoiseConfig {
+    /// The defaults for dialogue at `rate` Hz: about 21 ms frames with 75 % overlap, noise
+    /// tracked, 18 dB reduction.
+    pub fn dialogue(rate: f32) -> Self {
+        let fft = if rate > 64_000.0 { 2048 } else { 1024 };
+        Self {
+            stft: StftConfig { fft, hop: fft / 4 },
+            reduction_db: 18.0,
+            noise: NoiseModel::Tracked,
+        }
+    }
 }
 
 /// Streaming noise suppressor for one channel. All memory is allocated in `new`.
 pub struct Denoiser {
     stft: Stft,
-    state: GainState,
-}
-
-/// Per-bin tracking state, separate from the STFT so the frame callback can borrow it.
-struct GainState {
-    floor: f32,
-    /// Recursively smoothed power, its running minimum and the minimum's window.
-    smoothed: Vec<f32>,
-    minimum: Vec<f32>,
-    window_min: Vec<f32>,
-    noise: Vec<f32>,
-    presence: Vec<f32>,
-    prev_clean: Vec<f32>,
+    tracker: GainTracker,
+    power: Vec<f32>,
     gains: Vec<f32>,
-    frame: u64,
-    /// Frames per minimum-search window.
-    min_window: u64,
 }
-
-const SMOOTH: f32 = 0.8;
-const NOISE_SMOOTH: f32 = 0.95;
-const PRESENCE_SMOOTH: f32 = 0.2;
-const PRESENCE_RATIO: f32 = 5.0;
-const DD_ALPHA: f32 = 0.98;
 
 impl Denoiser {
     /// A denoiser at `rate` Hz.
     pub fn new(config: DenoiseConfig, rate: f32) -> Self {
         let bins = config.stft.bins();
-        // Minimum search over about 1.5 s of frames.
-        let min_window = ((1.5 * rate) / config.stft.hop as f32).ceil().max(4.0) as u64;
         Self {
+            tracker: GainTracker::new(
+                bins,
+                config.stft.hop,
+                rate,
+                config.reduction_db,
+                config.noise,
+            ),
             stft: Stft::new(config.stft),
-            state: GainState {
-                floor: 10f32.powf(-config.reduction_db.abs() / 20.0),
-                smoothed: vec![0.0; bins],
-                minimum: vec![f32::MAX; bins],
-                window_min: vec![f32::MAX; bins],
-                noise: vec![0.0; bins],
-                presence: vec![0.0; bins],
-                prev_clean: vec![0.0; bins],
-                gains: vec![1.0; bins],
-                frame: 0,
-                min_window,
-            },
+            power: vec![0.0; bins],
+            gains: vec![1.0; bins],
         }
     }
 
@@ -70,84 +61,70 @@ impl Denoiser {
         self.stft.latency()
     }
 
-    /// The current gain per bin (for meters and the "what was removed" view).
+    /// The latest frame's gain per bin (for meters and the "what was removed" view).
     pub fn gains(&self) -> &[f32] {
-        &self.state.gains
+        &self.gains
     }
 
     /// The current noise estimate (power per bin).
-    pub fn noise(&self) -> &[f32] {
-        &self.state.noise
+    pub fn noise(&self) -> Vec<f32> {
+        self.tracker.noise().collect()
+    }
+
+    /// Forgets all past input.
+    pub fn reset(&mut self) {
+        self.stft.reset();
+        self.tracker.reset();
     }
 
     /// Denoises `input` into `output` (same length, delayed by `latency()`). Never allocates.
     pub fn process(&mut self, input: &[f32], output: &mut [f32]) {
-        let state = &mut self.state;
-        self.stft
-            .process(input, output, |spectrum| state.frame(spectrum));
+        let Self {
+            stft,
+            tracker,
+            power,
+            gains,
+        } = self;
+        stft.process(input, output, |spectrum| {
+            apply_frame(tracker, spectrum, power, gains)
+        });
     }
 }
 
-impl GainState {
-    fn frame(&mut self, x: &mut [Complex32]) {
-        let first = self.frame == 0;
-        for (k, v) in x.iter().enumerate() {
-            let p = v.norm_sqr();
-            self.smoothed[k] = if first {
-                p
-            } else {
-                SMOOTH * self.smoothed[k] + (1.0 - SMOOTH) * p
-            };
-            let s = self.smoothed[k];
-            // Minimum statistics: a running minimum restarted every window, using the
-            // previous window's minimum so the estimate never drops to zero on a restart.
-            self.window_min[k] = self.window_min[k].min(s);
-            self.minimum[k] = self.minimum[k].min(s);
-            // Speech is likely where the smoothed power stands well above its minimum.
-            let present = if s > PRESENCE_RATIO * self.minimum[k] {
-                1.0
-            } else {
-                0.0
-            };
-            self.presence[k] =
-                PRESENCE_SMOOTH * self.presence[k] + (1.0 - PRESENCE_SMOOTH) * present;
-            let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * self.presence[k];
-            self.noise[k] = if first {
-                p
-            } else {
-                rate * self.noise[k] + (1.0 - rate) * p
-            };
-        }
-        self.frame += 1;
-        if self.frame.is_multiple_of(self.min_window) {
-            std::mem::swap(&mut self.minimum, &mut self.window_min);
-            self.window_min.iter_mut().for_each(|m| *m = f32::MAX);
-        }
-        // Decision-directed a-priori SNR and Wiener gains with the floor.
-        for (k, v) in x.iter().enumerate() {
-            let p = v.norm_sqr();
-            let n = self.noise[k].max(1e-20);
-            let post = p / n;
-            let prior =
-                DD_ALPHA * self.prev_clean[k] / n + (1.0 - DD_ALPHA) * (post - 1.0).max(0.0);
-            self.gains[k] = (prior / (1.0 + prior)).max(self.floor);
-        }
-        // Smooth the gains across frequency (3 bins) against isolated "musical" peaks.
-        let bins = self.gains.len();
-        let mut left = self.gains[0];
-        for k in 0..bins {
-            let here = self.gains[k];
-            let right = if k + 1 < bins {
-                self.gains[k + 1]
-            } else {
-                here
-            };
-            self.gains[k] = (0.25 * left + 0.5 * here + 0.25 * right).max(self.floor);
-            left = here;
-        }
-        for (k, v) in x.iter_mut().enumerate() {
-            *v *= self.gains[k];
-            self.prev_clean[k] = v.norm_sqr();
-        }
+/// Power, gains, and the gains applied: one frame of the suppressor.
+fn apply_frame(
+    tracker: &mut GainTracker,
+    spectrum: &mut [Complex32],
+    power: &mut [f32],
+    gains: &mut [f32],
+) {
+    for (p, v) in power.iter_mut().zip(spectrum.iter()) {
+        *p = v.norm_sqr();
     }
+    tracker.frame(power, gains);
+    for (v, g) in spectrum.iter_mut().zip(gains.iter()) {
+        *v *= *g;
+    }
+}
+
+/// Denoises a whole channel, aligned with the input (no latency), on the CPU.
+pub fn denoise_offline(x: &[f32], config: &DenoiseConfig, rate: f32) -> Vec<f32> {
+    let bins = config.stft.bins();
+    let mut stft = FrameStft::new(config.stft);
+    let mut tracker = GainTracker::new(
+        bins,
+        config.stft.hop,
+        rate,
+        config.reduction_db,
+        config.noise.clone(),
+    );
+    let mut spectrum = vec![Complex32::default(); bins];
+    let (mut power, mut gains) = (vec![0.0; bins], vec![0.0; bins]);
+    let mut y = vec![0.0; x.len()];
+    for f in 0..stft.frames(x.len()) {
+        stft.analyze(x, f, &mut spectrum);
+        apply_frame(&mut tracker, &mut spectrum, &mut power, &mut gains);
+        stft.synthesize(&mut spectrum, f, &mut y);
+    }
+    y
 }

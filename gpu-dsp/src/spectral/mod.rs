@@ -1,8 +1,20 @@
-//! Spectral processing (issue #4, in progress): the STFT/WOLA framework that the dialogue
-//! cleanup, multiband dynamics and ducking processors build on.
+//! Spectral processing (issue #4): the STFT/WOLA framework and the processors built on it —
+//! dialogue cleanup (noise suppression and hum removal), multiband dynamics and ducking.
 
+mod clean;
 mod denoise;
+mod gpu;
+mod hum;
+mod offline;
+mod profile;
 mod stft;
+mod tracker;
 
-pub use denoise::{DenoiseConfig, Denoiser};
+pub use clean::{clean_cpu, clean_gpu, CleanPlan, CleanSettings, Cleaner, HumMode};
+pub use denoise::{denoise_offline, DenoiseConfig, Denoiser};
+pub use gpu::GpuGainBank;
+pub use hum::{detect_hum, HumRemover, HumSpec, HUM_MAX_HZ};
+pub use offline::FrameStft;
+pub use profile::learn_profile;
 pub use stft::{Stft, StftConfig};
+pub use tracker::{GainTracker, NoiseModel};

@@ -65,38 +65,44 @@ pub struct Stft {
     scratch: Vec<Complex32>,
 }
 
+/// The analysis window (Hann sampled half a sample off its zeros, sin² of (p + ½)·π/N: never
+/// exactly zero, so every position keeps a usable synthesis weight) and the matching synthesis
+/// window, with the 1/N of the unnormalised inverse FFT folded in.
+pub(crate) fn windows(config: StftConfig) -> (Vec<f32>, Vec<f32>) {
+    let n = config.fft;
+    let analysis: Vec<f32> = (0..n)
+        .map(|i| {
+            (std::f64::consts::PI * (i as f64 + 0.5) / n as f64)
+                .sin()
+                .powi(2) as f32
+        })
+        .collect();
+    let mut fold = vec![0.0f64; config.hop];
+    for (p, w) in analysis.iter().enumerate() {
+        fold[p % config.hop] += f64::from(*w) * f64::from(*w);
+    }
+    let synthesis = analysis
+        .iter()
+        .enumerate()
+        .map(|(p, w)| {
+            let s = fold[p % config.hop];
+            if s > 0.0 {
+                (f64::from(*w) / s / n as f64) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (analysis, synthesis)
+}
+
 impl Stft {
     pub fn new(config: StftConfig) -> Self {
         let n = config.fft;
         let mut planner = RealFftPlanner::<f32>::new();
         let fwd = planner.plan_fft_forward(n);
         let inv = planner.plan_fft_inverse(n);
-        // Hann sampled half a sample off its zeros (sin² of (p + ½)·π/N): never exactly zero,
-        // so every position keeps a usable synthesis weight.
-        let analysis: Vec<f32> = (0..n)
-            .map(|i| {
-                (std::f64::consts::PI * (i as f64 + 0.5) / n as f64)
-                    .sin()
-                    .powi(2) as f32
-            })
-            .collect();
-        let mut fold = vec![0.0f64; config.hop];
-        for (p, w) in analysis.iter().enumerate() {
-            fold[p % config.hop] += f64::from(*w) * f64::from(*w);
-        }
-        // 1/N for the unnormalised inverse FFT folded in.
-        let synthesis = analysis
-            .iter()
-            .enumerate()
-            .map(|(p, w)| {
-                let s = fold[p % config.hop];
-                if s > 0.0 {
-                    (f64::from(*w) / s / n as f64) as f32
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let (analysis, synthesis) = windows(config);
         let ring = (2 * n + config.hop).next_power_of_two();
         let scratch_len = fwd.get_scratch_len().max(inv.get_scratch_len());
         Self {
@@ -144,6 +150,23 @@ impl Stft {
         output: &mut [f32],
         mut modify: impl FnMut(&mut [Complex32]),
     ) {
+        self.stream(input, Some(output), &mut modify);
+    }
+
+    /// Analysis only (a sidechain): streams `input` through and calls `inspect` on every
+    /// frame's spectrum, at the same frame boundaries as `process` given the same blocks.
+    pub fn analyze(&mut self, input: &[f32], mut inspect: impl FnMut(&[Complex32])) {
+        self.stream(input, None, &mut |spectrum: &mut [Complex32]| {
+            inspect(spectrum)
+        });
+    }
+
+    fn stream(
+        &mut self,
+        input: &[f32],
+        mut output: Option<&mut [f32]>,
+        modify: &mut impl FnMut(&mut [Complex32]),
+    ) {
         let hop = self.config.hop;
         let mask = self.ring - 1;
         let mut done = 0;
@@ -156,18 +179,20 @@ impl Stft {
                 self.input[i] = x;
                 self.input[i + self.ring] = x;
             }
-            output[done..done + take].copy_from_slice(&self.ready[self.fill..self.fill + take]);
+            if let Some(out) = output.as_deref_mut() {
+                out[done..done + take].copy_from_slice(&self.ready[self.fill..self.fill + take]);
+            }
             self.received += take as u64;
             self.fill += take;
             done += take;
             if self.fill == hop {
-                self.frame_boundary(&mut modify);
+                self.frame_boundary(modify, output.is_some());
                 self.fill = 0;
             }
         }
     }
 
-    fn frame_boundary(&mut self, modify: &mut impl FnMut(&mut [Complex32])) {
+    fn frame_boundary(&mut self, modify: &mut impl FnMut(&mut [Complex32]), synthesize: bool) {
         let n = self.config.fft;
         let mask = self.ring - 1;
         let t = self.received;
@@ -184,6 +209,9 @@ impl Stft {
             self.fwd
                 .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
         modify(&mut self.spectrum);
+        if !synthesize {
+            return;
+        }
         let last = self.spectrum.len() - 1;
         self.spectrum[0].im = 0.0;
         self.spectrum[last].im = 0.0;

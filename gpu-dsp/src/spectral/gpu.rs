@@ -1,0 +1,210 @@
+//! The noise suppressor's per-bin work on the GPU for many channels at once
+//! (`shaders/denoise.wgsl`): the CPU computes the FFTs (realfft is faster than a GPU FFT on
+//! the software adapters we test on, and the spectra are needed on the CPU for resynthesis
+//! anyway), uploads a batch of power spectra for every channel, and reads the gains back.
+
+use super::tracker::{gain_floor, initial_state, min_window_frames, NoiseModel, STATE_SLOTS};
+use crate::gpu::{shaders, GpuContext};
+use crate::{DspError, Result};
+use std::sync::Arc;
+
+/// Mirrors `Params` in `shaders/denoise.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    channels: u32,
+    bins: u32,
+    frames: u32,
+    frame_base: u32,
+    min_window: u32,
+    floor: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+/// Values per batch buffer (16 MiB of f32), which bounds the frames per batch.
+const MAX_VALUES: usize = 1 << 22;
+
+/// Gain tracking for `channels` channels on the GPU; the state stays on the GPU between
+/// batches, so consecutive calls continue the same signals.
+pub struct GpuGainBank {
+    ctx: Arc<GpuContext>,
+    channels: usize,
+    bins: usize,
+    frames_per_batch: usize,
+    frame: u64,
+    min_window: u32,
+    floor: f32,
+    track: Arc<wgpu::ComputePipeline>,
+    smooth: Arc<wgpu::ComputePipeline>,
+    uniforms: wgpu::Buffer,
+    power: wgpu::Buffer,
+    state: wgpu::Buffer,
+    raw: wgpu::Buffer,
+    profile: wgpu::Buffer,
+    gains: wgpu::Buffer,
+    staging: wgpu::Buffer,
+}
+
+fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
+    }
+}
+
+impl GpuGainBank {
+    /// A bank for one noise model per channel, `bins` bins, frames every `hop` samples at
+    /// `rate` Hz and the given largest reduction.
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        bins: usize,
+        hop: usize,
+        rate: f32,
+        reduction_db: f32,
+        models: &[NoiseModel],
+    ) -> Result<Self> {
+        let channels = models.len();
+        if channels == 0 || bins == 0 {
+            return Err(DspError::InvalidInput("no channels or bins".into()));
+        }
+        let frames_per_batch = (MAX_VALUES / (channels * bins)).clamp(1, 4096);
+        let mut profile = Vec::with_capacity(channels * bins);
+        for m in models {
+            match m {
+                NoiseModel::Tracked => profile.extend(std::iter::repeat_n(-1.0f32, bins)),
+                NoiseModel::Profile(p) if p.len() == bins => profile.extend_from_slice(p),
+                NoiseModel::Profile(p) => {
+                    return Err(DspError::InvalidInput(format!(
+                        "noise profile has {} bins, expected {bins}",
+                        p.len()
+                    )))
+                }
+            }
+        }
+        let device = ctx.device();
+        let batch_bytes = (channels * frames_per_batch * bins * 4) as u64;
+        let buffer = |label, size: u64, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let init = |label, contents: &[u8], usage| {
+            use wgpu::util::DeviceExt;
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage,
+            })
+        };
+        let state: Vec<f32> = (0..channels * bins).flat_map(|_| initial_state()).collect();
+        let pipelines = ctx.pipelines();
+        let bank = Self {
+            track: pipelines.get(device, "denoise", shaders::DENOISE, "track_noise"),
+            smooth: pipelines.get(device, "denoise", shaders::DENOISE, "smooth_gains"),
+            uniforms: buffer(
+                "denoise params",
+                std::mem::size_of::<Params>() as u64,
+                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            ),
+            power: buffer("denoise power", batch_bytes, storage),
+            state: init("denoise state", bytemuck::cast_slice(&state), storage),
+            raw: buffer("denoise raw", batch_bytes, wgpu::BufferUsages::STORAGE),
+            profile: init(
+                "denoise profile",
+                bytemuck::cast_slice(&profile),
+                wgpu::BufferUsages::STORAGE,
+            ),
+            gains: buffer(
+                "denoise gains",
+                batch_bytes,
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            ),
+            staging: buffer(
+                "denoise staging",
+                batch_bytes,
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            ),
+            channels,
+            bins,
+            frames_per_batch,
+            frame: 0,
+            min_window: min_window_frames(hop, rate) as u32,
+            floor: gain_floor(reduction_db),
+            ctx,
+        };
+        debug_assert_eq!(STATE_SLOTS, 6);
+        Ok(bank)
+    }
+
+    /// Largest number of frames one [`process`](Self::process) call takes.
+    pub fn frames_per_batch(&self) -> usize {
+        self.frames_per_batch
+    }
+
+    /// Gains for the next `frames` frames of every channel: `power` and `gains` are laid out
+    /// `[channel][frame][bin]`.
+    pub fn process(&mut self, power: &[f32], frames: usize, gains: &mut [f32]) -> Result<()> {
+        let values = self.channels * frames * self.bins;
+        if frames == 0 || frames > self.frames_per_batch || power.len() != values {
+            return Err(DspError::InvalidInput(format!(
+                "batch of {frames} frames ({} values) does not fit the bank",
+                power.len()
+            )));
+        }
+        let params = Params {
+            channels: self.channels as u32,
+            bins: self.bins as u32,
+            frames: frames as u32,
+            frame_base: self.frame as u32,
+            min_window: self.min_window,
+            floor: self.floor,
+            ..Default::default()
+        };
+        let queue = self.ctx.queue();
+        let device = self.ctx.device();
+        queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&params));
+        queue.write_buffer(&self.power, 0, bytemuck::cast_slice(power));
+        let track = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("denoise track"),
+            layout: &self.track.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &self.uniforms),
+                entry(1, &self.power),
+                entry(2, &self.state),
+                entry(3, &self.raw),
+                entry(4, &self.profile),
+            ],
+        });
+        let smooth = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("denoise smooth"),
+            layout: &self.smooth.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &self.uniforms),
+                entry(3, &self.raw),
+                entry(5, &self.gains),
+            ],
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.track);
+            pass.set_bind_group(0, &track, &[]);
+            pass.dispatch_workgroups((self.channels * self.bins).div_ceil(64) as u32, 1, 1);
+            pass.set_pipeline(&self.smooth);
+            pass.set_bind_group(0, &smooth, &[]);
+            let groups = values.div_ceil(64);
+            let x = groups.min(65_535);
+            pass.dispatch_workgroups(x as u32, groups.div_ceil(x) as u32, 1);
+        }
+        encoder.copy_buffer_to_buffer(&self.gains, 0, &self.staging, 0, (values * 4) as u64);
+        queue.submit(Some(encoder.finish()));
+        self.ctx.map_and_copy(&self.staging, &mut gains[..values])?;
+        self.frame += frames as u64;
+        Ok(())
+    }
+}
