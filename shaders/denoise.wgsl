@@ -9,23 +9,30 @@ struct Params {
     frames: u32,
     // Index of the batch's first frame since the start of the signal.
     frame_base: u32,
-    min_window: u32,
+    subwindow: u32,
     floor: f32,
-    _pad0: u32,
-    _pad1: u32,
+    // Leading frames that reach back before the signal.
+    warmup: u32,
+    // Hz per bin.
+    bin_hz: f32,
 }
 
 const SMOOTH: f32 = 0.8;
 const NOISE_SMOOTH: f32 = 0.95;
 const PRESENCE_SMOOTH: f32 = 0.2;
 const PRESENCE_RATIO: f32 = 5.0;
-const DD_ALPHA: f32 = 0.98;
-const SLOTS: u32 = 6u;
+const DD_ALPHA: f32 = 0.95;
+// Below this, speech has no energy: a zero-phase low cut, gain ceiling (f / LOW_CUT_HZ)².
+const LOW_CUT_HZ: f32 = 80.0;
+const SLOTS: u32 = 9u;
+const SILENT_POWER: f32 = 1e-10;
+const F32_MAX: f32 = 3.40282347e38;
 
 @group(0) @binding(0) var<uniform> params: Params;
 // [channel][frame][bin]
 @group(0) @binding(1) var<storage, read> power: array<f32>;
-// [channel][bin][slot]: smoothed, minimum, window minimum, noise, presence, previous clean.
+// [channel][bin][slot]: smoothed, current sub-window minimum, three previous sub-window minima,
+// noise, presence, previous clean, started.
 @group(0) @binding(2) var<storage, read_write> state: array<f32>;
 // [channel][frame][bin], unsmoothed gains
 @group(0) @binding(3) var<storage, read_write> raw: array<f32>;
@@ -44,30 +51,41 @@ fn track_noise(@builtin(global_invocation_id) id: vec3<u32>) {
     let k = item % params.bins;
     let s = item * SLOTS;
     var smoothed = state[s];
-    var minimum = state[s + 1u];
-    var window_min = state[s + 2u];
-    var noise = state[s + 3u];
-    var presence = state[s + 4u];
-    var prev_clean = state[s + 5u];
+    var current_min = state[s + 1u];
+    var min1 = state[s + 2u];
+    var min2 = state[s + 3u];
+    var min3 = state[s + 4u];
+    var noise = state[s + 5u];
+    var presence = state[s + 6u];
+    var prev_clean = state[s + 7u];
+    var started = state[s + 8u];
     let fixed = profile[item];
     for (var f = 0u; f < params.frames; f++) {
         let at = (c * params.frames + f) * params.bins + k;
         let p = power[at];
         let index = params.frame_base + f;
-        let first = index == 0u;
         if fixed >= 0.0 {
             noise = fixed;
         } else {
-            smoothed = select(SMOOTH * smoothed + (1.0 - SMOOTH) * p, p, first);
-            window_min = min(window_min, smoothed);
-            minimum = min(minimum, smoothed);
-            let present = select(0.0, 1.0, smoothed > PRESENCE_RATIO * minimum);
-            presence = PRESENCE_SMOOTH * presence + (1.0 - PRESENCE_SMOOTH) * present;
-            let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * presence;
-            noise = select(rate * noise + (1.0 - rate) * p, p, first);
-            if (index + 1u) % params.min_window == 0u {
-                minimum = window_min;
-                window_min = 3.40282347e38;
+            if index >= params.warmup && p >= SILENT_POWER {
+                if started == 0.0 {
+                    smoothed = p;
+                    noise = p;
+                    started = 1.0;
+                }
+                smoothed = SMOOTH * smoothed + (1.0 - SMOOTH) * p;
+                current_min = min(current_min, smoothed);
+                let minimum = min(min(current_min, min1), min(min2, min3));
+                let present = select(0.0, 1.0, smoothed > PRESENCE_RATIO * minimum);
+                presence = PRESENCE_SMOOTH * presence + (1.0 - PRESENCE_SMOOTH) * present;
+                let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * presence;
+                noise = rate * noise + (1.0 - rate) * p;
+            }
+            if (index + 1u) % params.subwindow == 0u {
+                min3 = min2;
+                min2 = min1;
+                min1 = current_min;
+                current_min = F32_MAX;
             }
         }
         let n = max(noise, 1e-20);
@@ -78,11 +96,14 @@ fn track_noise(@builtin(global_invocation_id) id: vec3<u32>) {
         raw[at] = g;
     }
     state[s] = smoothed;
-    state[s + 1u] = minimum;
-    state[s + 2u] = window_min;
-    state[s + 3u] = noise;
-    state[s + 4u] = presence;
-    state[s + 5u] = prev_clean;
+    state[s + 1u] = current_min;
+    state[s + 2u] = min1;
+    state[s + 3u] = min2;
+    state[s + 4u] = min3;
+    state[s + 5u] = noise;
+    state[s + 6u] = presence;
+    state[s + 7u] = prev_clean;
+    state[s + 8u] = started;
 }
 
 @compute @workgroup_size(64)
@@ -95,5 +116,7 @@ fn smooth_gains(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workg
     let row = item - k;
     let left = raw[row + select(k - 1u, 0u, k == 0u)];
     let right = raw[row + min(k + 1u, params.bins - 1u)];
-    gains[item] = max(0.25 * left + 0.5 * raw[item] + 0.25 * right, params.floor);
+    let smoothed = max(0.25 * left + 0.5 * raw[item] + 0.25 * right, params.floor);
+    let r = f32(k) * params.bin_hz / LOW_CUT_HZ;
+    gains[item] = max(min(smoothed, min(r * r, 1.0)), params.floor);
 }

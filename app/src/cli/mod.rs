@@ -1,6 +1,7 @@
 //! The command line: one subcommand per job, each with `--help`.
 
 mod analyze;
+mod clean;
 mod convolve;
 mod gpu;
 mod play;
@@ -88,22 +89,8 @@ enum Command {
     Spectrogram(spectrogram::SpectrogramArgs),
     /// Convolve a file with an impulse response (convolution reverb).
     Convolve(convolve::ConvolveArgs),
-    /// Dialogue cleanup: broadband noise and hum removal.
-    Clean {
-        input: PathBuf,
-        #[arg(short, long)]
-        output: PathBuf,
-        #[arg(long, default_value_t = 18.0)]
-        reduction_db: f64,
-        #[arg(long, default_value = "auto")]
-        hum: String,
-        #[arg(long)]
-        noise_from: Option<String>,
-        #[command(flatten)]
-        format: FormatArgs,
-        #[command(flatten)]
-        engine: EngineArgs,
-    },
+    /// Dialogue cleanup: broadband noise and mains hum removal.
+    Clean(clean::CleanArgs),
     /// Generate demo material and render it (no input files needed).
     Demo(crate::demo::DemoArgs),
     /// Show the GPU adapter and its compute limits, and run a kernel self-test.
@@ -131,7 +118,7 @@ pub fn run() -> ExitCode {
         }) => play::run(&session, from),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
-        Some(Command::Clean { .. }) => return not_built("clean", "dialogue cleanup (issue #4)"),
+        Some(Command::Clean(args)) => clean::run(&args),
         Some(Command::Open { .. }) | None => {
             return not_built("open", "the workstation window (issue #7)")
         }

@@ -3,7 +3,7 @@
 //! the software adapters we test on, and the spectra are needed on the CPU for resynthesis
 //! anyway), uploads a batch of power spectra for every channel, and reads the gains back.
 
-use super::tracker::{gain_floor, initial_state, min_window_frames, NoiseModel, STATE_SLOTS};
+use super::tracker::{gain_floor, initial_state, subwindow_frames, warmup_frames, NoiseModel};
 use crate::gpu::{shaders, GpuContext};
 use crate::{DspError, Result};
 use std::sync::Arc;
@@ -16,10 +16,10 @@ struct Params {
     bins: u32,
     frames: u32,
     frame_base: u32,
-    min_window: u32,
+    subwindow: u32,
     floor: f32,
-    _pad0: u32,
-    _pad1: u32,
+    warmup: u32,
+    bin_hz: f32,
 }
 
 /// Values per batch buffer (16 MiB of f32), which bounds the frames per batch.
@@ -33,8 +33,10 @@ pub struct GpuGainBank {
     bins: usize,
     frames_per_batch: usize,
     frame: u64,
-    min_window: u32,
+    subwindow: u32,
+    warmup: u32,
     floor: f32,
+    bin_hz: f32,
     track: Arc<wgpu::ComputePipeline>,
     smooth: Arc<wgpu::ComputePipeline>,
     uniforms: wgpu::Buffer,
@@ -133,11 +135,12 @@ impl GpuGainBank {
             bins,
             frames_per_batch,
             frame: 0,
-            min_window: min_window_frames(hop, rate) as u32,
+            subwindow: subwindow_frames(hop, rate) as u32,
+            warmup: warmup_frames(bins, hop) as u32,
             floor: gain_floor(reduction_db),
+            bin_hz: rate / (2 * (bins - 1)) as f32,
             ctx,
         };
-        debug_assert_eq!(STATE_SLOTS, 6);
         Ok(bank)
     }
 
@@ -161,8 +164,10 @@ impl GpuGainBank {
             bins: self.bins as u32,
             frames: frames as u32,
             frame_base: self.frame as u32,
-            min_window: self.min_window,
+            subwindow: self.subwindow,
             floor: self.floor,
+            warmup: self.warmup,
+            bin_hz: self.bin_hz,
             ..Default::default()
         };
         let queue = self.ctx.queue();

@@ -16,11 +16,16 @@ pub(crate) const PRESENCE_SMOOTH: f32 = 0.2;
 /// Smoothed power above this multiple of the minimum counts as speech.
 pub(crate) const PRESENCE_RATIO: f32 = 5.0;
 /// Decision-directed weight of the previous frame's clean estimate.
-pub(crate) const DD_ALPHA: f32 = 0.98;
-/// Seconds per minimum-search window.
-const MIN_WINDOW_SECONDS: f32 = 1.5;
-/// Per-bin state slots (the GPU stores them interleaved in this order).
-pub(crate) const STATE_SLOTS: usize = 6;
+pub(crate) const DD_ALPHA: f32 = 0.95;
+/// Seconds per minimum-search sub-window; the minimum is taken over the current one and the
+/// three before it (1.5 s in all), so it can rise again within 1.5 s of a drop in the noise.
+const SUBWINDOW_SECONDS: f32 = 0.375;
+/// Frame power below this is digital silence: it teaches the tracker nothing.
+pub(crate) const SILENT_POWER: f32 = 1e-10;
+/// Per-bin state slots (the GPU stores them interleaved in this order): smoothed power, the
+/// current sub-window's minimum, the three previous sub-windows' minima, noise, speech
+/// presence, previous clean power, and whether tracking has started.
+pub(crate) const STATE_SLOTS: usize = 9;
 
 /// Where the noise estimate comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,17 +40,20 @@ pub enum NoiseModel {
 pub struct GainTracker {
     floor: f32,
     profile: Option<Vec<f32>>,
-    /// `STATE_SLOTS` values per bin: smoothed power, minimum, the running window minimum,
-    /// noise, speech presence, previous clean power.
+    /// `STATE_SLOTS` values per bin.
     state: Vec<f32>,
     raw: Vec<f32>,
     frame: u64,
-    min_window: u64,
+    bin_hz: f32,
+    subwindow: u64,
+    /// Leading frames that overlap the time before the signal (they would teach the minimum
+    /// search a false low).
+    warmup: u64,
 }
 
 impl GainTracker {
-    /// A tracker for `bins` bins with frames every `hop` samples at `rate` Hz; `reduction_db`
-    /// is the largest attenuation.
+    /// A tracker for `bins` bins (an FFT of `2·(bins − 1)`) with frames every `hop` samples at
+    /// `rate` Hz; `reduction_db` is the largest attenuation.
     pub fn new(bins: usize, hop: usize, rate: f32, reduction_db: f32, model: NoiseModel) -> Self {
         let profile = match model {
             NoiseModel::Tracked => None,
@@ -60,7 +68,9 @@ impl GainTracker {
             state: vec![0.0; bins * STATE_SLOTS],
             raw: vec![0.0; bins],
             frame: 0,
-            min_window: min_window_frames(hop, rate),
+            bin_hz: rate / (2 * (bins - 1)) as f32,
+            subwindow: subwindow_frames(hop, rate),
+            warmup: warmup_frames(bins, hop),
         };
         tracker.reset();
         tracker
@@ -81,20 +91,26 @@ impl GainTracker {
 
     /// The current noise estimate, power per bin.
     pub fn noise(&self) -> impl Iterator<Item = f32> + '_ {
-        self.state.chunks_exact(STATE_SLOTS).map(|s| s[3])
+        self.state.chunks_exact(STATE_SLOTS).map(|s| s[5])
     }
 
     /// Computes this frame's gains from its power spectrum. Never allocates.
     pub fn frame(&mut self, power: &[f32], gains: &mut [f32]) {
-        let first = self.frame == 0;
-        let swap = (self.frame + 1).is_multiple_of(self.min_window);
+        let frame = Frame {
+            counts: self.frame >= self.warmup,
+            rotate: (self.frame + 1).is_multiple_of(self.subwindow),
+            floor: self.floor,
+        };
         for (k, &p) in power.iter().enumerate() {
             let s = &mut self.state[k * STATE_SLOTS..(k + 1) * STATE_SLOTS];
             let profile = self.profile.as_ref().map(|v| v[k]);
-            self.raw[k] = bin_gain(s, p, first, swap, profile, self.floor);
+            self.raw[k] = bin_gain(s, p, frame, profile);
         }
         self.frame += 1;
         smooth_across_frequency(&self.raw, gains, self.floor);
+        for (k, g) in gains.iter_mut().enumerate() {
+            *g = g.min(low_cut_ceiling(k, self.bin_hz)).max(self.floor);
+        }
     }
 }
 
@@ -103,64 +119,84 @@ pub(crate) fn gain_floor(reduction_db: f32) -> f32 {
     10f32.powf(-reduction_db.abs() / 20.0)
 }
 
-/// Frames per minimum-search window.
-pub(crate) fn min_window_frames(hop: usize, rate: f32) -> u64 {
-    ((MIN_WINDOW_SECONDS * rate) / hop as f32).ceil().max(4.0) as u64
+/// Below this frequency speech has no energy; what is there is rumble (wind, handling,
+/// traffic), removed down to the floor.
+pub(crate) const LOW_CUT_HZ: f32 = 80.0;
+
+/// The largest gain of bin `k`: `(f/80 Hz)²` below 80 Hz, a zero-phase low cut.
+pub(crate) fn low_cut_ceiling(k: usize, bin_hz: f32) -> f32 {
+    let r = k as f32 * bin_hz / LOW_CUT_HZ;
+    (r * r).min(1.0)
+}
+
+/// Frames per minimum-search sub-window.
+pub(crate) fn subwindow_frames(hop: usize, rate: f32) -> u64 {
+    ((SUBWINDOW_SECONDS * rate) / hop as f32).ceil().max(2.0) as u64
+}
+
+/// Leading frames that reach back before the signal starts.
+pub(crate) fn warmup_frames(bins: usize, hop: usize) -> u64 {
+    (2 * (bins - 1) / hop).saturating_sub(1) as u64
 }
 
 /// A bin's state before the first frame.
 pub(crate) fn initial_state() -> [f32; STATE_SLOTS] {
-    [0.0, f32::MAX, f32::MAX, 0.0, 0.0, 0.0]
+    [0.0, f32::MAX, f32::MAX, f32::MAX, f32::MAX, 0.0, 0.0, 0.0, 0.0]
+}
+
+/// What a frame means to every bin.
+#[derive(Clone, Copy)]
+struct Frame {
+    /// The frame lies wholly inside the signal, so it may teach the tracker.
+    counts: bool,
+    /// A minimum-search sub-window ends with this frame.
+    rotate: bool,
+    floor: f32,
 }
 
 /// One bin, one frame: updates the state and returns the unsmoothed gain.
 #[inline]
-fn bin_gain(
-    s: &mut [f32],
-    p: f32,
-    first: bool,
-    swap: bool,
-    profile: Option<f32>,
-    floor: f32,
-) -> f32 {
+fn bin_gain(s: &mut [f32], p: f32, frame: Frame, profile: Option<f32>) -> f32 {
     let noise = match profile {
         Some(n) => {
-            s[3] = n;
+            s[5] = n;
             n
         }
         None => {
-            let smoothed = if first {
-                p
-            } else {
-                SMOOTH * s[0] + (1.0 - SMOOTH) * p
-            };
-            s[0] = smoothed;
-            s[2] = s[2].min(smoothed);
-            s[1] = s[1].min(smoothed);
-            let present = if smoothed > PRESENCE_RATIO * s[1] {
-                1.0
-            } else {
-                0.0
-            };
-            s[4] = PRESENCE_SMOOTH * s[4] + (1.0 - PRESENCE_SMOOTH) * present;
-            let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * s[4];
-            s[3] = if first {
-                p
-            } else {
-                rate * s[3] + (1.0 - rate) * p
-            };
-            if swap {
-                s[1] = s[2];
-                s[2] = f32::MAX;
+            if frame.counts && p >= SILENT_POWER {
+                if s[8] == 0.0 {
+                    // The first frame of signal: start from it.
+                    s[0] = p;
+                    s[5] = p;
+                    s[8] = 1.0;
+                }
+                let smoothed = SMOOTH * s[0] + (1.0 - SMOOTH) * p;
+                s[0] = smoothed;
+                s[1] = s[1].min(smoothed);
+                let minimum = s[1].min(s[2]).min(s[3]).min(s[4]);
+                let present = if smoothed > PRESENCE_RATIO * minimum {
+                    1.0
+                } else {
+                    0.0
+                };
+                s[6] = PRESENCE_SMOOTH * s[6] + (1.0 - PRESENCE_SMOOTH) * present;
+                let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * s[6];
+                s[5] = rate * s[5] + (1.0 - rate) * p;
             }
-            s[3]
+            if frame.rotate {
+                s[4] = s[3];
+                s[3] = s[2];
+                s[2] = s[1];
+                s[1] = f32::MAX;
+            }
+            s[5]
         }
     };
     let n = noise.max(1e-20);
     let post = p / n;
-    let prior = DD_ALPHA * s[5] / n + (1.0 - DD_ALPHA) * (post - 1.0).max(0.0);
-    let g = (prior / (1.0 + prior)).max(floor);
-    s[5] = g * g * p;
+    let prior = DD_ALPHA * s[7] / n + (1.0 - DD_ALPHA) * (post - 1.0).max(0.0);
+    let g = (prior / (1.0 + prior)).max(frame.floor);
+    s[7] = g * g * p;
     g
 }
 
@@ -173,3 +209,4 @@ pub(crate) fn smooth_across_frequency(raw: &[f32], out: &mut [f32], floor: f32) 
         out[k] = (0.25 * left + 0.5 * raw[k] + 0.25 * right).max(floor);
     }
 }
+
