@@ -59,10 +59,7 @@ fn parse_region(s: &str) -> Result<(f64, f64)> {
 
 pub fn run(args: &CleanArgs) -> Result<()> {
     if !args.reduction_db.is_finite() || !(0.0..=60.0).contains(&args.reduction_db) {
-        bail!(
-            "--reduction-db {}: expected 0 to 60 dB",
-            args.reduction_db
-        );
+        bail!("--reduction-db {}: expected 0 to 60 dB", args.reduction_db);
     }
     let settings = CleanSettings {
         reduction_db: args.reduction_db,
@@ -73,7 +70,6 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     let input = decode_file(&args.input)?;
     let name = args.input.display();
     let rate = input.sample_rate as f32;
-    warn_non_finite(&input.channels, input.sample_rate, &name.to_string());
     let plan = CleanPlan::new(&input.channels, rate, &settings)
         .with_context(|| format!("{name}: --noise-from"))?;
     let engine = resolve_engine(args.engine.engine)?;
@@ -110,27 +106,4 @@ pub fn run(args: &CleanArgs) -> Result<()> {
         secs / elapsed.max(1e-9)
     );
     Ok(())
-}
-
-/// Non-finite samples are treated as silence; says so once.
-fn warn_non_finite(planes: &[Vec<f32>], rate: u32, name: &str) {
-    let mut count = 0usize;
-    let mut first = None;
-    for (c, p) in planes.iter().enumerate() {
-        for (i, v) in p.iter().enumerate() {
-            if !v.is_finite() {
-                count += 1;
-                if first.is_none_or(|(_, j)| i < j) {
-                    first = Some((c, i));
-                }
-            }
-        }
-    }
-    if let Some((c, i)) = first {
-        eprintln!(
-            "warning: {name}: {count} NaN/infinite samples (first at {:.3} s, channel {}) are treated as silence",
-            i as f64 / f64::from(rate),
-            c + 1
-        );
-    }
 }

@@ -141,7 +141,17 @@ pub(crate) fn warmup_frames(bins: usize, hop: usize) -> u64 {
 
 /// A bin's state before the first frame.
 pub(crate) fn initial_state() -> [f32; STATE_SLOTS] {
-    [0.0, f32::MAX, f32::MAX, f32::MAX, f32::MAX, 0.0, 0.0, 0.0, 0.0]
+    [
+        0.0,
+        f32::MAX,
+        f32::MAX,
+        f32::MAX,
+        f32::MAX,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ]
 }
 
 /// What a frame means to every bin.
@@ -209,4 +219,3 @@ pub(crate) fn smooth_across_frequency(raw: &[f32], out: &mut [f32], floor: f32) 
         out[k] = (0.25 * left + 0.5 * raw[k] + 0.25 * right).max(floor);
     }
 }
-
