@@ -174,3 +174,27 @@ fn cleaner_process_does_not_allocate() {
     assert_eq!(n, 0, "cleaner (hum removal + denoiser) allocated {n} times");
     assert!(y.iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn ducker_and_multiband_dynamics_do_not_allocate() {
+    use gpu_dsp::spectral::{
+        DuckParams, MultibandDynamics, MultibandParams, SpectralDucker, StftConfig,
+    };
+    let mut r = rng(11);
+    let side = noise(&mut r, 20_000);
+    let (mut a, mut b) = (noise(&mut r, 20_000), noise(&mut r, 20_000));
+    let config = StftConfig::new(1024, 256).unwrap();
+    let mut duck = SpectralDucker::new(DuckParams::default(), config, 48_000.0, 2);
+    let mut dyns = MultibandDynamics::new(MultibandParams::default(), config, 48_000.0, 2);
+    let n = allocations_in(|| {
+        for ((x, y), s) in a
+            .chunks_mut(480)
+            .zip(b.chunks_mut(480))
+            .zip(side.chunks(480))
+        {
+            duck.process(&mut [&mut *x, &mut *y], s);
+            dyns.process(&mut [x, y]);
+        }
+    });
+    assert_eq!(n, 0, "ducker/dynamics allocated {n} times");
+}

@@ -1,17 +1,24 @@
 //! Spectral processing (issue #4): the STFT/WOLA framework and the processors built on it —
 //! dialogue cleanup (noise suppression and hum removal), multiband dynamics and ducking.
 
+mod bands;
 mod clean;
 mod denoise;
+mod duck;
+mod dynamics;
 mod gpu;
 mod hum;
+mod linked;
 mod offline;
 mod profile;
 mod stft;
 mod tracker;
 
+pub use bands::BandLayout;
 pub use clean::{clean_cpu, clean_gpu, CleanPlan, CleanSettings, Cleaner, HumMode};
 pub use denoise::{denoise_offline, DenoiseConfig, Denoiser};
+pub use duck::{duck_gain_db, DuckParams, SpectralDucker};
+pub use dynamics::{band_gain_db, DynamicsMode, MultibandDynamics, MultibandParams};
 pub use gpu::GpuGainBank;
 pub use hum::{detect_hum, HumRemover, HumSpec, HUM_MAX_HZ};
 pub use offline::FrameStft;

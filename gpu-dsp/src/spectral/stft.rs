@@ -167,36 +167,76 @@ impl Stft {
         mut output: Option<&mut [f32]>,
         modify: &mut impl FnMut(&mut [Complex32]),
     ) {
-        let hop = self.config.hop;
-        let mask = self.ring - 1;
+        let synthesize = output.is_some();
         let mut done = 0;
         while done < input.len() {
-            let take = (hop - self.fill).min(input.len() - done);
-            let at = (self.received as usize) & mask;
-            for (j, &x) in input[done..done + take].iter().enumerate() {
-                let i = (at + j) & mask;
-                let x = if x.is_finite() { x } else { 0.0 };
-                self.input[i] = x;
-                self.input[i + self.ring] = x;
-            }
-            if let Some(out) = output.as_deref_mut() {
-                out[done..done + take].copy_from_slice(&self.ready[self.fill..self.fill + take]);
-            }
-            self.received += take as u64;
-            self.fill += take;
-            done += take;
-            if self.fill == hop {
-                self.frame_boundary(modify, output.is_some());
-                self.fill = 0;
+            let out = output.as_deref_mut().map(|o| &mut o[done..]);
+            let (taken, due) = self.feed(&input[done..], out);
+            done += taken;
+            if due {
+                modify(self.analyze_frame());
+                self.finish_frame(synthesize);
             }
         }
     }
 
-    fn frame_boundary(&mut self, modify: &mut impl FnMut(&mut [Complex32]), synthesize: bool) {
+    /// Samples still needed before the next frame is due.
+    pub(crate) fn until_frame(&self) -> usize {
+        self.config.hop - self.fill
+    }
+
+    /// Takes input up to the next frame boundary (writing as much delayed output, if asked);
+    /// returns the samples taken and whether a frame is now due (then call
+    /// [`analyze_frame`](Self::analyze_frame) and [`finish_frame`](Self::finish_frame)).
+    pub(crate) fn feed(&mut self, input: &[f32], output: Option<&mut [f32]>) -> (usize, bool) {
+        let hop = self.config.hop;
+        let mask = self.ring - 1;
+        let take = (hop - self.fill).min(input.len());
+        let at = (self.received as usize) & mask;
+        for (j, &x) in input[..take].iter().enumerate() {
+            let i = (at + j) & mask;
+            let x = if x.is_finite() { x } else { 0.0 };
+            self.input[i] = x;
+            self.input[i + self.ring] = x;
+        }
+        if let Some(out) = output {
+            out[..take].copy_from_slice(&self.ready[self.fill..self.fill + take]);
+        }
+        self.received += take as u64;
+        self.fill += take;
+        (take, self.fill == hop)
+    }
+
+    /// Like [`feed`](Self::feed), in place: `buf` gives its input and receives the output.
+    pub(crate) fn feed_in_place(&mut self, buf: &mut [f32]) -> (usize, bool) {
+        let hop = self.config.hop;
+        let mask = self.ring - 1;
+        let take = (hop - self.fill).min(buf.len());
+        let at = (self.received as usize) & mask;
+        for (j, x) in buf[..take].iter_mut().enumerate() {
+            let i = (at + j) & mask;
+            let v = if x.is_finite() { *x } else { 0.0 };
+            self.input[i] = v;
+            self.input[i + self.ring] = v;
+            *x = self.ready[self.fill + j];
+        }
+        self.received += take as u64;
+        self.fill += take;
+        (take, self.fill == hop)
+    }
+
+    /// Mean-square level of a sinusoid-free band from its summed one-sided power: the
+    /// calibration `2 / (N · Σw²)` (Parseval with the analysis window).
+    pub(crate) fn power_scale(&self) -> f32 {
+        let energy: f32 = self.analysis.iter().map(|w| w * w).sum();
+        2.0 / (self.config.fft as f32 * energy)
+    }
+
+    /// The due frame's spectrum (`bins` values), ready to inspect or modify.
+    pub(crate) fn analyze_frame(&mut self) -> &mut [Complex32] {
         let n = self.config.fft;
         let mask = self.ring - 1;
-        let t = self.received;
-        let start = (t.wrapping_sub(n as u64) as usize) & mask;
+        let start = (self.received.wrapping_sub(n as u64) as usize) & mask;
         for ((f, x), w) in self
             .frame
             .iter_mut()
@@ -208,10 +248,22 @@ impl Stft {
         let _ =
             self.fwd
                 .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
-        modify(&mut self.spectrum);
+        &mut self.spectrum
+    }
+
+    /// The spectrum of the frame analysed last.
+    pub(crate) fn spectrum_mut(&mut self) -> &mut [Complex32] {
+        &mut self.spectrum
+    }
+
+    /// Completes the due frame: resynthesises the (modified) spectrum when `synthesize`.
+    pub(crate) fn finish_frame(&mut self, synthesize: bool) {
+        self.fill = 0;
         if !synthesize {
             return;
         }
+        let n = self.config.fft;
+        let mask = self.ring - 1;
         let last = self.spectrum.len() - 1;
         self.spectrum[0].im = 0.0;
         self.spectrum[last].im = 0.0;
@@ -219,7 +271,7 @@ impl Stft {
             self.inv
                 .process_with_scratch(&mut self.spectrum, &mut self.frame, &mut self.scratch);
         // Overlap-add the frame, which covers samples [t − n, t).
-        let first = t.wrapping_sub(n as u64) as usize;
+        let first = self.received.wrapping_sub(n as u64) as usize;
         for (p, (y, w)) in self.frame.iter().zip(&self.synthesis).enumerate() {
             self.output[first.wrapping_add(p) & mask] += y * w;
         }
