@@ -296,3 +296,61 @@ fn silence_short_and_non_finite_inputs_have_defined_results() {
     let y = clean_cpu(&planes, RATE, &plan);
     assert!(y[0].iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn gpu_tracker_state_carries_across_batches() {
+    use gpu_dsp::spectral::{GainTracker, GpuGainBank};
+    let Some(ctx) = gpu() else { return };
+    let (bins, hop, channels) = (65, 32, 3);
+    let mut bank = GpuGainBank::new(
+        ctx,
+        bins,
+        hop,
+        RATE,
+        18.0,
+        &vec![NoiseModel::Tracked; channels],
+    )
+    .unwrap();
+    let mut cpu: Vec<GainTracker> = (0..channels)
+        .map(|_| GainTracker::new(bins, hop, RATE, 18.0, NoiseModel::Tracked))
+        .collect();
+    // Noise whose level steps up and down, over batches of odd sizes (3000 frames: several
+    // minimum-search sub-windows).
+    let mut r = rng(9);
+    let mut frame = 0usize;
+    let mut worst = 0.0f32;
+    for batch in [1usize, 7, 64, 500, 3, 1000, 1425] {
+        let mut power = vec![0.0f32; channels * batch * bins];
+        for c in 0..channels {
+            for f in 0..batch {
+                let level = if ((frame + f) / 700) % 2 == 0 {
+                    1.0
+                } else {
+                    30.0
+                };
+                for (k, p) in power[(c * batch + f) * bins..][..bins]
+                    .iter_mut()
+                    .enumerate()
+                {
+                    let v = noise(&mut r, 2);
+                    *p = level * (v[0] * v[0] + v[1] * v[1]) * (1.0 + c as f32 + k as f32 * 0.01);
+                }
+            }
+        }
+        let mut gpu_gains = vec![0.0f32; power.len()];
+        bank.process(&power, batch, &mut gpu_gains).unwrap();
+        let mut g = vec![0.0f32; bins];
+        for c in 0..channels {
+            for f in 0..batch {
+                let at = (c * batch + f) * bins;
+                cpu[c].frame(&power[at..at + bins], &mut g);
+                for (a, b) in g.iter().zip(&gpu_gains[at..at + bins]) {
+                    worst = worst.max((a - b).abs());
+                }
+            }
+        }
+        frame += batch;
+    }
+    eprintln!("GPU vs CPU gains over {frame} frames in 7 batches: worst {worst:.2e}");
+    assert!(worst < 1e-4, "GPU gains drift from the CPU by {worst}");
+}

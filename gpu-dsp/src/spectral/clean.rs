@@ -63,6 +63,16 @@ impl CleanPlan {
         if planes.is_empty() {
             return Err(DspError::InvalidInput("no channels".into()));
         }
+        if planes.iter().any(|p| p.len() != planes[0].len()) {
+            return Err(DspError::InvalidInput(
+                "channels of different lengths".into(),
+            ));
+        }
+        if let HumMode::Mains(f) = settings.hum {
+            if !(f.is_finite() && f > 0.0) {
+                return Err(DspError::InvalidInput(format!("mains frequency {f} Hz")));
+            }
+        }
         let stft = DenoiseConfig::dialogue(rate).stft;
         let hum = match settings.hum {
             HumMode::Off => None,
@@ -73,22 +83,36 @@ impl CleanPlan {
                 Some(HumSpec::all_harmonics(f0, rate))
             }
         };
+        // The profile is learned from the signal as the denoiser will see it: hum removed.
+        // A channel that is digital silence in the region falls back to tracking, unless
+        // every channel is.
         let noise = match settings.noise_from {
             None => vec![NoiseModel::Tracked; planes.len()],
-            Some((start, end)) => planes
-                .iter()
-                .enumerate()
-                .map(|(c, x)| {
-                    learn_profile(x, rate, stft, start, end)
-                        .map(NoiseModel::Profile)
-                        .map_err(|e| match e {
-                            DspError::InvalidInput(m) if planes.len() > 1 => {
-                                DspError::InvalidInput(format!("channel {}: {m}", c + 1))
-                            }
-                            other => other,
-                        })
-                })
-                .collect::<Result<_>>()?,
+            Some((start, end)) => {
+                let learned: Vec<Result<Vec<f32>>> = planes
+                    .iter()
+                    .map(|x| {
+                        let x = dehum_with(x, hum.as_ref(), rate);
+                        learn_profile(&x, rate, stft, start, end)
+                    })
+                    .collect();
+                let silent = |r: &Result<Vec<f32>>| matches!(r, Err(DspError::InvalidInput(m)) if m.contains("digital silence"));
+                if learned.iter().all(silent) {
+                    return Err(DspError::InvalidInput(format!(
+                        "noise region {start}:{end} is digital silence: there is no noise to learn"
+                    )));
+                }
+                learned
+                    .into_iter()
+                    .map(|r| match r {
+                        Ok(p) => Ok(NoiseModel::Profile(p)),
+                        Err(DspError::InvalidInput(m)) if m.contains("digital silence") => {
+                            Ok(NoiseModel::Tracked)
+                        }
+                        Err(e) => Err(e),
+                    })
+                    .collect::<Result<_>>()?
+            }
         };
         Ok(Self {
             stft,
@@ -144,8 +168,12 @@ fn per_channel<T: Send>(planes: &[Vec<f32>], work: impl Fn(usize, &[f32]) -> T +
 
 /// Hum removal on a copy of one channel.
 fn dehum(x: &[f32], plan: &CleanPlan, rate: f32) -> Vec<f32> {
+    dehum_with(x, plan.hum.as_ref(), rate)
+}
+
+fn dehum_with(x: &[f32], hum: Option<&HumSpec>, rate: f32) -> Vec<f32> {
     let mut y = x.to_vec();
-    match &plan.hum {
+    match hum {
         Some(spec) => HumRemover::new(spec, rate).process(&mut y),
         None => y
             .iter_mut()

@@ -70,6 +70,11 @@ impl GpuGainBank {
         if channels == 0 || bins == 0 {
             return Err(DspError::InvalidInput("no channels or bins".into()));
         }
+        if channels * bins > MAX_VALUES {
+            return Err(DspError::InvalidInput(format!(
+                "{channels} channels x {bins} bins is more than one batch holds"
+            )));
+        }
         let frames_per_batch = (MAX_VALUES / (channels * bins)).clamp(1, 4096);
         let mut profile = Vec::with_capacity(channels * bins);
         for m in models {
@@ -153,7 +158,11 @@ impl GpuGainBank {
     /// `[channel][frame][bin]`.
     pub fn process(&mut self, power: &[f32], frames: usize, gains: &mut [f32]) -> Result<()> {
         let values = self.channels * frames * self.bins;
-        if frames == 0 || frames > self.frames_per_batch || power.len() != values {
+        if frames == 0
+            || frames > self.frames_per_batch
+            || power.len() != values
+            || gains.len() < values
+        {
             return Err(DspError::InvalidInput(format!(
                 "batch of {frames} frames ({} values) does not fit the bank",
                 power.len()

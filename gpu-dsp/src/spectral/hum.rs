@@ -27,6 +27,12 @@ pub struct HumSpec {
 impl HumSpec {
     /// Every harmonic of `fundamental` up to [`HUM_MAX_HZ`] (below Nyquist).
     pub fn all_harmonics(fundamental: f64, rate: f32) -> Self {
+        if !(fundamental.is_finite() && fundamental > 0.0) {
+            return Self {
+                fundamental,
+                harmonics: Vec::new(),
+            };
+        }
         let top = HUM_MAX_HZ.min(0.45 * f64::from(rate));
         Self {
             fundamental,
@@ -43,6 +49,9 @@ impl HumSpec {
 /// consistent frequencies.
 pub fn detect_hum(x: &[f32], rate: f32, mains: Option<f64>) -> Option<HumSpec> {
     let spectrum = welch(x, rate)?;
+    if mains.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+        return None;
+    }
     let candidates: &[f64] = match mains {
         Some(ref f) => std::slice::from_ref(f),
         None => &[50.0, 60.0],

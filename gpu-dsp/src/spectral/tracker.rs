@@ -136,7 +136,7 @@ pub(crate) fn subwindow_frames(hop: usize, rate: f32) -> u64 {
 
 /// Leading frames that reach back before the signal starts.
 pub(crate) fn warmup_frames(bins: usize, hop: usize) -> u64 {
-    (2 * (bins - 1) / hop).saturating_sub(1) as u64
+    (2 * (bins - 1)).div_ceil(hop).saturating_sub(1) as u64
 }
 
 /// A bin's state before the first frame.
