@@ -833,7 +833,7 @@ start = 0.01
 
 #[test]
 fn bad_sessions_name_the_place_and_write_nothing() {
-    let cases: [(&str, &str); 13] = [
+    let cases: [(&str, &str); 15] = [
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngain_db = nan\n", "track[1].gain_db: NaN is not a finite number"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\nstart = 1e15\n", "must be a time from 0 to 86400 seconds"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngian_db = 3\n", "s.toml:6:1: unknown field `gian_db`"),
@@ -844,7 +844,9 @@ fn bad_sessions_name_the_place_and_write_nothing() {
         ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"x\"\n[[bus.send]]\nbus = \"y\"\n[[bus]]\nname = \"y\"\n[[bus.send]]\nbus = \"x\"\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "cycle through"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.automation]]\nparam = \"gain_db\"\npoints = [[1.0, 0.0], [0.5, -6.0]]\n", "automation #1 (gain_db): point 2 is not later"),
         ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"r\"\n[[bus.insert]]\ntype = \"reverb\"\nir = \"nope.wav\"\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "[[bus]] #1 'r', insert #1"),
-        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.insert]]\ntype = \"clean\"\n", "not built yet (issue #4)"),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.insert]]\ntype = \"duck\"\nsidechain = \"MX\"\n", "goes on a bus"),
+        ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"b\"\n[[bus.insert]]\ntype = \"duck\"\nsidechain = \"DX\"\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "sidechain stem 'DX' does not exist"),
+        ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.insert]]\ntype = \"clean\"\nhum = \"55\"\n", "expected auto, 50, 60 or off"),
         ("[session]\nsample_rate = 48000\nlayout = \"quad\"\n", "layout \"quad\""),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.automation]]\nparam = \"insert.1.ratio\"\npoints = [[0.0, 2.0]]\n", "no insert #1"),
     ];
@@ -1168,5 +1170,109 @@ fn clean_bad_input_is_one_clear_error_and_odd_input_has_a_defined_result() {
         read(&f.path("out.wav"))[0].len(),
         300,
         "the last output was replaced"
+    );
+}
+
+#[test]
+fn session_clean_and_duck_inserts_render_aligned() {
+    let f = Files::new();
+    let rate = 48_000u32;
+    let n = 4 * rate as usize;
+    std::fs::create_dir(f.path("audio")).unwrap();
+    std::fs::create_dir(f.path("stems")).unwrap();
+    let t = |i: usize| i as f32 / rate as f32;
+    // Dialogue: 530 Hz bursts (not a mains harmonic) (on in odd half-seconds) over 50 Hz hum and hiss.
+    let hiss = noise(n, 9);
+    let dx: Vec<f32> = (0..n)
+        .map(|i| {
+            let on = (t(i) * 2.0) as usize % 2 == 1;
+            let burst = if on {
+                0.3 * (std::f32::consts::TAU * 530.0 * t(i)).sin()
+            } else {
+                0.0
+            };
+            let hum: f32 = (1..=4)
+                .map(|k| 0.05 / k as f32 * (std::f32::consts::TAU * 50.0 * k as f32 * t(i)).sin())
+                .sum();
+            burst + hum + 0.01 * hiss[i]
+        })
+        .collect();
+    // Music: a steady 545 Hz tone (the same band as the dialogue).
+    let mx: Vec<f32> = (0..n)
+        .map(|i| 0.3 * (std::f32::consts::TAU * 545.0 * t(i)).sin())
+        .collect();
+    write_f32(&f.path("audio/dx.wav"), rate, &[dx.clone()]);
+    write_f32(&f.path("audio/mx.wav"), rate, &[mx]);
+    std::fs::write(
+        f.path("s.toml"),
+        r#"
+[session]
+sample_rate = 48000
+
+[[bus]]
+name = "music"
+[[bus.insert]]
+type = "duck"
+sidechain = "DX"
+
+[[track]]
+name = "dx"
+file = "audio/dx.wav"
+stem = "DX"
+[[track.insert]]
+type = "clean"
+
+[[track]]
+name = "mx"
+file = "audio/mx.wav"
+stem = "MX"
+gain_db = -200.0
+[[track.send]]
+bus = "music"
+level_db = 0.0
+pre_fader = true
+"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "render",
+        &f.s("s.toml"),
+        "-o",
+        &f.s("m.wav"),
+        "--format",
+        "f32",
+        "--stems",
+        &f.s("stems"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dx_out = &read(&f.path("stems/DX.wav"))[0];
+    let mx_out = &read(&f.path("stems/MX.wav"))[0];
+    // Hum gone from the cleaned dialogue, bursts kept and in time (latency compensated).
+    let seg = |x: &[f32], a: f32, b: f32| {
+        x[(a * rate as f32) as usize..(b * rate as f32) as usize].to_vec()
+    };
+    let hum_before = tone_rms(&seg(&dx, 2.0, 4.0), rate as f32, 50.0);
+    let hum_after = tone_rms(&seg(dx_out, 2.0, 4.0), rate as f32, 50.0);
+    assert!(
+        20.0 * (hum_after / hum_before).log10() < -20.0,
+        "hum {hum_before} -> {hum_after}"
+    );
+    let burst = |x: &[f32]| tone_rms(&seg(x, 3.6, 3.9), rate as f32, 530.0);
+    // The mono track is panned centre: −3.01 dB in each channel (constant power).
+    let kept = 20.0 * (burst(dx_out) / burst(&dx)).log10() + 3.0103;
+    assert!(kept.abs() < 1.0, "burst level changed {kept:.2} dB");
+    // Music ducked while the dialogue speaks, restored in the gaps.
+    let music = |a, b| tone_rms(&seg(mx_out, a, b), rate as f32, 545.0);
+    // Needed: the sidechain (L+R of the centred dialogue, −10.5 dB) over the music (−13.5 dB
+    // summed over both channels) by 6 dB: a 3 dB cut. Before the first burst nothing is cut.
+    let (during, gap) = (music(3.65, 3.9), music(0.1, 0.45));
+    let ducked = 20.0 * (during / gap).log10();
+    eprintln!(
+        "hum {:.1} dB, burst {kept:.2} dB, music ducked {ducked:.1} dB",
+        20.0 * (hum_after / hum_before).log10()
+    );
+    assert!(
+        (ducked + 3.0).abs() < 1.0,
+        "music ducked by {ducked:.1} dB, expected 3"
     );
 }

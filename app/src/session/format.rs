@@ -175,16 +175,80 @@ pub enum InsertSection {
         #[serde(default)]
         ir_gain_db: f32,
     },
-    /// Spectral dialogue cleanup (issue #4, not built yet).
+    /// Spectral dialogue cleanup: hum removal and tracked broadband noise suppression.
     Clean {
-        #[serde(flatten)]
-        params: toml::Table,
+        #[serde(default = "clean_reduction")]
+        reduction_db: f32,
+        /// `auto` (found in the track's first source), `50`, `60` or `off`.
+        #[serde(default = "clean_hum")]
+        hum: String,
     },
-    /// Spectral ducking (issue #4, not built yet).
+    /// Spectral ducking (buses only) under the tracks of a stem.
     Duck {
-        #[serde(flatten)]
-        params: toml::Table,
+        /// The stem whose tracks key the ducking (for example "DX").
+        sidechain: String,
+        #[serde(default = "duck_clarity")]
+        clarity_db: f32,
+        #[serde(default = "duck_max")]
+        max_db: f32,
+        #[serde(default = "duck_attack")]
+        attack_ms: f32,
+        #[serde(default = "duck_release")]
+        release_ms: f32,
     },
+    /// Multiband spectral compression or expansion.
+    Multiband {
+        /// `compress` or `expand`.
+        #[serde(default = "multiband_mode")]
+        mode: String,
+        #[serde(default = "multiband_threshold")]
+        threshold_db: f32,
+        #[serde(default = "multiband_ratio")]
+        ratio: f32,
+        #[serde(default = "multiband_attack")]
+        attack_ms: f32,
+        #[serde(default = "multiband_release")]
+        release_ms: f32,
+        #[serde(default = "multiband_range")]
+        range_db: f32,
+    },
+}
+
+fn clean_reduction() -> f32 {
+    18.0
+}
+fn clean_hum() -> String {
+    "auto".into()
+}
+fn duck_clarity() -> f32 {
+    6.0
+}
+fn duck_max() -> f32 {
+    9.0
+}
+fn duck_attack() -> f32 {
+    15.0
+}
+fn duck_release() -> f32 {
+    250.0
+}
+fn multiband_mode() -> String {
+    "compress".into()
+}
+fn multiband_threshold() -> f32 {
+    -30.0
+}
+fn multiband_ratio() -> f32 {
+    2.0
+}
+fn multiband_attack() -> f32 {
+    10.0
+}
+fn multiband_release() -> f32 {
+    150.0
+}
+fn multiband_range() -> f32 {
+    12.0
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -9,6 +9,7 @@ use gpu_dsp::mix::{
     Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams, InsertSpec,
     Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
 };
+use gpu_dsp::spectral::{detect_hum, DuckParams, DynamicsMode, HumSpec, MultibandParams};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -94,6 +95,10 @@ struct Loader {
     sources: Vec<Source>,
     by_path: HashMap<PathBuf, usize>,
     inputs: Vec<PathBuf>,
+    /// Every stem name, in order (known before any insert is built, for `duck`).
+    stems: Vec<String>,
+    /// The first source of the track whose inserts are being built; `None` on a bus.
+    track_source: Option<usize>,
 }
 
 impl Loader {
@@ -109,6 +114,8 @@ impl Loader {
             sources: Vec::new(),
             by_path: HashMap::new(),
             inputs: Vec::new(),
+            stems: Vec::new(),
+            track_source: None,
         }
     }
 
@@ -198,6 +205,14 @@ impl Loader {
                 )
             })
         };
+        let mut stems: Vec<String> = f.session.stems.clone();
+        for t in &f.tracks {
+            if !stems.contains(&t.stem) {
+                stems.push(t.stem.clone());
+            }
+        }
+        self.stems = stems.clone();
+        self.track_source = None;
         let mut buses = Vec::new();
         for (i, b) in f.buses.iter().enumerate() {
             let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
@@ -210,13 +225,9 @@ impl Loader {
                 sends,
             });
         }
-        let mut stems: Vec<String> = f.session.stems.clone();
         let mut tracks = Vec::new();
         for (i, t) in f.tracks.iter().enumerate() {
             let place = format!("[[track]] #{} '{}'", i + 1, t.name);
-            if !stems.contains(&t.stem) {
-                stems.push(t.stem.clone());
-            }
             let stem = stems.iter().position(|s| *s == t.stem).unwrap_or(0);
             let mut clips = Vec::new();
             let rate = f64::from(self.rate);
@@ -274,6 +285,7 @@ impl Loader {
                 .map(|c| self.sources[c.source].channels())
                 .max()
                 .unwrap_or(1);
+            self.track_source = clips.first().map(|c| c.source);
             let inserts = self.inserts(&t.inserts, &place)?;
             let sends = sends(&t.sends, &place, &find_bus)?;
             let automation = t
@@ -415,12 +427,105 @@ impl Loader {
                     dry: *dry,
                 }
             }
-            InsertSection::Clean { .. } | InsertSection::Duck { .. } => {
-                bail!(
-                    "{place}: the spectral `clean` and `duck` inserts are not built yet (issue #4)"
-                )
+            InsertSection::Clean { reduction_db, hum } => {
+                if !(0.0..=60.0).contains(reduction_db) {
+                    bail!("{place}: reduction_db {reduction_db} must be 0 to 60 dB");
+                }
+                let Some(source) = self.track_source else {
+                    bail!("{place}: `clean` goes on a track (it cleans a recording)");
+                };
+                let hum = match hum.as_str() {
+                    "off" => None,
+                    "auto" => detect_hum(&self.source_head(source)?, self.rate as f32, None),
+                    "50" | "60" => {
+                        let mains: f64 = if hum == "50" { 50.0 } else { 60.0 };
+                        let found =
+                            detect_hum(&self.source_head(source)?, self.rate as f32, Some(mains));
+                        Some(HumSpec::all_harmonics(
+                            found.map_or(mains, |h| h.fundamental),
+                            self.rate as f32,
+                        ))
+                    }
+                    other => bail!("{place}: hum \"{other}\": expected auto, 50, 60 or off"),
+                };
+                InsertSpec::Clean {
+                    reduction_db: *reduction_db,
+                    hum,
+                }
+            }
+            InsertSection::Duck {
+                sidechain,
+                clarity_db,
+                max_db,
+                attack_ms,
+                release_ms,
+            } => {
+                if self.track_source.is_some() {
+                    bail!("{place}: `duck` goes on a bus (its sidechain is a stem's tracks)");
+                }
+                let Some(stem) = self.stems.iter().position(|s| s == sidechain) else {
+                    bail!(
+                        "{place}: sidechain stem '{sidechain}' does not exist (stems: {})",
+                        self.stems.join(", ")
+                    );
+                };
+                InsertSpec::Duck {
+                    sidechain: stem,
+                    params: DuckParams {
+                        clarity_db: *clarity_db,
+                        max_db: *max_db,
+                        attack_ms: *attack_ms,
+                        release_ms: *release_ms,
+                        ..Default::default()
+                    },
+                }
+            }
+            InsertSection::Multiband {
+                mode,
+                threshold_db,
+                ratio,
+                attack_ms,
+                release_ms,
+                range_db,
+            } => {
+                let mode = match mode.as_str() {
+                    "compress" => DynamicsMode::Compress,
+                    "expand" => DynamicsMode::Expand,
+                    other => bail!("{place}: mode \"{other}\": expected compress or expand"),
+                };
+                if *ratio < 1.0 {
+                    bail!("{place}: multiband ratio {ratio} must be ≥ 1");
+                }
+                InsertSpec::Multiband(MultibandParams {
+                    mode,
+                    threshold_db: *threshold_db,
+                    ratio: *ratio,
+                    attack_ms: *attack_ms,
+                    release_ms: *release_ms,
+                    range_db: *range_db,
+                })
             }
         })
+    }
+
+    /// The first 30 s of a source, mixed to mono (for hum detection).
+    fn source_head(&self, source: usize) -> Result<Vec<f32>> {
+        let len = (self.sources[source].frames()).min(30 * u64::from(self.rate)) as usize;
+        let planes: Vec<Vec<f32>> = match &self.sources[source] {
+            Source::Memory(p) => p.iter().map(|c| c[..len].to_vec()).collect(),
+            Source::Stream(s) => {
+                let mut planes = vec![vec![0.0f32; len]; s.channels()];
+                let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|c| &mut c[..]).collect();
+                s.open()
+                    .and_then(|mut r| r.read(0, &mut views))
+                    .map_err(|e| anyhow!(e))?;
+                planes
+            }
+        };
+        let scale = 1.0 / planes.len().max(1) as f32;
+        Ok((0..len)
+            .map(|i| planes.iter().map(|c| c[i]).sum::<f32>() * scale)
+            .collect())
     }
 }
 

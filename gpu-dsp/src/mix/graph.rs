@@ -71,6 +71,29 @@ pub enum InsertSpec {
         wet: f32,
         dry: f32,
     },
+    /// Spectral dialogue cleanup per channel: hum removal (when `hum` is given) and tracked
+    /// broadband noise suppression down to `reduction_db` (one STFT frame of latency).
+    Clean {
+        reduction_db: f32,
+        hum: Option<crate::spectral::HumSpec>,
+    },
+    /// Spectral ducking under the tracks of stem `sidechain` (buses only).
+    Duck {
+        sidechain: usize,
+        params: crate::spectral::DuckParams,
+    },
+    /// Multiband spectral compression or expansion.
+    Multiband(crate::spectral::MultibandParams),
+}
+
+impl InsertSpec {
+    /// The stem whose tracks key this insert, if any.
+    pub fn sidechain(&self) -> Option<usize> {
+        match self {
+            InsertSpec::Duck { sidechain, .. } => Some(*sidechain),
+            _ => None,
+        }
+    }
 }
 
 /// A region of a source placed on the timeline.

@@ -5,6 +5,7 @@ use super::eq::ParametricEq;
 use super::graph::InsertSpec;
 use super::limiter::TruePeakLimiter;
 use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
+use crate::spectral::{Cleaner, DenoiseConfig, MultibandDynamics, SpectralDucker};
 use crate::Result;
 
 /// A ready-to-run insert.
@@ -19,6 +20,18 @@ pub enum Insert {
         reverb: Box<ConvolutionReverb>,
         scratch: Vec<Vec<f32>>,
     },
+    /// One cleaner per channel, each writing into `scratch`.
+    Clean {
+        cleaners: Vec<Cleaner>,
+        scratch: Vec<f32>,
+    },
+    Duck(Box<SpectralDucker>),
+    Multiband(Box<MultibandDynamics>),
+}
+
+/// The STFT every spectral insert uses at `rate`.
+fn spectral_config(rate: f32) -> crate::spectral::StftConfig {
+    DenoiseConfig::dialogue(rate).stft
 }
 
 impl Insert {
@@ -58,6 +71,30 @@ impl Insert {
                     scratch: vec![vec![0.0; block]; channels],
                 }
             }
+            InsertSpec::Clean { reduction_db, hum } => {
+                let config = DenoiseConfig {
+                    reduction_db: *reduction_db,
+                    ..DenoiseConfig::dialogue(rate)
+                };
+                Insert::Clean {
+                    cleaners: (0..channels)
+                        .map(|_| Cleaner::new(config.clone(), hum.as_ref(), rate))
+                        .collect(),
+                    scratch: vec![0.0; block],
+                }
+            }
+            InsertSpec::Duck { params, .. } => Insert::Duck(Box::new(SpectralDucker::new(
+                *params,
+                spectral_config(rate),
+                rate,
+                channels,
+            ))),
+            InsertSpec::Multiband(p) => Insert::Multiband(Box::new(MultibandDynamics::new(
+                *p,
+                spectral_config(rate),
+                rate,
+                channels,
+            ))),
         })
     }
 
@@ -69,6 +106,9 @@ impl Insert {
                 release_ms,
             } => TruePeakLimiter::new(*ceiling_db, *release_ms, 0, rate).latency(),
             InsertSpec::Reverb { .. } => reverb_config(block).block,
+            InsertSpec::Clean { .. } | InsertSpec::Duck { .. } | InsertSpec::Multiband(_) => {
+                spectral_config(rate).fft
+            }
             _ => 0,
         }
     }
@@ -78,13 +118,52 @@ impl Insert {
         match self {
             Insert::Limiter(l) => l.latency(),
             Insert::Reverb { reverb, .. } => reverb.latency(),
+            Insert::Clean { cleaners, .. } => cleaners.first().map_or(0, Cleaner::latency),
+            Insert::Duck(d) => d.latency(),
+            Insert::Multiband(m) => m.latency(),
             _ => 0,
         }
+    }
+
+    /// Processes planar channels in place; `sidechain` keys a `duck` (silence when absent).
+    /// Never allocates.
+    pub fn process_keyed(&mut self, channels: &mut [&mut [f32]], sidechain: Option<&[f32]>) {
+        if let Insert::Duck(d) = self {
+            let n = channels.first().map_or(0, |c| c.len());
+            let count = channels.len().min(8);
+            const SILENCE: [f32; 4096] = [0.0; 4096];
+            match sidechain {
+                Some(key) => d.process(channels, &key[..n]),
+                None => {
+                    let mut done = 0;
+                    while done < n {
+                        let m = (n - done).min(SILENCE.len());
+                        let mut views: [&mut [f32]; 8] = Default::default();
+                        for (v, c) in views.iter_mut().zip(channels.iter_mut()) {
+                            *v = &mut c[done..done + m];
+                        }
+                        d.process(&mut views[..count], &SILENCE[..m]);
+                        done += m;
+                    }
+                }
+            }
+            return;
+        }
+        self.process(channels);
     }
 
     /// Processes planar channels in place. Never allocates.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         match self {
+            Insert::Clean { cleaners, scratch } => {
+                for (c, x) in cleaners.iter_mut().zip(channels.iter_mut()) {
+                    let n = x.len();
+                    c.process(x, &mut scratch[..n]);
+                    x.copy_from_slice(&scratch[..n]);
+                }
+            }
+            Insert::Duck(_) => self.process_keyed(channels, None),
+            Insert::Multiband(m) => m.process(channels),
             Insert::Eq(eq) => eq.process(channels),
             Insert::Compressor(c) => c.process(channels),
             Insert::Gate(g) => g.process(channels),
@@ -160,7 +239,9 @@ impl Insert {
                     _ => return false,
                 }
             }
-            Insert::Limiter(_) => return false,
+            Insert::Limiter(_) | Insert::Clean { .. } | Insert::Duck(_) | Insert::Multiband(_) => {
+                return false
+            }
         }
         true
     }
@@ -182,7 +263,10 @@ impl Insert {
                 .flat_map(|k| ["gain_db", "freq", "q"].map(|f| format!("band{k}_{f}")))
                 .collect(),
             InsertSpec::Reverb { .. } => ["wet", "dry"].map(String::from).to_vec(),
-            InsertSpec::Limiter { .. } => Vec::new(),
+            InsertSpec::Limiter { .. }
+            | InsertSpec::Clean { .. }
+            | InsertSpec::Duck { .. }
+            | InsertSpec::Multiband(_) => Vec::new(),
         }
     }
 }

@@ -33,9 +33,12 @@ pub struct Mixer {
     latency: usize,
     /// One lane per core in use; lane 0 also carries the buses' inputs and the stems.
     lanes: Vec<Lane>,
+    /// Per stem: the mono sum of its tracks for this block, where a `duck` listens to it.
+    sidechains: Vec<Vec<f32>>,
     position: u64,
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Runs one stem's buses in routing order: inserts, gain, bus sends, alignment, into the stem.
 fn run_buses(
     mix: &MixSpec,
@@ -45,6 +48,7 @@ fn run_buses(
     buses: &mut [Option<BusState>],
     bus_in: &mut [Vec<Vec<f32>>],
     stem_out: &mut [Vec<f32>],
+    sidechains: &[Vec<f32>],
 ) {
     // Before any bus adds into another: align the tracks' direct sends with the bus inputs
     // that arrive later (through latency-adding buses upstream).
@@ -69,8 +73,9 @@ fn run_buses(
                 *v = &mut c[..n];
             }
             let views = &mut views[..channels];
-            for insert in &mut state.inserts {
-                insert.process(views);
+            for (insert, spec) in state.inserts.iter_mut().zip(&mix.buses[b].inserts) {
+                let key = spec.sidechain().map(|stem| &sidechains[stem][..n]);
+                insert.process_keyed(views, key);
             }
             for v in views.iter_mut() {
                 v.iter_mut().for_each(|x| *x *= gain);
@@ -275,6 +280,20 @@ impl Mixer {
             lanes: (0..lanes_for(spec.tracks.len()))
                 .map(|_| Lane::new(block, channels, spec.buses.len(), stems))
                 .collect(),
+            sidechains: (0..stems)
+                .map(|s| {
+                    let keyed = spec
+                        .buses
+                        .iter()
+                        .flat_map(|b| &b.inserts)
+                        .any(|i| i.sidechain() == Some(s));
+                    if keyed {
+                        vec![0.0; block]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
             position: 0,
             spec,
         })
@@ -362,6 +381,16 @@ impl Mixer {
         for other in others.iter() {
             main.absorb(other, n);
         }
+        // Sidechains: the stems' tracks before alignment, as the buses' inputs are.
+        for (key, stem) in self.sidechains.iter_mut().zip(&main.stem_out) {
+            if key.is_empty() {
+                continue;
+            }
+            key[..n].fill(0.0);
+            for c in stem {
+                key[..n].iter_mut().zip(&c[..n]).for_each(|(k, x)| *k += x);
+            }
+        }
         for (stem, align) in main.stem_out.iter_mut().zip(&mut self.direct_align) {
             let mut views: [&mut [f32]; 8] = Default::default();
             for (v, c) in views.iter_mut().zip(stem.iter_mut()) {
@@ -371,6 +400,7 @@ impl Mixer {
         }
         // Each stem's buses are independent of the other stems': one thread per stem.
         let (order, channels) = (&self.bus_order, self.channels);
+        let sidechains = &self.sidechains;
         let mut jobs = self
             .buses
             .iter_mut()
@@ -379,11 +409,12 @@ impl Mixer {
         if let Some(first) = jobs.next() {
             std::thread::scope(|scope| {
                 for (buses, (bus_in, stem_out)) in jobs {
-                    scope
-                        .spawn(move || run_buses(mix, order, channels, n, buses, bus_in, stem_out));
+                    scope.spawn(move || {
+                        run_buses(mix, order, channels, n, buses, bus_in, stem_out, sidechains)
+                    });
                 }
                 let (buses, (bus_in, stem_out)) = first;
-                run_buses(mix, order, channels, n, buses, bus_in, stem_out);
+                run_buses(mix, order, channels, n, buses, bus_in, stem_out, sidechains);
             });
         }
         self.position += n as u64;
