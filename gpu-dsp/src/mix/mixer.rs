@@ -3,7 +3,7 @@
 //! share of the reverbs and the stems add up to the master exactly.
 
 use super::db_to_gain;
-use super::graph::MixSpec;
+use super::graph::{InsertSpec, MixSpec};
 use super::insert::{DelayLine, Insert};
 use super::lane::{Lane, TrackState};
 use crate::{DspError, Result};
@@ -33,6 +33,8 @@ pub struct Mixer {
     latency: usize,
     /// One lane per core in use; lane 0 also carries the buses' inputs and the stems.
     lanes: Vec<Lane>,
+    /// Lane `i` renders tracks `bounds[i]..bounds[i + 1]`.
+    bounds: Vec<usize>,
     /// Per stem: the mono sum of its tracks for this block, where a `duck` listens to it.
     sidechains: Vec<Vec<f32>>,
     position: u64,
@@ -120,6 +122,42 @@ fn lanes_for(tracks: usize) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     cores.min(tracks.div_ceil(8)).max(1)
+}
+
+/// A rough relative cost of rendering a track (for spreading tracks over lanes).
+fn track_cost(t: &super::graph::TrackSpec) -> usize {
+    let ch = t.channels.max(1);
+    1 + t
+        .inserts
+        .iter()
+        .map(|i| match i {
+            InsertSpec::Clean { .. } => 6 * ch,
+            InsertSpec::Duck { .. } | InsertSpec::Multiband(_) | InsertSpec::Reverb { .. } => {
+                4 * ch
+            }
+            _ => 0,
+        })
+        .sum::<usize>()
+}
+
+/// Splits the tracks into `lanes` consecutive ranges of about equal cost: `lanes + 1`
+/// boundaries.
+fn lane_bounds(tracks: &[super::graph::TrackSpec], lanes: usize) -> Vec<usize> {
+    let costs: Vec<usize> = tracks.iter().map(track_cost).collect();
+    let total: usize = costs.iter().sum();
+    let mut bounds = vec![0];
+    let mut acc = 0;
+    for (i, c) in costs.iter().enumerate() {
+        acc += c;
+        let cut = total * bounds.len() / lanes;
+        if acc >= cut && bounds.len() < lanes && i + 1 < tracks.len() {
+            bounds.push(i + 1);
+        }
+    }
+    while bounds.len() <= lanes {
+        bounds.push(tracks.len());
+    }
+    bounds
 }
 
 /// Buses in an order where every bus comes after the buses that send to it; an error names
@@ -280,6 +318,7 @@ impl Mixer {
             lanes: (0..lanes_for(spec.tracks.len()))
                 .map(|_| Lane::new(block, channels, spec.buses.len(), stems))
                 .collect(),
+            bounds: lane_bounds(&spec.tracks, lanes_for(spec.tracks.len())),
             sidechains: (0..stems)
                 .map(|s| {
                     let keyed = spec
@@ -348,12 +387,6 @@ impl Mixer {
         assert!(n <= self.block);
         let position = self.position;
         let mix = &self.spec;
-        let per_lane = self.tracks.len().div_ceil(self.lanes.len()).max(1);
-        let mut work = self.lanes.iter_mut().zip(
-            self.tracks
-                .chunks_mut(per_lane)
-                .zip(mix.tracks.chunks(per_lane)),
-        );
         let run =
             |lane: &mut Lane, states: &mut [TrackState], specs: &[super::graph::TrackSpec]| {
                 lane.clear(n);
@@ -363,19 +396,27 @@ impl Mixer {
                     }
                 }
             };
-        match work.next() {
-            None => {
-                if let Some(lane) = self.lanes.first_mut() {
-                    lane.clear(n);
-                }
-            }
-            Some((first, (states, specs))) => std::thread::scope(|scope| {
-                for (lane, (states, specs)) in work {
+        let bounds = &self.bounds;
+        let mut rest_states: &mut [TrackState] = &mut self.tracks;
+        let mut rest_specs: &[super::graph::TrackSpec] = &mix.tracks;
+        std::thread::scope(|scope| {
+            let mut first = None;
+            for (i, lane) in self.lanes.iter_mut().enumerate() {
+                let len = bounds[i + 1] - bounds[i];
+                let (states, more) = std::mem::take(&mut rest_states).split_at_mut(len);
+                rest_states = more;
+                let (specs, more) = rest_specs.split_at(len);
+                rest_specs = more;
+                if i == 0 {
+                    first = Some((lane, states, specs));
+                } else {
                     scope.spawn(move || run(lane, states, specs));
                 }
-                run(first, states, specs);
-            }),
-        }
+            }
+            if let Some((lane, states, specs)) = first {
+                run(lane, states, specs);
+            }
+        });
         let (main, others) = self.lanes.split_at_mut(1);
         let main = &mut main[0];
         for other in others.iter() {

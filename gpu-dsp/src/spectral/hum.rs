@@ -199,6 +199,10 @@ fn harmonic_peak(w: &Welch, k: u32, centre: f64) -> Option<Peak> {
     })
 }
 
+/// Harmonics are processed in groups of this many (one SIMD register of f32 on AVX).
+const LANES: usize = 8;
+type Group = [f32; LANES];
+
 /// Removes the harmonics of a [`HumSpec`] from one channel, in place, with no latency.
 /// All memory is allocated in `new`.
 pub struct HumRemover {
@@ -206,49 +210,57 @@ pub struct HumRemover {
     phase: f64,
     /// Cycles per sample of the fundamental.
     step: f64,
-    numbers: Vec<f32>,
+    /// Harmonic numbers, padded with zeros (a zero harmonic has a zero step size and
+    /// oscillator, so it contributes nothing).
+    numbers: Vec<Group>,
     /// Per harmonic: oscillator (re, im), its per-sample rotation, the LMS weight, step size.
-    osc_re: Vec<f32>,
-    osc_im: Vec<f32>,
-    rot_re: Vec<f32>,
-    rot_im: Vec<f32>,
-    w_re: Vec<f32>,
-    w_im: Vec<f32>,
-    mu: Vec<f32>,
+    osc_re: Vec<Group>,
+    osc_im: Vec<Group>,
+    rot_re: Vec<Group>,
+    rot_im: Vec<Group>,
+    w_re: Vec<Group>,
+    w_im: Vec<Group>,
+    mu: Vec<Group>,
+}
+
+fn grouped(values: impl Iterator<Item = f32>, groups: usize) -> Vec<Group> {
+    let mut out = vec![[0.0; LANES]; groups];
+    for (i, v) in values.enumerate() {
+        out[i / LANES][i % LANES] = v;
+    }
+    out
 }
 
 impl HumRemover {
     pub fn new(spec: &HumSpec, rate: f32) -> Self {
         let step = spec.fundamental / f64::from(rate);
-        let n = spec.harmonics.len();
-        let numbers: Vec<f32> = spec.harmonics.iter().map(|&k| k as f32).collect();
-        let rot = |k: f32, f: fn(f64) -> f64| f(std::f64::consts::TAU * step * f64::from(k)) as f32;
+        let groups = spec.harmonics.len().div_ceil(LANES);
+        let ks = || spec.harmonics.iter().map(|&k| f64::from(k));
+        let angle = move |k: f64| std::f64::consts::TAU * step * k;
         Self {
             phase: 0.0,
             step,
-            rot_re: numbers.iter().map(|&k| rot(k, f64::cos)).collect(),
-            rot_im: numbers.iter().map(|&k| rot(k, f64::sin)).collect(),
+            numbers: grouped(ks().map(|k| k as f32), groups),
+            rot_re: grouped(ks().map(|k| angle(k).cos() as f32), groups),
+            rot_im: grouped(ks().map(|k| angle(k).sin() as f32), groups),
             // Notch half-width 0.4 Hz at the fundamental, widening with the harmonic number
             // so a small error in the fundamental is still caught high up.
-            mu: numbers
-                .iter()
-                .map(|&k| {
-                    (std::f64::consts::TAU * (0.4 + 0.03 * f64::from(k)) / f64::from(rate)) as f32
-                })
-                .collect(),
-            osc_re: vec![1.0; n],
-            osc_im: vec![0.0; n],
-            w_re: vec![0.0; n],
-            w_im: vec![0.0; n],
-            numbers,
+            mu: grouped(
+                ks().map(|k| (std::f64::consts::TAU * (0.4 + 0.03 * k) / f64::from(rate)) as f32),
+                groups,
+            ),
+            osc_re: vec![[0.0; LANES]; groups],
+            osc_im: vec![[0.0; LANES]; groups],
+            w_re: vec![[0.0; LANES]; groups],
+            w_im: vec![[0.0; LANES]; groups],
         }
     }
 
     /// Forgets the learned hum.
     pub fn reset(&mut self) {
         self.phase = 0.0;
-        self.w_re.fill(0.0);
-        self.w_im.fill(0.0);
+        self.w_re.iter_mut().for_each(|g| *g = [0.0; LANES]);
+        self.w_im.iter_mut().for_each(|g| *g = [0.0; LANES]);
     }
 
     /// Removes the hum from `x` in place. Non-finite samples become zero. Never allocates.
@@ -261,33 +273,72 @@ impl HumRemover {
         }
         for block in x.chunks_mut(1024) {
             // Re-derive every oscillator from the f64 phase so f32 rotation never drifts.
-            for (k, (re, im)) in self
+            for ((ks, re), im) in self
                 .numbers
                 .iter()
-                .zip(self.osc_re.iter_mut().zip(self.osc_im.iter_mut()))
+                .zip(self.osc_re.iter_mut())
+                .zip(self.osc_im.iter_mut())
             {
-                let angle = std::f64::consts::TAU * (self.phase * f64::from(*k)).fract();
-                *re = angle.cos() as f32;
-                *im = angle.sin() as f32;
+                for j in 0..LANES {
+                    let angle = std::f64::consts::TAU * (self.phase * f64::from(ks[j])).fract();
+                    let on = if ks[j] > 0.0 { 1.0 } else { 0.0 };
+                    re[j] = angle.cos() as f32 * on;
+                    im[j] = angle.sin() as f32 * on;
+                }
             }
             for v in block.iter_mut() {
                 let input = if v.is_finite() { *v } else { 0.0 };
-                let mut hum = 0.0f32;
-                for i in 0..self.numbers.len() {
-                    hum += self.w_re[i] * self.osc_re[i] - self.w_im[i] * self.osc_im[i];
+                let mut acc = [0.0f32; LANES];
+                for (((wr, wi), or), oi) in self
+                    .w_re
+                    .iter()
+                    .zip(&self.w_im)
+                    .zip(&self.osc_re)
+                    .zip(&self.osc_im)
+                {
+                    for j in 0..LANES {
+                        acc[j] += wr[j] * or[j] - wi[j] * oi[j];
+                    }
                 }
-                let y = input - 2.0 * hum;
-                for i in 0..self.numbers.len() {
-                    let (re, im) = (self.osc_re[i], self.osc_im[i]);
-                    // w += μ·y·conj(osc)
-                    self.w_re[i] += self.mu[i] * y * re;
-                    self.w_im[i] -= self.mu[i] * y * im;
-                    self.osc_re[i] = re * self.rot_re[i] - im * self.rot_im[i];
-                    self.osc_im[i] = re * self.rot_im[i] + im * self.rot_re[i];
+                let y = input - 2.0 * acc.iter().sum::<f32>();
+                for ((((((wr, wi), or), oi), rr), ri), mu) in self
+                    .w_re
+                    .iter_mut()
+                    .zip(self.w_im.iter_mut())
+                    .zip(self.osc_re.iter_mut())
+                    .zip(self.osc_im.iter_mut())
+                    .zip(&self.rot_re)
+                    .zip(&self.rot_im)
+                    .zip(&self.mu)
+                {
+                    update_group(wr, wi, or, oi, rr, ri, mu, y);
                 }
                 *v = y;
             }
             self.phase = (self.phase + self.step * block.len() as f64).fract();
         }
+    }
+}
+
+/// One group's LMS step `w += μ·y·conj(osc)` and oscillator rotation.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn update_group(
+    wr: &mut Group,
+    wi: &mut Group,
+    or: &mut Group,
+    oi: &mut Group,
+    rr: &Group,
+    ri: &Group,
+    mu: &Group,
+    y: f32,
+) {
+    for j in 0..LANES {
+        let (re, im) = (or[j], oi[j]);
+        let step = mu[j] * y;
+        wr[j] += step * re;
+        wi[j] -= step * im;
+        or[j] = re * rr[j] - im * ri[j];
+        oi[j] = re * ri[j] + im * rr[j];
     }
 }

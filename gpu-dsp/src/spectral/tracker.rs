@@ -101,10 +101,18 @@ impl GainTracker {
             rotate: (self.frame + 1).is_multiple_of(self.subwindow),
             floor: self.floor,
         };
-        for (k, &p) in power.iter().enumerate() {
-            let s = &mut self.state[k * STATE_SLOTS..(k + 1) * STATE_SLOTS];
-            let profile = self.profile.as_ref().map(|v| v[k]);
-            self.raw[k] = bin_gain(s, p, frame, profile);
+        let states = self.state.chunks_exact_mut(STATE_SLOTS);
+        match &self.profile {
+            None => {
+                for ((s, &p), g) in states.zip(power).zip(self.raw.iter_mut()) {
+                    *g = bin_gain(s, p, frame, None);
+                }
+            }
+            Some(profile) => {
+                for (((s, &p), g), &n) in states.zip(power).zip(self.raw.iter_mut()).zip(profile) {
+                    *g = bin_gain(s, p, frame, Some(n));
+                }
+            }
         }
         self.frame += 1;
         smooth_across_frequency(&self.raw, gains, self.floor);
