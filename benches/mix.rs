@@ -70,7 +70,7 @@ fn session(seconds: usize) -> MixSpec {
             q: 0.707,
         },
     ];
-    let cleaned = |t: usize| t % 3 == 0 && t < 24;
+    let cleaned = |t: usize| t.is_multiple_of(3) && t < 24;
     let tracks = (0..64)
         .map(|t| TrackSpec {
             name: format!("t{t}"),
@@ -91,6 +91,7 @@ fn session(seconds: usize) -> MixSpec {
             stem: t % 3,
             mute: false,
             solo: false,
+            direct: true,
             // Cleanup on the first 8 dialogue tracks (stem 0), before EQ and compression.
             inserts: cleaned(t)
                 .then(|| InsertSpec::Clean {

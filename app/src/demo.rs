@@ -37,6 +37,21 @@ impl Noise {
     }
 }
 
+/// What a location recording brings along: air-conditioning hiss and 50 Hz mains hum with
+/// a buzz of harmonics, about 25 dB under the dialogue peaks (the `clean` insert's work).
+fn add_location_noise(x: &mut [f32]) {
+    let mut rng = Noise(0x5eed);
+    let mut pink = 0.0f32;
+    for (i, v) in x.iter_mut().enumerate() {
+        let t = i as f32 / RATE as f32;
+        pink = 0.97 * pink + 0.03 * rng.next();
+        let hum: f32 = (1..=7)
+            .map(|k| (TAU * 50.03 * k as f32 * t).sin() / k as f32)
+            .sum();
+        *v += 0.012 * pink * 4.0 + 0.006 * hum;
+    }
+}
+
 /// Voiced "syllables": a glottal pulse train through two formant resonators, in phrases.
 fn dialogue(n: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; n];
@@ -189,6 +204,15 @@ predelay_ms = 12.0
 type = "eq"
 bands = [{ type = "highpass", freq = 180.0 }, { type = "highshelf", freq = 6000.0, gain_db = -4.0 }]
 
+# Music reaches its stem through this bus, which ducks it spectrally under the dialogue.
+[[bus]]
+name = "score"
+[[bus.insert]]
+type = "duck"
+sidechain = "DX"            # the dialogue stem's tracks key it
+clarity_db = 6.0
+max_db = 6.0
+
 [[track]]
 name = "dialogue"
 stem = "DX"
@@ -198,6 +222,9 @@ file = "audio/dialogue.wav"
 start = 0.5
 fade_in = 0.05
 fade_out = 0.2
+[[track.insert]]
+type = "clean"              # location hiss and 50 Hz hum out (hum found automatically)
+reduction_db = 15.0
 [[track.insert]]
 type = "eq"
 bands = [{ type = "highpass", freq = 90.0 }, { type = "bell", freq = 3000.0, gain_db = 2.5, q = 1.2 }]
@@ -214,6 +241,7 @@ level_db = -14.0
 name = "music"
 file = "audio/music.wav"
 stem = "MX"
+output = "score"
 gain_db = -4.0
 [[track.send]]
 bus = "hall"
@@ -254,6 +282,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("demo: generating {:.1} s of dialogue, music, effects and ambience, and a 2.5 s stereo hall IR", args.seconds);
     let mut dx = dialogue(n);
     normalize_peak(&mut dx, 0.5);
+    add_location_noise(&mut dx);
     let mut mx = music(n);
     mx.iter_mut().for_each(|c| normalize_peak(c, 0.3));
     let mut fx = effects(n);

@@ -1201,7 +1201,7 @@ fn session_clean_and_duck_inserts_render_aligned() {
     let mx: Vec<f32> = (0..n)
         .map(|i| 0.3 * (std::f32::consts::TAU * 545.0 * t(i)).sin())
         .collect();
-    write_f32(&f.path("audio/dx.wav"), rate, &[dx.clone()]);
+    write_f32(&f.path("audio/dx.wav"), rate, std::slice::from_ref(&dx));
     write_f32(&f.path("audio/mx.wav"), rate, &[mx]);
     std::fs::write(
         f.path("s.toml"),

@@ -75,6 +75,7 @@ fn spec(seconds: f64) -> MixSpec {
         stem: 0,
         mute: false,
         solo: false,
+        direct: true,
         inserts: vec![],
         sends: vec![],
         automation: vec![],

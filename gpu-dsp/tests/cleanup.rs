@@ -323,7 +323,7 @@ fn gpu_tracker_state_carries_across_batches() {
         let mut power = vec![0.0f32; channels * batch * bins];
         for c in 0..channels {
             for f in 0..batch {
-                let level = if ((frame + f) / 700) % 2 == 0 {
+                let level = if ((frame + f) / 700).is_multiple_of(2) {
                     1.0
                 } else {
                     30.0
@@ -340,10 +340,10 @@ fn gpu_tracker_state_carries_across_batches() {
         let mut gpu_gains = vec![0.0f32; power.len()];
         bank.process(&power, batch, &mut gpu_gains).unwrap();
         let mut g = vec![0.0f32; bins];
-        for c in 0..channels {
+        for (c, tracker) in cpu.iter_mut().enumerate() {
             for f in 0..batch {
                 let at = (c * batch + f) * bins;
-                cpu[c].frame(&power[at..at + bins], &mut g);
+                tracker.frame(&power[at..at + bins], &mut g);
                 for (a, b) in g.iter().zip(&gpu_gains[at..at + bins]) {
                     worst = worst.max((a - b).abs());
                 }

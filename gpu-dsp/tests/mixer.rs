@@ -43,6 +43,7 @@ fn track(
         stem,
         mute: false,
         solo: false,
+        direct: true,
         inserts: vec![],
         sends: vec![],
         automation: vec![],

@@ -69,6 +69,8 @@ pub struct TrackSection {
     pub lfe_db: Option<f32>,
     #[serde(default = "default_stem")]
     pub stem: String,
+    /// Route the track's output to this bus instead of straight into its stem.
+    pub output: Option<String>,
     #[serde(default)]
     pub mute: bool,
     #[serde(default)]

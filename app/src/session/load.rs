@@ -287,7 +287,16 @@ impl Loader {
                 .unwrap_or(1);
             self.track_source = clips.first().map(|c| c.source);
             let inserts = self.inserts(&t.inserts, &place)?;
-            let sends = sends(&t.sends, &place, &find_bus)?;
+            let mut sends = sends(&t.sends, &place, &find_bus)?;
+            // `output = "bus"`: the track feeds that bus (post-fader, 0 dB) instead of its
+            // stem; the bus carries it into the stem.
+            if let Some(bus) = &t.output {
+                sends.push(SendSpec {
+                    bus: find_bus(bus, &format!("{place}, output"))?,
+                    level_db: 0.0,
+                    pre_fader: false,
+                });
+            }
             let automation = t
                 .automation
                 .iter()
@@ -316,6 +325,7 @@ impl Loader {
                 stem,
                 mute: t.mute,
                 solo: t.solo,
+                direct: t.output.is_none(),
                 inserts,
                 sends,
                 automation,

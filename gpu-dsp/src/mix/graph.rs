@@ -151,6 +151,9 @@ pub struct TrackSpec {
     pub stem: usize,
     pub mute: bool,
     pub solo: bool,
+    /// Whether the track feeds its stem directly; `false` when its output is routed to a bus
+    /// (then a post-fader 0 dB send carries it there).
+    pub direct: bool,
     pub inserts: Vec<InsertSpec>,
     pub sends: Vec<SendSpec>,
     pub automation: Vec<(Target, Automation)>,

@@ -253,6 +253,9 @@ impl Lane {
         }
         // 7. Post-fader sends and the stem.
         self.sends(spec, position, n, false);
+        if !spec.direct {
+            return;
+        }
         for (dst, src) in self.stem_out[stem].iter_mut().zip(&self.panned) {
             for (d, x) in dst[..n].iter_mut().zip(&src[..n]) {
                 *d += x;

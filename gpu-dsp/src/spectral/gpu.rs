@@ -177,7 +177,6 @@ impl GpuGainBank {
             floor: self.floor,
             warmup: self.warmup,
             bin_hz: self.bin_hz,
-            ..Default::default()
         };
         let queue = self.ctx.queue();
         let device = self.ctx.device();
