@@ -1,7 +1,8 @@
 # mixstation — the two set-up commands a new user needs:
 #   make demo   installs missing system packages, builds in release mode, runs the demo
 #   make test   installs missing system packages and runs the whole test suite
-# Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps.
+# Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps,
+# make quality (the dialogue-cleanup quality table; needs Python 3 and espeak-ng).
 
 SHELL := /bin/bash
 # Software Vulkan (lavapipe) so the GPU path runs without a GPU; ALSA headers for cpal;
@@ -10,7 +11,7 @@ APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libasound2-dev pkg-config ffmpeg 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
 
-.PHONY: demo test bench lint deps runtime-dir
+.PHONY: demo test bench lint deps runtime-dir quality
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -35,6 +36,16 @@ bench: deps runtime-dir
 	cargo bench --bench convolution
 	cargo bench --bench analysis
 	cargo bench --bench mix
+	cargo bench --bench cleanup
+
+# Noisy-dialogue set from espeak-ng, cleaned by mixstation and by the noisereduce baseline;
+# SI-SDR, STOI and PESQ into tools/quality/results.md.
+quality: deps runtime-dir
+	@command -v espeak-ng >/dev/null || (DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq espeak-ng python3-venv >/dev/null)
+	@[ -x .venv-quality/bin/python ] || python3 -m venv .venv-quality
+	.venv-quality/bin/pip install -q numpy scipy soundfile pystoi pesq noisereduce
+	cargo build --release -p mixstation
+	.venv-quality/bin/python tools/quality/cleanup_quality.py
 
 lint:
 	cargo fmt --all -- --check
