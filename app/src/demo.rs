@@ -267,19 +267,17 @@ stem = "FX"
 gain_db = -6.0
 "#;
 
-pub fn run(args: &DemoArgs) -> Result<()> {
-    if !(1.0..=600.0).contains(&args.seconds) {
-        anyhow::bail!("--seconds {}: expected 1 to 600", args.seconds);
+/// Generates the demo material and writes the demo session into `out`; returns its path.
+pub fn write_demo(out: &std::path::Path, seconds: f32) -> Result<PathBuf> {
+    if !(1.0..=600.0).contains(&seconds) {
+        anyhow::bail!("--seconds {}: expected 1 to 600", seconds);
     }
-    let out = &args.out;
     for sub in ["audio", "irs", "stems"] {
         std::fs::create_dir_all(out.join(sub))
             .with_context(|| format!("{}: cannot create folder", out.join(sub).display()))?;
     }
-    let mix_path = out.join("demo-mix.wav");
-    check_output_path(&mix_path, &[])?;
-    let n = (args.seconds * RATE as f32) as usize;
-    println!("demo: generating {:.1} s of dialogue, music, effects and ambience, and a 2.5 s stereo hall IR", args.seconds);
+    let n = (seconds * RATE as f32) as usize;
+    println!("demo: generating {:.1} s of dialogue, music, effects and ambience, and a 2.5 s stereo hall IR", seconds);
     let mut dx = dialogue(n);
     normalize_peak(&mut dx, 0.5);
     add_location_noise(&mut dx);
@@ -317,6 +315,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         f.write_all(DEMO_SESSION.as_bytes())?;
         Ok(())
     })?;
+    Ok(session)
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let out = &args.out;
+    let mix_path = out.join("demo-mix.wav");
+    let session = write_demo(out, args.seconds)?;
+    check_output_path(&mix_path, &[])?;
     let _ = resolve_engine(args.engine.engine)?;
     let loaded = crate::session::load_session(&session)?;
     let stems: Vec<PathBuf> = loaded

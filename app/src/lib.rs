@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod gui;
 pub mod io;
 pub mod playback;
 pub mod plot;

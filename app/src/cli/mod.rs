@@ -17,16 +17,15 @@ use gpu_dsp::EngineChoice;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit status of a command whose capability is not built yet.
-const NOT_BUILT: u8 = 69;
-
 #[derive(Parser)]
 #[command(
     name = "mixstation",
     version,
     about = "GPU-accelerated spectral mixing and analysis workstation"
 )]
-#[command(after_help = "Without a subcommand the workstation window opens (not built yet).")]
+#[command(
+    after_help = "Without a subcommand the workstation window opens the last session, or the demo."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -100,7 +99,15 @@ enum Command {
         all: bool,
     },
     /// Open a session in the workstation window.
-    Open { session: PathBuf },
+    Open {
+        session: PathBuf,
+        /// Play from the start, save a PNG of the window after --after seconds, and exit.
+        #[arg(long, value_name = "PNG")]
+        screenshot: Option<PathBuf>,
+        /// Seconds of playback before the screenshot.
+        #[arg(long, default_value_t = 4.0)]
+        after: f64,
+    },
 }
 
 /// Parses the command line, runs it, and turns errors into one line and an exit code.
@@ -119,9 +126,16 @@ pub fn run() -> ExitCode {
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean(args)) => clean::run(&args),
-        Some(Command::Open { .. }) | None => {
-            return not_built("open", "the workstation window (issue #7)")
-        }
+        Some(Command::Open {
+            session,
+            screenshot,
+            after,
+        }) => crate::gui::run(crate::gui::Options {
+            session: Some(session),
+            screenshot,
+            after,
+        }),
+        None => crate::gui::run(crate::gui::Options::default()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -138,11 +152,6 @@ fn chain(e: &anyhow::Error) -> String {
         .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join(": ")
-}
-
-fn not_built(command: &str, what: &str) -> ExitCode {
-    eprintln!("error: `mixstation {command}` is not built yet ({what}); nothing was done");
-    ExitCode::from(NOT_BUILT)
 }
 
 /// Resolves `--engine`, printing one line when auto falls back to the CPU.

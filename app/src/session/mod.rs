@@ -4,4 +4,4 @@
 pub mod format;
 mod load;
 
-pub use load::{load_session, LoadedSession};
+pub use load::{load_session, parse, LoadedSession};

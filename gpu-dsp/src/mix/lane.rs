@@ -11,6 +11,10 @@ pub(crate) struct TrackState {
     pub inserts: Vec<Insert>,
     pub align: DelayLine,
     pub audible: bool,
+    /// The constant fader gain applied last (NaN before the first block).
+    pub fader: f32,
+    /// Largest post-fader sample since the meters last read it.
+    pub peak: f32,
     /// Per clip: its reader when the source is streamed.
     pub readers: Vec<Option<Box<dyn SourceReader>>>,
     /// The first read error (the mix goes on with silence; the caller reports it).
@@ -244,13 +248,35 @@ impl Lane {
                     *v = db_to_gain(*v);
                 }
             }
-            None => self.env[..n].fill(db_to_gain(spec.gain_db)),
+            None => {
+                // A constant fader; a live change glides linearly over one block.
+                let target = db_to_gain(spec.gain_db);
+                let from = if state.fader.is_nan() {
+                    target
+                } else {
+                    state.fader
+                };
+                if from == target {
+                    self.env[..n].fill(target);
+                } else {
+                    for (k, v) in self.env[..n].iter_mut().enumerate() {
+                        *v = from + (target - from) * (k + 1) as f32 / n as f32;
+                    }
+                }
+                state.fader = target;
+            }
         }
         for c in &mut self.panned {
             for (x, g) in c[..n].iter_mut().zip(&self.env[..n]) {
                 *x *= g;
             }
         }
+        let peak = self
+            .panned
+            .iter()
+            .flat_map(|c| &c[..n])
+            .fold(0.0f32, |m, x| m.max(x.abs()));
+        state.peak = state.peak.max(peak);
         // 7. Post-fader sends and the stem.
         self.sends(spec, position, n, false);
         if !spec.direct {

@@ -234,6 +234,8 @@ impl Mixer {
                 inserts,
                 align: DelayLine::new(0, 0),
                 audible: !t.mute && (!any_solo || t.solo),
+                fader: f32::NAN,
+                peak: 0.0,
                 readers,
                 error: None,
             });
@@ -261,14 +263,13 @@ impl Mixer {
             }
         }
         let max_bus = out_lat.iter().copied().max().unwrap_or(0);
-        // Which stems reach each bus (from audible tracks, then bus to bus in order): bus
-        // instances for other stems would only process silence, so they are not built.
+        // Which stems reach each bus (from every track, muted or not, so live mute and solo
+        // changes keep their share; then bus to bus in order): bus instances for other stems
+        // would only process silence, so they are not built.
         let mut feeds = vec![vec![false; stems]; spec.buses.len()];
-        for (t, state) in spec.tracks.iter().zip(&tracks) {
-            if state.audible {
-                for send in &t.sends {
-                    feeds[send.bus][t.stem] = true;
-                }
+        for t in &spec.tracks {
+            for send in &t.sends {
+                feeds[send.bus][t.stem] = true;
             }
         }
         for &b in &order {
@@ -336,6 +337,30 @@ impl Mixer {
             position: 0,
             spec,
         })
+    }
+
+    /// Live console change of track `i` (the GUI's strip): fader, pan, mute and solo apply
+    /// from the next block; the fader glides over that block (no zipper noise).
+    pub fn set_track_console(&mut self, i: usize, gain_db: f32, pan: f32, mute: bool, solo: bool) {
+        let Some(t) = self.spec.tracks.get_mut(i) else {
+            return;
+        };
+        t.gain_db = gain_db;
+        t.pan = pan.clamp(-1.0, 1.0);
+        t.mute = mute;
+        t.solo = solo;
+        let any_solo = self.spec.tracks.iter().any(|t| t.solo);
+        for (state, t) in self.tracks.iter_mut().zip(&self.spec.tracks) {
+            state.audible = !t.mute && (!any_solo || t.solo);
+        }
+    }
+
+    /// Each track's largest post-fader sample since the last call (for meters), then resets.
+    pub fn take_track_peaks(&mut self, out: &mut [f32]) {
+        for (o, t) in out.iter_mut().zip(&mut self.tracks) {
+            *o = t.peak;
+            t.peak = 0.0;
+        }
     }
 
     /// The first error a streamed source hit while reading (its samples were silence).

@@ -1,0 +1,263 @@
+//! The window's engine: renders the session in real time on its own thread, plays it through
+//! the sound card when there is one (the same lock-free ring and allocation-free callback as
+//! `mixstation play`), and measures every block for the meters. Meter frames reach the window
+//! through a lock-free ring; when the window is slow, frames are dropped, never audio.
+
+use super::meters::{MeterFrame, FLOOR_DB};
+use crate::playback::{open_output, rings, OutputCallback, PlaybackCounters};
+use gpu_dsp::analysis::spectrogram::{
+    LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
+};
+use gpu_dsp::analysis::surround::energy_vector;
+use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
+use gpu_dsp::mix::{downmix_to_stereo, Layout, MixSpec, Mixer};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Samples per engine block (about 21 ms at 48 kHz: one meter frame each).
+const BLOCK: usize = 1024;
+/// Spectrogram of the monitor: 2048-point frames every 1024 samples.
+pub const SPECTRUM_FFT: usize = 2048;
+
+/// A console change for the engine: track, gain dB, pan, mute, solo.
+#[derive(Clone, Copy, Debug)]
+struct Console(usize, f32, f32, bool, bool);
+
+/// A running engine; dropping it stops the thread.
+pub struct LiveEngine {
+    stop: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    meters: rtrb::Consumer<MeterFrame>,
+    console: rtrb::Producer<Console>,
+    _stream: Option<cpal::Stream>,
+    /// Why there is no sound, if there is none.
+    pub note: Option<String>,
+}
+
+impl LiveEngine {
+    /// Starts playing `spec` from `from` seconds.
+    pub fn start(spec: MixSpec, from: f64) -> anyhow::Result<Self> {
+        let rate = spec.sample_rate;
+        let mut mixer = Mixer::new(spec, BLOCK)?;
+        let start = (from.max(0.0) * f64::from(rate)) as u64;
+        mixer.seek(start);
+        let total = mixer.spec().length() + mixer.tail();
+        let stop = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
+        let (meter_tx, meters) = rtrb::RingBuffer::new(256);
+        let (console, console_rx) = rtrb::RingBuffer::new(256);
+        let counters = Arc::new(PlaybackCounters::default());
+        let (audio_tx, audio_rx, _cmd_tx, cmd_rx) = rings(rate as usize / 2, 2);
+        let callback = OutputCallback::new(audio_rx, cmd_rx, 2, rate as f32, counters);
+        let (stream, note) = match open_output(rate, callback, |_| {}) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(format!("no sound ({e}); meters only"))),
+        };
+        let worker = Worker {
+            mixer,
+            position: start,
+            end: total,
+            rate,
+            audio: stream.is_some().then_some(audio_tx),
+            meters: meter_tx,
+            console: console_rx,
+        };
+        let thread = {
+            let (stop, finished) = (stop.clone(), finished.clone());
+            std::thread::Builder::new()
+                .name("mixstation-gui-engine".into())
+                .spawn(move || {
+                    worker.run(&stop);
+                    finished.store(true, Ordering::Release);
+                })?
+        };
+        Ok(Self {
+            stop,
+            finished,
+            thread: Some(thread),
+            meters,
+            console,
+            _stream: stream,
+            note,
+        })
+    }
+
+    /// The meter frames that arrived since the last call.
+    pub fn poll(&mut self) -> Vec<MeterFrame> {
+        let mut out = Vec::new();
+        while let Ok(f) = self.meters.pop() {
+            out.push(f);
+        }
+        out
+    }
+
+    /// Whether the engine reached the end of the session.
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    /// A live fader/pan/mute/solo change (dropped if 256 are already queued).
+    pub fn console(&mut self, track: usize, gain_db: f32, pan: f32, mute: bool, solo: bool) {
+        let _ = self.console.push(Console(track, gain_db, pan, mute, solo));
+    }
+}
+
+impl Drop for LiveEngine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    mixer: Mixer,
+    position: u64,
+    end: u64,
+    rate: u32,
+    audio: Option<rtrb::Producer<f32>>,
+    meters: rtrb::Producer<MeterFrame>,
+    console: rtrb::Consumer<Console>,
+}
+
+fn db(x: f32) -> f32 {
+    (20.0 * x.max(1e-9).log10()).max(FLOOR_DB)
+}
+
+impl Worker {
+    fn run(mut self, stop: &AtomicBool) {
+        let layout = self.mixer.spec().layout;
+        let channels = layout.channels();
+        let tracks = self.mixer.spec().tracks.len();
+        let rate = self.rate;
+        let mut loudness = LoudnessMeter::new(channels, rate);
+        let mut spectrum = SpectrogramConfig::new(SPECTRUM_FFT, BLOCK)
+            .map(|c| LiveSpectrogram::new(c, rate, 1, SpectrumEngine::Cpu))
+            .ok();
+        let mut master = vec![vec![0.0f32; BLOCK]; channels];
+        let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+        let mut history: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
+        let mut peaks = vec![0.0f32; tracks];
+        // The mix's own latency is rendered but not heard.
+        let mut skip = self.mixer.latency();
+        let started = Instant::now();
+        let mut played = 0u64;
+        let mut blocks = 0u64;
+        while self.position < self.end && !stop.load(Ordering::Relaxed) {
+            while let Ok(Console(i, g, p, m, s)) = self.console.pop() {
+                self.mixer.set_track_console(i, g, p, m, s);
+            }
+            let n = if skip > 0 {
+                skip.min(BLOCK)
+            } else {
+                BLOCK.min((self.end - self.position) as usize)
+            };
+            let stems = self.mixer.process_block(n);
+            for (c, m) in master.iter_mut().enumerate() {
+                m[..n].fill(0.0);
+                for s in stems {
+                    m[..n].iter_mut().zip(&s[c][..n]).for_each(|(a, b)| *a += b);
+                }
+            }
+            if skip > 0 {
+                skip -= n;
+                self.mixer.take_track_peaks(&mut peaks);
+                continue;
+            }
+            if layout == Layout::Stereo {
+                left[..n].copy_from_slice(&master[0][..n]);
+                right[..n].copy_from_slice(&master[1][..n]);
+            } else {
+                let planes: Vec<&[f32]> = master.iter().map(|c| &c[..n]).collect();
+                downmix_to_stereo(layout, &planes, &mut left[..n], &mut right[..n]);
+            }
+            // Real-time pacing: never more than 150 ms ahead of the wall clock.
+            let due = Duration::from_secs_f64(played as f64 / f64::from(rate));
+            let ahead = due.saturating_sub(started.elapsed());
+            if ahead > Duration::from_millis(150) {
+                std::thread::sleep(ahead - Duration::from_millis(100));
+            }
+            if let Some(ring) = &mut self.audio {
+                while ring.slots() < 2 * n && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                if let Ok(mut chunk) = ring.write_chunk(2 * n) {
+                    let (a, b) = chunk.as_mut_slices();
+                    for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
+                        *s = if k % 2 == 0 {
+                            left[k / 2]
+                        } else {
+                            right[k / 2]
+                        };
+                    }
+                    chunk.commit_all();
+                }
+            }
+            self.position += n as u64;
+            played += n as u64;
+            blocks += 1;
+            // Measurements.
+            let planes: Vec<&[f32]> = master.iter().map(|c| &c[..n]).collect();
+            loudness.process(&planes);
+            let mut frame = MeterFrame::silent(self.position as f64 / f64::from(rate), tracks);
+            for (k, ch) in [&left[..n], &right[..n]].iter().enumerate() {
+                let peak = ch.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                let ms = ch.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32;
+                frame.peak_db[k] = db(peak);
+                frame.rms_db[k] = db(ms.sqrt());
+            }
+            self.mixer.take_track_peaks(&mut peaks);
+            frame.track_peak_db = peaks.iter().map(|p| db(*p)).collect();
+            frame.momentary = loudness.momentary();
+            frame.short_term = loudness.short_term();
+            frame.integrated = loudness.integrated();
+            frame.range = loudness.range();
+            frame.true_peak = loudness.true_peak();
+            let mut corr = CorrelationMeter::default();
+            corr.process(&left[..n], &right[..n]);
+            frame.correlation = corr.correlation();
+            frame.goniometer = goniometer_points(&left[..n], &right[..n], 256);
+            if let Some(s) = &mut spectrum {
+                let mid: Vec<f32> = left[..n]
+                    .iter()
+                    .zip(&right[..n])
+                    .map(|(a, b)| 0.5 * (a + b))
+                    .collect();
+                if let Ok(rows) = s.push(&[&mid]) {
+                    let bins = SPECTRUM_FFT / 2 + 1;
+                    frame.spectrogram = rows.chunks(bins).map(<[f32]>::to_vec).collect();
+                }
+            }
+            // Per-octave correlation over the last ~170 ms, refreshed every 4 blocks.
+            history.push((left[..n].to_vec(), right[..n].to_vec()));
+            if history.len() > 8 {
+                history.remove(0);
+            }
+            if blocks.is_multiple_of(4) {
+                let l: Vec<f32> = history.iter().flat_map(|h| h.0.iter().copied()).collect();
+                let r: Vec<f32> = history.iter().flat_map(|h| h.1.iter().copied()).collect();
+                frame.band_correlation = band_correlation(&l, &r, rate)
+                    .iter()
+                    .map(|b| (b.band.nominal_hz as f32, b.correlation.map(|c| c as f32)))
+                    .collect();
+            }
+            if channels > 2 {
+                if let Some(v) = energy_vector(&planes) {
+                    let levels = planes
+                        .iter()
+                        .map(
+                            |c| db((c.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32).sqrt()),
+                        )
+                        .collect();
+                    frame.surround = Some((levels, v.direction_deg, v.magnitude));
+                }
+            }
+            // A slow window drops meter frames, never audio.
+            let _ = self.meters.push(frame);
+        }
+    }
+}

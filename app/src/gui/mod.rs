@@ -1,0 +1,326 @@
+//! The workstation window (iced, the Elm architecture): [`state`] holds the model and the
+//! update logic (unit-tested without a window), [`view`] draws it, [`live`] is the engine
+//! thread that plays the session and measures it, [`document`] is the open session file.
+//! This module is the shell that connects them: it runs the effects the update asks for.
+
+mod document;
+mod live;
+pub mod meters;
+pub mod state;
+mod view;
+
+use document::Document;
+use iced::{keyboard, window, Subscription, Task, Theme};
+use live::LiveEngine;
+use state::{Effect, Message, Workstation};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How the window starts.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The session to open; `None` opens the last one, or the demo.
+    pub session: Option<PathBuf>,
+    /// Play from the start, save a screenshot of the window here after `after` seconds,
+    /// and exit (for `make screenshot` and the window test).
+    pub screenshot: Option<PathBuf>,
+    pub after: f64,
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let session = match options.session.clone() {
+        Some(p) => p,
+        None => last_or_demo()?,
+    };
+    iced::application(
+        move || App::boot(session.clone(), options.clone()),
+        App::update,
+        App::view,
+    )
+    .title(App::title)
+    .subscription(App::subscription)
+    .theme(|_: &App| Theme::Dark)
+    .window_size((1440.0, 900.0))
+    .run()
+    .map_err(|e| anyhow::anyhow!("the window could not run: {e}"))
+}
+
+/// Where the last opened session is remembered.
+fn last_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("mixstation").join("last-session"))
+}
+
+/// The last session opened, if it still exists; else the demo session (generated once).
+fn last_or_demo() -> anyhow::Result<PathBuf> {
+    if let Some(p) = last_file()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .map(|s| PathBuf::from(s.trim()))
+        .filter(|p| p.is_file())
+    {
+        return Ok(p);
+    }
+    let dir = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("mixstation")
+        .join("demo");
+    let session = dir.join("demo.toml");
+    if session.is_file() {
+        return Ok(session);
+    }
+    crate::demo::write_demo(&dir, 12.0)
+}
+
+fn remember(path: &Path) {
+    if let (Some(file), Ok(abs)) = (last_file(), std::fs::canonicalize(path)) {
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::write(file, abs.display().to_string());
+    }
+}
+
+#[derive(Clone, Debug)]
+enum AppMessage {
+    Ui(Message),
+    Key(keyboard::Event),
+    Shot(window::Screenshot),
+}
+
+struct App {
+    ws: Workstation,
+    doc: Option<Document>,
+    engine: Option<LiveEngine>,
+    note: Option<String>,
+    shot: Option<(PathBuf, f64)>,
+    played_since: Option<Instant>,
+    shot_taken: bool,
+}
+
+impl App {
+    fn boot(session: PathBuf, options: Options) -> (Self, Task<AppMessage>) {
+        let app = Self {
+            ws: Workstation::default(),
+            doc: None,
+            engine: None,
+            note: None,
+            shot: options.screenshot.map(|p| (p, options.after)),
+            played_since: None,
+            shot_taken: false,
+        };
+        (app, Task::done(AppMessage::Ui(Message::Open(session))))
+    }
+
+    fn title(&self) -> String {
+        match &self.ws.session {
+            Some(s) => format!(
+                "mixstation — {}{}",
+                s.path.display(),
+                if self.ws.dirty { " •" } else { "" }
+            ),
+            None => "mixstation".into(),
+        }
+    }
+
+    fn subscription(&self) -> Subscription<AppMessage> {
+        Subscription::batch([
+            iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick)),
+            keyboard::listen().map(AppMessage::Key),
+        ])
+    }
+
+    fn view(&self) -> iced::Element<'_, AppMessage> {
+        view::view(&self.ws, self.note.as_deref()).map(AppMessage::Ui)
+    }
+
+    fn update(&mut self, message: AppMessage) -> Task<AppMessage> {
+        match message {
+            AppMessage::Ui(m) => {
+                let tick = matches!(m, Message::Tick);
+                let effects = self.ws.update(m);
+                self.run_effects(effects);
+                if tick {
+                    return self.maybe_screenshot();
+                }
+                Task::none()
+            }
+            AppMessage::Key(keyboard::Event::KeyPressed {
+                key: keyboard::Key::Named(keyboard::key::Named::Space),
+                ..
+            }) => {
+                let effects = self.ws.update(Message::TogglePlay);
+                self.run_effects(effects);
+                Task::none()
+            }
+            AppMessage::Key(_) => Task::none(),
+            AppMessage::Shot(shot) => {
+                if let Some((path, _)) = &self.shot {
+                    match save_png(path, &shot) {
+                        Ok(()) => println!("screenshot: {}", path.display()),
+                        Err(e) => eprintln!("error: {e}"),
+                    }
+                }
+                self.engine = None;
+                iced::exit()
+            }
+        }
+    }
+
+    /// In screenshot mode: play as soon as the session is open, shoot after the delay.
+    fn maybe_screenshot(&mut self) -> Task<AppMessage> {
+        let Some(after) = self.shot.as_ref().map(|s| s.1) else {
+            return Task::none();
+        };
+        if self.ws.session.is_some() && !self.ws.playing && self.played_since.is_none() {
+            let effects = self.ws.update(Message::Play);
+            self.run_effects(effects);
+            self.played_since = Some(Instant::now());
+        }
+        let due = self
+            .played_since
+            .is_some_and(|t| t.elapsed().as_secs_f64() >= after);
+        // Stop first and let a few frames draw, so every label holds still for the picture.
+        if due && self.ws.playing {
+            let effects = self.ws.update(Message::Stop);
+            self.run_effects(effects);
+        }
+        let settled = self
+            .played_since
+            .is_some_and(|t| t.elapsed().as_secs_f64() >= after + 0.3);
+        if (settled || (self.ws.error.is_some() && self.ws.session.is_none())) && !self.shot_taken {
+            self.shot_taken = true;
+            let m = &self.ws.meters;
+            println!(
+                "meters: {} frames, integrated {}, momentary {}, spectrogram rows {}, goniometer points {}",
+                m.frames,
+                m.latest.as_ref().and_then(|f| f.integrated).map_or("none".into(), |v| format!("{v:.1} LUFS")),
+                m.latest.as_ref().and_then(|f| f.momentary).map_or("none".into(), |v| format!("{v:.1} LUFS")),
+                m.spectrogram.len(),
+                m.latest.as_ref().map_or(0, |f| f.goniometer.len()),
+            );
+            return window::latest()
+                .and_then(window::screenshot)
+                .map(AppMessage::Shot);
+        }
+        Task::none()
+    }
+
+    /// Carries out what the update asked for; results come back as messages.
+    fn run_effects(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            let follow = match effect {
+                Effect::Load(path) => match Document::open(&path) {
+                    Ok((doc, view)) => {
+                        self.engine = None;
+                        self.doc = Some(doc);
+                        remember(&path);
+                        let autosave = state::autosave_path(&path);
+                        self.note = autosave.is_file().then(|| {
+                            format!(
+                                "unsaved changes from an earlier run are in {}",
+                                autosave.display()
+                            )
+                        });
+                        Some(Message::Loaded(Ok(view)))
+                    }
+                    Err(e) => Some(Message::Loaded(Err(chain(&e)))),
+                },
+                Effect::Save(path) => Some(Message::Saved(self.save(&path).map(|_| {
+                    let _ = std::fs::remove_file(state::autosave_path(&path));
+                    path.clone()
+                }))),
+                Effect::Autosave(path) => {
+                    if let Err(e) = self.save(&path) {
+                        self.note = Some(format!("autosave failed: {e}"));
+                    }
+                    None
+                }
+                Effect::StartEngine(from) => {
+                    if let (Some(doc), Some(view)) = (&mut self.doc, &self.ws.session) {
+                        doc.apply(view);
+                        match LiveEngine::start(doc.spec.clone(), from) {
+                            Ok(engine) => {
+                                self.note = engine.note.clone();
+                                self.engine = Some(engine);
+                                None
+                            }
+                            Err(e) => {
+                                self.ws.error = Some(chain(&e));
+                                Some(Message::Finished)
+                            }
+                        }
+                    } else {
+                        None
+                    }
+                }
+                Effect::StopEngine => {
+                    self.engine = None;
+                    None
+                }
+                Effect::Console(i, g, p, m, s) => {
+                    if let Some(e) = &mut self.engine {
+                        e.console(i, g, p, m, s);
+                    }
+                    None
+                }
+                Effect::Poll => match &mut self.engine {
+                    Some(e) => {
+                        let frames = e.poll();
+                        let done = e.finished();
+                        if !frames.is_empty() {
+                            let more = self.ws.update(Message::Frames(frames));
+                            self.run_effects(more);
+                        }
+                        if done {
+                            self.engine = None;
+                            Some(Message::Finished)
+                        } else {
+                            None
+                        }
+                    }
+                    None => Some(Message::Finished),
+                },
+            };
+            if let Some(m) = follow {
+                let more = self.ws.update(m);
+                self.run_effects(more);
+            }
+        }
+    }
+
+    fn save(&mut self, path: &Path) -> Result<(), String> {
+        match (&mut self.doc, &self.ws.session) {
+            (Some(doc), Some(view)) => {
+                doc.apply(view);
+                doc.save(path).map_err(|e| chain(&e))
+            }
+            _ => Err("no session is open".into()),
+        }
+    }
+}
+
+fn chain(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// Writes a window screenshot (RGBA) as a PNG.
+fn save_png(path: &Path, shot: &window::Screenshot) -> anyhow::Result<()> {
+    let (w, h) = (shot.size.width, shot.size.height);
+    crate::io::write_atomically(path, |f| {
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(f), w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(&shot.rgba)?;
+        writer.finish()?;
+        Ok(())
+    })
+}

@@ -1,0 +1,369 @@
+//! The workstation's state and its update logic (the Elm architecture's model and update),
+//! free of any window: every message is handled here and answered with the effects the shell
+//! must carry out (start or stop the engine, send a console change, write a file), so the
+//! logic is unit-tested without a display.
+
+use super::meters::{MeterFrame, Meters};
+use std::path::{Path, PathBuf};
+
+/// One channel strip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Strip {
+    pub name: String,
+    pub stem: String,
+    pub gain_db: f32,
+    pub pan: f32,
+    pub mute: bool,
+    pub solo: bool,
+    /// Insert types in order (`eq`, `compressor`, `clean`, …).
+    pub inserts: Vec<String>,
+    /// Send targets with their levels.
+    pub sends: Vec<(String, f32)>,
+    /// Waveform overview: peak per column, 0..1 (computed once at open).
+    pub overview: Vec<f32>,
+    /// Where the track's audio starts and ends on the timeline (seconds).
+    pub span: (f64, f64),
+}
+
+/// An open session as the window shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionView {
+    pub path: PathBuf,
+    pub rate: u32,
+    pub layout: String,
+    pub length_s: f64,
+    pub strips: Vec<Strip>,
+    pub buses: Vec<String>,
+    /// The delivery target for the loudness meter (LUFS).
+    pub target_lufs: f64,
+}
+
+/// Messages: user actions, engine reports and timer ticks.
+#[derive(Clone, Debug)]
+pub enum Message {
+    /// Open a session file.
+    Open(PathBuf),
+    /// The shell finished loading (or failed to load) a session.
+    Loaded(Result<SessionView, String>),
+    Save,
+    /// The shell finished writing the session.
+    Saved(Result<PathBuf, String>),
+    TogglePlay,
+    Play,
+    Stop,
+    /// Move the playhead (seconds).
+    Locate(f64),
+    Fader(usize, f32),
+    Pan(usize, f32),
+    Mute(usize),
+    Solo(usize),
+    /// The timer: drain the engine's meter frames.
+    Tick,
+    /// Meter frames drained from the engine (in order).
+    Frames(Vec<MeterFrame>),
+    /// The engine reached the end.
+    Finished,
+    DismissError,
+}
+
+/// What the shell must do after an update.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Load the session at this path in the background (answer with `Loaded`).
+    Load(PathBuf),
+    /// Write the session (answer with `Saved`).
+    Save(PathBuf),
+    /// Write the autosave side file (unsaved changes are never lost silently).
+    Autosave(PathBuf),
+    /// Start playing from this position (seconds).
+    StartEngine(f64),
+    StopEngine,
+    /// A live console change for track `i`: gain dB, pan, mute, solo.
+    Console(usize, f32, f32, bool, bool),
+    /// Drain the engine's meter ring (answer with `Frames`).
+    Poll,
+}
+
+/// The whole window state.
+#[derive(Debug, Default)]
+pub struct Workstation {
+    pub session: Option<SessionView>,
+    /// A readable error shown in the window; the current session stays open.
+    pub error: Option<String>,
+    pub dirty: bool,
+    pub playing: bool,
+    /// Playhead in seconds.
+    pub position: f64,
+    pub meters: Meters,
+    /// A session being opened (shown as "opening …").
+    pub opening: Option<PathBuf>,
+}
+
+/// Where unsaved changes to `path` are autosaved.
+pub fn autosave_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".autosave");
+    path.with_file_name(name)
+}
+
+impl Workstation {
+    /// Handles one message; returns the effects for the shell.
+    pub fn update(&mut self, message: Message) -> Vec<Effect> {
+        match message {
+            Message::Open(path) => {
+                self.opening = Some(path.clone());
+                vec![Effect::Load(path)]
+            }
+            Message::Loaded(Ok(view)) => {
+                let mut effects = Vec::new();
+                if self.playing {
+                    self.playing = false;
+                    effects.push(Effect::StopEngine);
+                }
+                self.meters = Meters::new(view.strips.len());
+                self.session = Some(view);
+                self.opening = None;
+                self.error = None;
+                self.dirty = false;
+                self.position = 0.0;
+                effects
+            }
+            Message::Loaded(Err(e)) => {
+                // A broken session or missing file: say so, keep what is open.
+                self.opening = None;
+                self.error = Some(e);
+                Vec::new()
+            }
+            Message::Save => match &self.session {
+                Some(s) => vec![Effect::Save(s.path.clone())],
+                None => Vec::new(),
+            },
+            Message::Saved(Ok(_)) => {
+                self.dirty = false;
+                Vec::new()
+            }
+            Message::Saved(Err(e)) => {
+                self.error = Some(e);
+                Vec::new()
+            }
+            Message::TogglePlay => {
+                let next = if self.playing {
+                    Message::Stop
+                } else {
+                    Message::Play
+                };
+                self.update(next)
+            }
+            Message::Play => match &self.session {
+                Some(s) if !self.playing => {
+                    if self.position >= s.length_s {
+                        self.position = 0.0;
+                    }
+                    self.playing = true;
+                    self.meters.reset_loudness();
+                    vec![Effect::StartEngine(self.position)]
+                }
+                _ => Vec::new(),
+            },
+            Message::Stop => {
+                if self.playing {
+                    self.playing = false;
+                    vec![Effect::StopEngine]
+                } else {
+                    Vec::new()
+                }
+            }
+            Message::Locate(t) => {
+                let Some(s) = &self.session else {
+                    return Vec::new();
+                };
+                self.position = t.clamp(0.0, s.length_s);
+                if self.playing {
+                    vec![Effect::StopEngine, Effect::StartEngine(self.position)]
+                } else {
+                    Vec::new()
+                }
+            }
+            Message::Fader(i, db) => self.edit(i, |s| s.gain_db = db.clamp(-90.0, 12.0)),
+            Message::Pan(i, p) => self.edit(i, |s| s.pan = p.clamp(-1.0, 1.0)),
+            Message::Mute(i) => self.edit(i, |s| s.mute = !s.mute),
+            Message::Solo(i) => self.edit(i, |s| s.solo = !s.solo),
+            Message::Tick => {
+                if self.playing {
+                    vec![Effect::Poll]
+                } else {
+                    Vec::new()
+                }
+            }
+            Message::Frames(frames) => {
+                for f in frames {
+                    self.position = f.position;
+                    self.meters.absorb(f);
+                }
+                Vec::new()
+            }
+            Message::Finished => {
+                self.playing = false;
+                Vec::new()
+            }
+            Message::DismissError => {
+                self.error = None;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Applies a strip edit, marks the session dirty, autosaves, and tells a playing engine.
+    fn edit(&mut self, i: usize, change: impl FnOnce(&mut Strip)) -> Vec<Effect> {
+        let Some(session) = &mut self.session else {
+            return Vec::new();
+        };
+        let Some(strip) = session.strips.get_mut(i) else {
+            return Vec::new();
+        };
+        change(strip);
+        self.dirty = true;
+        let mut effects = vec![Effect::Autosave(autosave_path(&session.path))];
+        if self.playing {
+            effects.push(Effect::Console(
+                i,
+                strip.gain_db,
+                strip.pan,
+                strip.mute,
+                strip.solo,
+            ));
+        }
+        effects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(path: &str) -> SessionView {
+        SessionView {
+            path: PathBuf::from(path),
+            rate: 48_000,
+            layout: "stereo".into(),
+            length_s: 10.0,
+            strips: vec![
+                Strip {
+                    name: "dx".into(),
+                    stem: "DX".into(),
+                    gain_db: 0.0,
+                    pan: 0.0,
+                    mute: false,
+                    solo: false,
+                    inserts: vec!["clean".into()],
+                    sends: vec![],
+                    overview: vec![0.5; 8],
+                    span: (0.0, 10.0),
+                };
+                2
+            ],
+            buses: vec![],
+            target_lufs: -23.0,
+        }
+    }
+
+    fn opened() -> Workstation {
+        let mut w = Workstation::default();
+        assert_eq!(
+            w.update(Message::Open("a.toml".into())),
+            vec![Effect::Load("a.toml".into())]
+        );
+        w.update(Message::Loaded(Ok(view("a.toml"))));
+        w
+    }
+
+    #[test]
+    fn a_broken_session_shows_an_error_and_keeps_the_current_one() {
+        let mut w = opened();
+        w.update(Message::Fader(0, -6.0));
+        w.update(Message::Open("broken.toml".into()));
+        w.update(Message::Loaded(
+            Err("broken.toml:3:1: unknown field".into()),
+        ));
+        assert_eq!(w.error.as_deref(), Some("broken.toml:3:1: unknown field"));
+        let s = w.session.as_ref().unwrap();
+        assert_eq!(s.path, PathBuf::from("a.toml"));
+        assert_eq!(s.strips[0].gain_db, -6.0, "the edit survives");
+        assert!(w.dirty);
+        w.update(Message::DismissError);
+        assert_eq!(w.error, None);
+    }
+
+    #[test]
+    fn edits_mark_dirty_autosave_and_reach_a_playing_engine() {
+        let mut w = opened();
+        assert!(!w.dirty);
+        let e = w.update(Message::Fader(1, -12.5));
+        assert_eq!(e, vec![Effect::Autosave("a.toml.autosave".into())]);
+        assert!(w.dirty);
+        assert_eq!(w.update(Message::Play), vec![Effect::StartEngine(0.0)]);
+        let e = w.update(Message::Mute(1));
+        assert_eq!(
+            e,
+            vec![
+                Effect::Autosave("a.toml.autosave".into()),
+                Effect::Console(1, -12.5, 0.0, true, false)
+            ]
+        );
+        assert_eq!(
+            w.update(Message::Fader(0, 40.0))[1],
+            Effect::Console(0, 12.0, 0.0, false, false)
+        );
+        assert_eq!(w.update(Message::Save), vec![Effect::Save("a.toml".into())]);
+        w.update(Message::Saved(Ok("a.toml".into())));
+        assert!(!w.dirty);
+        // Out-of-range strips are ignored.
+        assert!(w.update(Message::Solo(9)).is_empty());
+    }
+
+    #[test]
+    fn transport_space_bar_locate_and_end() {
+        let mut w = opened();
+        assert_eq!(
+            w.update(Message::TogglePlay),
+            vec![Effect::StartEngine(0.0)]
+        );
+        assert!(w.playing);
+        assert_eq!(w.update(Message::Tick), vec![Effect::Poll]);
+        w.update(Message::Frames(vec![MeterFrame::silent(3.5, 2)]));
+        assert_eq!(w.position, 3.5);
+        assert_eq!(
+            w.update(Message::Locate(7.0)),
+            vec![Effect::StopEngine, Effect::StartEngine(7.0)]
+        );
+        assert_eq!(w.update(Message::TogglePlay), vec![Effect::StopEngine]);
+        assert!(
+            w.update(Message::Tick).is_empty(),
+            "no polling when stopped"
+        );
+        w.update(Message::Locate(99.0));
+        assert_eq!(w.position, 10.0, "locate clamps to the session");
+        // Play at the end starts from the top.
+        assert_eq!(w.update(Message::Play), vec![Effect::StartEngine(0.0)]);
+        w.update(Message::Finished);
+        assert!(!w.playing);
+    }
+
+    #[test]
+    fn nothing_open_means_nothing_happens() {
+        let mut w = Workstation::default();
+        for m in [
+            Message::Play,
+            Message::Save,
+            Message::Fader(0, -3.0),
+            Message::Locate(1.0),
+            Message::Tick,
+        ] {
+            assert!(w.update(m).is_empty());
+        }
+        assert!(!w.dirty);
+    }
+}

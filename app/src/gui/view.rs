@@ -1,0 +1,591 @@
+//! The window's layout: transport bar, timeline, mixer strips, master strip with the
+//! loudness meter, live spectrogram, goniometer with correlation, per-band correlation and
+//! the surround field. Views only read the state; the canvases only draw what the engine
+//! measured.
+
+use super::live::SPECTRUM_FFT;
+use super::meters::{Meters, FLOOR_DB, HISTORY};
+use super::state::{Message, SessionView, Strip, Workstation};
+use crate::plot::magma;
+use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
+use iced::widget::{
+    button, canvas as canvas_widget, column, container, image, row, scrollable, slider, text,
+    vertical_slider, Space,
+};
+use iced::{mouse, Color, Element, Length, Point, Rectangle, Renderer, Size, Theme};
+
+const GREEN: Color = Color::from_rgb(0.30, 0.80, 0.40);
+const AMBER: Color = Color::from_rgb(0.95, 0.70, 0.20);
+const RED: Color = Color::from_rgb(0.95, 0.25, 0.25);
+const DIM: Color = Color::from_rgb(0.45, 0.47, 0.52);
+const PANEL: Color = Color::from_rgb(0.11, 0.12, 0.14);
+
+/// The whole window.
+pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Message> {
+    let mut page = column![transport(ws, note)].spacing(8).padding(10);
+    if let Some(e) = &ws.error {
+        page = page.push(
+            container(
+                row![
+                    text(format!("⚠ {e}")).size(14).color(RED),
+                    Space::new().width(Length::Fill),
+                    button(text("Dismiss").size(12)).on_press(Message::DismissError),
+                ]
+                .spacing(10),
+            )
+            .padding(8)
+            .style(|_| panel_style()),
+        );
+    }
+    let Some(session) = &ws.session else {
+        let what = match &ws.opening {
+            Some(p) => format!("Opening {} …", p.display()),
+            None => "No session open. Run `mixstation open SESSION.toml`.".into(),
+        };
+        return page.push(text(what).size(16)).into();
+    };
+    page = page.push(
+        canvas_widget(Timeline {
+            session,
+            position: ws.position,
+        })
+        .width(Length::Fill)
+        .height(Length::Fixed(
+            24.0 + 26.0 * session.strips.len().min(8) as f32,
+        )),
+    );
+    let strips = row(session.strips.iter().enumerate().map(|(i, s)| {
+        strip(
+            i,
+            s,
+            ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB),
+        )
+    }))
+    .spacing(6);
+    let mixer = row![
+        scrollable(strips).horizontal().width(Length::Fill),
+        master(session, &ws.meters),
+    ]
+    .spacing(8);
+    let analysis = column![
+        text("Spectrogram (monitor, live)").size(12).color(DIM),
+        spectrogram(&ws.meters, session.rate),
+        row![
+            column![
+                text("Goniometer / correlation").size(12).color(DIM),
+                canvas_widget(Goniometer(&ws.meters))
+                    .width(Length::Fixed(190.0))
+                    .height(Length::Fixed(210.0)),
+            ]
+            .spacing(4),
+            column![
+                text("Correlation per octave").size(12).color(DIM),
+                canvas_widget(BandCorrelation(&ws.meters))
+                    .width(Length::Fill)
+                    .height(Length::Fixed(100.0)),
+                text(if session.layout == "stereo" {
+                    "Surround field (5.1/7.1 sessions)"
+                } else {
+                    "Surround field"
+                })
+                .size(12)
+                .color(DIM),
+                canvas_widget(SurroundField(&ws.meters))
+                    .width(Length::Fill)
+                    .height(Length::Fixed(100.0)),
+            ]
+            .spacing(4)
+            .width(Length::Fill),
+        ]
+        .spacing(10),
+    ]
+    .spacing(6)
+    .width(Length::FillPortion(2));
+    page.push(row![container(mixer).width(Length::FillPortion(3)), analysis].spacing(10))
+        .into()
+}
+
+fn panel_style() -> container::Style {
+    container::Style {
+        background: Some(PANEL.into()),
+        border: iced::Border {
+            radius: 4.0.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+fn clock(t: f64) -> String {
+    let t = t.max(0.0);
+    format!("{:02}:{:05.2}", (t / 60.0) as u64, t % 60.0)
+}
+
+fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Message> {
+    let play = if ws.playing { "■ Stop" } else { "▶ Play" };
+    let (name, length) = match &ws.session {
+        Some(s) => (
+            s.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            s.length_s,
+        ),
+        None => (String::new(), 0.0),
+    };
+    row![
+        button(text(play).size(14)).on_press(Message::TogglePlay),
+        button(text("|◀").size(14)).on_press(Message::Locate(0.0)),
+        button(text("Save").size(14)).on_press(Message::Save),
+        text(format!("{} / {}", clock(ws.position), clock(length))).size(20),
+        text(format!(
+            "{name}{}",
+            if ws.dirty {
+                "  ● unsaved (autosaved to a side file)"
+            } else {
+                ""
+            }
+        ))
+        .size(14),
+        Space::new().width(Length::Fill),
+        text(note.unwrap_or("space: play/stop · click the timeline to locate"))
+            .size(12)
+            .color(DIM),
+    ]
+    .spacing(12)
+    .align_y(iced::Alignment::Center)
+    .into()
+}
+
+fn strip(i: usize, s: &Strip, peak_db: f32) -> Element<'_, Message> {
+    let toggle = |label: &'static str, on: bool, colour: Color, msg: Message| {
+        button(text(label).size(12))
+            .on_press(msg)
+            .style(move |theme: &Theme, status| {
+                let mut style = button::secondary(theme, status);
+                if on {
+                    style.background = Some(colour.into());
+                }
+                style
+            })
+    };
+    let inserts = column(
+        s.inserts
+            .iter()
+            .map(|n| text(n.as_str()).size(11).color(DIM).into()),
+    );
+    let sends = column(
+        s.sends
+            .iter()
+            .map(|(b, l)| text(format!("→{b} {l:+.0}")).size(10).color(DIM).into()),
+    );
+    container(
+        column![
+            text(s.name.as_str()).size(13),
+            text(format!("stem {}", s.stem)).size(10).color(DIM),
+            inserts,
+            sends,
+            text(format!("pan {:+.2}", s.pan)).size(10),
+            slider(-1.0..=1.0, s.pan, move |v| Message::Pan(i, v)).step(0.01f32),
+            row![
+                vertical_slider(-90.0..=12.0, s.gain_db, move |v| Message::Fader(i, v))
+                    .step(0.1f32)
+                    .height(Length::Fixed(170.0)),
+                canvas_widget(LevelMeter(vec![peak_db]))
+                    .width(Length::Fixed(10.0))
+                    .height(Length::Fixed(170.0)),
+            ]
+            .spacing(6),
+            text(format!("{:+.1} dB", s.gain_db)).size(12),
+            row![
+                toggle("M", s.mute, AMBER, Message::Mute(i)),
+                toggle("S", s.solo, GREEN, Message::Solo(i)),
+            ]
+            .spacing(4),
+        ]
+        .spacing(4)
+        .width(Length::Fixed(92.0)),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
+}
+
+fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Element<'a, Message> {
+    let f = meters.latest.as_ref();
+    let lufs = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}"));
+    let integrated = f.and_then(|f| f.integrated);
+    let on_target = integrated.map(|i| (i - session.target_lufs).abs() <= 1.0);
+    let tp = f.and_then(|f| f.true_peak);
+    container(
+        column![
+            text("MASTER").size(13),
+            row![
+                canvas_widget(LevelMeter(meters.peak_db.to_vec()))
+                    .width(Length::Fixed(26.0))
+                    .height(Length::Fixed(170.0)),
+                column![
+                    text(format!("M  {}", lufs(f.and_then(|f| f.momentary)))).size(12),
+                    text(format!("S  {}", lufs(f.and_then(|f| f.short_term)))).size(12),
+                    text(format!("I  {}", lufs(integrated)))
+                        .size(14)
+                        .color(match on_target {
+                            Some(true) => GREEN,
+                            Some(false) => AMBER,
+                            None => DIM,
+                        }),
+                    text(format!("LRA {}", lufs(f.and_then(|f| f.range)))).size(12),
+                    text(format!("TP {}", lufs(tp))).size(12).color(
+                        if tp.is_some_and(|t| t > -1.0) {
+                            RED
+                        } else {
+                            Color::WHITE
+                        }
+                    ),
+                    text(format!("target {:.0} LUFS", session.target_lufs))
+                        .size(10)
+                        .color(DIM),
+                ]
+                .spacing(3),
+            ]
+            .spacing(6),
+        ]
+        .spacing(6)
+        .width(Length::Fixed(130.0)),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
+}
+
+/// Rows of dB → an RGBA image: time left to right, log frequency bottom to top.
+fn spectrogram(meters: &Meters, rate: u32) -> Element<'static, Message> {
+    const H: usize = 200;
+    let w = HISTORY;
+    let mut rgba = vec![0u8; w * H * 4];
+    let bins = SPECTRUM_FFT / 2 + 1;
+    let bin_hz = rate as f32 / SPECTRUM_FFT as f32;
+    let (lo, hi) = (30.0f32.ln(), (rate as f32 / 2.0).ln());
+    let rows: Vec<usize> = (0..H)
+        .map(|y| {
+            let f = (lo + (hi - lo) * (H - 1 - y) as f32 / (H - 1) as f32).exp();
+            ((f / bin_hz).round() as usize).min(bins - 1)
+        })
+        .collect();
+    let offset = w - meters.spectrogram.len().min(w);
+    for (x, frame) in meters.spectrogram.iter().enumerate() {
+        for (y, &bin) in rows.iter().enumerate() {
+            let db = frame.get(bin).copied().unwrap_or(-120.0);
+            let [r, g, b] = magma(((db + 100.0) / 100.0).clamp(0.0, 1.0));
+            let at = (y * w + x + offset) * 4;
+            rgba[at..at + 4].copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    for px in rgba.chunks_exact_mut(4) {
+        px[3] = 255;
+    }
+    image(image::Handle::from_rgba(w as u32, H as u32, rgba))
+        .width(Length::Fill)
+        .height(Length::Fixed(H as f32))
+        .content_fit(iced::ContentFit::Fill)
+        .into()
+}
+
+/// Vertical bars from FLOOR_DB to 0 dBFS.
+struct LevelMeter(Vec<f32>);
+
+impl canvas::Program<Message> for LevelMeter {
+    type State = ();
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let n = self.0.len().max(1) as f32;
+        let w = bounds.width / n;
+        for (k, db) in self.0.iter().enumerate() {
+            let v = ((db - FLOOR_DB) / -FLOOR_DB).clamp(0.0, 1.0);
+            let h = v * bounds.height;
+            let colour = if *db > -1.0 {
+                RED
+            } else if *db > -12.0 {
+                AMBER
+            } else {
+                GREEN
+            };
+            frame.fill_rectangle(
+                Point::new(k as f32 * w + 1.0, bounds.height - h),
+                Size::new((w - 2.0).max(1.0), h),
+                colour,
+            );
+        }
+        vec![frame.into_geometry()]
+    }
+}
+
+/// Tracks with waveform overviews and the playhead; a click locates.
+struct Timeline<'a> {
+    session: &'a SessionView,
+    position: f64,
+}
+
+impl canvas::Program<Message> for Timeline<'_> {
+    type State = ();
+
+    fn update(
+        &self,
+        _: &mut (),
+        event: &canvas::Event,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> Option<canvas::Action<Message>> {
+        if let canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) = event {
+            let p = cursor.position_in(bounds)?;
+            let label = 90.0;
+            let t = ((p.x - label) / (bounds.width - label)).clamp(0.0, 1.0) as f64
+                * self.session.length_s;
+            return Some(canvas::Action::publish(Message::Locate(t)).and_capture());
+        }
+        None
+    }
+
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
+        let label = 90.0;
+        let width = bounds.width - label;
+        let length = self.session.length_s.max(1e-9);
+        // Seconds ruler.
+        let step = if length > 120.0 {
+            30.0
+        } else if length > 30.0 {
+            5.0
+        } else {
+            1.0
+        };
+        let mut t = 0.0;
+        while t <= length {
+            let x = label + (t / length) as f32 * width;
+            frame.stroke(
+                &Path::line(Point::new(x, 0.0), Point::new(x, 6.0)),
+                Stroke::default().with_color(DIM),
+            );
+            frame.fill_text(Text {
+                content: format!("{t:.0}"),
+                position: Point::new(x + 2.0, 4.0),
+                color: DIM,
+                size: 10.0.into(),
+                ..Default::default()
+            });
+            t += step;
+        }
+        for (k, s) in self.session.strips.iter().take(8).enumerate() {
+            let top = 24.0 + 26.0 * k as f32;
+            let mid = top + 11.0;
+            frame.fill_text(Text {
+                content: s.name.clone(),
+                position: Point::new(4.0, top + 4.0),
+                color: Color::WHITE,
+                size: 12.0.into(),
+                ..Default::default()
+            });
+            let cols = s.overview.len().max(1) as f32;
+            let colour = if s.mute {
+                DIM
+            } else {
+                Color::from_rgb(0.35, 0.6, 0.9)
+            };
+            for (c, v) in s.overview.iter().enumerate() {
+                let x = label + c as f32 / cols * width;
+                let h = v.sqrt() * 11.0;
+                if h > 0.2 {
+                    frame.fill_rectangle(
+                        Point::new(x, mid - h),
+                        Size::new((width / cols).max(1.0), 2.0 * h),
+                        colour,
+                    );
+                }
+            }
+        }
+        let x = label + (self.position / length) as f32 * width;
+        frame.stroke(
+            &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
+            Stroke::default().with_color(RED).with_width(2.0),
+        );
+        vec![frame.into_geometry()]
+    }
+}
+
+/// Mid/side scatter of the monitor with the correlation bar under it.
+struct Goniometer<'a>(&'a Meters);
+
+impl canvas::Program<Message> for Goniometer<'_> {
+    type State = ();
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let side = bounds.width.min(bounds.height - 20.0);
+        let c = Point::new(bounds.width / 2.0, side / 2.0);
+        let r = side / 2.0 - 4.0;
+        let axis = Stroke::default().with_color(DIM);
+        frame.stroke(
+            &Path::line(Point::new(c.x - r, c.y), Point::new(c.x + r, c.y)),
+            axis,
+        );
+        frame.stroke(
+            &Path::line(Point::new(c.x, c.y - r), Point::new(c.x, c.y + r)),
+            axis,
+        );
+        if let Some(f) = &self.0.latest {
+            // Scale so the loudest point reaches the edge (an auto-gain display).
+            let peak = f
+                .goniometer
+                .iter()
+                .fold(1e-6f32, |m, (s, m2)| m.max(s.abs()).max(m2.abs()));
+            for (s, m) in &f.goniometer {
+                frame.fill_rectangle(
+                    Point::new(c.x + s / peak * r, c.y - m / peak * r),
+                    Size::new(2.0, 2.0),
+                    GREEN,
+                );
+            }
+            if let Some(corr) = f.correlation {
+                let y = side + 6.0;
+                frame.fill_rectangle(
+                    Point::new(4.0, y),
+                    Size::new(bounds.width - 8.0, 10.0),
+                    PANEL,
+                );
+                let x = 4.0 + (corr as f32 + 1.0) / 2.0 * (bounds.width - 8.0);
+                let mid = bounds.width / 2.0;
+                let colour = if corr < 0.0 { RED } else { GREEN };
+                frame.fill_rectangle(
+                    Point::new(mid.min(x), y),
+                    Size::new((x - mid).abs().max(2.0), 10.0),
+                    colour,
+                );
+            }
+        }
+        vec![frame.into_geometry()]
+    }
+}
+
+/// One bar per octave, −1 (red, down) .. +1 (green, up).
+struct BandCorrelation<'a>(&'a Meters);
+
+impl canvas::Program<Message> for BandCorrelation<'_> {
+    type State = ();
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let mid = (bounds.height - 12.0) / 2.0;
+        frame.stroke(
+            &Path::line(Point::new(0.0, mid), Point::new(bounds.width, mid)),
+            Stroke::default().with_color(DIM),
+        );
+        let bands = &self.0.band_correlation;
+        let w = bounds.width / bands.len().max(1) as f32;
+        for (k, (hz, c)) in bands.iter().enumerate() {
+            let x = k as f32 * w;
+            if let Some(c) = c {
+                let h = c * mid;
+                let colour = if *c < 0.0 { RED } else { GREEN };
+                frame.fill_rectangle(
+                    Point::new(x + 2.0, mid - h.max(0.0)),
+                    Size::new(w - 4.0, h.abs().max(1.0)),
+                    colour,
+                );
+            }
+            frame.fill_text(Text {
+                content: if *hz >= 1000.0 {
+                    format!("{:.0}k", hz / 1000.0)
+                } else {
+                    format!("{hz:.0}")
+                },
+                position: Point::new(x + 2.0, bounds.height - 11.0),
+                color: DIM,
+                size: 9.0.into(),
+                ..Default::default()
+            });
+        }
+        vec![frame.into_geometry()]
+    }
+}
+
+/// Speakers around the listener with their levels, and the energy-vector image position.
+struct SurroundField<'a>(&'a Meters);
+
+impl canvas::Program<Message> for SurroundField<'_> {
+    type State = ();
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let c = Point::new(bounds.width / 2.0, bounds.height / 2.0);
+        let r = bounds.height / 2.0 - 8.0;
+        frame.stroke(&Path::circle(c, r), Stroke::default().with_color(DIM));
+        let Some((levels, direction, magnitude)) =
+            self.0.latest.as_ref().and_then(|f| f.surround.clone())
+        else {
+            frame.fill_text(Text {
+                content: "stereo session".into(),
+                position: Point::new(c.x - 36.0, c.y - 6.0),
+                color: DIM,
+                size: 11.0.into(),
+                ..Default::default()
+            });
+            return vec![frame.into_geometry()];
+        };
+        let azimuths =
+            gpu_dsp::analysis::surround::speaker_azimuths(levels.len()).unwrap_or_default();
+        for (az, db) in azimuths.iter().zip(&levels) {
+            let Some(az) = az else { continue };
+            let a = (az.to_radians()) as f32;
+            let p = Point::new(c.x - r * a.sin(), c.y - r * a.cos());
+            let v = ((db - FLOOR_DB) / -FLOOR_DB).clamp(0.0, 1.0);
+            frame.fill(
+                &Path::circle(p, 3.0 + 6.0 * v),
+                if *db > -12.0 { AMBER } else { GREEN },
+            );
+        }
+        let a = direction.to_radians() as f32;
+        let m = magnitude as f32 * r;
+        frame.stroke(
+            &Path::line(c, Point::new(c.x - m * a.sin(), c.y - m * a.cos())),
+            Stroke::default().with_color(RED).with_width(3.0),
+        );
+        vec![frame.into_geometry()]
+    }
+}
