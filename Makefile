@@ -2,16 +2,19 @@
 #   make demo   installs missing system packages, builds in release mode, runs the demo
 #   make test   installs missing system packages and runs the whole test suite
 # Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps,
-# make quality (the dialogue-cleanup quality table; needs Python 3 and espeak-ng).
+# make quality (the dialogue-cleanup quality table; needs Python 3 and espeak-ng),
+# make screenshot (the window under Xvfb playing the demo, saved to docs/workstation.png).
 
 SHELL := /bin/bash
 # Software Vulkan (lavapipe) so the GPU path runs without a GPU; ALSA headers for cpal;
-# FFmpeg and SoX are the independent references in tests and benchmarks.
-APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libasound2-dev pkg-config ffmpeg sox
+# FFmpeg and SoX are the independent references in tests and benchmarks; Xvfb, fonts and the
+# X11 client libraries run the window's test without a display.
+APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libasound2-dev pkg-config ffmpeg sox \
+	xvfb xauth fonts-dejavu-core libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
 
-.PHONY: demo test bench lint deps runtime-dir quality
+.PHONY: demo test bench lint deps runtime-dir quality screenshot
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -50,3 +53,8 @@ quality: deps runtime-dir
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The real window under a virtual X server, playing the demo session for 6 s.
+screenshot: demo
+	xvfb-run -a -s "-screen 0 1600x1000x24" ./target/release/mixstation open demo-out/demo.toml \
+	  --screenshot docs/workstation.png --after 6

@@ -29,6 +29,12 @@ pub struct Options {
 
 /// Opens the window and runs until it is closed.
 pub fn run(options: Options) -> anyhow::Result<()> {
+    // winit panics without a display; say so instead.
+    if cfg!(target_os = "linux") && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty()) {
+        anyhow::bail!(
+            "the window could not run: no X11 display (DISPLAY is not set); run it on a desktop or under xvfb-run"
+        );
+    }
     let session = match options.session.clone() {
         Some(p) => p,
         None => last_or_demo()?,
@@ -203,6 +209,9 @@ impl App {
                 m.spectrogram.len(),
                 m.latest.as_ref().map_or(0, |f| f.goniometer.len()),
             );
+            if let Some(e) = &self.ws.error {
+                println!("error shown in the window: {e}");
+            }
             return window::latest()
                 .and_then(window::screenshot)
                 .map(AppMessage::Shot);

@@ -1,0 +1,171 @@
+//! The real window under Xvfb: `mixstation open` with the demo session plays it, draws the
+//! mixer, spectrogram and scopes with real data, saves a screenshot and exits — with the wgpu
+//! renderer (on lavapipe) and with the software tiny-skia renderer. A broken session shows
+//! its error in the window instead of crashing.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn xvfb() -> bool {
+    let found = Command::new("xvfb-run")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and xvfb-run is missing (apt package xvfb)");
+        }
+        eprintln!("SKIPPED WINDOW TEST (not in CI): xvfb-run not found");
+    }
+    found
+}
+
+/// Runs the binary under a virtual X server, killing it after two minutes.
+fn under_xvfb(args: &[&str], backend: &str) -> Output {
+    let mut child = Command::new("xvfb-run")
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1600x1000x24",
+            env!("CARGO_BIN_EXE_mixstation"),
+        ])
+        .args(args)
+        .env("ICED_BACKEND", backend)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("mixstation-window-test"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xvfb-run");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the window did not finish within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// The number in `text` right after `key`.
+fn number_after(text: &str, key: &str) -> Option<f64> {
+    let rest = &text[text.find(key)? + key.len()..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+fn distinct_colours(png_path: &Path) -> (u32, u32, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let mut colours = std::collections::HashSet::new();
+    for px in buf[..info.buffer_size()].chunks_exact(4) {
+        colours.insert([px[0], px[1], px[2]]);
+    }
+    (info.width, info.height, colours.len())
+}
+
+#[test]
+fn the_window_plays_the_demo_and_shows_real_data_on_both_renderers() {
+    if !xvfb() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_mixstation"))
+        .args(["demo", "--out", out.to_str().unwrap(), "--seconds", "8"])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let session = out.join("demo.toml");
+    for backend in ["wgpu", "tiny-skia"] {
+        let shot = dir.path().join(format!("window-{backend}.png"));
+        let o = under_xvfb(
+            &[
+                "open",
+                session.to_str().unwrap(),
+                "--screenshot",
+                shot.to_str().unwrap(),
+                "--after",
+                "3",
+            ],
+            backend,
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{backend}: {stdout}\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{backend}: {stderr}");
+        // Real data: meter frames arrived, loudness was measured, the spectrogram scrolled.
+        let frames = number_after(&stdout, "meters: ").unwrap_or(0.0);
+        let integrated = number_after(&stdout, "integrated ");
+        let rows = number_after(&stdout, "spectrogram rows ").unwrap_or(0.0);
+        let points = number_after(&stdout, "goniometer points ").unwrap_or(0.0);
+        eprintln!(
+            "{backend}: {frames} frames, integrated {integrated:?}, {rows} rows, {points} points"
+        );
+        assert!(
+            frames >= 50.0,
+            "{backend}: only {frames} meter frames: {stdout}"
+        );
+        assert!(
+            integrated.is_some_and(|i| (-40.0..-10.0).contains(&i)),
+            "{backend}: {stdout}"
+        );
+        assert!(rows >= 30.0 && points > 0.0, "{backend}: {stdout}");
+        let (w, h, colours) = distinct_colours(&shot);
+        eprintln!("{backend}: screenshot {w}x{h}, {colours} colours");
+        assert!(w >= 800 && h >= 600, "{backend}: {w}x{h}");
+        assert!(
+            colours > 300,
+            "{backend}: only {colours} colours: an empty window?"
+        );
+    }
+}
+
+#[test]
+fn a_broken_session_shows_its_error_in_the_window() {
+    if !xvfb() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("broken.toml");
+    std::fs::write(
+        &session,
+        "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"missing.wav\"\n",
+    )
+    .unwrap();
+    let shot = dir.path().join("broken.png");
+    let o = under_xvfb(
+        &[
+            "open",
+            session.to_str().unwrap(),
+            "--screenshot",
+            shot.to_str().unwrap(),
+            "--after",
+            "1",
+        ],
+        "tiny-skia",
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stdout.contains("error shown in the window") && stdout.contains("missing.wav"),
+        "{stdout}"
+    );
+    assert!(shot.is_file());
+}
