@@ -3,13 +3,14 @@
 //! `mixstation play`), and measures every block for the meters. Meter frames reach the window
 //! through a lock-free ring; when the window is slow, frames are dropped, never audio.
 
-use super::meters::{MeterFrame, FLOOR_DB};
+use super::meters::{Balance, MeterFrame, FLOOR_DB};
 use crate::playback::{open_output, rings, OutputCallback, PlaybackCounters};
 use gpu_dsp::analysis::spectrogram::{
     LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
 };
 use gpu_dsp::analysis::surround::energy_vector;
 use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
+use gpu_dsp::analysis::{masking, LongTermSpectrum};
 use gpu_dsp::mix::{downmix_to_stereo, Layout, MixSpec, Mixer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -142,6 +143,7 @@ impl Worker {
         let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
         let mut history: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
         let mut peaks = vec![0.0f32; tracks];
+        let mut balance = BalanceAccumulator::new(&self.mixer.spec().stems, rate);
         // The mix's own latency is rendered but not heard.
         let mut skip = self.mixer.latency();
         let started = Instant::now();
@@ -157,6 +159,9 @@ impl Worker {
                 BLOCK.min((self.end - self.position) as usize)
             };
             let stems = self.mixer.process_block(n);
+            if skip == 0 {
+                balance.push(stems, n);
+            }
             for (c, m) in master.iter_mut().enumerate() {
                 m[..n].fill(0.0);
                 for s in stems {
@@ -256,8 +261,118 @@ impl Worker {
                     frame.surround = Some((levels, v.direction_deg, v.magnitude));
                 }
             }
+            if blocks.is_multiple_of(8) {
+                frame.balance = balance.analyse();
+            }
             // A slow window drops meter frames, never audio.
             let _ = self.meters.push(frame);
         }
+    }
+}
+
+/// Samples per frequency-balance analysis window.
+const BALANCE_WINDOW: usize = 8 * BLOCK;
+
+/// Collects each stem (mono) for the frequency-balance view and accumulates long-term
+/// third-octave power and masking counts.
+struct BalanceAccumulator {
+    names: Vec<String>,
+    dialogue: Option<usize>,
+    rate: u32,
+    recent: Vec<Vec<f32>>,
+    centres_hz: Vec<f32>,
+    power: Vec<Vec<f64>>,
+    windows: u64,
+    active: Vec<f64>,
+    covered: Vec<f64>,
+}
+
+impl BalanceAccumulator {
+    fn new(stems: &[String], rate: u32) -> Self {
+        let dialogue = stems.iter().position(|s| {
+            s.eq_ignore_ascii_case("dx") || s.to_ascii_lowercase().starts_with("dia")
+        });
+        Self {
+            names: stems.to_vec(),
+            dialogue,
+            rate,
+            recent: vec![Vec::with_capacity(BALANCE_WINDOW); stems.len()],
+            centres_hz: Vec::new(),
+            power: vec![Vec::new(); stems.len()],
+            windows: 0,
+            active: Vec::new(),
+            covered: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, stems: &[Vec<Vec<f32>>], n: usize) {
+        for (r, s) in self.recent.iter_mut().zip(stems) {
+            let scale = 1.0 / s.len().max(1) as f32;
+            r.extend((0..n).map(|i| s.iter().map(|c| c[i]).sum::<f32>() * scale));
+            if r.len() > BALANCE_WINDOW {
+                r.drain(..r.len() - BALANCE_WINDOW);
+            }
+        }
+    }
+
+    /// Adds the recent window to the long-term figures and reports them.
+    fn analyse(&mut self) -> Option<Balance> {
+        if self.recent.first().is_none_or(|r| r.len() < BALANCE_WINDOW) {
+            return None;
+        }
+        for (k, r) in self.recent.iter().enumerate() {
+            let bands = LongTermSpectrum::of(&[r], self.rate).third_octave();
+            if self.centres_hz.is_empty() {
+                self.centres_hz = bands.iter().map(|b| b.band.nominal_hz as f32).collect();
+            }
+            let p = &mut self.power[k];
+            p.resize(bands.len(), 0.0);
+            for (acc, b) in p.iter_mut().zip(&bands) {
+                *acc += b.db.map_or(0.0, |db| 10f64.powf(db / 10.0));
+            }
+        }
+        if let Some(d) = self.dialogue {
+            let others: Vec<f32> = (0..BALANCE_WINDOW)
+                .map(|i| {
+                    self.recent
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| *k != d)
+                        .map(|(_, r)| r[i])
+                        .sum()
+                })
+                .collect();
+            let m = masking(&[&self.recent[d]], &[&others], self.rate);
+            self.active.resize(m.len(), 0.0);
+            self.covered.resize(m.len(), 0.0);
+            for ((a, c), b) in self.active.iter_mut().zip(self.covered.iter_mut()).zip(&m) {
+                *a += b.active_fraction;
+                *c += b.active_fraction * b.covered_fraction.unwrap_or(0.0);
+            }
+        }
+        self.windows += 1;
+        let w = self.windows as f64;
+        Some(Balance {
+            centres_hz: self.centres_hz.clone(),
+            stems: self
+                .names
+                .iter()
+                .zip(&self.power)
+                .map(|(name, p)| {
+                    let db = p
+                        .iter()
+                        .map(|x| (*x > 0.0).then(|| (10.0 * (x / w).log10()) as f32))
+                        .collect();
+                    (name.clone(), db)
+                })
+                .collect(),
+            dialogue: self.dialogue,
+            covered: self
+                .active
+                .iter()
+                .zip(&self.covered)
+                .map(|(a, c)| (*a > 0.0).then(|| (c / a) as f32))
+                .collect(),
+        })
     }
 }

@@ -33,6 +33,22 @@ pub struct MeterFrame {
     pub spectrogram: Vec<Vec<f32>>,
     /// Surround: per-channel RMS dB and the energy vector (direction °, magnitude).
     pub surround: Option<(Vec<f32>, f64, f64)>,
+    /// Frequency balance so far (sent every few blocks).
+    pub balance: Option<Balance>,
+}
+
+/// Long-term third-octave spectra of the stems since play started, and where the other
+/// stems cover the dialogue stem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Balance {
+    pub centres_hz: Vec<f32>,
+    /// (stem name, dB per band; `None` where silent).
+    pub stems: Vec<(String, Vec<Option<f32>>)>,
+    /// The dialogue stem's index in `stems`, if there is one.
+    pub dialogue: Option<usize>,
+    /// Per band: the fraction of dialogue-active analysis frames in which the other stems
+    /// came within 6 dB of it (masking); `None` where dialogue was never active.
+    pub covered: Vec<Option<f32>>,
 }
 
 impl MeterFrame {
@@ -53,6 +69,7 @@ impl MeterFrame {
             goniometer: Vec::new(),
             spectrogram: Vec::new(),
             surround: None,
+            balance: None,
         }
     }
 }
@@ -70,6 +87,8 @@ pub struct Meters {
     pub frames: u64,
     /// The latest per-octave correlation (it arrives every few frames).
     pub band_correlation: Vec<(f32, Option<f32>)>,
+    /// The latest frequency balance (it arrives every few frames).
+    pub balance: Option<Balance>,
 }
 
 /// Peak meters fall at about 20 dB per second (one frame is about 21 ms).
@@ -87,6 +106,7 @@ impl Meters {
     /// Starts a new loudness measurement (a new play).
     pub fn reset_loudness(&mut self) {
         self.latest = None;
+        self.balance = None;
         self.frames = 0;
     }
 
@@ -102,6 +122,9 @@ impl Meters {
                 self.spectrogram.pop_front();
             }
             self.spectrogram.push_back(row.clone());
+        }
+        if frame.balance.is_some() {
+            self.balance = frame.balance.clone();
         }
         if !frame.band_correlation.is_empty() {
             self.band_correlation = frame.band_correlation.clone();

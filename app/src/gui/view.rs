@@ -62,11 +62,21 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         )
     }))
     .spacing(6);
-    let mixer = row![
-        scrollable(strips).horizontal().width(Length::Fill),
-        master(session, &ws.meters),
+    let mixer =
+        column![
+        row![
+            scrollable(strips).horizontal().width(Length::Fill),
+            master(session, &ws.meters),
+        ]
+        .spacing(8),
+        text("Frequency balance: long-term spectra of the stems; red where they cover the dialogue")
+            .size(12)
+            .color(DIM),
+        canvas_widget(FrequencyBalance(&ws.meters))
+            .width(Length::Fill)
+            .height(Length::Fixed(190.0)),
     ]
-    .spacing(8);
+        .spacing(6);
     let analysis = column![
         text("Spectrogram (monitor, live)").size(12).color(DIM),
         spectrogram(&ws.meters, session.rate),
@@ -588,4 +598,124 @@ impl canvas::Program<Message> for SurroundField<'_> {
         );
         vec![frame.into_geometry()]
     }
+}
+
+const STEM_COLOURS: [Color; 6] = [
+    Color::from_rgb(0.55, 0.80, 1.00),
+    Color::from_rgb(0.80, 0.55, 1.00),
+    Color::from_rgb(1.00, 0.65, 0.30),
+    Color::from_rgb(0.40, 0.90, 0.60),
+    Color::from_rgb(0.95, 0.90, 0.40),
+    Color::from_rgb(0.90, 0.50, 0.60),
+];
+
+/// Overlaid long-term third-octave spectra of the stems, masked bands shaded.
+struct FrequencyBalance<'a>(&'a Meters);
+
+impl canvas::Program<Message> for FrequencyBalance<'_> {
+    type State = ();
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let Some(b) = &self.0.balance else {
+            frame.fill_text(Text {
+                content: "plays to measure".into(),
+                position: Point::new(8.0, 8.0),
+                color: DIM,
+                size: 11.0.into(),
+                ..Default::default()
+            });
+            return vec![frame.into_geometry()];
+        };
+        let (left, bottom) = (34.0, bounds.height - 14.0);
+        let width = bounds.width - left - 90.0;
+        let (lo, hi) = (20f32.ln(), 20_000f32.ln());
+        let x = |hz: f32| left + (hz.max(20.0).ln() - lo) / (hi - lo) * width;
+        let y = |db: f32| ((db.clamp(-90.0, 0.0) / -90.0) * bottom).min(bottom);
+        // Masked bands.
+        for (k, (c, cov)) in b.centres_hz.iter().zip(&b.covered).enumerate() {
+            let Some(cov) = cov else { continue };
+            if *cov > 0.05 {
+                let w = (x(c * 1.12) - x(c / 1.12)).max(1.0);
+                let alpha = (0.15 + 0.6 * cov).min(0.75);
+                frame.fill_rectangle(
+                    Point::new(x(c / 1.12), 0.0),
+                    Size::new(w, bottom),
+                    Color { a: alpha, ..RED },
+                );
+            }
+            let _ = k;
+        }
+        for db in [-80.0f32, -60.0, -40.0, -20.0] {
+            frame.stroke(
+                &Path::line(Point::new(left, y(db)), Point::new(left + width, y(db))),
+                Stroke::default().with_color(Color { a: 0.3, ..DIM }),
+            );
+            frame.fill_text(Text {
+                content: format!("{db:.0}"),
+                position: Point::new(2.0, y(db) - 6.0),
+                color: DIM,
+                size: 9.0.into(),
+                ..Default::default()
+            });
+        }
+        for hz in [
+            50.0f32, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0,
+        ] {
+            let label = if hz >= 1000.0 {
+                format!("{:.0}k", hz / 1000.0)
+            } else {
+                format!("{hz:.0}")
+            };
+            frame.fill_text(Text {
+                content: label,
+                position: Point::new(x(hz) - 6.0, bottom + 2.0),
+                color: DIM,
+                size: 9.0.into(),
+                ..Default::default()
+            });
+        }
+        for (k, (name, levels)) in b.stems.iter().enumerate() {
+            let colour = STEM_COLOURS[k % STEM_COLOURS.len()];
+            let points: Vec<Point> = b
+                .centres_hz
+                .iter()
+                .zip(levels)
+                .filter_map(|(c, l)| l.map(|l| Point::new(x(*c), y(l))))
+                .collect();
+            let path = Path::new(|p| {
+                for (i, pt) in points.iter().enumerate() {
+                    if i == 0 {
+                        p.move_to(*pt)
+                    } else {
+                        p.line_to(*pt)
+                    }
+                }
+            });
+            let width = if Some(k) == b.dialogue { 2.5 } else { 1.5 };
+            frame.stroke(
+                &path,
+                Stroke::default().with_color(colour).with_width(width),
+            );
+            frame.fill_text(Text {
+                content: name.clone(),
+                position: Point::new(left + width_of(bounds) - 80.0, 8.0 + 14.0 * k as f32),
+                color: colour,
+                size: 11.0.into(),
+                ..Default::default()
+            });
+        }
+        vec![frame.into_geometry()]
+    }
+}
+
+fn width_of(bounds: Rectangle) -> f32 {
+    bounds.width - 34.0
 }
