@@ -177,3 +177,29 @@ fn overview(spec: &MixSpec, t: &gpu_dsp::mix::TrackSpec, length: u64) -> Vec<f32
     }
     columns
 }
+
+/// Up to `max` frames of a clip's source audio, from the clip's offset (planar).
+pub fn read_clip(spec: &MixSpec, clip: &gpu_dsp::mix::ClipSpec, max: u64) -> Result<Vec<Vec<f32>>> {
+    let source = spec
+        .sources
+        .get(clip.source)
+        .ok_or_else(|| anyhow!("the clip's source is missing"))?;
+    let len = spec.clip_len(clip).min(max) as usize;
+    Ok(match source {
+        Source::Memory(p) => p
+            .iter()
+            .map(|c| {
+                let a = (clip.offset as usize).min(c.len());
+                c[a..(a + len).min(c.len())].to_vec()
+            })
+            .collect(),
+        Source::Stream(s) => {
+            let mut planes = vec![vec![0.0f32; len]; s.channels()];
+            let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|c| &mut c[..]).collect();
+            s.open()
+                .and_then(|mut r| r.read(clip.offset, &mut views))
+                .map_err(|e| anyhow!(e))?;
+            planes
+        }
+    })
+}

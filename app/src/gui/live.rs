@@ -376,3 +376,54 @@ impl BalanceAccumulator {
         })
     }
 }
+
+/// Plays a mono buffer once through the sound card; dropping it stops.
+pub struct Audition {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    _stream: cpal::Stream,
+}
+
+impl Audition {
+    pub fn start(samples: Arc<Vec<f32>>, rate: u32) -> anyhow::Result<Self> {
+        let counters = Arc::new(PlaybackCounters::default());
+        let (mut audio_tx, audio_rx, _cmd_tx, cmd_rx) = rings(rate as usize / 2, 2);
+        let callback = OutputCallback::new(audio_rx, cmd_rx, 2, rate as f32, counters);
+        let stream = open_output(rate, callback, |_| {})?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut done = 0;
+                while done < samples.len() && !stop.load(Ordering::Relaxed) {
+                    let n = (samples.len() - done).min(1024);
+                    match audio_tx.write_chunk(2 * n) {
+                        Ok(mut chunk) => {
+                            let (a, b) = chunk.as_mut_slices();
+                            for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
+                                *s = samples[done + k / 2];
+                            }
+                            chunk.commit_all();
+                            done += n;
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            })
+        };
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+            _stream: stream,
+        })
+    }
+}
+
+impl Drop for Audition {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

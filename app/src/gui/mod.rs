@@ -3,6 +3,7 @@
 //! thread that plays the session and measures it, [`document`] is the open session file.
 //! This module is the shell that connects them: it runs the effects the update asks for.
 
+mod cleanup;
 mod document;
 mod live;
 pub mod meters;
@@ -11,7 +12,7 @@ mod view;
 
 use document::Document;
 use iced::{keyboard, window, Subscription, Task, Theme};
-use live::LiveEngine;
+use live::{Audition, LiveEngine};
 use state::{Effect, Message, Workstation};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -102,6 +103,7 @@ struct App {
     ws: Workstation,
     doc: Option<Document>,
     engine: Option<LiveEngine>,
+    audition: Option<Audition>,
     note: Option<String>,
     shot: Option<(PathBuf, f64)>,
     played_since: Option<Instant>,
@@ -114,6 +116,7 @@ impl App {
             ws: Workstation::default(),
             doc: None,
             engine: None,
+            audition: None,
             note: None,
             shot: options.screenshot.map(|p| (p, options.after)),
             played_since: None,
@@ -183,6 +186,16 @@ impl App {
             return Task::none();
         };
         if self.ws.session.is_some() && !self.ws.playing && self.played_since.is_none() {
+            // Show the cleanup view of the first cleaned track too, so the picture has it.
+            let cleaned = self.ws.session.as_ref().and_then(|s| {
+                s.strips
+                    .iter()
+                    .position(|t| t.inserts.iter().any(|n| n == "clean"))
+            });
+            if let Some(i) = cleaned {
+                let effects = self.ws.update(Message::ShowCleanup(i));
+                self.run_effects(effects);
+            }
             let effects = self.ws.update(Message::Play);
             self.run_effects(effects);
             self.played_since = Some(Instant::now());
@@ -275,6 +288,32 @@ impl App {
                     if let Some(e) = &mut self.engine {
                         e.console(i, g, p, m, s);
                     }
+                    None
+                }
+                Effect::AnalyseCleanup(i) => Some(Message::CleanupReady(match &mut self.doc {
+                    Some(doc) => {
+                        if let Some(view) = &self.ws.session {
+                            doc.apply(view);
+                        }
+                        cleanup::analyse(&doc.spec, i).map_err(|e| chain(&e))
+                    }
+                    None => Err("no session is open".into()),
+                })),
+                Effect::Audition(samples, rate) => {
+                    self.audition = None;
+                    match Audition::start(samples, rate) {
+                        Ok(a) => {
+                            self.audition = Some(a);
+                            None
+                        }
+                        Err(e) => {
+                            self.note = Some(format!("cannot play: {}", chain(&e)));
+                            Some(Message::StopAudition)
+                        }
+                    }
+                }
+                Effect::StopAudition => {
+                    self.audition = None;
                     None
                 }
                 Effect::Poll => match &mut self.engine {

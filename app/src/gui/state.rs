@@ -25,6 +25,26 @@ pub struct Strip {
     pub span: (f64, f64),
 }
 
+/// The cleanup view of one track: before/after spectrograms of its source and the
+/// reduction mask, computed by the same cleanup the insert runs.
+#[derive(Clone, Debug)]
+pub struct CleanupView {
+    pub track: usize,
+    pub name: String,
+    /// Seconds analysed (from the start of the track's first clip).
+    pub seconds: f64,
+    pub before: iced::widget::image::Handle,
+    pub after: iced::widget::image::Handle,
+    pub mask: iced::widget::image::Handle,
+    /// Level of what was removed relative to the input (dB).
+    pub removed_db: f32,
+    /// What was removed (input − output), mono, at `rate`, for auditioning.
+    pub removed: std::sync::Arc<Vec<f32>>,
+    pub rate: u32,
+    /// The hum found, if any (Hz).
+    pub hum_hz: Option<f64>,
+}
+
 /// An open session as the window shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionView {
@@ -64,6 +84,13 @@ pub enum Message {
     /// The engine reached the end.
     Finished,
     DismissError,
+    /// Open the cleanup view of a track with a `clean` insert.
+    ShowCleanup(usize),
+    CleanupReady(Result<CleanupView, String>),
+    CloseCleanup,
+    /// Play what the cleanup removed.
+    HearRemoved,
+    StopAudition,
 }
 
 /// What the shell must do after an update.
@@ -82,6 +109,11 @@ pub enum Effect {
     Console(usize, f32, f32, bool, bool),
     /// Drain the engine's meter ring (answer with `Frames`).
     Poll,
+    /// Analyse track `i`'s cleanup (answer with `CleanupReady`).
+    AnalyseCleanup(usize),
+    /// Play a mono buffer at a rate.
+    Audition(std::sync::Arc<Vec<f32>>, u32),
+    StopAudition,
 }
 
 /// The whole window state.
@@ -97,6 +129,9 @@ pub struct Workstation {
     pub meters: Meters,
     /// A session being opened (shown as "opening …").
     pub opening: Option<PathBuf>,
+    pub cleanup: Option<CleanupView>,
+    /// Whether the removed signal is playing.
+    pub auditioning: bool,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -125,6 +160,7 @@ impl Workstation {
                 }
                 self.meters = Meters::new(view.strips.len());
                 self.session = Some(view);
+                self.cleanup = None;
                 self.opening = None;
                 self.error = None;
                 self.dirty = false;
@@ -212,6 +248,49 @@ impl Workstation {
             Message::DismissError => {
                 self.error = None;
                 Vec::new()
+            }
+            Message::ShowCleanup(i) => match &self.session {
+                Some(s)
+                    if s.strips
+                        .get(i)
+                        .is_some_and(|t| t.inserts.iter().any(|n| n == "clean")) =>
+                {
+                    vec![Effect::AnalyseCleanup(i)]
+                }
+                _ => Vec::new(),
+            },
+            Message::CleanupReady(Ok(view)) => {
+                self.cleanup = Some(view);
+                Vec::new()
+            }
+            Message::CleanupReady(Err(e)) => {
+                self.error = Some(e);
+                Vec::new()
+            }
+            Message::CloseCleanup => {
+                self.cleanup = None;
+                self.update(Message::StopAudition)
+            }
+            Message::HearRemoved => match &self.cleanup {
+                Some(c) => {
+                    let mut effects = Vec::new();
+                    if self.playing {
+                        self.playing = false;
+                        effects.push(Effect::StopEngine);
+                    }
+                    self.auditioning = true;
+                    effects.push(Effect::Audition(c.removed.clone(), c.rate));
+                    effects
+                }
+                None => Vec::new(),
+            },
+            Message::StopAudition => {
+                if self.auditioning {
+                    self.auditioning = false;
+                    vec![Effect::StopAudition]
+                } else {
+                    Vec::new()
+                }
             }
         }
     }
@@ -350,6 +429,47 @@ mod tests {
         assert_eq!(w.update(Message::Play), vec![Effect::StartEngine(0.0)]);
         w.update(Message::Finished);
         assert!(!w.playing);
+    }
+
+    #[test]
+    fn the_cleanup_view_opens_only_for_cleaned_tracks_and_auditions_the_removed_signal() {
+        let mut w = opened();
+        assert_eq!(
+            w.update(Message::ShowCleanup(0)),
+            vec![Effect::AnalyseCleanup(0)]
+        );
+        w.session.as_mut().unwrap().strips[1].inserts.clear();
+        assert!(
+            w.update(Message::ShowCleanup(1)).is_empty(),
+            "no clean insert"
+        );
+        assert!(
+            w.update(Message::HearRemoved).is_empty(),
+            "nothing analysed yet"
+        );
+        let removed = std::sync::Arc::new(vec![0.1f32; 4]);
+        let blank = iced::widget::image::Handle::from_rgba(1, 1, vec![0u8; 4]);
+        w.update(Message::CleanupReady(Ok(CleanupView {
+            track: 0,
+            name: "dx".into(),
+            seconds: 1.0,
+            before: blank.clone(),
+            after: blank.clone(),
+            mask: blank,
+            removed_db: -20.0,
+            removed: removed.clone(),
+            rate: 48_000,
+            hum_hz: Some(50.0),
+        })));
+        w.update(Message::Play);
+        let e = w.update(Message::HearRemoved);
+        assert_eq!(
+            e,
+            vec![Effect::StopEngine, Effect::Audition(removed, 48_000)]
+        );
+        assert!(w.auditioning && !w.playing);
+        assert_eq!(w.update(Message::CloseCleanup), vec![Effect::StopAudition]);
+        assert!(w.cleanup.is_none() && !w.auditioning);
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .height(Length::Fixed(190.0)),
     ]
         .spacing(6);
+
     let analysis = column![
         text("Spectrogram (monitor, live)").size(12).color(DIM),
         spectrogram(&ws.meters, session.rate),
@@ -111,6 +112,11 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     ]
     .spacing(6)
     .width(Length::FillPortion(2));
+    let analysis = match &ws.cleanup {
+        Some(c) => analysis.push(cleanup_panel(c, ws.auditioning)),
+        None => analysis,
+    };
+
     page.push(row![container(mixer).width(Length::FillPortion(3)), analysis].spacing(10))
         .into()
 }
@@ -207,6 +213,11 @@ fn strip(i: usize, s: &Strip, peak_db: f32) -> Element<'_, Message> {
             ]
             .spacing(6),
             text(format!("{:+.1} dB", s.gain_db)).size(12),
+            if s.inserts.iter().any(|n| n == "clean") {
+                Element::from(button(text("cleanup ▸").size(11)).on_press(Message::ShowCleanup(i)))
+            } else {
+                Space::new().height(Length::Fixed(0.0)).into()
+            },
             row![
                 toggle("M", s.mute, AMBER, Message::Mute(i)),
                 toggle("S", s.solo, GREEN, Message::Solo(i)),
@@ -718,4 +729,50 @@ impl canvas::Program<Message> for FrequencyBalance<'_> {
 
 fn width_of(bounds: Rectangle) -> f32 {
     bounds.width - 34.0
+}
+
+/// Before/after spectrograms of a cleaned track and the reduction mask.
+fn cleanup_panel(c: &super::state::CleanupView, auditioning: bool) -> Element<'_, Message> {
+    let picture = |label: &'static str, handle: &image::Handle| {
+        column![
+            text(label).size(11).color(DIM),
+            image(handle.clone())
+                .width(Length::Fill)
+                .height(Length::Fixed(110.0))
+                .content_fit(iced::ContentFit::Fill),
+        ]
+        .spacing(2)
+        .width(Length::Fill)
+    };
+    let hum = c
+        .hum_hz
+        .map_or("no hum".to_string(), |f| format!("hum {f:.2} Hz removed"));
+    container(
+        column![
+            text(format!(
+                "Cleanup of '{}' (first {:.1} s): removed {:.1} dB; {hum}",
+                c.name, c.seconds, c.removed_db
+            ))
+            .size(11),
+            row![
+                if auditioning {
+                    button(text("■ stop").size(11)).on_press(Message::StopAudition)
+                } else {
+                    button(text("▶ hear what was removed").size(11)).on_press(Message::HearRemoved)
+                },
+                button(text("close").size(11)).on_press(Message::CloseCleanup),
+            ]
+            .spacing(8),
+            row![
+                picture("before", &c.before),
+                picture("after", &c.after),
+                picture("reduction mask", &c.mask),
+            ]
+            .spacing(6),
+        ]
+        .spacing(4),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
 }
