@@ -107,6 +107,8 @@ enum Command {
         /// Seconds of playback before the screenshot.
         #[arg(long, default_value_t = 4.0)]
         after: f64,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
 }
 
@@ -130,10 +132,12 @@ pub fn run() -> ExitCode {
             session,
             screenshot,
             after,
+            engine,
         }) => crate::gui::run(crate::gui::Options {
             session: Some(session),
             screenshot,
             after,
+            engine: engine.engine.into(),
         }),
         None => crate::gui::run(crate::gui::Options::default()),
     };
@@ -156,7 +160,12 @@ fn chain(e: &anyhow::Error) -> String {
 
 /// Resolves `--engine`, printing one line when auto falls back to the CPU.
 pub fn resolve_engine(engine: Engine) -> anyhow::Result<gpu_dsp::ResolvedEngine> {
-    let resolved = EngineChoice::from(engine).resolve()?;
+    resolve_engine_choice(engine.into())
+}
+
+/// [`resolve_engine`] for an [`EngineChoice`].
+pub fn resolve_engine_choice(choice: EngineChoice) -> anyhow::Result<gpu_dsp::ResolvedEngine> {
+    let resolved = choice.resolve()?;
     if let gpu_dsp::ResolvedEngine::Cpu { reason: Some(why) } = &resolved {
         eprintln!("note: {why}");
     }

@@ -63,6 +63,7 @@ impl Document {
             length_s: length as f64 / rate,
             strips,
             buses: spec.buses.iter().map(|b| b.name.clone()).collect(),
+            stems: spec.stems.clone(),
             target_lufs: file.master.loudness_target.unwrap_or(-23.0),
         };
         Ok((Self { file, spec }, view))
@@ -201,5 +202,44 @@ pub fn read_clip(spec: &MixSpec, clip: &gpu_dsp::mix::ClipSpec, max: u64) -> Res
                 .map_err(|e| anyhow!(e))?;
             planes
         }
+    })
+}
+
+/// The whole-file spectrogram of track `track`'s first clip (mono mix of its channels, up to
+/// ten minutes): 2048-point frames every 512 samples, on the GPU when one is given.
+pub fn file_spectrogram(
+    spec: &MixSpec,
+    track: usize,
+    gpu: Option<&std::sync::Arc<gpu_dsp::gpu::GpuContext>>,
+) -> Result<super::state::FileSpectrogram> {
+    use gpu_dsp::analysis::spectrogram::{spectrogram_cpu, GpuSpectrogram, SpectrogramConfig};
+    let t = spec
+        .tracks
+        .get(track)
+        .ok_or_else(|| anyhow!("no track {track}"))?;
+    let clip = t
+        .clips
+        .first()
+        .ok_or_else(|| anyhow!("track '{}' has no clip", t.name))?;
+    let rate = spec.sample_rate;
+    let planes = read_clip(spec, clip, 600 * u64::from(rate))?;
+    let scale = 1.0 / planes.len().max(1) as f32;
+    let mono: Vec<f32> = (0..planes.first().map_or(0, Vec::len))
+        .map(|i| planes.iter().map(|c| c[i]).sum::<f32>() * scale)
+        .collect();
+    let config = SpectrogramConfig::new(2048, 512)?;
+    let s = match gpu {
+        Some(ctx) => GpuSpectrogram::new(ctx.clone(), config, 1)?.compute(&[&mono], rate)?,
+        None => spectrogram_cpu(&[&mono], rate, config),
+    };
+    Ok(super::state::FileSpectrogram {
+        track,
+        name: t.name.clone(),
+        rate,
+        fft: config.fft,
+        frames: s.frames,
+        bins: s.bins,
+        seconds: mono.len() as f64 / f64::from(rate),
+        db: std::sync::Arc::new(s.db),
     })
 }

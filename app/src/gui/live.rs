@@ -6,11 +6,12 @@
 use super::meters::{Balance, MeterFrame, FLOOR_DB};
 use crate::playback::{open_output, rings, OutputCallback, PlaybackCounters};
 use gpu_dsp::analysis::spectrogram::{
-    LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
+    GpuSpectrogram, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
 };
 use gpu_dsp::analysis::surround::energy_vector;
 use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
 use gpu_dsp::analysis::{masking, LongTermSpectrum};
+use gpu_dsp::gpu::GpuContext;
 use gpu_dsp::mix::{downmix_to_stereo, Layout, MixSpec, Mixer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,9 +23,14 @@ const BLOCK: usize = 1024;
 /// Spectrogram of the monitor: 2048-point frames every 1024 samples.
 pub const SPECTRUM_FFT: usize = 2048;
 
-/// A console change for the engine: track, gain dB, pan, mute, solo.
+/// Changes the window sends the engine while it plays.
 #[derive(Clone, Copy, Debug)]
-struct Console(usize, f32, f32, bool, bool);
+enum Command {
+    /// Track, gain dB, pan, mute, solo.
+    Console(usize, f32, f32, bool, bool),
+    /// What the live spectrogram shows: the monitor (`None`) or one stem.
+    SpectrumOf(Option<usize>),
+}
 
 /// A running engine; dropping it stops the thread.
 pub struct LiveEngine {
@@ -32,15 +38,21 @@ pub struct LiveEngine {
     finished: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     meters: rtrb::Consumer<MeterFrame>,
-    console: rtrb::Producer<Console>,
+    console: rtrb::Producer<Command>,
     _stream: Option<cpal::Stream>,
     /// Why there is no sound, if there is none.
     pub note: Option<String>,
 }
 
 impl LiveEngine {
-    /// Starts playing `spec` from `from` seconds.
-    pub fn start(spec: MixSpec, from: f64) -> anyhow::Result<Self> {
+    /// Starts playing `spec` from `from` seconds; the live spectrogram runs on `gpu` when
+    /// given, showing the monitor or stem `spectrum_stem`.
+    pub fn start(
+        spec: MixSpec,
+        from: f64,
+        gpu: Option<Arc<GpuContext>>,
+        spectrum_stem: Option<usize>,
+    ) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
         let mut mixer = Mixer::new(spec, BLOCK)?;
         let start = (from.max(0.0) * f64::from(rate)) as u64;
@@ -65,6 +77,8 @@ impl LiveEngine {
             audio: stream.is_some().then_some(audio_tx),
             meters: meter_tx,
             console: console_rx,
+            spectrum_stem,
+            gpu,
         };
         let thread = {
             let (stop, finished) = (stop.clone(), finished.clone());
@@ -102,7 +116,14 @@ impl LiveEngine {
 
     /// A live fader/pan/mute/solo change (dropped if 256 are already queued).
     pub fn console(&mut self, track: usize, gain_db: f32, pan: f32, mute: bool, solo: bool) {
-        let _ = self.console.push(Console(track, gain_db, pan, mute, solo));
+        let _ = self
+            .console
+            .push(Command::Console(track, gain_db, pan, mute, solo));
+    }
+
+    /// Shows the monitor (`None`) or stem `s` in the live spectrogram.
+    pub fn spectrum_of(&mut self, stem: Option<usize>) {
+        let _ = self.console.push(Command::SpectrumOf(stem));
     }
 }
 
@@ -122,7 +143,9 @@ struct Worker {
     rate: u32,
     audio: Option<rtrb::Producer<f32>>,
     meters: rtrb::Producer<MeterFrame>,
-    console: rtrb::Consumer<Console>,
+    console: rtrb::Consumer<Command>,
+    spectrum_stem: Option<usize>,
+    gpu: Option<Arc<GpuContext>>,
 }
 
 fn db(x: f32) -> f32 {
@@ -136,9 +159,16 @@ impl Worker {
         let tracks = self.mixer.spec().tracks.len();
         let rate = self.rate;
         let mut loudness = LoudnessMeter::new(channels, rate);
-        let mut spectrum = SpectrogramConfig::new(SPECTRUM_FFT, BLOCK)
-            .map(|c| LiveSpectrogram::new(c, rate, 1, SpectrumEngine::Cpu))
-            .ok();
+        // The GPU computes the live spectrogram when there is one; the window only draws it.
+        let mut spectrum = SpectrogramConfig::new(SPECTRUM_FFT, BLOCK).ok().map(|c| {
+            let engine = self
+                .gpu
+                .as_ref()
+                .and_then(|ctx| GpuSpectrogram::new(ctx.clone(), c, 1).ok())
+                .map_or(SpectrumEngine::Cpu, SpectrumEngine::Gpu);
+            LiveSpectrogram::new(c, rate, 1, engine)
+        });
+        let mut stem_mid = vec![0.0f32; BLOCK];
         let mut master = vec![vec![0.0f32; BLOCK]; channels];
         let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
         let mut history: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
@@ -150,8 +180,11 @@ impl Worker {
         let mut played = 0u64;
         let mut blocks = 0u64;
         while self.position < self.end && !stop.load(Ordering::Relaxed) {
-            while let Ok(Console(i, g, p, m, s)) = self.console.pop() {
-                self.mixer.set_track_console(i, g, p, m, s);
+            while let Ok(command) = self.console.pop() {
+                match command {
+                    Command::Console(i, g, p, m, s) => self.mixer.set_track_console(i, g, p, m, s),
+                    Command::SpectrumOf(s) => self.spectrum_stem = s,
+                }
             }
             let n = if skip > 0 {
                 skip.min(BLOCK)
@@ -161,6 +194,12 @@ impl Worker {
             let stems = self.mixer.process_block(n);
             if skip == 0 {
                 balance.push(stems, n);
+            }
+            if let Some(s) = self.spectrum_stem.and_then(|s| stems.get(s)) {
+                let scale = 1.0 / s.len().max(1) as f32;
+                for (i, v) in stem_mid[..n].iter_mut().enumerate() {
+                    *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
+                }
             }
             for (c, m) in master.iter_mut().enumerate() {
                 m[..n].fill(0.0);
@@ -227,11 +266,15 @@ impl Worker {
             frame.correlation = corr.correlation();
             frame.goniometer = goniometer_points(&left[..n], &right[..n], 256);
             if let Some(s) = &mut spectrum {
-                let mid: Vec<f32> = left[..n]
-                    .iter()
-                    .zip(&right[..n])
-                    .map(|(a, b)| 0.5 * (a + b))
-                    .collect();
+                let mid: Vec<f32> = if self.spectrum_stem.is_some() {
+                    stem_mid[..n].to_vec()
+                } else {
+                    left[..n]
+                        .iter()
+                        .zip(&right[..n])
+                        .map(|(a, b)| 0.5 * (a + b))
+                        .collect()
+                };
                 if let Ok(rows) = s.push(&[&mid]) {
                     let bins = SPECTRUM_FFT / 2 + 1;
                     frame.spectrogram = rows.chunks(bins).map(<[f32]>::to_vec).collect();

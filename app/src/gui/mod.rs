@@ -26,6 +26,8 @@ pub struct Options {
     /// and exit (for `make screenshot` and the window test).
     pub screenshot: Option<PathBuf>,
     pub after: f64,
+    /// Where the spectrograms are computed (`auto`: a real GPU if there is one).
+    pub engine: gpu_dsp::EngineChoice,
 }
 
 /// Opens the window and runs until it is closed.
@@ -36,12 +38,16 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             "the window could not run: no X11 display (DISPLAY is not set); run it on a desktop or under xvfb-run"
         );
     }
+    let gpu = match crate::cli::resolve_engine_choice(options.engine)? {
+        gpu_dsp::ResolvedEngine::Gpu(ctx) => Some(ctx),
+        gpu_dsp::ResolvedEngine::Cpu { .. } => None,
+    };
     let session = match options.session.clone() {
         Some(p) => p,
         None => last_or_demo()?,
     };
     iced::application(
-        move || App::boot(session.clone(), options.clone()),
+        move || App::boot(session.clone(), options.clone(), gpu.clone()),
         App::update,
         App::view,
     )
@@ -103,6 +109,7 @@ struct App {
     ws: Workstation,
     doc: Option<Document>,
     engine: Option<LiveEngine>,
+    gpu: Option<std::sync::Arc<gpu_dsp::gpu::GpuContext>>,
     audition: Option<Audition>,
     note: Option<String>,
     shot: Option<(PathBuf, f64)>,
@@ -111,11 +118,16 @@ struct App {
 }
 
 impl App {
-    fn boot(session: PathBuf, options: Options) -> (Self, Task<AppMessage>) {
+    fn boot(
+        session: PathBuf,
+        options: Options,
+        gpu: Option<std::sync::Arc<gpu_dsp::gpu::GpuContext>>,
+    ) -> (Self, Task<AppMessage>) {
         let app = Self {
             ws: Workstation::default(),
             doc: None,
             engine: None,
+            gpu,
             audition: None,
             note: None,
             shot: options.screenshot.map(|p| (p, options.after)),
@@ -265,7 +277,11 @@ impl App {
                 Effect::StartEngine(from) => {
                     if let (Some(doc), Some(view)) = (&mut self.doc, &self.ws.session) {
                         doc.apply(view);
-                        match LiveEngine::start(doc.spec.clone(), from) {
+                        let stem = match self.ws.spectrum {
+                            state::SpectrumChoice::Stem(s) => Some(s),
+                            _ => None,
+                        };
+                        match LiveEngine::start(doc.spec.clone(), from, self.gpu.clone(), stem) {
                             Ok(engine) => {
                                 self.note = engine.note.clone();
                                 self.engine = Some(engine);
@@ -316,6 +332,17 @@ impl App {
                     self.audition = None;
                     None
                 }
+                Effect::EngineSpectrum(stem) => {
+                    if let Some(e) = &mut self.engine {
+                        e.spectrum_of(stem);
+                    }
+                    None
+                }
+                Effect::AnalyseFile(i) => Some(Message::FileSpectrogramReady(match &self.doc {
+                    Some(doc) => document::file_spectrogram(&doc.spec, i, self.gpu.as_ref())
+                        .map_err(|e| chain(&e)),
+                    None => Err("no session is open".into()),
+                })),
                 Effect::Poll => match &mut self.engine {
                     Some(e) => {
                         let frames = e.poll();
@@ -371,4 +398,71 @@ fn save_png(path: &Path, shot: &window::Screenshot) -> anyhow::Result<()> {
         writer.finish()?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let session = crate::demo::write_demo(dir.path(), 3.0).unwrap();
+        (dir, session)
+    }
+
+    #[test]
+    fn a_document_opens_saves_its_edits_atomically_and_reopens() {
+        let (dir, path) = demo();
+        let (mut doc, mut view) = Document::open(&path).unwrap();
+        assert_eq!(view.strips.len(), 4);
+        assert_eq!(view.stems, vec!["DX", "MX", "FX"]);
+        assert!(
+            view.strips[0].overview.iter().any(|v| *v > 0.01),
+            "waveform overview"
+        );
+        assert_eq!(view.strips[0].inserts, vec!["clean", "eq", "compressor"]);
+        view.strips[1].gain_db = -9.5;
+        view.strips[2].mute = true;
+        doc.apply(&view);
+        let copy = dir.path().join("edited.toml");
+        doc.save(&copy).unwrap();
+        let (_, reopened) = Document::open(&copy).unwrap();
+        assert_eq!(reopened.strips[1].gain_db, -9.5);
+        assert!(reopened.strips[2].mute);
+        assert_eq!(reopened.strips[0].inserts, view.strips[0].inserts);
+        // The original is untouched.
+        let (_, original) = Document::open(&path).unwrap();
+        assert_eq!(original.strips[1].gain_db, -4.0);
+    }
+
+    #[test]
+    fn the_cleanup_view_and_the_file_spectrogram_come_from_the_real_engines() {
+        let (_dir, path) = demo();
+        let (doc, _) = Document::open(&path).unwrap();
+        let c = cleanup::analyse(&doc.spec, 0).unwrap();
+        assert!(
+            (c.hum_hz.unwrap() - 50.03).abs() < 0.05,
+            "hum {:?}",
+            c.hum_hz
+        );
+        assert!(
+            c.removed_db < -3.0 && c.removed_db > -40.0,
+            "removed {} dB",
+            c.removed_db
+        );
+        assert_eq!(c.removed.len() as f64, (c.seconds * 48_000.0).round());
+        assert!(
+            cleanup::analyse(&doc.spec, 1).is_err(),
+            "music has no clean insert"
+        );
+        let f = document::file_spectrogram(&doc.spec, 0, None).unwrap();
+        assert_eq!(f.bins, 1025);
+        assert!(f.frames > 200 && f.db.len() == f.frames * f.bins);
+        // The 50 Hz hum stands out in its bin (about 2.1 bins at 23.4 Hz each).
+        let hum_bin = (50.03f32 / (48_000.0 / 2048.0)).round() as usize;
+        let mean_at = |bin: usize| {
+            (0..f.frames).map(|k| f.db[k * f.bins + bin]).sum::<f32>() / f.frames as f32
+        };
+        assert!(mean_at(hum_bin) > mean_at(hum_bin + 6) + 6.0);
+    }
 }

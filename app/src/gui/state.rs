@@ -45,6 +45,32 @@ pub struct CleanupView {
     pub hum_hz: Option<f64>,
 }
 
+/// What the spectrogram panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SpectrumChoice {
+    /// The monitor, live while playing.
+    #[default]
+    Monitor,
+    /// One stem, live while playing.
+    Stem(usize),
+    /// The whole source file of a track, with zoom.
+    File(usize),
+}
+
+/// A whole-file spectrogram (computed once per track, on the GPU when there is one).
+#[derive(Clone, Debug)]
+pub struct FileSpectrogram {
+    pub track: usize,
+    pub name: String,
+    pub rate: u32,
+    pub fft: usize,
+    pub frames: usize,
+    pub bins: usize,
+    pub seconds: f64,
+    /// `db[frame * bins + bin]`.
+    pub db: std::sync::Arc<Vec<f32>>,
+}
+
 /// An open session as the window shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionView {
@@ -54,6 +80,7 @@ pub struct SessionView {
     pub length_s: f64,
     pub strips: Vec<Strip>,
     pub buses: Vec<String>,
+    pub stems: Vec<String>,
     /// The delivery target for the loudness meter (LUFS).
     pub target_lufs: f64,
 }
@@ -91,6 +118,12 @@ pub enum Message {
     /// Play what the cleanup removed.
     HearRemoved,
     StopAudition,
+    /// Choose what the spectrogram panel shows.
+    Spectrum(SpectrumChoice),
+    FileSpectrogramReady(Result<FileSpectrogram, String>),
+    /// Whole-file view: zoom factor (1 = whole file) and position of the view (0..1).
+    Zoom(f32),
+    Scroll(f32),
 }
 
 /// What the shell must do after an update.
@@ -114,6 +147,11 @@ pub enum Effect {
     /// Play a mono buffer at a rate.
     Audition(std::sync::Arc<Vec<f32>>, u32),
     StopAudition,
+    /// The live spectrogram shows the monitor (`None`) or a stem.
+    EngineSpectrum(Option<usize>),
+    /// Compute the whole-file spectrogram of a track's source (answer with
+    /// `FileSpectrogramReady`).
+    AnalyseFile(usize),
 }
 
 /// The whole window state.
@@ -132,6 +170,11 @@ pub struct Workstation {
     pub cleanup: Option<CleanupView>,
     /// Whether the removed signal is playing.
     pub auditioning: bool,
+    pub spectrum: SpectrumChoice,
+    pub file_spectrogram: Option<FileSpectrogram>,
+    /// Whole-file view zoom (≥ 1) and scroll (0..1).
+    pub zoom: f32,
+    pub scroll: f32,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -161,6 +204,10 @@ impl Workstation {
                 self.meters = Meters::new(view.strips.len());
                 self.session = Some(view);
                 self.cleanup = None;
+                self.file_spectrogram = None;
+                self.spectrum = SpectrumChoice::Monitor;
+                self.zoom = 1.0;
+                self.scroll = 0.0;
                 self.opening = None;
                 self.error = None;
                 self.dirty = false;
@@ -284,6 +331,50 @@ impl Workstation {
                 }
                 None => Vec::new(),
             },
+            Message::Spectrum(choice) => {
+                let Some(s) = &self.session else {
+                    return Vec::new();
+                };
+                let valid = match choice {
+                    SpectrumChoice::Monitor => true,
+                    SpectrumChoice::Stem(i) => i < s.stems.len(),
+                    SpectrumChoice::File(i) => i < s.strips.len(),
+                };
+                if !valid {
+                    return Vec::new();
+                }
+                self.spectrum = choice;
+                match choice {
+                    SpectrumChoice::Monitor => vec![Effect::EngineSpectrum(None)],
+                    SpectrumChoice::Stem(i) => vec![Effect::EngineSpectrum(Some(i))],
+                    SpectrumChoice::File(i) => {
+                        if self.file_spectrogram.as_ref().is_some_and(|f| f.track == i) {
+                            Vec::new()
+                        } else {
+                            self.zoom = 1.0;
+                            self.scroll = 0.0;
+                            vec![Effect::AnalyseFile(i)]
+                        }
+                    }
+                }
+            }
+            Message::FileSpectrogramReady(Ok(f)) => {
+                self.file_spectrogram = Some(f);
+                Vec::new()
+            }
+            Message::FileSpectrogramReady(Err(e)) => {
+                self.error = Some(e);
+                self.spectrum = SpectrumChoice::Monitor;
+                Vec::new()
+            }
+            Message::Zoom(z) => {
+                self.zoom = z.clamp(1.0, 64.0);
+                Vec::new()
+            }
+            Message::Scroll(s) => {
+                self.scroll = s.clamp(0.0, 1.0);
+                Vec::new()
+            }
             Message::StopAudition => {
                 if self.auditioning {
                     self.auditioning = false;
@@ -345,6 +436,7 @@ mod tests {
                 2
             ],
             buses: vec![],
+            stems: vec!["DX".into()],
             target_lufs: -23.0,
         }
     }
@@ -470,6 +562,52 @@ mod tests {
         assert!(w.auditioning && !w.playing);
         assert_eq!(w.update(Message::CloseCleanup), vec![Effect::StopAudition]);
         assert!(w.cleanup.is_none() && !w.auditioning);
+    }
+
+    #[test]
+    fn the_spectrogram_panel_switches_sources_and_zooms() {
+        let mut w = opened();
+        assert_eq!(
+            w.update(Message::Spectrum(SpectrumChoice::Stem(0))),
+            vec![Effect::EngineSpectrum(Some(0))]
+        );
+        assert!(
+            w.update(Message::Spectrum(SpectrumChoice::Stem(5)))
+                .is_empty(),
+            "no such stem"
+        );
+        assert_eq!(w.spectrum, SpectrumChoice::Stem(0));
+        assert_eq!(
+            w.update(Message::Spectrum(SpectrumChoice::File(1))),
+            vec![Effect::AnalyseFile(1)]
+        );
+        w.update(Message::FileSpectrogramReady(Ok(FileSpectrogram {
+            track: 1,
+            name: "dx".into(),
+            rate: 48_000,
+            fft: 2048,
+            frames: 2,
+            bins: 3,
+            seconds: 1.0,
+            db: std::sync::Arc::new(vec![0.0; 6]),
+        })));
+        assert!(
+            w.update(Message::Spectrum(SpectrumChoice::File(1)))
+                .is_empty(),
+            "cached"
+        );
+        w.update(Message::Zoom(200.0));
+        w.update(Message::Scroll(-1.0));
+        assert_eq!((w.zoom, w.scroll), (64.0, 0.0));
+        w.update(Message::FileSpectrogramReady(Err(
+            "x.wav: unreadable".into()
+        )));
+        assert_eq!(w.spectrum, SpectrumChoice::Monitor);
+        assert!(w.error.is_some());
+        assert_eq!(
+            w.update(Message::Spectrum(SpectrumChoice::Monitor)),
+            vec![Effect::EngineSpectrum(None)]
+        );
     }
 
     #[test]

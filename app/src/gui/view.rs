@@ -5,12 +5,12 @@
 
 use super::live::SPECTRUM_FFT;
 use super::meters::{Meters, FLOOR_DB, HISTORY};
-use super::state::{Message, SessionView, Strip, Workstation};
+use super::state::{FileSpectrogram, Message, SessionView, SpectrumChoice, Strip, Workstation};
 use crate::plot::magma;
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
 use iced::widget::{
-    button, canvas as canvas_widget, column, container, image, row, scrollable, slider, text,
-    vertical_slider, Space,
+    button, canvas as canvas_widget, column, container, image, pick_list, row, scrollable, slider,
+    text, vertical_slider, Space,
 };
 use iced::{mouse, Color, Element, Length, Point, Rectangle, Renderer, Size, Theme};
 
@@ -79,8 +79,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         .spacing(6);
 
     let analysis = column![
-        text("Spectrogram (monitor, live)").size(12).color(DIM),
-        spectrogram(&ws.meters, session.rate),
+        spectrum_panel(ws, session),
         row![
             column![
                 text("Goniometer / correlation").size(12).color(DIM),
@@ -281,7 +280,7 @@ fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Element<'a, Messa
 
 /// Rows of dB → an RGBA image: time left to right, log frequency bottom to top.
 fn spectrogram(meters: &Meters, rate: u32) -> Element<'static, Message> {
-    const H: usize = 200;
+    const H: usize = SPECTRUM_HEIGHT;
     let w = HISTORY;
     let mut rgba = vec![0u8; w * H * 4];
     let bins = SPECTRUM_FFT / 2 + 1;
@@ -775,4 +774,110 @@ fn cleanup_panel(c: &super::state::CleanupView, auditioning: bool) -> Element<'_
     .padding(6)
     .style(|_| panel_style())
     .into()
+}
+
+/// An entry of the spectrogram source list.
+#[derive(Clone, Debug, PartialEq)]
+struct Source {
+    label: String,
+    choice: SpectrumChoice,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+const SPECTRUM_HEIGHT: usize = 200;
+
+/// The spectrogram panel: a source list (monitor, stems live; any track's whole file) and
+/// the picture, with zoom and scroll for whole files.
+fn spectrum_panel<'a>(ws: &'a Workstation, session: &'a SessionView) -> Element<'a, Message> {
+    let mut sources = vec![Source {
+        label: "monitor (live)".into(),
+        choice: SpectrumChoice::Monitor,
+    }];
+    sources.extend(session.stems.iter().enumerate().map(|(i, s)| Source {
+        label: format!("stem {s} (live)"),
+        choice: SpectrumChoice::Stem(i),
+    }));
+    sources.extend(session.strips.iter().enumerate().map(|(i, s)| Source {
+        label: format!("file of '{}' (whole)", s.name),
+        choice: SpectrumChoice::File(i),
+    }));
+    let selected = sources.iter().find(|s| s.choice == ws.spectrum).cloned();
+    let header = row![
+        text("Spectrogram").size(12).color(DIM),
+        pick_list(sources, selected, |s: Source| Message::Spectrum(s.choice)).text_size(12),
+    ]
+    .spacing(8)
+    .align_y(iced::Alignment::Center);
+    match (ws.spectrum, &ws.file_spectrogram) {
+        (SpectrumChoice::File(i), Some(f)) if f.track == i => {
+            let zoom = ws.zoom.max(1.0);
+            let span = f.seconds / f64::from(zoom);
+            let start = f64::from(ws.scroll) * (f.seconds - span);
+            column![
+                header,
+                file_image(f, start, span),
+                row![
+                    text(format!(
+                        "{:.2}–{:.2} s of {:.1} s",
+                        start,
+                        start + span,
+                        f.seconds
+                    ))
+                    .size(11),
+                    text("zoom").size(11).color(DIM),
+                    slider(1.0..=64.0, zoom, Message::Zoom)
+                        .step(0.5f32)
+                        .width(Length::Fixed(120.0)),
+                    text("position").size(11).color(DIM),
+                    slider(0.0..=1.0, ws.scroll, Message::Scroll).step(0.001f32),
+                ]
+                .spacing(8)
+                .align_y(iced::Alignment::Center),
+            ]
+            .spacing(4)
+            .into()
+        }
+        (SpectrumChoice::File(_), _) => column![header, text("computing …").size(12)]
+            .spacing(4)
+            .into(),
+        _ => column![header, spectrogram(&ws.meters, session.rate)]
+            .spacing(4)
+            .into(),
+    }
+}
+
+/// `span` seconds of a whole-file spectrogram from `start`, log frequency.
+fn file_image(f: &FileSpectrogram, start: f64, span: f64) -> Element<'static, Message> {
+    const W: usize = 640;
+    let h = SPECTRUM_HEIGHT;
+    let hop_s = f.seconds / f.frames.max(1) as f64;
+    let bin_hz = f.rate as f32 / f.fft as f32;
+    let (lo, hi) = (30.0f32.ln(), (f.rate as f32 / 2.0).ln());
+    let rows: Vec<usize> = (0..h)
+        .map(|y| {
+            let hz = (lo + (hi - lo) * (h - 1 - y) as f32 / (h - 1) as f32).exp();
+            ((hz / bin_hz).round() as usize).min(f.bins.saturating_sub(1))
+        })
+        .collect();
+    let mut rgba = vec![0u8; W * h * 4];
+    for x in 0..W {
+        let t = start + span * x as f64 / W as f64;
+        let frame = ((t / hop_s.max(1e-9)) as usize).min(f.frames.saturating_sub(1));
+        for (y, &bin) in rows.iter().enumerate() {
+            let db = f.db.get(frame * f.bins + bin).copied().unwrap_or(-120.0);
+            let [r, g, b] = magma(((db + 100.0) / 100.0).clamp(0.0, 1.0));
+            let at = (y * W + x) * 4;
+            rgba[at..at + 4].copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    image(image::Handle::from_rgba(W as u32, h as u32, rgba))
+        .width(Length::Fill)
+        .height(Length::Fixed(h as f32))
+        .content_fit(iced::ContentFit::Fill)
+        .into()
 }
