@@ -56,5 +56,5 @@ lint:
 
 # The real window under a virtual X server, playing the demo session for 6 s.
 screenshot: demo
-	xvfb-run -a -s "-screen 0 1600x1000x24" ./target/release/mixstation open demo-out/demo.toml \
+	xvfb-run -a -s "-screen 0 1600x1100x24" ./target/release/mixstation open demo-out/demo.toml \
 	  --screenshot docs/workstation.png --after 6

@@ -29,7 +29,7 @@ fn under_xvfb(args: &[&str], backend: &str) -> Output {
         .args([
             "-a",
             "-s",
-            "-screen 0 1600x1000x24",
+            "-screen 0 1600x1100x24",
             env!("CARGO_BIN_EXE_mixstation"),
         ])
         .args(args)

@@ -424,3 +424,55 @@ fn bus_to_bus_paths_and_reverb_dry_stay_aligned() {
         );
     }
 }
+
+#[test]
+fn live_console_changes_glide_and_meters_read_levels() {
+    // A stereo DC source (balance pan at centre: unity) at 0.5 through a bus send.
+    let n = 4096;
+    let source = vec![vec![0.5f32; 4 * n]; 2];
+    let mut t = track("t", 2, vec![clip(0, 0, 4 * n as u64)], 0.0, 0.0, 0);
+    t.sends = vec![SendSpec {
+        bus: 0,
+        level_db: 0.0,
+        pre_fader: false,
+    }];
+    let bus = BusSpec {
+        name: "b".into(),
+        gain_db: 0.0,
+        inserts: vec![],
+        sends: vec![],
+    };
+    let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
+    let block = |m: &mut Mixer| m.process_block(1024)[0][0].clone();
+    let first = block(&mut mixer);
+    assert!(
+        first.iter().all(|&v| (v - 1.0).abs() < 1e-6),
+        "direct + send: 1.0"
+    );
+    let (mut peak, mut rms) = ([0.0f32], [0.0f32]);
+    mixer.take_track_levels(&mut peak, &mut rms);
+    assert!(
+        (peak[0] - 0.5).abs() < 1e-6 && (rms[0] - 0.5).abs() < 1e-6,
+        "{peak:?} {rms:?}"
+    );
+    // Fader to −6.02 dB (×0.5): the next block glides linearly from 1.0 to 0.5, no step.
+    mixer.set_track_console(0, -6.0206, 0.0, false, false);
+    let glide = block(&mut mixer);
+    let steps: Vec<f32> = glide.windows(2).map(|w| w[0] - w[1]).collect();
+    let slope = 0.5 / 1024.0;
+    assert!(
+        steps.iter().all(|s| (s - slope).abs() < 1e-5),
+        "not a linear glide"
+    );
+    assert!((glide[1023] - 0.5).abs() < 1e-4);
+    // The send alone to −inf-ish: the direct path stays, the bus share glides away.
+    mixer.set_track_send_level(0, 0, -120.0);
+    let send_glide = block(&mut mixer);
+    assert!((send_glide[0] - (0.25 + 0.25 * (1.0 - 1.0 / 1024.0))).abs() < 1e-4);
+    assert!((send_glide[1023] - 0.25).abs() < 1e-4);
+    // Mute takes the track out at the next block; insert parameters on a track without
+    // inserts are refused.
+    mixer.set_track_console(0, -6.0206, 0.0, true, false);
+    assert!(block(&mut mixer).iter().all(|&v| v == 0.0));
+    assert!(!mixer.set_track_insert_param(0, 0, "ratio", 4.0));
+}

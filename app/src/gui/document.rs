@@ -2,6 +2,7 @@
 //! description (what the engine plays) and the window's view of it (strips with waveform
 //! overviews computed once at open).
 
+use super::params::{section_params, set_section_param};
 use super::state::{SessionView, Strip};
 use crate::io::write_atomically;
 use crate::session::format::{InsertSection, SessionFile};
@@ -41,6 +42,7 @@ impl Document {
                 pan: t.pan,
                 mute: t.mute,
                 solo: t.solo,
+                insert_params: section.inserts.iter().map(section_params).collect(),
                 inserts: section
                     .inserts
                     .iter()
@@ -69,6 +71,20 @@ impl Document {
         Ok((Self { file, spec }, view))
     }
 
+    /// Every insert parameter of the view, for an engine to start with: (track, insert,
+    /// name, value).
+    pub fn insert_settings(view: &SessionView) -> Vec<(usize, usize, String, f32)> {
+        view.strips
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                s.insert_params.iter().enumerate().flat_map(move |(k, ps)| {
+                    ps.iter().map(move |p| (i, k, p.name.clone(), p.value))
+                })
+            })
+            .collect()
+    }
+
     /// Takes the window's strip settings into the document and the mix description.
     pub fn apply(&mut self, view: &SessionView) {
         for ((section, track), strip) in self
@@ -82,6 +98,17 @@ impl Document {
             section.pan = strip.pan;
             section.mute = strip.mute;
             section.solo = strip.solo;
+            for (send, (_, level)) in section.sends.iter_mut().zip(&strip.sends) {
+                send.level_db = *level;
+            }
+            for (send, (_, level)) in track.sends.iter_mut().zip(&strip.sends) {
+                send.level_db = *level;
+            }
+            for (insert, params) in section.inserts.iter_mut().zip(&strip.insert_params) {
+                for p in params {
+                    set_section_param(insert, &p.name, p.value);
+                }
+            }
             track.gain_db = strip.gain_db;
             track.pan = strip.pan;
             track.mute = strip.mute;

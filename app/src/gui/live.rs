@@ -24,8 +24,12 @@ const BLOCK: usize = 1024;
 pub const SPECTRUM_FFT: usize = 2048;
 
 /// Changes the window sends the engine while it plays.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Command {
+    /// Track, send, level dB.
+    SendLevel(usize, usize, f32),
+    /// Track, insert, parameter, value.
+    InsertParam(usize, usize, String, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
     /// What the live spectrogram shows: the monitor (`None`) or one stem.
@@ -52,9 +56,13 @@ impl LiveEngine {
         from: f64,
         gpu: Option<Arc<GpuContext>>,
         spectrum_stem: Option<usize>,
+        insert_settings: &[(usize, usize, String, f32)],
     ) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
         let mut mixer = Mixer::new(spec, BLOCK)?;
+        for (track, insert, name, value) in insert_settings {
+            mixer.set_track_insert_param(*track, *insert, name, *value);
+        }
         let start = (from.max(0.0) * f64::from(rate)) as u64;
         mixer.seek(start);
         let total = mixer.spec().length() + mixer.tail();
@@ -121,6 +129,18 @@ impl LiveEngine {
             .push(Command::Console(track, gain_db, pan, mute, solo));
     }
 
+    /// A live send level change.
+    pub fn send_level(&mut self, track: usize, send: usize, level_db: f32) {
+        let _ = self.console.push(Command::SendLevel(track, send, level_db));
+    }
+
+    /// A live insert parameter change.
+    pub fn insert_param(&mut self, track: usize, insert: usize, name: String, value: f32) {
+        let _ = self
+            .console
+            .push(Command::InsertParam(track, insert, name, value));
+    }
+
     /// Shows the monitor (`None`) or stem `s` in the live spectrogram.
     pub fn spectrum_of(&mut self, stem: Option<usize>) {
         let _ = self.console.push(Command::SpectrumOf(stem));
@@ -173,6 +193,7 @@ impl Worker {
         let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
         let mut history: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
         let mut peaks = vec![0.0f32; tracks];
+        let mut rms = vec![0.0f32; tracks];
         let mut balance = BalanceAccumulator::new(&self.mixer.spec().stems, rate);
         // The mix's own latency is rendered but not heard.
         let mut skip = self.mixer.latency();
@@ -184,6 +205,10 @@ impl Worker {
                 match command {
                     Command::Console(i, g, p, m, s) => self.mixer.set_track_console(i, g, p, m, s),
                     Command::SpectrumOf(s) => self.spectrum_stem = s,
+                    Command::SendLevel(i, k, db) => self.mixer.set_track_send_level(i, k, db),
+                    Command::InsertParam(i, k, name, v) => {
+                        self.mixer.set_track_insert_param(i, k, &name, v);
+                    }
                 }
             }
             let n = if skip > 0 {
@@ -209,7 +234,7 @@ impl Worker {
             }
             if skip > 0 {
                 skip -= n;
-                self.mixer.take_track_peaks(&mut peaks);
+                self.mixer.take_track_levels(&mut peaks, &mut rms);
                 continue;
             }
             if layout == Layout::Stereo {
@@ -254,8 +279,9 @@ impl Worker {
                 frame.peak_db[k] = db(peak);
                 frame.rms_db[k] = db(ms.sqrt());
             }
-            self.mixer.take_track_peaks(&mut peaks);
+            self.mixer.take_track_levels(&mut peaks, &mut rms);
             frame.track_peak_db = peaks.iter().map(|p| db(*p)).collect();
+            frame.track_rms_db = rms.iter().map(|r| db(*r)).collect();
             frame.momentary = loudness.momentary();
             frame.short_term = loudness.short_term();
             frame.integrated = loudness.integrated();

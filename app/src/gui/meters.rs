@@ -15,8 +15,9 @@ pub struct MeterFrame {
     /// Stereo monitor peak and RMS (dBFS).
     pub peak_db: [f32; 2],
     pub rms_db: [f32; 2],
-    /// Per track: post-fader peak (dBFS).
+    /// Per track: post-fader peak and RMS (dBFS).
     pub track_peak_db: Vec<f32>,
+    pub track_rms_db: Vec<f32>,
     /// BS.1770 momentary, short-term, integrated (LUFS), LRA (LU), true peak (dBTP).
     pub momentary: Option<f64>,
     pub short_term: Option<f64>,
@@ -59,6 +60,7 @@ impl MeterFrame {
             peak_db: [FLOOR_DB; 2],
             rms_db: [FLOOR_DB; 2],
             track_peak_db: vec![FLOOR_DB; tracks],
+            track_rms_db: vec![FLOOR_DB; tracks],
             momentary: None,
             short_term: None,
             integrated: None,

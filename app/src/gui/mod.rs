@@ -7,6 +7,7 @@ mod cleanup;
 mod document;
 mod live;
 pub mod meters;
+mod params;
 pub mod state;
 mod view;
 
@@ -54,7 +55,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     .title(App::title)
     .subscription(App::subscription)
     .theme(|_: &App| Theme::Dark)
-    .window_size((1440.0, 900.0))
+    .window_size((1500.0, 1000.0))
     .run()
     .map_err(|e| anyhow::anyhow!("the window could not run: {e}"))
 }
@@ -207,6 +208,15 @@ impl App {
             if let Some(i) = cleaned {
                 let effects = self.ws.update(Message::ShowCleanup(i));
                 self.run_effects(effects);
+                // And the editor of its compressor, if it has one.
+                let compressor = self
+                    .ws
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.strips[i].inserts.iter().position(|n| n == "compressor"));
+                if let Some(k) = compressor {
+                    self.ws.update(Message::EditInsert(Some((i, k))));
+                }
             }
             let effects = self.ws.update(Message::Play);
             self.run_effects(effects);
@@ -281,7 +291,14 @@ impl App {
                             state::SpectrumChoice::Stem(s) => Some(s),
                             _ => None,
                         };
-                        match LiveEngine::start(doc.spec.clone(), from, self.gpu.clone(), stem) {
+                        let settings = Document::insert_settings(view);
+                        match LiveEngine::start(
+                            doc.spec.clone(),
+                            from,
+                            self.gpu.clone(),
+                            stem,
+                            &settings,
+                        ) {
                             Ok(engine) => {
                                 self.note = engine.note.clone();
                                 self.engine = Some(engine);
@@ -330,6 +347,18 @@ impl App {
                 }
                 Effect::StopAudition => {
                     self.audition = None;
+                    None
+                }
+                Effect::SendLevel(i, k, db) => {
+                    if let Some(e) = &mut self.engine {
+                        e.send_level(i, k, db);
+                    }
+                    None
+                }
+                Effect::InsertParam(i, k, name, v) => {
+                    if let Some(e) = &mut self.engine {
+                        e.insert_param(i, k, name, v);
+                    }
                     None
                 }
                 Effect::EngineSpectrum(stem) => {

@@ -4,6 +4,7 @@
 //! logic is unit-tested without a display.
 
 use super::meters::{MeterFrame, Meters};
+use super::params::Param;
 use std::path::{Path, PathBuf};
 
 /// One channel strip.
@@ -17,6 +18,8 @@ pub struct Strip {
     pub solo: bool,
     /// Insert types in order (`eq`, `compressor`, `clean`, …).
     pub inserts: Vec<String>,
+    /// Per insert: its live-editable parameters.
+    pub insert_params: Vec<Vec<Param>>,
     /// Send targets with their levels.
     pub sends: Vec<(String, f32)>,
     /// Waveform overview: peak per column, 0..1 (computed once at open).
@@ -102,6 +105,12 @@ pub enum Message {
     Locate(f64),
     Fader(usize, f32),
     Pan(usize, f32),
+    /// Track, send, level dB.
+    SendLevel(usize, usize, f32),
+    /// Open (or close) the parameter editor of track `.0`'s insert `.1`.
+    EditInsert(Option<(usize, usize)>),
+    /// Track, insert, parameter, value.
+    InsertParam(usize, usize, String, f32),
     Mute(usize),
     Solo(usize),
     /// The timer: drain the engine's meter frames.
@@ -124,6 +133,8 @@ pub enum Message {
     /// Whole-file view: zoom factor (1 = whole file) and position of the view (0..1).
     Zoom(f32),
     Scroll(f32),
+    /// Switch the spectrograms between log and linear frequency.
+    ToggleFrequencyScale,
 }
 
 /// What the shell must do after an update.
@@ -140,6 +151,10 @@ pub enum Effect {
     StopEngine,
     /// A live console change for track `i`: gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
+    /// A live send level: track, send, dB.
+    SendLevel(usize, usize, f32),
+    /// A live insert parameter: track, insert, name, value.
+    InsertParam(usize, usize, String, f32),
     /// Drain the engine's meter ring (answer with `Frames`).
     Poll,
     /// Analyse track `i`'s cleanup (answer with `CleanupReady`).
@@ -172,6 +187,10 @@ pub struct Workstation {
     pub auditioning: bool,
     pub spectrum: SpectrumChoice,
     pub file_spectrogram: Option<FileSpectrogram>,
+    /// The insert whose parameters are being edited (track, insert).
+    pub editing: Option<(usize, usize)>,
+    /// Spectrograms on a linear frequency axis (log by default).
+    pub linear_frequency: bool,
     /// Whole-file view zoom (≥ 1) and scroll (0..1).
     pub zoom: f32,
     pub scroll: f32,
@@ -204,6 +223,7 @@ impl Workstation {
                 self.meters = Meters::new(view.strips.len());
                 self.session = Some(view);
                 self.cleanup = None;
+                self.editing = None;
                 self.file_spectrogram = None;
                 self.spectrum = SpectrumChoice::Monitor;
                 self.zoom = 1.0;
@@ -273,6 +293,58 @@ impl Workstation {
             Message::Fader(i, db) => self.edit(i, |s| s.gain_db = db.clamp(-90.0, 12.0)),
             Message::Pan(i, p) => self.edit(i, |s| s.pan = p.clamp(-1.0, 1.0)),
             Message::Mute(i) => self.edit(i, |s| s.mute = !s.mute),
+            Message::SendLevel(i, k, db) => {
+                let db = db.clamp(-90.0, 12.0);
+                let mut done = false;
+                let mut effects = self.edit(i, |s| {
+                    if let Some(send) = s.sends.get_mut(k) {
+                        send.1 = db;
+                        done = true;
+                    }
+                });
+                if !done {
+                    return Vec::new();
+                }
+                // The console change is not needed: only this send moved.
+                effects.retain(|e| !matches!(e, Effect::Console(..)));
+                if self.playing {
+                    effects.push(Effect::SendLevel(i, k, db));
+                }
+                effects
+            }
+            Message::EditInsert(target) => {
+                let valid = target.is_none_or(|(i, k)| {
+                    self.session
+                        .as_ref()
+                        .and_then(|s| s.strips.get(i))
+                        .is_some_and(|s| k < s.inserts.len())
+                });
+                if valid {
+                    self.editing = target;
+                }
+                Vec::new()
+            }
+            Message::InsertParam(i, k, name, value) => {
+                let mut done = None;
+                let mut effects = self.edit(i, |s| {
+                    if let Some(p) = s
+                        .insert_params
+                        .get_mut(k)
+                        .and_then(|ps| ps.iter_mut().find(|p| p.name == name))
+                    {
+                        p.value = value.clamp(p.min, p.max);
+                        done = Some(p.value);
+                    }
+                });
+                let Some(value) = done else {
+                    return Vec::new();
+                };
+                effects.retain(|e| !matches!(e, Effect::Console(..)));
+                if self.playing {
+                    effects.push(Effect::InsertParam(i, k, name, value));
+                }
+                effects
+            }
             Message::Solo(i) => self.edit(i, |s| s.solo = !s.solo),
             Message::Tick => {
                 if self.playing {
@@ -375,6 +447,10 @@ impl Workstation {
                 self.scroll = s.clamp(0.0, 1.0);
                 Vec::new()
             }
+            Message::ToggleFrequencyScale => {
+                self.linear_frequency = !self.linear_frequency;
+                Vec::new()
+            }
             Message::StopAudition => {
                 if self.auditioning {
                     self.auditioning = false;
@@ -428,8 +504,17 @@ mod tests {
                     pan: 0.0,
                     mute: false,
                     solo: false,
-                    inserts: vec!["clean".into()],
-                    sends: vec![],
+                    inserts: vec!["clean".into(), "compressor".into()],
+                    insert_params: vec![
+                        vec![],
+                        vec![Param {
+                            name: "ratio".into(),
+                            value: 2.0,
+                            min: 1.0,
+                            max: 20.0,
+                        }],
+                    ],
+                    sends: vec![("hall".into(), -12.0)],
                     overview: vec![0.5; 8],
                     span: (0.0, 10.0),
                 };
@@ -596,6 +681,8 @@ mod tests {
                 .is_empty(),
             "cached"
         );
+        w.update(Message::ToggleFrequencyScale);
+        assert!(w.linear_frequency);
         w.update(Message::Zoom(200.0));
         w.update(Message::Scroll(-1.0));
         assert_eq!((w.zoom, w.scroll), (64.0, 0.0));
@@ -608,6 +695,41 @@ mod tests {
             w.update(Message::Spectrum(SpectrumChoice::Monitor)),
             vec![Effect::EngineSpectrum(None)]
         );
+    }
+
+    #[test]
+    fn send_levels_and_insert_parameters_are_edited_live_and_saved() {
+        let mut w = opened();
+        assert_eq!(
+            w.update(Message::SendLevel(0, 0, -6.0)),
+            vec![Effect::Autosave("a.toml.autosave".into())]
+        );
+        assert_eq!(w.session.as_ref().unwrap().strips[0].sends[0].1, -6.0);
+        assert!(
+            w.update(Message::SendLevel(0, 3, -6.0)).is_empty(),
+            "no such send"
+        );
+        w.update(Message::Play);
+        assert_eq!(
+            w.update(Message::SendLevel(0, 0, -3.0))[1],
+            Effect::SendLevel(0, 0, -3.0)
+        );
+        w.update(Message::EditInsert(Some((0, 1))));
+        assert_eq!(w.editing, Some((0, 1)));
+        w.update(Message::EditInsert(Some((0, 9))));
+        assert_eq!(w.editing, Some((0, 1)), "an invalid target is ignored");
+        let e = w.update(Message::InsertParam(0, 1, "ratio".into(), 50.0));
+        assert_eq!(
+            e[1],
+            Effect::InsertParam(0, 1, "ratio".into(), 20.0),
+            "clamped to its range"
+        );
+        assert!(
+            w.update(Message::InsertParam(0, 0, "ratio".into(), 3.0))
+                .is_empty(),
+            "clean has none"
+        );
+        assert!(w.dirty);
     }
 
     #[test]

@@ -55,11 +55,14 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         )),
     );
     let strips = row(session.strips.iter().enumerate().map(|(i, s)| {
-        strip(
-            i,
-            s,
-            ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB),
-        )
+        let rms = ws
+            .meters
+            .latest
+            .as_ref()
+            .and_then(|f| f.track_rms_db.get(i).copied())
+            .unwrap_or(FLOOR_DB);
+        let peak = ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB);
+        strip(i, s, peak, rms)
     }))
     .spacing(6);
     let mixer =
@@ -78,6 +81,13 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     ]
         .spacing(6);
 
+    let mixer = match ws.editing.and_then(|(i, k)| {
+        let strip = session.strips.get(i)?;
+        Some((i, k, strip))
+    }) {
+        Some((i, k, strip)) => mixer.push(insert_editor(i, k, strip)),
+        None => mixer,
+    };
     let analysis = column![
         spectrum_panel(ws, session),
         row![
@@ -111,6 +121,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     ]
     .spacing(6)
     .width(Length::FillPortion(2));
+
     let analysis = match &ws.cleanup {
         Some(c) => analysis.push(cleanup_panel(c, ws.auditioning)),
         None => analysis,
@@ -172,7 +183,7 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
     .into()
 }
 
-fn strip(i: usize, s: &Strip, peak_db: f32) -> Element<'_, Message> {
+fn strip(i: usize, s: &Strip, peak_db: f32, rms_db: f32) -> Element<'_, Message> {
     let toggle = |label: &'static str, on: bool, colour: Color, msg: Message| {
         button(text(label).size(12))
             .on_press(msg)
@@ -184,16 +195,22 @@ fn strip(i: usize, s: &Strip, peak_db: f32) -> Element<'_, Message> {
                 style
             })
     };
-    let inserts = column(
-        s.inserts
-            .iter()
-            .map(|n| text(n.as_str()).size(11).color(DIM).into()),
-    );
-    let sends = column(
-        s.sends
-            .iter()
-            .map(|(b, l)| text(format!("→{b} {l:+.0}")).size(10).color(DIM).into()),
-    );
+    // Inserts: a click opens the parameter editor.
+    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
+        button(text(n.as_str()).size(10))
+            .padding([1, 4])
+            .style(button::text)
+            .on_press(Message::EditInsert(Some((i, k))))
+            .into()
+    }));
+    // Sends: level sliders.
+    let sends = column(s.sends.iter().enumerate().map(|(k, (b, l))| {
+        column![
+            text(format!("→{b} {l:+.1}")).size(10).color(DIM),
+            slider(-60.0..=6.0, *l, move |v| Message::SendLevel(i, k, v)).step(0.5f32),
+        ]
+        .into()
+    }));
     container(
         column![
             text(s.name.as_str()).size(13),
@@ -206,8 +223,9 @@ fn strip(i: usize, s: &Strip, peak_db: f32) -> Element<'_, Message> {
                 vertical_slider(-90.0..=12.0, s.gain_db, move |v| Message::Fader(i, v))
                     .step(0.1f32)
                     .height(Length::Fixed(170.0)),
-                canvas_widget(LevelMeter(vec![peak_db]))
-                    .width(Length::Fixed(10.0))
+                // RMS and (held) peak.
+                canvas_widget(LevelMeter(vec![rms_db, peak_db]))
+                    .width(Length::Fixed(14.0))
                     .height(Length::Fixed(170.0)),
             ]
             .spacing(6),
@@ -279,19 +297,13 @@ fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Element<'a, Messa
 }
 
 /// Rows of dB → an RGBA image: time left to right, log frequency bottom to top.
-fn spectrogram(meters: &Meters, rate: u32) -> Element<'static, Message> {
+fn spectrogram(meters: &Meters, rate: u32, linear: bool) -> Element<'static, Message> {
     const H: usize = SPECTRUM_HEIGHT;
     let w = HISTORY;
     let mut rgba = vec![0u8; w * H * 4];
     let bins = SPECTRUM_FFT / 2 + 1;
     let bin_hz = rate as f32 / SPECTRUM_FFT as f32;
-    let (lo, hi) = (30.0f32.ln(), (rate as f32 / 2.0).ln());
-    let rows: Vec<usize> = (0..H)
-        .map(|y| {
-            let f = (lo + (hi - lo) * (H - 1 - y) as f32 / (H - 1) as f32).exp();
-            ((f / bin_hz).round() as usize).min(bins - 1)
-        })
-        .collect();
+    let rows = row_bins(H, bins, bin_hz, rate as f32 / 2.0, linear);
     let offset = w - meters.spectrogram.len().min(w);
     for (x, frame) in meters.spectrogram.iter().enumerate() {
         for (y, &bin) in rows.iter().enumerate() {
@@ -810,6 +822,15 @@ fn spectrum_panel<'a>(ws: &'a Workstation, session: &'a SessionView) -> Element<
     let header = row![
         text("Spectrogram").size(12).color(DIM),
         pick_list(sources, selected, |s: Source| Message::Spectrum(s.choice)).text_size(12),
+        button(
+            text(if ws.linear_frequency {
+                "linear Hz"
+            } else {
+                "log Hz"
+            })
+            .size(11)
+        )
+        .on_press(Message::ToggleFrequencyScale),
     ]
     .spacing(8)
     .align_y(iced::Alignment::Center);
@@ -820,7 +841,7 @@ fn spectrum_panel<'a>(ws: &'a Workstation, session: &'a SessionView) -> Element<
             let start = f64::from(ws.scroll) * (f.seconds - span);
             column![
                 header,
-                file_image(f, start, span),
+                file_image(f, start, span, ws.linear_frequency),
                 row![
                     text(format!(
                         "{:.2}–{:.2} s of {:.1} s",
@@ -845,25 +866,27 @@ fn spectrum_panel<'a>(ws: &'a Workstation, session: &'a SessionView) -> Element<
         (SpectrumChoice::File(_), _) => column![header, text("computing …").size(12)]
             .spacing(4)
             .into(),
-        _ => column![header, spectrogram(&ws.meters, session.rate)]
-            .spacing(4)
-            .into(),
+        _ => column![
+            header,
+            spectrogram(&ws.meters, session.rate, ws.linear_frequency)
+        ]
+        .spacing(4)
+        .into(),
     }
 }
 
 /// `span` seconds of a whole-file spectrogram from `start`, log frequency.
-fn file_image(f: &FileSpectrogram, start: f64, span: f64) -> Element<'static, Message> {
+fn file_image(
+    f: &FileSpectrogram,
+    start: f64,
+    span: f64,
+    linear: bool,
+) -> Element<'static, Message> {
     const W: usize = 640;
     let h = SPECTRUM_HEIGHT;
     let hop_s = f.seconds / f.frames.max(1) as f64;
     let bin_hz = f.rate as f32 / f.fft as f32;
-    let (lo, hi) = (30.0f32.ln(), (f.rate as f32 / 2.0).ln());
-    let rows: Vec<usize> = (0..h)
-        .map(|y| {
-            let hz = (lo + (hi - lo) * (h - 1 - y) as f32 / (h - 1) as f32).exp();
-            ((hz / bin_hz).round() as usize).min(f.bins.saturating_sub(1))
-        })
-        .collect();
+    let rows = row_bins(h, f.bins, bin_hz, f.rate as f32 / 2.0, linear);
     let mut rgba = vec![0u8; W * h * 4];
     for x in 0..W {
         let t = start + span * x as f64 / W as f64;
@@ -880,4 +903,72 @@ fn file_image(f: &FileSpectrogram, start: f64, span: f64) -> Element<'static, Me
         .height(Length::Fixed(h as f32))
         .content_fit(iced::ContentFit::Fill)
         .into()
+}
+
+/// Sliders for the live-editable parameters of one insert.
+fn insert_editor(i: usize, k: usize, strip: &Strip) -> Element<'_, Message> {
+    let kind = strip.inserts.get(k).map_or("", String::as_str);
+    let params = strip.insert_params.get(k).map_or(&[][..], Vec::as_slice);
+    let body: Element<'_, Message> = if params.is_empty() {
+        text(format!(
+            "{kind}: its settings are edited in the session file"
+        ))
+        .size(11)
+        .color(DIM)
+        .into()
+    } else {
+        column(params.iter().map(|p| {
+            let name = p.name.clone();
+            let step = if p.max - p.min > 100.0 {
+                1.0
+            } else {
+                (p.max - p.min) / 200.0
+            };
+            row![
+                text(format!("{} {:.2}", p.name, p.value))
+                    .size(11)
+                    .width(Length::Fixed(150.0)),
+                slider(p.min..=p.max, p.value, move |v| {
+                    Message::InsertParam(i, k, name.clone(), v)
+                })
+                .step(step),
+            ]
+            .spacing(6)
+            .align_y(iced::Alignment::Center)
+            .into()
+        }))
+        .spacing(2)
+        .into()
+    };
+    container(
+        column![
+            row![
+                text(format!("{} — insert {} ({kind})", strip.name, k + 1)).size(12),
+                Space::new().width(Length::Fill),
+                button(text("close").size(11)).on_press(Message::EditInsert(None)),
+            ]
+            .align_y(iced::Alignment::Center),
+            body,
+        ]
+        .spacing(4),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
+}
+
+/// The bin shown on each of `h` rows, top = Nyquist: log frequency from 30 Hz, or linear.
+fn row_bins(h: usize, bins: usize, bin_hz: f32, nyquist: f32, linear: bool) -> Vec<usize> {
+    let (lo, hi) = (30.0f32.ln(), nyquist.ln());
+    (0..h)
+        .map(|y| {
+            let t = (h - 1 - y) as f32 / (h - 1).max(1) as f32;
+            let hz = if linear {
+                t * nyquist
+            } else {
+                (lo + (hi - lo) * t).exp()
+            };
+            ((hz / bin_hz).round() as usize).min(bins.saturating_sub(1))
+        })
+        .collect()
 }

@@ -15,6 +15,11 @@ pub(crate) struct TrackState {
     pub fader: f32,
     /// Largest post-fader sample since the meters last read it.
     pub peak: f32,
+    /// Sum of squares of the post-fader samples (all channels) and their count since then.
+    pub energy: f64,
+    pub samples: u64,
+    /// Per send: the constant send gain applied last (NaN before the first block).
+    pub send_gains: Vec<f32>,
     /// Per clip: its reader when the source is streamed.
     pub readers: Vec<Option<Box<dyn SourceReader>>>,
     /// The first read error (the mix goes on with silence; the caller reports it).
@@ -239,7 +244,7 @@ impl Lane {
         }
         let stem = spec.stem;
         // 5. Pre-fader sends.
-        self.sends(spec, position, n, true);
+        self.sends(spec, state, position, n, true);
         // 6. Fader (sample-accurate automation).
         match spec.automation.iter().find(|(k, _)| *k == Target::GainDb) {
             Some((_, env)) => {
@@ -277,8 +282,15 @@ impl Lane {
             .flat_map(|c| &c[..n])
             .fold(0.0f32, |m, x| m.max(x.abs()));
         state.peak = state.peak.max(peak);
+        state.energy += self
+            .panned
+            .iter()
+            .flat_map(|c| &c[..n])
+            .map(|x| f64::from(*x) * f64::from(*x))
+            .sum::<f64>();
+        state.samples += (n * self.panned.len()) as u64;
         // 7. Post-fader sends and the stem.
-        self.sends(spec, position, n, false);
+        self.sends(spec, state, position, n, false);
         if !spec.direct {
             return;
         }
@@ -290,7 +302,14 @@ impl Lane {
     }
 
     /// Adds the panned track signal into its send buses (pre- or post-fader ones).
-    fn sends(&mut self, spec: &TrackSpec, position: u64, n: usize, pre_fader: bool) {
+    fn sends(
+        &mut self,
+        spec: &TrackSpec,
+        state: &mut TrackState,
+        position: u64,
+        n: usize,
+        pre_fader: bool,
+    ) {
         let start = position;
         for (k, send) in spec.sends.iter().enumerate() {
             if send.pre_fader != pre_fader {
@@ -308,7 +327,22 @@ impl Lane {
                         *v = db_to_gain(*v);
                     }
                 }
-                None => self.env[..n].fill(db_to_gain(send.level_db)),
+                None => {
+                    // A constant level; a live change glides over one block.
+                    let target = db_to_gain(send.level_db);
+                    let last = state.send_gains.get(k).copied().unwrap_or(f32::NAN);
+                    let from = if last.is_nan() { target } else { last };
+                    if from == target {
+                        self.env[..n].fill(target);
+                    } else {
+                        for (j, v) in self.env[..n].iter_mut().enumerate() {
+                            *v = from + (target - from) * (j + 1) as f32 / n as f32;
+                        }
+                    }
+                    if let Some(g) = state.send_gains.get_mut(k) {
+                        *g = target;
+                    }
+                }
             }
             for (dst, src) in self.bus_in[spec.stem][send.bus]
                 .iter_mut()

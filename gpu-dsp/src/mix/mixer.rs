@@ -236,6 +236,9 @@ impl Mixer {
                 audible: !t.mute && (!any_solo || t.solo),
                 fader: f32::NAN,
                 peak: 0.0,
+                energy: 0.0,
+                samples: 0,
+                send_gains: vec![f32::NAN; t.sends.len()],
                 readers,
                 error: None,
             });
@@ -355,11 +358,42 @@ impl Mixer {
         }
     }
 
-    /// Each track's largest post-fader sample since the last call (for meters), then resets.
-    pub fn take_track_peaks(&mut self, out: &mut [f32]) {
-        for (o, t) in out.iter_mut().zip(&mut self.tracks) {
-            *o = t.peak;
+    /// Live change of track `track`'s send `send` level (glides over one block).
+    pub fn set_track_send_level(&mut self, track: usize, send: usize, level_db: f32) {
+        if let Some(s) = self
+            .spec
+            .tracks
+            .get_mut(track)
+            .and_then(|t| t.sends.get_mut(send))
+        {
+            s.level_db = level_db;
+        }
+    }
+
+    /// Live change of a parameter of track `track`'s insert `insert` (see
+    /// [`Insert::param_names`]); false when it has no such parameter.
+    pub fn set_track_insert_param(
+        &mut self,
+        track: usize,
+        insert: usize,
+        name: &str,
+        value: f32,
+    ) -> bool {
+        self.tracks
+            .get_mut(track)
+            .and_then(|t| t.inserts.get_mut(insert))
+            .is_some_and(|i| i.set_param(name, value))
+    }
+
+    /// Each track's largest post-fader sample and RMS since the last call (for meters),
+    /// then resets.
+    pub fn take_track_levels(&mut self, peaks: &mut [f32], rms: &mut [f32]) {
+        for ((p, r), t) in peaks.iter_mut().zip(rms.iter_mut()).zip(&mut self.tracks) {
+            *p = t.peak;
+            *r = (t.energy / t.samples.max(1) as f64).sqrt() as f32;
             t.peak = 0.0;
+            t.energy = 0.0;
+            t.samples = 0;
         }
     }
 

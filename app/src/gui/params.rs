@@ -1,0 +1,169 @@
+//! Insert parameters the window can edit: read from and written back to the session's
+//! insert sections, with the ranges their sliders use. The names are the ones the mix
+//! engine's inserts accept live (`Insert::param_names`).
+
+use crate::session::format::InsertSection;
+
+/// One editable parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub value: f32,
+    pub min: f32,
+    pub max: f32,
+}
+
+/// Slider range for a parameter name.
+fn range(name: &str) -> (f32, f32) {
+    match name.rsplit('_').next().unwrap_or(name) {
+        _ if name.ends_with("threshold_db") => (-80.0, 0.0),
+        _ if name.ends_with("range_db") => (0.0, 80.0),
+        _ if name.ends_with("makeup_db") => (0.0, 24.0),
+        _ if name.ends_with("gain_db") => (-24.0, 24.0),
+        _ if name.ends_with("freq") => (20.0, 20_000.0),
+        "q" => (0.1, 10.0),
+        "ratio" => (1.0, 20.0),
+        _ if name.ends_with("attack_ms") => (0.1, 200.0),
+        _ if name.ends_with("release_ms") => (5.0, 2000.0),
+        "wet" | "dry" => (0.0, 1.0),
+        _ => (0.0, 1.0),
+    }
+}
+
+fn param(name: &str, value: f32) -> Param {
+    let (min, max) = range(name);
+    Param {
+        name: name.to_string(),
+        value,
+        min,
+        max,
+    }
+}
+
+/// The live-editable parameters of an insert (none for clean, duck, multiband, limiter:
+/// those are edited in the session file).
+pub fn section_params(s: &InsertSection) -> Vec<Param> {
+    match s {
+        InsertSection::Eq { bands } => bands
+            .iter()
+            .enumerate()
+            .flat_map(|(k, b)| {
+                [
+                    param(&format!("band{k}_freq"), b.freq),
+                    param(&format!("band{k}_gain_db"), b.gain_db),
+                    param(&format!("band{k}_q"), b.q),
+                ]
+            })
+            .collect(),
+        InsertSection::Compressor {
+            threshold_db,
+            ratio,
+            attack_ms,
+            release_ms,
+            makeup_db,
+            ..
+        } => vec![
+            param("threshold_db", *threshold_db),
+            param("ratio", *ratio),
+            param("attack_ms", *attack_ms),
+            param("release_ms", *release_ms),
+            param("makeup_db", *makeup_db),
+        ],
+        InsertSection::Gate {
+            threshold_db,
+            range_db,
+            ..
+        } => vec![
+            param("threshold_db", *threshold_db),
+            param("range_db", *range_db),
+        ],
+        InsertSection::Reverb { wet, dry, .. } => vec![param("wet", *wet), param("dry", *dry)],
+        _ => Vec::new(),
+    }
+}
+
+/// Writes a parameter back into its section; false when the section has no such parameter.
+pub fn set_section_param(s: &mut InsertSection, name: &str, value: f32) -> bool {
+    let slot: Option<&mut f32> = match s {
+        InsertSection::Eq { bands } => name
+            .strip_prefix("band")
+            .and_then(|r| r.split_once('_'))
+            .and_then(|(k, field)| {
+                let b = bands.get_mut(k.parse::<usize>().ok()?)?;
+                match field {
+                    "freq" => Some(&mut b.freq),
+                    "gain_db" => Some(&mut b.gain_db),
+                    "q" => Some(&mut b.q),
+                    _ => None,
+                }
+            }),
+        InsertSection::Compressor {
+            threshold_db,
+            ratio,
+            attack_ms,
+            release_ms,
+            makeup_db,
+            ..
+        } => match name {
+            "threshold_db" => Some(threshold_db),
+            "ratio" => Some(ratio),
+            "attack_ms" => Some(attack_ms),
+            "release_ms" => Some(release_ms),
+            "makeup_db" => Some(makeup_db),
+            _ => None,
+        },
+        InsertSection::Gate {
+            threshold_db,
+            range_db,
+            ..
+        } => match name {
+            "threshold_db" => Some(threshold_db),
+            "range_db" => Some(range_db),
+            _ => None,
+        },
+        InsertSection::Reverb { wet, dry, .. } => match name {
+            "wet" => Some(wet),
+            "dry" => Some(dry),
+            _ => None,
+        },
+        _ => None,
+    };
+    match slot {
+        Some(v) => {
+            *v = value;
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_through_the_section() {
+        let mut s: InsertSection = toml::from_str(
+            "type = \"eq\"\nbands = [{ type = \"bell\", freq = 1000.0, gain_db = 3.0, q = 1.0 }]",
+        )
+        .unwrap();
+        let p = section_params(&s);
+        assert_eq!(
+            p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            ["band0_freq", "band0_gain_db", "band0_q"]
+        );
+        assert_eq!((p[1].value, p[1].min, p[1].max), (3.0, -24.0, 24.0));
+        assert!(set_section_param(&mut s, "band0_gain_db", -6.0));
+        assert!(!set_section_param(&mut s, "band1_gain_db", -6.0));
+        assert_eq!(section_params(&s)[1].value, -6.0);
+        let mut c: InsertSection = toml::from_str("type = \"compressor\"").unwrap();
+        assert!(set_section_param(&mut c, "ratio", 4.0));
+        assert_eq!(section_params(&c)[1].value, 4.0);
+        assert_eq!(
+            (section_params(&c)[0].min, section_params(&c)[0].max),
+            (-80.0, 0.0)
+        );
+        let clean: InsertSection = toml::from_str("type = \"clean\"").unwrap();
+        assert!(section_params(&clean).is_empty());
+    }
+}
