@@ -334,8 +334,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let summary = crate::cli::render_spec(&loaded.spec, &mix_path, &stems, args.format.format)?;
     crate::cli::print_report(&session, &mix_path, &stems, &summary);
     let png = out.join("demo-mix.png");
-    // The rendered master is still in memory: no need to read the file back.
-    let planes: Vec<&[f32]> = summary.master.iter().map(|c| c.as_slice()).collect();
+    // The render streams to disk: read the master back for its picture.
+    let mix = crate::io::decode_file(&mix_path)?;
+    let planes: Vec<&[f32]> = mix.channels.iter().map(|c| c.as_slice()).collect();
     let spec = gpu_dsp::analysis::spectrogram::spectrogram_cpu(
         &planes,
         RATE,

@@ -1273,3 +1273,51 @@ pre_fader = true
         "music ducked by {ducked:.1} dB, expected 3"
     );
 }
+
+#[test]
+fn the_streamed_render_equals_the_in_memory_master() {
+    // The demo session has a −23 LUFS target and a −1 dBTP limiter: both passes at work.
+    let f = Files::new();
+    let session = mixstation::demo::write_demo(&f.path("demo"), 3.0).unwrap();
+    std::fs::create_dir(f.path("stems")).unwrap();
+    let o = run(&[
+        "render",
+        session.to_str().unwrap(),
+        "-o",
+        &f.s("m.wav"),
+        "--format",
+        "f32",
+        "--stems",
+        &f.s("stems"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let loaded = mixstation::session::load_session(&session).unwrap();
+    let mut mixer = gpu_dsp::mix::Mixer::new(loaded.spec.clone(), 1024).unwrap();
+    let mut stems = mixer.render(|_| {});
+    let (master, _) = gpu_dsp::mix::finish_master(
+        &mut stems,
+        &loaded.spec.master,
+        loaded.spec.layout,
+        loaded.spec.sample_rate,
+    );
+    let got = read(&f.path("m.wav"));
+    for (g, w) in got.iter().zip(&master) {
+        assert_eq!(g.len(), w.len());
+        let worst = g
+            .iter()
+            .zip(w)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "streamed master differs by {worst}");
+    }
+    for (name, want) in loaded.spec.stems.iter().zip(&stems) {
+        let got = read(&f.path(&format!("stems/{name}.wav")));
+        let worst = got
+            .iter()
+            .flatten()
+            .zip(want.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-6, "stem {name} differs by {worst}");
+    }
+}

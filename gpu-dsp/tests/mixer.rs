@@ -465,14 +465,26 @@ fn live_console_changes_glide_and_meters_read_levels() {
         "not a linear glide"
     );
     assert!((glide[1023] - 0.5).abs() < 1e-4);
-    // The send alone to −inf-ish: the direct path stays, the bus share glides away.
+    // The send alone to −120 dB: the direct path stays, the bus share glides away.
     mixer.set_track_send_level(0, 0, -120.0);
     let send_glide = block(&mut mixer);
     assert!((send_glide[0] - (0.25 + 0.25 * (1.0 - 1.0 / 1024.0))).abs() < 1e-4);
     assert!((send_glide[1023] - 0.25).abs() < 1e-4);
-    // Mute takes the track out at the next block; insert parameters on a track without
-    // inserts are refused.
+    // Mute glides the track (and its sends) to silence over the next block, then silence;
+    // unmuting glides back. Insert parameters on a track without inserts are refused.
     mixer.set_track_console(0, -6.0206, 0.0, true, false);
+    let fading = block(&mut mixer);
+    assert!(
+        fading.windows(2).all(|w| w[1] <= w[0] + 1e-7),
+        "mute is not a glide"
+    );
+    assert!(fading[1023].abs() < 1e-6 && fading[0] > 0.2);
     assert!(block(&mut mixer).iter().all(|&v| v == 0.0));
+    mixer.set_track_console(0, -6.0206, 0.0, false, false);
+    let back = block(&mut mixer);
+    assert!(
+        back[0] < 0.01 && (back[1023] - 0.25).abs() < 1e-4,
+        "unmute glides back"
+    );
     assert!(!mixer.set_track_insert_param(0, 0, "ratio", 4.0));
 }

@@ -42,7 +42,12 @@ impl Document {
                 pan: t.pan,
                 mute: t.mute,
                 solo: t.solo,
-                insert_params: section.inserts.iter().map(section_params).collect(),
+                insert_params: section
+                    .inserts
+                    .iter()
+                    .map(|i| section_params(i, spec.sample_rate))
+                    .collect(),
+                file_sends: section.sends.len(),
                 inserts: section
                     .inserts
                     .iter()

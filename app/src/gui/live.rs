@@ -336,6 +336,16 @@ impl Worker {
             // A slow window drops meter frames, never audio.
             let _ = self.meters.push(frame);
         }
+        // Let the sound card play what is still in the ring (up to half a second).
+        if let Some(ring) = &self.audio {
+            let deadline = Instant::now() + Duration::from_millis(600);
+            while ring.slots() < ring.buffer().capacity()
+                && Instant::now() < deadline
+                && !stop.load(Ordering::Relaxed)
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
     }
 }
 
@@ -449,6 +459,7 @@ impl BalanceAccumulator {
 /// Plays a mono buffer once through the sound card; dropping it stops.
 pub struct Audition {
     stop: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     _stream: cpal::Stream,
 }
@@ -460,9 +471,17 @@ impl Audition {
         let callback = OutputCallback::new(audio_rx, cmd_rx, 2, rate as f32, counters);
         let stream = open_output(rate, callback, |_| {})?;
         let stop = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
         let thread = {
-            let stop = stop.clone();
+            let (stop, finished) = (stop.clone(), finished.clone());
             std::thread::spawn(move || {
+                struct Done(Arc<AtomicBool>);
+                impl Drop for Done {
+                    fn drop(&mut self) {
+                        self.0.store(true, Ordering::Release);
+                    }
+                }
+                let _done = Done(finished);
                 let mut done = 0;
                 while done < samples.len() && !stop.load(Ordering::Relaxed) {
                     let n = (samples.len() - done).min(1024);
@@ -482,9 +501,15 @@ impl Audition {
         };
         Ok(Self {
             stop,
+            finished,
             thread: Some(thread),
             _stream: stream,
         })
+    }
+
+    /// Whether everything has been handed to the sound card.
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 }
 

@@ -116,6 +116,9 @@ struct App {
     shot: Option<(PathBuf, f64)>,
     played_since: Option<Instant>,
     shot_taken: bool,
+    shot_requested: Option<Instant>,
+    autosave_due: Option<PathBuf>,
+    last_autosave: Option<Instant>,
 }
 
 impl App {
@@ -134,6 +137,9 @@ impl App {
             shot: options.screenshot.map(|p| (p, options.after)),
             played_since: None,
             shot_taken: false,
+            shot_requested: None,
+            autosave_due: None,
+            last_autosave: None,
         };
         (app, Task::done(AppMessage::Ui(Message::Open(session))))
     }
@@ -167,6 +173,7 @@ impl App {
                 let effects = self.ws.update(m);
                 self.run_effects(effects);
                 if tick {
+                    self.on_tick();
                     return self.maybe_screenshot();
                 }
                 Task::none()
@@ -190,6 +197,26 @@ impl App {
                 self.engine = None;
                 iced::exit()
             }
+        }
+    }
+
+    /// Timer chores: the debounced autosave, and noticing the end of an audition.
+    fn on_tick(&mut self) {
+        let ready = self
+            .last_autosave
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if ready {
+            if let Some(path) = self.autosave_due.take() {
+                if let Err(e) = self.save(&path) {
+                    self.note = Some(format!("autosave failed: {e}"));
+                }
+                self.last_autosave = Some(Instant::now());
+            }
+        }
+        if self.audition.as_ref().is_some_and(Audition::finished) {
+            self.audition = None;
+            let effects = self.ws.update(Message::StopAudition);
+            self.run_effects(effects);
         }
     }
 
@@ -233,8 +260,17 @@ impl App {
         let settled = self
             .played_since
             .is_some_and(|t| t.elapsed().as_secs_f64() >= after + 0.3);
+        // If no picture ever comes back (no window), give up rather than hang.
+        if self
+            .shot_requested
+            .is_some_and(|t| t.elapsed() > Duration::from_secs(10))
+        {
+            eprintln!("error: the window could not be captured");
+            return iced::exit();
+        }
         if (settled || (self.ws.error.is_some() && self.ws.session.is_none())) && !self.shot_taken {
             self.shot_taken = true;
+            self.shot_requested = Some(Instant::now());
             let m = &self.ws.meters;
             println!(
                 "meters: {} frames, integrated {}, momentary {}, spectrogram rows {}, goniometer points {}",
@@ -263,13 +299,18 @@ impl App {
                         self.engine = None;
                         self.doc = Some(doc);
                         remember(&path);
+                        // Keep an autosave left by an earlier run before new edits replace it.
                         let autosave = state::autosave_path(&path);
-                        self.note = autosave.is_file().then(|| {
-                            format!(
-                                "unsaved changes from an earlier run are in {}",
-                                autosave.display()
-                            )
-                        });
+                        self.note = None;
+                        if autosave.is_file() {
+                            let kept = autosave.with_extension("autosave-earlier");
+                            if std::fs::rename(&autosave, &kept).is_ok() {
+                                self.note = Some(format!(
+                                    "unsaved changes from an earlier run are kept in {}",
+                                    kept.display()
+                                ));
+                            }
+                        }
                         Some(Message::Loaded(Ok(view)))
                     }
                     Err(e) => Some(Message::Loaded(Err(chain(&e)))),
@@ -279,9 +320,9 @@ impl App {
                     path.clone()
                 }))),
                 Effect::Autosave(path) => {
-                    if let Err(e) = self.save(&path) {
-                        self.note = Some(format!("autosave failed: {e}"));
-                    }
+                    // Written on the next timer tick at most every second, not on every
+                    // slider step.
+                    self.autosave_due = Some(path);
                     None
                 }
                 Effect::StartEngine(from) => {
@@ -374,8 +415,9 @@ impl App {
                 })),
                 Effect::Poll => match &mut self.engine {
                     Some(e) => {
-                        let frames = e.poll();
+                        // Finished first: a frame pushed just before the end is still read.
                         let done = e.finished();
+                        let frames = e.poll();
                         if !frames.is_empty() {
                             let more = self.ws.update(Message::Frames(frames));
                             self.run_effects(more);

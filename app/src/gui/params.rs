@@ -13,14 +13,14 @@ pub struct Param {
     pub max: f32,
 }
 
-/// Slider range for a parameter name.
-fn range(name: &str) -> (f32, f32) {
+/// Slider range for a parameter name (frequencies stop below Nyquist at `rate`).
+fn range(name: &str, rate: u32) -> (f32, f32) {
     match name.rsplit('_').next().unwrap_or(name) {
         _ if name.ends_with("threshold_db") => (-80.0, 0.0),
         _ if name.ends_with("range_db") => (0.0, 80.0),
         _ if name.ends_with("makeup_db") => (0.0, 24.0),
         _ if name.ends_with("gain_db") => (-24.0, 24.0),
-        _ if name.ends_with("freq") => (20.0, 20_000.0),
+        _ if name.ends_with("freq") => (20.0, (0.45 * rate as f32).min(20_000.0)),
         "q" => (0.1, 10.0),
         "ratio" => (1.0, 20.0),
         _ if name.ends_with("attack_ms") => (0.1, 200.0),
@@ -30,8 +30,8 @@ fn range(name: &str) -> (f32, f32) {
     }
 }
 
-fn param(name: &str, value: f32) -> Param {
-    let (min, max) = range(name);
+fn param(name: &str, value: f32, rate: u32) -> Param {
+    let (min, max) = range(name, rate);
     Param {
         name: name.to_string(),
         value,
@@ -42,7 +42,8 @@ fn param(name: &str, value: f32) -> Param {
 
 /// The live-editable parameters of an insert (none for clean, duck, multiband, limiter:
 /// those are edited in the session file).
-pub fn section_params(s: &InsertSection) -> Vec<Param> {
+pub fn section_params(s: &InsertSection, rate: u32) -> Vec<Param> {
+    let param = |name: &str, value: f32| param(name, value, rate);
     match s {
         InsertSection::Eq { bands } => bands
             .iter()
@@ -147,7 +148,7 @@ mod tests {
             "type = \"eq\"\nbands = [{ type = \"bell\", freq = 1000.0, gain_db = 3.0, q = 1.0 }]",
         )
         .unwrap();
-        let p = section_params(&s);
+        let p = section_params(&s, 48_000);
         assert_eq!(
             p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
             ["band0_freq", "band0_gain_db", "band0_q"]
@@ -155,15 +156,20 @@ mod tests {
         assert_eq!((p[1].value, p[1].min, p[1].max), (3.0, -24.0, 24.0));
         assert!(set_section_param(&mut s, "band0_gain_db", -6.0));
         assert!(!set_section_param(&mut s, "band1_gain_db", -6.0));
-        assert_eq!(section_params(&s)[1].value, -6.0);
+        assert_eq!(section_params(&s, 48_000)[1].value, -6.0);
         let mut c: InsertSection = toml::from_str("type = \"compressor\"").unwrap();
         assert!(set_section_param(&mut c, "ratio", 4.0));
-        assert_eq!(section_params(&c)[1].value, 4.0);
+        assert_eq!(section_params(&c, 48_000)[1].value, 4.0);
         assert_eq!(
-            (section_params(&c)[0].min, section_params(&c)[0].max),
+            (
+                section_params(&c, 48_000)[0].min,
+                section_params(&c, 48_000)[0].max
+            ),
             (-80.0, 0.0)
         );
         let clean: InsertSection = toml::from_str("type = \"clean\"").unwrap();
-        assert!(section_params(&clean).is_empty());
+        assert!(section_params(&clean, 48_000).is_empty());
+        // A band's frequency slider stops below Nyquist.
+        assert_eq!(section_params(&s, 16_000)[0].max, 7_200.0);
     }
 }

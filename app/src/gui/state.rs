@@ -22,6 +22,9 @@ pub struct Strip {
     pub insert_params: Vec<Vec<Param>>,
     /// Send targets with their levels.
     pub sends: Vec<(String, f32)>,
+    /// How many of `sends` are in the session file; one more is the track's `output` route
+    /// (fixed at 0 dB, not editable).
+    pub file_sends: usize,
     /// Waveform overview: peak per column, 0..1 (computed once at open).
     pub overview: Vec<f32>,
     /// Where the track's audio starts and ends on the timeline (seconds).
@@ -267,7 +270,13 @@ impl Workstation {
                     }
                     self.playing = true;
                     self.meters.reset_loudness();
-                    vec![Effect::StartEngine(self.position)]
+                    let mut effects = Vec::new();
+                    if self.auditioning {
+                        self.auditioning = false;
+                        effects.push(Effect::StopAudition);
+                    }
+                    effects.push(Effect::StartEngine(self.position));
+                    effects
                 }
                 _ => Vec::new(),
             },
@@ -296,6 +305,14 @@ impl Workstation {
             Message::SendLevel(i, k, db) => {
                 let db = db.clamp(-90.0, 12.0);
                 let mut done = false;
+                let editable = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.strips.get(i))
+                    .is_some_and(|s| k < s.file_sends);
+                if !editable {
+                    return Vec::new();
+                }
                 let mut effects = self.edit(i, |s| {
                     if let Some(send) = s.sends.get_mut(k) {
                         send.1 = db;
@@ -515,6 +532,7 @@ mod tests {
                         }],
                     ],
                     sends: vec![("hall".into(), -12.0)],
+                    file_sends: 1,
                     overview: vec![0.5; 8],
                     span: (0.0, 10.0),
                 };

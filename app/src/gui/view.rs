@@ -205,11 +205,15 @@ fn strip(i: usize, s: &Strip, peak_db: f32, rms_db: f32) -> Element<'_, Message>
     }));
     // Sends: level sliders.
     let sends = column(s.sends.iter().enumerate().map(|(k, (b, l))| {
-        column![
-            text(format!("→{b} {l:+.1}")).size(10).color(DIM),
-            slider(-60.0..=6.0, *l, move |v| Message::SendLevel(i, k, v)).step(0.5f32),
-        ]
-        .into()
+        if k < s.file_sends {
+            column![
+                text(format!("→{b} {l:+.1}")).size(10).color(DIM),
+                slider(-60.0..=6.0, *l, move |v| Message::SendLevel(i, k, v)).step(0.5f32),
+            ]
+            .into()
+        } else {
+            text(format!("output → {b}")).size(10).color(DIM).into()
+        }
     }));
     container(
         column![

@@ -1,9 +1,10 @@
-//! WAV export with hound: 16/24-bit PCM or 32-bit float, written atomically.
+//! WAV export with hound: 16/24-bit PCM or 32-bit float, written atomically, whole or
+//! block by block.
 
-use super::write_atomically;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Sample format of an exported file (`--format 16|24|f32`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -36,49 +37,140 @@ pub fn write_wav(
     channels: &[&[f32]],
     format: ExportFormat,
 ) -> Result<()> {
-    if channels.is_empty() || channels.len() > u16::MAX as usize {
-        bail!(
-            "{}: cannot write {} channels",
-            path.display(),
-            channels.len()
-        );
-    }
-    let frames = channels[0].len();
+    let frames = channels.first().map_or(0, |c| c.len());
     if channels.iter().any(|c| c.len() != frames) {
         bail!("{}: channels differ in length", path.display());
     }
-    let (bits, sample_format) = match format {
-        ExportFormat::Pcm16 => (16, hound::SampleFormat::Int),
-        ExportFormat::Pcm24 => (24, hound::SampleFormat::Int),
-        ExportFormat::F32 => (32, hound::SampleFormat::Float),
-    };
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate,
-        bits_per_sample: bits,
-        sample_format,
-    };
-    write_atomically(path, |file| {
-        {
-            let mut w = hound::WavWriter::new(BufWriter::new(&mut *file), spec)?;
-            for i in 0..frames {
-                for ch in channels {
-                    let s = ch[i];
-                    match format {
-                        ExportFormat::Pcm16 => w.write_sample(quantize(s, 16) as i16)?,
-                        ExportFormat::Pcm24 => w.write_sample(quantize(s, 24))?,
-                        ExportFormat::F32 => w.write_sample(s)?,
-                    }
-                }
-            }
-            w.finalize()?;
+    let mut w = WavStream::create(path, sample_rate, channels.len(), format)?;
+    w.write(channels)?;
+    w.finish()
+}
+
+/// A WAV file written block by block into a temporary file in the output's folder, renamed
+/// into place by [`finish`](Self::finish) (dropped unfinished, nothing appears).
+pub struct WavStream {
+    path: PathBuf,
+    format: ExportFormat,
+    channels: usize,
+    tmp: tempfile::NamedTempFile,
+    writer: Option<hound::WavWriter<BufWriter<File>>>,
+}
+
+impl WavStream {
+    pub fn create(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: ExportFormat,
+    ) -> Result<Self> {
+        if channels == 0 || channels > u16::MAX as usize {
+            bail!("{}: cannot write {channels} channels", path.display());
         }
-        if let Some(mask) = speaker_mask(channels.len()) {
-            patch_channel_mask(file, mask)?;
+        let (bits, sample_format) = match format {
+            ExportFormat::Pcm16 => (16, hound::SampleFormat::Int),
+            ExportFormat::Pcm24 => (24, hound::SampleFormat::Int),
+            ExportFormat::F32 => (32, hound::SampleFormat::Float),
+        };
+        let spec = hound::WavSpec {
+            channels: channels as u16,
+            sample_rate,
+            bits_per_sample: bits,
+            sample_format,
+        };
+        let tmp = temp_beside(path)?;
+        let file = tmp
+            .as_file()
+            .try_clone()
+            .with_context(|| path.display().to_string())?;
+        let writer = hound::WavWriter::new(BufWriter::new(file), spec)
+            .with_context(|| format!("{}: write failed", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            format,
+            channels,
+            tmp,
+            writer: Some(writer),
+        })
+    }
+
+    /// Appends planar frames (one slice per channel, equal lengths).
+    pub fn write(&mut self, planes: &[&[f32]]) -> Result<()> {
+        let Some(w) = self.writer.as_mut() else {
+            bail!("{}: already finished", self.path.display());
+        };
+        if planes.len() != self.channels {
+            bail!(
+                "{}: expected {} channels",
+                self.path.display(),
+                self.channels
+            );
+        }
+        let frames = planes.first().map_or(0, |c| c.len());
+        let fail = |e: hound::Error| anyhow::anyhow!("{}: write failed: {e}", self.path.display());
+        for i in 0..frames {
+            for ch in planes {
+                let s = ch[i];
+                match self.format {
+                    ExportFormat::Pcm16 => w.write_sample(quantize(s, 16) as i16),
+                    ExportFormat::Pcm24 => w.write_sample(quantize(s, 24)),
+                    ExportFormat::F32 => w.write_sample(s),
+                }
+                .map_err(fail)?;
+            }
         }
         Ok(())
-    })?;
-    Ok(())
+    }
+
+    /// Completes the header, flushes to disk and moves the file into place.
+    pub fn finish(mut self) -> Result<()> {
+        let name = self.path.display().to_string();
+        if let Some(w) = self.writer.take() {
+            w.finalize()
+                .with_context(|| format!("{name}: write failed"))?;
+        }
+        if let Some(mask) = speaker_mask(self.channels) {
+            patch_channel_mask(self.tmp.as_file_mut(), mask).with_context(|| name.clone())?;
+        }
+        #[cfg(unix)]
+        {
+            // Temporary files are private (0600); a finished output is an ordinary file.
+            use std::os::unix::fs::PermissionsExt;
+            let _ = self
+                .tmp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        self.tmp
+            .as_file()
+            .sync_all()
+            .with_context(|| name.clone())?;
+        self.tmp.persist(&self.path).map_err(|e| {
+            anyhow::anyhow!(
+                "{name}: cannot move the finished file into place: {}",
+                e.error
+            )
+        })?;
+        Ok(())
+    }
+}
+
+/// A temporary file in `path`'s folder (so the final rename stays on one file system).
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".mixstation-")
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .with_context(|| {
+            format!(
+                "{}: cannot create a file in {}",
+                path.display(),
+                parent.display()
+            )
+        })
 }
 
 /// Rounds to the nearest integer code of a `bits`-bit signed format, clipping at full scale.

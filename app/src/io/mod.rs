@@ -8,6 +8,6 @@ mod stream;
 
 pub use atomic::{check_output_path, write_atomically};
 pub use decode::{decode_file, DecodedAudio};
-pub use encode::{write_wav, ExportFormat};
+pub use encode::{write_wav, ExportFormat, WavStream};
 pub use resample::resample;
 pub use stream::FileStream;

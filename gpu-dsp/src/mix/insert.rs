@@ -278,6 +278,11 @@ pub struct DelayLine {
 }
 
 impl DelayLine {
+    /// Forgets the delayed samples.
+    pub fn reset(&mut self) {
+        self.lines.iter_mut().for_each(|l| l.fill(0.0));
+    }
+
     pub fn new(channels: usize, delay: usize) -> Self {
         Self {
             lines: vec![vec![0.0; delay]; channels],

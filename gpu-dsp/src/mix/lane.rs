@@ -11,6 +11,11 @@ pub(crate) struct TrackState {
     pub inserts: Vec<Insert>,
     pub align: DelayLine,
     pub audible: bool,
+    /// Silenced live (mute/solo from the window): still processed, so its delays and
+    /// inserts stay current, but its output glides to zero.
+    pub silenced: bool,
+    /// The mute gain applied last (1 = open).
+    pub mute_gain: f32,
     /// The constant fader gain applied last (NaN before the first block).
     pub fader: f32,
     /// Largest post-fader sample since the meters last read it.
@@ -243,6 +248,17 @@ impl Lane {
             }
         }
         let stem = spec.stem;
+        // Live mute/solo: glide to (or from) silence over this block, before every send.
+        let target = if state.silenced { 0.0 } else { 1.0 };
+        if state.mute_gain != 1.0 || target != 1.0 {
+            let from = state.mute_gain;
+            for c in &mut self.panned {
+                for (k, x) in c[..n].iter_mut().enumerate() {
+                    *x *= from + (target - from) * (k + 1) as f32 / n as f32;
+                }
+            }
+            state.mute_gain = target;
+        }
         // 5. Pre-fader sends.
         self.sends(spec, state, position, n, true);
         // 6. Fader (sample-accurate automation).

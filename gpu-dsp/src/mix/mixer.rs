@@ -234,6 +234,8 @@ impl Mixer {
                 inserts,
                 align: DelayLine::new(0, 0),
                 audible: !t.mute && (!any_solo || t.solo),
+                silenced: false,
+                mute_gain: 1.0,
                 fader: f32::NAN,
                 peak: 0.0,
                 energy: 0.0,
@@ -309,6 +311,7 @@ impl Mixer {
                 }));
             }
         }
+        let lanes = lanes_for(spec.tracks.len());
         Ok(Self {
             block,
             channels,
@@ -319,10 +322,10 @@ impl Mixer {
                 .map(|_| DelayLine::new(channels, max_bus))
                 .collect(),
             latency: max_track + max_bus,
-            lanes: (0..lanes_for(spec.tracks.len()))
+            lanes: (0..lanes)
                 .map(|_| Lane::new(block, channels, spec.buses.len(), stems))
                 .collect(),
-            bounds: lane_bounds(&spec.tracks, lanes_for(spec.tracks.len())),
+            bounds: lane_bounds(&spec.tracks, lanes),
             sidechains: (0..stems)
                 .map(|s| {
                     let keyed = spec
@@ -352,9 +355,17 @@ impl Mixer {
         t.pan = pan.clamp(-1.0, 1.0);
         t.mute = mute;
         t.solo = solo;
+        // A track that was playing keeps running and glides to silence (no click, no stale
+        // delay line later); one that was silent from the start begins from a clean delay.
         let any_solo = self.spec.tracks.iter().any(|t| t.solo);
         for (state, t) in self.tracks.iter_mut().zip(&self.spec.tracks) {
-            state.audible = !t.mute && (!any_solo || t.solo);
+            let hear = !t.mute && (!any_solo || t.solo);
+            if hear && !state.audible {
+                state.align.reset();
+                state.mute_gain = 1.0;
+                state.audible = true;
+            }
+            state.silenced = !hear;
         }
     }
 
