@@ -213,14 +213,22 @@ pub struct HumRemover {
     /// Harmonic numbers, padded with zeros (a zero harmonic has a zero step size and
     /// oscillator, so it contributes nothing).
     numbers: Vec<Group>,
-    /// Per harmonic: oscillator (re, im), its per-sample rotation, the LMS weight, step size.
-    osc_re: Vec<Group>,
-    osc_im: Vec<Group>,
-    rot_re: Vec<Group>,
-    rot_im: Vec<Group>,
-    w_re: Vec<Group>,
-    w_im: Vec<Group>,
-    mu: Vec<Group>,
+    groups: Vec<Harmonics>,
+    /// AVX2 is available: the per-sample loop runs 8 harmonics per instruction.
+    wide: bool,
+}
+
+/// Eight harmonics' state side by side: oscillator (re, im), its per-sample rotation, the
+/// LMS weight and step size.
+#[derive(Clone, Copy, Default)]
+struct Harmonics {
+    osc_re: Group,
+    osc_im: Group,
+    rot_re: Group,
+    rot_im: Group,
+    w_re: Group,
+    w_im: Group,
+    mu: Group,
 }
 
 fn grouped(values: impl Iterator<Item = f32>, groups: usize) -> Vec<Group> {
@@ -234,33 +242,45 @@ fn grouped(values: impl Iterator<Item = f32>, groups: usize) -> Vec<Group> {
 impl HumRemover {
     pub fn new(spec: &HumSpec, rate: f32) -> Self {
         let step = spec.fundamental / f64::from(rate);
-        let groups = spec.harmonics.len().div_ceil(LANES);
+        let count = spec.harmonics.len().div_ceil(LANES);
         let ks = || spec.harmonics.iter().map(|&k| f64::from(k));
         let angle = move |k: f64| std::f64::consts::TAU * step * k;
+        let rot_re = grouped(ks().map(|k| angle(k).cos() as f32), count);
+        let rot_im = grouped(ks().map(|k| angle(k).sin() as f32), count);
+        // Notch half-width 0.4 Hz at the fundamental, widening with the harmonic number so a
+        // small error in the fundamental is still caught high up.
+        let mu = grouped(
+            ks().map(|k| (std::f64::consts::TAU * (0.4 + 0.03 * k) / f64::from(rate)) as f32),
+            count,
+        );
+        let groups = (0..count)
+            .map(|g| Harmonics {
+                rot_re: rot_re[g],
+                rot_im: rot_im[g],
+                mu: mu[g],
+                ..Default::default()
+            })
+            .collect();
+        #[cfg(target_arch = "x86_64")]
+        let wide = std::is_x86_feature_detected!("avx2");
+        #[cfg(not(target_arch = "x86_64"))]
+        let wide = false;
         Self {
             phase: 0.0,
             step,
-            numbers: grouped(ks().map(|k| k as f32), groups),
-            rot_re: grouped(ks().map(|k| angle(k).cos() as f32), groups),
-            rot_im: grouped(ks().map(|k| angle(k).sin() as f32), groups),
-            // Notch half-width 0.4 Hz at the fundamental, widening with the harmonic number
-            // so a small error in the fundamental is still caught high up.
-            mu: grouped(
-                ks().map(|k| (std::f64::consts::TAU * (0.4 + 0.03 * k) / f64::from(rate)) as f32),
-                groups,
-            ),
-            osc_re: vec![[0.0; LANES]; groups],
-            osc_im: vec![[0.0; LANES]; groups],
-            w_re: vec![[0.0; LANES]; groups],
-            w_im: vec![[0.0; LANES]; groups],
+            numbers: grouped(ks().map(|k| k as f32), count),
+            groups,
+            wide,
         }
     }
 
     /// Forgets the learned hum.
     pub fn reset(&mut self) {
         self.phase = 0.0;
-        self.w_re.iter_mut().for_each(|g| *g = [0.0; LANES]);
-        self.w_im.iter_mut().for_each(|g| *g = [0.0; LANES]);
+        for g in &mut self.groups {
+            g.w_re = [0.0; LANES];
+            g.w_im = [0.0; LANES];
+        }
     }
 
     /// Removes the hum from `x` in place. Non-finite samples become zero. Never allocates.
@@ -273,72 +293,58 @@ impl HumRemover {
         }
         for block in x.chunks_mut(1024) {
             // Re-derive every oscillator from the f64 phase so f32 rotation never drifts.
-            for ((ks, re), im) in self
-                .numbers
-                .iter()
-                .zip(self.osc_re.iter_mut())
-                .zip(self.osc_im.iter_mut())
-            {
+            for (ks, g) in self.numbers.iter().zip(self.groups.iter_mut()) {
                 for j in 0..LANES {
                     let angle = std::f64::consts::TAU * (self.phase * f64::from(ks[j])).fract();
                     let on = if ks[j] > 0.0 { 1.0 } else { 0.0 };
-                    re[j] = angle.cos() as f32 * on;
-                    im[j] = angle.sin() as f32 * on;
+                    g.osc_re[j] = angle.cos() as f32 * on;
+                    g.osc_im[j] = angle.sin() as f32 * on;
                 }
             }
-            for v in block.iter_mut() {
-                let input = if v.is_finite() { *v } else { 0.0 };
-                let mut acc = [0.0f32; LANES];
-                for (((wr, wi), or), oi) in self
-                    .w_re
-                    .iter()
-                    .zip(&self.w_im)
-                    .zip(&self.osc_re)
-                    .zip(&self.osc_im)
-                {
-                    for j in 0..LANES {
-                        acc[j] += wr[j] * or[j] - wi[j] * oi[j];
-                    }
-                }
-                let y = input - 2.0 * acc.iter().sum::<f32>();
-                for ((((((wr, wi), or), oi), rr), ri), mu) in self
-                    .w_re
-                    .iter_mut()
-                    .zip(self.w_im.iter_mut())
-                    .zip(self.osc_re.iter_mut())
-                    .zip(self.osc_im.iter_mut())
-                    .zip(&self.rot_re)
-                    .zip(&self.rot_im)
-                    .zip(&self.mu)
-                {
-                    update_group(wr, wi, or, oi, rr, ri, mu, y);
-                }
-                *v = y;
+            #[cfg(target_arch = "x86_64")]
+            if self.wide {
+                // SAFETY: AVX2 was detected at construction.
+                unsafe { cancel_avx2(&mut self.groups, block) };
+            } else {
+                cancel(&mut self.groups, block);
             }
+            #[cfg(not(target_arch = "x86_64"))]
+            cancel(&mut self.groups, block);
             self.phase = (self.phase + self.step * block.len() as f64).fract();
         }
     }
 }
 
-/// One group's LMS step `w += μ·y·conj(osc)` and oscillator rotation.
+/// [`cancel`] compiled for AVX2 (one group of eight harmonics per register).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn cancel_avx2(groups: &mut [Harmonics], block: &mut [f32]) {
+    cancel(groups, block);
+}
+
+/// The per-sample canceller: hum = Σ 2·Re(w·osc), y = x − hum, then the LMS step
+/// `w += μ·y·conj(osc)` and each oscillator's rotation.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn update_group(
-    wr: &mut Group,
-    wi: &mut Group,
-    or: &mut Group,
-    oi: &mut Group,
-    rr: &Group,
-    ri: &Group,
-    mu: &Group,
-    y: f32,
-) {
-    for j in 0..LANES {
-        let (re, im) = (or[j], oi[j]);
-        let step = mu[j] * y;
-        wr[j] += step * re;
-        wi[j] -= step * im;
-        or[j] = re * rr[j] - im * ri[j];
-        oi[j] = re * ri[j] + im * rr[j];
+fn cancel(groups: &mut [Harmonics], block: &mut [f32]) {
+    for v in block.iter_mut() {
+        let input = if v.is_finite() { *v } else { 0.0 };
+        let mut acc = [0.0f32; LANES];
+        for g in groups.iter() {
+            for j in 0..LANES {
+                acc[j] += g.w_re[j] * g.osc_re[j] - g.w_im[j] * g.osc_im[j];
+            }
+        }
+        let y = input - 2.0 * acc.iter().sum::<f32>();
+        for g in groups.iter_mut() {
+            for j in 0..LANES {
+                let (re, im) = (g.osc_re[j], g.osc_im[j]);
+                let step = g.mu[j] * y;
+                g.w_re[j] += step * re;
+                g.w_im[j] -= step * im;
+                g.osc_re[j] = re * g.rot_re[j] - im * g.rot_im[j];
+                g.osc_im[j] = re * g.rot_im[j] + im * g.rot_re[j];
+            }
+        }
+        *v = y;
     }
 }
