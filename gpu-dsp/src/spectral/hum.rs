@@ -294,9 +294,9 @@ impl HumRemover {
         for block in x.chunks_mut(1024) {
             // Re-derive every oscillator from the f64 phase so f32 rotation never drifts.
             for (ks, g) in self.numbers.iter().zip(self.groups.iter_mut()) {
-                for j in 0..LANES {
-                    let angle = std::f64::consts::TAU * (self.phase * f64::from(ks[j])).fract();
-                    let on = if ks[j] > 0.0 { 1.0 } else { 0.0 };
+                for (j, k) in ks.iter().enumerate() {
+                    let angle = std::f64::consts::TAU * (self.phase * f64::from(*k)).fract();
+                    let on = if *k > 0.0 { 1.0 } else { 0.0 };
                     g.osc_re[j] = angle.cos() as f32 * on;
                     g.osc_im[j] = angle.sin() as f32 * on;
                 }
