@@ -4,7 +4,9 @@
 //! through a lock-free ring; when the window is slow, frames are dropped, never audio.
 
 use super::meters::{Balance, MeterFrame, FLOOR_DB};
-use crate::playback::{open_output, rings, OutputCallback, PlaybackCounters};
+use crate::playback::{
+    open_output, push_stereo, rings, sum_stems, OutputCallback, PlaybackCounters,
+};
 use gpu_dsp::analysis::spectrogram::{
     GpuSpectrogram, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
 };
@@ -226,12 +228,7 @@ impl Worker {
                     *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
                 }
             }
-            for (c, m) in master.iter_mut().enumerate() {
-                m[..n].fill(0.0);
-                for s in stems {
-                    m[..n].iter_mut().zip(&s[c][..n]).for_each(|(a, b)| *a += b);
-                }
-            }
+            sum_stems(stems, &mut master, n);
             if skip > 0 {
                 skip -= n;
                 self.mixer.take_track_levels(&mut peaks, &mut rms);
@@ -254,17 +251,7 @@ impl Worker {
                 while ring.slots() < 2 * n && !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                if let Ok(mut chunk) = ring.write_chunk(2 * n) {
-                    let (a, b) = chunk.as_mut_slices();
-                    for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
-                        *s = if k % 2 == 0 {
-                            left[k / 2]
-                        } else {
-                            right[k / 2]
-                        };
-                    }
-                    chunk.commit_all();
-                }
+                push_stereo(ring, &left[..n], &right[..n]);
             }
             self.position += n as u64;
             played += n as u64;
@@ -485,16 +472,11 @@ impl Audition {
                 let mut done = 0;
                 while done < samples.len() && !stop.load(Ordering::Relaxed) {
                     let n = (samples.len() - done).min(1024);
-                    match audio_tx.write_chunk(2 * n) {
-                        Ok(mut chunk) => {
-                            let (a, b) = chunk.as_mut_slices();
-                            for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
-                                *s = samples[done + k / 2];
-                            }
-                            chunk.commit_all();
-                            done += n;
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    let mono = &samples[done..done + n];
+                    if push_stereo(&mut audio_tx, mono, mono) {
+                        done += n;
+                    } else {
+                        std::thread::sleep(Duration::from_millis(5));
                     }
                 }
             })

@@ -53,11 +53,18 @@ pub fn check_output_path(out: &Path, inputs: &[&Path]) -> Result<()> {
 /// `write` succeeded and the data is on disk: a failed or interrupted run never leaves a half
 /// file under the output name. Errors name the file.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
+    write(tmp.as_file_mut()).with_context(|| format!("{}: write failed", path.display()))?;
+    persist(tmp, path)
+}
+
+/// A temporary file in `path`'s folder (so the final rename stays on one file system).
+pub(crate) fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".mixstation-")
         .suffix(".tmp")
         .tempfile_in(parent)
@@ -67,8 +74,12 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> Result<()>
                 path.display(),
                 parent.display()
             )
-        })?;
-    write(tmp.as_file_mut()).with_context(|| format!("{}: write failed", path.display()))?;
+        })
+}
+
+/// Makes a finished temporary file an ordinary one, flushes it to disk and renames it to
+/// `path`.
+pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         // Temporary files are private (0600); a finished output is an ordinary file.

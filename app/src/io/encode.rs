@@ -1,6 +1,7 @@
 //! WAV export with hound: 16/24-bit PCM or 32-bit float, written atomically, whole or
 //! block by block.
 
+use super::atomic::{persist, temp_beside};
 use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -131,46 +132,8 @@ impl WavStream {
         if let Some(mask) = speaker_mask(self.channels) {
             patch_channel_mask(self.tmp.as_file_mut(), mask).with_context(|| name.clone())?;
         }
-        #[cfg(unix)]
-        {
-            // Temporary files are private (0600); a finished output is an ordinary file.
-            use std::os::unix::fs::PermissionsExt;
-            let _ = self
-                .tmp
-                .as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644));
-        }
-        self.tmp
-            .as_file()
-            .sync_all()
-            .with_context(|| name.clone())?;
-        self.tmp.persist(&self.path).map_err(|e| {
-            anyhow::anyhow!(
-                "{name}: cannot move the finished file into place: {}",
-                e.error
-            )
-        })?;
-        Ok(())
+        persist(self.tmp, &self.path)
     }
-}
-
-/// A temporary file in `path`'s folder (so the final rename stays on one file system).
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".mixstation-")
-        .suffix(".tmp")
-        .tempfile_in(parent)
-        .with_context(|| {
-            format!(
-                "{}: cannot create a file in {}",
-                path.display(),
-                parent.display()
-            )
-        })
 }
 
 /// Rounds to the nearest integer code of a `bits`-bit signed format, clipping at full scale.

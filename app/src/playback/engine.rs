@@ -61,12 +61,7 @@ pub fn spawn_engine(
             }
             let started = Instant::now();
             let stems = mixer.process_block(n);
-            for (c, m) in master.iter_mut().enumerate() {
-                m[..n].fill(0.0);
-                for s in stems {
-                    m[..n].iter_mut().zip(&s[c][..n]).for_each(|(a, b)| *a += b);
-                }
-            }
+            super::sum_stems(stems, &mut master, n);
             if skip > 0 {
                 skip -= n as u64;
                 continue;
@@ -84,17 +79,7 @@ pub fn spawn_engine(
                 );
                 (&down_left[..n], &down_right[..n])
             };
-            if let Ok(mut chunk) = ring.write_chunk(n * 2) {
-                let (a, b) = chunk.as_mut_slices();
-                for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
-                    *s = if k % 2 == 0 {
-                        left[k / 2]
-                    } else {
-                        right[k / 2]
-                    };
-                }
-                chunk.commit_all();
-            }
+            super::push_stereo(&mut ring, left, right);
             let load = started.elapsed().as_secs_f64() / (n as f64 / rate);
             load_sum += load;
             stats.max_load = stats.max_load.max(load);

@@ -23,3 +23,31 @@ pub fn rings(
     let (cp, cc) = rtrb::RingBuffer::new(64);
     (ap, ac, cp, cc)
 }
+
+/// Writes `left` and `right` interleaved into the ring; false (nothing written) when it has
+/// no room for all of it.
+pub fn push_stereo(ring: &mut rtrb::Producer<f32>, left: &[f32], right: &[f32]) -> bool {
+    let Ok(mut chunk) = ring.write_chunk(2 * left.len()) else {
+        return false;
+    };
+    let (a, b) = chunk.as_mut_slices();
+    for (k, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
+        *s = if k % 2 == 0 {
+            left[k / 2]
+        } else {
+            right[k / 2]
+        };
+    }
+    chunk.commit_all();
+    true
+}
+
+/// The master's first `n` samples: the sum of the stems (`[stem][channel]`).
+pub fn sum_stems(stems: &[Vec<Vec<f32>>], master: &mut [Vec<f32>], n: usize) {
+    for (c, m) in master.iter_mut().enumerate() {
+        m[..n].fill(0.0);
+        for s in stems {
+            m[..n].iter_mut().zip(&s[c][..n]).for_each(|(a, b)| *a += b);
+        }
+    }
+}
