@@ -488,3 +488,39 @@ fn live_console_changes_glide_and_meters_read_levels() {
     );
     assert!(!mixer.set_track_insert_param(0, 0, "ratio", 4.0));
 }
+
+#[test]
+fn live_bus_gain_glides_and_bus_meters_read_the_output() {
+    // DC 0.5 into a bus only (no direct path), bus at 0 dB then −6.02 dB.
+    let n = 4096;
+    let source = vec![vec![0.5f32; 4 * n]; 2];
+    let mut t = track("t", 2, vec![clip(0, 0, 4 * n as u64)], 0.0, 0.0, 0);
+    t.direct = false;
+    t.sends = vec![SendSpec {
+        bus: 0,
+        level_db: 0.0,
+        pre_fader: false,
+    }];
+    let bus = BusSpec {
+        name: "b".into(),
+        gain_db: 0.0,
+        inserts: vec![],
+        sends: vec![],
+    };
+    let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
+    let first = mixer.process_block(1024)[0][0].clone();
+    assert!(first.iter().all(|&v| (v - 0.5).abs() < 1e-6));
+    let mut peaks = [0.0f32];
+    mixer.take_bus_peaks(&mut peaks);
+    assert!((peaks[0] - 0.5).abs() < 1e-6, "{peaks:?}");
+    mixer.set_bus_gain(0, -6.0206);
+    let glide = mixer.process_block(1024)[0][0].clone();
+    assert!(glide
+        .windows(2)
+        .all(|w| w[1] <= w[0] + 1e-7 && w[0] - w[1] < 0.25 / 1024.0 + 1e-6));
+    assert!((glide[1023] - 0.25).abs() < 1e-4);
+    assert!(
+        !mixer.set_bus_insert_param(0, 0, "wet", 0.5),
+        "the bus has no insert"
+    );
+}

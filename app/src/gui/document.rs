@@ -3,7 +3,7 @@
 //! overviews computed once at open).
 
 use super::params::{section_params, set_section_param};
-use super::state::{SessionView, Strip};
+use super::state::{BusStrip, SessionView, Strip};
 use crate::io::write_atomically;
 use crate::session::format::{InsertSection, SessionFile};
 use crate::session::{load_session, parse};
@@ -70,6 +70,25 @@ impl Document {
             length_s: length as f64 / rate,
             strips,
             buses: spec.buses.iter().map(|b| b.name.clone()).collect(),
+            bus_strips: file
+                .buses
+                .iter()
+                .map(|b| BusStrip {
+                    name: b.name.clone(),
+                    gain_db: b.gain_db,
+                    inserts: b
+                        .inserts
+                        .iter()
+                        .map(insert_name)
+                        .map(String::from)
+                        .collect(),
+                    insert_params: b
+                        .inserts
+                        .iter()
+                        .map(|i| section_params(i, spec.sample_rate))
+                        .collect(),
+                })
+                .collect(),
             stems: spec.stems.clone(),
             target_lufs: file.master.loudness_target.unwrap_or(-23.0),
         };
@@ -90,8 +109,36 @@ impl Document {
             .collect()
     }
 
+    /// Every bus insert parameter of the view: (bus, insert, name, value).
+    pub fn bus_insert_settings(view: &SessionView) -> Vec<(usize, usize, String, f32)> {
+        view.bus_strips
+            .iter()
+            .enumerate()
+            .flat_map(|(b, s)| {
+                s.insert_params.iter().enumerate().flat_map(move |(k, ps)| {
+                    ps.iter().map(move |p| (b, k, p.name.clone(), p.value))
+                })
+            })
+            .collect()
+    }
+
     /// Takes the window's strip settings into the document and the mix description.
     pub fn apply(&mut self, view: &SessionView) {
+        for ((section, bus), strip) in self
+            .file
+            .buses
+            .iter_mut()
+            .zip(self.spec.buses.iter_mut())
+            .zip(&view.bus_strips)
+        {
+            section.gain_db = strip.gain_db;
+            bus.gain_db = strip.gain_db;
+            for (insert, params) in section.inserts.iter_mut().zip(&strip.insert_params) {
+                for p in params {
+                    set_section_param(insert, &p.name, p.value);
+                }
+            }
+        }
         for ((section, track), strip) in self
             .file
             .tracks

@@ -32,6 +32,8 @@ enum Command {
     SendLevel(usize, usize, f32),
     /// Track, insert, parameter, value.
     InsertParam(usize, usize, String, f32),
+    BusGain(usize, f32),
+    BusInsertParam(usize, usize, String, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
     /// What the live spectrogram shows: the monitor (`None`) or one stem.
@@ -59,11 +61,15 @@ impl LiveEngine {
         gpu: Option<Arc<GpuContext>>,
         spectrum_stem: Option<usize>,
         insert_settings: &[(usize, usize, String, f32)],
+        bus_insert_settings: &[(usize, usize, String, f32)],
     ) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
         let mut mixer = Mixer::new(spec, BLOCK)?;
         for (track, insert, name, value) in insert_settings {
             mixer.set_track_insert_param(*track, *insert, name, *value);
+        }
+        for (bus, insert, name, value) in bus_insert_settings {
+            mixer.set_bus_insert_param(*bus, *insert, name, *value);
         }
         let start = (from.max(0.0) * f64::from(rate)) as u64;
         mixer.seek(start);
@@ -136,6 +142,18 @@ impl LiveEngine {
         let _ = self.console.push(Command::SendLevel(track, send, level_db));
     }
 
+    /// A live bus gain change.
+    pub fn bus_gain(&mut self, bus: usize, gain_db: f32) {
+        let _ = self.console.push(Command::BusGain(bus, gain_db));
+    }
+
+    /// A live bus insert parameter change.
+    pub fn bus_insert_param(&mut self, bus: usize, insert: usize, name: String, value: f32) {
+        let _ = self
+            .console
+            .push(Command::BusInsertParam(bus, insert, name, value));
+    }
+
     /// A live insert parameter change.
     pub fn insert_param(&mut self, track: usize, insert: usize, name: String, value: f32) {
         let _ = self
@@ -196,6 +214,7 @@ impl Worker {
         let mut history: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
         let mut peaks = vec![0.0f32; tracks];
         let mut rms = vec![0.0f32; tracks];
+        let mut bus_peaks = vec![0.0f32; self.mixer.spec().buses.len()];
         let mut balance = BalanceAccumulator::new(&self.mixer.spec().stems, rate);
         // The mix's own latency is rendered but not heard.
         let mut skip = self.mixer.latency();
@@ -210,6 +229,10 @@ impl Worker {
                     Command::SendLevel(i, k, db) => self.mixer.set_track_send_level(i, k, db),
                     Command::InsertParam(i, k, name, v) => {
                         self.mixer.set_track_insert_param(i, k, &name, v);
+                    }
+                    Command::BusGain(b, db) => self.mixer.set_bus_gain(b, db),
+                    Command::BusInsertParam(b, k, name, v) => {
+                        self.mixer.set_bus_insert_param(b, k, &name, v);
                     }
                 }
             }
@@ -269,6 +292,8 @@ impl Worker {
             self.mixer.take_track_levels(&mut peaks, &mut rms);
             frame.track_peak_db = peaks.iter().map(|p| db(*p)).collect();
             frame.track_rms_db = rms.iter().map(|r| db(*r)).collect();
+            self.mixer.take_bus_peaks(&mut bus_peaks);
+            frame.bus_peak_db = bus_peaks.iter().map(|p| db(*p)).collect();
             frame.momentary = loudness.momentary();
             frame.short_term = loudness.short_term();
             frame.integrated = loudness.integrated();

@@ -18,6 +18,8 @@ pub struct MeterFrame {
     /// Per track: post-fader peak and RMS (dBFS).
     pub track_peak_db: Vec<f32>,
     pub track_rms_db: Vec<f32>,
+    /// Per bus: output peak (dBFS).
+    pub bus_peak_db: Vec<f32>,
     /// BS.1770 momentary, short-term, integrated (LUFS), LRA (LU), true peak (dBTP).
     pub momentary: Option<f64>,
     pub short_term: Option<f64>,
@@ -61,6 +63,7 @@ impl MeterFrame {
             rms_db: [FLOOR_DB; 2],
             track_peak_db: vec![FLOOR_DB; tracks],
             track_rms_db: vec![FLOOR_DB; tracks],
+            bus_peak_db: Vec::new(),
             momentary: None,
             short_term: None,
             integrated: None,

@@ -333,12 +333,14 @@ impl App {
                             _ => None,
                         };
                         let settings = Document::insert_settings(view);
+                        let bus_settings = Document::bus_insert_settings(view);
                         match LiveEngine::start(
                             doc.spec.clone(),
                             from,
                             self.gpu.clone(),
                             stem,
                             &settings,
+                            &bus_settings,
                         ) {
                             Ok(engine) => {
                                 self.note = engine.note.clone();
@@ -399,6 +401,18 @@ impl App {
                 Effect::InsertParam(i, k, name, v) => {
                     if let Some(e) = &mut self.engine {
                         e.insert_param(i, k, name, v);
+                    }
+                    None
+                }
+                Effect::BusGain(b, db) => {
+                    if let Some(e) = &mut self.engine {
+                        e.bus_gain(b, db);
+                    }
+                    None
+                }
+                Effect::BusInsertParam(b, k, name, v) => {
+                    if let Some(e) = &mut self.engine {
+                        e.bus_insert_param(b, k, name, v);
                     }
                     None
                 }

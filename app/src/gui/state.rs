@@ -31,6 +31,15 @@ pub struct Strip {
     pub span: (f64, f64),
 }
 
+/// A bus strip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusStrip {
+    pub name: String,
+    pub gain_db: f32,
+    pub inserts: Vec<String>,
+    pub insert_params: Vec<Vec<Param>>,
+}
+
 /// The cleanup view of one track: before/after spectrograms of its source and the
 /// reduction mask, computed by the same cleanup the insert runs.
 #[derive(Clone, Debug)]
@@ -86,6 +95,7 @@ pub struct SessionView {
     pub length_s: f64,
     pub strips: Vec<Strip>,
     pub buses: Vec<String>,
+    pub bus_strips: Vec<BusStrip>,
     pub stems: Vec<String>,
     /// The delivery target for the loudness meter (LUFS).
     pub target_lufs: f64,
@@ -114,6 +124,12 @@ pub enum Message {
     EditInsert(Option<(usize, usize)>),
     /// Track, insert, parameter, value.
     InsertParam(usize, usize, String, f32),
+    /// Bus fader.
+    BusFader(usize, f32),
+    /// Open (or close) the parameter editor of bus `.0`'s insert `.1`.
+    EditBusInsert(Option<(usize, usize)>),
+    /// Bus, insert, parameter, value.
+    BusInsertParam(usize, usize, String, f32),
     Mute(usize),
     Solo(usize),
     /// The timer: drain the engine's meter frames.
@@ -158,6 +174,10 @@ pub enum Effect {
     SendLevel(usize, usize, f32),
     /// A live insert parameter: track, insert, name, value.
     InsertParam(usize, usize, String, f32),
+    /// A live bus gain: bus, dB.
+    BusGain(usize, f32),
+    /// A live bus insert parameter: bus, insert, name, value.
+    BusInsertParam(usize, usize, String, f32),
     /// Drain the engine's meter ring (answer with `Frames`).
     Poll,
     /// Analyse track `i`'s cleanup (answer with `CleanupReady`).
@@ -192,6 +212,8 @@ pub struct Workstation {
     pub file_spectrogram: Option<FileSpectrogram>,
     /// The insert whose parameters are being edited (track, insert).
     pub editing: Option<(usize, usize)>,
+    /// The bus insert being edited (bus, insert).
+    pub editing_bus: Option<(usize, usize)>,
     /// Spectrograms on a linear frequency axis (log by default).
     pub linear_frequency: bool,
     /// Whole-file view zoom (≥ 1) and scroll (0..1).
@@ -227,6 +249,7 @@ impl Workstation {
                 self.session = Some(view);
                 self.cleanup = None;
                 self.editing = None;
+                self.editing_bus = None;
                 self.file_spectrogram = None;
                 self.spectrum = SpectrumChoice::Monitor;
                 self.zoom = 1.0;
@@ -329,6 +352,49 @@ impl Workstation {
                 }
                 effects
             }
+            Message::BusFader(b, db) => {
+                let db = db.clamp(-90.0, 12.0);
+                self.edit_bus(b, |s| s.gain_db = db, Effect::BusGain(b, db))
+            }
+            Message::EditBusInsert(target) => {
+                let valid = target.is_none_or(|(b, k)| {
+                    self.session
+                        .as_ref()
+                        .and_then(|s| s.bus_strips.get(b))
+                        .is_some_and(|s| k < s.inserts.len())
+                });
+                if valid {
+                    self.editing_bus = target;
+                    if target.is_some() {
+                        self.editing = None;
+                    }
+                }
+                Vec::new()
+            }
+            Message::BusInsertParam(b, k, name, value) => {
+                let current = self.session.as_ref().and_then(|s| {
+                    s.bus_strips
+                        .get(b)?
+                        .insert_params
+                        .get(k)?
+                        .iter()
+                        .find(|p| p.name == name)
+                        .map(|p| value.clamp(p.min, p.max))
+                });
+                let Some(value) = current else {
+                    return Vec::new();
+                };
+                let effect = Effect::BusInsertParam(b, k, name.clone(), value);
+                self.edit_bus(
+                    b,
+                    |s| {
+                        if let Some(p) = s.insert_params[k].iter_mut().find(|p| p.name == name) {
+                            p.value = value;
+                        }
+                    },
+                    effect,
+                )
+            }
             Message::EditInsert(target) => {
                 let valid = target.is_none_or(|(i, k)| {
                     self.session
@@ -338,6 +404,9 @@ impl Workstation {
                 });
                 if valid {
                     self.editing = target;
+                    if target.is_some() {
+                        self.editing_bus = None;
+                    }
                 }
                 Vec::new()
             }
@@ -479,6 +548,28 @@ impl Workstation {
         }
     }
 
+    /// Applies a bus strip edit: dirty, autosave, and `live` to a playing engine.
+    fn edit_bus(
+        &mut self,
+        b: usize,
+        change: impl FnOnce(&mut BusStrip),
+        live: Effect,
+    ) -> Vec<Effect> {
+        let Some(session) = &mut self.session else {
+            return Vec::new();
+        };
+        let Some(strip) = session.bus_strips.get_mut(b) else {
+            return Vec::new();
+        };
+        change(strip);
+        self.dirty = true;
+        let mut effects = vec![Effect::Autosave(autosave_path(&session.path))];
+        if self.playing {
+            effects.push(live);
+        }
+        effects
+    }
+
     /// Applies a strip edit, marks the session dirty, autosaves, and tells a playing engine.
     fn edit(&mut self, i: usize, change: impl FnOnce(&mut Strip)) -> Vec<Effect> {
         let Some(session) = &mut self.session else {
@@ -538,7 +629,18 @@ mod tests {
                 };
                 2
             ],
-            buses: vec![],
+            buses: vec!["hall".into()],
+            bus_strips: vec![BusStrip {
+                name: "hall".into(),
+                gain_db: 0.0,
+                inserts: vec!["reverb".into()],
+                insert_params: vec![vec![Param {
+                    name: "wet".into(),
+                    value: 1.0,
+                    min: 0.0,
+                    max: 1.0,
+                }]],
+            }],
             stems: vec!["DX".into()],
             target_lufs: -23.0,
         }
@@ -748,6 +850,40 @@ mod tests {
             "clean has none"
         );
         assert!(w.dirty);
+    }
+
+    #[test]
+    fn bus_strips_edit_gain_and_insert_parameters_live() {
+        let mut w = opened();
+        assert_eq!(
+            w.update(Message::BusFader(0, -3.0)),
+            vec![Effect::Autosave("a.toml.autosave".into())]
+        );
+        assert!(
+            w.update(Message::BusFader(4, -3.0)).is_empty(),
+            "no such bus"
+        );
+        w.update(Message::Play);
+        assert_eq!(
+            w.update(Message::BusFader(0, 30.0))[1],
+            Effect::BusGain(0, 12.0)
+        );
+        w.update(Message::EditInsert(Some((0, 1))));
+        w.update(Message::EditBusInsert(Some((0, 0))));
+        assert_eq!(
+            (w.editing, w.editing_bus),
+            (None, Some((0, 0))),
+            "one editor at a time"
+        );
+        let e = w.update(Message::BusInsertParam(0, 0, "wet".into(), 0.5));
+        assert_eq!(e[1], Effect::BusInsertParam(0, 0, "wet".into(), 0.5));
+        assert_eq!(
+            w.session.as_ref().unwrap().bus_strips[0].insert_params[0][0].value,
+            0.5
+        );
+        assert!(w
+            .update(Message::BusInsertParam(0, 0, "dry".into(), 0.5))
+            .is_empty());
     }
 
     #[test]

@@ -64,6 +64,15 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         let peak = ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB);
         strip(i, s, peak, rms)
     }))
+    .extend(session.bus_strips.iter().enumerate().map(|(b, s)| {
+        let peak = ws
+            .meters
+            .latest
+            .as_ref()
+            .and_then(|f| f.bus_peak_db.get(b).copied())
+            .unwrap_or(FLOOR_DB);
+        bus_strip(b, s, peak)
+    }))
     .spacing(6);
     let mixer =
         column![
@@ -85,7 +94,26 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         let strip = session.strips.get(i)?;
         Some((i, k, strip))
     }) {
-        Some((i, k, strip)) => mixer.push(insert_editor(i, k, strip)),
+        Some((i, k, strip)) => mixer.push(insert_editor(
+            format!("{} — insert {}", strip.name, k + 1),
+            strip.inserts.get(k).map_or("", String::as_str),
+            strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
+            move |name, v| Message::InsertParam(i, k, name, v),
+            Message::EditInsert(None),
+        )),
+        None => mixer,
+    };
+    let mixer = match ws.editing_bus.and_then(|(b, k)| {
+        let strip = session.bus_strips.get(b)?;
+        Some((b, k, strip))
+    }) {
+        Some((b, k, strip)) => mixer.push(insert_editor(
+            format!("bus {} — insert {}", strip.name, k + 1),
+            strip.inserts.get(k).map_or("", String::as_str),
+            strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
+            move |name, v| Message::BusInsertParam(b, k, name, v),
+            Message::EditBusInsert(None),
+        )),
         None => mixer,
     };
     let analysis = column![
@@ -910,10 +938,14 @@ fn file_image(
 }
 
 /// Sliders for the live-editable parameters of one insert.
-fn insert_editor(i: usize, k: usize, strip: &Strip) -> Element<'_, Message> {
-    let kind = strip.inserts.get(k).map_or("", String::as_str);
-    let params = strip.insert_params.get(k).map_or(&[][..], Vec::as_slice);
-    let body: Element<'_, Message> = if params.is_empty() {
+fn insert_editor(
+    title: String,
+    kind: &str,
+    params: &[super::params::Param],
+    on_change: impl Fn(String, f32) -> Message + Clone + 'static,
+    close: Message,
+) -> Element<'static, Message> {
+    let body: Element<'static, Message> = if params.is_empty() {
         text(format!(
             "{kind}: its settings are edited in the session file"
         ))
@@ -923,6 +955,7 @@ fn insert_editor(i: usize, k: usize, strip: &Strip) -> Element<'_, Message> {
     } else {
         column(params.iter().map(|p| {
             let name = p.name.clone();
+            let on_change = on_change.clone();
             let step = if p.max - p.min > 100.0 {
                 1.0
             } else {
@@ -932,10 +965,7 @@ fn insert_editor(i: usize, k: usize, strip: &Strip) -> Element<'_, Message> {
                 text(format!("{} {:.2}", p.name, p.value))
                     .size(11)
                     .width(Length::Fixed(150.0)),
-                slider(p.min..=p.max, p.value, move |v| {
-                    Message::InsertParam(i, k, name.clone(), v)
-                })
-                .step(step),
+                slider(p.min..=p.max, p.value, move |v| on_change(name.clone(), v)).step(step),
             ]
             .spacing(6)
             .align_y(iced::Alignment::Center)
@@ -947,9 +977,9 @@ fn insert_editor(i: usize, k: usize, strip: &Strip) -> Element<'_, Message> {
     container(
         column![
             row![
-                text(format!("{} — insert {} ({kind})", strip.name, k + 1)).size(12),
+                text(format!("{title} ({kind})")).size(12),
                 Space::new().width(Length::Fill),
-                button(text("close").size(11)).on_press(Message::EditInsert(None)),
+                button(text("close").size(11)).on_press(close),
             ]
             .align_y(iced::Alignment::Center),
             body,
@@ -958,6 +988,46 @@ fn insert_editor(i: usize, k: usize, strip: &Strip) -> Element<'_, Message> {
     )
     .padding(6)
     .style(|_| panel_style())
+    .into()
+}
+
+/// A bus strip: its inserts (click to edit), fader and output peak meter.
+fn bus_strip(b: usize, s: &super::state::BusStrip, peak_db: f32) -> Element<'_, Message> {
+    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
+        button(text(n.as_str()).size(10))
+            .padding([1, 4])
+            .style(button::text)
+            .on_press(Message::EditBusInsert(Some((b, k))))
+            .into()
+    }));
+    container(
+        column![
+            text(s.name.as_str()).size(13),
+            text("bus").size(10).color(DIM),
+            inserts,
+            row![
+                vertical_slider(-90.0..=12.0, s.gain_db, move |v| Message::BusFader(b, v))
+                    .step(0.1f32)
+                    .height(Length::Fixed(170.0)),
+                canvas_widget(LevelMeter(vec![peak_db]))
+                    .width(Length::Fixed(10.0))
+                    .height(Length::Fixed(170.0)),
+            ]
+            .spacing(6),
+            text(format!("{:+.1} dB", s.gain_db)).size(12),
+        ]
+        .spacing(4)
+        .width(Length::Fixed(80.0)),
+    )
+    .padding(6)
+    .style(|_| container::Style {
+        background: Some(Color::from_rgb(0.13, 0.12, 0.17).into()),
+        border: iced::Border {
+            radius: 4.0.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
     .into()
 }
 

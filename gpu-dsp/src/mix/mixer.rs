@@ -18,6 +18,10 @@ struct BusState {
     send_align: Vec<DelayLine>,
     /// Scratch for delayed sends.
     scratch: Vec<Vec<f32>>,
+    /// The bus gain applied last (NaN before the first block): a live change glides.
+    gain: f32,
+    /// Largest output sample since the meters last read it.
+    peak: f32,
 }
 
 /// Renders a [`MixSpec`] block by block.
@@ -67,7 +71,13 @@ fn run_buses(
         let Some(state) = buses[b].as_mut() else {
             continue;
         };
-        let gain = db_to_gain(mix.buses[b].gain_db);
+        let target = db_to_gain(mix.buses[b].gain_db);
+        let from = if state.gain.is_nan() {
+            target
+        } else {
+            state.gain
+        };
+        state.gain = target;
         let mut input = std::mem::take(&mut bus_in[b]);
         {
             let mut views: [&mut [f32]; 8] = Default::default();
@@ -80,7 +90,14 @@ fn run_buses(
                 insert.process_keyed(views, key);
             }
             for v in views.iter_mut() {
-                v.iter_mut().for_each(|x| *x *= gain);
+                if from == target {
+                    v.iter_mut().for_each(|x| *x *= target);
+                } else {
+                    for (k, x) in v.iter_mut().enumerate() {
+                        *x *= from + (target - from) * (k + 1) as f32 / n as f32;
+                    }
+                }
+                state.peak = v.iter().fold(state.peak, |m, x| m.max(x.abs()));
             }
             for (send, delay) in mix.buses[b].sends.iter().zip(state.send_align.iter_mut()) {
                 let level = db_to_gain(send.level_db);
@@ -308,6 +325,8 @@ impl Mixer {
                         .map(|send| DelayLine::new(channels, in_lat[send.bus] - out_lat[b]))
                         .collect(),
                     scratch: vec![vec![0.0; block]; channels],
+                    gain: f32::NAN,
+                    peak: 0.0,
                 }));
             }
         }
@@ -394,6 +413,46 @@ impl Mixer {
             .get_mut(track)
             .and_then(|t| t.inserts.get_mut(insert))
             .is_some_and(|i| i.set_param(name, value))
+    }
+
+    /// Live change of bus `bus`'s gain (glides over one block).
+    pub fn set_bus_gain(&mut self, bus: usize, gain_db: f32) {
+        if let Some(b) = self.spec.buses.get_mut(bus) {
+            b.gain_db = gain_db;
+        }
+    }
+
+    /// Live change of a parameter of bus `bus`'s insert `insert`, in every stem's instance;
+    /// false when it has no such parameter.
+    pub fn set_bus_insert_param(
+        &mut self,
+        bus: usize,
+        insert: usize,
+        name: &str,
+        value: f32,
+    ) -> bool {
+        let mut any = false;
+        for stem in &mut self.buses {
+            if let Some(Some(state)) = stem.get_mut(bus) {
+                if let Some(i) = state.inserts.get_mut(insert) {
+                    any |= i.set_param(name, value);
+                }
+            }
+        }
+        any
+    }
+
+    /// Each bus's largest output sample (over its stem instances) since the last call.
+    pub fn take_bus_peaks(&mut self, out: &mut [f32]) {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for stem in &mut self.buses {
+            for (o, state) in out.iter_mut().zip(stem.iter_mut()) {
+                if let Some(state) = state {
+                    *o = o.max(state.peak);
+                    state.peak = 0.0;
+                }
+            }
+        }
     }
 
     /// Each track's largest post-fader sample and RMS since the last call (for meters),
