@@ -1,7 +1,7 @@
 //! The cleanup view's analysis: a track's `clean` insert run over the start of its source,
 //! with before/after spectrograms, the reduction mask and the removed signal.
 
-use super::document::read_clip;
+use super::document::read_clip_mono;
 use super::state::CleanupView;
 use crate::plot::magma;
 use anyhow::{anyhow, Result};
@@ -36,11 +36,7 @@ pub fn analyse(spec: &MixSpec, track: usize) -> Result<CleanupView> {
         .first()
         .ok_or_else(|| anyhow!("track '{}' has no clip", t.name))?;
     let rate = spec.sample_rate;
-    let planes = read_clip(spec, clip, SECONDS * u64::from(rate))?;
-    let scale = 1.0 / planes.len().max(1) as f32;
-    let mono: Vec<f32> = (0..planes.first().map_or(0, Vec::len))
-        .map(|i| planes.iter().map(|c| c[i]).sum::<f32>() * scale)
-        .collect();
+    let mono = read_clip_mono(spec, clip, SECONDS * u64::from(rate))?;
     if mono.is_empty() {
         return Err(anyhow!("track '{}' has no audio to analyse", t.name));
     }

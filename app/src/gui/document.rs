@@ -258,30 +258,15 @@ fn overview(spec: &MixSpec, t: &gpu_dsp::mix::TrackSpec, length: u64) -> Vec<f32
     columns
 }
 
-/// Up to `max` frames of a clip's source audio, from the clip's offset (planar).
-pub fn read_clip(spec: &MixSpec, clip: &gpu_dsp::mix::ClipSpec, max: u64) -> Result<Vec<Vec<f32>>> {
+/// Up to `max` frames of a clip's source audio from the clip's offset, mixed to mono.
+pub fn read_clip_mono(spec: &MixSpec, clip: &gpu_dsp::mix::ClipSpec, max: u64) -> Result<Vec<f32>> {
     let source = spec
         .sources
         .get(clip.source)
         .ok_or_else(|| anyhow!("the clip's source is missing"))?;
     let len = spec.clip_len(clip).min(max) as usize;
-    Ok(match source {
-        Source::Memory(p) => p
-            .iter()
-            .map(|c| {
-                let a = (clip.offset as usize).min(c.len());
-                c[a..(a + len).min(c.len())].to_vec()
-            })
-            .collect(),
-        Source::Stream(s) => {
-            let mut planes = vec![vec![0.0f32; len]; s.channels()];
-            let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|c| &mut c[..]).collect();
-            s.open()
-                .and_then(|mut r| r.read(clip.offset, &mut views))
-                .map_err(|e| anyhow!(e))?;
-            planes
-        }
-    })
+    let planes = source.read(clip.offset, len).map_err(|e| anyhow!(e))?;
+    Ok(gpu_dsp::mix::mono_mix(&planes))
 }
 
 /// The whole-file spectrogram of track `track`'s first clip (mono mix of its channels, up to
@@ -301,11 +286,7 @@ pub fn file_spectrogram(
         .first()
         .ok_or_else(|| anyhow!("track '{}' has no clip", t.name))?;
     let rate = spec.sample_rate;
-    let planes = read_clip(spec, clip, 600 * u64::from(rate))?;
-    let scale = 1.0 / planes.len().max(1) as f32;
-    let mono: Vec<f32> = (0..planes.first().map_or(0, Vec::len))
-        .map(|i| planes.iter().map(|c| c[i]).sum::<f32>() * scale)
-        .collect();
+    let mono = read_clip_mono(spec, clip, 600 * u64::from(rate))?;
     let config = SpectrogramConfig::new(2048, 512)?;
     let s = match gpu {
         Some(ctx) => GpuSpectrogram::new(ctx.clone(), config, 1)?.compute(&[&mono], rate)?,

@@ -208,10 +208,12 @@ impl Worker {
                 .map_or(SpectrumEngine::Cpu, SpectrumEngine::Gpu);
             LiveSpectrogram::new(c, rate, 1, engine)
         });
-        let mut stem_mid = vec![0.0f32; BLOCK];
+        // The live spectrogram's input: the chosen stem or the monitor, mixed to mono.
+        let mut mid = vec![0.0f32; BLOCK];
         let mut master = vec![vec![0.0f32; BLOCK]; channels];
         let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
-        let mut history: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
+        // The monitor's last eight blocks, for the per-octave correlation.
+        let (mut recent_left, mut recent_right) = (Vec::new(), Vec::new());
         let mut peaks = vec![0.0f32; tracks];
         let mut rms = vec![0.0f32; tracks];
         let mut bus_peaks = vec![0.0f32; self.mixer.spec().buses.len()];
@@ -247,7 +249,7 @@ impl Worker {
             }
             if let Some(s) = self.spectrum_stem.and_then(|s| stems.get(s)) {
                 let scale = 1.0 / s.len().max(1) as f32;
-                for (i, v) in stem_mid[..n].iter_mut().enumerate() {
+                for (i, v) in mid[..n].iter_mut().enumerate() {
                     *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
                 }
             }
@@ -304,29 +306,24 @@ impl Worker {
             frame.correlation = corr.correlation();
             frame.goniometer = goniometer_points(&left[..n], &right[..n], 256);
             if let Some(s) = &mut spectrum {
-                let mid: Vec<f32> = if self.spectrum_stem.is_some() {
-                    stem_mid[..n].to_vec()
-                } else {
-                    left[..n]
-                        .iter()
-                        .zip(&right[..n])
-                        .map(|(a, b)| 0.5 * (a + b))
-                        .collect()
-                };
-                if let Ok(rows) = s.push(&[&mid]) {
+                if self.spectrum_stem.is_none() {
+                    for ((m, a), b) in mid[..n].iter_mut().zip(&left[..n]).zip(&right[..n]) {
+                        *m = 0.5 * (a + b);
+                    }
+                }
+                if let Ok(rows) = s.push(&[&mid[..n]]) {
                     let bins = SPECTRUM_FFT / 2 + 1;
                     frame.spectrogram = rows.chunks(bins).map(<[f32]>::to_vec).collect();
                 }
             }
             // Per-octave correlation over the last ~170 ms, refreshed every 4 blocks.
-            history.push((left[..n].to_vec(), right[..n].to_vec()));
-            if history.len() > 8 {
-                history.remove(0);
+            for (recent, now) in [(&mut recent_left, &left), (&mut recent_right, &right)] {
+                recent.extend_from_slice(&now[..n]);
+                let excess = recent.len().saturating_sub(8 * BLOCK);
+                recent.drain(..excess);
             }
             if blocks.is_multiple_of(4) {
-                let l: Vec<f32> = history.iter().flat_map(|h| h.0.iter().copied()).collect();
-                let r: Vec<f32> = history.iter().flat_map(|h| h.1.iter().copied()).collect();
-                frame.band_correlation = band_correlation(&l, &r, rate)
+                frame.band_correlation = band_correlation(&recent_left, &recent_right, rate)
                     .iter()
                     .map(|b| (b.band.nominal_hz as f32, b.correlation.map(|c| c as f32)))
                     .collect();

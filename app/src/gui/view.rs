@@ -368,8 +368,7 @@ impl canvas::Program<Message> for LevelMeter {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let mut frame = backdrop(renderer, bounds, Color::BLACK);
         let n = self.0.len().max(1) as f32;
         let w = bounds.width / n;
         for (k, db) in self.0.iter().enumerate() {
@@ -426,8 +425,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
+        let mut frame = backdrop(renderer, bounds, PANEL);
         let label = 90.0;
         let width = bounds.width - label;
         let length = self.session.length_s.max(1e-9);
@@ -505,8 +503,7 @@ impl canvas::Program<Message> for Goniometer<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let mut frame = backdrop(renderer, bounds, Color::BLACK);
         let side = bounds.width.min(bounds.height - 20.0);
         let c = Point::new(bounds.width / 2.0, side / 2.0);
         let r = side / 2.0 - 4.0;
@@ -566,8 +563,7 @@ impl canvas::Program<Message> for BandCorrelation<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let mut frame = backdrop(renderer, bounds, Color::BLACK);
         let mid = (bounds.height - 12.0) / 2.0;
         frame.stroke(
             &Path::line(Point::new(0.0, mid), Point::new(bounds.width, mid)),
@@ -615,8 +611,7 @@ impl canvas::Program<Message> for SurroundField<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let mut frame = backdrop(renderer, bounds, Color::BLACK);
         let c = Point::new(bounds.width / 2.0, bounds.height / 2.0);
         let r = bounds.height / 2.0 - 8.0;
         frame.stroke(&Path::circle(c, r), Stroke::default().with_color(DIM));
@@ -676,8 +671,7 @@ impl canvas::Program<Message> for FrequencyBalance<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+        let mut frame = backdrop(renderer, bounds, Color::BLACK);
         let Some(b) = &self.0.balance else {
             frame.fill_text(Text {
                 content: "plays to measure".into(),
@@ -1045,4 +1039,11 @@ fn row_bins(h: usize, bins: usize, bin_hz: f32, nyquist: f32, linear: bool) -> V
             ((hz / bin_hz).round() as usize).min(bins.saturating_sub(1))
         })
         .collect()
+}
+
+/// A canvas frame the size of `bounds`, filled with `colour`.
+fn backdrop(renderer: &Renderer, bounds: Rectangle, colour: Color) -> Frame {
+    let mut frame = Frame::new(renderer, bounds.size());
+    frame.fill_rectangle(Point::ORIGIN, bounds.size(), colour);
+    frame
 }

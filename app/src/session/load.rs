@@ -6,8 +6,8 @@ use crate::cli::load_ir;
 use crate::io::{decode_file, resample, FileStream};
 use anyhow::{anyhow, bail, Context, Result};
 use gpu_dsp::mix::{
-    Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams, InsertSpec,
-    Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
+    mono_mix, Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams,
+    InsertSpec, Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
 };
 use gpu_dsp::spectral::{detect_hum, DuckParams, DynamicsMode, HumSpec, MultibandParams};
 use std::collections::HashMap;
@@ -520,22 +520,10 @@ impl Loader {
 
     /// The first 30 s of a source, mixed to mono (for hum detection).
     fn source_head(&self, source: usize) -> Result<Vec<f32>> {
-        let len = (self.sources[source].frames()).min(30 * u64::from(self.rate)) as usize;
-        let planes: Vec<Vec<f32>> = match &self.sources[source] {
-            Source::Memory(p) => p.iter().map(|c| c[..len].to_vec()).collect(),
-            Source::Stream(s) => {
-                let mut planes = vec![vec![0.0f32; len]; s.channels()];
-                let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|c| &mut c[..]).collect();
-                s.open()
-                    .and_then(|mut r| r.read(0, &mut views))
-                    .map_err(|e| anyhow!(e))?;
-                planes
-            }
-        };
-        let scale = 1.0 / planes.len().max(1) as f32;
-        Ok((0..len)
-            .map(|i| planes.iter().map(|c| c[i]).sum::<f32>() * scale)
-            .collect())
+        let planes = self.sources[source]
+            .read(0, 30 * self.rate as usize)
+            .map_err(|e| anyhow!(e))?;
+        Ok(mono_mix(&planes))
     }
 }
 

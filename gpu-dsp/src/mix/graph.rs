@@ -38,6 +38,23 @@ impl Source {
             Source::Stream(s) => s.frames(),
         }
     }
+
+    /// Up to `len` frames from `start` (fewer at the end), planar.
+    pub fn read(&self, start: u64, len: usize) -> Result<Vec<Vec<f32>>, String> {
+        let len = len.min(self.frames().saturating_sub(start) as usize);
+        match self {
+            Source::Memory(p) => Ok(p
+                .iter()
+                .map(|c| c[start as usize..start as usize + len].to_vec())
+                .collect()),
+            Source::Stream(s) => {
+                let mut planes = vec![vec![0.0f32; len]; s.channels()];
+                let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|c| &mut c[..]).collect();
+                s.open()?.read(start, &mut views)?;
+                Ok(planes)
+            }
+        }
+    }
 }
 
 /// A source read on demand; every clip opens its own reader.

@@ -25,7 +25,7 @@ pub use insert::Insert;
 pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterReport};
 pub use mixer::{bus_order, Mixer};
-pub use pan::{balance_gains, downmix_to_stereo, pan_gains, surround_pan_gains, Layout};
+pub use pan::{balance_gains, downmix_to_stereo, mono_mix, pan_gains, surround_pan_gains, Layout};
 
 /// dB to linear gain.
 #[inline]

@@ -123,6 +123,23 @@ pub fn downmix_to_stereo(layout: Layout, input: &[&[f32]], left: &mut [f32], rig
     }
 }
 
+/// The average of planar channels (non-finite samples count as silence): the mono signal
+/// analyses such as hum detection and whole-file spectrograms look at.
+pub fn mono_mix<P: AsRef<[f32]>>(planes: &[P]) -> Vec<f32> {
+    let scale = 1.0 / planes.len().max(1) as f32;
+    let len = planes.first().map_or(0, |p| p.as_ref().len());
+    (0..len)
+        .map(|i| {
+            planes
+                .iter()
+                .map(|p| p.as_ref()[i])
+                .filter(|v| v.is_finite())
+                .sum::<f32>()
+                * scale
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use super::profile::learn_profile;
 use super::stft::StftConfig;
 use super::tracker::NoiseModel;
 use crate::gpu::GpuContext;
+use crate::mix::mono_mix;
 use crate::{DspError, Result};
 use realfft::num_complex::Complex32;
 use std::sync::Arc;
@@ -76,9 +77,9 @@ impl CleanPlan {
         let stft = DenoiseConfig::dialogue(rate).stft;
         let hum = match settings.hum {
             HumMode::Off => None,
-            HumMode::Auto => detect_hum(&mixdown(planes), rate, None),
+            HumMode::Auto => detect_hum(&mono_mix(planes), rate, None),
             HumMode::Mains(f) => {
-                let found = detect_hum(&mixdown(planes), rate, Some(f));
+                let found = detect_hum(&mono_mix(planes), rate, Some(f));
                 let f0 = found.map_or(f, |h| h.fundamental);
                 Some(HumSpec::all_harmonics(f0, rate))
             }
@@ -89,11 +90,16 @@ impl CleanPlan {
         let noise = match settings.noise_from {
             None => vec![NoiseModel::Tracked; planes.len()],
             Some((start, end)) => {
+                // Only the stretch up to the region's end needs the hum taken out (the
+                // canceller settles from the start); the rest is left to the cleanup itself.
+                let upto = |x: &[f32]| ((end * f64::from(rate)).ceil() as usize).min(x.len());
                 let learned: Vec<Result<Vec<f32>>> = planes
                     .iter()
                     .map(|x| {
-                        let x = dehum_with(x, hum.as_ref(), rate);
-                        learn_profile(&x, rate, stft, start, end)
+                        let mut head = dehum_with(&x[..upto(x)], hum.as_ref(), rate);
+                        // Keep the signal's length so a region past its end is reported.
+                        head.resize(x.len(), 0.0);
+                        learn_profile(&head, rate, stft, start, end)
                     })
                     .collect();
                 let silent = |r: &Result<Vec<f32>>| matches!(r, Err(DspError::InvalidInput(m)) if m.contains("digital silence"));
@@ -129,20 +135,6 @@ impl CleanPlan {
             noise: self.noise[channel].clone(),
         }
     }
-}
-
-fn mixdown(planes: &[Vec<f32>]) -> Vec<f32> {
-    let scale = 1.0 / planes.len() as f32;
-    (0..planes[0].len())
-        .map(|i| {
-            planes
-                .iter()
-                .map(|p| p[i])
-                .filter(|v| v.is_finite())
-                .sum::<f32>()
-                * scale
-        })
-        .collect()
 }
 
 /// Runs `work` on every channel, spreading channels over the available cores.

@@ -2,8 +2,7 @@
 //! would mask the dialogue sidechain, and only by as much as it takes to keep it
 //! `clarity_db` under the dialogue there.
 
-use super::dynamics::smooth;
-use super::linked::{frame_coefficient, Linked};
+use super::linked::Linked;
 use super::stft::StftConfig;
 
 /// Ducking settings.
@@ -46,16 +45,18 @@ pub fn duck_gain_db(p: &DuckParams, main_db: f32, side_db: f32) -> f32 {
 pub struct SpectralDucker {
     linked: Linked,
     params: DuckParams,
-    attack: f32,
-    release: f32,
 }
 
 impl SpectralDucker {
     pub fn new(params: DuckParams, config: StftConfig, rate: f32, channels: usize) -> Self {
         Self {
-            linked: Linked::new(config, rate, channels, true),
-            attack: frame_coefficient(params.attack_ms, config.hop, rate),
-            release: frame_coefficient(params.release_ms, config.hop, rate),
+            linked: Linked::new(
+                config,
+                rate,
+                channels,
+                true,
+                (params.attack_ms, params.release_ms),
+            ),
             params,
         }
     }
@@ -76,11 +77,11 @@ impl SpectralDucker {
     /// Ducks `channels` in place (delayed by `latency()`) under `sidechain` (same length,
     /// time-aligned with the input). Never allocates.
     pub fn process(&mut self, channels: &mut [&mut [f32]], sidechain: &[f32]) {
-        let (p, attack, release) = (self.params, self.attack, self.release);
+        let p = self.params;
         self.linked
-            .process(channels, Some(sidechain), |levels, gains| {
-                for ((g, &m), &s) in gains.iter_mut().zip(levels.main_db).zip(levels.side_db) {
-                    *g = smooth(*g, duck_gain_db(&p, m, s), attack, release);
+            .process(channels, Some(sidechain), |levels, targets| {
+                for ((t, &m), &s) in targets.iter_mut().zip(levels.main_db).zip(levels.side_db) {
+                    *t = duck_gain_db(&p, m, s);
                 }
             });
     }

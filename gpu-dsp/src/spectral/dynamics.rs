@@ -1,7 +1,7 @@
 //! Multiband spectral dynamics: every third-octave band compressed above (or expanded below)
 //! its threshold, channels linked, gains smoothed in time and interpolated across frequency.
 
-use super::linked::{frame_coefficient, Linked};
+use super::linked::Linked;
 use super::stft::StftConfig;
 
 /// Compression above the threshold, or downward expansion below it.
@@ -58,16 +58,18 @@ pub fn band_gain_db(p: &MultibandParams, level_db: f32) -> f32 {
 pub struct MultibandDynamics {
     linked: Linked,
     params: MultibandParams,
-    attack: f32,
-    release: f32,
 }
 
 impl MultibandDynamics {
     pub fn new(params: MultibandParams, config: StftConfig, rate: f32, channels: usize) -> Self {
         Self {
-            linked: Linked::new(config, rate, channels, false),
-            attack: frame_coefficient(params.attack_ms, config.hop, rate),
-            release: frame_coefficient(params.release_ms, config.hop, rate),
+            linked: Linked::new(
+                config,
+                rate,
+                channels,
+                false,
+                (params.attack_ms, params.release_ms),
+            ),
             params,
         }
     }
@@ -87,17 +89,11 @@ impl MultibandDynamics {
 
     /// Processes in place (delayed by `latency()`). Never allocates.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        let (p, attack, release) = (self.params, self.attack, self.release);
-        self.linked.process(channels, None, |levels, gains| {
-            for (g, &level) in gains.iter_mut().zip(levels.main_db) {
-                *g = smooth(*g, band_gain_db(&p, level), attack, release);
+        let p = self.params;
+        self.linked.process(channels, None, |levels, targets| {
+            for (t, &level) in targets.iter_mut().zip(levels.main_db) {
+                *t = band_gain_db(&p, level);
             }
         });
     }
-}
-
-/// Attack when the gain falls, release when it recovers.
-pub(crate) fn smooth(current: f32, target: f32, attack: f32, release: f32) -> f32 {
-    let a = if target < current { attack } else { release };
-    target + a * (current - target)
 }

@@ -22,11 +22,24 @@ pub(crate) struct Linked {
     main_db: Vec<f32>,
     side_db: Vec<f32>,
     band_gain_db: Vec<f32>,
+    /// This frame's target gains from the rule, which the band gains follow.
+    target_db: Vec<f32>,
     bin_gains: Vec<f32>,
+    /// Per-frame smoothing: attack when a gain falls, release when it recovers.
+    attack: f32,
+    release: f32,
 }
 
 impl Linked {
-    pub fn new(config: StftConfig, rate: f32, channels: usize, sidechain: bool) -> Self {
+    /// `channels` linked channels (and a sidechain analysis when `sidechain`); band gains
+    /// follow the rule's targets with `attack_ms` / `release_ms` time constants.
+    pub fn new(
+        config: StftConfig,
+        rate: f32,
+        channels: usize,
+        sidechain: bool,
+        (attack_ms, release_ms): (f32, f32),
+    ) -> Self {
         let layout = BandLayout::new(config, rate, 3.0, 40.0);
         let bands = layout.bands();
         let stfts: Vec<Stft> = (0..channels.max(1)).map(|_| Stft::new(config)).collect();
@@ -41,7 +54,10 @@ impl Linked {
             main_db: vec![0.0; bands],
             side_db: vec![-200.0; bands],
             band_gain_db: vec![0.0; bands],
+            target_db: vec![0.0; bands],
             bin_gains: vec![1.0; config.bins()],
+            attack: frame_coefficient(attack_ms, config.hop, rate),
+            release: frame_coefficient(release_ms, config.hop, rate),
         }
     }
 
@@ -63,7 +79,7 @@ impl Linked {
     }
 
     /// Processes `channels` in place (delayed by `latency()`); `rule` turns each frame's
-    /// levels into per-band gains in dB. The sidechain, if any, is as long as the channels.
+    /// levels into per-band target gains in dB, which the applied gains follow. The sidechain, if any, is as long as the channels.
     /// Never allocates.
     pub fn process(
         &mut self,
@@ -121,8 +137,16 @@ impl Linked {
                 main_db: &self.main_db,
                 side_db: &self.side_db,
             },
-            &mut self.band_gain_db,
+            &mut self.target_db,
         );
+        for (g, &target) in self.band_gain_db.iter_mut().zip(&self.target_db) {
+            let a = if target < *g {
+                self.attack
+            } else {
+                self.release
+            };
+            *g = target + a * (*g - target);
+        }
         self.layout.spread(&self.band_gain_db, &mut self.bin_gains);
         for stft in &mut self.stfts {
             // The spectrum is still in place from the analysis above.
@@ -136,7 +160,7 @@ impl Linked {
 }
 
 /// One-pole smoothing coefficient for a time constant in ms at one update per `hop` samples.
-pub(crate) fn frame_coefficient(ms: f32, hop: usize, rate: f32) -> f32 {
+fn frame_coefficient(ms: f32, hop: usize, rate: f32) -> f32 {
     let frames = (ms.max(0.0) * 0.001 * rate) / hop as f32;
     if frames <= 0.0 {
         0.0

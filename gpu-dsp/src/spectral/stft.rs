@@ -43,13 +43,75 @@ impl StftConfig {
     }
 }
 
-/// A streaming STFT processor for one channel. All memory is allocated in `new`.
-pub struct Stft {
-    config: StftConfig,
+/// What one STFT frame needs: the FFT pair, the two windows and the work buffers. Shared by
+/// the streaming [`Stft`] and the whole-signal `FrameStft`, so both compute the same frames.
+pub(crate) struct Transform {
     fwd: Arc<dyn RealToComplex<f32>>,
     inv: Arc<dyn ComplexToReal<f32>>,
     analysis: Vec<f32>,
     synthesis: Vec<f32>,
+    frame: Vec<f32>,
+    scratch: Vec<Complex32>,
+}
+
+impl Transform {
+    pub(crate) fn new(config: StftConfig) -> Self {
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fwd = planner.plan_fft_forward(config.fft);
+        let inv = planner.plan_fft_inverse(config.fft);
+        let (analysis, synthesis) = windows(config);
+        let scratch = vec![Complex32::default(); fwd.get_scratch_len().max(inv.get_scratch_len())];
+        Self {
+            fwd,
+            inv,
+            analysis,
+            synthesis,
+            frame: vec![0.0; config.fft],
+            scratch,
+        }
+    }
+
+    /// Windows the frame's `samples` (FFT-size many) and transforms them into `spectrum`.
+    pub(crate) fn forward(
+        &mut self,
+        samples: impl Iterator<Item = f32>,
+        spectrum: &mut [Complex32],
+    ) {
+        for ((f, x), w) in self.frame.iter_mut().zip(samples).zip(&self.analysis) {
+            *f = x * w;
+        }
+        let _ = self
+            .fwd
+            .process_with_scratch(&mut self.frame, spectrum, &mut self.scratch);
+    }
+
+    /// Inverse-transforms `spectrum` (consumed) and returns the frame weighted by the
+    /// synthesis window, ready to overlap-add.
+    pub(crate) fn inverse(&mut self, spectrum: &mut [Complex32]) -> &[f32] {
+        let last = spectrum.len() - 1;
+        spectrum[0].im = 0.0;
+        spectrum[last].im = 0.0;
+        let _ = self
+            .inv
+            .process_with_scratch(spectrum, &mut self.frame, &mut self.scratch);
+        for (y, w) in self.frame.iter_mut().zip(&self.synthesis) {
+            *y *= w;
+        }
+        &self.frame
+    }
+
+    /// Mean-square level of a band from its summed one-sided power: the calibration
+    /// `2 / (N · Σw²)` (Parseval with the analysis window).
+    pub(crate) fn power_scale(&self) -> f32 {
+        let energy: f32 = self.analysis.iter().map(|w| w * w).sum();
+        2.0 / (self.analysis.len() as f32 * energy)
+    }
+}
+
+/// A streaming STFT processor for one channel. All memory is allocated in `new`.
+pub struct Stft {
+    config: StftConfig,
+    transform: Transform,
     /// Input ring of `ring` samples stored twice (any window is contiguous).
     input: Vec<f32>,
     /// Output accumulator ring.
@@ -60,9 +122,7 @@ pub struct Stft {
     /// Output samples for the current hop, played out as the next hop of input arrives.
     ready: Vec<f32>,
     fill: usize,
-    frame: Vec<f32>,
     spectrum: Vec<Complex32>,
-    scratch: Vec<Complex32>,
 }
 
 /// The analysis window (Hann sampled half a sample off its zeros, sin² of (p + ½)·π/N: never
@@ -98,28 +158,17 @@ pub(crate) fn windows(config: StftConfig) -> (Vec<f32>, Vec<f32>) {
 
 impl Stft {
     pub fn new(config: StftConfig) -> Self {
-        let n = config.fft;
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fwd = planner.plan_fft_forward(n);
-        let inv = planner.plan_fft_inverse(n);
-        let (analysis, synthesis) = windows(config);
-        let ring = (2 * n + config.hop).next_power_of_two();
-        let scratch_len = fwd.get_scratch_len().max(inv.get_scratch_len());
+        let ring = (2 * config.fft + config.hop).next_power_of_two();
         Self {
             config,
-            analysis,
-            synthesis,
+            transform: Transform::new(config),
             input: vec![0.0; 2 * ring],
             output: vec![0.0; ring],
             ring,
             received: 0,
             ready: vec![0.0; config.hop],
             fill: 0,
-            frame: vec![0.0; n],
             spectrum: vec![Complex32::default(); config.bins()],
-            scratch: vec![Complex32::default(); scratch_len],
-            fwd,
-            inv,
         }
     }
 
@@ -225,11 +274,10 @@ impl Stft {
         (take, self.fill == hop)
     }
 
-    /// Mean-square level of a sinusoid-free band from its summed one-sided power: the
-    /// calibration `2 / (N · Σw²)` (Parseval with the analysis window).
+    /// Mean-square level of a band from its summed one-sided power (see
+    /// `Transform::power_scale`).
     pub(crate) fn power_scale(&self) -> f32 {
-        let energy: f32 = self.analysis.iter().map(|w| w * w).sum();
-        2.0 / (self.config.fft as f32 * energy)
+        self.transform.power_scale()
     }
 
     /// The due frame's spectrum (`bins` values), ready to inspect or modify.
@@ -237,17 +285,10 @@ impl Stft {
         let n = self.config.fft;
         let mask = self.ring - 1;
         let start = (self.received.wrapping_sub(n as u64) as usize) & mask;
-        for ((f, x), w) in self
-            .frame
-            .iter_mut()
-            .zip(&self.input[start..start + n])
-            .zip(&self.analysis)
-        {
-            *f = x * w;
-        }
-        let _ =
-            self.fwd
-                .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
+        self.transform.forward(
+            self.input[start..start + n].iter().copied(),
+            &mut self.spectrum,
+        );
         &mut self.spectrum
     }
 
@@ -264,16 +305,11 @@ impl Stft {
         }
         let n = self.config.fft;
         let mask = self.ring - 1;
-        let last = self.spectrum.len() - 1;
-        self.spectrum[0].im = 0.0;
-        self.spectrum[last].im = 0.0;
-        let _ =
-            self.inv
-                .process_with_scratch(&mut self.spectrum, &mut self.frame, &mut self.scratch);
+        let frame = self.transform.inverse(&mut self.spectrum);
         // Overlap-add the frame, which covers samples [t − n, t).
         let first = self.received.wrapping_sub(n as u64) as usize;
-        for (p, (y, w)) in self.frame.iter().zip(&self.synthesis).enumerate() {
-            self.output[first.wrapping_add(p) & mask] += y * w;
+        for (p, y) in frame.iter().enumerate() {
+            self.output[first.wrapping_add(p) & mask] += y;
         }
         // Samples [t − n, t − n + hop) have received every frame that covers them.
         for (j, r) in self.ready.iter_mut().enumerate() {
