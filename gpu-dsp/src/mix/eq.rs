@@ -179,73 +179,79 @@ impl ParametricEq {
     }
 
     /// Filters planar channels in place. Channels go in pairs and every band runs inside one
-    /// sample loop, so the independent recursions overlap in the CPU's pipelines.
+    /// sample loop with its state in registers, so the independent recursions overlap in the
+    /// CPU's pipelines (the arithmetic per channel is that of [`Biquad::process`]).
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        const MAX_BANDS: usize = 16;
-        if self.filters.is_empty() {
-            return;
-        }
-        if self.filters.len() > MAX_BANDS {
-            for f in &mut self.filters {
-                for (c, x) in channels.iter_mut().enumerate() {
-                    f.process(c, x);
+        match self.filters.len() {
+            0 => {}
+            1 => self.run::<1>(channels),
+            2 => self.run::<2>(channels),
+            3 => self.run::<3>(channels),
+            4 => self.run::<4>(channels),
+            5 => self.run::<5>(channels),
+            6 => self.run::<6>(channels),
+            7 => self.run::<7>(channels),
+            8 => self.run::<8>(channels),
+            _ => {
+                for f in &mut self.filters {
+                    for (c, x) in channels.iter_mut().enumerate() {
+                        f.process(c, x);
+                    }
                 }
             }
-            return;
         }
-        let bands = self.filters.len();
-        let mut coef = [([0.0f64; 3], [0.0f64; 2]); MAX_BANDS];
-        for (k, f) in self.filters.iter().enumerate() {
-            coef[k] = (f.b, f.a);
-        }
-        let coef = &coef[..bands];
+    }
+
+    /// [`ParametricEq::process`] for exactly `B` bands (the loops unroll, the state stays in
+    /// registers).
+    fn run<const B: usize>(&mut self, channels: &mut [&mut [f32]]) {
+        let coef: [([f64; 3], [f64; 2]); B] =
+            std::array::from_fn(|k| (self.filters[k].b, self.filters[k].a));
         let mut c = 0;
         while c < channels.len() {
-            let pair = c + 1 < channels.len();
-            let mut sa = [[0.0f64; 2]; MAX_BANDS];
-            let mut sb = [[0.0f64; 2]; MAX_BANDS];
+            let lanes = if c + 1 < channels.len() { 2 } else { 1 };
+            // s1[band][lane], s2[band][lane].
+            let mut s1 = [[0.0f64; 2]; B];
+            let mut s2 = [[0.0f64; 2]; B];
             for (k, f) in self.filters.iter().enumerate() {
-                sa[k] = f.state[c];
-                if pair {
-                    sb[k] = f.state[c + 1];
+                for l in 0..lanes {
+                    [s1[k][l], s2[k][l]] = f.state[c + l];
                 }
             }
-            if pair {
+            if lanes == 2 {
                 let (left, right) = channels.split_at_mut(c + 1);
                 let (xa, xb) = (&mut *left[c], &mut *right[0]);
                 for (va, vb) in xa.iter_mut().zip(xb.iter_mut()) {
-                    let (mut ya, mut yb) = (f64::from(*va), f64::from(*vb));
+                    let mut y = [f64::from(*va), f64::from(*vb)];
                     for (k, (bq, aq)) in coef.iter().enumerate() {
-                        let (ia, ib) = (ya, yb);
-                        ya = bq[0] * ia + sa[k][0];
-                        yb = bq[0] * ib + sb[k][0];
-                        sa[k][0] = bq[1] * ia - aq[0] * ya + sa[k][1];
-                        sb[k][0] = bq[1] * ib - aq[0] * yb + sb[k][1];
-                        sa[k][1] = bq[2] * ia - aq[1] * ya;
-                        sb[k][1] = bq[2] * ib - aq[1] * yb;
+                        let x = y;
+                        for l in 0..2 {
+                            y[l] = bq[0] * x[l] + s1[k][l];
+                            s1[k][l] = bq[1] * x[l] - aq[0] * y[l] + s2[k][l];
+                            s2[k][l] = bq[2] * x[l] - aq[1] * y[l];
+                        }
                     }
-                    *va = ya as f32;
-                    *vb = yb as f32;
+                    *va = y[0] as f32;
+                    *vb = y[1] as f32;
                 }
             } else {
                 for v in channels[c].iter_mut() {
                     let mut y = f64::from(*v);
                     for (k, (bq, aq)) in coef.iter().enumerate() {
-                        let i = y;
-                        y = bq[0] * i + sa[k][0];
-                        sa[k][0] = bq[1] * i - aq[0] * y + sa[k][1];
-                        sa[k][1] = bq[2] * i - aq[1] * y;
+                        let x = y;
+                        y = bq[0] * x + s1[k][0];
+                        s1[k][0] = bq[1] * x - aq[0] * y + s2[k][0];
+                        s2[k][0] = bq[2] * x - aq[1] * y;
                     }
                     *v = y as f32;
                 }
             }
             for (k, f) in self.filters.iter_mut().enumerate() {
-                f.state[c] = flush(sa[k]);
-                if pair {
-                    f.state[c + 1] = flush(sb[k]);
+                for l in 0..lanes {
+                    f.state[c + l] = flush([s1[k][l], s2[k][l]]);
                 }
             }
-            c += 2;
+            c += lanes;
         }
     }
 

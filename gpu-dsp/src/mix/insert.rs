@@ -297,13 +297,13 @@ impl DelayLine {
         }
         let n = channels.first().map_or(0, |c| c.len());
         for (c, line) in channels.iter_mut().zip(self.lines.iter_mut()) {
-            let mut p = self.pos;
-            for v in c.iter_mut() {
-                std::mem::swap(v, &mut line[p]);
-                p += 1;
-                if p == d {
-                    p = 0;
-                }
+            // Swap runs of samples with the ring up to its wrap point.
+            let (mut p, mut done) = (self.pos, 0);
+            while done < c.len() {
+                let m = (d - p).min(c.len() - done);
+                c[done..done + m].swap_with_slice(&mut line[p..p + m]);
+                done += m;
+                p = if p + m == d { 0 } else { p + m };
             }
         }
         self.pos = (self.pos + n) % d;

@@ -40,8 +40,8 @@ pub enum NoiseModel {
 pub struct GainTracker {
     floor: f32,
     profile: Option<Vec<f32>>,
-    /// `STATE_SLOTS` values per bin.
-    state: Vec<f32>,
+    /// The per-bin state, one array per slot (so the bin loop vectorises).
+    state: BinStates,
     raw: Vec<f32>,
     frame: u64,
     bin_hz: f32,
@@ -49,6 +49,20 @@ pub struct GainTracker {
     /// Leading frames that overlap the time before the signal (they would teach the minimum
     /// search a false low).
     warmup: u64,
+    /// AVX2 is available (the bin loop runs eight bins per instruction).
+    wide: bool,
+}
+
+/// The [`STATE_SLOTS`] per-bin values as separate arrays (the GPU keeps them interleaved).
+struct BinStates {
+    smoothed: Vec<f32>,
+    /// The current sub-window's minimum, then the three previous sub-windows' minima.
+    minima: [Vec<f32>; 4],
+    noise: Vec<f32>,
+    presence: Vec<f32>,
+    clean: Vec<f32>,
+    /// 1 once tracking has started in the bin.
+    started: Vec<f32>,
 }
 
 impl GainTracker {
@@ -62,15 +76,28 @@ impl GainTracker {
                 Some(p)
             }
         };
+        #[cfg(target_arch = "x86_64")]
+        let wide = std::is_x86_feature_detected!("avx2");
+        #[cfg(not(target_arch = "x86_64"))]
+        let wide = false;
+        let zeros = || vec![0.0f32; bins];
         let mut tracker = Self {
             floor: gain_floor(reduction_db),
             profile,
-            state: vec![0.0; bins * STATE_SLOTS],
-            raw: vec![0.0; bins],
+            state: BinStates {
+                smoothed: zeros(),
+                minima: std::array::from_fn(|_| zeros()),
+                noise: zeros(),
+                presence: zeros(),
+                clean: zeros(),
+                started: zeros(),
+            },
+            raw: zeros(),
             frame: 0,
             bin_hz: rate / (2 * (bins - 1)) as f32,
             subwindow: subwindow_frames(hop, rate),
             warmup: warmup_frames(bins, hop),
+            wide,
         };
         tracker.reset();
         tracker
@@ -78,9 +105,16 @@ impl GainTracker {
 
     /// Forgets the past (the profile, if any, stays).
     pub fn reset(&mut self) {
-        for s in self.state.chunks_exact_mut(STATE_SLOTS) {
-            s.copy_from_slice(&initial_state());
+        let [smoothed, m0, m1, m2, m3, noise, presence, clean, started] = initial_state();
+        let s = &mut self.state;
+        s.smoothed.fill(smoothed);
+        for (m, v) in s.minima.iter_mut().zip([m0, m1, m2, m3]) {
+            m.fill(v);
         }
+        s.noise.fill(noise);
+        s.presence.fill(presence);
+        s.clean.fill(clean);
+        s.started.fill(started);
         self.frame = 0;
     }
 
@@ -91,7 +125,7 @@ impl GainTracker {
 
     /// The current noise estimate, power per bin.
     pub fn noise(&self) -> impl Iterator<Item = f32> + '_ {
-        self.state.chunks_exact(STATE_SLOTS).map(|s| s[5])
+        self.state.noise.iter().copied()
     }
 
     /// Computes this frame's gains from its power spectrum. Never allocates.
@@ -101,18 +135,20 @@ impl GainTracker {
             rotate: (self.frame + 1).is_multiple_of(self.subwindow),
             floor: self.floor,
         };
-        let states = self.state.chunks_exact_mut(STATE_SLOTS);
-        match &self.profile {
-            None => {
-                for ((s, &p), g) in states.zip(power).zip(self.raw.iter_mut()) {
-                    *g = bin_gain(s, p, frame, None);
-                }
-            }
-            Some(profile) => {
-                for (((s, &p), g), &n) in states.zip(power).zip(self.raw.iter_mut()).zip(profile) {
-                    *g = bin_gain(s, p, frame, Some(n));
-                }
-            }
+        let (state, raw, profile) = (&mut self.state, &mut self.raw, self.profile.as_deref());
+        #[cfg(target_arch = "x86_64")]
+        if self.wide {
+            // SAFETY: AVX2 was detected at construction.
+            unsafe { bins_avx2(state, power, raw, frame, profile) };
+        } else {
+            bins(state, power, raw, frame, profile);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        bins(state, power, raw, frame, profile);
+        if frame.rotate && profile.is_none() {
+            // The current minimum becomes the newest previous one; a fresh search begins.
+            state.minima.rotate_right(1);
+            state.minima[0].fill(f32::MAX);
         }
         self.frame += 1;
         smooth_across_frequency(&self.raw, gains, self.floor);
@@ -172,58 +208,100 @@ struct Frame {
     floor: f32,
 }
 
-/// One bin, one frame: updates the state and returns the unsmoothed gain.
-#[inline]
-fn bin_gain(s: &mut [f32], p: f32, frame: Frame, profile: Option<f32>) -> f32 {
-    let noise = match profile {
-        Some(n) => {
-            s[5] = n;
-            n
+/// [`bins`] compiled for AVX2 (eight bins per instruction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn bins_avx2(
+    s: &mut BinStates,
+    power: &[f32],
+    raw: &mut [f32],
+    frame: Frame,
+    profile: Option<&[f32]>,
+) {
+    bins(s, power, raw, frame, profile);
+}
+
+/// Every bin, one frame: updates the state and writes the unsmoothed gains (the minimum
+/// search's sub-window rotation is the caller's). Branch-free per bin, so it vectorises.
+#[inline(always)]
+fn bins(s: &mut BinStates, power: &[f32], raw: &mut [f32], frame: Frame, profile: Option<&[f32]>) {
+    let n = raw.len();
+    let power = &power[..n];
+    let noise = &mut s.noise[..n];
+    let clean = &mut s.clean[..n];
+    match profile {
+        Some(profile) => {
+            let profile = &profile[..n];
+            for i in 0..n {
+                noise[i] = profile[i];
+                raw[i] = wiener(power[i], profile[i], &mut clean[i], frame.floor);
+            }
         }
         None => {
-            if frame.counts && p >= SILENT_POWER {
-                if s[8] == 0.0 {
-                    // The first frame of signal: start from it.
-                    s[0] = p;
-                    s[5] = p;
-                    s[8] = 1.0;
-                }
-                let smoothed = SMOOTH * s[0] + (1.0 - SMOOTH) * p;
-                s[0] = smoothed;
-                s[1] = s[1].min(smoothed);
-                let minimum = s[1].min(s[2]).min(s[3]).min(s[4]);
-                let present = if smoothed > PRESENCE_RATIO * minimum {
+            let smoothed = &mut s.smoothed[..n];
+            let presence = &mut s.presence[..n];
+            let started = &mut s.started[..n];
+            let [m0, m1, m2, m3] = &mut s.minima;
+            let (m0, m1, m2, m3) = (&mut m0[..n], &m1[..n], &m2[..n], &m3[..n]);
+            for i in 0..n {
+                let p = power[i];
+                // Only frames inside the signal that are not digital silence teach it; the
+                // first such frame starts the bin from itself.
+                let learn = frame.counts && p >= SILENT_POWER;
+                let first = learn && started[i] == 0.0;
+                let s0 = if first { p } else { smoothed[i] };
+                let n0 = if first { p } else { noise[i] };
+                let sm = SMOOTH * s0 + (1.0 - SMOOTH) * p;
+                let now = m0[i].min(sm);
+                let minimum = now.min(m1[i]).min(m2[i]).min(m3[i]);
+                let present = if sm > PRESENCE_RATIO * minimum {
                     1.0
                 } else {
                     0.0
                 };
-                s[6] = PRESENCE_SMOOTH * s[6] + (1.0 - PRESENCE_SMOOTH) * present;
-                let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * s[6];
-                s[5] = rate * s[5] + (1.0 - rate) * p;
+                let pres = PRESENCE_SMOOTH * presence[i] + (1.0 - PRESENCE_SMOOTH) * present;
+                let rate = NOISE_SMOOTH + (1.0 - NOISE_SMOOTH) * pres;
+                let nz = rate * n0 + (1.0 - rate) * p;
+                smoothed[i] = if learn { sm } else { smoothed[i] };
+                m0[i] = if learn { now } else { m0[i] };
+                presence[i] = if learn { pres } else { presence[i] };
+                noise[i] = if learn { nz } else { noise[i] };
+                started[i] = if learn { 1.0 } else { started[i] };
+                raw[i] = wiener(p, noise[i], &mut clean[i], frame.floor);
             }
-            if frame.rotate {
-                s[4] = s[3];
-                s[3] = s[2];
-                s[2] = s[1];
-                s[1] = f32::MAX;
-            }
-            s[5]
         }
-    };
+    }
+}
+
+/// Decision-directed Wiener gain of a bin with power `p` over `noise`; `clean` carries the
+/// previous frame's clean power estimate.
+#[inline(always)]
+fn wiener(p: f32, noise: f32, clean: &mut f32, floor: f32) -> f32 {
     let n = noise.max(1e-20);
     let post = p / n;
-    let prior = DD_ALPHA * s[7] / n + (1.0 - DD_ALPHA) * (post - 1.0).max(0.0);
-    let g = (prior / (1.0 + prior)).max(frame.floor);
-    s[7] = g * g * p;
+    let prior = DD_ALPHA * *clean / n + (1.0 - DD_ALPHA) * (post - 1.0).max(0.0);
+    let g = (prior / (1.0 + prior)).max(floor);
+    *clean = g * g * p;
     g
 }
 
 /// `out[k] = max(¼·g[k−1] + ½·g[k] + ¼·g[k+1], floor)`, edges repeated.
 pub(crate) fn smooth_across_frequency(raw: &[f32], out: &mut [f32], floor: f32) {
     let bins = raw.len();
-    for k in 0..bins {
+    let at = |k: usize| {
         let left = raw[k.saturating_sub(1)];
         let right = raw[(k + 1).min(bins - 1)];
-        out[k] = (0.25 * left + 0.5 * raw[k] + 0.25 * right).max(floor);
+        (0.25 * left + 0.5 * raw[k] + 0.25 * right).max(floor)
+    };
+    if bins < 3 {
+        for k in 0..bins {
+            out[k] = at(k);
+        }
+        return;
+    }
+    out[0] = at(0);
+    out[bins - 1] = at(bins - 1);
+    for (o, w) in out[1..bins - 1].iter_mut().zip(raw.windows(3)) {
+        *o = (0.25 * w[0] + 0.5 * w[1] + 0.25 * w[2]).max(floor);
     }
 }
