@@ -444,6 +444,9 @@ fn live_console_changes_glide_and_meters_read_levels() {
     };
     let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
     let block = |m: &mut Mixer| m.process_block(1024)[0][0].clone();
+    // The buses run one block behind the tracks: the mix comes out one block late, and a
+    // console change to a track is heard from the block after the one it was made before.
+    assert!(block(&mut mixer).iter().all(|&v| v == 0.0));
     let first = block(&mut mixer);
     assert!(
         first.iter().all(|&v| (v - 1.0).abs() < 1e-6),
@@ -457,6 +460,7 @@ fn live_console_changes_glide_and_meters_read_levels() {
     );
     // Fader to −6.02 dB (×0.5): the next block glides linearly from 1.0 to 0.5, no step.
     mixer.set_track_console(0, -6.0206, 0.0, false, false);
+    assert!(block(&mut mixer).iter().all(|&v| (v - 1.0).abs() < 1e-6));
     let glide = block(&mut mixer);
     let steps: Vec<f32> = glide.windows(2).map(|w| w[0] - w[1]).collect();
     let slope = 0.5 / 1024.0;
@@ -467,12 +471,14 @@ fn live_console_changes_glide_and_meters_read_levels() {
     assert!((glide[1023] - 0.5).abs() < 1e-4);
     // The send alone to −120 dB: the direct path stays, the bus share glides away.
     mixer.set_track_send_level(0, 0, -120.0);
+    assert!(block(&mut mixer).iter().all(|&v| (v - 0.5).abs() < 1e-4));
     let send_glide = block(&mut mixer);
     assert!((send_glide[0] - (0.25 + 0.25 * (1.0 - 1.0 / 1024.0))).abs() < 1e-4);
     assert!((send_glide[1023] - 0.25).abs() < 1e-4);
     // Mute glides the track (and its sends) to silence over the next block, then silence;
     // unmuting glides back. Insert parameters on a track without inserts are refused.
     mixer.set_track_console(0, -6.0206, 0.0, true, false);
+    assert!(block(&mut mixer).iter().all(|&v| (v - 0.25).abs() < 1e-4));
     let fading = block(&mut mixer);
     assert!(
         fading.windows(2).all(|w| w[1] <= w[0] + 1e-7),
@@ -481,6 +487,7 @@ fn live_console_changes_glide_and_meters_read_levels() {
     assert!(fading[1023].abs() < 1e-6 && fading[0] > 0.2);
     assert!(block(&mut mixer).iter().all(|&v| v == 0.0));
     mixer.set_track_console(0, -6.0206, 0.0, false, false);
+    assert!(block(&mut mixer).iter().all(|&v| v == 0.0));
     let back = block(&mut mixer);
     assert!(
         back[0] < 0.01 && (back[1023] - 0.25).abs() < 1e-4,
@@ -508,6 +515,8 @@ fn live_bus_gain_glides_and_bus_meters_read_the_output() {
         sends: vec![],
     };
     let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
+    // The buses run one block behind the tracks; a bus change acts on the next block out.
+    assert!(mixer.process_block(1024)[0][0].iter().all(|&v| v == 0.0));
     let first = mixer.process_block(1024)[0][0].clone();
     assert!(first.iter().all(|&v| (v - 0.5).abs() < 1e-6));
     let mut peaks = [0.0f32];

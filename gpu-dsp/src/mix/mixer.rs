@@ -1,6 +1,11 @@
 //! The mix engine: clips → inserts → latency compensation → pan/fader/automation → sends →
 //! buses → stems. Buses run once per stem that feeds them, so every stem carries its own
 //! share of the reverbs and the stems add up to the master exactly.
+//!
+//! Two stages run at once: the tracks of this block, and the buses of what the tracks produced
+//! one engine block earlier (held in a [`Pipe`]). The buses never wait for the tracks, so both
+//! stages share the cores; the price is one block of latency, reported and compensated like
+//! any processor's.
 
 use super::db_to_gain;
 use super::graph::{InsertSpec, MixSpec};
@@ -24,6 +29,57 @@ struct BusState {
     peak: f32,
 }
 
+/// The tracks' outputs on their way to the buses: a ring of two engine blocks per signal,
+/// indexed by timeline sample, and the bus stage's working copy of the block it processes.
+struct Pipe {
+    /// `[stem][bus][channel]` and `[stem][channel]`, `2·block` samples each.
+    ring_bus_in: Vec<Vec<Vec<Vec<f32>>>>,
+    ring_stem: Vec<Vec<Vec<f32>>>,
+    /// The bus stage's block: its bus inputs and (after the buses) its stems.
+    bus_in: Vec<Vec<Vec<Vec<f32>>>>,
+    stem_out: Vec<Vec<Vec<f32>>>,
+}
+
+impl Pipe {
+    fn new(block: usize, channels: usize, buses: usize, stems: usize) -> Self {
+        let planes = |len: usize| vec![vec![0.0f32; len]; channels];
+        Self {
+            ring_bus_in: vec![vec![planes(2 * block); buses]; stems],
+            ring_stem: vec![planes(2 * block); stems],
+            bus_in: vec![vec![planes(block); buses]; stems],
+            stem_out: vec![planes(block); stems],
+        }
+    }
+
+    /// Copies the `n` samples that start at timeline sample `from` out of the ring.
+    fn read(&mut self, from: u64, n: usize) {
+        let rings = self.ring_bus_in.iter().flatten().flatten();
+        let rings = rings.chain(self.ring_stem.iter().flatten());
+        let work = self.bus_in.iter_mut().flatten().flatten();
+        let work = work.chain(self.stem_out.iter_mut().flatten());
+        for (ring, out) in rings.zip(work) {
+            let at = (from % ring.len() as u64) as usize;
+            let first = n.min(ring.len() - at);
+            out[..first].copy_from_slice(&ring[at..at + first]);
+            out[first..n].copy_from_slice(&ring[..n - first]);
+        }
+    }
+
+    /// Stores the tracks' `n` samples that start at timeline sample `at` in the ring.
+    fn write(&mut self, at: u64, n: usize, lane: &Lane) {
+        let rings = self.ring_bus_in.iter_mut().flatten().flatten();
+        let rings = rings.chain(self.ring_stem.iter_mut().flatten());
+        let fresh = lane.bus_in.iter().flatten().flatten();
+        let fresh = fresh.chain(lane.stem_out.iter().flatten());
+        for (ring, src) in rings.zip(fresh) {
+            let at = (at % ring.len() as u64) as usize;
+            let first = n.min(ring.len() - at);
+            ring[at..at + first].copy_from_slice(&src[..first]);
+            ring[..n - first].copy_from_slice(&src[first..n]);
+        }
+    }
+}
+
 /// Renders a [`MixSpec`] block by block.
 pub struct Mixer {
     spec: MixSpec,
@@ -35,8 +91,10 @@ pub struct Mixer {
     bus_order: Vec<usize>,
     direct_align: Vec<DelayLine>,
     latency: usize,
-    /// One lane per core in use; lane 0 also carries the buses' inputs and the stems.
+    /// One lane per core in use for the tracks; lane 0 collects the others' sums.
     lanes: Vec<Lane>,
+    /// The tracks' sums, one block ahead of the buses.
+    pipe: Pipe,
     /// Lane `i` renders tracks `bounds[i]..bounds[i + 1]`.
     bounds: Vec<usize>,
     /// Per stem: the mono sum of its tracks for this block, where a `duck` listens to it.
@@ -130,15 +188,12 @@ fn run_buses(
     }
 }
 
-/// Lanes for `tracks` tracks: one per core (or `MIXSTATION_THREADS`), at most one per 8
-/// tracks.
+/// Lanes for `tracks` tracks: two per worker thread, so the cores stay busy while the bus
+/// tasks run beside them, and at most one per 8 tracks.
 fn lanes_for(tracks: usize) -> usize {
-    let cores = std::env::var("MIXSTATION_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    cores.min(tracks.div_ceil(8)).max(1)
+    (2 * rayon::current_num_threads())
+        .min(tracks.div_ceil(8))
+        .max(1)
 }
 
 /// A rough relative cost of rendering a track (for spreading tracks over lanes).
@@ -340,10 +395,12 @@ impl Mixer {
             direct_align: (0..stems)
                 .map(|_| DelayLine::new(channels, max_bus))
                 .collect(),
-            latency: max_track + max_bus,
+            // The tracks' inserts, the buses' inserts and the pipe's block.
+            latency: max_track + max_bus + block,
             lanes: (0..lanes)
                 .map(|_| Lane::new(block, channels, spec.buses.len(), stems))
                 .collect(),
+            pipe: Pipe::new(block, channels, spec.buses.len(), stems),
             bounds: lane_bounds(&spec.tracks, lanes),
             sidechains: (0..stems)
                 .map(|s| {
@@ -510,11 +567,33 @@ impl Mixer {
         ir as u64 + self.latency as u64
     }
 
-    /// Renders the next `n` (≤ block) samples; `stems[s][c]` receive them. Tracks are split
-    /// across the lanes (one per core, scoped threads), then summed before the buses.
+    /// Renders the next `n` (≤ block) samples; `stems[s][c]` receive them. The tracks of this
+    /// block (split across the lanes) and the buses of the tracks' output one block earlier
+    /// run at the same time, on scoped threads.
     pub fn process_block(&mut self, n: usize) -> &[Vec<Vec<f32>>] {
         assert!(n <= self.block);
         let position = self.position;
+        let block = self.block as u64;
+        // The bus stage's input: what the tracks produced one block ago (silence at first);
+        // in a ring of two blocks, `position − block` is where `position + block` is.
+        self.pipe.read(position + block, n);
+        // Sidechains: the stems' tracks before alignment, as the buses' inputs are.
+        for (key, stem) in self.sidechains.iter_mut().zip(&self.pipe.stem_out) {
+            if key.is_empty() {
+                continue;
+            }
+            key[..n].fill(0.0);
+            for c in stem {
+                key[..n].iter_mut().zip(&c[..n]).for_each(|(k, x)| *k += x);
+            }
+        }
+        for (stem, align) in self.pipe.stem_out.iter_mut().zip(&mut self.direct_align) {
+            let mut views: [&mut [f32]; 8] = Default::default();
+            for (v, c) in views.iter_mut().zip(stem.iter_mut()) {
+                *v = &mut c[..n];
+            }
+            align.process(&mut views[..self.channels]);
+        }
         let mix = &self.spec;
         let run =
             |lane: &mut Lane, states: &mut [TrackState], specs: &[super::graph::TrackSpec]| {
@@ -528,22 +607,28 @@ impl Mixer {
         let bounds = &self.bounds;
         let mut rest_states: &mut [TrackState] = &mut self.tracks;
         let mut rest_specs: &[super::graph::TrackSpec] = &mix.tracks;
-        std::thread::scope(|scope| {
-            let mut first = None;
+        let (order, channels) = (&self.bus_order, self.channels);
+        let sidechains = &self.sidechains;
+        let bus_jobs = self
+            .buses
+            .iter_mut()
+            .zip(self.pipe.bus_in.iter_mut().zip(self.pipe.stem_out.iter_mut()))
+            .filter(|(buses, _)| buses.iter().any(Option::is_some));
+        // One task per stem's buses (independent of the other stems') and per lane, on the
+        // shared worker pool: the cores take whichever is next, so neither stage waits.
+        rayon::scope(|scope| {
+            for (buses, (bus_in, stem_out)) in bus_jobs {
+                scope.spawn(move |_| {
+                    run_buses(mix, order, channels, n, buses, bus_in, stem_out, sidechains)
+                });
+            }
             for (i, lane) in self.lanes.iter_mut().enumerate() {
                 let len = bounds[i + 1] - bounds[i];
                 let (states, more) = std::mem::take(&mut rest_states).split_at_mut(len);
                 rest_states = more;
                 let (specs, more) = rest_specs.split_at(len);
                 rest_specs = more;
-                if i == 0 {
-                    first = Some((lane, states, specs));
-                } else {
-                    scope.spawn(move || run(lane, states, specs));
-                }
-            }
-            if let Some((lane, states, specs)) = first {
-                run(lane, states, specs);
+                scope.spawn(move |_| run(lane, states, specs));
             }
         });
         let (main, others) = self.lanes.split_at_mut(1);
@@ -551,44 +636,9 @@ impl Mixer {
         for other in others.iter() {
             main.absorb(other, n);
         }
-        // Sidechains: the stems' tracks before alignment, as the buses' inputs are.
-        for (key, stem) in self.sidechains.iter_mut().zip(&main.stem_out) {
-            if key.is_empty() {
-                continue;
-            }
-            key[..n].fill(0.0);
-            for c in stem {
-                key[..n].iter_mut().zip(&c[..n]).for_each(|(k, x)| *k += x);
-            }
-        }
-        for (stem, align) in main.stem_out.iter_mut().zip(&mut self.direct_align) {
-            let mut views: [&mut [f32]; 8] = Default::default();
-            for (v, c) in views.iter_mut().zip(stem.iter_mut()) {
-                *v = &mut c[..n];
-            }
-            align.process(&mut views[..self.channels]);
-        }
-        // Each stem's buses are independent of the other stems': one thread per stem.
-        let (order, channels) = (&self.bus_order, self.channels);
-        let sidechains = &self.sidechains;
-        let mut jobs = self
-            .buses
-            .iter_mut()
-            .zip(main.bus_in.iter_mut().zip(main.stem_out.iter_mut()))
-            .filter(|(buses, _)| buses.iter().any(Option::is_some));
-        if let Some(first) = jobs.next() {
-            std::thread::scope(|scope| {
-                for (buses, (bus_in, stem_out)) in jobs {
-                    scope.spawn(move || {
-                        run_buses(mix, order, channels, n, buses, bus_in, stem_out, sidechains)
-                    });
-                }
-                let (buses, (bus_in, stem_out)) = first;
-                run_buses(mix, order, channels, n, buses, bus_in, stem_out, sidechains);
-            });
-        }
+        self.pipe.write(position, n, main);
         self.position += n as u64;
-        &self.lanes[0].stem_out
+        &self.pipe.stem_out
     }
 
     /// Offline render of the whole timeline plus tails, latency removed: `[stem][channel]`.
