@@ -612,7 +612,12 @@ impl Mixer {
         let bus_jobs = self
             .buses
             .iter_mut()
-            .zip(self.pipe.bus_in.iter_mut().zip(self.pipe.stem_out.iter_mut()))
+            .zip(
+                self.pipe
+                    .bus_in
+                    .iter_mut()
+                    .zip(self.pipe.stem_out.iter_mut()),
+            )
             .filter(|(buses, _)| buses.iter().any(Option::is_some));
         // One task per stem's buses (independent of the other stems') and per lane, on the
         // shared worker pool: the cores take whichever is next, so neither stage waits.
