@@ -6,8 +6,8 @@ mod common;
 
 use common::{noise, rng};
 use gpu_dsp::mix::{
-    finish_master, pan_gains, Automation, BusSpec, ClipSpec, InsertSpec, Layout, MasterSpec,
-    MixSpec, Mixer, SendSpec, Target, TrackSpec,
+    finish_master, pan_gains, Automation, Biquad, BusSpec, ClipSpec, EqBand, FilterKind,
+    InsertSpec, Layout, MasterSpec, MixSpec, Mixer, SendSpec, Target, TrackSpec,
 };
 
 const RATE: u32 = 48_000;
@@ -191,6 +191,71 @@ fn gain_automation_is_sample_accurate() {
     assert!(
         max_step <= slope * 1.01,
         "largest step {max_step} vs ramp slope {slope}"
+    );
+}
+
+/// A bell at 1 kHz whose gain follows `gain_db(n)`, coefficients redesigned every `every`
+/// samples, in f64 (transposed direct form II, like the engine's, so a redesign keeps state).
+fn automated_bell(x: &[f32], gain_db: impl Fn(usize) -> f32, every: usize) -> Vec<f64> {
+    let mut q = Biquad::design(&bell(0.0), RATE as f32, 0);
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if i % every == 0 {
+                q = Biquad::design(&bell(gain_db(i)), RATE as f32, 0);
+            }
+            let v = f64::from(v);
+            let y = q.b[0] * v + s1;
+            s1 = q.b[1] * v - q.a[0] * y + s2;
+            s2 = q.b[2] * v - q.a[1] * y;
+            y
+        })
+        .collect()
+}
+
+fn bell(gain_db: f32) -> EqBand {
+    EqBand {
+        kind: FilterKind::Bell,
+        freq: 1000.0,
+        gain_db,
+        q: 1.0,
+    }
+}
+
+#[test]
+fn insert_automation_follows_its_envelope_within_the_block() {
+    // A 1 kHz tone through a bell whose gain rises 0 → 12 dB over 0.25 s, in 1024-sample
+    // engine blocks: the result matches a bell redesigned at every sample within 0.1 % of
+    // the peak (measured 9.4e-4); updating once per block would miss it by 9.6 %.
+    let n = 24_000;
+    let x: Vec<f32> = (0..n)
+        .map(|i| 0.25 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / RATE as f32).sin())
+        .collect();
+    let mut t = track("dx", 2, vec![clip(0, 0, n as u64)], 0.0, 0.0, 0);
+    t.inserts = vec![InsertSpec::Eq(vec![bell(0.0)])];
+    t.automation = vec![(
+        Target::Insert(0, "band0_gain_db".into()),
+        Automation::new(&[(0.0, 0.0), (0.25, 12.0)], f64::from(RATE)).unwrap(),
+    )];
+    let mut m = Mixer::new(spec(vec![vec![x.clone(); 2]], vec![t], vec![]), 1024).unwrap();
+    let out = &m.render(|_| {})[0][0];
+    let ramp = |i: usize| (12.0 * i as f32 / 12_000.0).min(12.0);
+    let error = |reference: &[f64]| {
+        let peak = reference.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        reference
+            .iter()
+            .zip(out)
+            .fold(0.0f64, |a, (r, o)| a.max((r - f64::from(*o)).abs()))
+            / peak
+    };
+    let per_sample = error(&automated_bell(&x, ramp, 1));
+    assert!(per_sample < 2e-3, "error {per_sample:e} of peak");
+    // What an update per engine block would have done: steps of 1 dB.
+    let per_block = error(&automated_bell(&x, ramp, 1024));
+    assert!(
+        per_block > 20.0 * per_sample,
+        "{per_block:e} vs {per_sample:e}"
     );
 }
 

@@ -146,7 +146,7 @@ pub enum Target {
     Pan,
     /// Level of send `i` (dB).
     SendDb(usize),
-    /// A named parameter of insert `i` (block rate).
+    /// A named parameter of insert `i` (updated every 16 samples).
     Insert(usize, String),
 }
 
