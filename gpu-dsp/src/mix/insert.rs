@@ -2,11 +2,14 @@
 
 use super::dynamics::{Compressor, Gate};
 use super::eq::ParametricEq;
+use super::gpu_reverb::GpuReverb;
 use super::graph::InsertSpec;
 use super::limiter::TruePeakLimiter;
 use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
+use crate::gpu::GpuContext;
 use crate::spectral::{Cleaner, DenoiseConfig, MultibandDynamics, SpectralDucker};
 use crate::Result;
+use std::sync::Arc;
 
 /// A ready-to-run insert.
 pub enum Insert {
@@ -20,6 +23,8 @@ pub enum Insert {
         reverb: Box<ConvolutionReverb>,
         scratch: Vec<Vec<f32>>,
     },
+    /// The same reverb with its tail partitions on the GPU.
+    GpuReverb(Box<GpuReverb>),
     /// One cleaner per channel, each writing into `scratch`.
     Clean {
         cleaners: Vec<Cleaner>,
@@ -35,9 +40,28 @@ fn spectral_config(rate: f32) -> crate::spectral::StftConfig {
 }
 
 impl Insert {
-    /// Builds `spec` for `channels` channels at `rate`, processing at most `block` samples.
-    pub fn build(spec: &InsertSpec, channels: usize, rate: f32, block: usize) -> Result<Self> {
+    /// Builds `spec` for `channels` channels at `rate`, processing at most `block` samples;
+    /// with `gpu`, a reverb runs its tail there.
+    pub fn build(
+        spec: &InsertSpec,
+        channels: usize,
+        rate: f32,
+        block: usize,
+        gpu: Option<&Arc<GpuContext>>,
+    ) -> Result<Self> {
         Ok(match spec {
+            InsertSpec::Reverb { ir, wet, dry } if gpu.is_some() => {
+                let ctx = Arc::clone(gpu.expect("checked"));
+                let config = reverb_config(block);
+                Insert::GpuReverb(Box::new(GpuReverb::new(
+                    ctx,
+                    ir,
+                    channels,
+                    (*wet, *dry),
+                    config,
+                    block,
+                )?))
+            }
             InsertSpec::Eq(bands) => Insert::Eq(ParametricEq::new(bands, rate, channels)),
             InsertSpec::Compressor(p) => Insert::Compressor(Compressor::new(*p, rate)),
             InsertSpec::Gate(p) => Insert::Gate(Gate::new(*p, rate)),
@@ -118,6 +142,7 @@ impl Insert {
         match self {
             Insert::Limiter(l) => l.latency(),
             Insert::Reverb { reverb, .. } => reverb.latency(),
+            Insert::GpuReverb(r) => r.latency(),
             Insert::Clean { cleaners, .. } => cleaners.first().map_or(0, Cleaner::latency),
             Insert::Duck(d) => d.latency(),
             Insert::Multiband(m) => m.latency(),
@@ -166,6 +191,7 @@ impl Insert {
             Insert::Multiband(m) => m.process(channels),
             Insert::Eq(eq) => eq.process(channels),
             Insert::Compressor(c) => c.process(channels),
+            Insert::GpuReverb(r) => r.process(channels),
             Insert::Gate(g) => g.process(channels),
             Insert::Limiter(l) => l.process(channels),
             Insert::Reverb { reverb, scratch } => {
@@ -239,11 +265,27 @@ impl Insert {
                     _ => return false,
                 }
             }
+            Insert::GpuReverb(r) => {
+                let (wet, dry) = r.mix();
+                match name {
+                    "wet" => r.set_mix(v, dry),
+                    "dry" => r.set_mix(wet, v),
+                    _ => return false,
+                }
+            }
             Insert::Limiter(_) | Insert::Clean { .. } | Insert::Duck(_) | Insert::Multiband(_) => {
                 return false
             }
         }
         true
+    }
+
+    /// The first processing failure (a lost GPU), if any.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Insert::GpuReverb(r) => r.error(),
+            _ => None,
+        }
     }
 
     /// The parameter names `set_param` accepts (for session validation).

@@ -11,7 +11,9 @@ use super::db_to_gain;
 use super::graph::{InsertSpec, MixSpec};
 use super::insert::{DelayLine, Insert};
 use super::lane::{Lane, TrackState};
+use crate::gpu::GpuContext;
 use crate::{DspError, Result};
+use std::sync::Arc;
 
 struct BusState {
     inserts: Vec<Insert>,
@@ -267,8 +269,15 @@ pub fn bus_order(spec: &MixSpec) -> Result<Vec<usize>> {
 }
 
 impl Mixer {
-    /// Builds every processor (all allocation happens here).
+    /// Builds every processor on the CPU (all allocation happens here).
     pub fn new(spec: MixSpec, block: usize) -> Result<Self> {
+        Self::with_gpu(spec, block, None)
+    }
+
+    /// [`Mixer::new`], with every convolution reverb's tail on `gpu` when given (one dispatch
+    /// per reverb and engine block, read back a block later; the same output as the CPU).
+    pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
+        let gpu = gpu.as_ref();
         let rate = spec.sample_rate as f32;
         let channels = spec.layout.channels();
         let stems = spec.stems.len().max(1);
@@ -281,7 +290,7 @@ impl Mixer {
                 .iter()
                 .enumerate()
                 .map(|(k, i)| {
-                    Insert::build(i, t.channels, rate, block).map_err(|e| {
+                    Insert::build(i, t.channels, rate, block, gpu).map_err(|e| {
                         DspError::InvalidInput(format!(
                             "track '{}', insert #{}: {e}",
                             t.name,
@@ -367,7 +376,7 @@ impl Mixer {
                 let inserts = bus
                     .inserts
                     .iter()
-                    .map(|i| Insert::build(i, channels, rate, block))
+                    .map(|i| Insert::build(i, channels, rate, block, gpu))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
                 per_stem.push(Some(BusState {
@@ -524,9 +533,17 @@ impl Mixer {
         }
     }
 
-    /// The first error a streamed source hit while reading (its samples were silence).
+    /// The first error a streamed source hit while reading (its samples were silence), or a
+    /// GPU reverb's failure (it then passed only its dry signal).
     pub fn error(&self) -> Option<&str> {
-        self.tracks.iter().find_map(|t| t.error.as_deref())
+        let tracks = self.tracks.iter().flat_map(|t| {
+            std::iter::once(t.error.as_deref()).chain(t.inserts.iter().map(Insert::error))
+        });
+        let buses = self.buses.iter().flatten().flatten();
+        tracks
+            .chain(buses.flat_map(|b| b.inserts.iter().map(Insert::error)))
+            .flatten()
+            .next()
     }
 
     /// Largest block [`Mixer::process_block`] takes.

@@ -6,6 +6,7 @@
 mod automation;
 mod dynamics;
 mod eq;
+mod gpu_reverb;
 mod graph;
 mod insert;
 mod lane;
@@ -17,6 +18,7 @@ mod pan;
 pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
+pub use gpu_reverb::GpuReverb;
 pub use graph::{
     BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
     StreamSource, Target, TrackSpec,
