@@ -323,7 +323,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let mix_path = out.join("demo-mix.wav");
     let session = write_demo(out, args.seconds)?;
     check_output_path(&mix_path, &[])?;
-    let _ = resolve_engine(args.engine.engine)?;
+    let gpu = match resolve_engine(args.engine.engine)? {
+        gpu_dsp::ResolvedEngine::Gpu(ctx) => Some(ctx),
+        gpu_dsp::ResolvedEngine::Cpu { .. } => None,
+    };
     let loaded = crate::session::load_session(&session)?;
     let stems: Vec<PathBuf> = loaded
         .spec
@@ -331,7 +334,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .iter()
         .map(|s| out.join("stems").join(format!("{s}.wav")))
         .collect();
-    let summary = crate::cli::render_spec(&loaded.spec, &mix_path, &stems, args.format.format)?;
+    let summary =
+        crate::cli::render_spec(&loaded.spec, &mix_path, &stems, args.format.format, gpu)?;
     crate::cli::print_report(&session, &mix_path, &stems, &summary);
     let png = out.join("demo-mix.png");
     // The render streams to disk: read the master back for its picture.

@@ -123,8 +123,8 @@ pub fn run() -> ExitCode {
         Some(Command::Play {
             session,
             from,
-            engine: _,
-        }) => play::run(&session, from),
+            engine,
+        }) => play::run(&session, from, engine.engine),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean(args)) => clean::run(&args),

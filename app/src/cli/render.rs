@@ -59,13 +59,18 @@ pub fn run(args: &RenderArgs) -> Result<()> {
             );
         }
     }
-    if !matches!(args.engine.engine, super::Engine::Cpu) {
-        eprintln!(
-            "note: the mix engine runs on the CPU; GPU reverb buses are not wired into render yet"
-        );
-    }
-    let summary = render(&loaded.spec, &args.output, &stem_paths, args.format.format)
-        .with_context(|| args.session.display().to_string())?;
+    let gpu = match super::resolve_engine(args.engine.engine)? {
+        gpu_dsp::ResolvedEngine::Gpu(ctx) => Some(ctx),
+        gpu_dsp::ResolvedEngine::Cpu { .. } => None,
+    };
+    let summary = render(
+        &loaded.spec,
+        &args.output,
+        &stem_paths,
+        args.format.format,
+        gpu,
+    )
+    .with_context(|| args.session.display().to_string())?;
     print_report(&args.session, &args.output, &stem_paths, &summary);
     Ok(())
 }
@@ -81,7 +86,8 @@ pub struct RenderSummary {
 /// Frames per block of the finishing pass.
 const FINISH_BLOCK: usize = 8192;
 
-/// Renders `spec` to `output` (and one file per stem) in two streaming passes, so memory
+/// Renders `spec` to `output` (and one file per stem) in two streaming passes (the reverbs'
+/// tails on `gpu` when given), so memory
 /// stays bounded by the blocks, not the length of the session:
 ///
 /// 1. mix block by block, measure the master's loudness, and spill what must be kept (the
@@ -94,9 +100,10 @@ pub fn render(
     output: &Path,
     stem_paths: &[PathBuf],
     format: crate::io::ExportFormat,
+    gpu: Option<std::sync::Arc<gpu_dsp::gpu::GpuContext>>,
 ) -> Result<RenderSummary> {
     let started = Instant::now();
-    let mut mixer = Mixer::new(spec.clone(), BLOCK).context("building the mix")?;
+    let mut mixer = Mixer::with_gpu(spec.clone(), BLOCK, gpu).context("building the mix")?;
     let rate = spec.sample_rate;
     let channels = spec.layout.channels();
     let total = spec.length() + mixer.tail();

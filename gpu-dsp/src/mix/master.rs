@@ -52,26 +52,51 @@ pub fn finish_master(
         scale(&mut master, g);
         stems.iter_mut().for_each(|s| scale(s, g));
     }
-    if let Some(ceiling) = spec.true_peak_ceiling {
-        let mut limiter = TruePeakLimiter::new(ceiling, 100.0, channels, rate as f32);
-        let lat = limiter.latency();
-        for c in &mut master {
-            c.extend(std::iter::repeat_n(0.0, lat));
-        }
-        for start in (0..len + lat).step_by(4096) {
-            let end = (start + 4096).min(len + lat);
-            let mut views: Vec<&mut [f32]> =
-                master.iter_mut().map(|c| &mut c[start..end]).collect();
-            limiter.process(&mut views);
-        }
-        for c in &mut master {
-            c.drain(..lat);
-        }
-    }
+    let after = match spec.true_peak_ceiling {
+        Some(ceiling) => limit_and_measure(&mut master, ceiling, rate),
+        None => loudness(&master, rate),
+    };
     let report = MasterReport {
         measured_before: before,
         normalisation_db,
-        loudness: loudness(&master, rate),
+        loudness: after,
     };
     (master, report)
+}
+
+/// Runs `master` through the true-peak limiter in place and measures the result: each chunk is
+/// measured while the next one is limited (two cores, no second pass over the master).
+fn limit_and_measure(master: &mut [Vec<f32>], ceiling: f32, rate: u32) -> LoudnessSummary {
+    const CHUNK: usize = 16_384;
+    let channels = master.len();
+    let len = master.first().map_or(0, Vec::len);
+    let mut limiter = TruePeakLimiter::new(ceiling, 100.0, channels, rate as f32);
+    let mut meter = LoudnessMeter::new(channels, rate);
+    let lat = limiter.latency();
+    for c in master.iter_mut() {
+        c.extend(std::iter::repeat_n(0.0, lat));
+    }
+    let total = len + lat;
+    // Limited output starts `lat` samples late; `measured` is the next output sample to meter.
+    let mut measured = lat;
+    let mut start = 0;
+    while start < total {
+        let end = (start + CHUNK).min(total);
+        let (done, mut next): (Vec<&[f32]>, Vec<&mut [f32]>) = master
+            .iter_mut()
+            .map(|c| {
+                let (a, b) = c.split_at_mut(start);
+                (&a[measured.min(start)..], &mut b[..end - start])
+            })
+            .unzip();
+        rayon::join(|| limiter.process(&mut next), || meter.process(&done));
+        measured = measured.max(start);
+        start = end;
+    }
+    let rest: Vec<&[f32]> = master.iter().map(|c| &c[measured.min(total)..]).collect();
+    meter.process(&rest);
+    for c in master.iter_mut() {
+        c.drain(..lat);
+    }
+    meter.summary()
 }
