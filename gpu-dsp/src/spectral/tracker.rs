@@ -294,8 +294,8 @@ pub(crate) fn smooth_across_frequency(raw: &[f32], out: &mut [f32], floor: f32) 
         (0.25 * left + 0.5 * raw[k] + 0.25 * right).max(floor)
     };
     if bins < 3 {
-        for k in 0..bins {
-            out[k] = at(k);
+        for (k, o) in out.iter_mut().enumerate().take(bins) {
+            *o = at(k);
         }
         return;
     }
