@@ -323,10 +323,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let mix_path = out.join("demo-mix.wav");
     let session = write_demo(out, args.seconds)?;
     check_output_path(&mix_path, &[])?;
-    let gpu = match resolve_engine(args.engine.engine)? {
-        gpu_dsp::ResolvedEngine::Gpu(ctx) => Some(ctx),
-        gpu_dsp::ResolvedEngine::Cpu { .. } => None,
-    };
+    let gpu = resolve_engine(args.engine.engine)?.gpu();
     let loaded = crate::session::load_session(&session)?;
     let stems: Vec<PathBuf> = loaded
         .spec

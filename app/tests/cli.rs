@@ -1275,6 +1275,44 @@ pre_fader = true
 }
 
 #[test]
+fn render_with_gpu_reverbs_equals_the_cpu_render() {
+    // The demo's hall bus with its tail on the GPU (lavapipe in CI), against the CPU.
+    let f = Files::new();
+    let session = mixstation::demo::write_demo(&f.path("demo"), 3.0).unwrap();
+    let mut masters = Vec::new();
+    for engine in ["cpu", "gpu"] {
+        let out = f.s(&format!("{engine}.wav"));
+        let o = run(&[
+            "render",
+            session.to_str().unwrap(),
+            "-o",
+            &out,
+            "--format",
+            "f32",
+            "--engine",
+            engine,
+        ]);
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        masters.push(read(&f.path(&format!("{engine}.wav"))));
+    }
+    let peak = masters[0]
+        .iter()
+        .flatten()
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    for (c, (a, b)) in masters[0].iter().zip(&masters[1]).enumerate() {
+        assert_eq!(a.len(), b.len());
+        let err = a
+            .iter()
+            .zip(b)
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(
+            err < 1e-5 * peak,
+            "channel {c}: GPU vs CPU {err:e} (peak {peak})"
+        );
+    }
+}
+
+#[test]
 fn the_streamed_render_equals_the_in_memory_master() {
     // The demo session has a −23 LUFS target and a −1 dBTP limiter: both passes at work.
     let f = Files::new();

@@ -32,6 +32,14 @@ impl ResolvedEngine {
             ResolvedEngine::Gpu(ctx) => format!("gpu ({})", ctx.info().name),
         }
     }
+
+    /// The GPU context, `None` for the CPU.
+    pub fn gpu(self) -> Option<Arc<GpuContext>> {
+        match self {
+            ResolvedEngine::Gpu(ctx) => Some(ctx),
+            ResolvedEngine::Cpu { .. } => None,
+        }
+    }
 }
 
 impl EngineChoice {

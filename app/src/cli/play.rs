@@ -10,10 +10,7 @@ pub fn run(session: &Path, from: f64, engine: super::Engine) -> Result<()> {
         bail!("--from {from}: expected a time in seconds ≥ 0");
     }
     let start = (from * f64::from(loaded.spec.sample_rate)).round() as u64;
-    let gpu = match super::resolve_engine(engine)? {
-        gpu_dsp::ResolvedEngine::Gpu(ctx) => Some(ctx),
-        gpu_dsp::ResolvedEngine::Cpu { .. } => None,
-    };
+    let gpu = super::resolve_engine(engine)?.gpu();
     let mut mixer = gpu_dsp::mix::Mixer::with_gpu(loaded.spec, 2048, gpu)
         .with_context(|| session.display().to_string())?;
     mixer.seek(start);

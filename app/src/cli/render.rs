@@ -59,10 +59,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
             );
         }
     }
-    let gpu = match super::resolve_engine(args.engine.engine)? {
-        gpu_dsp::ResolvedEngine::Gpu(ctx) => Some(ctx),
-        gpu_dsp::ResolvedEngine::Cpu { .. } => None,
-    };
+    let gpu = super::resolve_engine(args.engine.engine)?.gpu();
     let summary = render(
         &loaded.spec,
         &args.output,
