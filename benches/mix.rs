@@ -140,7 +140,8 @@ fn render(c: &mut Criterion) {
     let spec = session(secs);
     let mut slow = slow();
     timed(&mut slow, "mix/64-tracks", || {
-        let mut mixer = Mixer::new(spec.clone(), 1024).unwrap();
+        // The engine block of `mixstation render` and `play`.
+        let mut mixer = Mixer::new(spec.clone(), 2048).unwrap();
         let mut stems = mixer.render(|_| {});
         std::hint::black_box(finish_master(
             &mut stems,

@@ -1330,7 +1330,8 @@ fn the_streamed_render_equals_the_in_memory_master() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let loaded = mixstation::session::load_session(&session).unwrap();
-    let mut mixer = gpu_dsp::mix::Mixer::new(loaded.spec.clone(), 1024).unwrap();
+    let mut mixer =
+        gpu_dsp::mix::Mixer::new(loaded.spec.clone(), mixstation::cli::RENDER_BLOCK).unwrap();
     let mut stems = mixer.render(|_| {});
     let (master, _) = gpu_dsp::mix::finish_master(
         &mut stems,

@@ -9,7 +9,7 @@ mod render;
 mod spectrogram;
 
 pub use convolve::{convolve as convolve_planes, load_ir};
-pub use render::{print_report, render as render_spec};
+pub use render::{print_report, render as render_spec, BLOCK as RENDER_BLOCK};
 
 use crate::io::ExportFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -230,9 +230,10 @@ impl Lane {
             let pan = pan_env.map_or(spec.pan, |e| e.value_at(start as f64));
             if tch == 2 {
                 let (l, r) = balance_gains(pan);
-                for i in 0..n {
-                    self.panned[0][i] = l * self.track_buf[0][i];
-                    self.panned[1][i] = r * self.track_buf[1][i];
+                for ((out, x), g) in self.panned.iter_mut().zip(&self.track_buf).zip([l, r]) {
+                    for (o, v) in out[..n].iter_mut().zip(&x[..n]) {
+                        *o = g * v;
+                    }
                 }
             } else {
                 match layout {
@@ -247,10 +248,10 @@ impl Lane {
                         &mut self.gains,
                     ),
                 }
-                for (c, g) in self.gains.iter().enumerate() {
-                    if *g != 0.0 {
-                        for i in 0..n {
-                            self.panned[c][i] = g * self.track_buf[0][i];
+                for (out, &g) in self.panned.iter_mut().zip(&self.gains) {
+                    if g != 0.0 {
+                        for (o, v) in out[..n].iter_mut().zip(&self.track_buf[0][..n]) {
+                            *o = g * v;
                         }
                     }
                 }
