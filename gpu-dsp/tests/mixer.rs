@@ -194,6 +194,44 @@ fn gain_automation_is_sample_accurate() {
     );
 }
 
+#[test]
+fn automation_lands_on_its_sample_behind_latency_adding_inserts() {
+    // A DC track behind a true-peak limiter (lookahead latency) and a second track without
+    // inserts; each fader jumps from −60 dB to 0 dB at 0.5 s. In the render both jumps land
+    // on sample 24 000, not a limiter latency early.
+    let src = vec![vec![0.25f32; 48_000]];
+    let mut tracks = Vec::new();
+    for (k, limited) in [true, false].into_iter().enumerate() {
+        let mut t = track(&format!("t{k}"), 1, vec![clip(0, 0, 48_000)], 0.0, -1.0, k);
+        if limited {
+            t.inserts = vec![InsertSpec::Limiter {
+                ceiling_db: 0.0,
+                release_ms: 50.0,
+            }];
+        }
+        t.automation = vec![(
+            Target::GainDb,
+            Automation::new(
+                &[(0.5, -60.0), (0.5 + 1.0 / 48_000.0, 0.0)],
+                f64::from(RATE),
+            )
+            .unwrap(),
+        )];
+        tracks.push(t);
+    }
+    let mut m = Mixer::new(spec(vec![src], tracks, vec![]), 512).unwrap();
+    assert!(m.latency() > 512, "the limiter adds latency");
+    let out = m.render(|_| {});
+    for (k, stem) in out.iter().enumerate() {
+        let first_loud = stem[0].iter().position(|&v| v > 0.125).unwrap();
+        assert_eq!(first_loud, 24_001, "track {k}");
+        assert!(
+            (stem[0][24_000] - 0.25 * g(-60.0)).abs() < 1e-6,
+            "track {k}"
+        );
+    }
+}
+
 /// A bell at 1 kHz whose gain follows `gain_db(n)`, coefficients redesigned every `every`
 /// samples, in f64 (transposed direct form II, like the engine's, so a redesign keeps state).
 fn automated_bell(x: &[f32], gain_db: impl Fn(usize) -> f32, every: usize) -> Vec<f64> {

@@ -68,11 +68,12 @@ impl Automation {
     }
 
     /// Fills `out` with the value at every sample from `start` on (sample-accurate ramps,
-    /// so there are no zipper steps). Never allocates.
-    pub fn fill(&self, start: u64, out: &mut [f32]) {
+    /// so there are no zipper steps; before the timeline's start the first value holds).
+    /// Never allocates.
+    pub fn fill(&self, start: i64, out: &mut [f32]) {
         let mut i = self.points.partition_point(|p| p.0 <= start as f64);
         for (k, o) in out.iter_mut().enumerate() {
-            let pos = (start + k as u64) as f64;
+            let pos = (start + k as i64) as f64;
             while i < self.points.len() && self.points[i].0 <= pos {
                 i += 1;
             }

@@ -95,13 +95,16 @@ impl Lane {
         }
     }
 
-    /// One track's block into its stem and the buses.
+    /// One track's block into its stem and the buses: the clips and inserts at timeline
+    /// sample `position`; after the latency alignment the audio is at timeline sample
+    /// `aligned` (`position` less the tracks' latency), where pan, fader and send automation
+    /// are read.
     pub fn track(
         &mut self,
         mix: &MixSpec,
         spec: &TrackSpec,
         state: &mut TrackState,
-        position: u64,
+        (position, aligned): (u64, i64),
         n: usize,
     ) {
         let tch = spec.channels;
@@ -215,7 +218,7 @@ impl Lane {
             c[..n].fill(0.0);
         }
         if let (Some(env), Layout::Stereo) = (pan_env, layout) {
-            env.fill(start, &mut self.env[..n]);
+            env.fill(aligned, &mut self.env[..n]);
             for i in 0..n {
                 let (l, r) = if tch == 1 {
                     pan_gains(self.env[i])
@@ -227,7 +230,7 @@ impl Lane {
                 self.panned[1][i] = r * x1;
             }
         } else {
-            let pan = pan_env.map_or(spec.pan, |e| e.value_at(start as f64));
+            let pan = pan_env.map_or(spec.pan, |e| e.value_at(aligned as f64));
             if tch == 2 {
                 let (l, r) = balance_gains(pan);
                 for ((out, x), g) in self.panned.iter_mut().zip(&self.track_buf).zip([l, r]) {
@@ -276,11 +279,11 @@ impl Lane {
             state.mute_gain = target;
         }
         // 5. Pre-fader sends.
-        self.sends(spec, state, position, n, true);
+        self.sends(spec, state, aligned, n, true);
         // 6. Fader (sample-accurate automation).
         match spec.automation.iter().find(|(k, _)| *k == Target::GainDb) {
             Some((_, env)) => {
-                env.fill(start, &mut self.env[..n]);
+                env.fill(aligned, &mut self.env[..n]);
                 for v in &mut self.env[..n] {
                     *v = db_to_gain(*v);
                 }
@@ -315,7 +318,7 @@ impl Lane {
         }
         state.samples += (n * self.panned.len()) as u64;
         // 7. Post-fader sends and the stem.
-        self.sends(spec, state, position, n, false);
+        self.sends(spec, state, aligned, n, false);
         if !spec.direct {
             return;
         }
@@ -331,11 +334,10 @@ impl Lane {
         &mut self,
         spec: &TrackSpec,
         state: &mut TrackState,
-        position: u64,
+        start: i64,
         n: usize,
         pre_fader: bool,
     ) {
-        let start = position;
         for (k, send) in spec.sends.iter().enumerate() {
             if send.pre_fader != pre_fader {
                 continue;

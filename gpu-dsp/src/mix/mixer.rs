@@ -92,6 +92,8 @@ pub struct Mixer {
     buses: Vec<Vec<Option<BusState>>>,
     bus_order: Vec<usize>,
     direct_align: Vec<DelayLine>,
+    /// The tracks' latency (every track is aligned to it before pan and fader).
+    track_latency: usize,
     latency: usize,
     /// One lane per core in use for the tracks; lane 0 collects the others' sums.
     lanes: Vec<Lane>,
@@ -405,6 +407,7 @@ impl Mixer {
                 .map(|_| DelayLine::new(channels, max_bus))
                 .collect(),
             // The tracks' inserts, the buses' inserts and the pipe's block.
+            track_latency: max_track,
             latency: max_track + max_bus + block,
             lanes: (0..lanes)
                 .map(|_| Lane::new(block, channels, spec.buses.len(), stems))
@@ -612,12 +615,13 @@ impl Mixer {
             align.process(&mut views[..self.channels]);
         }
         let mix = &self.spec;
+        let at = (position, position as i64 - self.track_latency as i64);
         let run =
             |lane: &mut Lane, states: &mut [TrackState], specs: &[super::graph::TrackSpec]| {
                 lane.clear(n);
                 for (state, spec) in states.iter_mut().zip(specs) {
                     if state.audible {
-                        lane.track(mix, spec, state, position, n);
+                        lane.track(mix, spec, state, at, n);
                     }
                 }
             };
