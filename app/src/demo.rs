@@ -203,6 +203,9 @@ predelay_ms = 12.0
 [[bus.insert]]
 type = "eq"
 bands = [{ type = "highpass", freq = 180.0 }, { type = "highshelf", freq = 6000.0, gain_db = -4.0 }]
+[[bus.automation]]
+param = "gain_db"           # ride the reverb return down as the scene ends
+points = [[0.0, 0.0], [8.0, 0.0], [10.0, -6.0]]
 
 # Music reaches its stem through this bus, which ducks it spectrally under the dialogue.
 [[bus]]

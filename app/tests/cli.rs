@@ -830,7 +830,7 @@ start = 0.01
 
 #[test]
 fn bad_sessions_name_the_place_and_write_nothing() {
-    let cases: [(&str, &str); 15] = [
+    let cases: [(&str, &str); 17] = [
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngain_db = nan\n", "track[1].gain_db: NaN is not a finite number"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\nstart = 1e15\n", "must be a time from 0 to 86400 seconds"),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\ngian_db = 3\n", "s.toml:6:1: unknown field `gian_db`"),
@@ -846,6 +846,8 @@ fn bad_sessions_name_the_place_and_write_nothing() {
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.insert]]\ntype = \"clean\"\nhum = \"55\"\n", "expected auto, 50, 60 or off"),
         ("[session]\nsample_rate = 48000\nlayout = \"quad\"\n", "layout \"quad\""),
         ("[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n[[track.automation]]\nparam = \"insert.1.ratio\"\npoints = [[0.0, 2.0]]\n", "no insert #1"),
+        ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"r\"\n[[bus.automation]]\nparam = \"pan\"\npoints = [[0.0, 0.0]]\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "[[bus]] #1 'r', automation #1 (pan): a bus has no pan"),
+        ("[session]\nsample_rate = 48000\n[[bus]]\nname = \"r\"\n[[bus.automation]]\nparam = \"send.x\"\npoints = [[0.0, 0.0]]\n[[track]]\nname = \"a\"\nfile = \"audio/a.wav\"\n", "there is no send to bus 'x'"),
     ];
     for (toml, problem) in cases {
         let f = Files::new();

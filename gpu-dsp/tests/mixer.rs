@@ -232,6 +232,63 @@ fn automation_lands_on_its_sample_behind_latency_adding_inserts() {
     }
 }
 
+#[test]
+fn bus_gain_and_send_automation_land_on_their_samples() {
+    // DC 0.25 through a limiter on the track and one on bus A (latency on both levels); A's
+    // fader jumps −60 → 0 dB at 0.5 s, its send to bus B jumps −120 → 0 dB at 0.25 s.
+    let step = |t: f64, from: f64| {
+        Automation::new(&[(t, from), (t + 1.0 / 48_000.0, 0.0)], f64::from(RATE)).unwrap()
+    };
+    let limiter = || InsertSpec::Limiter {
+        ceiling_db: 0.0,
+        release_ms: 50.0,
+    };
+    let mut t = track("fx", 2, vec![clip(0, 0, 48_000)], 0.0, 0.0, 0);
+    t.direct = false;
+    t.inserts = vec![limiter()];
+    t.sends = vec![SendSpec {
+        bus: 0,
+        level_db: 0.0,
+        pre_fader: false,
+    }];
+    let a = BusSpec {
+        name: "a".into(),
+        gain_db: 0.0,
+        inserts: vec![limiter()],
+        sends: vec![SendSpec {
+            bus: 1,
+            level_db: 0.0,
+            pre_fader: false,
+        }],
+        automation: vec![
+            (Target::GainDb, step(0.5, -60.0)),
+            (Target::SendDb(0), step(0.25, -120.0)),
+        ],
+    };
+    let b = BusSpec {
+        name: "b".into(),
+        gain_db: 0.0,
+        inserts: vec![],
+        sends: vec![],
+        automation: vec![],
+    };
+    let src = vec![vec![0.25f32; 48_000]; 2];
+    let mut m = Mixer::new(spec(vec![src], vec![t], vec![a, b]), 512).unwrap();
+    let out = &m.render(|_| {})[0][0];
+    let quiet = 0.25 * g(-60.0);
+    let want = [
+        (11_000, quiet),
+        (12_000, quiet * (1.0 + g(-120.0))),
+        (12_001, 2.0 * quiet),
+        (24_000, 2.0 * quiet),
+        (24_001, 0.5),
+        (40_000, 0.5),
+    ];
+    for (i, v) in want {
+        assert!((out[i] - v).abs() < 1e-6, "sample {i}: {} vs {v}", out[i]);
+    }
+}
+
 /// A bell at 1 kHz whose gain follows `gain_db(n)`, coefficients redesigned every `every`
 /// samples, in f64 (transposed direct form II, like the engine's, so a redesign keeps state).
 fn automated_bell(x: &[f32], gain_db: impl Fn(usize) -> f32, every: usize) -> Vec<f64> {
@@ -324,6 +381,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
             level_db: -6.0,
             pre_fader: false,
         }],
+        automation: vec![],
     };
     let room = BusSpec {
         name: "room".into(),
@@ -334,6 +392,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
             dry: 0.0,
         }],
         sends: vec![],
+        automation: vec![],
     };
     let sources = vec![
         vec![noise(&mut r, n)],
@@ -392,6 +451,7 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
             dry: 0.0,
         }],
         sends: vec![],
+        automation: vec![],
     };
     let mut dx = track("dx", 1, vec![clip(0, 0, 1000)], -6.0, -1.0, 0);
     dx.sends = vec![SendSpec {
@@ -445,6 +505,7 @@ fn bus_cycles_are_refused() {
             level_db: 0.0,
             pre_fader: false,
         }],
+        automation: vec![],
     };
     let err = Mixer::new(spec(vec![], vec![], vec![bus("a", 1), bus("b", 0)]), 64)
         .err()
@@ -568,12 +629,14 @@ fn bus_to_bus_paths_and_reverb_dry_stay_aligned() {
             level_db: 0.0,
             pre_fader: false,
         }],
+        automation: vec![],
     };
     let b = BusSpec {
         name: "b".into(),
         gain_db: 0.0,
         inserts: vec![],
         sends: vec![],
+        automation: vec![],
     };
     let mut t = track("t", 1, vec![clip(0, 0, 6000)], 0.0, -1.0, 0);
     t.inserts = vec![InsertSpec::Reverb {
@@ -622,6 +685,7 @@ fn live_console_changes_glide_and_meters_read_levels() {
         gain_db: 0.0,
         inserts: vec![],
         sends: vec![],
+        automation: vec![],
     };
     let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
     let block = |m: &mut Mixer| m.process_block(1024)[0][0].clone();
@@ -694,6 +758,7 @@ fn live_bus_gain_glides_and_bus_meters_read_the_output() {
         gain_db: 0.0,
         inserts: vec![],
         sends: vec![],
+        automation: vec![],
     };
     let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
     // The buses run one block behind the tracks; a bus change acts on the next block out.

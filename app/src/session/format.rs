@@ -49,6 +49,9 @@ pub struct BusSection {
     pub inserts: Vec<InsertSection>,
     #[serde(default, rename = "send")]
     pub sends: Vec<SendSection>,
+    /// `gain_db`, `send.<bus>` or `insert.<index>.<parameter>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automation: Vec<AutomationSection>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

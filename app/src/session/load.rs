@@ -218,11 +218,24 @@ impl Loader {
             let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
             let inserts = self.inserts(&b.inserts, &place)?;
             let sends = sends(&b.sends, &place, &find_bus)?;
+            let automation = b
+                .automation
+                .iter()
+                .enumerate()
+                .map(|(k, a)| {
+                    let at = format!("{place}, automation #{} ({})", k + 1, a.param);
+                    if a.param == "pan" {
+                        bail!("{at}: a bus has no pan; automate gain_db, send.<bus> or insert.<n>.<parameter>");
+                    }
+                    automation(a, &b.sends, &inserts, &at, f64::from(self.rate))
+                })
+                .collect::<Result<Vec<_>>>()?;
             buses.push(BusSpec {
                 name: b.name.clone(),
                 gain_db: b.gain_db,
                 inserts,
                 sends,
+                automation,
             });
         }
         let mut tracks = Vec::new();
@@ -588,7 +601,7 @@ fn automation(
                 let k = sends
                     .iter()
                     .position(|s| s.bus == bus)
-                    .ok_or_else(|| anyhow!("{place}: the track has no send to bus '{bus}'"))?;
+                    .ok_or_else(|| anyhow!("{place}: there is no send to bus '{bus}'"))?;
                 Target::SendDb(k)
             } else if let Some(rest) = p.strip_prefix("insert.") {
                 let (index, name) = rest
@@ -598,7 +611,7 @@ fn automation(
                     .parse()
                     .map_err(|_| anyhow!("{place}: insert number '{index}' is not a number"))?;
                 let ins = inserts.get(i.wrapping_sub(1)).ok_or_else(|| {
-                    anyhow!("{place}: the track has no insert #{index} (inserts count from 1)")
+                    anyhow!("{place}: there is no insert #{index} (inserts count from 1)")
                 })?;
                 let names = gpu_dsp::mix::Insert::param_names(ins);
                 if !names.iter().any(|n| n == name) {

@@ -184,6 +184,9 @@ pub struct BusSpec {
     pub inserts: Vec<InsertSpec>,
     /// Post-fader sends to other buses (must not form a cycle).
     pub sends: Vec<SendSpec>,
+    /// Envelopes of the bus gain, its sends' levels and its inserts' parameters
+    /// ([`Target::Pan`] does not apply to a bus).
+    pub automation: Vec<(Target, Automation)>,
 }
 
 /// Master processing.

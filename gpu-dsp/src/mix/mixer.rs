@@ -8,9 +8,9 @@
 //! any processor's.
 
 use super::db_to_gain;
-use super::graph::{InsertSpec, MixSpec};
+use super::graph::{InsertSpec, MixSpec, Target};
 use super::insert::{DelayLine, Insert};
-use super::lane::{Lane, TrackState};
+use super::lane::{Lane, TrackState, CONTROL_SAMPLES};
 use crate::gpu::GpuContext;
 use crate::{DspError, Result};
 use std::sync::Arc;
@@ -29,6 +29,12 @@ struct BusState {
     gain: f32,
     /// Largest output sample since the meters last read it.
     peak: f32,
+    /// The latency before this bus's inserts and at its output (timeline offsets for its
+    /// automation).
+    in_lat: usize,
+    out_lat: usize,
+    /// Automation values for one block.
+    env: Vec<f32>,
 }
 
 /// The tracks' outputs on their way to the buses: a ring of two engine blocks per signal,
@@ -108,6 +114,8 @@ pub struct Mixer {
 
 #[allow(clippy::too_many_arguments)]
 /// Runs one stem's buses in routing order: inserts, gain, bus sends, alignment, into the stem.
+/// `timeline` is the timeline sample of the tracks' output in the block (automation reads
+/// each bus's envelopes that much later, less its own latency).
 fn run_buses(
     mix: &MixSpec,
     order: &[usize],
@@ -117,6 +125,7 @@ fn run_buses(
     bus_in: &mut [Vec<Vec<f32>>],
     stem_out: &mut [Vec<f32>],
     sidechains: &[Vec<f32>],
+    timeline: i64,
 ) {
     // Before any bus adds into another: align the tracks' direct sends with the bus inputs
     // that arrive later (through latency-adding buses upstream).
@@ -133,13 +142,12 @@ fn run_buses(
         let Some(state) = buses[b].as_mut() else {
             continue;
         };
-        let target = db_to_gain(mix.buses[b].gain_db);
-        let from = if state.gain.is_nan() {
-            target
-        } else {
-            state.gain
-        };
-        state.gain = target;
+        let spec = &mix.buses[b];
+        let (at_in, at_out) = (
+            timeline - state.in_lat as i64,
+            timeline - state.out_lat as i64,
+        );
+        let envelope = |target: &Target| spec.automation.iter().find(|(t, _)| t == target);
         let mut input = std::mem::take(&mut bus_in[b]);
         {
             let mut views: [&mut [f32]; 8] = Default::default();
@@ -147,29 +155,91 @@ fn run_buses(
                 *v = &mut c[..n];
             }
             let views = &mut views[..channels];
-            for (insert, spec) in state.inserts.iter_mut().zip(&mix.buses[b].inserts) {
-                let key = spec.sidechain().map(|stem| &sidechains[stem][..n]);
-                insert.process_keyed(views, key);
-            }
-            for v in views.iter_mut() {
-                if from == target {
-                    v.iter_mut().for_each(|x| *x *= target);
-                } else {
-                    for (k, x) in v.iter_mut().enumerate() {
-                        *x *= from + (target - from) * (k + 1) as f32 / n as f32;
+            // Inserts; automated parameters follow their envelopes every CONTROL_SAMPLES.
+            let automated = spec
+                .automation
+                .iter()
+                .any(|(t, _)| matches!(t, Target::Insert(..)));
+            let step = if automated { CONTROL_SAMPLES } else { n.max(1) };
+            let mut at = 0;
+            while at < n {
+                let m = step.min(n - at);
+                for (target, env) in &spec.automation {
+                    if let Target::Insert(i, name) = target {
+                        let v = env.value_at((at_in + at as i64) as f64);
+                        state.inserts[*i].set_param(name, v);
                     }
                 }
+                let mut part: [&mut [f32]; 8] = Default::default();
+                for (p, v) in part.iter_mut().zip(views.iter_mut()) {
+                    *p = &mut v[at..at + m];
+                }
+                for (insert, ispec) in state.inserts.iter_mut().zip(&spec.inserts) {
+                    let key = ispec.sidechain().map(|stem| &sidechains[stem][at..at + m]);
+                    insert.process_keyed(&mut part[..channels], key);
+                }
+                at += m;
+            }
+            // The bus fader: its envelope, or a constant that glides over one block when it
+            // is changed live.
+            match envelope(&Target::GainDb) {
+                Some((_, env)) => {
+                    env.fill(at_out, &mut state.env[..n]);
+                    state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
+                    for v in views.iter_mut() {
+                        for (x, g) in v.iter_mut().zip(&state.env[..n]) {
+                            *x *= g;
+                        }
+                    }
+                }
+                None => {
+                    let target = db_to_gain(spec.gain_db);
+                    let from = if state.gain.is_nan() {
+                        target
+                    } else {
+                        state.gain
+                    };
+                    state.gain = target;
+                    for v in views.iter_mut() {
+                        if from == target {
+                            v.iter_mut().for_each(|x| *x *= target);
+                        } else {
+                            for (k, x) in v.iter_mut().enumerate() {
+                                *x *= from + (target - from) * (k + 1) as f32 / n as f32;
+                            }
+                        }
+                    }
+                }
+            }
+            for v in views.iter() {
                 state.peak = v.iter().fold(state.peak, |m, x| m.max(x.abs()));
             }
-            for (send, delay) in mix.buses[b].sends.iter().zip(state.send_align.iter_mut()) {
-                let level = db_to_gain(send.level_db);
+            for (k, (send, delay)) in spec.sends.iter().zip(&mut state.send_align).enumerate() {
+                // The send level, automated per sample at the bus output, before the delay
+                // that aligns it with the target's other inputs.
+                let env = envelope(&Target::SendDb(k)).map(|(_, e)| e);
+                let level = match env {
+                    Some(env) => {
+                        env.fill(at_out, &mut state.env[..n]);
+                        state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
+                        1.0
+                    }
+                    None => db_to_gain(send.level_db),
+                };
                 let mut delayed: [&mut [f32]; 8] = Default::default();
                 for ((d, c), src) in delayed
                     .iter_mut()
                     .zip(state.scratch.iter_mut())
                     .zip(views.iter())
                 {
-                    c[..n].copy_from_slice(src);
+                    match env {
+                        Some(_) => {
+                            for ((o, x), g) in c[..n].iter_mut().zip(src.iter()).zip(&state.env) {
+                                *o = g * x;
+                            }
+                        }
+                        None => c[..n].copy_from_slice(src),
+                    }
                     *d = &mut c[..n];
                 }
                 delay.process(&mut delayed[..channels]);
@@ -393,6 +463,9 @@ impl Mixer {
                     scratch: vec![vec![0.0; block]; channels],
                     gain: f32::NAN,
                     peak: 0.0,
+                    in_lat: in_lat[b],
+                    out_lat: out_lat[b],
+                    env: vec![0.0; block],
                 }));
             }
         }
@@ -630,6 +703,8 @@ impl Mixer {
         let mut rest_specs: &[super::graph::TrackSpec] = &mix.tracks;
         let (order, channels) = (&self.bus_order, self.channels);
         let sidechains = &self.sidechains;
+        // The bus stage's block left the tracks one block ago, aligned to their latency.
+        let timeline = position as i64 - self.block as i64 - self.track_latency as i64;
         let bus_jobs = self
             .buses
             .iter_mut()
@@ -645,7 +720,9 @@ impl Mixer {
         rayon::scope(|scope| {
             for (buses, (bus_in, stem_out)) in bus_jobs {
                 scope.spawn(move |_| {
-                    run_buses(mix, order, channels, n, buses, bus_in, stem_out, sidechains)
+                    run_buses(
+                        mix, order, channels, n, buses, bus_in, stem_out, sidechains, timeline,
+                    )
                 });
             }
             for (i, lane) in self.lanes.iter_mut().enumerate() {
