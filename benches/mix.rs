@@ -48,6 +48,7 @@ fn session(seconds: usize) -> MixSpec {
                 dry: 0.0,
             }],
             sends: vec![],
+            automation: vec![],
         })
         .collect();
     let eq = vec![
