@@ -53,8 +53,8 @@ pub struct LiveEngine {
 }
 
 impl LiveEngine {
-    /// Starts playing `spec` from `from` seconds; the live spectrogram runs on `gpu` when
-    /// given, showing the monitor or stem `spectrum_stem`.
+    /// Starts playing `spec` from `from` seconds; with `gpu` the reverbs' tails and the live
+    /// spectrogram run there. The spectrogram shows the monitor or stem `spectrum_stem`.
     pub fn start(
         spec: MixSpec,
         from: f64,
@@ -64,7 +64,7 @@ impl LiveEngine {
         bus_insert_settings: &[(usize, usize, String, f32)],
     ) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
-        let mut mixer = Mixer::new(spec, BLOCK)?;
+        let mut mixer = Mixer::with_gpu(spec, BLOCK, gpu.clone())?;
         for (track, insert, name, value) in insert_settings {
             mixer.set_track_insert_param(*track, *insert, name, *value);
         }
