@@ -662,7 +662,7 @@ impl Mixer {
 
     /// Renders the next `n` (≤ block) samples; `stems[s][c]` receive them. The tracks of this
     /// block (split across the lanes) and the buses of the tracks' output one block earlier
-    /// run at the same time, on scoped threads.
+    /// run at the same time, as tasks on rayon's pool.
     pub fn process_block(&mut self, n: usize) -> &[Vec<Vec<f32>>] {
         assert!(n <= self.block);
         let position = self.position;
