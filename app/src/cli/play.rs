@@ -13,6 +13,9 @@ pub fn run(session: &Path, from: f64, engine: super::Engine) -> Result<()> {
     let gpu = super::resolve_engine(engine)?.gpu();
     let mut mixer = gpu_dsp::mix::Mixer::with_gpu(loaded.spec, 2048, gpu)
         .with_context(|| session.display().to_string())?;
+    for note in mixer.notes() {
+        eprintln!("note: {note}");
+    }
     mixer.seek(start);
     crate::playback::play_session(mixer, start)
 }

@@ -103,6 +103,9 @@ pub fn render(
 ) -> Result<RenderSummary> {
     let started = Instant::now();
     let mut mixer = Mixer::with_gpu(spec.clone(), BLOCK, gpu).context("building the mix")?;
+    for note in mixer.notes() {
+        eprintln!("note: {note}");
+    }
     let rate = spec.sample_rate;
     let channels = spec.layout.channels();
     let total = spec.length() + mixer.tail();
@@ -172,7 +175,7 @@ pub fn render(
     }
     bar.finish_and_clear();
     if let Some(e) = mixer.error() {
-        bail!("reading a source failed during the mix: {e}");
+        bail!("the mix failed: {e}");
     }
     drop(mixer);
     for f in &mut spill {

@@ -85,17 +85,24 @@ impl GpuReverb {
             }
             self.dry_delay.process(&mut dry[..k]);
         }
-        let result = {
-            let ins: [&[f32]; 8] =
-                std::array::from_fn(|c| channels.get(c).map_or(&[][..], |x| &x[..]));
-            let mut outs: [&mut [f32]; 8] = Default::default();
-            for (o, w) in outs.iter_mut().zip(self.wet_out.iter_mut()) {
-                *o = &mut w[..n];
+        // After a failure the bank's state is undefined (a block half done, a staging buffer
+        // perhaps still mapped): it is not touched again, and only the dry signal passes.
+        let result = match self.error {
+            Some(_) => Ok(()),
+            None => {
+                let ins: [&[f32]; 8] =
+                    std::array::from_fn(|c| channels.get(c).map_or(&[][..], |x| &x[..]));
+                let mut outs: [&mut [f32]; 8] = Default::default();
+                for (o, w) in outs.iter_mut().zip(self.wet_out.iter_mut()) {
+                    *o = &mut w[..n];
+                }
+                self.bank.process(&[&ins[..k]], &mut [&mut outs[..k]])
             }
-            self.bank.process(&[&ins[..k]], &mut [&mut outs[..k]])
         };
         if let Err(e) = result {
-            self.error.get_or_insert_with(|| e.to_string());
+            self.error = Some(format!("GPU reverb: {e}"));
+        }
+        if self.error.is_some() {
             self.wet_out.iter_mut().for_each(|w| w.fill(0.0));
         }
         for ((x, w), d) in channels.iter_mut().zip(&self.wet_out).zip(&self.dry_copy) {

@@ -1,9 +1,11 @@
 //! Built insert processors behind one enum, with named automatable parameters.
 
+use super::automation::Automation;
 use super::dynamics::{Compressor, Gate};
 use super::eq::ParametricEq;
 use super::gpu_reverb::GpuReverb;
 use super::graph::InsertSpec;
+use super::graph::Target;
 use super::limiter::TruePeakLimiter;
 use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
 use crate::gpu::GpuContext;
@@ -310,6 +312,48 @@ impl Insert {
             | InsertSpec::Duck { .. }
             | InsertSpec::Multiband(_) => Vec::new(),
         }
+    }
+}
+
+/// How often automated insert parameters are updated (0.33 ms at 48 kHz): an EQ gain ramp of
+/// 12 dB per second moves 0.004 dB per update, far below audibility.
+pub(crate) const CONTROL_SAMPLES: usize = 16;
+
+/// Runs insert `index` of a chain over `channels` (at timeline sample `start`). When
+/// `automation` has envelopes for its parameters it runs in steps of [`CONTROL_SAMPLES`],
+/// each after setting them to the envelope's value there; otherwise in one call. `key` is a
+/// `duck`'s sidechain for the same samples. Never allocates.
+pub(crate) fn process_automated(
+    insert: &mut Insert,
+    index: usize,
+    automation: &[(Target, Automation)],
+    start: i64,
+    channels: &mut [&mut [f32]],
+    key: Option<&[f32]>,
+) {
+    let mine = |t: &Target| matches!(t, Target::Insert(i, _) if *i == index);
+    if !automation.iter().any(|(t, _)| mine(t)) {
+        insert.process_keyed(channels, key);
+        return;
+    }
+    let n = channels.first().map_or(0, |c| c.len());
+    let count = channels.len().min(8);
+    let mut at = 0;
+    while at < n {
+        let m = CONTROL_SAMPLES.min(n - at);
+        for (target, env) in automation {
+            if let Target::Insert(i, name) = target {
+                if *i == index {
+                    insert.set_param(name, env.value_at((start + at as i64) as f64));
+                }
+            }
+        }
+        let mut part: [&mut [f32]; 8] = Default::default();
+        for (p, c) in part.iter_mut().zip(channels.iter_mut()) {
+            *p = &mut c[at..at + m];
+        }
+        insert.process_keyed(&mut part[..count], key.map(|k| &k[at..at + m]));
+        at += m;
     }
 }
 

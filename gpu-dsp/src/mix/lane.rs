@@ -3,12 +3,8 @@
 
 use super::db_to_gain;
 use super::graph::{MixSpec, Source, SourceReader, Target, TrackSpec};
-use super::insert::{DelayLine, Insert};
+use super::insert::{process_automated, DelayLine, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
-
-/// How often automated insert parameters are updated (0.33 ms at 48 kHz): an EQ gain ramp of
-/// 12 dB per second moves 0.004 dB per update, far below audibility.
-pub(crate) const CONTROL_SAMPLES: usize = 16;
 
 /// A track's built processors.
 pub(crate) struct TrackState {
@@ -179,32 +175,15 @@ impl Lane {
                 }
             }
         }
-        // 2. Inserts and latency alignment. Automated insert parameters follow their envelope
-        // every `CONTROL_SAMPLES`, whatever the block size.
+        // 2. Inserts (automated parameters follow their envelopes within the block) and
+        // latency alignment.
         {
-            let automated = spec
-                .automation
-                .iter()
-                .any(|(t, _)| matches!(t, Target::Insert(..)));
-            let step = if automated { CONTROL_SAMPLES } else { n.max(1) };
             let (a, b) = self.track_buf.split_at_mut(1);
-            let (a, b) = (&mut a[0][..n], &mut b[0][..n]);
-            let mut at = 0;
-            while at < n {
-                let m = step.min(n - at);
-                for (target, env) in &spec.automation {
-                    if let Target::Insert(i, name) = target {
-                        let v = env.value_at((start + at as u64) as f64);
-                        state.inserts[*i].set_param(name, v);
-                    }
-                }
-                let mut both: [&mut [f32]; 2] = [&mut a[at..at + m], &mut b[at..at + m]];
-                for insert in &mut state.inserts {
-                    insert.process(&mut both[..tch]);
-                }
-                at += m;
+            let mut both: [&mut [f32]; 2] = [&mut a[0][..n], &mut b[0][..n]];
+            for (i, insert) in state.inserts.iter_mut().enumerate() {
+                let at = start as i64;
+                process_automated(insert, i, &spec.automation, at, &mut both[..tch], None);
             }
-            let mut both: [&mut [f32]; 2] = [a, b];
             state.align.process(&mut both[..tch]);
         }
         // 4. Pan into the layout (pre-fader).

@@ -9,8 +9,8 @@
 
 use super::db_to_gain;
 use super::graph::{InsertSpec, MixSpec, Target};
-use super::insert::{DelayLine, Insert};
-use super::lane::{Lane, TrackState, CONTROL_SAMPLES};
+use super::insert::{process_automated, DelayLine, Insert};
+use super::lane::{Lane, TrackState};
 use crate::gpu::GpuContext;
 use crate::{DspError, Result};
 use std::sync::Arc;
@@ -59,6 +59,14 @@ impl Pipe {
         }
     }
 
+    /// Forgets the tracks' output on its way to the buses.
+    fn clear(&mut self) {
+        let rings = self.ring_bus_in.iter_mut().flatten().flatten();
+        rings
+            .chain(self.ring_stem.iter_mut().flatten())
+            .for_each(|r| r.fill(0.0));
+    }
+
     /// Copies the `n` samples that start at timeline sample `from` out of the ring.
     fn read(&mut self, from: u64, n: usize) {
         let rings = self.ring_bus_in.iter().flatten().flatten();
@@ -105,6 +113,8 @@ pub struct Mixer {
     lanes: Vec<Lane>,
     /// The tracks' sums, one block ahead of the buses.
     pipe: Pipe,
+    /// See [`Mixer::notes`].
+    notes: Vec<String>,
     /// Lane `i` renders tracks `bounds[i]..bounds[i + 1]`.
     bounds: Vec<usize>,
     /// Per stem: the mono sum of its tracks for this block, where a `duck` listens to it.
@@ -155,30 +165,10 @@ fn run_buses(
                 *v = &mut c[..n];
             }
             let views = &mut views[..channels];
-            // Inserts; automated parameters follow their envelopes every CONTROL_SAMPLES.
-            let automated = spec
-                .automation
-                .iter()
-                .any(|(t, _)| matches!(t, Target::Insert(..)));
-            let step = if automated { CONTROL_SAMPLES } else { n.max(1) };
-            let mut at = 0;
-            while at < n {
-                let m = step.min(n - at);
-                for (target, env) in &spec.automation {
-                    if let Target::Insert(i, name) = target {
-                        let v = env.value_at((at_in + at as i64) as f64);
-                        state.inserts[*i].set_param(name, v);
-                    }
-                }
-                let mut part: [&mut [f32]; 8] = Default::default();
-                for (p, v) in part.iter_mut().zip(views.iter_mut()) {
-                    *p = &mut v[at..at + m];
-                }
-                for (insert, ispec) in state.inserts.iter_mut().zip(&spec.inserts) {
-                    let key = ispec.sidechain().map(|stem| &sidechains[stem][at..at + m]);
-                    insert.process_keyed(&mut part[..channels], key);
-                }
-                at += m;
+            // Inserts; automated parameters follow their envelopes within the block.
+            for (i, (insert, ispec)) in state.inserts.iter_mut().zip(&spec.inserts).enumerate() {
+                let key = ispec.sidechain().map(|stem| &sidechains[stem][..n]);
+                process_automated(insert, i, &spec.automation, at_in, views, key);
             }
             // The bus fader: its envelope, or a constant that glides over one block when it
             // is changed live.
@@ -306,6 +296,27 @@ fn lane_bounds(tracks: &[super::graph::TrackSpec], lanes: usize) -> Vec<usize> {
     bounds
 }
 
+/// [`Insert::build`]; a reverb the GPU cannot take (too large for its buffers) runs on the
+/// CPU instead, with a note saying why.
+fn build_insert(
+    spec: &InsertSpec,
+    channels: usize,
+    rate: f32,
+    block: usize,
+    gpu: Option<&Arc<GpuContext>>,
+    notes: &mut Vec<String>,
+) -> Result<Insert> {
+    match Insert::build(spec, channels, rate, block, gpu) {
+        Err(DspError::Gpu(e)) if matches!(spec, InsertSpec::Reverb { .. }) => {
+            notes.push(format!(
+                "a reverb runs on the CPU: the GPU could not take it ({e})"
+            ));
+            Insert::build(spec, channels, rate, block, None)
+        }
+        other => other,
+    }
+}
+
 /// Buses in an order where every bus comes after the buses that send to it; an error names
 /// the buses of a routing cycle.
 pub fn bus_order(spec: &MixSpec) -> Result<Vec<usize>> {
@@ -350,6 +361,7 @@ impl Mixer {
     /// per reverb and engine block, read back a block later; the same output as the CPU).
     pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         let gpu = gpu.as_ref();
+        let mut notes = Vec::new();
         let rate = spec.sample_rate as f32;
         let channels = spec.layout.channels();
         let stems = spec.stems.len().max(1);
@@ -362,7 +374,7 @@ impl Mixer {
                 .iter()
                 .enumerate()
                 .map(|(k, i)| {
-                    Insert::build(i, t.channels, rate, block, gpu).map_err(|e| {
+                    build_insert(i, t.channels, rate, block, gpu, &mut notes).map_err(|e| {
                         DspError::InvalidInput(format!(
                             "track '{}', insert #{}: {e}",
                             t.name,
@@ -448,7 +460,7 @@ impl Mixer {
                 let inserts = bus
                     .inserts
                     .iter()
-                    .map(|i| Insert::build(i, channels, rate, block, gpu))
+                    .map(|i| build_insert(i, channels, rate, block, gpu, &mut notes))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
                 per_stem.push(Some(BusState {
@@ -503,7 +515,13 @@ impl Mixer {
                 .collect(),
             position: 0,
             spec,
+            notes,
         })
+    }
+
+    /// What could not be built as asked (a reverb that fell back from the GPU to the CPU).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Live console change of track `i` (the GUI's strip): fader, pan, mute and solo apply
@@ -627,10 +645,11 @@ impl Mixer {
         self.block
     }
 
-    /// Moves the playhead to timeline sample `position` (processor state is kept; a fresh
-    /// mixer starts silent there).
+    /// Moves the playhead to timeline sample `position` (processor state is kept, the block
+    /// on its way to the buses is dropped; a fresh mixer starts silent there).
     pub fn seek(&mut self, position: u64) {
         self.position = position;
+        self.pipe.clear();
     }
 
     /// Total delay of the mix in samples (removed by [`Mixer::render`]).
