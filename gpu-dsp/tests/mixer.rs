@@ -9,6 +9,7 @@ use gpu_dsp::mix::{
     finish_master, pan_gains, Automation, Biquad, BusSpec, ClipSpec, EqBand, FilterKind,
     InsertSpec, Layout, MasterSpec, MixSpec, Mixer, SendSpec, Target, TrackSpec,
 };
+use gpu_dsp::spectral::DuckParams;
 
 const RATE: u32 = 48_000;
 
@@ -321,6 +322,78 @@ fn seek_plays_the_new_position_from_its_first_block() {
     let mut fresh = Mixer::new(mix, 1024).unwrap();
     fresh.seek(3_000);
     assert_eq!(blocks(&mut running), blocks(&mut fresh));
+}
+
+#[test]
+fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
+    // Music ducked under bursts of dialogue, twice: (1) through bus A with a limiter (latency)
+    // into bus B, which ducks; (2) with the limiter on the music track, straight into B. The
+    // limiter is a pure delay at these levels, and A passes its signal at −200 dB to a
+    // +200 dB send, so the two mixes are the same if the key reaches B's duck as late as
+    // its audio does.
+    let mut r = rng(59);
+    let n = 48_000;
+    let dx: Vec<f32> = noise(&mut r, n)
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if (i / 6000) % 2 == 1 { 0.3 * v } else { 0.0 })
+        .collect();
+    let mx: Vec<f32> = noise(&mut r, n).iter().map(|v| 0.1 * v).collect();
+    let limiter = || InsertSpec::Limiter {
+        ceiling_db: 0.0,
+        release_ms: 50.0,
+    };
+    let duck = || BusSpec {
+        name: "duck".into(),
+        gain_db: 0.0,
+        inserts: vec![InsertSpec::Duck {
+            sidechain: 0,
+            params: DuckParams::default(),
+        }],
+        sends: vec![],
+        automation: vec![],
+    };
+    let send = |bus: usize| SendSpec {
+        bus,
+        level_db: 0.0,
+        pre_fader: false,
+    };
+    let dialogue = track("dx", 1, vec![clip(0, 0, n as u64)], 0.0, 0.0, 0);
+    let mut music = track("mx", 1, vec![clip(1, 0, n as u64)], 0.0, 0.0, 1);
+    music.direct = false;
+    // (1) music → A (limiter) → B (duck).
+    let mut via_bus = music.clone();
+    via_bus.sends = vec![send(1)];
+    let a = BusSpec {
+        name: "a".into(),
+        gain_db: -200.0,
+        inserts: vec![limiter()],
+        sends: vec![SendSpec {
+            bus: 0,
+            level_db: 200.0,
+            pre_fader: false,
+        }],
+        automation: vec![],
+    };
+    let one = spec(
+        vec![vec![dx.clone()], vec![mx.clone()]],
+        vec![dialogue.clone(), via_bus],
+        vec![duck(), a],
+    );
+    // (2) music (limiter) → B (duck).
+    let mut on_track = music;
+    on_track.inserts = vec![limiter()];
+    on_track.sends = vec![send(0)];
+    let two = spec(
+        vec![vec![dx], vec![mx]],
+        vec![dialogue, on_track],
+        vec![duck()],
+    );
+    let render = |mix: MixSpec| Mixer::new(mix, 512).unwrap().render(|_| {});
+    let (one, two) = (render(one), render(two));
+    let reference: Vec<f64> = two[1][0].iter().map(|&v| f64::from(v)).collect();
+    let err = common::rel_err(&one[1][0], &reference);
+    assert!(err < 1e-5, "ducked music differs by {err:e} of peak");
 }
 
 /// A bell at 1 kHz whose gain follows `gain_db(n)`, coefficients redesigned every `every`

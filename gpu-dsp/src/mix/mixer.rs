@@ -35,6 +35,10 @@ struct BusState {
     out_lat: usize,
     /// Automation values for one block.
     env: Vec<f32>,
+    /// Per insert: delays a `duck`'s sidechain to the audio the duck hears (the bus input's
+    /// latency plus the inserts before it); empty for the others.
+    key_align: Vec<DelayLine>,
+    key_buf: Vec<f32>,
 }
 
 /// The tracks' outputs on their way to the buses: a ring of two engine blocks per signal,
@@ -166,8 +170,17 @@ fn run_buses(
             }
             let views = &mut views[..channels];
             // Inserts; automated parameters follow their envelopes within the block.
-            for (i, (insert, ispec)) in state.inserts.iter_mut().zip(&spec.inserts).enumerate() {
-                let key = ispec.sidechain().map(|stem| &sidechains[stem][..n]);
+            let inserts = state.inserts.iter_mut().zip(&mut state.key_align);
+            for (i, ((insert, align), ispec)) in inserts.zip(&spec.inserts).enumerate() {
+                let key = match ispec.sidechain() {
+                    Some(stem) => {
+                        let key = &mut state.key_buf[..n];
+                        key.copy_from_slice(&sidechains[stem][..n]);
+                        align.process(&mut [&mut *key]);
+                        Some(&*key)
+                    }
+                    None => None,
+                };
                 process_automated(insert, i, &spec.automation, at_in, views, key);
             }
             // The bus fader: its envelope, or a constant that glides over one block when it
@@ -463,6 +476,18 @@ impl Mixer {
                     .map(|i| build_insert(i, channels, rate, block, gpu, &mut notes))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
+                let mut before = in_lat[b];
+                let key_align = inserts
+                    .iter()
+                    .zip(&bus.inserts)
+                    .map(|(insert, spec)| {
+                        let keyed = spec.sidechain().is_some();
+                        let delay = if keyed { before } else { 0 };
+                        before += insert.latency();
+                        DelayLine::new(usize::from(keyed), delay)
+                    })
+                    .collect();
+                let keyed = bus.inserts.iter().any(|i| i.sidechain().is_some());
                 per_stem.push(Some(BusState {
                     inserts,
                     align: DelayLine::new(channels, max_bus - out_lat[b]),
@@ -478,6 +503,8 @@ impl Mixer {
                     in_lat: in_lat[b],
                     out_lat: out_lat[b],
                     env: vec![0.0; block],
+                    key_align,
+                    key_buf: if keyed { vec![0.0; block] } else { Vec::new() },
                 }));
             }
         }
