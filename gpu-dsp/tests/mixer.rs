@@ -51,6 +51,26 @@ fn track(
     }
 }
 
+/// A post-fader send to `bus` at `level_db`.
+fn post_send(bus: usize, level_db: f32) -> SendSpec {
+    SendSpec {
+        bus,
+        level_db,
+        pre_fader: false,
+    }
+}
+
+/// A bus at 0 dB with no inserts, sends or automation.
+fn plain_bus(name: &str) -> BusSpec {
+    BusSpec {
+        name: name.into(),
+        gain_db: 0.0,
+        inserts: vec![],
+        sends: vec![],
+        automation: vec![],
+    }
+}
+
 fn spec(sources: Vec<Vec<Vec<f32>>>, tracks: Vec<TrackSpec>, buses: Vec<BusSpec>) -> MixSpec {
     MixSpec {
         sample_rate: RATE,
@@ -247,32 +267,18 @@ fn bus_gain_and_send_automation_land_on_their_samples() {
     let mut t = track("fx", 2, vec![clip(0, 0, 48_000)], 0.0, 0.0, 0);
     t.direct = false;
     t.inserts = vec![limiter()];
-    t.sends = vec![SendSpec {
-        bus: 0,
-        level_db: 0.0,
-        pre_fader: false,
-    }];
+    t.sends = vec![post_send(0, 0.0)];
     let a = BusSpec {
         name: "a".into(),
         gain_db: 0.0,
         inserts: vec![limiter()],
-        sends: vec![SendSpec {
-            bus: 1,
-            level_db: 0.0,
-            pre_fader: false,
-        }],
+        sends: vec![post_send(1, 0.0)],
         automation: vec![
             (Target::GainDb, step(0.5, -60.0)),
             (Target::SendDb(0), step(0.25, -120.0)),
         ],
     };
-    let b = BusSpec {
-        name: "b".into(),
-        gain_db: 0.0,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
-    };
+    let b = plain_bus("b");
     let src = vec![vec![0.25f32; 48_000]; 2];
     let mut m = Mixer::new(spec(vec![src], vec![t], vec![a, b]), 512).unwrap();
     let out = &m.render(|_| {})[0][0];
@@ -297,18 +303,8 @@ fn seek_plays_the_new_position_from_its_first_block() {
     let mut r = rng(53);
     let src = vec![noise(&mut r, 20_000)];
     let mut t = track("t", 1, vec![clip(0, 0, 20_000)], 0.0, 0.0, 0);
-    t.sends = vec![SendSpec {
-        bus: 0,
-        level_db: -6.0,
-        pre_fader: false,
-    }];
-    let bus = BusSpec {
-        name: "b".into(),
-        gain_db: 0.0,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
-    };
+    t.sends = vec![post_send(0, -6.0)];
+    let bus = plain_bus("b");
     let mix = spec(vec![src], vec![t], vec![bus]);
     let blocks = |m: &mut Mixer| -> Vec<f32> {
         (0..4)
@@ -353,26 +349,17 @@ fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
         sends: vec![],
         automation: vec![],
     };
-    let send = |bus: usize| SendSpec {
-        bus,
-        level_db: 0.0,
-        pre_fader: false,
-    };
     let dialogue = track("dx", 1, vec![clip(0, 0, n as u64)], 0.0, 0.0, 0);
     let mut music = track("mx", 1, vec![clip(1, 0, n as u64)], 0.0, 0.0, 1);
     music.direct = false;
     // (1) music → A (limiter) → B (duck).
     let mut via_bus = music.clone();
-    via_bus.sends = vec![send(1)];
+    via_bus.sends = vec![post_send(1, 0.0)];
     let a = BusSpec {
         name: "a".into(),
         gain_db: -200.0,
         inserts: vec![limiter()],
-        sends: vec![SendSpec {
-            bus: 0,
-            level_db: 200.0,
-            pre_fader: false,
-        }],
+        sends: vec![post_send(0, 200.0)],
         automation: vec![],
     };
     let one = spec(
@@ -383,7 +370,7 @@ fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
     // (2) music (limiter) → B (duck).
     let mut on_track = music;
     on_track.inserts = vec![limiter()];
-    on_track.sends = vec![send(0)];
+    on_track.sends = vec![post_send(0, 0.0)];
     let two = spec(
         vec![vec![dx], vec![mx]],
         vec![dialogue, on_track],
@@ -483,11 +470,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
             wet: 0.8,
             dry: 0.3,
         }],
-        sends: vec![SendSpec {
-            bus: 1,
-            level_db: -6.0,
-            pre_fader: false,
-        }],
+        sends: vec![post_send(1, -6.0)],
         automation: vec![],
     };
     let room = BusSpec {
@@ -515,11 +498,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
                 0.5 - 0.5 * k as f32,
                 k % 2,
             );
-            t.sends = vec![SendSpec {
-                bus: 0,
-                level_db: -3.0 * k as f32,
-                pre_fader: false,
-            }];
+            t.sends = vec![post_send(0, -3.0 * k as f32)];
             t
         })
         .collect();
@@ -567,11 +546,7 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
         pre_fader: true,
     }];
     let mut mx = track("mx", 1, vec![clip(1, 0, 1000)], 0.0, 1.0, 1);
-    mx.sends = vec![SendSpec {
-        bus: 0,
-        level_db: 0.0,
-        pre_fader: false,
-    }];
+    mx.sends = vec![post_send(0, 0.0)];
     let mut m = Mixer::new(
         spec(vec![a.clone(), b.clone()], vec![dx, mx], vec![bus]),
         128,
@@ -607,11 +582,7 @@ fn bus_cycles_are_refused() {
         name: name.into(),
         gain_db: 0.0,
         inserts: vec![],
-        sends: vec![SendSpec {
-            bus: to,
-            level_db: 0.0,
-            pre_fader: false,
-        }],
+        sends: vec![post_send(to, 0.0)],
         automation: vec![],
     };
     let err = Mixer::new(spec(vec![], vec![], vec![bus("a", 1), bus("b", 0)]), 64)
@@ -731,38 +702,17 @@ fn bus_to_bus_paths_and_reverb_dry_stay_aligned() {
         name: "a".into(),
         gain_db: 0.0,
         inserts: vec![reverb()],
-        sends: vec![SendSpec {
-            bus: 1,
-            level_db: 0.0,
-            pre_fader: false,
-        }],
+        sends: vec![post_send(1, 0.0)],
         automation: vec![],
     };
-    let b = BusSpec {
-        name: "b".into(),
-        gain_db: 0.0,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
-    };
+    let b = plain_bus("b");
     let mut t = track("t", 1, vec![clip(0, 0, 6000)], 0.0, -1.0, 0);
     t.inserts = vec![InsertSpec::Reverb {
         ir: vec![dirac.clone()],
         wet: 1.0,
         dry: 1.0,
     }];
-    t.sends = vec![
-        SendSpec {
-            bus: 0,
-            level_db: 0.0,
-            pre_fader: false,
-        },
-        SendSpec {
-            bus: 1,
-            level_db: 0.0,
-            pre_fader: false,
-        },
-    ];
+    t.sends = vec![post_send(0, 0.0), post_send(1, 0.0)];
     let mut m = Mixer::new(spec(vec![x.clone()], vec![t], vec![a, b]), 256).unwrap();
     let out = &m.render(|_| {})[0][0];
     // Paths: direct, A, B, A→B: 4 copies of the track signal, itself dry + wet = 2x.
@@ -782,18 +732,8 @@ fn live_console_changes_glide_and_meters_read_levels() {
     let n = 4096;
     let source = vec![vec![0.5f32; 4 * n]; 2];
     let mut t = track("t", 2, vec![clip(0, 0, 4 * n as u64)], 0.0, 0.0, 0);
-    t.sends = vec![SendSpec {
-        bus: 0,
-        level_db: 0.0,
-        pre_fader: false,
-    }];
-    let bus = BusSpec {
-        name: "b".into(),
-        gain_db: 0.0,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
-    };
+    t.sends = vec![post_send(0, 0.0)];
+    let bus = plain_bus("b");
     let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
     let block = |m: &mut Mixer| m.process_block(1024)[0][0].clone();
     // The buses run one block behind the tracks: the mix comes out one block late, and a
@@ -855,18 +795,8 @@ fn live_bus_gain_glides_and_bus_meters_read_the_output() {
     let source = vec![vec![0.5f32; 4 * n]; 2];
     let mut t = track("t", 2, vec![clip(0, 0, 4 * n as u64)], 0.0, 0.0, 0);
     t.direct = false;
-    t.sends = vec![SendSpec {
-        bus: 0,
-        level_db: 0.0,
-        pre_fader: false,
-    }];
-    let bus = BusSpec {
-        name: "b".into(),
-        gain_db: 0.0,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
-    };
+    t.sends = vec![post_send(0, 0.0)];
+    let bus = plain_bus("b");
     let mut mixer = Mixer::new(spec(vec![source], vec![t], vec![bus]), 1024).unwrap();
     // The buses run one block behind the tracks; a bus change acts on the next block out.
     assert!(mixer.process_block(1024)[0][0].iter().all(|&v| v == 0.0));

@@ -1,10 +1,10 @@
 //! A lane of the mix engine: scratch buffers and accumulators for rendering a share of the
 //! tracks. Lanes run on separate cores and are summed before the buses.
 
-use super::db_to_gain;
 use super::graph::{MixSpec, Source, SourceReader, Target, TrackSpec};
 use super::insert::{process_automated, DelayLine, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
+use super::{db_to_gain, glide_to};
 
 /// A track's built processors.
 pub(crate) struct TrackState {
@@ -249,13 +249,12 @@ impl Lane {
         // Live mute/solo: glide to (or from) silence over this block, before every send.
         let target = if state.silenced { 0.0 } else { 1.0 };
         if state.mute_gain != 1.0 || target != 1.0 {
-            let from = state.mute_gain;
+            glide_to(&mut state.mute_gain, target, &mut self.env[..n]);
             for c in &mut self.panned {
-                for (k, x) in c[..n].iter_mut().enumerate() {
-                    *x *= from + (target - from) * (k + 1) as f32 / n as f32;
+                for (x, g) in c[..n].iter_mut().zip(&self.env[..n]) {
+                    *x *= g;
                 }
             }
-            state.mute_gain = target;
         }
         // 5. Pre-fader sends.
         self.sends(spec, state, aligned, n, true);
@@ -269,20 +268,11 @@ impl Lane {
             }
             None => {
                 // A constant fader; a live change glides linearly over one block.
-                let target = db_to_gain(spec.gain_db);
-                let from = if state.fader.is_nan() {
-                    target
-                } else {
-                    state.fader
-                };
-                if from == target {
-                    self.env[..n].fill(target);
-                } else {
-                    for (k, v) in self.env[..n].iter_mut().enumerate() {
-                        *v = from + (target - from) * (k + 1) as f32 / n as f32;
-                    }
-                }
-                state.fader = target;
+                glide_to(
+                    &mut state.fader,
+                    db_to_gain(spec.gain_db),
+                    &mut self.env[..n],
+                );
             }
         }
         for c in &mut self.panned {
@@ -335,19 +325,9 @@ impl Lane {
                 }
                 None => {
                     // A constant level; a live change glides over one block.
-                    let target = db_to_gain(send.level_db);
-                    let last = state.send_gains.get(k).copied().unwrap_or(f32::NAN);
-                    let from = if last.is_nan() { target } else { last };
-                    if from == target {
-                        self.env[..n].fill(target);
-                    } else {
-                        for (j, v) in self.env[..n].iter_mut().enumerate() {
-                            *v = from + (target - from) * (j + 1) as f32 / n as f32;
-                        }
-                    }
-                    if let Some(g) = state.send_gains.get_mut(k) {
-                        *g = target;
-                    }
+                    let mut unknown = f32::NAN;
+                    let last = state.send_gains.get_mut(k).unwrap_or(&mut unknown);
+                    glide_to(last, db_to_gain(send.level_db), &mut self.env[..n]);
                 }
             }
             for (dst, src) in self.bus_in[spec.stem][send.bus]

@@ -7,10 +7,10 @@
 //! stages share the cores; the price is one block of latency, reported and compensated like
 //! any processor's.
 
-use super::db_to_gain;
 use super::graph::{InsertSpec, MixSpec, Target};
 use super::insert::{process_automated, DelayLine, Insert};
 use super::lane::{Lane, TrackState};
+use super::{db_to_gain, glide_to};
 use crate::gpu::GpuContext;
 use crate::{DspError, Result};
 use std::sync::Arc;
@@ -189,29 +189,16 @@ fn run_buses(
                 Some((_, env)) => {
                     env.fill(at_out, &mut state.env[..n]);
                     state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
-                    for v in views.iter_mut() {
-                        for (x, g) in v.iter_mut().zip(&state.env[..n]) {
-                            *x *= g;
-                        }
-                    }
                 }
-                None => {
-                    let target = db_to_gain(spec.gain_db);
-                    let from = if state.gain.is_nan() {
-                        target
-                    } else {
-                        state.gain
-                    };
-                    state.gain = target;
-                    for v in views.iter_mut() {
-                        if from == target {
-                            v.iter_mut().for_each(|x| *x *= target);
-                        } else {
-                            for (k, x) in v.iter_mut().enumerate() {
-                                *x *= from + (target - from) * (k + 1) as f32 / n as f32;
-                            }
-                        }
-                    }
+                None => glide_to(
+                    &mut state.gain,
+                    db_to_gain(spec.gain_db),
+                    &mut state.env[..n],
+                ),
+            }
+            for v in views.iter_mut() {
+                for (x, g) in v.iter_mut().zip(&state.env[..n]) {
+                    *x *= g;
                 }
             }
             for v in views.iter() {

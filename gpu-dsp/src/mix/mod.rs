@@ -35,6 +35,22 @@ pub fn db_to_gain(db: f32) -> f32 {
     10f32.powf(db / 20.0)
 }
 
+/// Fills `out` with a gain moving from `*last` to `target` over the block (linear, ending on
+/// `target`; constant when they are equal or when `*last` is NaN, before the first block),
+/// then remembers `target`. How every live change glides without zipper noise.
+pub(crate) fn glide_to(last: &mut f32, target: f32, out: &mut [f32]) {
+    let from = if last.is_nan() { target } else { *last };
+    *last = target;
+    if from == target {
+        out.fill(target);
+        return;
+    }
+    let n = out.len() as f32;
+    for (k, v) in out.iter_mut().enumerate() {
+        *v = from + (target - from) * (k + 1) as f32 / n;
+    }
+}
+
 /// Linear gain to dB (−inf for 0).
 #[inline]
 pub fn gain_to_db(gain: f32) -> f32 {
