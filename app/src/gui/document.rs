@@ -2,7 +2,7 @@
 //! description (what the engine plays) and the window's view of it (strips with waveform
 //! overviews computed once at open).
 
-use super::params::{section_params, set_section_param};
+use super::params::{section_params, set_section_param, Param};
 use super::state::{BusStrip, SessionView, Strip};
 use crate::io::write_atomically;
 use crate::session::format::{InsertSection, SessionFile};
@@ -98,28 +98,12 @@ impl Document {
     /// Every insert parameter of the view, for an engine to start with: (track, insert,
     /// name, value).
     pub fn insert_settings(view: &SessionView) -> Vec<(usize, usize, String, f32)> {
-        view.strips
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                s.insert_params.iter().enumerate().flat_map(move |(k, ps)| {
-                    ps.iter().map(move |p| (i, k, p.name.clone(), p.value))
-                })
-            })
-            .collect()
+        settings(view.strips.iter().map(|s| &s.insert_params))
     }
 
     /// Every bus insert parameter of the view: (bus, insert, name, value).
     pub fn bus_insert_settings(view: &SessionView) -> Vec<(usize, usize, String, f32)> {
-        view.bus_strips
-            .iter()
-            .enumerate()
-            .flat_map(|(b, s)| {
-                s.insert_params.iter().enumerate().flat_map(move |(k, ps)| {
-                    ps.iter().map(move |p| (b, k, p.name.clone(), p.value))
-                })
-            })
-            .collect()
+        settings(view.bus_strips.iter().map(|s| &s.insert_params))
     }
 
     /// Takes the window's strip settings into the document and the mix description.
@@ -302,4 +286,18 @@ pub fn file_spectrogram(
         seconds: mono.len() as f64 / f64::from(rate),
         db: std::sync::Arc::new(s.db),
     })
+}
+/// (strip, insert, name, value) for every parameter of every strip's inserts.
+fn settings<'a>(
+    strips: impl Iterator<Item = &'a Vec<Vec<Param>>>,
+) -> Vec<(usize, usize, String, f32)> {
+    strips
+        .enumerate()
+        .flat_map(|(i, inserts)| {
+            inserts
+                .iter()
+                .enumerate()
+                .flat_map(move |(k, ps)| ps.iter().map(move |p| (i, k, p.name.clone(), p.value)))
+        })
+        .collect()
 }

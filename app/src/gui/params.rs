@@ -43,16 +43,37 @@ fn param(name: &str, value: f32, rate: u32) -> Param {
 /// The live-editable parameters of an insert (none for clean, duck, multiband, limiter:
 /// those are edited in the session file).
 pub fn section_params(s: &InsertSection, rate: u32) -> Vec<Param> {
-    let param = |name: &str, value: f32| param(name, value, rate);
+    slots(&mut s.clone())
+        .into_iter()
+        .map(|(name, v)| param(&name, *v, rate))
+        .collect()
+}
+
+/// Writes a parameter back into its section; false when the section has no such parameter.
+pub fn set_section_param(s: &mut InsertSection, name: &str, value: f32) -> bool {
+    slots(s)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| *v = value)
+        .is_some()
+}
+
+/// Owned names for `(name, field)` pairs.
+fn named<'a>(pairs: Vec<(&str, &'a mut f32)>) -> Vec<(String, &'a mut f32)> {
+    pairs.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
+}
+
+/// Every live-editable field of a section with its engine parameter name, in slider order.
+fn slots(s: &mut InsertSection) -> Vec<(String, &mut f32)> {
     match s {
         InsertSection::Eq { bands } => bands
-            .iter()
+            .iter_mut()
             .enumerate()
             .flat_map(|(k, b)| {
                 [
-                    param(&format!("band{k}_freq"), b.freq),
-                    param(&format!("band{k}_gain_db"), b.gain_db),
-                    param(&format!("band{k}_q"), b.q),
+                    (format!("band{k}_freq"), &mut b.freq),
+                    (format!("band{k}_gain_db"), &mut b.gain_db),
+                    (format!("band{k}_q"), &mut b.q),
                 ]
             })
             .collect(),
@@ -63,78 +84,20 @@ pub fn section_params(s: &InsertSection, rate: u32) -> Vec<Param> {
             release_ms,
             makeup_db,
             ..
-        } => vec![
-            param("threshold_db", *threshold_db),
-            param("ratio", *ratio),
-            param("attack_ms", *attack_ms),
-            param("release_ms", *release_ms),
-            param("makeup_db", *makeup_db),
-        ],
+        } => named(vec![
+            ("threshold_db", threshold_db),
+            ("ratio", ratio),
+            ("attack_ms", attack_ms),
+            ("release_ms", release_ms),
+            ("makeup_db", makeup_db),
+        ]),
         InsertSection::Gate {
             threshold_db,
             range_db,
             ..
-        } => vec![
-            param("threshold_db", *threshold_db),
-            param("range_db", *range_db),
-        ],
-        InsertSection::Reverb { wet, dry, .. } => vec![param("wet", *wet), param("dry", *dry)],
+        } => named(vec![("threshold_db", threshold_db), ("range_db", range_db)]),
+        InsertSection::Reverb { wet, dry, .. } => named(vec![("wet", wet), ("dry", dry)]),
         _ => Vec::new(),
-    }
-}
-
-/// Writes a parameter back into its section; false when the section has no such parameter.
-pub fn set_section_param(s: &mut InsertSection, name: &str, value: f32) -> bool {
-    let slot: Option<&mut f32> = match s {
-        InsertSection::Eq { bands } => name
-            .strip_prefix("band")
-            .and_then(|r| r.split_once('_'))
-            .and_then(|(k, field)| {
-                let b = bands.get_mut(k.parse::<usize>().ok()?)?;
-                match field {
-                    "freq" => Some(&mut b.freq),
-                    "gain_db" => Some(&mut b.gain_db),
-                    "q" => Some(&mut b.q),
-                    _ => None,
-                }
-            }),
-        InsertSection::Compressor {
-            threshold_db,
-            ratio,
-            attack_ms,
-            release_ms,
-            makeup_db,
-            ..
-        } => match name {
-            "threshold_db" => Some(threshold_db),
-            "ratio" => Some(ratio),
-            "attack_ms" => Some(attack_ms),
-            "release_ms" => Some(release_ms),
-            "makeup_db" => Some(makeup_db),
-            _ => None,
-        },
-        InsertSection::Gate {
-            threshold_db,
-            range_db,
-            ..
-        } => match name {
-            "threshold_db" => Some(threshold_db),
-            "range_db" => Some(range_db),
-            _ => None,
-        },
-        InsertSection::Reverb { wet, dry, .. } => match name {
-            "wet" => Some(wet),
-            "dry" => Some(dry),
-            _ => None,
-        },
-        _ => None,
-    };
-    match slot {
-        Some(v) => {
-            *v = value;
-            true
-        }
-        None => false,
     }
 }
 

@@ -84,7 +84,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         text("Frequency balance: long-term spectra of the stems; red where they cover the dialogue")
             .size(12)
             .color(DIM),
-        canvas_widget(FrequencyBalance(&ws.meters))
+        canvas_widget(Drawn(FrequencyBalance(&ws.meters)))
             .width(Length::Fill)
             .height(Length::Fixed(190.0)),
     ]
@@ -121,14 +121,14 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         row![
             column![
                 text("Goniometer / correlation").size(12).color(DIM),
-                canvas_widget(Goniometer(&ws.meters))
+                canvas_widget(Drawn(Goniometer(&ws.meters)))
                     .width(Length::Fixed(190.0))
                     .height(Length::Fixed(210.0)),
             ]
             .spacing(4),
             column![
                 text("Correlation per octave").size(12).color(DIM),
-                canvas_widget(BandCorrelation(&ws.meters))
+                canvas_widget(Drawn(BandCorrelation(&ws.meters)))
                     .width(Length::Fill)
                     .height(Length::Fixed(100.0)),
                 text(if session.layout == "stereo" {
@@ -138,7 +138,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                 })
                 .size(12)
                 .color(DIM),
-                canvas_widget(SurroundField(&ws.meters))
+                canvas_widget(Drawn(SurroundField(&ws.meters)))
                     .width(Length::Fill)
                     .height(Length::Fixed(100.0)),
             ]
@@ -256,7 +256,7 @@ fn strip(i: usize, s: &Strip, peak_db: f32, rms_db: f32) -> Element<'_, Message>
                     .step(0.1f32)
                     .height(Length::Fixed(170.0)),
                 // RMS and (held) peak.
-                canvas_widget(LevelMeter(vec![rms_db, peak_db]))
+                canvas_widget(Drawn(LevelMeter(vec![rms_db, peak_db])))
                     .width(Length::Fixed(14.0))
                     .height(Length::Fixed(170.0)),
             ]
@@ -291,7 +291,7 @@ fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Element<'a, Messa
         column![
             text("MASTER").size(13),
             row![
-                canvas_widget(LevelMeter(meters.peak_db.to_vec()))
+                canvas_widget(Drawn(LevelMeter(meters.peak_db.to_vec())))
                     .width(Length::Fixed(26.0))
                     .height(Length::Fixed(170.0)),
                 column![
@@ -358,17 +358,8 @@ fn spectrogram(meters: &Meters, rate: u32, linear: bool) -> Element<'static, Mes
 /// Vertical bars from FLOOR_DB to 0 dBFS.
 struct LevelMeter(Vec<f32>);
 
-impl canvas::Program<Message> for LevelMeter {
-    type State = ();
-    fn draw(
-        &self,
-        _: &(),
-        renderer: &Renderer,
-        _: &Theme,
-        bounds: Rectangle,
-        _: mouse::Cursor,
-    ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, Color::BLACK);
+impl Scope for LevelMeter {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let n = self.0.len().max(1) as f32;
         let w = bounds.width / n;
         for (k, db) in self.0.iter().enumerate() {
@@ -387,7 +378,6 @@ impl canvas::Program<Message> for LevelMeter {
                 colour,
             );
         }
-        vec![frame.into_geometry()]
     }
 }
 
@@ -493,17 +483,8 @@ impl canvas::Program<Message> for Timeline<'_> {
 /// Mid/side scatter of the monitor with the correlation bar under it.
 struct Goniometer<'a>(&'a Meters);
 
-impl canvas::Program<Message> for Goniometer<'_> {
-    type State = ();
-    fn draw(
-        &self,
-        _: &(),
-        renderer: &Renderer,
-        _: &Theme,
-        bounds: Rectangle,
-        _: mouse::Cursor,
-    ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, Color::BLACK);
+impl Scope for Goniometer<'_> {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let side = bounds.width.min(bounds.height - 20.0);
         let c = Point::new(bounds.width / 2.0, side / 2.0);
         let r = side / 2.0 - 4.0;
@@ -546,24 +527,14 @@ impl canvas::Program<Message> for Goniometer<'_> {
                 );
             }
         }
-        vec![frame.into_geometry()]
     }
 }
 
 /// One bar per octave, −1 (red, down) .. +1 (green, up).
 struct BandCorrelation<'a>(&'a Meters);
 
-impl canvas::Program<Message> for BandCorrelation<'_> {
-    type State = ();
-    fn draw(
-        &self,
-        _: &(),
-        renderer: &Renderer,
-        _: &Theme,
-        bounds: Rectangle,
-        _: mouse::Cursor,
-    ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, Color::BLACK);
+impl Scope for BandCorrelation<'_> {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let mid = (bounds.height - 12.0) / 2.0;
         frame.stroke(
             &Path::line(Point::new(0.0, mid), Point::new(bounds.width, mid)),
@@ -594,24 +565,14 @@ impl canvas::Program<Message> for BandCorrelation<'_> {
                 ..Default::default()
             });
         }
-        vec![frame.into_geometry()]
     }
 }
 
 /// Speakers around the listener with their levels, and the energy-vector image position.
 struct SurroundField<'a>(&'a Meters);
 
-impl canvas::Program<Message> for SurroundField<'_> {
-    type State = ();
-    fn draw(
-        &self,
-        _: &(),
-        renderer: &Renderer,
-        _: &Theme,
-        bounds: Rectangle,
-        _: mouse::Cursor,
-    ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, Color::BLACK);
+impl Scope for SurroundField<'_> {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let c = Point::new(bounds.width / 2.0, bounds.height / 2.0);
         let r = bounds.height / 2.0 - 8.0;
         frame.stroke(&Path::circle(c, r), Stroke::default().with_color(DIM));
@@ -625,7 +586,7 @@ impl canvas::Program<Message> for SurroundField<'_> {
                 size: 11.0.into(),
                 ..Default::default()
             });
-            return vec![frame.into_geometry()];
+            return;
         };
         let azimuths =
             gpu_dsp::analysis::surround::speaker_azimuths(levels.len()).unwrap_or_default();
@@ -645,7 +606,6 @@ impl canvas::Program<Message> for SurroundField<'_> {
             &Path::line(c, Point::new(c.x - m * a.sin(), c.y - m * a.cos())),
             Stroke::default().with_color(RED).with_width(3.0),
         );
-        vec![frame.into_geometry()]
     }
 }
 
@@ -661,17 +621,8 @@ const STEM_COLOURS: [Color; 6] = [
 /// Overlaid long-term third-octave spectra of the stems, masked bands shaded.
 struct FrequencyBalance<'a>(&'a Meters);
 
-impl canvas::Program<Message> for FrequencyBalance<'_> {
-    type State = ();
-    fn draw(
-        &self,
-        _: &(),
-        renderer: &Renderer,
-        _: &Theme,
-        bounds: Rectangle,
-        _: mouse::Cursor,
-    ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, Color::BLACK);
+impl Scope for FrequencyBalance<'_> {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let Some(b) = &self.0.balance else {
             frame.fill_text(Text {
                 content: "plays to measure".into(),
@@ -680,7 +631,7 @@ impl canvas::Program<Message> for FrequencyBalance<'_> {
                 size: 11.0.into(),
                 ..Default::default()
             });
-            return vec![frame.into_geometry()];
+            return;
         };
         let (left, bottom) = (34.0, bounds.height - 14.0);
         let width = bounds.width - left - 90.0;
@@ -760,7 +711,6 @@ impl canvas::Program<Message> for FrequencyBalance<'_> {
                 ..Default::default()
             });
         }
-        vec![frame.into_geometry()]
     }
 }
 
@@ -1003,7 +953,7 @@ fn bus_strip(b: usize, s: &super::state::BusStrip, peak_db: f32) -> Element<'_, 
                 vertical_slider(-90.0..=12.0, s.gain_db, move |v| Message::BusFader(b, v))
                     .step(0.1f32)
                     .height(Length::Fixed(170.0)),
-                canvas_widget(LevelMeter(vec![peak_db]))
+                canvas_widget(Drawn(LevelMeter(vec![peak_db])))
                     .width(Length::Fixed(10.0))
                     .height(Length::Fixed(170.0)),
             ]
@@ -1042,6 +992,30 @@ fn row_bins(h: usize, bins: usize, bin_hz: f32, nyquist: f32, linear: bool) -> V
 }
 
 /// A canvas frame the size of `bounds`, filled with `colour`.
+/// A canvas that only draws what it reads, on a black backdrop.
+trait Scope {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle);
+}
+
+/// A [`Scope`] as a canvas program.
+struct Drawn<T>(T);
+
+impl<T: Scope> canvas::Program<Message> for Drawn<T> {
+    type State = ();
+    fn draw(
+        &self,
+        _: &(),
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = backdrop(renderer, bounds, Color::BLACK);
+        self.0.paint(&mut frame, bounds);
+        vec![frame.into_geometry()]
+    }
+}
+
 fn backdrop(renderer: &Renderer, bounds: Rectangle, colour: Color) -> Frame {
     let mut frame = Frame::new(renderer, bounds.size());
     frame.fill_rectangle(Point::ORIGIN, bounds.size(), colour);

@@ -131,7 +131,7 @@ pub struct AutomationSection {
     pub points: Vec<(f64, f64)>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum InsertSection {
     Eq {
@@ -256,7 +256,7 @@ fn multiband_range() -> f32 {
     12.0
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EqBandSection {
     /// `highpass`, `lowpass`, `lowshelf`, `highshelf` or `bell`.

@@ -51,19 +51,17 @@ impl Insert {
         block: usize,
         gpu: Option<&Arc<GpuContext>>,
     ) -> Result<Self> {
+        if let (InsertSpec::Reverb { ir, wet, dry }, Some(ctx)) = (spec, gpu) {
+            return Ok(Insert::GpuReverb(Box::new(GpuReverb::new(
+                Arc::clone(ctx),
+                ir,
+                channels,
+                (*wet, *dry),
+                reverb_config(block),
+                block,
+            )?)));
+        }
         Ok(match spec {
-            InsertSpec::Reverb { ir, wet, dry } if gpu.is_some() => {
-                let ctx = Arc::clone(gpu.expect("checked"));
-                let config = reverb_config(block);
-                Insert::GpuReverb(Box::new(GpuReverb::new(
-                    ctx,
-                    ir,
-                    channels,
-                    (*wet, *dry),
-                    config,
-                    block,
-                )?))
-            }
             InsertSpec::Eq(bands) => Insert::Eq(ParametricEq::new(bands, rate, channels)),
             InsertSpec::Compressor(p) => Insert::Compressor(Compressor::new(*p, rate)),
             InsertSpec::Gate(p) => Insert::Gate(Gate::new(*p, rate)),

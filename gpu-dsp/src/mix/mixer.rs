@@ -78,10 +78,10 @@ impl Pipe {
         let work = self.bus_in.iter_mut().flatten().flatten();
         let work = work.chain(self.stem_out.iter_mut().flatten());
         for (ring, out) in rings.zip(work) {
-            let at = (from % ring.len() as u64) as usize;
-            let first = n.min(ring.len() - at);
-            out[..first].copy_from_slice(&ring[at..at + first]);
-            out[first..n].copy_from_slice(&ring[..n - first]);
+            let (a, b) = ring_runs(ring.len(), from, n);
+            let first = a.len();
+            out[..first].copy_from_slice(&ring[a]);
+            out[first..n].copy_from_slice(&ring[b]);
         }
     }
 
@@ -92,12 +92,20 @@ impl Pipe {
         let fresh = lane.bus_in.iter().flatten().flatten();
         let fresh = fresh.chain(lane.stem_out.iter().flatten());
         for (ring, src) in rings.zip(fresh) {
-            let at = (at % ring.len() as u64) as usize;
-            let first = n.min(ring.len() - at);
-            ring[at..at + first].copy_from_slice(&src[..first]);
-            ring[..n - first].copy_from_slice(&src[first..n]);
+            let (a, b) = ring_runs(ring.len(), at, n);
+            let first = a.len();
+            ring[a].copy_from_slice(&src[..first]);
+            ring[b].copy_from_slice(&src[first..n]);
         }
     }
+}
+
+/// The two runs of a ring of `len` samples that hold the `n` samples from timeline sample
+/// `at` (the second is empty unless they wrap).
+fn ring_runs(len: usize, at: u64, n: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let at = (at % len as u64) as usize;
+    let first = n.min(len - at);
+    (at..at + first, 0..n - first)
 }
 
 /// Renders a [`MixSpec`] block by block.
