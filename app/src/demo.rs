@@ -272,15 +272,13 @@ gain_db = -6.0
 
 /// Generates the demo material and writes the demo session into `out`; returns its path.
 pub fn write_demo(out: &std::path::Path, seconds: f32) -> Result<PathBuf> {
-    if !(1.0..=600.0).contains(&seconds) {
-        anyhow::bail!("--seconds {}: expected 1 to 600", seconds);
-    }
+    check_seconds(seconds)?;
     for sub in ["audio", "irs", "stems"] {
         std::fs::create_dir_all(out.join(sub))
             .with_context(|| format!("{}: cannot create folder", out.join(sub).display()))?;
     }
     let n = (seconds * RATE as f32) as usize;
-    println!("demo: generating {:.1} s of dialogue, music, effects and ambience, and a 2.5 s stereo hall IR", seconds);
+    say!("demo: generating {:.1} s of dialogue, music, effects and ambience, and a 2.5 s stereo hall IR", seconds);
     let mut dx = dialogue(n);
     normalize_peak(&mut dx, 0.5);
     add_location_noise(&mut dx);
@@ -321,23 +319,66 @@ pub fn write_demo(out: &std::path::Path, seconds: f32) -> Result<PathBuf> {
     Ok(session)
 }
 
+/// Every file the demo writes, relative to its folder (the stems come from the session).
+const MATERIAL: [&str; 7] = [
+    "audio/dialogue.wav",
+    "audio/music.wav",
+    "audio/effects.wav",
+    "audio/ambience.wav",
+    "irs/hall.wav",
+    "demo.toml",
+    "demo-mix.wav",
+];
+
+/// Generates, renders and draws the demo in a work folder inside `--out`, then moves every
+/// file into place at once: a failure (a full disk) leaves `--out` as it was.
 pub fn run(args: &DemoArgs) -> Result<()> {
     let out = &args.out;
-    let mix_path = out.join("demo-mix.wav");
-    let session = write_demo(out, args.seconds)?;
-    check_output_path(&mix_path, &[])?;
+    check_seconds(args.seconds)?;
+    let created = !out.exists();
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("{}: cannot create folder", out.display()))?;
+    let result = run_in(args, out);
+    if result.is_err() && created {
+        // Only removes the folder when the failed run left it empty.
+        let _ = std::fs::remove_dir(out);
+    }
+    result
+}
+
+fn check_seconds(seconds: f32) -> Result<()> {
+    if !(1.0..=600.0).contains(&seconds) {
+        anyhow::bail!("--seconds {}: expected 1 to 600", seconds);
+    }
+    Ok(())
+}
+
+fn run_in(args: &DemoArgs, out: &std::path::Path) -> Result<()> {
+    check_output_path(&out.join("demo-mix.wav"), &[])?;
     let gpu = resolve_engine(args.engine.engine)?.gpu();
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".mixstation-{}-demo-", std::process::id()))
+        .tempdir_in(out)
+        .with_context(|| format!("{}: cannot create a work folder", out.display()))?;
+    crate::io::register_work_path(work.path());
+    let w = work.path();
+    let session = write_demo(w, args.seconds)?;
     let loaded = crate::session::load_session(&session)?;
-    let stems: Vec<PathBuf> = loaded
+    let stems: Vec<String> = loaded
         .spec
         .stems
         .iter()
-        .map(|s| out.join("stems").join(format!("{s}.wav")))
+        .map(|s| format!("stems/{}", crate::session::stem_file_name(s)))
         .collect();
-    let summary =
-        crate::cli::render_spec(&loaded.spec, &mix_path, &stems, args.format.format, gpu)?;
-    crate::cli::print_report(&session, &mix_path, &stems, &summary);
-    let png = out.join("demo-mix.png");
+    let stem_paths: Vec<PathBuf> = stems.iter().map(|s| w.join(s)).collect();
+    let mix_path = w.join("demo-mix.wav");
+    let summary = crate::render::render(
+        &loaded.spec,
+        &mix_path,
+        &stem_paths,
+        args.format.format,
+        gpu,
+    )?;
     // The render streams to disk: read the master back for its picture.
     let mix = crate::io::decode_file(&mix_path)?;
     let planes: Vec<&[f32]> = mix.channels.iter().map(|c| c.as_slice()).collect();
@@ -350,11 +391,45 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         axis: crate::plot::FrequencyAxis::Log,
         ..Default::default()
     };
-    crate::plot::render_spectrogram(&spec, &opts).save_png(&png)?;
-    println!(
+    crate::plot::render_spectrogram(&spec, &opts).save_png(&w.join("demo-mix.png"))?;
+    let files: Vec<String> = MATERIAL
+        .iter()
+        .map(|s| s.to_string())
+        .chain(stems)
+        .chain(["demo-mix.png".to_string()])
+        .collect();
+    let mut made_dirs = Vec::new();
+    for sub in ["audio", "irs", "stems"] {
+        let d = out.join(sub);
+        if !d.is_dir() {
+            std::fs::create_dir(&d)
+                .with_context(|| format!("{}: cannot create folder", d.display()))?;
+            made_dirs.push(d);
+        }
+    }
+    let staged = files
+        .iter()
+        .map(|f| crate::io::Staged::file(w.join(f), &out.join(f)))
+        .collect::<Result<Vec<_>>>()?;
+    if let Err(e) = crate::io::commit_all(staged) {
+        for d in made_dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+        return Err(e);
+    }
+    crate::io::forget_work_path(w);
+    drop(work);
+    let session = out.join("demo.toml");
+    let stem_paths: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.starts_with("stems/"))
+        .map(|f| out.join(f))
+        .collect();
+    crate::render::print_report(&session, &out.join("demo-mix.wav"), &stem_paths, &summary);
+    say!(
         "demo: session {}, spectrogram {}",
         session.display(),
-        png.display()
+        out.join("demo-mix.png").display()
     );
     Ok(())
 }

@@ -1333,7 +1333,7 @@ fn the_streamed_render_equals_the_in_memory_master() {
     assert!(o.status.success(), "{}", stderr(&o));
     let loaded = mixstation::session::load_session(&session).unwrap();
     let mut mixer =
-        gpu_dsp::mix::Mixer::new(loaded.spec.clone(), mixstation::cli::RENDER_BLOCK).unwrap();
+        gpu_dsp::mix::Mixer::new(loaded.spec.clone(), mixstation::render::BLOCK).unwrap();
     let mut stems = mixer.render(|_| {});
     let (master, _) = gpu_dsp::mix::finish_master(
         &mut stems,

@@ -1,15 +1,15 @@
 //! `mixstation analyze`: loudness, peaks and phase report of a file, readable or JSON.
 
 use super::EngineArgs;
-use crate::io::decode_file;
+use crate::io::AudioFile;
 use anyhow::{bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::surround::energy_vector;
 use gpu_dsp::analysis::{
-    band_correlation, masking, CorrelationMeter, LongTermSpectrum, LoudnessMeter, LoudnessSummary,
+    BandCorrelationMeter, CorrelationMeter, EnergyVectorMeter, LongTermSpectrumMeter,
+    LoudnessMeter, LoudnessSummary, MaskingMeter,
 };
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -152,55 +152,134 @@ pub struct Report {
     pub target: Option<Compliance>,
 }
 
+/// Frames read per block.
+const CHUNK: usize = 1 << 16;
+
+/// The masker of `--against`: streamed in step with the file when the rates match, else
+/// decoded whole and resampled.
+enum Masker {
+    Streamed(AudioFile, Vec<Vec<f32>>),
+    Resampled(Vec<Vec<f32>>, usize),
+}
+
+impl Masker {
+    fn open(path: &Path, rate: u32) -> Result<Self> {
+        let file = AudioFile::open(path)?;
+        if file.sample_rate() == rate {
+            let c = file.channels();
+            return Ok(Self::Streamed(file, vec![vec![0.0; CHUNK]; c]));
+        }
+        let from = file.sample_rate();
+        let audio = crate::io::decode_all(file, crate::io::limits::MAX_DECODED_SAMPLES)?;
+        Ok(Self::Resampled(
+            crate::io::resample(&audio.channels, from, rate)?,
+            0,
+        ))
+    }
+
+    fn channels(&self) -> usize {
+        match self {
+            Self::Streamed(f, _) => f.channels(),
+            Self::Resampled(p, _) => p.len(),
+        }
+    }
+
+    /// Pushes the masker's next `n` frames (or what is left of it) into `meter`; returns how
+    /// many it pushed.
+    fn feed(&mut self, n: usize, meter: &mut MaskingMeter) -> Result<usize> {
+        match self {
+            Self::Streamed(file, buf) => {
+                let mut views: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[..n]).collect();
+                let got = file.read(&mut views)?;
+                if got > 0 {
+                    let planes: Vec<&[f32]> = buf.iter().map(|c| &c[..got]).collect();
+                    meter.push_masker(&planes);
+                }
+                Ok(got)
+            }
+            Self::Resampled(planes, pos) => {
+                let end = (*pos + n).min(planes[0].len());
+                if end > *pos {
+                    let block: Vec<&[f32]> = planes.iter().map(|c| &c[*pos..end]).collect();
+                    meter.push_masker(&block);
+                }
+                let got = end - *pos;
+                *pos = end;
+                Ok(got)
+            }
+        }
+    }
+
+    /// Pushes the rest of the masker (it may be longer than the file).
+    fn finish(mut self, meter: &mut MaskingMeter) -> Result<()> {
+        while self.feed(CHUNK, meter)? > 0 {}
+        Ok(())
+    }
+}
+
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let spec = args
         .target
         .as_deref()
         .map(DeliverySpec::parse)
         .transpose()?;
-    let audio = decode_file(&args.file)?;
-    let planes: Vec<&[f32]> = audio.channels.iter().map(|c| c.as_slice()).collect();
-    let mut meter = LoudnessMeter::new(planes.len(), audio.sample_rate);
-    let bar = crate::progress::bar(planes[0].len() as u64, "measuring");
-    let chunk = 1 << 16;
-    let mut correlation = (planes.len() == 2).then(CorrelationMeter::default);
-    for start in (0..planes[0].len()).step_by(chunk) {
-        let end = (start + chunk).min(planes[0].len());
-        let block: Vec<&[f32]> = planes.iter().map(|c| &c[start..end]).collect();
-        meter.process(&block);
-        if let Some(c) = correlation.as_mut() {
-            c.process(block[0], block[1]);
-        }
-        bar.set_position(end as u64);
-    }
-    bar.finish_and_clear();
-    let s = meter.summary();
-    let stereo = planes.len() == 2;
-    let masking = match &args.against {
-        Some(path) => {
-            let masker = decode_file(path)?;
-            let masker =
-                crate::io::resample(&masker.channels, masker.sample_rate, audio.sample_rate)?;
-            let mp: Vec<&[f32]> = masker.iter().map(|c| c.as_slice()).collect();
-            Some(
-                masking(&planes, &mp, audio.sample_rate)
-                    .into_iter()
-                    .map(|m| Masking {
-                        hz: m.band.nominal_hz,
-                        active_fraction: m.active_fraction,
-                        covered_fraction: m.covered_fraction,
-                        mean_margin_db: m.mean_margin_db,
-                    })
-                    .collect(),
-            )
-        }
+    let mut file = AudioFile::open(&args.file)?;
+    let (rate, channels) = (file.sample_rate(), file.channels());
+    let mut masker = match &args.against {
+        Some(path) => Some(Masker::open(path, rate)?),
         None => None,
     };
+    let stereo = channels == 2;
+    let mut loudness = LoudnessMeter::new(channels, rate);
+    let mut correlation = stereo.then(CorrelationMeter::default);
+    let mut band_corr = stereo.then(|| BandCorrelationMeter::new(rate));
+    let mut spectrum = LongTermSpectrumMeter::new(channels, rate);
+    let mut surround = EnergyVectorMeter::new(channels);
+    let mut masking = masker
+        .as_ref()
+        .map(|m| MaskingMeter::new(channels, m.channels(), rate));
+    let bar = crate::progress::bar(file.frames().unwrap_or(0), "measuring");
+    let mut buf = vec![vec![0.0f32; CHUNK]; channels];
+    let mut frames = 0u64;
+    loop {
+        let mut views: Vec<&mut [f32]> = buf.iter_mut().map(|c| c.as_mut_slice()).collect();
+        let n = file.read(&mut views)?;
+        if n == 0 {
+            break;
+        }
+        let block: Vec<&[f32]> = buf.iter().map(|c| &c[..n]).collect();
+        // The meters are independent: the loudness (the costliest, with its 4× true-peak
+        // oversampling) runs beside the spectral ones.
+        rayon::join(
+            || loudness.process(&block),
+            || {
+                if let Some(c) = correlation.as_mut() {
+                    c.process(block[0], block[1]);
+                }
+                if let Some(b) = band_corr.as_mut() {
+                    b.push(block[0], block[1]);
+                }
+                spectrum.push(&block);
+                surround.push(&block);
+            },
+        );
+        if let (Some(m), Some(meter)) = (masker.as_mut(), masking.as_mut()) {
+            meter.push_target(&block);
+            m.feed(n, meter)?;
+        }
+        frames += n as u64;
+        bar.set_position(frames);
+    }
+    bar.finish_and_clear();
+    if let (Some(m), Some(meter)) = (masker, masking.as_mut()) {
+        m.finish(meter)?;
+    }
+    let s = loudness.summary();
     let report = Report {
         file: args.file.display().to_string(),
-        sample_rate: audio.sample_rate,
-        channels: planes.len(),
-        duration_s: audio.duration_s(),
+        sample_rate: rate,
+        channels,
+        duration_s: frames as f64 / f64::from(rate),
         integrated_lufs: s.integrated,
         loudness_range_lu: s.range,
         true_peak_dbtp: s.true_peak,
@@ -209,8 +288,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         short_term_max_lufs: s.short_term_max,
         correlation: correlation.map(|c| c.correlation()),
         stereo_width: correlation.map(|c| c.width()),
-        band_correlation: stereo.then(|| {
-            band_correlation(planes[0], planes[1], audio.sample_rate)
+        band_correlation: band_corr.map(|b| {
+            b.finish()
                 .into_iter()
                 .map(|b| BandValue {
                     hz: b.band.nominal_hz,
@@ -218,7 +297,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 })
                 .collect()
         }),
-        third_octave_db: LongTermSpectrum::of(&planes, audio.sample_rate)
+        third_octave_db: spectrum
+            .finish()
             .third_octave()
             .into_iter()
             .map(|b| BandValue {
@@ -226,15 +306,25 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 value: b.db,
             })
             .collect(),
-        surround: energy_vector(&planes).map(|v| Surround {
+        surround: surround.finish().map(|v| Surround {
             direction_deg: v.direction_deg,
             magnitude: v.magnitude,
         }),
-        masking,
+        masking: masking.map(|m| {
+            m.finish()
+                .into_iter()
+                .map(|m| Masking {
+                    hz: m.band.nominal_hz,
+                    active_fraction: m.active_fraction,
+                    covered_fraction: m.covered_fraction,
+                    mean_margin_db: m.mean_margin_db,
+                })
+                .collect()
+        }),
         target: spec.map(|spec| Compliance::judge(spec, &s)),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_readable(&report, args.bands);
     }
@@ -260,58 +350,58 @@ fn band_label(hz: f64) -> String {
 }
 
 fn print_readable(r: &Report, print_bands: bool) {
-    println!("{}", r.file);
-    println!(
+    say!("{}", r.file);
+    say!(
         "  format          {} Hz, {} ch, {:.2} s",
         r.sample_rate, r.channels, r.duration_s
     );
-    println!("  integrated      {}", fmt(r.integrated_lufs, "LUFS"));
-    println!("  loudness range  {}", fmt(r.loudness_range_lu, "LU"));
-    println!("  momentary max   {}", fmt(r.momentary_max_lufs, "LUFS"));
-    println!("  short-term max  {}", fmt(r.short_term_max_lufs, "LUFS"));
-    println!("  true peak       {}", fmt(r.true_peak_dbtp, "dBTP"));
-    println!("  sample peak     {}", fmt(r.sample_peak_dbfs, "dBFS"));
+    say!("  integrated      {}", fmt(r.integrated_lufs, "LUFS"));
+    say!("  loudness range  {}", fmt(r.loudness_range_lu, "LU"));
+    say!("  momentary max   {}", fmt(r.momentary_max_lufs, "LUFS"));
+    say!("  short-term max  {}", fmt(r.short_term_max_lufs, "LUFS"));
+    say!("  true peak       {}", fmt(r.true_peak_dbtp, "dBTP"));
+    say!("  sample peak     {}", fmt(r.sample_peak_dbfs, "dBFS"));
     if let Some(c) = r.correlation {
-        println!(
+        say!(
             "  correlation     {}",
             c.map_or("n/a (a channel is silent)".into(), |c| format!("{c:+.2}"))
         );
     }
     if let Some(Some(w)) = r.stereo_width {
-        println!("  stereo width    {w:.2} (side energy / total)");
+        say!("  stereo width    {w:.2} (side energy / total)");
     }
     if let Some(s) = &r.surround {
-        println!(
+        say!(
             "  surround image  {:+.0}° (energy vector length {:.2})",
             s.direction_deg, s.magnitude
         );
     }
     if print_bands {
-        println!("  third-octave spectrum (dB re full-scale sine):");
+        say!("  third-octave spectrum (dB re full-scale sine):");
         for b in &r.third_octave_db {
             match b.value {
                 Some(v) => {
                     let bar = "#".repeat(((v + 100.0).max(0.0) / 2.0) as usize);
-                    println!("    {:>7} Hz {v:>7.1} {bar}", band_label(b.hz));
+                    say!("    {:>7} Hz {v:>7.1} {bar}", band_label(b.hz));
                 }
-                None => println!(
+                None => say!(
                     "    {:>7} Hz     n/a (no energy or no bin in the band)",
                     band_label(b.hz)
                 ),
             }
         }
         if let Some(bands) = &r.band_correlation {
-            println!("  correlation per octave:");
+            say!("  correlation per octave:");
             for b in bands {
                 let v = b.value.map_or("n/a".to_string(), |c| format!("{c:+.2}"));
-                println!("    {:>7} Hz {v:>6}", band_label(b.hz));
+                say!("    {:>7} Hz {v:>6}", band_label(b.hz));
             }
         }
     }
     if let Some(m) = &r.masking {
-        println!("  masking by the second file (bands where this file is active):");
+        say!("  masking by the second file (bands where this file is active):");
         for b in m.iter().filter(|b| b.covered_fraction.is_some()) {
-            println!(
+            say!(
                 "    {:>7} Hz  covered {:>3.0}% of the time, masker {:+.1} dB vs this file",
                 band_label(b.hz),
                 100.0 * b.covered_fraction.unwrap_or(0.0),
@@ -321,17 +411,17 @@ fn print_readable(r: &Report, print_bands: bool) {
     }
     if let Some(t) = &r.target {
         let verdict = if t.meets { "MEETS" } else { "FAILS" };
-        println!(
+        say!(
             "  {verdict} {} ({} LUFS ±{} LU, true peak ≤ {} dBTP)",
             t.spec.name, t.spec.target_lufs, t.spec.tolerance_lu, t.spec.max_true_peak_dbtp
         );
         if let Some(o) = t.loudness_offset_lu {
-            println!("    loudness {o:+.1} LU from target (apply {:+.1} dB)", -o);
+            say!("    loudness {o:+.1} LU from target (apply {:+.1} dB)", -o);
         } else {
-            println!("    no integrated loudness: the file is silent");
+            say!("    no integrated loudness: the file is silent");
         }
         if let Some(e) = t.true_peak_excess_db.filter(|&e| e > 0.0) {
-            println!("    true peak {e:.1} dB over the ceiling");
+            say!("    true peak {e:.1} dB over the ceiling");
         }
     }
 }

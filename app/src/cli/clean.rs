@@ -72,6 +72,13 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     let rate = input.sample_rate as f32;
     let plan = CleanPlan::new(&input.channels, rate, &settings)
         .with_context(|| format!("{name}: --noise-from"))?;
+    let hum_found = match settings.hum {
+        HumMode::Mains(f) => {
+            gpu_dsp::spectral::detect_hum(&gpu_dsp::mix::mono_mix(&input.channels), rate, Some(f))
+                .is_some()
+        }
+        _ => plan.hum.is_some(),
+    };
     let engine = resolve_engine(args.engine.engine)?;
     let started = Instant::now();
     let out = match &engine {
@@ -82,19 +89,27 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     let planes: Vec<&[f32]> = out.iter().map(Vec::as_slice).collect();
     write_wav(&args.output, input.sample_rate, &planes, args.format.format)?;
     let secs = input.frames() as f64 / f64::from(input.sample_rate);
-    let hum = match &plan.hum {
-        Some(h) => format!(
-            "hum {:.3} Hz ({} harmonics)",
+    let hum = match (&plan.hum, settings.hum) {
+        (Some(h), _) if h.harmonics.is_empty() => {
+            format!("no harmonic of {:.3} Hz below Nyquist to remove", h.fundamental)
+        }
+        (Some(h), HumMode::Mains(f)) if !hum_found => format!(
+            "no hum found at {f:.0} Hz; {} harmonics of {f:.0} Hz removed as asked (--hum {f:.0})",
+            h.harmonics.len()
+        ),
+        (Some(h), _) => format!(
+            "hum {:.3} Hz found ({} harmonics removed)",
             h.fundamental,
             h.harmonics.len()
         ),
-        None => "no hum".to_string(),
+        (None, HumMode::Off) => "hum removal off".to_string(),
+        (None, _) => "no hum found".to_string(),
     };
     let noise = match plan.noise.first() {
         Some(NoiseModel::Profile(_)) => "noise profile from the region",
         _ => "noise tracked",
     };
-    println!(
+    say!(
         "{} -> {}: {} ch, {:.2} s; {hum}; {noise}, up to {} dB; engine {}, {:.3} s ({:.0}x real time)",
         name,
         args.output.display(),

@@ -1,17 +1,19 @@
-//! `mixstation convolve`: offline convolution reverb of a file.
+//! `mixstation convolve`: offline convolution reverb of a file, streamed: decode → convolve →
+//! encode block by block, so memory does not grow with the input's length.
 
 use super::{resolve_engine, EngineArgs, FormatArgs};
-use crate::io::{check_output_path, decode_file, resample, write_wav, DecodedAudio};
+use crate::io::{check_output_path, load_ir, AudioFile, WavStream};
 use crate::progress;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use gpu_dsp::conv::{Convolver, ConvolverConfig, GpuConvolverBank, Routing};
 use gpu_dsp::ResolvedEngine;
-use std::path::{Path, PathBuf};
+use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Instant;
 
-/// Most IR channels accepted (true stereo is 4; 7.1 per-channel is 8).
-const MAX_IR_CHANNELS: usize = 8;
+/// Frames per block read, convolved and written.
+const CHUNK: usize = 1 << 15;
 
 #[derive(Args, Debug)]
 pub struct ConvolveArgs {
@@ -23,14 +25,14 @@ pub struct ConvolveArgs {
     /// Output WAV file.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Gain of the convolved signal (linear).
-    #[arg(long, default_value_t = 1.0)]
+    /// Gain of the convolved signal (linear, −100..100).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub wet: f32,
-    /// Gain of the dry signal (linear).
-    #[arg(long, default_value_t = 0.0)]
+    /// Gain of the dry signal (linear, −100..100).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub dry: f32,
-    /// Longest IR accepted, in seconds.
-    #[arg(long, default_value_t = 60.0)]
+    /// Longest IR accepted, in seconds (at most 600).
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
     pub max_ir_seconds: f64,
     #[command(flatten)]
     pub format: FormatArgs,
@@ -38,102 +40,149 @@ pub struct ConvolveArgs {
     pub engine: EngineArgs,
 }
 
-pub fn run(args: &ConvolveArgs) -> Result<()> {
-    if !(args.wet.is_finite() && args.dry.is_finite()) {
-        bail!(
-            "--wet {} --dry {}: expected finite gains",
-            args.wet,
-            args.dry
-        );
+/// The engine a convolution runs on.
+enum Backend {
+    Cpu(Box<Convolver>),
+    Gpu(Box<GpuConvolverBank>),
+}
+
+impl Backend {
+    fn latency(&self) -> usize {
+        match self {
+            Self::Cpu(c) => c.latency(),
+            Self::Gpu(b) => b.convolvers()[0].latency(),
+        }
     }
+
+    fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<()> {
+        match self {
+            Self::Cpu(c) => c.process(input, output),
+            Self::Gpu(b) => b.process(&[input], &mut [output])?,
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: &ConvolveArgs) -> Result<()> {
+    for (name, v) in [("--wet", args.wet), ("--dry", args.dry)] {
+        if !(v.is_finite() && v.abs() <= 100.0) {
+            bail!("{name} {v}: expected a linear gain from −100 to 100");
+        }
+    }
+    crate::io::check_ir_limit(args.max_ir_seconds)?;
     check_output_path(&args.output, &[&args.input, &args.ir])?;
-    let input = decode_file(&args.input)?;
-    let ir = load_ir(&args.ir, input.sample_rate, args.max_ir_seconds)?;
-    Routing::for_channels(input.channels.len(), ir.len())
+    let mut input = AudioFile::open(&args.input)?;
+    let rate = input.sample_rate();
+    let ir = load_ir(&args.ir, rate, args.max_ir_seconds)?;
+    let routing = Routing::for_channels(input.channels(), ir.len())
         .with_context(|| format!("{}: {} channels", args.ir.display(), ir.len()))?;
     let engine = resolve_engine(args.engine.engine)?;
+    let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
+    let mut backend = match &engine {
+        ResolvedEngine::Cpu { .. } => {
+            let planes: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
+            Backend::Cpu(Box::new(Convolver::new(
+                &planes,
+                input.channels(),
+                ConvolverConfig::offline(ir_len),
+            )?))
+        }
+        ResolvedEngine::Gpu(ctx) => Backend::Gpu(Box::new(GpuConvolverBank::new(
+            ctx.clone(),
+            &[(ir.clone(), input.channels())],
+            ConvolverConfig::gpu_offline(),
+        )?)),
+    };
+    drop(ir);
     let started = Instant::now();
-    let wet = convolve(&input, &ir, &engine)?;
+    let outputs = routing.outputs;
+    let mut out = WavStream::create(&args.output, rate, outputs, args.format.format)?;
+    let latency = backend.latency();
+    let tail = ir_len - 1;
+    let bar = progress::bar(
+        input.frames().map_or(0, |f| f + (tail + latency) as u64),
+        "convolving",
+    );
+    let mut x = vec![vec![0.0f32; CHUNK]; input.channels()];
+    let mut y = vec![vec![0.0f32; CHUNK]; outputs];
+    // The dry signal, delayed by the convolver's latency to line up with the wet one.
+    let mut dry_line: Vec<VecDeque<f32>> = (0..input.channels())
+        .map(|_| std::iter::repeat_n(0.0, latency).collect())
+        .collect();
+    let mut to_skip = latency;
+    let mut ended_at: Option<u64> = None;
+    let (mut fed, mut written) = (0u64, 0u64);
+    loop {
+        let n = match ended_at {
+            None => {
+                let mut views: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+                let n = input.read(&mut views)?;
+                if n < CHUNK {
+                    ended_at = Some(fed + n as u64);
+                }
+                for c in &mut x {
+                    c[n..].fill(0.0);
+                }
+                CHUNK
+            }
+            Some(end) => {
+                let remaining = (end + (tail + latency) as u64).saturating_sub(fed);
+                if remaining == 0 {
+                    break;
+                }
+                x.iter_mut().for_each(|c| c.fill(0.0));
+                CHUNK.min(remaining as usize)
+            }
+        };
+        let n = match ended_at {
+            Some(end) => n.min((end + (tail + latency) as u64 - fed) as usize),
+            None => n,
+        };
+        let ins: Vec<&[f32]> = x.iter().map(|c| &c[..n]).collect();
+        let mut outs: Vec<&mut [f32]> = y.iter_mut().map(|c| &mut c[..n]).collect();
+        backend.process(&ins, &mut outs)?;
+        fed += n as u64;
+        if args.wet != 1.0 {
+            y.iter_mut()
+                .for_each(|c| c[..n].iter_mut().for_each(|v| *v *= args.wet));
+        }
+        if args.dry != 0.0 {
+            for (line, c) in dry_line.iter_mut().zip(&x) {
+                line.extend(&c[..n]);
+            }
+            for (o, c) in y.iter_mut().enumerate() {
+                let line = &dry_line[o.min(dry_line.len() - 1)];
+                for (v, d) in c[..n].iter_mut().zip(line.iter()) {
+                    *v += args.dry * d;
+                }
+            }
+            for line in &mut dry_line {
+                line.drain(..n);
+            }
+        }
+        let skip = to_skip.min(n);
+        to_skip -= skip;
+        let planes: Vec<&[f32]> = y.iter().map(|c| &c[skip..n]).collect();
+        out.write(&planes)?;
+        written += (n - skip) as u64;
+        bar.set_position(fed);
+    }
+    bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    let out = mix(&input.channels, &wet, args.wet, args.dry);
-    let planes: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
-    write_wav(&args.output, input.sample_rate, &planes, args.format.format)?;
-    let secs = out[0].len() as f64 / f64::from(input.sample_rate);
-    println!(
+    out.finish()?;
+    let secs = written as f64 / f64::from(rate);
+    if written == 0 {
+        return Err(anyhow!("{}: nothing to convolve", args.input.display()));
+    }
+    say!(
         "{} -> {}: {} ch, {:.2} s, engine {}, {:.2} s ({:.0}x real time)",
         args.input.display(),
         args.output.display(),
-        out.len(),
+        outputs,
         secs,
         engine.describe(),
         elapsed,
         secs / elapsed.max(1e-9)
     );
     Ok(())
-}
-
-/// Decodes and checks an IR, resampled to `rate`.
-pub fn load_ir(path: &Path, rate: u32, max_seconds: f64) -> Result<Vec<Vec<f32>>> {
-    let ir = decode_file(path)?;
-    let name = path.display();
-    if ir.channels.len() > MAX_IR_CHANNELS {
-        bail!(
-            "{name}: IR has {} channels; at most {MAX_IR_CHANNELS} are supported",
-            ir.channels.len()
-        );
-    }
-    if ir.duration_s() > max_seconds {
-        bail!(
-            "{name}: IR is {:.1} s long, over the {max_seconds} s limit (--max-ir-seconds)",
-            ir.duration_s()
-        );
-    }
-    if ir.channels.iter().flatten().all(|&s| s == 0.0) {
-        bail!("{name}: IR is silent (all samples are zero)");
-    }
-    resample(&ir.channels, ir.sample_rate, rate).with_context(|| format!("{name}: resampling"))
-}
-
-/// The full wet signal `x ∗ h` on the chosen engine.
-pub fn convolve(
-    input: &DecodedAudio,
-    ir: &[Vec<f32>],
-    engine: &ResolvedEngine,
-) -> Result<Vec<Vec<f32>>> {
-    let planes: Vec<&[f32]> = input.channels.iter().map(|c| c.as_slice()).collect();
-    let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
-    let bar = progress::bar(1000, "convolving");
-    let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
-    let out = match engine {
-        ResolvedEngine::Cpu { .. } => {
-            let irp: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-            let mut conv = Convolver::new(&irp, planes.len(), ConvolverConfig::offline(ir_len))?;
-            conv.render(&planes, 8192, tick)?
-        }
-        ResolvedEngine::Gpu(ctx) => {
-            let mut bank = GpuConvolverBank::new(
-                ctx.clone(),
-                &[(ir.to_vec(), planes.len())],
-                ConvolverConfig::gpu_offline(),
-            )?;
-            bank.render(&planes, 8192, tick)?
-        }
-    };
-    bar.finish_and_clear();
-    Ok(out)
-}
-
-/// `dry·x + wet·y` with `x` zero-padded to the length of `y`; mono `x` feeds every output.
-pub fn mix(dry_in: &[Vec<f32>], wet_in: &[Vec<f32>], wet: f32, dry: f32) -> Vec<Vec<f32>> {
-    wet_in
-        .iter()
-        .enumerate()
-        .map(|(o, w)| {
-            let x = &dry_in[o.min(dry_in.len() - 1)];
-            w.iter()
-                .enumerate()
-                .map(|(i, &y)| wet * y + dry * x.get(i).copied().unwrap_or(0.0))
-                .collect()
-        })
-        .collect()
 }

@@ -10,7 +10,7 @@ pub fn run(all: bool) -> Result<()> {
             bail!("wgpu found no adapter (install a Vulkan driver, e.g. mesa-vulkan-drivers)");
         }
         for a in adapters {
-            println!(
+            say!(
                 "{} | {:?} | {:?} | {} {}",
                 a.name, a.backend, a.device_type, a.driver, a.driver_info
             );
@@ -19,9 +19,9 @@ pub fn run(all: bool) -> Result<()> {
     }
     let ctx = GpuContext::new(AdapterPolicy::AllowSoftware)?;
     let i = ctx.info();
-    println!("adapter:      {}", i.name);
-    println!("backend:      {}", i.backend);
-    println!(
+    say!("adapter:      {}", i.name);
+    say!("backend:      {}", i.backend);
+    say!(
         "device type:  {}{}",
         i.device_type,
         if i.is_software {
@@ -30,33 +30,33 @@ pub fn run(all: bool) -> Result<()> {
             ""
         }
     );
-    println!("driver:       {}", i.driver);
-    println!("limits:");
-    println!(
+    say!("driver:       {}", i.driver);
+    say!("limits:");
+    say!(
         "  max buffer size                 {} MiB",
         i.max_buffer_size >> 20
     );
-    println!(
+    say!(
         "  max storage buffer binding      {} MiB",
         i.max_storage_buffer_binding_size >> 20
     );
-    println!(
+    say!(
         "  storage buffers per stage       {}",
         i.max_storage_buffers_per_shader_stage
     );
-    println!(
+    say!(
         "  workgroup size x                {}",
         i.max_compute_workgroup_size_x
     );
-    println!(
+    say!(
         "  invocations per workgroup       {}",
         i.max_compute_invocations_per_workgroup
     );
-    println!(
+    say!(
         "  workgroups per dimension        {}",
         i.max_compute_workgroups_per_dimension
     );
-    println!(
+    say!(
         "  workgroup shared memory         {} KiB",
         i.max_compute_workgroup_storage_size >> 10
     );
@@ -64,6 +64,6 @@ pub fn run(all: bool) -> Result<()> {
     if err > 1e-6 {
         bail!("self-test: the adapter computed wrong numbers (max error {err:e})");
     }
-    println!("self-test:    scale_add kernel on 65536 values, max error {err:e}: ok");
+    say!("self-test:    scale_add kernel on 65536 values, max error {err:e}: ok");
     Ok(())
 }

@@ -8,8 +8,6 @@ mod play;
 mod render;
 mod spectrogram;
 
-pub use convolve::{convolve as convolve_planes, load_ir};
-pub use render::{print_report, render as render_spec, BLOCK as RENDER_BLOCK};
 
 use crate::io::ExportFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -77,7 +75,7 @@ enum Command {
     Play {
         session: PathBuf,
         /// Start position in seconds.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         from: f64,
         #[command(flatten)]
         engine: EngineArgs,
@@ -115,6 +113,7 @@ enum Command {
 /// Parses the command line, runs it, and turns errors into one line and an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    crate::io::install_signal_cleanup();
     let result = match cli.command {
         Some(Command::Convolve(args)) => convolve::run(&args),
         Some(Command::Gpu { all }) => gpu::run(all),

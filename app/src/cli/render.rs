@@ -1,21 +1,13 @@
 //! `mixstation render`: a session to a delivery master (and stems), with a loudness report.
 
 use super::{EngineArgs, FormatArgs};
-use crate::io::{check_output_path, WavStream};
+use crate::io::{check_distinct_outputs, check_output_path};
+use crate::render::{print_report, render};
+use crate::session::stem_file_name;
 use crate::session::load_session;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gpu_dsp::analysis::{LoudnessMeter, LoudnessSummary};
-use gpu_dsp::mix::{MasterReport, Mixer, TruePeakLimiter};
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
-
-/// Samples per engine block in offline renders (as in playback): latency does not matter
-/// offline, and larger blocks halve the per-block work of scheduling, summing and the
-/// reverbs' first partitions (the mix benchmark: 24× real time against 20× at 1024).
-pub const BLOCK: usize = 2048;
 
 #[derive(Args, Debug)]
 pub struct RenderArgs {
@@ -40,27 +32,29 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     check_output_path(&args.output, &inputs)?;
     let stem_paths: Vec<PathBuf> = match &args.stems {
         Some(dir) => {
-            if !dir.is_dir() {
-                bail!("{}: stems folder does not exist", dir.display());
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => bail!(
+                    "{}: --stems names a file; give a folder for the stem files",
+                    dir.display()
+                ),
+                Err(_) => bail!("{}: stems folder does not exist", dir.display()),
             }
             loaded
                 .spec
                 .stems
                 .iter()
-                .map(|s| dir.join(format!("{}.wav", sanitize(s))))
+                .map(|s| dir.join(stem_file_name(s)))
                 .collect()
         }
         None => Vec::new(),
     };
-    for (i, p) in stem_paths.iter().enumerate() {
+    for p in &stem_paths {
         check_output_path(p, &inputs)?;
-        if *p == args.output || stem_paths[..i].contains(p) {
-            bail!(
-                "{}: two outputs would share this file (rename a stem or the master)",
-                p.display()
-            );
-        }
     }
+    let mut outputs: Vec<&Path> = vec![&args.output];
+    outputs.extend(stem_paths.iter().map(PathBuf::as_path));
+    check_distinct_outputs(&outputs)?;
     let gpu = super::resolve_engine(args.engine.engine)?.gpu();
     let summary = render(
         &loaded.spec,
@@ -72,239 +66,4 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     .with_context(|| args.session.display().to_string())?;
     print_report(&args.session, &args.output, &stem_paths, &summary);
     Ok(())
-}
-
-/// What a render did.
-pub struct RenderSummary {
-    pub seconds: f64,
-    pub elapsed: f64,
-    pub report: MasterReport,
-    pub target: Option<f64>,
-}
-
-/// Frames per block of the finishing pass.
-const FINISH_BLOCK: usize = 8192;
-
-/// Renders `spec` to `output` (and one file per stem) in two streaming passes (the reverbs'
-/// tails on `gpu` when given), so memory
-/// stays bounded by the blocks, not the length of the session:
-///
-/// 1. mix block by block, measure the master's loudness, and spill what must be kept (the
-///    stems, or only their sum when no stems are asked for) to raw files beside the output;
-/// 2. read them back block by block, apply the master gain and the normalisation for the
-///    loudness target, run the master through the true-peak limiter, and write the master
-///    and the stems (which get the same gains, not the limiter, so they still add up).
-pub fn render(
-    spec: &gpu_dsp::mix::MixSpec,
-    output: &Path,
-    stem_paths: &[PathBuf],
-    format: crate::io::ExportFormat,
-    gpu: Option<std::sync::Arc<gpu_dsp::gpu::GpuContext>>,
-) -> Result<RenderSummary> {
-    let started = Instant::now();
-    let mut mixer = Mixer::with_gpu(spec.clone(), BLOCK, gpu).context("building the mix")?;
-    for note in mixer.notes() {
-        eprintln!("note: {note}");
-    }
-    let rate = spec.sample_rate;
-    let channels = spec.layout.channels();
-    let total = spec.length() + mixer.tail();
-    let latency = mixer.latency() as u64;
-    let frames = total.saturating_sub(latency) as usize;
-    let groups = if stem_paths.is_empty() {
-        1
-    } else {
-        spec.stems.len()
-    };
-    let parent = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let spill_dir = tempfile::Builder::new()
-        .prefix(".mixstation-render-")
-        .tempdir_in(parent)
-        .with_context(|| format!("{}: cannot create a work folder", parent.display()))?;
-    let spill_path = |g: usize| spill_dir.path().join(format!("{g}.f32"));
-    let mut spill: Vec<BufWriter<File>> = (0..groups)
-        .map(|g| File::create(spill_path(g)).map(BufWriter::new))
-        .collect::<std::io::Result<_>>()
-        .with_context(|| format!("{}: cannot write the work files", parent.display()))?;
-    let gain = 10f32.powf(spec.master.gain_db / 20.0);
-    let mut before = LoudnessMeter::new(channels, rate);
-    let mut master = vec![vec![0.0f32; BLOCK]; channels];
-    let mut bytes: Vec<u8> = Vec::with_capacity(BLOCK * channels * 4);
-    let bar = crate::progress::bar(1000, "mixing");
-    let mut pos = 0u64;
-    while pos < total {
-        let n = BLOCK.min((total - pos) as usize);
-        let skip = latency.saturating_sub(pos).min(n as u64) as usize;
-        pos += n as u64;
-        let stems = mixer.process_block(n);
-        if skip == n {
-            continue;
-        }
-        for m in &mut master {
-            m[skip..n].fill(0.0);
-        }
-        for stem in stems {
-            for (m, c) in master.iter_mut().zip(stem) {
-                m[skip..n]
-                    .iter_mut()
-                    .zip(&c[skip..n])
-                    .for_each(|(a, b)| *a += gain * b);
-            }
-        }
-        let planes: Vec<&[f32]> = master.iter().map(|c| &c[skip..n]).collect();
-        before.process(&planes);
-        let sources: Vec<&Vec<Vec<f32>>> = if groups == 1 {
-            vec![&master]
-        } else {
-            stems.iter().collect()
-        };
-        let scale = if groups == 1 { 1.0 } else { gain };
-        for (file, group) in spill.iter_mut().zip(sources) {
-            bytes.clear();
-            for i in skip..n {
-                for c in group {
-                    bytes.extend_from_slice(&(c[i] * scale).to_le_bytes());
-                }
-            }
-            file.write_all(&bytes)?;
-        }
-        bar.set_position(pos * 1000 / total.max(1));
-    }
-    bar.finish_and_clear();
-    if let Some(e) = mixer.error() {
-        bail!("the mix failed: {e}");
-    }
-    drop(mixer);
-    for f in &mut spill {
-        f.flush()?;
-    }
-    drop(spill);
-    // Pass 2: gains, limiter, files.
-    let measured = before.integrated();
-    let normalisation_db = match (spec.master.loudness_target, measured) {
-        (Some(target), Some(m)) => target - m,
-        _ => 0.0,
-    };
-    let g = 10f32.powf(normalisation_db as f32 / 20.0);
-    let mut limiter = spec
-        .master
-        .true_peak_ceiling
-        .map(|c| TruePeakLimiter::new(c, 100.0, channels, rate as f32));
-    let mut to_drop = limiter.as_ref().map_or(0, TruePeakLimiter::latency);
-    let mut after = LoudnessMeter::new(channels, rate);
-    let mut master_out = WavStream::create(output, rate, channels, format)?;
-    let mut stem_out: Vec<WavStream> = stem_paths
-        .iter()
-        .map(|p| WavStream::create(p, rate, channels, format))
-        .collect::<Result<_>>()?;
-    let mut readers: Vec<BufReader<File>> = (0..groups)
-        .map(|g| File::open(spill_path(g)).map(BufReader::new))
-        .collect::<std::io::Result<_>>()?;
-    let mut block = vec![vec![0.0f32; FINISH_BLOCK]; channels];
-    let mut group = vec![vec![0.0f32; FINISH_BLOCK]; channels];
-    let mut raw = vec![0u8; FINISH_BLOCK * channels * 4];
-    let (mut read, mut written) = (0usize, 0usize);
-    while written < frames {
-        // Input while it lasts, then silence to flush the limiter's delay.
-        let m = FINISH_BLOCK.min(frames - read.min(frames));
-        let n = if m > 0 {
-            m
-        } else {
-            FINISH_BLOCK.min(to_drop.max(frames - written))
-        };
-        for c in &mut block {
-            c[..n].fill(0.0);
-        }
-        for (k, reader) in readers.iter_mut().enumerate() {
-            if m == 0 {
-                break;
-            }
-            reader.read_exact(&mut raw[..m * channels * 4])?;
-            for (i, v) in raw[..m * channels * 4].chunks_exact(4).enumerate() {
-                group[i % channels][i / channels] =
-                    f32::from_le_bytes([v[0], v[1], v[2], v[3]]) * g;
-            }
-            if let Some(out) = stem_out.get_mut(k) {
-                let planes: Vec<&[f32]> = group.iter().map(|c| &c[..m]).collect();
-                out.write(&planes)?;
-            }
-            for (b, x) in block.iter_mut().zip(&group) {
-                b[..m].iter_mut().zip(&x[..m]).for_each(|(a, y)| *a += y);
-            }
-        }
-        read += m;
-        if let Some(l) = &mut limiter {
-            let mut views: Vec<&mut [f32]> = block.iter_mut().map(|c| &mut c[..n]).collect();
-            l.process(&mut views);
-        }
-        let drop_now = to_drop.min(n);
-        to_drop -= drop_now;
-        let keep = (n - drop_now).min(frames - written);
-        let planes: Vec<&[f32]> = block
-            .iter()
-            .map(|c| &c[drop_now..drop_now + keep])
-            .collect();
-        after.process(&planes);
-        master_out.write(&planes)?;
-        written += keep;
-    }
-    master_out.finish()?;
-    for s in stem_out {
-        s.finish()?;
-    }
-    Ok(RenderSummary {
-        seconds: frames as f64 / f64::from(rate),
-        elapsed: started.elapsed().as_secs_f64(),
-        report: MasterReport {
-            measured_before: measured,
-            normalisation_db,
-            loudness: after.summary(),
-        },
-        target: spec.master.loudness_target,
-    })
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn fmt(v: Option<f64>, unit: &str) -> String {
-    v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1} {unit}"))
-}
-
-/// The render report: time, loudness of the master, normalisation.
-pub fn print_report(session: &Path, output: &Path, stems: &[PathBuf], s: &RenderSummary) {
-    let l: &LoudnessSummary = &s.report.loudness;
-    println!("{} -> {}", session.display(), output.display());
-    println!(
-        "  rendered        {:.2} s in {:.2} s ({:.0}x real time)",
-        s.seconds,
-        s.elapsed,
-        s.seconds / s.elapsed.max(1e-9)
-    );
-    if let Some(t) = s.target {
-        println!(
-            "  normalised      {} measured, {:+.2} dB applied for the {t} LUFS target",
-            fmt(s.report.measured_before, "LUFS"),
-            s.report.normalisation_db
-        );
-    }
-    println!("  integrated      {}", fmt(l.integrated, "LUFS"));
-    println!("  loudness range  {}", fmt(l.range, "LU"));
-    println!("  true peak       {}", fmt(l.true_peak, "dBTP"));
-    println!("  sample peak     {}", fmt(l.sample_peak, "dBFS"));
-    for p in stems {
-        println!("  stem            {}", p.display());
-    }
 }

@@ -187,7 +187,7 @@ impl App {
             AppMessage::Shot(shot) => {
                 if let Some((path, _)) = &self.shot {
                     match save_png(path, &shot) {
-                        Ok(()) => println!("screenshot: {}", path.display()),
+                        Ok(()) => say!("screenshot: {}", path.display()),
                         Err(e) => eprintln!("error: {e}"),
                     }
                 }
@@ -269,7 +269,7 @@ impl App {
             self.shot_taken = true;
             self.shot_requested = Some(Instant::now());
             let m = &self.ws.meters;
-            println!(
+            say!(
                 "meters: {} frames, integrated {}, momentary {}, spectrogram rows {}, goniometer points {}",
                 m.frames,
                 m.latest.as_ref().and_then(|f| f.integrated).map_or("none".into(), |v| format!("{v:.1} LUFS")),
@@ -278,7 +278,7 @@ impl App {
                 m.latest.as_ref().map_or(0, |f| f.goniometer.len()),
             );
             if let Some(e) = &self.ws.error {
-                println!("error shown in the window: {e}");
+                say!("error shown in the window: {e}");
             }
             return window::latest()
                 .and_then(window::screenshot)

@@ -13,25 +13,37 @@ pub struct Param {
     pub max: f32,
 }
 
-/// Slider range for a parameter name (frequencies stop below Nyquist at `rate`).
-fn range(name: &str, rate: u32) -> (f32, f32) {
-    match name.rsplit('_').next().unwrap_or(name) {
-        _ if name.ends_with("threshold_db") => (-80.0, 0.0),
-        _ if name.ends_with("range_db") => (0.0, 80.0),
-        _ if name.ends_with("makeup_db") => (0.0, 24.0),
-        _ if name.ends_with("gain_db") => (-24.0, 24.0),
-        _ if name.ends_with("freq") => (20.0, (0.45 * rate as f32).min(20_000.0)),
-        "q" => (0.1, 10.0),
-        "ratio" => (1.0, 20.0),
-        _ if name.ends_with("attack_ms") => (0.1, 200.0),
-        _ if name.ends_with("release_ms") => (5.0, 2000.0),
+/// Slider range of a parameter: its declared range (`gpu_dsp::mix::params`), with
+/// frequencies stopped below Nyquist at `rate` and gains kept to a usable ±24 dB travel.
+fn range(section: &InsertSection, name: &str, rate: u32) -> (f32, f32) {
+    use gpu_dsp::mix::params::{self, find_param};
+    let (table, field) = match section {
+        InsertSection::Eq { .. } => (
+            params::EQ_BAND,
+            name.split_once('_').map_or(name, |(_, f)| f),
+        ),
+        InsertSection::Compressor { .. } => (params::COMPRESSOR, name),
+        InsertSection::Gate { .. } => (params::GATE, name),
+        InsertSection::Limiter { .. } => (params::LIMITER, name),
+        InsertSection::Reverb { .. } => (params::REVERB, name),
+        InsertSection::Clean { .. } => (params::CLEAN, name),
+        InsertSection::Duck { .. } => (params::DUCK, name),
+        InsertSection::Multiband { .. } => (params::MULTIBAND, name),
+    };
+    let Some(p) = find_param(table, field) else {
+        return (0.0, 1.0);
+    };
+    match field {
+        "freq" => (20.0, (0.45 * rate as f32).min(20_000.0)),
+        "gain_db" => (p.min.max(-24.0), p.max.min(24.0)),
         "wet" | "dry" => (0.0, 1.0),
-        _ => (0.0, 1.0),
+        "ratio" => (1.0, 20.0),
+        _ => (p.min, p.max),
     }
 }
 
-fn param(name: &str, value: f32, rate: u32) -> Param {
-    let (min, max) = range(name, rate);
+fn param(section: &InsertSection, name: &str, value: f32, rate: u32) -> Param {
+    let (min, max) = range(section, name, rate);
     Param {
         name: name.to_string(),
         value,
@@ -45,7 +57,7 @@ fn param(name: &str, value: f32, rate: u32) -> Param {
 pub fn section_params(s: &InsertSection, rate: u32) -> Vec<Param> {
     slots(&mut s.clone())
         .into_iter()
-        .map(|(name, v)| param(&name, *v, rate))
+        .map(|(name, v)| param(s, &name, *v, rate))
         .collect()
 }
 
@@ -129,6 +141,12 @@ mod tests {
                 section_params(&c, 48_000)[0].max
             ),
             (-80.0, 0.0)
+        );
+        // The gate's range is an attenuation (≤ 0 dB): its slider never switches it off.
+        let gate: InsertSection = toml::from_str("type = \"gate\"").unwrap();
+        assert_eq!(
+            (section_params(&gate, 48_000)[1].min, section_params(&gate, 48_000)[1].max),
+            (-120.0, 0.0)
         );
         let clean: InsertSection = toml::from_str("type = \"clean\"").unwrap();
         assert!(section_params(&clean, 48_000).is_empty());

@@ -14,6 +14,42 @@ use std::time::Duration;
 /// allocations on the audio thread).
 pub fn open_output(
     rate: u32,
+    callback: OutputCallback,
+    around: impl FnMut(bool) + Send + 'static,
+) -> Result<cpal::Stream> {
+    // ALSA prints its own lines for every device it fails to open; ours says it once.
+    quiet_stderr(|| open_output_inner(rate, callback, around))
+}
+
+/// Runs `f` with the process's standard error sent to the null device, restored after.
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(unix)]
+    {
+        // SAFETY: plain descriptor calls on fd 2 and a descriptor we opened; every one is
+        // checked, and fd 2 is restored from the duplicate before returning.
+        unsafe {
+            let saved = libc::dup(2);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if saved >= 0 && null >= 0 && libc::dup2(null, 2) >= 0 {
+                libc::close(null);
+                let result = f();
+                libc::dup2(saved, 2);
+                libc::close(saved);
+                return result;
+            }
+            if null >= 0 {
+                libc::close(null);
+            }
+            if saved >= 0 {
+                libc::close(saved);
+            }
+        }
+    }
+    f()
+}
+
+fn open_output_inner(
+    rate: u32,
     mut callback: OutputCallback,
     mut around: impl FnMut(bool) + Send + 'static,
 ) -> Result<cpal::Stream> {
@@ -81,7 +117,7 @@ pub fn play_session(mixer: Mixer, from: u64) -> Result<()> {
         }
     };
     let seconds = frames as f64 / f64::from(rate);
-    println!(
+    say!(
         "playing {seconds:.2} s from {:.2} s",
         from as f64 / f64::from(rate)
     );
@@ -96,14 +132,14 @@ pub fn play_session(mixer: Mixer, from: u64) -> Result<()> {
     let stats = engine
         .join()
         .map_err(|_| anyhow!("the engine thread panicked"))?;
-    println!(
+    say!(
         "  played {} frames in {} callbacks, {} underruns",
         counters.frames_played.load(Ordering::Relaxed),
         counters.callbacks.load(Ordering::Relaxed),
         counters.underruns.load(Ordering::Relaxed)
     );
-    println!("  (underruns: callbacks that found the ring short; ALSA's null device is not paced in real time, so it counts many)");
-    println!(
+    say!("  (underruns: callbacks that found the ring short; ALSA's null device is not paced in real time, so it counts many)");
+    say!(
         "  engine load per block: mean {:.1} %, worst {:.1} % of real time ({} blocks of 2048)",
         100.0 * stats.mean_load,
         100.0 * stats.max_load,

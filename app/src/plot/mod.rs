@@ -6,9 +6,11 @@ mod font;
 mod spectrogram;
 
 pub use colormap::magma;
-pub use spectrogram::{render_spectrogram, FrequencyAxis, PlotOptions};
+pub use spectrogram::{
+    render_spectrogram, FrequencyAxis, PlotOptions, SpectrogramColumns, MAX_COLUMN_VALUES,
+};
 
-use crate::io::write_atomically;
+use crate::io::{write_staged, Staged};
 use anyhow::Result;
 use std::path::Path;
 
@@ -72,7 +74,12 @@ impl Canvas {
 
     /// Writes the canvas as an 8-bit RGB PNG, atomically.
     pub fn save_png(&self, path: &Path) -> Result<()> {
-        write_atomically(path, |file| {
+        self.save_png_staged(path)?.commit()
+    }
+
+    /// Writes the PNG to a temporary file staged for `path` (renamed by the caller).
+    pub fn save_png_staged(&self, path: &Path) -> Result<Staged> {
+        write_staged(path, |file| {
             let mut encoder = png::Encoder::new(
                 std::io::BufWriter::new(file),
                 self.width as u32,

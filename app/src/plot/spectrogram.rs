@@ -2,7 +2,7 @@
 //! map, with labelled axes and a colour bar.
 
 use super::{magma, Canvas};
-use gpu_dsp::analysis::spectrogram::Spectrogram;
+use gpu_dsp::analysis::spectrogram::{Spectrogram, SpectrogramConfig};
 
 /// How frequency maps to rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,44 +86,108 @@ impl FrequencyScale {
     }
 }
 
-/// Draws `s` with axes, labels and a colour bar.
-pub fn render_spectrogram(s: &Spectrogram, opts: &PlotOptions) -> Canvas {
-    let (w, h) = (opts.width.max(16), opts.height.max(16));
-    let mut canvas = Canvas::new(LEFT + w + RIGHT, TOP + h + BOTTOM, BACKGROUND);
-    let nyquist = f64::from(s.sample_rate) / 2.0;
-    let bin_hz = s.bin_hz(1);
-    let scale = FrequencyScale::new(opts.axis, h, bin_hz, nyquist);
-    // Column maxima over the frames each column covers.
-    let mut column = vec![f32::NEG_INFINITY; s.bins];
-    for x in 0..w {
-        let f0 = x * s.frames / w;
-        let f1 = ((x + 1) * s.frames / w).max(f0 + 1).min(s.frames);
-        column.fill(f32::NEG_INFINITY);
-        for f in f0..f1 {
-            for (c, &v) in column.iter_mut().zip(s.frame(f)) {
-                *c = c.max(v);
-            }
-        }
-        for y in 0..h {
-            let (hi, lo) = (scale.hz_at(y as f64), scale.hz_at(y as f64 + 1.0));
-            let b0 = ((lo / bin_hz).ceil() as usize).min(s.bins - 1);
-            let b1 = ((hi / bin_hz).floor() as usize).min(s.bins - 1);
-            let v = if b1 >= b0 {
-                column[b0..=b1]
-                    .iter()
-                    .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
-            } else {
-                column[(((hi + lo) / 2.0 / bin_hz).round() as usize).min(s.bins - 1)]
-            };
-            let t = (v - (opts.top_db - opts.range_db)) / opts.range_db;
-            canvas.set(LEFT + x, TOP + y, magma(t));
+/// Most pixel columns × bins a plot may hold (256 MiB of f32).
+pub const MAX_COLUMN_VALUES: usize = 1 << 26;
+
+/// The maxima of a spectrogram's frames over each pixel column, built frame by frame so the
+/// whole spectrogram never has to be in memory (width × bins values).
+pub struct SpectrogramColumns {
+    config: SpectrogramConfig,
+    sample_rate: u32,
+    frames: usize,
+    width: usize,
+    bins: usize,
+    columns: Vec<f32>,
+    /// Frames pushed so far.
+    seen: usize,
+    /// The first column that may still take frames.
+    first_open: usize,
+}
+
+impl SpectrogramColumns {
+    /// Columns for `frames` frames of `config` drawn `width` pixels wide.
+    pub fn new(config: SpectrogramConfig, sample_rate: u32, frames: usize, width: usize) -> Self {
+        let width = width.max(16);
+        let bins = config.bins();
+        Self {
+            config,
+            sample_rate,
+            frames: frames.max(1),
+            width,
+            bins,
+            columns: vec![f32::NEG_INFINITY; width * bins],
+            seen: 0,
+            first_open: 0,
         }
     }
-    draw_frame(&mut canvas, w, h);
-    draw_time_axis(&mut canvas, s, w, h);
-    draw_frequency_axis(&mut canvas, &scale, opts.axis, w, nyquist);
-    draw_colour_bar(&mut canvas, opts, w, h);
-    canvas
+
+    /// The frames column `x` covers.
+    fn span(&self, x: usize) -> (usize, usize) {
+        let f0 = x * self.frames / self.width;
+        let f1 = ((x + 1) * self.frames / self.width)
+            .max(f0 + 1)
+            .min(self.frames);
+        (f0, f1)
+    }
+
+    /// Adds the next frame (its dB values, `bins` of them).
+    pub fn push(&mut self, frame: &[f32]) {
+        let f = self.seen;
+        self.seen += 1;
+        while self.first_open < self.width && self.span(self.first_open).1 <= f {
+            self.first_open += 1;
+        }
+        let mut x = self.first_open;
+        while x < self.width && self.span(x).0 <= f {
+            let col = &mut self.columns[x * self.bins..(x + 1) * self.bins];
+            for (c, &v) in col.iter_mut().zip(frame) {
+                *c = c.max(v);
+            }
+            x += 1;
+        }
+    }
+
+    /// Draws the columns with axes, labels and a colour bar.
+    pub fn render(&self, opts: &PlotOptions) -> Canvas {
+        let (w, h) = (self.width, opts.height.max(16));
+        let mut canvas = Canvas::new(LEFT + w + RIGHT, TOP + h + BOTTOM, BACKGROUND);
+        let nyquist = f64::from(self.sample_rate) / 2.0;
+        let bin_hz = f64::from(self.sample_rate) / self.config.fft as f64;
+        let bins = self.bins;
+        let scale = FrequencyScale::new(opts.axis, h, bin_hz, nyquist);
+        for x in 0..w {
+            let column = &self.columns[x * bins..(x + 1) * bins];
+            for y in 0..h {
+                let (hi, lo) = (scale.hz_at(y as f64), scale.hz_at(y as f64 + 1.0));
+                let b0 = ((lo / bin_hz).ceil() as usize).min(bins - 1);
+                let b1 = ((hi / bin_hz).floor() as usize).min(bins - 1);
+                let v = if b1 >= b0 {
+                    column[b0..=b1]
+                        .iter()
+                        .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+                } else {
+                    column[(((hi + lo) / 2.0 / bin_hz).round() as usize).min(bins - 1)]
+                };
+                let t = (v - (opts.top_db - opts.range_db)) / opts.range_db;
+                canvas.set(LEFT + x, TOP + y, magma(t));
+            }
+        }
+        let seconds = (self.frames * self.config.hop) as f64 / f64::from(self.sample_rate);
+        draw_frame(&mut canvas, w, h);
+        draw_time_axis(&mut canvas, seconds, w, h);
+        draw_frequency_axis(&mut canvas, &scale, opts.axis, w, nyquist);
+        draw_colour_bar(&mut canvas, opts, w, h);
+        canvas
+    }
+}
+
+/// Draws `s` with axes, labels and a colour bar.
+pub fn render_spectrogram(s: &Spectrogram, opts: &PlotOptions) -> Canvas {
+    let mut columns = SpectrogramColumns::new(s.config, s.sample_rate, s.frames, opts.width);
+    for f in 0..s.frames {
+        columns.push(s.frame(f));
+    }
+    columns.render(opts)
 }
 
 fn draw_frame(c: &mut Canvas, w: usize, h: usize) {
@@ -148,8 +212,7 @@ fn nice_step(span: f64, max_ticks: f64) -> f64 {
         .unwrap_or(10.0 * mag)
 }
 
-fn draw_time_axis(c: &mut Canvas, s: &Spectrogram, w: usize, h: usize) {
-    let seconds = (s.frames * s.config.hop) as f64 / f64::from(s.sample_rate);
+fn draw_time_axis(c: &mut Canvas, seconds: f64, w: usize, h: usize) {
     let step = nice_step(seconds, 10.0);
     let decimals = if step >= 1.0 {
         0

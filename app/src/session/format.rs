@@ -1,6 +1,9 @@
 //! The session file format (TOML, paths relative to the file). See the README for a full
 //! example. Unknown keys are errors, so a typo never passes silently.
 
+use gpu_dsp::mix::params::{
+    default_of, CLEAN, COMPRESSOR, DUCK, EQ_BAND, GATE, LIMITER, MULTIBAND,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -220,40 +223,40 @@ pub enum InsertSection {
 }
 
 fn clean_reduction() -> f32 {
-    18.0
+    default_of(CLEAN, "reduction_db")
 }
 fn clean_hum() -> String {
     "auto".into()
 }
 fn duck_clarity() -> f32 {
-    6.0
+    default_of(DUCK, "clarity_db")
 }
 fn duck_max() -> f32 {
-    9.0
+    default_of(DUCK, "max_db")
 }
 fn duck_attack() -> f32 {
-    15.0
+    default_of(DUCK, "attack_ms")
 }
 fn duck_release() -> f32 {
-    250.0
+    default_of(DUCK, "release_ms")
 }
 fn multiband_mode() -> String {
     "compress".into()
 }
 fn multiband_threshold() -> f32 {
-    -30.0
+    default_of(MULTIBAND, "threshold_db")
 }
 fn multiband_ratio() -> f32 {
-    2.0
+    default_of(MULTIBAND, "ratio")
 }
 fn multiband_attack() -> f32 {
-    10.0
+    default_of(MULTIBAND, "attack_ms")
 }
 fn multiband_release() -> f32 {
-    150.0
+    default_of(MULTIBAND, "release_ms")
 }
 fn multiband_range() -> f32 {
-    12.0
+    default_of(MULTIBAND, "range_db")
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -273,38 +276,38 @@ fn one() -> f32 {
     1.0
 }
 fn default_q() -> f32 {
-    0.707
+    default_of(EQ_BAND, "q")
 }
 fn comp_threshold() -> f32 {
-    -18.0
+    default_of(COMPRESSOR, "threshold_db")
 }
 fn comp_ratio() -> f32 {
-    3.0
+    default_of(COMPRESSOR, "ratio")
 }
 fn comp_attack() -> f32 {
-    10.0
+    default_of(COMPRESSOR, "attack_ms")
 }
 fn comp_release() -> f32 {
-    150.0
+    default_of(COMPRESSOR, "release_ms")
 }
 fn gate_threshold() -> f32 {
-    -50.0
+    default_of(GATE, "threshold_db")
 }
 fn gate_range() -> f32 {
-    -80.0
+    default_of(GATE, "range_db")
 }
 fn gate_attack() -> f32 {
-    1.0
+    default_of(GATE, "attack_ms")
 }
 fn gate_hold() -> f32 {
-    50.0
+    default_of(GATE, "hold_ms")
 }
 fn gate_release() -> f32 {
-    100.0
+    default_of(GATE, "release_ms")
 }
 fn limiter_ceiling() -> f32 {
-    -1.0
+    default_of(LIMITER, "ceiling_db")
 }
 fn limiter_release() -> f32 {
-    100.0
+    default_of(LIMITER, "release_ms")
 }

@@ -2,9 +2,10 @@
 //! [`MixSpec`]. Every error names the file and the place in it.
 
 use super::format::{AutomationSection, EqBandSection, InsertSection, SessionFile};
-use crate::cli::load_ir;
+use crate::io::load_ir;
 use crate::io::{decode_file, resample, FileStream};
 use anyhow::{anyhow, bail, Context, Result};
+use gpu_dsp::mix::params::{self, find_param, ParamInfo};
 use gpu_dsp::mix::{
     mono_mix, Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams,
     InsertSpec, Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
@@ -74,8 +75,25 @@ fn check_finite(value: &toml::Value, at: &str) -> Result<()> {
 
 /// Reads, validates and decodes the session at `path`.
 pub fn load_session(path: &Path) -> Result<LoadedSession> {
+    let len = crate::io::check_input_file(path).map_err(|e| {
+        if e.to_string() == "file not found" {
+            anyhow!("{}: session file not found", path.display())
+        } else {
+            anyhow!("{}: {e}", path.display())
+        }
+    })?;
+    let limit = crate::io::limits::MAX_SESSION_BYTES;
+    if len > limit {
+        bail!(
+            "{}: session file is {len} bytes, over the {} MiB limit",
+            path.display(),
+            limit >> 20
+        );
+    }
     let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => anyhow!("{}: session file not found", path.display()),
+        std::io::ErrorKind::InvalidData => {
+            anyhow!("{}: not a session file (not UTF-8 text)", path.display())
+        }
         _ => anyhow!("{}: cannot read the session: {e}", path.display()),
     })?;
     let file = parse(&text, path)?;
@@ -211,11 +229,20 @@ impl Loader {
                 stems.push(t.stem.clone());
             }
         }
+        check_stem_names(&stems)?;
+        check(params::MASTER, "gain_db", f.master.gain_db, "[master]")?;
+        if let Some(v) = f.master.loudness_target {
+            check_f64(params::MASTER, "loudness_target", v, "[master]")?;
+        }
+        if let Some(v) = f.master.true_peak_ceiling {
+            check(params::MASTER, "true_peak_ceiling", v, "[master]")?;
+        }
         self.stems = stems.clone();
         self.track_source = None;
         let mut buses = Vec::new();
         for (i, b) in f.buses.iter().enumerate() {
             let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
+            check(params::CONSOLE, "gain_db", b.gain_db, &place)?;
             let inserts = self.inserts(&b.inserts, &place)?;
             let sends = sends(&b.sends, &place, &find_bus)?;
             let automation = b
@@ -241,6 +268,14 @@ impl Loader {
         let mut tracks = Vec::new();
         for (i, t) in f.tracks.iter().enumerate() {
             let place = format!("[[track]] #{} '{}'", i + 1, t.name);
+            check(params::CONSOLE, "gain_db", t.gain_db, &place)?;
+            check(params::CONSOLE, "pan", t.pan, &place)?;
+            if let Some(a) = t.azimuth {
+                check(params::CONSOLE, "azimuth", a, &place)?;
+            }
+            if let Some(l) = t.lfe_db {
+                check(params::CONSOLE, "lfe_db", l, &place)?;
+            }
             let stem = stems.iter().position(|s| *s == t.stem).unwrap_or(0);
             let mut clips = Vec::new();
             let rate = f64::from(self.rate);
@@ -265,6 +300,8 @@ impl Loader {
             }
             for (k, c) in t.clips.iter().enumerate() {
                 let cplace = format!("{place}, clip #{}", k + 1);
+                check(params::CONSOLE, "clip_gain_db", c.gain_db, &cplace)
+                    .map_err(|e| anyhow!(e.to_string().replace("clip_gain_db", "gain_db")))?;
                 let source = self.source(&c.file).with_context(|| cplace.clone())?;
                 let available = self.sources[source].frames();
                 let offset = samples(c.offset, "offset")?;
@@ -378,6 +415,7 @@ impl Loader {
     }
 
     fn insert(&mut self, ins: &InsertSection, place: &str) -> Result<InsertSpec> {
+        check_insert(ins, place)?;
         Ok(match ins {
             InsertSection::Eq { bands } => InsertSpec::Eq(
                 bands
@@ -549,7 +587,9 @@ fn sends(
     list.iter()
         .enumerate()
         .map(|(k, s)| {
-            let bus = find_bus(&s.bus, &format!("{place}, send #{}", k + 1))?;
+            let at = format!("{place}, send #{}", k + 1);
+            check(params::CONSOLE, "level_db", s.level_db, &at)?;
+            let bus = find_bus(&s.bus, &at)?;
             Ok(SendSpec {
                 bus,
                 level_db: s.level_db,
@@ -575,9 +615,9 @@ fn eq_band(b: &EqBandSection, place: &str, rate: u32) -> Result<EqBand> {
             rate / 2
         );
     }
-    if b.q <= 0.0 {
-        bail!("{place}: q {} must be > 0", b.q);
-    }
+    check(params::EQ_BAND, "gain_db", b.gain_db, place)?;
+    check(params::EQ_BAND, "q", b.q, place)?;
+    check(params::EQ_BAND, "freq", b.freq, place)?;
     Ok(EqBand {
         kind,
         freq: b.freq,
@@ -623,8 +663,171 @@ fn automation(
             }
         }
     };
+    if let Some(info) = automation_range(&target, inserts) {
+        for (k, &(_, v)) in a.points.iter().enumerate() {
+            info.check(v)
+                .map_err(|e| anyhow!("{place}: point {}: {e}", k + 1))?;
+        }
+    }
     let env = Automation::new(&a.points, rate).map_err(|e| anyhow!("{place}: {e}"))?;
     Ok((target, env))
+}
+
+/// Fails when `value` is outside the declared range of `name` in `table`.
+fn check(table: &'static [ParamInfo], name: &str, value: f32, place: &str) -> Result<()> {
+    check_f64(table, name, f64::from(value), place)
+}
+
+fn check_f64(table: &'static [ParamInfo], name: &str, value: f64, place: &str) -> Result<()> {
+    let info = find_param(table, name).ok_or_else(|| anyhow!("{place}: no parameter {name}"))?;
+    info.check(value).map_err(|e| anyhow!("{place}: {e}"))
+}
+
+/// Every numeric field of an insert against its processor's table.
+fn check_insert(ins: &InsertSection, place: &str) -> Result<()> {
+    let (table, values): (&'static [ParamInfo], Vec<(&str, f32)>) = match ins {
+        InsertSection::Eq { .. } => return Ok(()),
+        InsertSection::Compressor {
+            threshold_db,
+            ratio,
+            attack_ms,
+            release_ms,
+            knee_db,
+            makeup_db,
+        } => (
+            params::COMPRESSOR,
+            vec![
+                ("threshold_db", *threshold_db),
+                ("ratio", *ratio),
+                ("attack_ms", *attack_ms),
+                ("release_ms", *release_ms),
+                ("knee_db", *knee_db),
+                ("makeup_db", *makeup_db),
+            ],
+        ),
+        InsertSection::Gate {
+            threshold_db,
+            range_db,
+            attack_ms,
+            hold_ms,
+            release_ms,
+        } => (
+            params::GATE,
+            vec![
+                ("threshold_db", *threshold_db),
+                ("range_db", *range_db),
+                ("attack_ms", *attack_ms),
+                ("hold_ms", *hold_ms),
+                ("release_ms", *release_ms),
+            ],
+        ),
+        InsertSection::Limiter {
+            ceiling_db,
+            release_ms,
+        } => (
+            params::LIMITER,
+            vec![("ceiling_db", *ceiling_db), ("release_ms", *release_ms)],
+        ),
+        InsertSection::Reverb {
+            wet,
+            dry,
+            predelay_ms,
+            ir_gain_db,
+            ..
+        } => (
+            params::REVERB,
+            vec![
+                ("wet", *wet),
+                ("dry", *dry),
+                ("predelay_ms", *predelay_ms),
+                ("ir_gain_db", *ir_gain_db),
+            ],
+        ),
+        InsertSection::Clean { reduction_db, .. } => {
+            (params::CLEAN, vec![("reduction_db", *reduction_db)])
+        }
+        InsertSection::Duck {
+            clarity_db,
+            max_db,
+            attack_ms,
+            release_ms,
+            ..
+        } => (
+            params::DUCK,
+            vec![
+                ("clarity_db", *clarity_db),
+                ("max_db", *max_db),
+                ("attack_ms", *attack_ms),
+                ("release_ms", *release_ms),
+            ],
+        ),
+        InsertSection::Multiband {
+            threshold_db,
+            ratio,
+            attack_ms,
+            release_ms,
+            range_db,
+            ..
+        } => (
+            params::MULTIBAND,
+            vec![
+                ("threshold_db", *threshold_db),
+                ("ratio", *ratio),
+                ("attack_ms", *attack_ms),
+                ("release_ms", *release_ms),
+                ("range_db", *range_db),
+            ],
+        ),
+    };
+    for (name, v) in values {
+        check(table, name, v, place)?;
+    }
+    Ok(())
+}
+
+/// The declared range of an automation target's values.
+fn automation_range(target: &Target, inserts: &[InsertSpec]) -> Option<&'static ParamInfo> {
+    match target {
+        Target::GainDb => find_param(params::CONSOLE, "gain_db"),
+        Target::Pan => find_param(params::CONSOLE, "pan"),
+        Target::SendDb(_) => find_param(params::CONSOLE, "level_db"),
+        Target::Insert(i, name) => {
+            let table = match inserts.get(*i)? {
+                InsertSpec::Compressor(_) => params::COMPRESSOR,
+                InsertSpec::Gate(_) => params::GATE,
+                InsertSpec::Reverb { .. } => params::REVERB,
+                InsertSpec::Eq(_) => {
+                    let field = name.split_once('_').map_or(name.as_str(), |(_, f)| f);
+                    return find_param(params::EQ_BAND, field);
+                }
+                _ => return None,
+            };
+            find_param(table, name)
+        }
+    }
+}
+
+/// Stem names become file names: each must be non-empty, keep a letter or digit, and differ
+/// from the others once made safe for a file system.
+fn check_stem_names(stems: &[String]) -> Result<()> {
+    let mut files: Vec<String> = Vec::new();
+    for s in stems {
+        if s.trim().is_empty() {
+            bail!("stem name \"{s}\": a stem needs a name (it becomes its file name)");
+        }
+        if s.len() > 100 {
+            bail!("stem name \"{s}\": longer than 100 characters");
+        }
+        let file = super::stem_file_name(s).to_lowercase();
+        if let Some(other) = files.iter().position(|f| *f == file) {
+            bail!(
+                "stem names \"{}\" and \"{s}\" would write the same file ({file})",
+                stems[other]
+            );
+        }
+        files.push(file);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

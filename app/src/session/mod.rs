@@ -5,3 +5,20 @@ pub mod format;
 mod load;
 
 pub use load::{load_session, parse, LoadedSession};
+
+/// The file name of a stem: `DX.wav`; characters other than letters, digits, `-` and `_`
+/// become `_` (names are checked non-empty when the session loads).
+pub fn stem_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.wav")
+}
+

@@ -1,6 +1,10 @@
 //! Meters and analysis: BS.1770-4 / EBU R128 loudness and true peak, spectrograms (CPU and
 //! GPU), long-term spectra and masking, phase correlation and image, the surround field.
 //!
+//! The whole-signal analyses also come as meters fed block by block (`LongTermSpectrumMeter`,
+//! `BandCorrelationMeter`, `EnergyVectorMeter`, `MaskingMeter`, over `FrameStream`) that give
+//! the same numbers in memory independent of the signal's length.
+//!
 //! All CPU reference implementations; the mix engine's render report, the command line and
 //! the GUI use the same code.
 
@@ -15,11 +19,15 @@ mod spectrum;
 pub mod surround;
 pub(crate) mod truepeak;
 
+pub use frames::{for_each_frame, FrameStream};
 pub use kweight::{Biquad, KWeighting};
 pub use loudness::{channel_weights, LoudnessMeter, LoudnessSummary};
-pub use masking::{masking, BandMasking};
-pub use phase::{band_correlation, goniometer_points, BandCorrelation, CorrelationMeter};
-pub use spectrum::{level_db, BandLevel, LongTermSpectrum};
+pub use masking::{masking, BandMasking, MaskingMeter};
+pub use phase::{
+    band_correlation, goniometer_points, BandCorrelation, BandCorrelationMeter, CorrelationMeter,
+};
+pub use spectrum::{level_db, BandLevel, LongTermSpectrum, LongTermSpectrumMeter};
+pub use surround::EnergyVectorMeter;
 pub use truepeak::{truepeak_interpolator, TruePeakMeter};
 
 /// Loudness in LUFS of a mean-square energy `z` (BS.1770: −0.691 + 10·log10 z);

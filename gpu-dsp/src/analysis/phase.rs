@@ -1,7 +1,11 @@
 //! Stereo phase and image: broadband and per-band correlation, goniometer points, width.
 
+use std::ops::Range;
+
+use realfft::num_complex::Complex32;
+
 use super::bands::{bin_range, octaves, Band};
-use super::frames::for_each_frame;
+use super::frames::FrameStream;
 
 /// Accumulates the broadband correlation coefficient of two channels.
 #[derive(Clone, Copy, Debug, Default)]
@@ -51,34 +55,82 @@ pub struct BandCorrelation {
 
 /// Per-octave-band correlation: Re Σ L·R̄ / √(Σ|L|²·Σ|R|²) over the band's bins and all frames
 /// (the frequency-domain form of the correlation coefficient of the band-filtered signals).
+/// A [`BandCorrelationMeter`] fed the whole signal.
 pub fn band_correlation(left: &[f32], right: &[f32], sample_rate: u32) -> Vec<BandCorrelation> {
-    const FFT: usize = 4096;
-    let bands = octaves(sample_rate);
-    let ranges: Vec<_> = bands
-        .iter()
-        .map(|b| bin_range(b, FFT, sample_rate))
-        .collect();
-    let mut sums = vec![(0.0f64, 0.0f64, 0.0f64); bands.len()];
-    for_each_frame(&[left, right], FFT, FFT / 2, |s| {
-        for (acc, r) in sums.iter_mut().zip(&ranges) {
-            for (l, rr) in s[0][r.clone()].iter().zip(&s[1][r.clone()]) {
-                acc.0 += f64::from(l.re * rr.re + l.im * rr.im);
-                acc.1 += f64::from(l.norm_sqr());
-                acc.2 += f64::from(rr.norm_sqr());
-            }
+    let mut meter = BandCorrelationMeter::new(sample_rate);
+    meter.push(left, right);
+    meter.finish()
+}
+
+/// FFT size of the band correlation (hop half of it).
+const BAND_CORRELATION_FFT: usize = 4096;
+
+/// Per-octave-band correlation of a left/right pair pushed block by block, in memory
+/// independent of its length; [`BandCorrelationMeter::finish`] gives what
+/// [`band_correlation`] gives for the whole signal.
+pub struct BandCorrelationMeter {
+    bands: Vec<Band>,
+    ranges: Vec<Range<usize>>,
+    frames: FrameStream,
+    /// Σ Re L·R̄, Σ|L|², Σ|R|² per band.
+    sums: Vec<(f64, f64, f64)>,
+}
+
+impl BandCorrelationMeter {
+    /// A meter for octave bands at `sample_rate`.
+    pub fn new(sample_rate: u32) -> Self {
+        let bands = octaves(sample_rate);
+        let ranges = bands
+            .iter()
+            .map(|b| bin_range(b, BAND_CORRELATION_FFT, sample_rate))
+            .collect();
+        Self {
+            sums: vec![(0.0, 0.0, 0.0); bands.len()],
+            bands,
+            ranges,
+            frames: FrameStream::new(2, BAND_CORRELATION_FFT, BAND_CORRELATION_FFT / 2),
         }
-    });
-    bands
-        .into_iter()
-        .zip(sums)
-        .map(|(band, (lr, ll, rr))| {
-            let d = (ll * rr).sqrt();
-            BandCorrelation {
-                band,
-                correlation: (d > 1e-20).then(|| lr / d),
-            }
-        })
-        .collect()
+    }
+
+    /// Feeds a block of left/right samples (the block's length is the left one's; missing
+    /// right samples read as 0).
+    pub fn push(&mut self, left: &[f32], right: &[f32]) {
+        let (sums, ranges) = (&mut self.sums, &self.ranges);
+        self.frames
+            .push(&[left, right], |s| accumulate(sums, ranges, s));
+    }
+
+    /// The correlation per octave band of everything pushed.
+    pub fn finish(self) -> Vec<BandCorrelation> {
+        let Self {
+            bands,
+            ranges,
+            frames,
+            mut sums,
+        } = self;
+        frames.finish(|s| accumulate(&mut sums, &ranges, s));
+        bands
+            .into_iter()
+            .zip(sums)
+            .map(|(band, (lr, ll, rr))| {
+                let d = (ll * rr).sqrt();
+                BandCorrelation {
+                    band,
+                    correlation: (d > 1e-20).then(|| lr / d),
+                }
+            })
+            .collect()
+    }
+}
+
+fn accumulate(sums: &mut [(f64, f64, f64)], ranges: &[Range<usize>], s: &[Vec<Complex32>]) {
+    for (acc, r) in sums.iter_mut().zip(ranges) {
+        for (l, rr) in s[0][r.clone()].iter().zip(&s[1][r.clone()]) {
+            acc.0 += f64::from(l.re * rr.re + l.im * rr.im);
+            acc.1 += f64::from(l.norm_sqr());
+            acc.2 += f64::from(rr.norm_sqr());
+        }
+    }
 }
 
 /// Goniometer (vectorscope) points: (side, mid) per sample with M = (L+R)/√2 and

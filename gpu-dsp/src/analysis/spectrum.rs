@@ -1,8 +1,10 @@
 //! Long-term average spectrum (LTAS) for frequency balancing: fine (per FFT bin) and in
 //! third-octave bands, in dB of mean-square power (a full-scale sine reads 0 dB in its band).
 
+use realfft::num_complex::Complex32;
+
 use super::bands::{bin_range, third_octaves, Band};
-use super::frames::for_each_frame;
+use super::frames::FrameStream;
 
 /// FFT size and hop of the long-term analyses (170 ms frames at 48 kHz, 50 % overlap).
 pub const LTAS_FFT: usize = 8192;
@@ -25,26 +27,11 @@ pub struct LongTermSpectrum {
 }
 
 impl LongTermSpectrum {
-    /// Analyses planar `channels`.
+    /// Analyses planar `channels` (a [`LongTermSpectrumMeter`] fed the whole signal).
     pub fn of(channels: &[&[f32]], sample_rate: u32) -> Self {
-        let n = LTAS_FFT;
-        let mut power = vec![0.0f64; n / 2 + 1];
-        let mut frames = 0usize;
-        for_each_frame(channels, n, n / 2, |spectra| {
-            for s in spectra {
-                for (p, x) in power.iter_mut().zip(s.iter()) {
-                    *p += f64::from(x.norm_sqr());
-                }
-            }
-            frames += 1;
-        });
-        let count = (frames * channels.len().max(1)) as f64;
-        power.iter_mut().for_each(|p| *p /= count);
-        Self {
-            sample_rate,
-            fft: n,
-            power,
-        }
+        let mut meter = LongTermSpectrumMeter::new(channels.len(), sample_rate);
+        meter.push(channels);
+        meter.finish()
     }
 
     /// Centre frequency of bin `k`.
@@ -72,6 +59,67 @@ impl LongTermSpectrum {
             })
             .collect()
     }
+}
+
+/// The long-term average spectrum of a signal pushed block by block, in memory independent
+/// of its length; [`LongTermSpectrumMeter::finish`] gives what [`LongTermSpectrum::of`]
+/// gives for the whole signal.
+pub struct LongTermSpectrumMeter {
+    sample_rate: u32,
+    channels: usize,
+    frames: FrameStream,
+    /// Mean-square power per bin, summed over frames and channels.
+    power: Vec<f64>,
+    count: usize,
+}
+
+impl LongTermSpectrumMeter {
+    /// A meter for `channels` planar channels at `sample_rate`.
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        let n = LTAS_FFT;
+        Self {
+            sample_rate,
+            channels,
+            frames: FrameStream::new(channels, n, n / 2),
+            power: vec![0.0; n / 2 + 1],
+            count: 0,
+        }
+    }
+
+    /// Feeds a planar block (see [`FrameStream::push`]).
+    pub fn push(&mut self, block: &[&[f32]]) {
+        let (power, count) = (&mut self.power, &mut self.count);
+        self.frames
+            .push(block, |spectra| accumulate(power, count, spectra));
+    }
+
+    /// The spectrum of everything pushed.
+    pub fn finish(self) -> LongTermSpectrum {
+        let Self {
+            sample_rate,
+            channels,
+            frames,
+            mut power,
+            mut count,
+        } = self;
+        frames.finish(|spectra| accumulate(&mut power, &mut count, spectra));
+        let total = (count * channels.max(1)) as f64;
+        power.iter_mut().for_each(|p| *p /= total);
+        LongTermSpectrum {
+            sample_rate,
+            fft: LTAS_FFT,
+            power,
+        }
+    }
+}
+
+fn accumulate(power: &mut [f64], count: &mut usize, spectra: &[Vec<Complex32>]) {
+    for s in spectra {
+        for (p, x) in power.iter_mut().zip(s.iter()) {
+            *p += f64::from(x.norm_sqr());
+        }
+    }
+    *count += 1;
 }
 
 /// Mean-square power to dB relative to a full-scale sine (mean square 0.5).

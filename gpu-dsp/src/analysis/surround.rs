@@ -38,26 +38,61 @@ pub struct EnergyVector {
 }
 
 /// Energy vector of planar 5.1/7.1 `channels`: r = Σ E_i·u_i / Σ E_i. `None` for other
-/// layouts or silence.
+/// layouts or silence. An [`EnergyVectorMeter`] fed the whole signal.
 pub fn energy_vector(channels: &[&[f32]]) -> Option<EnergyVector> {
-    let azimuths = speaker_azimuths(channels.len())?;
-    let (mut x, mut y, mut total) = (0.0f64, 0.0f64, 0.0f64);
-    for (c, az) in channels.iter().zip(&azimuths) {
-        let Some(az) = az else { continue };
-        let e: f64 = c
-            .iter()
-            .filter(|s| s.is_finite())
-            .map(|&s| f64::from(s) * f64::from(s))
-            .sum();
-        let a = az.to_radians();
-        x += e * a.cos();
-        y += e * a.sin();
-        total += e;
+    let mut meter = EnergyVectorMeter::new(channels.len());
+    meter.push(channels);
+    meter.finish()
+}
+
+/// The energy vector of a signal pushed block by block; [`EnergyVectorMeter::finish`] gives
+/// what [`energy_vector`] gives for the whole signal.
+#[derive(Clone, Debug)]
+pub struct EnergyVectorMeter {
+    /// `None` for a layout without loudspeaker directions.
+    azimuths: Option<Vec<Option<f64>>>,
+    /// Σ s² per channel.
+    energy: Vec<f64>,
+}
+
+impl EnergyVectorMeter {
+    /// A meter for `channels` planar channels (5.1 or 7.1 in WAV order; other layouts give
+    /// `None`).
+    pub fn new(channels: usize) -> Self {
+        Self {
+            azimuths: speaker_azimuths(channels),
+            energy: vec![0.0; channels],
+        }
     }
-    (total > 0.0).then(|| EnergyVector {
-        direction_deg: y.atan2(x).to_degrees(),
-        magnitude: (x * x + y * y).sqrt() / total,
-    })
+
+    /// Feeds a planar block (non-finite samples are skipped).
+    pub fn push(&mut self, block: &[&[f32]]) {
+        if self.azimuths.is_none() {
+            return;
+        }
+        for (e, c) in self.energy.iter_mut().zip(block) {
+            for &s in c.iter().filter(|s| s.is_finite()) {
+                *e += f64::from(s) * f64::from(s);
+            }
+        }
+    }
+
+    /// r = Σ E_i·u_i / Σ E_i of everything pushed; `None` for other layouts or silence.
+    pub fn finish(self) -> Option<EnergyVector> {
+        let azimuths = self.azimuths?;
+        let (mut x, mut y, mut total) = (0.0f64, 0.0f64, 0.0f64);
+        for (&e, az) in self.energy.iter().zip(&azimuths) {
+            let Some(az) = az else { continue };
+            let a = az.to_radians();
+            x += e * a.cos();
+            y += e * a.sin();
+            total += e;
+        }
+        (total > 0.0).then(|| EnergyVector {
+            direction_deg: y.atan2(x).to_degrees(),
+            magnitude: (x * x + y * y).sqrt() / total,
+        })
+    }
 }
 
 /// Energy vectors of consecutive blocks of `block` samples (for a moving display).

@@ -14,6 +14,7 @@ mod limiter;
 mod master;
 mod mixer;
 mod pan;
+pub mod params;
 
 pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};

@@ -1,0 +1,124 @@
+//! Work files that must not outlive the run: temporary outputs and render work folders are
+//! registered here. SIGINT, SIGTERM and SIGHUP remove them before the process exits; files
+//! left by a run that was killed outright (SIGKILL, power loss) are removed by the next run
+//! that writes into the same folder, once their owning process is gone.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Marks `path` (a file or a folder) for removal if the process is interrupted.
+pub fn register(path: &Path) {
+    if let Ok(mut r) = REGISTERED.lock() {
+        r.push(path.to_path_buf());
+    }
+}
+
+/// `path` is no longer ours to remove (renamed into place, or already removed).
+pub fn forget(path: &Path) {
+    if let Ok(mut r) = REGISTERED.lock() {
+        r.retain(|p| p != path);
+    }
+}
+
+/// Removes every registered work file now.
+pub fn remove_registered() {
+    let paths = match REGISTERED.lock() {
+        Ok(mut r) => std::mem::take(&mut *r),
+        Err(_) => return,
+    };
+    for p in paths {
+        if p.is_dir() {
+            let _ = std::fs::remove_dir_all(&p);
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+/// Installs the handler: on SIGINT, SIGTERM or SIGHUP, remove the work files, say so, and
+/// exit with 128 + the signal number (130 for Ctrl-C), as shells expect.
+pub fn install_signal_cleanup() {
+    #[cfg(unix)]
+    {
+        // A file-size limit (`ulimit -f`) makes writes fail with an error we report and
+        // clean up after, instead of killing the process with SIGXFSZ.
+        // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        }
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                remove_registered();
+                eprintln!("interrupted: no output written");
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
+/// The process id in a work file name `.mixstation-<pid>-…` or `.mixstation-render-<pid>-…`.
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".mixstation-")?;
+    let rest = rest.strip_prefix("render-").unwrap_or(rest);
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Whether process `pid` is running on this machine.
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        Path::new("/proc").join(pid.to_string()).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
+    }
+}
+
+/// Removes work files in `folder` whose owning process is gone.
+pub fn sweep_stale(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(owner_pid) else {
+            continue;
+        };
+        if alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            let _ = std::fs::remove_dir_all(&path);
+        } else if meta.is_file() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_file_names_carry_their_owner() {
+        assert_eq!(owner_pid(".mixstation-1234-abc.tmp"), Some(1234));
+        assert_eq!(owner_pid(".mixstation-render-99-x1"), Some(99));
+        assert_eq!(owner_pid(".mixstation-5-backup-0"), Some(5));
+        assert_eq!(owner_pid("mixstation-1-x"), None);
+        assert_eq!(owner_pid(".mixstation-probe"), None);
+    }
+}
