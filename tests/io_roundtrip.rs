@@ -129,14 +129,26 @@ fn surround_files_carry_the_right_channel_mask() {
         let path = dir.path().join(format!("mask-{channels}.wav"));
         write_wav(&path, 48_000, &planes, ExportFormat::Pcm24).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(&bytes[12..16], b"fmt ");
+        // Walk the chunks to fmt (a JUNK chunk reserved for RF64's ds64 comes first).
+        let mut at = 12;
+        while &bytes[at..at + 4] != b"fmt " {
+            let size =
+                u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]);
+            at += 8 + size as usize;
+        }
+        assert_eq!(&bytes[12..16], b"JUNK", "room for the RF64 ds64 chunk");
         assert_eq!(
-            u16::from_le_bytes([bytes[20], bytes[21]]),
+            u16::from_le_bytes([bytes[at + 8], bytes[at + 9]]),
             0xFFFE,
             "WAVE_FORMAT_EXTENSIBLE"
         );
         assert_eq!(
-            u32::from_le_bytes([bytes[40], bytes[41], bytes[42], bytes[43]]),
+            u32::from_le_bytes([
+                bytes[at + 28],
+                bytes[at + 29],
+                bytes[at + 30],
+                bytes[at + 31]
+            ]),
             mask
         );
         // hound still reads it back.

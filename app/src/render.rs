@@ -95,7 +95,13 @@ pub fn render(
         if skip == n {
             continue;
         }
-        check_finite_stems(stems, skip..n, &spec.stems, pos - n as u64 + skip as u64 - latency, rate)?;
+        check_finite_stems(
+            stems,
+            skip..n,
+            &spec.stems,
+            pos - n as u64 + skip as u64 - latency,
+            rate,
+        )?;
         for m in &mut master {
             m[skip..n].fill(0.0);
         }
@@ -143,7 +149,9 @@ pub fn render(
     };
     let g = 10f32.powf(normalisation_db as f32 / 20.0);
     if !g.is_finite() {
-        bail!("master: the loudness normalisation of {normalisation_db:+.1} dB is not a usable gain");
+        bail!(
+            "master: the loudness normalisation of {normalisation_db:+.1} dB is not a usable gain"
+        );
     }
     let mut limiter = spec
         .master
@@ -203,7 +211,10 @@ pub fn render(
             .iter()
             .map(|c| &c[drop_now..drop_now + keep])
             .collect();
-        if let Some(i) = planes.iter().find_map(|c| c.iter().position(|s| !s.is_finite())) {
+        if let Some(i) = planes
+            .iter()
+            .find_map(|c| c.iter().position(|s| !s.is_finite()))
+        {
             bail!(
                 "master: a non-finite sample after the gain, normalisation and limiter at {:.3} s; nothing was written",
                 (written + i) as f64 / f64::from(rate)

@@ -353,7 +353,9 @@ fn print_readable(r: &Report, print_bands: bool) {
     say!("{}", r.file);
     say!(
         "  format          {} Hz, {} ch, {:.2} s",
-        r.sample_rate, r.channels, r.duration_s
+        r.sample_rate,
+        r.channels,
+        r.duration_s
     );
     say!("  integrated      {}", fmt(r.integrated_lufs, "LUFS"));
     say!("  loudness range  {}", fmt(r.loudness_range_lu, "LU"));
@@ -373,7 +375,8 @@ fn print_readable(r: &Report, print_bands: bool) {
     if let Some(s) = &r.surround {
         say!(
             "  surround image  {:+.0}° (energy vector length {:.2})",
-            s.direction_deg, s.magnitude
+            s.direction_deg,
+            s.magnitude
         );
     }
     if print_bands {
@@ -413,7 +416,10 @@ fn print_readable(r: &Report, print_bands: bool) {
         let verdict = if t.meets { "MEETS" } else { "FAILS" };
         say!(
             "  {verdict} {} ({} LUFS ±{} LU, true peak ≤ {} dBTP)",
-            t.spec.name, t.spec.target_lufs, t.spec.tolerance_lu, t.spec.max_true_peak_dbtp
+            t.spec.name,
+            t.spec.target_lufs,
+            t.spec.tolerance_lu,
+            t.spec.max_true_peak_dbtp
         );
         if let Some(o) = t.loudness_offset_lu {
             say!("    loudness {o:+.1} LU from target (apply {:+.1} dB)", -o);

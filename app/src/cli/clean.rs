@@ -91,7 +91,10 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     let secs = input.frames() as f64 / f64::from(input.sample_rate);
     let hum = match (&plan.hum, settings.hum) {
         (Some(h), _) if h.harmonics.is_empty() => {
-            format!("no harmonic of {:.3} Hz below Nyquist to remove", h.fundamental)
+            format!(
+                "no harmonic of {:.3} Hz below Nyquist to remove",
+                h.fundamental
+            )
         }
         (Some(h), HumMode::Mains(f)) if !hum_found => format!(
             "no hum found at {f:.0} Hz; {} harmonics of {f:.0} Hz removed as asked (--hum {f:.0})",

@@ -12,7 +12,11 @@ pub fn run(all: bool) -> Result<()> {
         for a in adapters {
             say!(
                 "{} | {:?} | {:?} | {} {}",
-                a.name, a.backend, a.device_type, a.driver, a.driver_info
+                a.name,
+                a.backend,
+                a.device_type,
+                a.driver,
+                a.driver_info
             );
         }
         return Ok(());

@@ -8,7 +8,6 @@ mod play;
 mod render;
 mod spectrogram;
 
-
 use crate::io::ExportFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gpu_dsp::EngineChoice;

@@ -3,8 +3,8 @@
 use super::{EngineArgs, FormatArgs};
 use crate::io::{check_distinct_outputs, check_output_path};
 use crate::render::{print_report, render};
-use crate::session::stem_file_name;
 use crate::session::load_session;
+use crate::session::stem_file_name;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};

@@ -89,7 +89,7 @@ pub fn run(args: &SpectrogramArgs) -> Result<()> {
     let len = match file.frames() {
         Some(f) => f,
         // A streamed WAV states no length: count it first.
-        None => count_frames(&mut file)?,
+        None => file.count_frames()?,
     };
     let frames = config.frames(len as usize) as u64;
     if frames.saturating_mul(config.fft as u64) > MAX_WORK {
@@ -109,7 +109,9 @@ pub fn run(args: &SpectrogramArgs) -> Result<()> {
     let rate = file.sample_rate();
     let mut backend = match resolve_engine(args.engine.engine)? {
         ResolvedEngine::Cpu { .. } => Backend::Cpu,
-        ResolvedEngine::Gpu(ctx) => Backend::Gpu(GpuSpectrogram::new(ctx, config, file.channels())?),
+        ResolvedEngine::Gpu(ctx) => {
+            Backend::Gpu(GpuSpectrogram::new(ctx, config, file.channels())?)
+        }
     };
     let mut columns = SpectrogramColumns::new(config, rate, frames as usize, args.width);
     let mut csv = match &args.csv {
@@ -170,22 +172,6 @@ pub fn run(args: &SpectrogramArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads a file to its end and rewinds it; returns its length in frames.
-fn count_frames(file: &mut AudioFile) -> Result<u64> {
-    let mut buf = vec![vec![0.0f32; 1 << 15]; file.channels()];
-    let mut total = 0u64;
-    loop {
-        let mut views: Vec<&mut [f32]> = buf.iter_mut().map(|c| c.as_mut_slice()).collect();
-        let n = file.read(&mut views)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-    }
-    file.seek(0)?;
-    Ok(total)
-}
-
 /// The decoded samples from some frame on, kept only as far back as the next batch needs.
 struct SampleWindow {
     /// `data[c][0]` is frame `start`.
@@ -212,7 +198,8 @@ impl SampleWindow {
         self.start += drop;
         while self.start + self.data[0].len() < to {
             let want = (to - self.start - self.data[0].len()).min(self.block[0].len());
-            let mut views: Vec<&mut [f32]> = self.block.iter_mut().map(|c| &mut c[..want]).collect();
+            let mut views: Vec<&mut [f32]> =
+                self.block.iter_mut().map(|c| &mut c[..want]).collect();
             let n = file.read(&mut views)?;
             if n == 0 {
                 break;
@@ -246,7 +233,12 @@ impl CsvWriter {
         let fail = |e: std::io::Error| anyhow::anyhow!("{}: write failed: {e}", path.display());
         write!(out, "time_s").map_err(fail)?;
         for k in 0..config.bins() {
-            write!(out, ",{}", trim(k as f64 * f64::from(rate) / config.fft as f64)).map_err(fail)?;
+            write!(
+                out,
+                ",{}",
+                trim(k as f64 * f64::from(rate) / config.fft as f64)
+            )
+            .map_err(fail)?;
         }
         writeln!(out).map_err(fail)?;
         Ok(Self {
@@ -258,7 +250,8 @@ impl CsvWriter {
 
     /// Writes the frames of `s`, the first of which is frame `first` of the file.
     fn rows(&mut self, s: &Spectrogram, first: usize) -> Result<()> {
-        let fail = |e: std::io::Error| anyhow::anyhow!("{}: write failed: {e}", self.path.display());
+        let fail =
+            |e: std::io::Error| anyhow::anyhow!("{}: write failed: {e}", self.path.display());
         for f in 0..s.frames {
             write!(self.out, "{:.6}", s.frame_time(first + f)).map_err(fail)?;
             for v in s.frame(f) {

@@ -145,7 +145,10 @@ mod tests {
         // The gate's range is an attenuation (≤ 0 dB): its slider never switches it off.
         let gate: InsertSection = toml::from_str("type = \"gate\"").unwrap();
         assert_eq!(
-            (section_params(&gate, 48_000)[1].min, section_params(&gate, 48_000)[1].max),
+            (
+                section_params(&gate, 48_000)[1].min,
+                section_params(&gate, 48_000)[1].max
+            ),
             (-120.0, 0.0)
         );
         let clean: InsertSection = toml::from_str("type = \"clean\"").unwrap();

@@ -14,7 +14,9 @@ pub const MAX_IR_CHANNELS: usize = 8;
 /// Fails unless `seconds` is a usable IR length limit (0 < s ≤ [`MAX_IR_SECONDS`]).
 pub fn check_ir_limit(seconds: f64) -> Result<()> {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= MAX_IR_SECONDS) {
-        bail!("--max-ir-seconds {seconds}: expected more than 0 and at most {MAX_IR_SECONDS} seconds");
+        bail!(
+            "--max-ir-seconds {seconds}: expected more than 0 and at most {MAX_IR_SECONDS} seconds"
+        );
     }
     Ok(())
 }
@@ -41,8 +43,13 @@ pub fn load_ir(path: &Path, rate: u32, max_seconds: f64) -> Result<Vec<Vec<f32>>
         return Err(too_long(frames));
     }
     // A streamed WAV states no length: stop reading one frame past the limit.
-    let ir = decode_all(file, (max_frames + 1) * channels as u64)
-        .map_err(|e| if e.to_string().contains("too long") { too_long(max_frames + 1) } else { e })?;
+    let ir = decode_all(file, (max_frames + 1) * channels as u64).map_err(|e| {
+        if e.to_string().contains("too long") {
+            too_long(max_frames + 1)
+        } else {
+            e
+        }
+    })?;
     if ir.frames() as u64 > max_frames {
         return Err(too_long(ir.frames() as u64));
     }

@@ -121,6 +121,25 @@ impl AudioFile {
         Ok(n)
     }
 
+    /// Reads the whole file once (every sample checked) to count its frames, then rewinds to
+    /// the start. For files whose header states no length, and to validate a file before a
+    /// long job depends on it.
+    pub fn count_frames(&mut self) -> Result<u64> {
+        self.seek(0)?;
+        let mut buf = vec![vec![0.0f32; 1 << 15]; self.channels];
+        let mut total = 0u64;
+        loop {
+            let mut views: Vec<&mut [f32]> = buf.iter_mut().map(|c| c.as_mut_slice()).collect();
+            let n = self.read(&mut views)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+        }
+        self.seek(0)?;
+        Ok(total)
+    }
+
     /// Moves so that the next read starts at `frame`.
     pub fn seek(&mut self, frame: u64) -> Result<()> {
         match &mut self.inner {
@@ -161,7 +180,7 @@ fn check_foreign_header(head: &[u8]) -> Result<()> {
                 let channels = i16::from_be_bytes([c[0], c[1]]);
                 check_channels(usize::try_from(channels).unwrap_or(0))?;
                 let rate = extended_to_f64(&c[8..18]);
-                if !(rate.is_finite() && rate >= 0.0 && rate < 4e9) {
+                if !(0.0..4e9).contains(&rate) {
                     bail!("malformed AIFF header (sample rate {rate})");
                 }
                 return check_sample_rate(rate.round() as u32);
@@ -355,11 +374,17 @@ impl SymphoniaReader {
                 );
             }
             if spec.rate != self.sample_rate {
-                bail!("sample rate changes midway ({} then {})", self.sample_rate, spec.rate);
+                bail!(
+                    "sample rate changes midway ({} then {})",
+                    self.sample_rate,
+                    spec.rate
+                );
             }
             let before = self.buf[0].len();
             append_planes(&decoded, &mut self.convert, &mut self.buf);
-            self.decoded = self.decoded.saturating_add((self.buf[0].len() - before) as u64);
+            self.decoded = self
+                .decoded
+                .saturating_add((self.buf[0].len() - before) as u64);
             return Ok(());
         }
     }

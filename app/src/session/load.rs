@@ -3,7 +3,7 @@
 
 use super::format::{AutomationSection, EqBandSection, InsertSection, SessionFile};
 use crate::io::load_ir;
-use crate::io::{decode_file, resample, FileStream};
+use crate::io::{decode_all, resample, AudioFile, FileStream};
 use anyhow::{anyhow, bail, Context, Result};
 use gpu_dsp::mix::params::{self, find_param, ParamInfo};
 use gpu_dsp::mix::{
@@ -147,23 +147,22 @@ impl Loader {
         if let Some(&i) = self.by_path.get(&path) {
             return Ok(i);
         }
-        let audio = decode_file(&path)?;
-        if audio.channels.len() > 2 {
+        let mut file = AudioFile::open(&path)?;
+        let channels = file.channels();
+        if channels > 2 {
             bail!(
-                "{}: {} channels; track sources must be mono or stereo",
-                path.display(),
-                audio.channels.len()
+                "{}: {channels} channels; track sources must be mono or stereo",
+                path.display()
             );
         }
         // PCM and FLAC files at the session rate are streamed while mixing (memory stays
-        // bounded); everything else is kept decoded and resampled.
+        // bounded), after one pass that checks every sample and counts the frames; the rest
+        // is decoded and resampled into memory.
         let streamable = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
             ["wav", "wave", "flac", "aif", "aiff"].contains(&e.to_ascii_lowercase().as_str())
         });
-        if streamable && audio.sample_rate == self.rate {
-            let frames = audio.frames() as u64;
-            let channels = audio.channels.len();
-            drop(audio);
+        if streamable && file.sample_rate() == self.rate {
+            let frames = file.count_frames()?;
             self.sources
                 .push(Source::Stream(std::sync::Arc::new(FileStream {
                     path: path.clone(),
@@ -171,7 +170,9 @@ impl Loader {
                     frames,
                 })));
         } else {
-            let planes = resample(&audio.channels, audio.sample_rate, self.rate)
+            let from = file.sample_rate();
+            let audio = decode_all(file, crate::io::limits::MAX_DECODED_SAMPLES)?;
+            let planes = resample(&audio.channels, from, self.rate)
                 .with_context(|| format!("{}: resampling", path.display()))?;
             self.sources.push(Source::Memory(planes));
         }

@@ -21,4 +21,3 @@ pub fn stem_file_name(name: &str) -> String {
         .collect();
     format!("{safe}.wav")
 }
-

@@ -48,8 +48,9 @@ pub fn find_param(table: &'static [ParamInfo], name: &str) -> Option<&'static Pa
     table.iter().find(|p| p.name == name)
 }
 
-/// Levels: −144 dB is silence for 24-bit audio, so it is the floor of every gain.
-const FLOOR_DB: f32 = -144.0;
+/// Levels: the floor of every gain; anything below −144 dB (silence for 24-bit audio) is
+/// an "off" fader, and −200 dB is how sessions often spell it.
+const FLOOR_DB: f32 = -200.0;
 
 /// Track and bus faders, sends, clips, pan, surround and the master.
 pub const CONSOLE: &[ParamInfo] = &[

@@ -186,7 +186,10 @@ impl WavReader {
         self.raw.resize(want * block, 0);
         let mut got = 0;
         while got < self.raw.len() {
-            let n = self.reader.read(&mut self.raw[got..]).context("read failed")?;
+            let n = self
+                .reader
+                .read(&mut self.raw[got..])
+                .context("read failed")?;
             if n == 0 {
                 break;
             }
@@ -253,9 +256,7 @@ fn parse_fmt(b: &[u8]) -> Result<(Encoding, usize, u32)> {
         _ => bail!("unsupported WAV encoding (format tag {kind:#06x})"),
     };
     if align != encoding.bytes() * channels {
-        bail!(
-            "malformed header (block align {align} for {channels} channels of {bits} bits)"
-        );
+        bail!("malformed header (block align {align} for {channels} channels of {bits} bits)");
     }
     Ok((encoding, channels, rate))
 }

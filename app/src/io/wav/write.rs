@@ -55,7 +55,12 @@ pub struct WavWriter<W: Write + Seek> {
 
 impl<W: Write + Seek> WavWriter<W> {
     /// Writes the header of a file of `channels` at `sample_rate` to `out`.
-    pub fn new(mut out: W, sample_rate: u32, channels: usize, format: WavSampleFormat) -> Result<Self> {
+    pub fn new(
+        mut out: W,
+        sample_rate: u32,
+        channels: usize,
+        format: WavSampleFormat,
+    ) -> Result<Self> {
         if channels == 0 || channels > usize::from(u16::MAX) {
             bail!("cannot write {channels} channels");
         }
@@ -159,7 +164,8 @@ impl<W: Write + Seek> WavWriter<W> {
         let pad = self.data_bytes & 1;
         if self.trailing_hole && pad == 0 {
             // Write the hole's last byte so the file has its full length.
-            self.out.seek(SeekFrom::Start(HEADER_BYTES + self.data_bytes - 1))?;
+            self.out
+                .seek(SeekFrom::Start(HEADER_BYTES + self.data_bytes - 1))?;
             self.out.write_all(&[0])?;
         }
         if pad == 1 {
