@@ -19,9 +19,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 seconds=$((MINUTES * 60))
 echo "material: ${MINUTES} min stereo 48 kHz 24-bit pink noise, a 3 s stereo decaying-noise IR"
-ffmpeg -loglevel error -f lavfi -i "anoisesrc=d=${seconds}:c=pink:r=48000:a=0.3" \
-  -filter_complex "[0:a]asplit[a][b];[b]adelay=7[c];[a][c]amerge=inputs=2" \
-  -c:a pcm_s24le "$work/in.wav"
+sox -n -r 48000 -c 2 -b 24 "$work/in.wav" synth "$seconds" pinknoise vol 0.3
 sox -n -r 48000 -c 2 -b 24 "$work/ir.wav" synth 3 whitenoise fade q 0 3 3 vol 0.05
 
 # Runs a command RUNS times; prints the best wall time (s) and its peak RSS (MB).

@@ -642,6 +642,7 @@ fn argument_extremes_are_refused() {
     write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
     std::fs::write(d.path("s.toml"), "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"in.wav\"\nstem = \"DX\"\n").unwrap();
     std::fs::write(d.path("notafolder"), "x").unwrap();
+    write_f32(&d.path("tiny384k.wav"), 384_000, &[vec![0.5]]);
     // A 64 MiB 8 kHz file, sparse (cheap): 33.5 million frames.
     let mut long = pcm16(8_000, 1, 0);
     let data = 64u32 << 20;
@@ -847,6 +848,17 @@ fn argument_extremes_are_refused() {
             vec!["analyze", "in.wav", "--target", "1e9"],
             "--target",
             "expected",
+        ),
+        (vec!["analyze", "/dev/zero"], "/dev/zero", "character device"),
+        (
+            vec!["render", "/dev/zero", "-o", "m.wav"],
+            "/dev/zero",
+            "character device",
+        ),
+        (
+            vec!["convolve", "in.wav", "--ir", "tiny384k.wav", "-o", "o.wav"],
+            "tiny384k.wav",
+            "empty once resampled to 48000 Hz",
         ),
         (
             vec!["demo", "--out", "notafolder"],
