@@ -849,7 +849,11 @@ fn argument_extremes_are_refused() {
             "--target",
             "expected",
         ),
-        (vec!["analyze", "/dev/zero"], "/dev/zero", "character device"),
+        (
+            vec!["analyze", "/dev/zero"],
+            "/dev/zero",
+            "character device",
+        ),
         (
             vec!["render", "/dev/zero", "-o", "m.wav"],
             "/dev/zero",

@@ -1,7 +1,7 @@
 //! `mixstation analyze`: loudness, peaks and phase report of a file, readable or JSON.
 
 use super::EngineArgs;
-use crate::io::AudioFile;
+use crate::io::{AudioFile, ReadAhead};
 use anyhow::{bail, Result};
 use clap::Args;
 use gpu_dsp::analysis::{
@@ -223,7 +223,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         .as_deref()
         .map(DeliverySpec::parse)
         .transpose()?;
-    let mut file = AudioFile::open(&args.file)?;
+    let file = AudioFile::open(&args.file)?;
     let (rate, channels) = (file.sample_rate(), file.channels());
     let mut masker = match &args.against {
         Some(path) => Some(Masker::open(path, rate)?),
@@ -239,14 +239,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         .as_ref()
         .map(|m| MaskingMeter::new(channels, m.channels(), rate));
     let bar = crate::progress::bar(file.frames().unwrap_or(0), "measuring");
-    let mut buf = vec![vec![0.0f32; CHUNK]; channels];
+    let mut reader = ReadAhead::new(file, CHUNK, 3);
     let mut frames = 0u64;
-    loop {
-        let mut views: Vec<&mut [f32]> = buf.iter_mut().map(|c| c.as_mut_slice()).collect();
-        let n = file.read(&mut views)?;
-        if n == 0 {
-            break;
-        }
+    while let Some((buf, n)) = reader.next_block()? {
         let block: Vec<&[f32]> = buf.iter().map(|c| &c[..n]).collect();
         // The meters are independent: the loudness (the costliest, with its 4× true-peak
         // oversampling) runs beside the spectral ones.

@@ -2,7 +2,7 @@
 //! encode block by block, so memory does not grow with the input's length.
 
 use super::{resolve_engine, EngineArgs, FormatArgs};
-use crate::io::{check_output_path, load_ir, AudioFile, WavStream};
+use crate::io::{check_output_path, load_ir, AudioFile, ReadAhead, WavStream, WriteBehind};
 use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -42,13 +42,39 @@ pub struct ConvolveArgs {
 
 /// The engine a convolution runs on.
 enum Backend {
+    /// One mono convolver per output channel, run side by side on the cores (per-channel,
+    /// mono-IR and mono-input routings): `(convolver, input channel)`.
+    Split(Vec<(Convolver, usize)>),
+    /// One convolver for the whole routing (true stereo).
     Cpu(Box<Convolver>),
     Gpu(Box<GpuConvolverBank>),
 }
 
 impl Backend {
+    fn cpu(ir: &[Vec<f32>], inputs: usize, routing: &Routing) -> Result<Self> {
+        let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
+        let config = ConvolverConfig::offline(ir_len);
+        let one_route_per_output = routing.routes.len() == routing.outputs
+            && (0..routing.outputs).all(|o| routing.routes.iter().any(|r| r.output == o));
+        if one_route_per_output && routing.outputs > 1 {
+            let mut split = Vec::new();
+            for o in 0..routing.outputs {
+                let Some(r) = routing.routes.iter().find(|r| r.output == o) else {
+                    continue;
+                };
+                split.push((Convolver::new(&[&ir[r.ir]], 1, config)?, r.input));
+            }
+            return Ok(Self::Split(split));
+        }
+        let planes: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
+        Ok(Self::Cpu(Box::new(Convolver::new(
+            &planes, inputs, config,
+        )?)))
+    }
+
     fn latency(&self) -> usize {
         match self {
+            Self::Split(s) => s.first().map_or(0, |(c, _)| c.latency()),
             Self::Cpu(c) => c.latency(),
             Self::Gpu(b) => b.convolvers()[0].latency(),
         }
@@ -56,6 +82,13 @@ impl Backend {
 
     fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<()> {
         match self {
+            Self::Split(split) => {
+                use rayon::prelude::*;
+                output
+                    .par_iter_mut()
+                    .zip(split.par_iter_mut())
+                    .for_each(|(o, (conv, i))| conv.process(&[input[*i]], &mut [&mut **o]));
+            }
             Self::Cpu(c) => c.process(input, output),
             Self::Gpu(b) => b.process(&[input], &mut [output])?,
         }
@@ -71,72 +104,59 @@ pub fn run(args: &ConvolveArgs) -> Result<()> {
     }
     crate::io::check_ir_limit(args.max_ir_seconds)?;
     check_output_path(&args.output, &[&args.input, &args.ir])?;
-    let mut input = AudioFile::open(&args.input)?;
+    let input = AudioFile::open(&args.input)?;
     let rate = input.sample_rate();
+    let channels = input.channels();
     let ir = load_ir(&args.ir, rate, args.max_ir_seconds)?;
-    let routing = Routing::for_channels(input.channels(), ir.len())
+    let routing = Routing::for_channels(channels, ir.len())
         .with_context(|| format!("{}: {} channels", args.ir.display(), ir.len()))?;
     let engine = resolve_engine(args.engine.engine)?;
     let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
     let mut backend = match &engine {
-        ResolvedEngine::Cpu { .. } => {
-            let planes: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-            Backend::Cpu(Box::new(Convolver::new(
-                &planes,
-                input.channels(),
-                ConvolverConfig::offline(ir_len),
-            )?))
-        }
+        ResolvedEngine::Cpu { .. } => Backend::cpu(&ir, channels, &routing)?,
         ResolvedEngine::Gpu(ctx) => Backend::Gpu(Box::new(GpuConvolverBank::new(
             ctx.clone(),
-            &[(ir.clone(), input.channels())],
+            &[(ir.clone(), channels)],
             ConvolverConfig::gpu_offline(),
         )?)),
     };
     drop(ir);
     let started = Instant::now();
     let outputs = routing.outputs;
-    let mut out = WavStream::create(&args.output, rate, outputs, args.format.format)?;
+    let out = WavStream::create(&args.output, rate, outputs, args.format.format)?;
+    let mut writer = WriteBehind::new(out, outputs, 3);
     let latency = backend.latency();
     let tail = ir_len - 1;
     let bar = progress::bar(
         input.frames().map_or(0, |f| f + (tail + latency) as u64),
         "convolving",
     );
-    let mut x = vec![vec![0.0f32; CHUNK]; input.channels()];
+    let mut reader = ReadAhead::new(input, CHUNK, 3);
+    let zeros = vec![vec![0.0f32; CHUNK]; channels];
     let mut y = vec![vec![0.0f32; CHUNK]; outputs];
     // The dry signal, delayed by the convolver's latency to line up with the wet one.
-    let mut dry_line: Vec<VecDeque<f32>> = (0..input.channels())
+    let mut dry_line: Vec<VecDeque<f32>> = (0..channels)
         .map(|_| std::iter::repeat_n(0.0, latency).collect())
         .collect();
     let mut to_skip = latency;
     let mut ended_at: Option<u64> = None;
     let (mut fed, mut written) = (0u64, 0u64);
     loop {
-        let n = match ended_at {
-            None => {
-                let mut views: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-                let n = input.read(&mut views)?;
-                if n < CHUNK {
-                    ended_at = Some(fed + n as u64);
+        let (x, n): (&[Vec<f32>], usize) = match ended_at {
+            None => match reader.next_block()? {
+                Some(block) => block,
+                None => {
+                    ended_at = Some(fed);
+                    continue;
                 }
-                for c in &mut x {
-                    c[n..].fill(0.0);
-                }
-                CHUNK
-            }
+            },
             Some(end) => {
                 let remaining = (end + (tail + latency) as u64).saturating_sub(fed);
                 if remaining == 0 {
                     break;
                 }
-                x.iter_mut().for_each(|c| c.fill(0.0));
-                CHUNK.min(remaining as usize)
+                (&zeros, CHUNK.min(remaining as usize))
             }
-        };
-        let n = match ended_at {
-            Some(end) => n.min((end + (tail + latency) as u64 - fed) as usize),
-            None => n,
         };
         let ins: Vec<&[f32]> = x.iter().map(|c| &c[..n]).collect();
         let mut outs: Vec<&mut [f32]> = y.iter_mut().map(|c| &mut c[..n]).collect();
@@ -147,7 +167,7 @@ pub fn run(args: &ConvolveArgs) -> Result<()> {
                 .for_each(|c| c[..n].iter_mut().for_each(|v| *v *= args.wet));
         }
         if args.dry != 0.0 {
-            for (line, c) in dry_line.iter_mut().zip(&x) {
+            for (line, c) in dry_line.iter_mut().zip(x) {
                 line.extend(&c[..n]);
             }
             for (o, c) in y.iter_mut().enumerate() {
@@ -162,18 +182,17 @@ pub fn run(args: &ConvolveArgs) -> Result<()> {
         }
         let skip = to_skip.min(n);
         to_skip -= skip;
-        let planes: Vec<&[f32]> = y.iter().map(|c| &c[skip..n]).collect();
-        out.write(&planes)?;
+        writer.write(&y, skip, n)?;
         written += (n - skip) as u64;
         bar.set_position(fed);
     }
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    out.finish()?;
-    let secs = written as f64 / f64::from(rate);
     if written == 0 {
         return Err(anyhow!("{}: nothing to convolve", args.input.display()));
     }
+    writer.finish_staged()?.commit()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let secs = written as f64 / f64::from(rate);
     say!(
         "{} -> {}: {} ch, {:.2} s, engine {}, {:.2} s ({:.0}x real time)",
         args.input.display(),

@@ -3,7 +3,7 @@
 //! file and folded into the picture's pixel columns (and CSV rows) as they come.
 
 use super::{resolve_engine, EngineArgs};
-use crate::io::{check_distinct_outputs, check_output_path, commit_all, AudioFile};
+use crate::io::{check_distinct_outputs, check_output_path, commit_all, AudioFile, ReadAhead};
 use crate::plot::{FrequencyAxis, PlotOptions, SpectrogramColumns, MAX_COLUMN_VALUES};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -120,13 +120,14 @@ pub fn run(args: &SpectrogramArgs) -> Result<()> {
     };
     let batch = (BATCH_VALUES / config.bins()).max(1);
     let mut window = SampleWindow::new(file.channels());
+    let mut reader = ReadAhead::new(file, 1 << 15, 4);
     let mut done = 0usize;
     while done < frames as usize {
         let count = batch.min(frames as usize - done);
         let first = done * hop;
         // Samples for frames done..done+count: up to the last frame's end (or the file's).
         let end = ((done + count - 1) * hop + config.fft).min(len as usize);
-        window.fill_to(&mut file, first, end)?;
+        window.fill_to(&mut reader, first, end)?;
         let planes = window.planes(first, end);
         let s = match &mut backend {
             Backend::Cpu => spectrogram_cpu(&planes, rate, config),
@@ -177,7 +178,6 @@ struct SampleWindow {
     /// `data[c][0]` is frame `start`.
     data: Vec<Vec<f32>>,
     start: usize,
-    block: Vec<Vec<f32>>,
 }
 
 impl SampleWindow {
@@ -185,26 +185,21 @@ impl SampleWindow {
         Self {
             data: vec![Vec::new(); channels],
             start: 0,
-            block: vec![vec![0.0; 1 << 15]; channels],
         }
     }
 
     /// Drops samples before `from` and reads until the window reaches `to` (or the file ends).
-    fn fill_to(&mut self, file: &mut AudioFile, from: usize, to: usize) -> Result<()> {
+    fn fill_to(&mut self, reader: &mut ReadAhead, from: usize, to: usize) -> Result<()> {
         let drop = from.saturating_sub(self.start).min(self.data[0].len());
         for c in &mut self.data {
             c.drain(..drop);
         }
         self.start += drop;
         while self.start + self.data[0].len() < to {
-            let want = (to - self.start - self.data[0].len()).min(self.block[0].len());
-            let mut views: Vec<&mut [f32]> =
-                self.block.iter_mut().map(|c| &mut c[..want]).collect();
-            let n = file.read(&mut views)?;
-            if n == 0 {
+            let Some((block, n)) = reader.next_block()? else {
                 break;
-            }
-            for (d, b) in self.data.iter_mut().zip(&self.block) {
+            };
+            for (d, b) in self.data.iter_mut().zip(block) {
                 d.extend_from_slice(&b[..n]);
             }
         }

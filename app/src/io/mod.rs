@@ -9,6 +9,7 @@ mod input;
 mod ir;
 pub mod limits;
 mod output;
+mod pipeline;
 mod resample;
 mod source;
 mod stream;
@@ -25,6 +26,7 @@ pub use output::{
     canonical_output, check_distinct_outputs, check_output_path, commit_all, resolve_output,
     temp_beside, write_atomically, write_staged, Staged,
 };
+pub use pipeline::{ReadAhead, WriteBehind};
 pub use resample::resample;
 pub use source::AudioFile;
 pub use stream::FileStream;

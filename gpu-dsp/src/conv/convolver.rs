@@ -24,10 +24,10 @@ pub struct ConvolverConfig {
 
 impl ConvolverConfig {
     /// Fastest layout when latency does not matter (offline renders): uniform partitions of
-    /// about a sixteenth of the IR, between 256 and 8192 samples (measured on this machine's
+    /// about a sixteenth of the IR, between 256 and 32768 samples (measured on this machine's
     /// CPU with `benches/convolution.rs`).
     pub fn offline(ir_len: usize) -> Self {
-        let block = (ir_len / 16).next_power_of_two().clamp(256, 8192);
+        let block = (ir_len / 16).next_power_of_two().clamp(256, 32768);
         Self {
             block,
             uniform: true,

@@ -261,27 +261,31 @@ fn parse_fmt(b: &[u8]) -> Result<(Encoding, usize, u32)> {
     Ok((encoding, channels, rate))
 }
 
-/// Interleaved little-endian samples to planar f32 (integers scaled by 2^−(bits−1)).
+/// Interleaved little-endian samples to planar f32 (integers scaled by 2^−(bits−1)); one
+/// loop per encoding so the inner loop has no branch.
 fn decode(raw: &[u8], encoding: Encoding, out: &mut [&mut [f32]]) {
-    let channels = out.len();
-    let width = encoding.bytes();
-    for (i, frame) in raw.chunks_exact(width * channels).enumerate() {
-        for (c, s) in frame.chunks_exact(width).enumerate() {
-            out[c][i] = match encoding {
-                Encoding::U8 => (f32::from(s[0]) - 128.0) / 128.0,
-                Encoding::I16 => f32::from(i16::from_le_bytes([s[0], s[1]])) / 32_768.0,
-                Encoding::I24 => {
-                    (i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8) as f32 / 8_388_608.0
-                }
-                Encoding::I32 => {
-                    (f64::from(i32::from_le_bytes([s[0], s[1], s[2], s[3]])) / 2_147_483_648.0)
-                        as f32
-                }
-                Encoding::F32 => f32::from_le_bytes([s[0], s[1], s[2], s[3]]),
-                Encoding::F64 => {
-                    f64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) as f32
-                }
-            };
+    fn each<const W: usize>(raw: &[u8], out: &mut [&mut [f32]], f: impl Fn(&[u8; W]) -> f32) {
+        let channels = out.len();
+        for (c, plane) in out.iter_mut().enumerate() {
+            let frames = raw.len() / (W * channels);
+            for (i, v) in plane[..frames].iter_mut().enumerate() {
+                let at = (i * channels + c) * W;
+                let mut b = [0u8; W];
+                b.copy_from_slice(&raw[at..at + W]);
+                *v = f(&b);
+            }
         }
+    }
+    match encoding {
+        Encoding::U8 => each::<1>(raw, out, |s| (f32::from(s[0]) - 128.0) / 128.0),
+        Encoding::I16 => each::<2>(raw, out, |s| f32::from(i16::from_le_bytes(*s)) / 32_768.0),
+        Encoding::I24 => each::<3>(raw, out, |s| {
+            (i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8) as f32 / 8_388_608.0
+        }),
+        Encoding::I32 => each::<4>(raw, out, |s| {
+            (f64::from(i32::from_le_bytes(*s)) / 2_147_483_648.0) as f32
+        }),
+        Encoding::F32 => each::<4>(raw, out, |s| f32::from_le_bytes(*s)),
+        Encoding::F64 => each::<8>(raw, out, |s| f64::from_le_bytes(*s) as f32),
     }
 }

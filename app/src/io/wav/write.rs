@@ -114,6 +114,9 @@ impl<W: Write + Seek> WavWriter<W> {
         if planes.iter().any(|c| c.len() != frames) {
             bail!("channels differ in length");
         }
+        if frames == 0 {
+            return Ok(());
+        }
         let width = self.format.bytes();
         self.bytes.resize(frames * self.channels * width, 0);
         for (c, plane) in planes.iter().enumerate() {
@@ -200,11 +203,15 @@ impl<W: Write + Seek> WavWriter<W> {
     }
 }
 
-/// Rounds to the nearest integer code of a `bits`-bit signed format, clipping at full scale.
+/// Rounds to the nearest integer code of a `bits`-bit signed format (ties to even),
+/// clipping at full scale; NaN becomes 0. Adding 1.5 · 2^52 in f64 rounds without a libm
+/// call, so the encoder's loop stays vectorisable.
+#[inline]
 pub fn quantize(s: f32, bits: u32) -> i32 {
-    let full = (1i64 << (bits - 1)) as f32;
-    let v = (s * full).round();
-    v.clamp(-full, full - 1.0) as i32
+    const ROUND: f64 = 6_755_399_441_055_744.0;
+    let full = (1i64 << (bits - 1)) as f64;
+    let v = (f64::from(s) * full).clamp(-full, full - 1.0);
+    ((v + ROUND) - ROUND) as i32
 }
 
 #[cfg(test)]
@@ -219,5 +226,23 @@ mod tests {
         assert_eq!(quantize(2.0, 24), 8_388_607);
         assert_eq!(quantize(0.5 / 32768.0 * 3.0, 16), 2);
         assert_eq!(quantize(f32::NAN, 16), 0);
+        assert_eq!(quantize(-0.6 / 32768.0, 16), -1);
+        assert_eq!(quantize(1e30, 24), 8_388_607);
+    }
+
+    #[test]
+    fn an_empty_block_writes_nothing() {
+        let mut w = WavWriter::new(
+            std::io::Cursor::new(Vec::new()),
+            48_000,
+            2,
+            WavSampleFormat::Pcm24,
+        )
+        .unwrap();
+        w.write(&[&[], &[]]).unwrap();
+        w.write(&[&[0.5], &[-0.5]]).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        assert_eq!(bytes.len() as u64, HEADER_BYTES + 6);
+        assert_eq!(&bytes[HEADER_BYTES as usize..], &[0, 0, 0x40, 0, 0, 0xC0]);
     }
 }
