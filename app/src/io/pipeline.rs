@@ -12,6 +12,10 @@ use std::thread::JoinHandle;
 /// Planar block buffers.
 type Planes = Vec<Vec<f32>>;
 
+/// A block handed out by [`ReadAhead::next_block`]: the planes and how many frames of each
+/// are valid.
+pub type Block<'a> = (&'a [Vec<f32>], usize);
+
 /// An [`AudioFile`] decoded on a thread of its own, `depth` blocks ahead of the reader.
 pub struct ReadAhead {
     rx: Receiver<Result<(Planes, usize)>>,
@@ -63,7 +67,7 @@ impl ReadAhead {
     }
 
     /// The next block (`n` frames of each plane are valid); `None` at the end of the file.
-    pub fn next_block(&mut self) -> Result<Option<(&[Vec<f32>], usize)>> {
+    pub fn next_block(&mut self) -> Result<Option<Block<'_>>> {
         if let Some(done) = self.current.take() {
             let _ = self.free.send(done);
         }
