@@ -2,8 +2,8 @@
 //! a synthetic stereo hall IR, writes a session that mixes them (EQ, compressor, gate, a
 //! reverb bus, automation, stems, a −23 LUFS master) and renders it with the loudness report.
 
-use crate::cli::{resolve_engine, EngineArgs, FormatArgs};
 use crate::io::{check_output_path, write_wav};
+use crate::options::{resolve_engine, EngineArgs, FormatArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::f32::consts::TAU;

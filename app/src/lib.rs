@@ -15,6 +15,7 @@ pub mod console;
 pub mod demo;
 pub mod gui;
 pub mod io;
+pub mod options;
 pub mod playback;
 pub mod plot;
 pub mod progress;

@@ -39,7 +39,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             "the window could not run: no X11 display (DISPLAY is not set); run it on a desktop or under xvfb-run"
         );
     }
-    let gpu = crate::cli::resolve_engine_choice(options.engine)?.gpu();
+    let gpu = crate::options::resolve_engine_choice(options.engine)?.gpu();
     let session = match options.session.clone() {
         Some(p) => p,
         None => last_or_demo()?,
