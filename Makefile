@@ -1,7 +1,7 @@
 # mixstation — the two set-up commands a new user needs:
 #   make demo   installs missing system packages, builds in release mode, runs the demo
 #   make test   installs missing system packages and runs the whole test suite
-# Other targets: make bench (criterion benchmarks), make lint (fmt + clippy), make deps,
+# Other targets: make bench (whole commands vs FFmpeg/SoX, then criterion benchmarks), make lint (fmt + clippy), make deps,
 # make quality (the dialogue-cleanup quality table; needs Python 3 and espeak-ng),
 # make screenshot (the window under Xvfb playing the demo, saved to docs/workstation.png).
 
@@ -36,6 +36,7 @@ test: deps runtime-dir
 	cargo test --workspace
 
 bench: deps runtime-dir
+	bash benches/cli.sh
 	cargo bench --bench convolution
 	cargo bench --bench analysis
 	cargo bench --bench mix
