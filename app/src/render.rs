@@ -5,7 +5,7 @@
 use crate::io::{commit_all, register_work_path, ExportFormat, WavStream};
 use anyhow::{bail, Context, Result};
 use gpu_dsp::analysis::{LoudnessMeter, LoudnessSummary};
-use gpu_dsp::mix::{MasterReport, MixSpec, Mixer, TruePeakLimiter};
+use gpu_dsp::mix::{MasterFinisher, MasterReport, MixSpec, Mixer};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -143,22 +143,15 @@ pub fn render(
     drop(spill);
     // Pass 2: gains, limiter, files.
     let measured = before.integrated();
-    let normalisation_db = match (spec.master.loudness_target, measured) {
-        (Some(target), Some(m)) => target - m,
-        _ => 0.0,
-    };
-    let g = 10f32.powf(normalisation_db as f32 / 20.0);
+    let mut finisher = MasterFinisher::new(&spec.master, measured, channels, rate);
+    let g = finisher.gain();
     if !g.is_finite() {
         bail!(
-            "master: the loudness normalisation of {normalisation_db:+.1} dB is not a usable gain"
+            "master: the loudness normalisation of {:+.1} dB is not a usable gain",
+            finisher.normalisation_db()
         );
     }
-    let mut limiter = spec
-        .master
-        .true_peak_ceiling
-        .map(|c| TruePeakLimiter::new(c, 100.0, channels, rate as f32));
-    let mut to_drop = limiter.as_ref().map_or(0, TruePeakLimiter::latency);
-    let mut after = LoudnessMeter::new(channels, rate);
+    let mut to_flush = finisher.delay();
     let mut master_out = WavStream::create(output, rate, channels, format)?;
     let mut stem_out: Vec<WavStream> = stem_paths
         .iter()
@@ -177,7 +170,9 @@ pub fn render(
         let n = if m > 0 {
             m
         } else {
-            FINISH_BLOCK.min(to_drop.max(frames - written))
+            let n = FINISH_BLOCK.min(to_flush.max(frames - written));
+            to_flush = to_flush.saturating_sub(n);
+            n
         };
         for c in &mut block {
             c[..n].fill(0.0);
@@ -200,16 +195,13 @@ pub fn render(
             }
         }
         read += m;
-        if let Some(l) = &mut limiter {
-            let mut views: Vec<&mut [f32]> = block.iter_mut().map(|c| &mut c[..n]).collect();
-            l.process(&mut views);
-        }
-        let drop_now = to_drop.min(n);
-        to_drop -= drop_now;
-        let keep = (n - drop_now).min(frames - written);
+        let mut views: Vec<&mut [f32]> = block.iter_mut().map(|c| &mut c[..n]).collect();
+        let done = finisher.process(&mut views, true);
+        let keep = (done.end - done.start).min(frames - written);
+        finisher.truncate_last(keep);
         let planes: Vec<&[f32]> = block
             .iter()
-            .map(|c| &c[drop_now..drop_now + keep])
+            .map(|c| &c[done.start..done.start + keep])
             .collect();
         if let Some(i) = planes
             .iter()
@@ -220,7 +212,6 @@ pub fn render(
                 (written + i) as f64 / f64::from(rate)
             );
         }
-        after.process(&planes);
         master_out.write(&planes)?;
         written += keep;
     }
@@ -237,8 +228,8 @@ pub fn render(
         elapsed: started.elapsed().as_secs_f64(),
         report: MasterReport {
             measured_before: measured,
-            normalisation_db,
-            loudness: after.summary(),
+            normalisation_db: finisher.normalisation_db(),
+            loudness: finisher.finish(),
         },
         target: spec.master.loudness_target,
     })

@@ -26,7 +26,7 @@ pub use graph::{
 };
 pub use insert::Insert;
 pub use limiter::TruePeakLimiter;
-pub use master::{finish_master, MasterReport};
+pub use master::{finish_master, MasterFinisher, MasterReport};
 pub use mixer::{bus_order, Mixer};
 pub use pan::{balance_gains, downmix_to_stereo, mono_mix, pan_gains, surround_pan_gains, Layout};
 
