@@ -407,11 +407,12 @@ fn run_in(args: &DemoArgs, out: &std::path::Path) -> Result<()> {
             made_dirs.push(d);
         }
     }
-    let staged = files
+    let committed = files
         .iter()
         .map(|f| crate::io::Staged::file(w.join(f), &out.join(f)))
-        .collect::<Result<Vec<_>>>()?;
-    if let Err(e) = crate::io::commit_all(staged) {
+        .collect::<Result<Vec<_>>>()
+        .and_then(crate::io::commit_all);
+    if let Err(e) = committed {
         for d in made_dirs {
             let _ = std::fs::remove_dir(d);
         }

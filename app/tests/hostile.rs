@@ -447,6 +447,38 @@ fn wavs_streamed_to_a_pipe_are_read_to_their_end() {
         );
         assert!(o.status.success(), "{name}: {}", stderr(&o));
     }
+    // An RF64 streamed to a pipe (ds64 sizes 0, data size 0xFFFFFFFF), as `ffmpeg -rf64
+    // always` writes it.
+    let mut rf64 = pcm16(48_000, 2, 4800);
+    rf64[0..4].copy_from_slice(b"RF64");
+    rf64[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    rf64[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut ds64 = b"ds64\x1c\x00\x00\x00".to_vec();
+    ds64.extend_from_slice(&[0u8; 28]);
+    rf64.splice(12..12, ds64);
+    std::fs::write(d.path("rf64pipe.wav"), &rf64).unwrap();
+    assert_eq!(
+        mixstation::io::decode_file(&d.path("rf64pipe.wav"))
+            .unwrap()
+            .frames(),
+        4800
+    );
+    // A 2 GiB data chunk whose size is exact, followed by a LIST chunk (as editors write
+    // metadata after the audio): the size is trusted, the LIST is not audio. Sparse: cheap.
+    let data: u32 = 1 << 31;
+    let mut big = pcm16(48_000, 2, 0);
+    big[40..44].copy_from_slice(&data.to_le_bytes());
+    big[4..8].copy_from_slice(&(36 + data + 16).to_le_bytes());
+    let path = d.path("big-list.wav");
+    std::fs::write(&path, &big).unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(44 + u64::from(data))).unwrap();
+        f.write_all(b"LIST\x08\x00\x00\x00INFOabcd").unwrap();
+    }
+    let f = mixstation::io::AudioFile::open(&path).unwrap();
+    assert_eq!(f.frames(), Some(u64::from(data) / 4));
     // A real FFmpeg pipe, when FFmpeg is here (it is installed by `make deps`).
     if Command::new("ffmpeg").arg("-version").output().is_ok() {
         let o = Command::new("sh")
@@ -889,6 +921,50 @@ fn argument_extremes_are_refused() {
     }
 }
 
+/// An error after the writer has blocks queued (a NaN far into the input) still removes the
+/// output's temporary file before the process exits.
+#[test]
+fn a_late_error_leaves_no_temporary_file() {
+    let d = Dir::new();
+    let mut x = noise(200_000, 1);
+    x[190_000] = f32::NAN;
+    std::fs::write(d.path("late-nan.wav"), float32(&x)).unwrap();
+    write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
+    let before = listing(d.root());
+    for _ in 0..3 {
+        let o = run_in(
+            d.root(),
+            &[
+                "convolve",
+                "late-nan.wav",
+                "--ir",
+                "ir.wav",
+                "-o",
+                "o.wav",
+                "--engine",
+                "cpu",
+            ],
+        );
+        assert_refused(&o, "late-nan.wav", "first at frame 190000", "late NaN");
+        assert_nothing_left(d.root(), &before, "late NaN");
+    }
+    // A FLAC cut inside its last block: one clear answer from the spectrogram, no panic.
+    let flac =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/source.flac"))
+            .unwrap();
+    std::fs::write(d.path("cut.flac"), &flac[..flac.len() - 300]).unwrap();
+    let o = run_in(
+        d.root(),
+        &["spectrogram", "cut.flac", "-o", "s.png", "--hop", "4096"],
+    );
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{err}"
+    );
+}
+
 /// A closed standard output is a quiet exit, and the command's files are still written.
 #[test]
 fn a_closed_stdout_is_not_a_crash() {
@@ -971,9 +1047,38 @@ fn interrupted_renders_leave_nothing_behind() {
         }
         let o = child.wait_with_output().unwrap();
         if sig == libc::SIGKILL {
+            let left: Vec<String> = listing(d.root())
+                .into_iter()
+                .filter(|p| p.starts_with(".mixstation-") && !p.contains('/'))
+                .collect();
+            assert!(!left.is_empty());
+            // Fresh files of a dead process are kept (it may be a run in another PID
+            // namespace or on another host); idle for ten minutes, they go.
+            let o = run_in(
+                d.root(),
+                &["clean", "ir.wav", "-o", "ir-clean.wav", "--engine", "cpu"],
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+            std::fs::remove_file(d.path("ir-clean.wav")).unwrap();
             assert!(listing(d.root())
                 .iter()
                 .any(|p| p.starts_with(".mixstation-")));
+            let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+            for p in &left {
+                let path = d.path(p);
+                let mut all = vec![path.clone()];
+                if path.is_dir() {
+                    all.extend(
+                        std::fs::read_dir(&path)
+                            .unwrap()
+                            .flatten()
+                            .map(|e| e.path()),
+                    );
+                }
+                for f in all {
+                    std::fs::File::open(&f).unwrap().set_modified(old).unwrap();
+                }
+            }
             // The next command writing here sweeps the dead run's files.
             let o = run_in(d.root(), &["analyze", "long.wav"]);
             assert!(o.status.success());

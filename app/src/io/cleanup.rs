@@ -1,7 +1,8 @@
 //! Work files that must not outlive the run: temporary outputs and render work folders are
 //! registered here. SIGINT, SIGTERM and SIGHUP remove them before the process exits; files
 //! left by a run that was killed outright (SIGKILL, power loss) are removed by the next run
-//! that writes into the same folder, once their owning process is gone.
+//! that writes into the same folder, once their owning process is gone and nothing has
+//! touched them for ten minutes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -84,7 +85,27 @@ fn alive(pid: u32) -> bool {
     }
 }
 
-/// Removes work files in `folder` whose owning process is gone.
+/// How long a dead run's work file must have been untouched before it is removed: a run in
+/// another PID namespace or on another host sharing the folder looks dead here, but it keeps
+/// writing its files.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The latest modification time of a file, or of a folder and the files in it.
+fn last_touched(path: &Path, meta: &std::fs::Metadata) -> Option<std::time::SystemTime> {
+    let own = meta.modified().ok();
+    if !meta.is_dir() {
+        return own;
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .chain(own)
+        .max()
+}
+
+/// Removes work files in `folder` whose owning process is gone and that nothing has touched
+/// for [`STALE_AFTER`].
 pub fn sweep_stale(folder: &Path) {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return;
@@ -101,6 +122,12 @@ pub fn sweep_stale(folder: &Path) {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
+        let idle = last_touched(&path, &meta)
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|d| d >= STALE_AFTER);
+        if !idle {
+            continue;
+        }
         if meta.is_dir() {
             let _ = std::fs::remove_dir_all(&path);
         } else if meta.is_file() {

@@ -179,37 +179,49 @@ impl Drop for Staged {
     }
 }
 
-/// Renames every staged file into place, all or nothing: an output that existed before is
-/// kept as a hard-linked backup until every rename has succeeded, and restored if one fails.
-pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
-    let mut backups: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-    let mut result = Ok(());
-    for mut s in staged {
-        let backup = if s.target.is_file() {
-            let b = parent_of(&s.target).join(format!(
-                ".mixstation-{}-backup-{}",
-                std::process::id(),
-                backups.len()
-            ));
+/// Renames every staged file into place, all or nothing. Every output that exists already
+/// is first kept as a backup (a hard link, or a copy where the file system has none); if one
+/// cannot be, nothing is renamed. If a rename fails, the outputs already moved are taken back:
+/// the old files restored from their backups, new ones removed.
+pub fn commit_all(mut staged: Vec<Staged>) -> Result<()> {
+    let mut backups: Vec<Option<PathBuf>> = Vec::with_capacity(staged.len());
+    let discard = |backups: &[Option<PathBuf>]| {
+        for b in backups.iter().flatten() {
+            let _ = std::fs::remove_file(b);
+            forget(b);
+        }
+    };
+    for (k, s) in staged.iter().enumerate() {
+        if !s.target.is_file() {
+            backups.push(None);
+            continue;
+        }
+        let b = parent_of(&s.target).join(format!(".mixstation-{}-backup-{k}", std::process::id()));
+        let _ = std::fs::remove_file(&b);
+        register(&b);
+        let kept =
+            std::fs::hard_link(&s.target, &b).or_else(|_| std::fs::copy(&s.target, &b).map(|_| ()));
+        if let Err(e) = kept {
             let _ = std::fs::remove_file(&b);
-            std::fs::hard_link(&s.target, &b).ok().map(|()| {
-                register(&b);
-                b
-            })
-        } else {
-            None
-        };
+            forget(&b);
+            discard(&backups);
+            bail!(
+                "{}: cannot keep the existing file while replacing it: {e}",
+                s.shown.display()
+            );
+        }
+        backups.push(Some(b));
+    }
+    let mut moved = 0;
+    let mut result = Ok(());
+    for s in staged.iter_mut() {
         match std::fs::rename(&s.src, &s.target) {
             Ok(()) => {
                 s.committed = true;
                 forget(&s.src);
-                backups.push((s.target.clone(), backup));
+                moved += 1;
             }
             Err(e) => {
-                if let Some(b) = backup {
-                    let _ = std::fs::remove_file(&b);
-                    forget(&b);
-                }
                 result = Err(anyhow!(
                     "{}: cannot move the finished file into place: {e}",
                     s.shown.display()
@@ -218,21 +230,21 @@ pub fn commit_all(staged: Vec<Staged>) -> Result<()> {
             }
         }
     }
-    for (target, backup) in backups {
-        match (&result, backup) {
-            (Ok(()), Some(b)) => {
-                let _ = std::fs::remove_file(&b);
-                forget(&b);
+    if result.is_err() {
+        for (s, backup) in staged.iter().zip(&backups).take(moved) {
+            match backup {
+                Some(b) => {
+                    let _ = std::fs::rename(b, &s.target);
+                    forget(b);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&s.target);
+                }
             }
-            (Err(_), Some(b)) => {
-                let _ = std::fs::rename(&b, &target);
-                forget(&b);
-            }
-            (Err(_), None) => {
-                let _ = std::fs::remove_file(&target);
-            }
-            (Ok(()), None) => {}
         }
+        discard(&backups[moved.min(backups.len())..]);
+    } else {
+        discard(&backups);
     }
     result
 }
@@ -269,4 +281,47 @@ pub fn write_staged(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) ->
 /// file under the output name. Errors name the file.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
     write_staged(path, write)?.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staged(dir: &Path, name: &str, text: &str, target: &Path) -> Staged {
+        let src = dir.join(name);
+        std::fs::write(&src, text).unwrap();
+        Staged::file(src, target).unwrap()
+    }
+
+    #[test]
+    fn a_failed_rename_restores_every_output() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a.wav");
+        let b = d.path().join("b.wav");
+        std::fs::write(&a, "old a").unwrap();
+        let set = vec![
+            staged(d.path(), "ta", "new a", &a),
+            staged(d.path(), "tb", "new b", &b),
+            // Its folder does not exist: the rename fails after the first two moved.
+            staged(d.path(), "tc", "new c", &d.path().join("missing/c.wav")),
+        ];
+        assert!(commit_all(set).is_err());
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
+        assert!(!b.exists());
+        let left: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("a.wav")]);
+        // And when every rename works, the new files are in place and no backup is left.
+        let set = vec![
+            staged(d.path(), "ta", "new a", &a),
+            staged(d.path(), "tb", "new b", &b),
+        ];
+        commit_all(set).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
 }

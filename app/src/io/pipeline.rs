@@ -72,7 +72,10 @@ impl ReadAhead {
             let _ = self.free.send(done);
         }
         match self.rx.recv() {
-            Ok(Ok((_, 0))) | Err(_) => Ok(None),
+            Ok(Ok((_, 0))) => Ok(None),
+            Err(_) => Err(anyhow!(
+                "the decoding thread stopped before the end of the file"
+            )),
             Ok(Ok((buf, n))) => {
                 let buf = self.current.insert(buf);
                 Ok(Some((buf.as_slice(), n)))
@@ -148,5 +151,15 @@ impl WriteBehind {
     /// Writes what is queued, completes the file and stages it.
     pub fn finish_staged(mut self) -> Result<Staged> {
         self.join()?.finish_staged()
+    }
+}
+
+impl Drop for WriteBehind {
+    /// Unfinished (an error upstream): wait for the writer so its temporary file is removed
+    /// before the process exits.
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            let _ = self.join();
+        }
     }
 }

@@ -90,6 +90,15 @@ impl AudioFile {
         self.frames
     }
 
+    /// The file's exact length in frames: the header's for WAV, else counted by reading the
+    /// file once (a compressed file's header figure is an estimate).
+    pub fn exact_frames(&mut self) -> Result<u64> {
+        match (&self.inner, self.frames) {
+            (Inner::Wav(_), Some(f)) => Ok(f),
+            _ => self.count_frames(),
+        }
+    }
+
     /// Reads up to `out[0].len()` frames into the planar `out` (one slice per channel);
     /// fills the whole block unless the file ends; returns the frames read (0 at the end).
     /// NaN or infinite samples, truncation and corrupt data are errors naming the file.
@@ -296,6 +305,10 @@ impl SymphoniaReader {
         }
         let end = (self.next + want).min(self.buffered_end().max(self.next));
         let n = (end - self.next) as usize;
+        if n == 0 {
+            // At (or past) the end.
+            return Ok(0);
+        }
         // A seek may land past the request: those frames are silence.
         let lead = (self.buf_start.saturating_sub(self.next) as usize).min(n);
         let from = self.next.saturating_sub(self.buf_start) as usize;

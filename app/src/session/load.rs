@@ -808,7 +808,7 @@ fn automation_range(target: &Target, inserts: &[InsertSpec]) -> Option<&'static 
     }
 }
 
-/// Stem names become file names: each must be non-empty, keep a letter or digit, and differ
+/// Stem names become file names: each must be non-empty, at most 100 characters, and differ
 /// from the others once made safe for a file system.
 fn check_stem_names(stems: &[String]) -> Result<()> {
     let mut files: Vec<String> = Vec::new();
@@ -816,7 +816,7 @@ fn check_stem_names(stems: &[String]) -> Result<()> {
         if s.trim().is_empty() {
             bail!("stem name \"{s}\": a stem needs a name (it becomes its file name)");
         }
-        if s.len() > 100 {
+        if s.chars().count() > 100 {
             bail!("stem name \"{s}\": longer than 100 characters");
         }
         let file = super::stem_file_name(s).to_lowercase();

@@ -110,29 +110,28 @@ impl WavReader {
                     };
                     let block = (encoding.bytes() * channels) as u64;
                     let available = file_len.saturating_sub(pos);
-                    let claimed = match (rf64, size, ds64_data) {
-                        (true, 0xFFFF_FFFF, Some(d)) => Some(d),
-                        (true, 0xFFFF_FFFF, None) => bail!("malformed RF64 header (no ds64 chunk)"),
-                        _ => Some(u64::from(size)),
-                    };
-                    let frames = match claimed {
-                        // A zero data size counts as "unknown" only when the RIFF size is one
-                        // of the placeholders too (else it is an empty data chunk).
-                        Some(_)
-                            if !rf64
-                                && is_placeholder(size)
-                                && (size != 0 || is_placeholder(riff_size))
-                                && (size != 0 || available >= block) =>
-                        {
-                            None
+                    // What the sizes claim, and when the data runs to the end of the file
+                    // instead: a streamed RF64 (ds64 data size 0 or past the file), or a
+                    // RIFF whose data size is a placeholder and more than the file holds
+                    // (a zero size counts only with a placeholder RIFF size too).
+                    let frames = if rf64 && size == 0xFFFF_FFFF {
+                        match ds64_data {
+                            None => bail!("malformed RF64 header (no ds64 chunk)"),
+                            Some(d) if d == 0 || d > available => None,
+                            Some(d) => Some(d / block),
                         }
-                        Some(c) if c <= available => Some(c / block),
-                        Some(c) => bail!(
+                    } else if size == 0 && is_placeholder(riff_size) && available >= block {
+                        None
+                    } else if u64::from(size) <= available {
+                        Some(u64::from(size) / block)
+                    } else if !rf64 && is_placeholder(size) {
+                        None
+                    } else {
+                        bail!(
                             "truncated: the header promises {} frames, the file holds {}",
-                            c / block,
+                            u64::from(size) / block,
                             available / block
-                        ),
-                        None => None,
+                        );
                     };
                     if frames == Some(0) || (frames.is_none() && available < block) {
                         bail!("contains no audio frames");
@@ -213,7 +212,9 @@ impl WavReader {
         let frame = self.frames.map_or(frame, |t| frame.min(t));
         let block = (self.encoding.bytes() * self.channels) as u64;
         self.reader
-            .seek(SeekFrom::Start(self.data_start + frame * block))
+            .seek(SeekFrom::Start(
+                self.data_start.saturating_add(frame.saturating_mul(block)),
+            ))
             .context("cannot seek")?;
         self.pos = frame;
         Ok(())

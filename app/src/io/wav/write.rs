@@ -61,9 +61,13 @@ impl<W: Write + Seek> WavWriter<W> {
         channels: usize,
         format: WavSampleFormat,
     ) -> Result<Self> {
-        if channels == 0 || channels > usize::from(u16::MAX) {
-            bail!("cannot write {channels} channels");
+        if channels == 0 || channels > crate::io::limits::MAX_CHANNELS {
+            bail!(
+                "cannot write {channels} channels (1 to {})",
+                crate::io::limits::MAX_CHANNELS
+            );
         }
+        crate::io::limits::check_sample_rate(sample_rate)?;
         let width = format.bytes();
         let align = (width * channels) as u16;
         let mut h = Vec::with_capacity(HEADER_BYTES as usize);
