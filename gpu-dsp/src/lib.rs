@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod approx;
+pub mod conformance;
 pub mod conv;
 pub mod engine;
 pub mod error;

@@ -7,9 +7,8 @@ use crate::io::{check_distinct_outputs, check_output_path, commit_all, AudioFile
 use crate::plot::{FrequencyAxis, PlotOptions, SpectrogramColumns, MAX_COLUMN_VALUES};
 use anyhow::{bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::spectrogram::{
-    spectrogram_cpu, GpuSpectrogram, Spectrogram, SpectrogramConfig,
-};
+use gpu_dsp::analysis::spectrogram::{CpuSpectrogram, SpectrogramBackend};
+use gpu_dsp::analysis::spectrogram::{GpuSpectrogram, Spectrogram, SpectrogramConfig};
 use gpu_dsp::ResolvedEngine;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -52,12 +51,6 @@ pub struct SpectrogramArgs {
     pub height: usize,
     #[command(flatten)]
     pub engine: EngineArgs,
-}
-
-/// Where frames are computed.
-enum Backend {
-    Cpu,
-    Gpu(GpuSpectrogram),
 }
 
 pub fn run(args: &SpectrogramArgs) -> Result<()> {
@@ -105,11 +98,9 @@ pub fn run(args: &SpectrogramArgs) -> Result<()> {
         );
     }
     let rate = file.sample_rate();
-    let mut backend = match resolve_engine(args.engine.engine)? {
-        ResolvedEngine::Cpu { .. } => Backend::Cpu,
-        ResolvedEngine::Gpu(ctx) => {
-            Backend::Gpu(GpuSpectrogram::new(ctx, config, file.channels())?)
-        }
+    let mut backend: Box<dyn SpectrogramBackend> = match resolve_engine(args.engine.engine)? {
+        ResolvedEngine::Cpu { .. } => Box::new(CpuSpectrogram { config }),
+        ResolvedEngine::Gpu(ctx) => Box::new(GpuSpectrogram::new(ctx, config, file.channels())?),
     };
     let mut columns = SpectrogramColumns::new(config, rate, frames as usize, args.width);
     let mut csv = match &args.csv {
@@ -127,10 +118,7 @@ pub fn run(args: &SpectrogramArgs) -> Result<()> {
         let end = ((done + count - 1) * hop + config.fft).min(len as usize);
         window.fill_to(&mut reader, first, end)?;
         let planes = window.planes(first, end);
-        let s = match &mut backend {
-            Backend::Cpu => spectrogram_cpu(&planes, rate, config),
-            Backend::Gpu(g) => g.compute(&planes, rate)?,
-        };
+        let s = backend.compute(&planes, rate)?;
         for f in 0..count.min(s.frames) {
             columns.push(s.frame(f));
         }

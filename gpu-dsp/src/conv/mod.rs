@@ -7,6 +7,7 @@
 //! pre-delay, IR gain and click-free IR swaps. [`reference`] holds the f64 direct form and a
 //! whole-signal FFT convolution used as test oracle and benchmark floor.
 
+mod backend;
 mod convolver;
 mod gpu;
 mod partition;
@@ -15,6 +16,7 @@ mod reverb;
 mod routing;
 mod segment;
 
+pub use backend::ConvolutionBackend;
 pub use convolver::{Convolver, ConvolverConfig};
 pub use gpu::GpuConvolverBank;
 pub use partition::{PartitionPlan, Segment};

@@ -4,10 +4,12 @@
 //! Frame `f` covers samples `[f·hop, f·hop + fft)` (zero-padded past the end), Hann window,
 //! power averaged over channels, in dBFS: a full-scale sine reads 0 dB in its bin.
 
+mod backend;
 mod cpu;
 mod gpu;
 mod live;
 
+pub use backend::{CpuSpectrogram, SpectrogramBackend};
 pub use cpu::spectrogram_cpu;
 pub use gpu::GpuSpectrogram;
 pub use live::{LiveEngine, LiveSpectrogram};
