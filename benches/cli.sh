@@ -59,3 +59,44 @@ row "analyze --json (vs FFmpeg ebur128=peak=true)" \
 row "spectrogram 1200 px (vs SoX spectrogram)" \
   "$BIN" spectrogram "$work/in.wav" -o "$work/s.png" --engine cpu -- \
   sox "$work/in.wav" -n spectrogram -y 1025 -x 1200 -o "$work/s-sox.png"
+
+# The big render: 96 mono tracks (EQ + compressor each, reading 8 source files at
+# different offsets) sending to 4 convolution reverb buses (3 s stereo IRs), 3 stems, a
+# −23 LUFS / −1 dBTP master; RENDER_MINUTES of timeline (default 5), with and without stems.
+RENDER_MINUTES="${RENDER_MINUTES:-5}"
+rs=$((RENDER_MINUTES * 60))
+mkdir -p "$work/r/audio" "$work/r/stems"
+for k in 1 2 3 4 5 6 7 8; do
+  sox -n -r 48000 -c 1 -b 24 "$work/r/audio/s$k.wav" synth "$((rs + 30))" pinknoise vol 0.2
+done
+for k in 1 2 3 4; do
+  sox -n -r 48000 -c 2 -b 24 "$work/r/ir$k.wav" synth 3 whitenoise fade q 0 3 3 vol 0.05
+done
+{
+  printf '[session]\nsample_rate = 48000\nstems = ["DX", "MX", "FX"]\n'
+  printf '[master]\nloudness_target = -23.0\ntrue_peak_ceiling = -1.0\n'
+  for k in 1 2 3 4; do
+    printf '[[bus]]\nname = "verb%d"\n[[bus.insert]]\ntype = "reverb"\nir = "ir%d.wav"\n' "$k" "$k"
+  done
+  stems=(DX MX FX)
+  for t in $(seq 0 95); do
+    printf '[[track]]\nname = "t%d"\nstem = "%s"\npan = %s\n' "$t" "${stems[$((t % 3))]}" \
+      "$(awk "BEGIN{printf \"%.2f\", -1 + 2 * ($t % 9) / 8}")"
+    printf '[[track.clip]]\nfile = "audio/s%d.wav"\noffset = %d\nlength = %d\n' \
+      "$((t % 8 + 1))" "$((t % 29))" "$rs"
+    printf '[[track.insert]]\ntype = "eq"\nbands = [{ type = "highpass", freq = 80.0 }, { type = "bell", freq = 2500.0, gain_db = 2.0, q = 1.0 }, { type = "highshelf", freq = 8000.0, gain_db = -2.0 }]\n'
+    printf '[[track.insert]]\ntype = "compressor"\nthreshold_db = -24.0\nratio = 3.0\n'
+    printf '[[track.send]]\nbus = "verb%d"\nlevel_db = -12.0\n' "$((t % 4 + 1))"
+  done
+} > "$work/r/s.toml"
+render_row() { # label, extra args...
+  local label="$1"; shift
+  read -r t m < <(measure "$BIN" render "$work/r/s.toml" -o "$work/r/mix.wav" --engine cpu "$@")
+  printf "| %-44s | %7.2f s | %5d MB | %6.1fx real time |\n" "$label" "$t" "$m" \
+    "$(awk "BEGIN{print $rs / $t}")"
+}
+echo
+echo "| render, 96 tracks × ${RENDER_MINUTES} min | time | peak | speed |"
+echo "|---|---|---|---|"
+render_row "master only (linear buses once on the sum)"
+render_row "master + 3 stems (each bus once per stem)" --stems "$work/r/stems"

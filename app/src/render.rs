@@ -45,7 +45,13 @@ pub fn render(
     gpu: Option<Arc<gpu_dsp::gpu::GpuContext>>,
 ) -> Result<RenderSummary> {
     let started = Instant::now();
-    let mut mixer = Mixer::with_gpu(spec.clone(), BLOCK, gpu).context("building the mix")?;
+    // Without stem files, linear buses run once on the sum instead of once per stem.
+    let mixed = match stem_paths.is_empty() {
+        true => spec.with_one_stem().unwrap_or_else(|| spec.clone()),
+        false => spec.clone(),
+    };
+    let stem_names = mixed.stems.clone();
+    let mut mixer = Mixer::with_gpu(mixed, BLOCK, gpu).context("building the mix")?;
     for note in mixer.notes() {
         eprintln!("note: {note}");
     }
@@ -98,7 +104,7 @@ pub fn render(
         check_finite_stems(
             stems,
             skip..n,
-            &spec.stems,
+            &stem_names,
             pos - n as u64 + skip as u64 - latency,
             rate,
         )?;

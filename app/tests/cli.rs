@@ -1516,3 +1516,107 @@ fn forced_hum_removal_says_when_there_was_no_hum() {
     ]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("no hum found"));
 }
+
+/// Without stem files, linear buses run once on the sum of the stems: the master equals the
+/// sum of the per-stem renders (reverb and EQ buses fed from three stems, bus automation).
+#[test]
+fn a_render_without_stems_runs_linear_buses_once_and_matches() {
+    let f = Files::new();
+    std::fs::create_dir_all(f.path("audio")).unwrap();
+    for (k, name) in ["d", "m", "e"].iter().enumerate() {
+        write_f32(
+            &f.path(&format!("audio/{name}.wav")),
+            48_000,
+            &[noise(30_000, 40 + k as u32)],
+        );
+    }
+    let (hl, hr) = (noise(4_000, 50), noise(4_000, 51));
+    write_f32(&f.path("hall.wav"), 48_000, &[hl, hr]);
+    write_f32(&f.path("room.wav"), 48_000, &[noise(1_500, 52)]);
+    let session = r#"[session]
+sample_rate = 48000
+stems = ["DX", "MX", "FX"]
+[[bus]]
+name = "hall"
+[[bus.insert]]
+type = "reverb"
+ir = "hall.wav"
+wet = 0.5
+[[bus.insert]]
+type = "eq"
+bands = [{ type = "highshelf", freq = 5000.0, gain_db = -6.0 }]
+[[bus.automation]]
+param = "gain_db"
+points = [[0.0, 0.0], [0.5, -12.0]]
+[[bus.send]]
+bus = "room"
+level_db = -6.0
+[[bus]]
+name = "room"
+[[bus.insert]]
+type = "reverb"
+ir = "room.wav"
+[[track]]
+name = "d"
+file = "audio/d.wav"
+stem = "DX"
+[[track.send]]
+bus = "hall"
+level_db = -3.0
+[[track]]
+name = "m"
+file = "audio/m.wav"
+stem = "MX"
+pan = -0.5
+[[track.send]]
+bus = "hall"
+[[track.send]]
+bus = "room"
+[[track]]
+name = "e"
+file = "audio/e.wav"
+stem = "FX"
+output = "room"
+"#;
+    std::fs::write(f.path("s.toml"), session).unwrap();
+    std::fs::create_dir(f.path("stems")).unwrap();
+    let o = run(&[
+        "render",
+        &f.s("s.toml"),
+        "-o",
+        &f.s("with.wav"),
+        "--stems",
+        &f.s("stems"),
+        "--format",
+        "f32",
+        "--engine",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "render",
+        &f.s("s.toml"),
+        "-o",
+        &f.s("without.wav"),
+        "--format",
+        "f32",
+        "--engine",
+        "cpu",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (read(&f.path("with.wav")), read(&f.path("without.wav")));
+    let peak = a.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.1);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.len(), y.len());
+        let worst = x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-5 * peak,
+            "master with and without stems differ by {worst:e}"
+        );
+    }
+}

@@ -20,7 +20,9 @@ pub fn fast_log2(x: f32) -> f32 {
 #[inline]
 pub fn fast_exp2(x: f32) -> f32 {
     let x = x.clamp(-126.0, 126.0);
-    let i = x.floor();
+    // floor without a libm call (x is clamped, so the cast is exact and cannot overflow).
+    let t = x as i32 as f32;
+    let i = if t > x { t - 1.0 } else { t };
     let f = x - i;
     // Minimax-style polynomial for 2^f on [0, 1).
     let p = 1.0

@@ -576,6 +576,43 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
     assert_close(&stems[1][1], &want, 1e-5, "MX right");
 }
 
+/// With linear buses only, one stem gives the master the per-stem instances give; a bus
+/// compressor keeps the stems apart (it must hear each stem's share on its own).
+#[test]
+fn linear_buses_collapse_to_one_stem_and_keep_the_master() {
+    let mut r = rng(42);
+    let a = vec![noise(&mut r, 3000)];
+    let b = vec![noise(&mut r, 3000)];
+    let ir: Vec<f32> = noise(&mut r, 700).iter().map(|v| v * 0.3).collect();
+    let mut bus = plain_bus("hall");
+    bus.inserts = vec![
+        InsertSpec::Reverb {
+            ir: vec![ir],
+            wet: 0.7,
+            dry: 0.2,
+        },
+        InsertSpec::Eq(vec![bell(6.0)]),
+    ];
+    let mut dx = track("dx", 1, vec![clip(0, 0, 3000)], -3.0, -0.3, 0);
+    dx.sends = vec![post_send(0, -6.0)];
+    let mut mx = track("mx", 1, vec![clip(1, 100, 2900)], 0.0, 0.6, 1);
+    mx.sends = vec![post_send(0, 0.0)];
+    let full = spec(vec![a, b], vec![dx, mx], vec![bus]);
+    let one = full.with_one_stem().expect("reverb and EQ are linear");
+    assert_eq!(one.stems.len(), 1);
+    let per_stem = sum_stems(&Mixer::new(full.clone(), 256).unwrap().render(|_| {}));
+    let summed = Mixer::new(one, 256).unwrap().render(|_| {});
+    assert_eq!(summed.len(), 1);
+    for (c, (x, y)) in per_stem.iter().zip(&summed[0]).enumerate() {
+        assert_close(y, x, 1e-5, &format!("channel {c}"));
+    }
+    let mut nonlinear = full;
+    nonlinear.buses[0]
+        .inserts
+        .push(InsertSpec::Compressor(Default::default()));
+    assert!(nonlinear.with_one_stem().is_none());
+}
+
 #[test]
 fn bus_cycles_are_refused() {
     let bus = |name: &str, to: usize| BusSpec {

@@ -57,6 +57,8 @@ pub struct Compressor {
     /// Detector level below which the curve is flat (threshold minus half the knee).
     quiet: f32,
     makeup_gain: f32,
+    /// The CPU has AVX2 and fused multiply-add (the smoothing recursion uses them).
+    fma: bool,
 }
 
 impl Compressor {
@@ -71,6 +73,10 @@ impl Compressor {
             release: 0.0,
             quiet: 0.0,
             makeup_gain: 1.0,
+            #[cfg(target_arch = "x86_64")]
+            fma: std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
+            #[cfg(not(target_arch = "x86_64"))]
+            fma: false,
         };
         c.set_params(p);
         c
@@ -116,10 +122,8 @@ impl Compressor {
 
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let n = channels.first().map_or(0, |c| c.len());
-        let makeup = self.p.makeup_db;
         // Below the knee with no reduction left, the gain is just the makeup.
         let (quiet, makeup_gain) = (self.quiet, self.makeup_gain);
-        const DB_PER_OCTAVE: f32 = 6.020_6;
         // Whole block below the knee with no reduction pending: the per-sample gain would be
         // the makeup everywhere, so apply it at once. The detector keeps an upper bound of its
         // exact value (block peak vs decayed state); both stay below the knee, where the curve
@@ -135,27 +139,81 @@ impl Compressor {
             }
             return;
         }
-        for i in 0..n {
-            let peak = linked_peak(channels, i);
-            self.env = peak.max(self.env * self.detector_release);
-            let g = if self.env < quiet && self.reduction_db > -1e-4 {
-                self.reduction_db = 0.0;
-                makeup_gain
-            } else {
-                let level = DB_PER_OCTAVE * fast_log2(self.env.max(1e-9));
-                let target = self.curve_db(level);
-                // Attack when more reduction is needed, release when less.
-                let a = if target < self.reduction_db {
-                    self.attack
-                } else {
-                    self.release
-                };
-                self.reduction_db = target + a * (self.reduction_db - target);
-                fast_exp2((self.reduction_db + makeup) / DB_PER_OCTAVE)
-            };
-            for c in channels.iter_mut() {
-                c[i] *= g;
+        #[cfg(target_arch = "x86_64")]
+        if self.fma {
+            // SAFETY: the CPU has AVX2 and FMA (checked when the compressor was built).
+            unsafe { self.smooth_fma(channels, n) };
+            return;
+        }
+        self.smooth::<false>(channels, n);
+    }
+
+    /// [`Compressor::process`]'s per-sample part compiled with AVX2 and fused multiply-adds.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn smooth_fma(&mut self, channels: &mut [&mut [f32]], n: usize) {
+        self.smooth::<true>(channels, n);
+    }
+
+    /// Detector, gain computer, smoothing and gain, sample by sample.
+    #[inline(always)]
+    fn smooth<const FMA: bool>(&mut self, channels: &mut [&mut [f32]], n: usize) {
+        let (quiet, makeup_gain, makeup) = (self.quiet, self.makeup_gain, self.p.makeup_db);
+        const DB_PER_OCTAVE: f32 = 6.020_6;
+        let (attack, release) = (self.attack, self.release);
+        // In chunks, so the detector and the smoothing (serial recursions) run apart from the
+        // logarithms, exponentials and gain multiplies (independent per sample, vectorised).
+        const CHUNK: usize = 256;
+        let mut env = [0.0f32; CHUNK];
+        let mut gain = [0.0f32; CHUNK];
+        let mut start = 0;
+        while start < n {
+            let m = CHUNK.min(n - start);
+            for (i, e) in env[..m].iter_mut().enumerate() {
+                let peak = linked_peak(channels, start + i);
+                self.env = peak.max(self.env * self.detector_release);
+                *e = self.env;
             }
+            for (g, &e) in gain[..m].iter_mut().zip(&env[..m]) {
+                *g = DB_PER_OCTAVE * fast_log2(e.max(1e-9));
+            }
+            // `gain` holds the level in dB; it becomes the smoothed reduction, or NaN where
+            // the compressor rests below the knee (gain exactly the makeup).
+            for (g, &e) in gain[..m].iter_mut().zip(&env[..m]) {
+                if e < quiet && self.reduction_db > -1e-4 {
+                    self.reduction_db = 0.0;
+                    *g = f32::NAN;
+                } else {
+                    let target = self.curve_db(*g);
+                    // Attack when more reduction is needed, release when less.
+                    let a = if target < self.reduction_db {
+                        attack
+                    } else {
+                        release
+                    };
+                    // r ← a·r + (1 − a)·target: with FMA one rounding and a shorter chain.
+                    self.reduction_db = if FMA {
+                        a.mul_add(self.reduction_db, (1.0 - a) * target)
+                    } else {
+                        target + a * (self.reduction_db - target)
+                    };
+                    *g = self.reduction_db;
+                }
+            }
+            for g in gain[..m].iter_mut() {
+                let db = *g;
+                *g = if db.is_nan() {
+                    makeup_gain
+                } else {
+                    fast_exp2((db + makeup) / DB_PER_OCTAVE)
+                };
+            }
+            for c in channels.iter_mut() {
+                for (v, g) in c[start..start + m].iter_mut().zip(&gain[..m]) {
+                    *v *= g;
+                }
+            }
+            start += m;
         }
     }
 

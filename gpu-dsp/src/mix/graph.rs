@@ -104,6 +104,12 @@ pub enum InsertSpec {
 }
 
 impl InsertSpec {
+    /// Whether the insert is linear in its input (its output for the sum of two signals is
+    /// the sum of its outputs): the EQ and the convolution reverb, automated or not.
+    pub fn is_linear(&self) -> bool {
+        matches!(self, InsertSpec::Eq(_) | InsertSpec::Reverb { .. })
+    }
+
     /// The stem whose tracks key this insert, if any.
     pub fn sidechain(&self) -> Option<usize> {
         match self {
@@ -214,6 +220,28 @@ pub struct MixSpec {
 }
 
 impl MixSpec {
+    /// The same mix with every track in one stem, when that leaves the master unchanged:
+    /// every bus is linear (EQ, reverb, gain, sends), so a bus run once on the sum of the
+    /// stems equals the sum of its per-stem instances. `None` when a bus holds a compressor,
+    /// gate, limiter, cleanup, duck or multiband (each stem's share must pass it on its own).
+    /// A render that writes no stems uses it, so each bus runs once instead of once per stem.
+    pub fn with_one_stem(&self) -> Option<MixSpec> {
+        if self.stems.len() <= 1
+            || !self
+                .buses
+                .iter()
+                .all(|b| b.inserts.iter().all(InsertSpec::is_linear))
+        {
+            return None;
+        }
+        let mut one = self.clone();
+        one.stems = vec!["mix".into()];
+        for t in &mut one.tracks {
+            t.stem = 0;
+        }
+        Some(one)
+    }
+
     /// Timeline length in samples: the end of the last clip.
     pub fn length(&self) -> u64 {
         self.tracks
