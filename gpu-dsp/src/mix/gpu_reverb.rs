@@ -3,7 +3,7 @@
 //! dispatch per engine block, read back one block later) with the wet/dry mix of
 //! [`crate::conv::ConvolutionReverb`]. The same function as the CPU reverb insert.
 
-use super::insert::DelayLine;
+use super::delay::DelayLine;
 use crate::conv::{ConvolverConfig, GpuConvolverBank};
 use crate::gpu::GpuContext;
 use crate::{DspError, Result};

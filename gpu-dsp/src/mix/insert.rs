@@ -355,45 +355,6 @@ pub(crate) fn process_automated(
     }
 }
 
-/// A fixed delay for latency compensation, in place, per channel.
-pub struct DelayLine {
-    lines: Vec<Vec<f32>>,
-    pos: usize,
-}
-
-impl DelayLine {
-    /// Forgets the delayed samples.
-    pub fn reset(&mut self) {
-        self.lines.iter_mut().for_each(|l| l.fill(0.0));
-    }
-
-    pub fn new(channels: usize, delay: usize) -> Self {
-        Self {
-            lines: vec![vec![0.0; delay]; channels],
-            pos: 0,
-        }
-    }
-
-    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        let d = self.lines.first().map_or(0, Vec::len);
-        if d == 0 {
-            return;
-        }
-        let n = channels.first().map_or(0, |c| c.len());
-        for (c, line) in channels.iter_mut().zip(self.lines.iter_mut()) {
-            // Swap runs of samples with the ring up to its wrap point.
-            let (mut p, mut done) = (self.pos, 0);
-            while done < c.len() {
-                let m = (d - p).min(c.len() - done);
-                c[done..done + m].swap_with_slice(&mut line[p..p + m]);
-                done += m;
-                p = if p + m == d { 0 } else { p + m };
-            }
-        }
-        self.pos = (self.pos + n) % d;
-    }
-}
-
 /// Reverb partitioning in the mix: one engine block of latency (compensated by the mixer)
 /// instead of a direct-form head, far cheaper when a session has many reverbs.
 fn reverb_config(block: usize) -> ConvolverConfig {

@@ -1,8 +1,9 @@
 //! A lane of the mix engine: scratch buffers and accumulators for rendering a share of the
 //! tracks. Lanes run on separate cores and are summed before the buses.
 
+use super::delay::DelayLine;
 use super::graph::{MixSpec, Source, SourceReader, Target, TrackSpec};
-use super::insert::{process_automated, DelayLine, Insert};
+use super::insert::{process_automated, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
 use super::{db_to_gain, glide_to};
 

@@ -7,8 +7,9 @@
 //! stages share the cores; the price is one block of latency, reported and compensated like
 //! any processor's.
 
+use super::delay::DelayLine;
 use super::graph::{InsertSpec, MixSpec, Target};
-use super::insert::{process_automated, DelayLine, Insert};
+use super::insert::{process_automated, Insert};
 use super::lane::{Lane, TrackState};
 use super::{db_to_gain, glide_to};
 use crate::gpu::GpuContext;

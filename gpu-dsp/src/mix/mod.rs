@@ -4,6 +4,7 @@
 //! `process` works in place on planar channels, never allocates, and reports its latency.
 
 mod automation;
+mod delay;
 mod dynamics;
 mod eq;
 mod gpu_reverb;
