@@ -7,6 +7,7 @@ use common::{noise, rng};
 use gpu_dsp::analysis::surround::{energy_vector, energy_vectors};
 use gpu_dsp::analysis::{
     band_correlation, goniometer_points, masking, CorrelationMeter, LongTermSpectrum,
+    LongTermSpectrumMeter,
 };
 
 const RATE: u32 = 48_000;
@@ -155,10 +156,20 @@ fn correlation_width_and_goniometer() {
 
 #[test]
 fn band_correlation_follows_the_phase_in_each_band() {
-    for phase in [0.0f64, 60.0, 90.0, 180.0] {
+    for (phase, shared) in [0.0f64, 60.0, 90.0, 180.0]
+        .into_iter()
+        .flat_map(|p| [(p, false), (p, true)])
+    {
         let l = sine(1000.0, 0.5, 0.0, 2.0);
         let r = sine(1000.0, 0.5, phase, 2.0);
-        let bands = band_correlation(&l, &r, RATE);
+        // Its own 4096-point frames, or the long-term spectrum's 8192-point ones (analyze).
+        let bands = if shared {
+            let mut m = LongTermSpectrumMeter::with_band_correlation(2, RATE);
+            m.push(&[&l, &r]);
+            m.finish_with_correlation().1.unwrap()
+        } else {
+            band_correlation(&l, &r, RATE)
+        };
         let b = bands
             .iter()
             .find(|b| (b.band.centre_hz - 1000.0).abs() < 1.0)

@@ -5,8 +5,8 @@ use crate::io::{AudioFile, ReadAhead};
 use anyhow::{bail, Result};
 use clap::Args;
 use gpu_dsp::analysis::{
-    BandCorrelationMeter, CorrelationMeter, EnergyVectorMeter, LongTermSpectrumMeter,
-    LoudnessMeter, LoudnessSummary, MaskingMeter,
+    CorrelationMeter, EnergyVectorMeter, LongTermSpectrumMeter, LoudnessMeter, LoudnessSummary,
+    MaskingMeter,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -232,8 +232,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let stereo = channels == 2;
     let mut loudness = LoudnessMeter::new(channels, rate);
     let mut correlation = stereo.then(CorrelationMeter::default);
-    let mut band_corr = stereo.then(|| BandCorrelationMeter::new(rate));
-    let mut spectrum = LongTermSpectrumMeter::new(channels, rate);
+    // One set of 8192-point frames serves the long-term spectrum and, in stereo, the
+    // per-octave correlation.
+    let mut spectrum = LongTermSpectrumMeter::with_band_correlation(channels, rate);
     let mut surround = EnergyVectorMeter::new(channels);
     let mut masking = masker
         .as_ref()
@@ -251,9 +252,6 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 if let Some(c) = correlation.as_mut() {
                     c.process(block[0], block[1]);
                 }
-                if let Some(b) = band_corr.as_mut() {
-                    b.push(block[0], block[1]);
-                }
                 spectrum.push(&block);
                 surround.push(&block);
             },
@@ -270,6 +268,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         m.finish(meter)?;
     }
     let s = loudness.summary();
+    let (ltas, band_corr) = spectrum.finish_with_correlation();
     let report = Report {
         file: args.file.display().to_string(),
         sample_rate: rate,
@@ -284,16 +283,14 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         correlation: correlation.map(|c| c.correlation()),
         stereo_width: correlation.map(|c| c.width()),
         band_correlation: band_corr.map(|b| {
-            b.finish()
-                .into_iter()
+            b.into_iter()
                 .map(|b| BandValue {
                     hz: b.band.nominal_hz,
                     value: b.correlation,
                 })
                 .collect()
         }),
-        third_octave_db: spectrum
-            .finish()
+        third_octave_db: ltas
             .third_octave()
             .into_iter()
             .map(|b| BandValue {

@@ -71,7 +71,8 @@ const BAND_CORRELATION_FFT: usize = 4096;
 pub struct BandCorrelationMeter {
     bands: Vec<Band>,
     ranges: Vec<Range<usize>>,
-    frames: FrameStream,
+    /// Its own framer, or `None` when its owner feeds it frames ([`Self::on_frames`]).
+    frames: Option<FrameStream>,
     /// Σ Re L·R̄, Σ|L|², Σ|R|² per band.
     sums: Vec<(f64, f64, f64)>,
 }
@@ -79,16 +80,35 @@ pub struct BandCorrelationMeter {
 impl BandCorrelationMeter {
     /// A meter for octave bands at `sample_rate`.
     pub fn new(sample_rate: u32) -> Self {
+        let mut m = Self::on_frames(sample_rate, BAND_CORRELATION_FFT);
+        m.frames = Some(FrameStream::new(
+            2,
+            BAND_CORRELATION_FFT,
+            BAND_CORRELATION_FFT / 2,
+        ));
+        m
+    }
+
+    /// A meter fed by its owner with the spectra of `fft`-point frames (left, right) through
+    /// [`Self::add_frame`], so two analyses share one set of FFTs.
+    pub fn on_frames(sample_rate: u32, fft: usize) -> Self {
         let bands = octaves(sample_rate);
         let ranges = bands
             .iter()
-            .map(|b| bin_range(b, BAND_CORRELATION_FFT, sample_rate))
+            .map(|b| bin_range(b, fft, sample_rate))
             .collect();
         Self {
             sums: vec![(0.0, 0.0, 0.0); bands.len()],
             bands,
             ranges,
-            frames: FrameStream::new(2, BAND_CORRELATION_FFT, BAND_CORRELATION_FFT / 2),
+            frames: None,
+        }
+    }
+
+    /// Adds one frame's spectra (left, right).
+    pub fn add_frame(&mut self, spectra: &[Vec<Complex32>]) {
+        if spectra.len() >= 2 {
+            accumulate(&mut self.sums, &self.ranges, spectra);
         }
     }
 
@@ -96,8 +116,9 @@ impl BandCorrelationMeter {
     /// right samples read as 0).
     pub fn push(&mut self, left: &[f32], right: &[f32]) {
         let (sums, ranges) = (&mut self.sums, &self.ranges);
-        self.frames
-            .push(&[left, right], |s| accumulate(sums, ranges, s));
+        if let Some(frames) = self.frames.as_mut() {
+            frames.push(&[left, right], |s| accumulate(sums, ranges, s));
+        }
     }
 
     /// The correlation per octave band of everything pushed.
@@ -108,7 +129,9 @@ impl BandCorrelationMeter {
             frames,
             mut sums,
         } = self;
-        frames.finish(|s| accumulate(&mut sums, &ranges, s));
+        if let Some(frames) = frames {
+            frames.finish(|s| accumulate(&mut sums, &ranges, s));
+        }
         bands
             .into_iter()
             .zip(sums)

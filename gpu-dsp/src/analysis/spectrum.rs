@@ -5,6 +5,7 @@ use realfft::num_complex::Complex32;
 
 use super::bands::{bin_range, third_octaves, Band};
 use super::frames::FrameStream;
+use super::phase::{BandCorrelation, BandCorrelationMeter};
 
 /// FFT size and hop of the long-term analyses (170 ms frames at 48 kHz, 50 % overlap).
 pub const LTAS_FFT: usize = 8192;
@@ -71,9 +72,21 @@ pub struct LongTermSpectrumMeter {
     /// Mean-square power per bin, summed over frames and channels.
     power: Vec<f64>,
     count: usize,
+    /// Band correlation on the same frames (stereo, [`Self::with_band_correlation`]).
+    correlation: Option<BandCorrelationMeter>,
 }
 
 impl LongTermSpectrumMeter {
+    /// A meter that also measures the per-octave correlation of a stereo signal from the same
+    /// frames (8192 points, hop 4096), so the two analyses share their FFTs.
+    pub fn with_band_correlation(channels: usize, sample_rate: u32) -> Self {
+        let mut m = Self::new(channels, sample_rate);
+        if channels == 2 {
+            m.correlation = Some(BandCorrelationMeter::on_frames(sample_rate, LTAS_FFT));
+        }
+        m
+    }
+
     /// A meter for `channels` planar channels at `sample_rate`.
     pub fn new(channels: usize, sample_rate: u32) -> Self {
         let n = LTAS_FFT;
@@ -83,33 +96,53 @@ impl LongTermSpectrumMeter {
             frames: FrameStream::new(channels, n, n / 2),
             power: vec![0.0; n / 2 + 1],
             count: 0,
+            correlation: None,
         }
     }
 
     /// Feeds a planar block (see [`FrameStream::push`]).
     pub fn push(&mut self, block: &[&[f32]]) {
-        let (power, count) = (&mut self.power, &mut self.count);
-        self.frames
-            .push(block, |spectra| accumulate(power, count, spectra));
+        let (power, count, corr) = (&mut self.power, &mut self.count, &mut self.correlation);
+        self.frames.push(block, |spectra| {
+            accumulate(power, count, spectra);
+            if let Some(c) = corr.as_mut() {
+                c.add_frame(spectra);
+            }
+        });
     }
 
     /// The spectrum of everything pushed.
     pub fn finish(self) -> LongTermSpectrum {
+        self.finish_with_correlation().0
+    }
+
+    /// The spectrum and, for a meter made [`Self::with_band_correlation`] on stereo, the
+    /// correlation per octave band.
+    pub fn finish_with_correlation(self) -> (LongTermSpectrum, Option<Vec<BandCorrelation>>) {
         let Self {
             sample_rate,
             channels,
             frames,
             mut power,
             mut count,
+            mut correlation,
         } = self;
-        frames.finish(|spectra| accumulate(&mut power, &mut count, spectra));
+        frames.finish(|spectra| {
+            accumulate(&mut power, &mut count, spectra);
+            if let Some(c) = correlation.as_mut() {
+                c.add_frame(spectra);
+            }
+        });
         let total = (count * channels.max(1)) as f64;
         power.iter_mut().for_each(|p| *p /= total);
-        LongTermSpectrum {
-            sample_rate,
-            fft: LTAS_FFT,
-            power,
-        }
+        (
+            LongTermSpectrum {
+                sample_rate,
+                fft: LTAS_FFT,
+                power,
+            },
+            correlation.map(BandCorrelationMeter::finish),
+        )
     }
 }
 
