@@ -5,37 +5,9 @@ mod common;
 
 use common::{gpu, noise, rng};
 use gpu_dsp::analysis::spectrogram::{
-    hann, spectrogram_cpu, GpuSpectrogram, LiveEngine, LiveSpectrogram, Spectrogram,
-    SpectrogramConfig,
+    spectrogram_cpu, GpuSpectrogram, LiveEngine, LiveSpectrogram, Spectrogram, SpectrogramConfig,
 };
-
-/// Power of every frame and bin by the DFT definition in f64 (same framing and scaling).
-fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
-    let n = config.fft;
-    let len = channels[0].len();
-    let w = hann(n);
-    let scale = f64::from(config.scale());
-    let mut out = Vec::new();
-    for f in 0..config.frames(len) {
-        for k in 0..config.bins() {
-            let mut p = 0.0;
-            for x in channels {
-                let (mut re, mut im) = (0.0f64, 0.0f64);
-                for (i, wi) in w.iter().enumerate() {
-                    let v = f64::from(x.get(f * config.hop + i).copied().unwrap_or(0.0))
-                        * f64::from(*wi);
-                    let a = -std::f64::consts::TAU * (k * i) as f64 / n as f64;
-                    re += v * a.cos();
-                    im += v * a.sin();
-                }
-                p += re * re + im * im;
-            }
-            let edge = if k == 0 || k == n / 2 { 0.25 } else { 1.0 };
-            out.push(p / channels.len() as f64 * scale * scale * edge);
-        }
-    }
-    out
-}
+use gpu_dsp::conformance::dft_power;
 
 fn linear(s: &Spectrogram) -> Vec<f64> {
     s.db.iter()

@@ -13,7 +13,7 @@ mod spectrogram;
 pub use crate::analysis::spectrogram::{CpuSpectrogram, SpectrogramBackend};
 pub use crate::conv::ConvolutionBackend;
 pub use convolution::check_convolution_backend;
-pub use spectrogram::check_spectrogram_backend;
+pub use spectrogram::{check_spectrogram_backend, dft_power};
 
 /// Deterministic uniform noise in [-1, 1) (xorshift; no dependency, the same everywhere).
 pub(crate) fn noise(seed: u32, n: usize) -> Vec<f32> {

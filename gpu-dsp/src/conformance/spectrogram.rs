@@ -4,8 +4,9 @@ use super::noise;
 use crate::analysis::spectrogram::{hann, SpectrogramBackend, SpectrogramConfig};
 use crate::Result;
 
-/// Power of every frame and bin by the DFT definition in f64 (same framing and scaling).
-fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
+/// Power of every frame and bin by the DFT definition in f64 (same framing and scaling as
+/// the spectrogram, before the dB conversion): the family's reference.
+pub fn dft_power(channels: &[Vec<f32>], config: SpectrogramConfig) -> Vec<f64> {
     let n = config.fft;
     let len = channels[0].len();
     let w = hann(n);
