@@ -1,20 +1,13 @@
 //! The real binary (`CARGO_BIN_EXE_mixstation`, so these live in the app package): command contracts, convolution end to end, and every kind of bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mixstation"));
-    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
-    c
-}
+use common::{bin, noise, read, stderr, write_f32, Files};
+use std::path::Path;
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run mixstation")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The error contract: exit status 1, an `error:` line naming `name`, no panic or backtrace.
@@ -37,45 +30,6 @@ fn assert_clean_error(o: &Output, name: &str, problem: &str) {
         !err.contains("panicked") && !err.contains("backtrace"),
         "panic: {err}"
     );
-}
-
-fn write_f32(path: &Path, rate: u32, channels: &[Vec<f32>]) {
-    let planes: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-    mixstation::io::write_wav(path, rate, &planes, mixstation::io::ExportFormat::F32).unwrap();
-}
-
-fn read(path: &Path) -> Vec<Vec<f32>> {
-    mixstation::io::decode_file(path).unwrap().channels
-}
-
-fn noise(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed.max(1);
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s as f32 / u32::MAX as f32) - 0.5
-        })
-        .collect()
-}
-
-struct Files {
-    dir: tempfile::TempDir,
-}
-
-impl Files {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn s(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
 }
 
 #[test]

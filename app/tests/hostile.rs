@@ -4,16 +4,12 @@
 //! file or argument (or a correct result), never a panic or a hang, and leave nothing
 //! behind: no output, no temporary or work file.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{bin, noise, stderr, write_f32, Files};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mixstation"));
-    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
-    c.stdin(Stdio::null());
-    c
-}
 
 /// Runs with a deadline: a hang fails the test instead of blocking the suite.
 fn run_in(dir: &Path, args: &[&str]) -> Output {
@@ -35,10 +31,6 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Exit 1, one `error:` line containing `name` and `problem`, no panic.
@@ -88,23 +80,6 @@ fn assert_nothing_left(dir: &Path, before: &[String], case: &str) {
     let after = listing(dir);
     let new: Vec<&String> = after.iter().filter(|p| !before.contains(p)).collect();
     assert!(new.is_empty(), "{case}: left behind {new:?}");
-}
-
-fn noise(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed.max(1);
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s as f32 / u32::MAX as f32) - 0.5
-        })
-        .collect()
-}
-
-fn write_f32(path: &Path, rate: u32, channels: &[Vec<f32>]) {
-    let planes: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-    mixstation::io::write_wav(path, rate, &planes, mixstation::io::ExportFormat::F32).unwrap();
 }
 
 /// A canonical 44-byte-header WAV with the given fields and `data` as its data chunk.
@@ -307,32 +282,11 @@ fn bad_audio() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     ]
 }
 
-struct Dir {
-    dir: tempfile::TempDir,
-}
-
-impl Dir {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn s(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
 /// Every bad file refused by analyze, convolve (as input and as IR), spectrogram, clean and a
 /// session clip, with nothing written.
 #[test]
 fn malformed_audio_is_refused_by_every_command() {
-    let d = Dir::new();
+    let d = Files::new();
     write_f32(&d.path("good.wav"), 48_000, &[noise(4800, 1)]);
     write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
     let files = bad_audio();
@@ -406,7 +360,7 @@ fn malformed_audio_is_refused_by_every_command() {
 /// WAVs whose sizes say "unknown" (written to a pipe by FFmpeg or SoX) are read to the end.
 #[test]
 fn wavs_streamed_to_a_pipe_are_read_to_their_end() {
-    let d = Dir::new();
+    let d = Files::new();
     let mut ffmpeg = pcm16(48_000, 2, 4800);
     ffmpeg[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
     ffmpeg[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -505,7 +459,7 @@ fn mkfifo(path: &Path) {
 /// a symlinked output is followed to its target.
 #[test]
 fn special_files_are_refused_and_links_followed() {
-    let d = Dir::new();
+    let d = Files::new();
     write_f32(&d.path("in.wav"), 48_000, &[noise(4800, 1)]);
     write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
     mkfifo(&d.path("fifo.wav"));
@@ -644,7 +598,7 @@ fn absurd_sessions_are_refused_by_range() {
         (format!("[session]\nsample_rate = 4294967295\n{track}"), "sample_rate"),
         (format!("[session]\nsample_rate = 0\n{track}"), "sample_rate"),
     ];
-    let d = Dir::new();
+    let d = Files::new();
     write_f32(&d.path("a.wav"), 48_000, &[noise(4800, 1)]);
     write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
     let before = listing(d.root());
@@ -669,7 +623,7 @@ fn absurd_sessions_are_refused_by_range() {
 /// Argument extremes: each one clear error before any work.
 #[test]
 fn argument_extremes_are_refused() {
-    let d = Dir::new();
+    let d = Files::new();
     write_f32(&d.path("in.wav"), 48_000, &[noise(48_000, 1)]);
     write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
     std::fs::write(d.path("s.toml"), "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"in.wav\"\nstem = \"DX\"\n").unwrap();
@@ -925,7 +879,7 @@ fn argument_extremes_are_refused() {
 /// output's temporary file before the process exits.
 #[test]
 fn a_late_error_leaves_no_temporary_file() {
-    let d = Dir::new();
+    let d = Files::new();
     let mut x = noise(200_000, 1);
     x[190_000] = f32::NAN;
     std::fs::write(d.path("late-nan.wav"), float32(&x)).unwrap();
@@ -968,7 +922,7 @@ fn a_late_error_leaves_no_temporary_file() {
 /// A closed standard output is a quiet exit, and the command's files are still written.
 #[test]
 fn a_closed_stdout_is_not_a_crash() {
-    let d = Dir::new();
+    let d = Files::new();
     write_f32(&d.path("in.wav"), 48_000, &[noise(4800, 1), noise(4800, 2)]);
     write_f32(&d.path("ir.wav"), 48_000, &[noise(100, 2)]);
     for args in [
@@ -996,7 +950,7 @@ fn a_closed_stdout_is_not_a_crash() {
 }
 
 /// A long enough session to interrupt: a minute of noise through a reverb bus.
-fn long_session(d: &Dir) {
+fn long_session(d: &Files) {
     write_f32(
         &d.path("long.wav"),
         48_000,
@@ -1015,7 +969,7 @@ fn long_session(d: &Dir) {
 /// in the folder removes what was left.
 #[test]
 fn interrupted_renders_leave_nothing_behind() {
-    let d = Dir::new();
+    let d = Files::new();
     long_session(&d);
     let before = listing(d.root());
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGKILL] {
@@ -1121,7 +1075,7 @@ fn with_file_limit(c: &mut Command, bytes: u64) {
 /// existed before are untouched, and no new or work file remains. Likewise for the demo.
 #[test]
 fn a_full_disk_fails_cleanly_and_keeps_old_outputs() {
-    let d = Dir::new();
+    let d = Files::new();
     long_session(&d);
     std::fs::write(d.path("mix.wav"), b"the old master").unwrap();
     let before = listing(d.root());
@@ -1165,7 +1119,7 @@ fn a_full_disk_fails_cleanly_and_keeps_old_outputs() {
 #[test]
 fn wav_past_four_gib_is_rf64_and_reads_back() {
     use mixstation::io::wav::{WavSampleFormat, WavWriter};
-    let d = Dir::new();
+    let d = Files::new();
     let path = d.path("big.wav");
     let channels = 64;
     let silence: u64 = (5u64 << 30) / (channels as u64 * 4);

@@ -72,13 +72,6 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     let rate = input.sample_rate as f32;
     let plan = CleanPlan::new(&input.channels, rate, &settings)
         .with_context(|| format!("{name}: --noise-from"))?;
-    let hum_found = match settings.hum {
-        HumMode::Mains(f) => {
-            gpu_dsp::spectral::detect_hum(&gpu_dsp::mix::mono_mix(&input.channels), rate, Some(f))
-                .is_some()
-        }
-        _ => plan.hum.is_some(),
-    };
     let engine = resolve_engine(args.engine.engine)?;
     let started = Instant::now();
     let out = match &engine {
@@ -96,7 +89,7 @@ pub fn run(args: &CleanArgs) -> Result<()> {
                 h.fundamental
             )
         }
-        (Some(h), HumMode::Mains(f)) if !hum_found => format!(
+        (Some(h), HumMode::Mains(f)) if !plan.hum_found => format!(
             "no hum found at {f:.0} Hz; {} harmonics of {f:.0} Hz removed as asked (--hum {f:.0})",
             h.harmonics.len()
         ),

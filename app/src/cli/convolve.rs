@@ -6,7 +6,7 @@ use crate::io::{check_output_path, load_ir, AudioFile, ReadAhead, WavStream, Wri
 use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use gpu_dsp::conv::{Convolver, ConvolverConfig, GpuConvolverBank, Routing};
+use gpu_dsp::conv::{ConvolutionBackend, Convolver, ConvolverConfig, GpuConvolverBank, Routing};
 use gpu_dsp::ResolvedEngine;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -40,60 +40,56 @@ pub struct ConvolveArgs {
     pub engine: EngineArgs,
 }
 
-/// The engine a convolution runs on.
-enum Backend {
-    /// One mono convolver per output channel, run side by side on the cores (per-channel,
-    /// mono-IR and mono-input routings): `(convolver, input channel)`.
-    Split(Vec<(Convolver, usize)>),
-    /// One convolver for the whole routing (true stereo).
-    Cpu(Box<Convolver>),
-    Gpu(Box<GpuConvolverBank>),
-}
+/// One mono convolver per output channel, run side by side on the cores (per-channel,
+/// mono-IR and mono-input routings): `(convolver, input channel)`.
+struct ParallelChannels(Vec<(Convolver, usize)>);
 
-impl Backend {
-    fn cpu(ir: &[Vec<f32>], inputs: usize, routing: &Routing) -> Result<Self> {
-        let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
-        let config = ConvolverConfig::offline(ir_len);
-        let one_route_per_output = routing.routes.len() == routing.outputs
-            && (0..routing.outputs).all(|o| routing.routes.iter().any(|r| r.output == o));
-        if one_route_per_output && routing.outputs > 1 {
-            let mut split = Vec::new();
-            for o in 0..routing.outputs {
-                let Some(r) = routing.routes.iter().find(|r| r.output == o) else {
-                    continue;
-                };
-                split.push((Convolver::new(&[&ir[r.ir]], 1, config)?, r.input));
-            }
-            return Ok(Self::Split(split));
-        }
-        let planes: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-        Ok(Self::Cpu(Box::new(Convolver::new(
-            &planes, inputs, config,
-        )?)))
+impl ConvolutionBackend for ParallelChannels {
+    fn name(&self) -> String {
+        "CPU convolvers, one per channel".into()
     }
 
     fn latency(&self) -> usize {
-        match self {
-            Self::Split(s) => s.first().map_or(0, |(c, _)| c.latency()),
-            Self::Cpu(c) => c.latency(),
-            Self::Gpu(b) => b.convolvers()[0].latency(),
-        }
+        self.0.first().map_or(0, |(c, _)| c.latency())
     }
 
-    fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<()> {
-        match self {
-            Self::Split(split) => {
-                use rayon::prelude::*;
-                output
-                    .par_iter_mut()
-                    .zip(split.par_iter_mut())
-                    .for_each(|(o, (conv, i))| conv.process(&[input[*i]], &mut [&mut **o]));
-            }
-            Self::Cpu(c) => c.process(input, output),
-            Self::Gpu(b) => b.process(&[input], &mut [output])?,
-        }
+    fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> gpu_dsp::Result<()> {
+        use rayon::prelude::*;
+        output
+            .par_iter_mut()
+            .zip(self.0.par_iter_mut())
+            .for_each(|(o, (conv, i))| conv.process(&[input[*i]], &mut [&mut **o]));
         Ok(())
     }
+}
+
+/// The CPU engine for `routing`: one convolver per output where each output has one route,
+/// else one convolver for the whole routing (true stereo).
+fn cpu_backend(
+    ir: &[Vec<f32>],
+    inputs: usize,
+    routing: &Routing,
+) -> Result<Box<dyn ConvolutionBackend>> {
+    let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
+    let config = ConvolverConfig::offline(ir_len);
+    let routes: Option<Vec<_>> = (0..routing.outputs)
+        .map(|o| {
+            let mut it = routing.routes.iter().filter(|r| r.output == o);
+            match (it.next(), it.next()) {
+                (Some(r), None) => Some(r),
+                _ => None,
+            }
+        })
+        .collect();
+    if let Some(routes) = routes.filter(|r| r.len() > 1) {
+        let split = routes
+            .into_iter()
+            .map(|r| Ok((Convolver::new(&[&ir[r.ir]], 1, config)?, r.input)))
+            .collect::<Result<_>>()?;
+        return Ok(Box::new(ParallelChannels(split)));
+    }
+    let planes: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
+    Ok(Box::new(Convolver::new(&planes, inputs, config)?))
 }
 
 pub fn run(args: &ConvolveArgs) -> Result<()> {
@@ -112,15 +108,19 @@ pub fn run(args: &ConvolveArgs) -> Result<()> {
         .with_context(|| format!("{}: {} channels", args.ir.display(), ir.len()))?;
     let engine = resolve_engine(args.engine.engine)?;
     let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
-    let mut backend = match &engine {
-        ResolvedEngine::Cpu { .. } => Backend::cpu(&ir, channels, &routing)?,
-        ResolvedEngine::Gpu(ctx) => Backend::Gpu(Box::new(GpuConvolverBank::new(
+    // The IR is consumed here: only the engine's partitions are kept.
+    let mut backend: Box<dyn ConvolutionBackend> = match &engine {
+        ResolvedEngine::Cpu { .. } => {
+            let cpu = cpu_backend(&ir, channels, &routing)?;
+            drop(ir);
+            cpu
+        }
+        ResolvedEngine::Gpu(ctx) => Box::new(GpuConvolverBank::new(
             ctx.clone(),
-            &[(ir.clone(), channels)],
+            &[(ir, channels)],
             ConvolverConfig::gpu_offline(),
-        )?)),
+        )?),
     };
-    drop(ir);
     let started = Instant::now();
     let outputs = routing.outputs;
     let out = WavStream::create(&args.output, rate, outputs, args.format.format)?;

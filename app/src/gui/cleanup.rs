@@ -44,6 +44,7 @@ pub fn analyse(spec: &MixSpec, track: usize) -> Result<CleanupView> {
         stft: DenoiseConfig::dialogue(rate as f32).stft,
         reduction_db,
         noise: vec![NoiseModel::Tracked],
+        hum_found: hum.is_some(),
         hum: hum.clone(),
     };
     let input = vec![mono];

@@ -32,15 +32,43 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio> {
     decode_all(file, MAX_DECODED_SAMPLES)
 }
 
-/// Reads the rest of `file` into memory, refusing more than `max_samples` samples.
+/// The error of [`decode_all`] for a file over its sample limit (callers that know why the
+/// limit was set can say so: `err.downcast_ref::<TooLong>()`).
+#[derive(Debug)]
+pub struct TooLong {
+    pub name: String,
+    /// Frames known or read when the limit was hit.
+    pub frames: u64,
+    pub channels: usize,
+    pub max_samples: u64,
+}
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: too long to hold in memory ({} frames × {} channels; at most {} samples)",
+            self.name, self.frames, self.channels, self.max_samples
+        )
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+/// Reads the rest of `file` into memory, refusing more than `max_samples` samples (a
+/// [`TooLong`] error).
 pub fn decode_all(mut file: AudioFile, max_samples: u64) -> Result<DecodedAudio> {
     let channels = file.channels();
     let name = file.path().display().to_string();
     let too_long = |frames: u64| -> Result<()> {
         if frames.saturating_mul(channels as u64) > max_samples {
-            bail!(
-                "{name}: too long to hold in memory ({frames} frames × {channels} channels; at most {max_samples} samples)"
-            );
+            return Err(TooLong {
+                name: name.clone(),
+                frames,
+                channels,
+                max_samples,
+            }
+            .into());
         }
         Ok(())
     };

@@ -44,10 +44,9 @@ pub fn load_ir(path: &Path, rate: u32, max_seconds: f64) -> Result<Vec<Vec<f32>>
     }
     // A streamed WAV states no length: stop reading one frame past the limit.
     let ir = decode_all(file, (max_frames + 1) * channels as u64).map_err(|e| {
-        if e.to_string().contains("too long") {
-            too_long(max_frames + 1)
-        } else {
-            e
+        match e.downcast_ref::<super::decode::TooLong>() {
+            Some(t) => too_long(t.frames),
+            None => e,
         }
     })?;
     if ir.frames() as u64 > max_frames {

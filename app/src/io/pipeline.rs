@@ -21,15 +21,12 @@ pub struct ReadAhead {
     rx: Receiver<Result<(Planes, usize)>>,
     free: Sender<Planes>,
     current: Option<Planes>,
-    channels: usize,
-    sample_rate: u32,
-    frames: Option<u64>,
 }
 
 impl ReadAhead {
     /// Starts decoding `file` in blocks of `block` frames.
     pub fn new(mut file: AudioFile, block: usize, depth: usize) -> Self {
-        let (channels, sample_rate, frames) = (file.channels(), file.sample_rate(), file.frames());
+        let channels = file.channels();
         let (tx, rx) = sync_channel::<Result<(Planes, usize)>>(depth.max(1));
         let (free, free_rx) = channel::<Planes>();
         std::thread::spawn(move || loop {
@@ -47,23 +44,7 @@ impl ReadAhead {
             rx,
             free,
             current: None,
-            channels,
-            sample_rate,
-            frames,
         }
-    }
-
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
-
-    pub fn sample_rate(&self) -> u32 {
-        self.sample_rate
-    }
-
-    /// Frames the file's header states, when it does.
-    pub fn frames(&self) -> Option<u64> {
-        self.frames
     }
 
     /// The next block (`n` frames of each plane are valid); `None` at the end of the file.

@@ -8,7 +8,7 @@ use super::limits::{check_channels, check_sample_rate};
 use super::wav::WavReader;
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
 use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
@@ -45,10 +45,10 @@ impl AudioFile {
         let len = check_input_file(path)?;
         let mut file = File::open(path).map_err(|e| anyhow!("cannot open: {e}"))?;
         let mut head = vec![0u8; 4096];
-        let n = read_up_to(&mut file, &mut head)?;
+        let n = read_up_to(&mut file, &mut head).map_err(|e| anyhow!("cannot read: {e}"))?;
         head.truncate(n);
-        drop(file);
-        let file = File::open(path).map_err(|e| anyhow!("cannot open: {e}"))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| anyhow!("cannot read: {e}"))?;
         if super::wav::is_wav(&head) {
             let r = WavReader::open(file, len)?;
             return Ok(Self {
@@ -162,13 +162,15 @@ impl AudioFile {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> Result<usize> {
+/// Reads until `buf` is full or the reader ends; returns the bytes read.
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
-        match file.read(&mut buf[got..]) {
+        match r.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) => bail!("cannot read: {e}"),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(got)

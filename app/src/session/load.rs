@@ -301,8 +301,7 @@ impl Loader {
             }
             for (k, c) in t.clips.iter().enumerate() {
                 let cplace = format!("{place}, clip #{}", k + 1);
-                check(params::CONSOLE, "clip_gain_db", c.gain_db, &cplace)
-                    .map_err(|e| anyhow!(e.to_string().replace("clip_gain_db", "gain_db")))?;
+                check(params::CLIP, "gain_db", c.gain_db, &cplace)?;
                 let source = self.source(&c.file).with_context(|| cplace.clone())?;
                 let available = self.sources[source].frames();
                 let offset = samples(c.offset, "offset")?;

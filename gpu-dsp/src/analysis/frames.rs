@@ -70,11 +70,6 @@ impl FrameStream {
         }
     }
 
-    /// Frame size.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-
     /// Number of frames emitted so far.
     pub fn frames(&self) -> usize {
         self.frames

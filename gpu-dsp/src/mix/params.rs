@@ -59,8 +59,10 @@ pub const CONSOLE: &[ParamInfo] = &[
     ParamInfo::new("azimuth", "degrees", -180.0, 180.0, 0.0),
     ParamInfo::new("lfe_db", "dB", FLOOR_DB, 24.0, FLOOR_DB),
     ParamInfo::new("level_db", "dB", FLOOR_DB, 24.0, 0.0),
-    ParamInfo::new("clip_gain_db", "dB", FLOOR_DB, 36.0, 0.0),
 ];
+
+/// A clip on the timeline (clip gain reaches higher than a fader: quiet recordings).
+pub const CLIP: &[ParamInfo] = &[ParamInfo::new("gain_db", "dB", FLOOR_DB, 36.0, 0.0)];
 
 /// The master section.
 pub const MASTER: &[ParamInfo] = &[
@@ -145,7 +147,8 @@ mod tests {
     #[test]
     fn every_default_is_in_its_range_and_names_are_unique() {
         for table in [
-            CONSOLE, MASTER, EQ_BAND, COMPRESSOR, GATE, LIMITER, REVERB, CLEAN, DUCK, MULTIBAND,
+            CONSOLE, CLIP, MASTER, EQ_BAND, COMPRESSOR, GATE, LIMITER, REVERB, CLEAN, DUCK,
+            MULTIBAND,
         ] {
             for (i, p) in table.iter().enumerate() {
                 assert!(p.min < p.max, "{}", p.name);

@@ -56,6 +56,9 @@ pub struct CleanPlan {
     pub noise: Vec<NoiseModel>,
     /// The hum to remove, if any.
     pub hum: Option<HumSpec>,
+    /// Whether hum was found in the signal (with `HumMode::Mains` the harmonics are removed
+    /// whether or not it was).
+    pub hum_found: bool,
 }
 
 impl CleanPlan {
@@ -75,13 +78,17 @@ impl CleanPlan {
             }
         }
         let stft = DenoiseConfig::dialogue(rate).stft;
-        let hum = match settings.hum {
-            HumMode::Off => None,
-            HumMode::Auto => detect_hum(&mono_mix(planes), rate, None),
+        let (hum, hum_found) = match settings.hum {
+            HumMode::Off => (None, false),
+            HumMode::Auto => {
+                let found = detect_hum(&mono_mix(planes), rate, None);
+                let was = found.is_some();
+                (found, was)
+            }
             HumMode::Mains(f) => {
                 let found = detect_hum(&mono_mix(planes), rate, Some(f));
-                let f0 = found.map_or(f, |h| h.fundamental);
-                Some(HumSpec::all_harmonics(f0, rate))
+                let f0 = found.as_ref().map_or(f, |h| h.fundamental);
+                (Some(HumSpec::all_harmonics(f0, rate)), found.is_some())
             }
         };
         // The profile is learned from the signal as the denoiser will see it: hum removed.
@@ -125,6 +132,7 @@ impl CleanPlan {
             reduction_db: settings.reduction_db,
             noise,
             hum,
+            hum_found,
         })
     }
 

@@ -2,6 +2,7 @@
 
 use super::{FORMAT_EXTENSIBLE, FORMAT_FLOAT, FORMAT_PCM, GUID_TAIL};
 use crate::io::limits::{check_channels, check_sample_rate};
+use crate::io::source::read_up_to;
 use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -183,17 +184,7 @@ impl WavReader {
         };
         let block = self.encoding.bytes() * self.channels;
         self.raw.resize(want * block, 0);
-        let mut got = 0;
-        while got < self.raw.len() {
-            let n = self
-                .reader
-                .read(&mut self.raw[got..])
-                .context("read failed")?;
-            if n == 0 {
-                break;
-            }
-            got += n;
-        }
+        let got = read_up_to(&mut self.reader, &mut self.raw).context("read failed")?;
         let frames = got / block;
         if frames < want && self.frames.is_some() {
             bail!(

@@ -161,11 +161,6 @@ impl<W: Write + Seek> WavWriter<W> {
         Ok(())
     }
 
-    /// Bytes of sample data written so far.
-    pub fn data_bytes(&self) -> u64 {
-        self.data_bytes
-    }
-
     /// Pads, completes the header (RF64 with `ds64` past 4 GiB) and returns the writer.
     pub fn finish(mut self) -> Result<W> {
         let pad = self.data_bytes & 1;
