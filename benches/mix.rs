@@ -84,6 +84,7 @@ fn session(seconds: usize) -> MixSpec {
                 gain_db: -18.0,
                 fade_in: 480,
                 fade_out: 480,
+                ..Default::default()
             }],
             gain_db: -6.0,
             pan: (t as f32 / 63.0) * 2.0 - 1.0,

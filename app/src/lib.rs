@@ -13,6 +13,7 @@ macro_rules! say {
 pub mod cli;
 pub mod console;
 pub mod demo;
+pub mod edit;
 pub mod gui;
 pub mod io;
 pub mod options;

@@ -67,6 +67,7 @@ fn spec(seconds: f64) -> MixSpec {
             gain_db: 0.0,
             fade_in: 0,
             fade_out: 0,
+            ..Default::default()
         }],
         gain_db: -3.0,
         pan,

@@ -22,6 +22,7 @@ fn clip(source: usize, start: u64, length: u64) -> ClipSpec {
         gain_db: 0.0,
         fade_in: 0,
         fade_out: 0,
+        ..Default::default()
     }
 }
 

@@ -3,13 +3,14 @@
 mod analyze;
 mod clean;
 mod convolve;
+mod edit;
 mod gpu;
 mod play;
 mod render;
 mod spectrogram;
 
 pub use crate::options::{resolve_engine, resolve_engine_choice, Engine, EngineArgs, FormatArgs};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,6 +49,8 @@ enum Command {
     Convolve(convolve::ConvolveArgs),
     /// Dialogue cleanup: broadband noise and mains hum removal.
     Clean(clean::CleanArgs),
+    /// Edit a session with commands (import, move, trim, split, fade, set, …) and save it.
+    Edit(edit::EditArgs),
     /// Generate demo material and render it (no input files needed).
     Demo(crate::demo::DemoArgs),
     /// Show the GPU adapter and its compute limits, and run a kernel self-test.
@@ -72,8 +75,17 @@ enum Command {
 
 /// Parses the command line, runs it, and turns errors into one line and an exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::io::install_signal_cleanup();
+    // `edit` applies -c commands and --script files in the order they were given.
+    let positions = |name: &str| -> Vec<usize> {
+        matches
+            .subcommand_matches("edit")
+            .and_then(|m| m.indices_of(name))
+            .map(|i| i.collect())
+            .unwrap_or_default()
+    };
     let result = match cli.command {
         Some(Command::Convolve(args)) => convolve::run(&args),
         Some(Command::Gpu { all }) => gpu::run(all),
@@ -87,6 +99,7 @@ pub fn run() -> ExitCode {
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean(args)) => clean::run(&args),
+        Some(Command::Edit(args)) => edit::run(&args, &positions("commands"), &positions("script")),
         Some(Command::Open {
             session,
             screenshot,

@@ -1,6 +1,7 @@
 //! Streamed sources: a file decoded block by block as the mix reads it, so a session's
 //! memory does not grow with its source audio.
 
+use super::limits::MAX_CHANNELS;
 use super::source::AudioFile;
 use gpu_dsp::mix::{SourceReader, StreamSource};
 use std::path::PathBuf;
@@ -9,13 +10,20 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub struct FileStream {
     pub path: PathBuf,
+    /// Channels of the file.
     pub channels: usize,
     pub frames: u64,
+    /// One channel (from 0) taken as a mono source, or every channel.
+    pub pick: Option<usize>,
 }
 
 impl StreamSource for FileStream {
     fn channels(&self) -> usize {
-        self.channels
+        if self.pick.is_some() {
+            1
+        } else {
+            self.channels
+        }
     }
 
     fn frames(&self) -> u64 {
@@ -24,7 +32,16 @@ impl StreamSource for FileStream {
 
     fn open(&self) -> Result<Box<dyn SourceReader>, String> {
         let file = AudioFile::open(&self.path).map_err(|e| format!("{e:#}"))?;
-        Ok(Box::new(FileReader { file, next: 0 }))
+        let scratch = match self.pick {
+            Some(_) => vec![Vec::new(); self.channels],
+            None => Vec::new(),
+        };
+        Ok(Box::new(FileReader {
+            file,
+            next: 0,
+            pick: self.pick,
+            scratch,
+        }))
     }
 }
 
@@ -33,6 +50,9 @@ struct FileReader {
     file: AudioFile,
     /// The frame the file reads next.
     next: u64,
+    pick: Option<usize>,
+    /// Every channel of the file, when one is picked (grown once to the largest read).
+    scratch: Vec<Vec<f32>>,
 }
 
 impl SourceReader for FileReader {
@@ -41,7 +61,29 @@ impl SourceReader for FileReader {
             self.file.seek(start).map_err(|e| format!("{e:#}"))?;
             self.next = start;
         }
-        let n = self.file.read(out).map_err(|e| format!("{e:#}"))?;
+        let n = match self.pick {
+            None => self.file.read(out),
+            Some(c) => {
+                let len = out.first().map_or(0, |o| o.len());
+                for s in &mut self.scratch {
+                    if s.len() < len {
+                        s.resize(len, 0.0);
+                    }
+                }
+                // Views on the stack: no allocation per block.
+                let channels = self.scratch.len();
+                let mut planes = self.scratch.iter_mut();
+                let mut views: [&mut [f32]; MAX_CHANNELS] = std::array::from_fn(|_| {
+                    planes.next().map_or(Default::default(), |s| &mut s[..len])
+                });
+                let n = self.file.read(&mut views[..channels]);
+                if let (Ok(n), Some(o)) = (&n, out.first_mut()) {
+                    o[..*n].copy_from_slice(&self.scratch[c][..*n]);
+                }
+                n
+            }
+        }
+        .map_err(|e| format!("{e:#}"))?;
         for o in out.iter_mut() {
             o[n..].fill(0.0);
         }

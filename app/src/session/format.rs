@@ -16,6 +16,17 @@ pub struct SessionFile {
     pub buses: Vec<BusSection>,
     #[serde(default, rename = "track")]
     pub tracks: Vec<TrackSection>,
+    #[serde(default, rename = "marker", skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<MarkerSection>,
+}
+
+/// A named position on the timeline.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkerSection {
+    pub name: String,
+    /// Timeline seconds.
+    pub at: f64,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -27,6 +38,13 @@ pub struct SessionHeader {
     /// Stem names in output order; stems named by tracks are added after these.
     #[serde(default)]
     pub stems: Vec<String>,
+    /// Timecode frame rate: "23.976", "24" (the default), "25", "29.97", "29.97df", "30",
+    /// "50", "59.94", "59.94df", "60".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<String>,
+    /// The timecode of session time zero, `HH:MM:SS:FF` (default 00:00:00:00).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_timecode: Option<String>,
 }
 
 fn stereo() -> String {
@@ -113,6 +131,14 @@ pub struct ClipSection {
     pub fade_in: f64,
     #[serde(default)]
     pub fade_out: f64,
+    /// `linear` (the default), `equal-power` or `s-curve`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fade_in_shape: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fade_out_shape: Option<String>,
+    /// One channel (from 1) of a multichannel file, played as a mono clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

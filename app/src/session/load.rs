@@ -2,13 +2,15 @@
 //! [`MixSpec`]. Every error names the file and the place in it.
 
 use super::format::{AutomationSection, EqBandSection, InsertSection, SessionFile};
-use crate::io::load_ir;
-use crate::io::{decode_all, resample, AudioFile, FileStream};
+use super::timecode::Clock;
+use crate::io::FileStream;
+use crate::io::{check_ir_limit, load_ir};
+use crate::io::{decode_all, resample, AudioFile};
 use anyhow::{anyhow, bail, Context, Result};
 use gpu_dsp::mix::params::{self, find_param, ParamInfo};
 use gpu_dsp::mix::{
-    mono_mix, Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FilterKind, GateParams,
-    InsertSpec, Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
+    mono_mix, Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FadeShape, FilterKind,
+    GateParams, InsertSpec, Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
 };
 use gpu_dsp::spectral::{detect_hum, DuckParams, DynamicsMode, HumSpec, MultibandParams};
 use std::collections::HashMap;
@@ -20,8 +22,38 @@ pub struct LoadedSession {
     pub spec: MixSpec,
     /// Every audio file the session reads (sources and IRs), for "never overwrite an input".
     pub inputs: Vec<PathBuf>,
+    /// The session's timecode clock.
+    pub clock: Clock,
+    /// Markers: (name, seconds), in the file's order.
+    pub markers: Vec<(String, f64)>,
 }
 
+/// What a media file's header says (for checking a session without decoding it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MediaInfo {
+    pub channels: usize,
+    pub sample_rate: u32,
+    /// Frames at the file's own rate.
+    pub frames: u64,
+}
+
+/// Media headers read so far, by path; `None` for a file that is not there (offline).
+pub type MediaCache = HashMap<PathBuf, Option<MediaInfo>>;
+
+/// Checks session text as a load would, reading only media headers (cached in `media`):
+/// every reference, range and limit. Missing media files are not errors here: they are
+/// returned (offline), so a session can be edited while a drive is away.
+pub fn check_session(text: &str, path: &Path, media: &mut MediaCache) -> Result<Vec<PathBuf>> {
+    let file: SessionFile = toml::from_str(text).map_err(|e| anyhow!("{}", e.message().trim()))?;
+    if let Ok(table) = text.parse::<toml::Table>() {
+        check_finite(&toml::Value::Table(table), "")?;
+    }
+    let mut loader = Loader::new(path);
+    loader.probe = Some(std::mem::take(media));
+    let (result, cache) = loader.build_probed(file);
+    *media = cache;
+    result
+}
 /// `line:column` (1-based) of byte `offset` in `text`.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -115,8 +147,14 @@ struct Loader {
     inputs: Vec<PathBuf>,
     /// Every stem name, in order (known before any insert is built, for `duck`).
     stems: Vec<String>,
-    /// The first source of the track whose inserts are being built; `None` on a bus.
+    /// The first source of the track whose inserts are being built.
     track_source: Option<usize>,
+    /// Whether the inserts being built are a track's (not a bus's).
+    on_track: bool,
+    /// Checking only: media headers instead of decoded audio.
+    probe: Option<MediaCache>,
+    /// Checking only: files that are not there.
+    offline: Vec<PathBuf>,
 }
 
 impl Loader {
@@ -134,27 +172,110 @@ impl Loader {
             inputs: Vec::new(),
             stems: Vec::new(),
             track_source: None,
+            on_track: false,
+            probe: None,
+            offline: Vec::new(),
         }
+    }
+
+    /// [`Loader::build`] in checking mode; gives the media cache back.
+    fn build_probed(mut self, f: SessionFile) -> (Result<Vec<PathBuf>>, MediaCache) {
+        let result = self.build_inner(f);
+        let cache = self.probe.take().unwrap_or_default();
+        (result.map(|_| std::mem::take(&mut self.offline)), cache)
+    }
+
+    /// The header of `path` (checking mode), cached; `None` when the file is not there.
+    fn media(&mut self, path: &Path) -> Result<Option<MediaInfo>> {
+        let cache = self.probe.as_mut().expect("checking mode");
+        if let Some(info) = cache.get(path) {
+            if info.is_none() && !self.offline.iter().any(|p| p == path) {
+                self.offline.push(path.to_path_buf());
+            }
+            return Ok(*info);
+        }
+        let info = if path.exists() {
+            let mut file = AudioFile::open(path)?;
+            let frames = match file.frames() {
+                Some(f) => f,
+                None => file.exact_frames()?,
+            };
+            Some(MediaInfo {
+                channels: file.channels(),
+                sample_rate: file.sample_rate(),
+                frames,
+            })
+        } else {
+            self.offline.push(path.to_path_buf());
+            None
+        };
+        self.probe
+            .as_mut()
+            .expect("checking mode")
+            .insert(path.to_path_buf(), info);
+        Ok(info)
     }
 
     fn resolve(&self, file: &str) -> PathBuf {
         self.dir.join(file)
     }
 
-    /// Decodes (once) and resamples a source; returns its index.
-    fn source(&mut self, file: &str) -> Result<usize> {
+    /// Decodes (once) and resamples a source, or one `channel` (from 1) of it; returns its
+    /// index.
+    fn source(&mut self, file: &str, channel: Option<u32>) -> Result<usize> {
         let path = self.resolve(file);
-        if let Some(&i) = self.by_path.get(&path) {
+        let key = match channel {
+            Some(c) => PathBuf::from(format!("{}#{c}", path.display())),
+            None => path.clone(),
+        };
+        if let Some(&i) = self.by_path.get(&key) {
             return Ok(i);
+        }
+        let check_channels = |channels: usize| -> Result<Option<usize>> {
+            match channel {
+                Some(c) if c == 0 || c as usize > channels => bail!(
+                    "{}: channel {c} does not exist (the file has {channels})",
+                    path.display()
+                ),
+                Some(c) => Ok(Some(c as usize - 1)),
+                None if channels > 2 => bail!(
+                    "{}: {channels} channels; a track plays mono or stereo: give the clip                      `channel = N` (1–{channels}), or import it split into mono tracks",
+                    path.display()
+                ),
+                None => Ok(None),
+            }
+        };
+        if self.probe.is_some() {
+            let source = match self.media(&path)? {
+                Some(info) => {
+                    let pick = check_channels(info.channels)?;
+                    let frames = (u128::from(info.frames) * u128::from(self.rate)
+                        + u128::from(info.sample_rate) / 2)
+                        / u128::from(info.sample_rate.max(1));
+                    FileStream {
+                        path: path.clone(),
+                        channels: info.channels,
+                        frames: frames as u64,
+                        pick,
+                    }
+                }
+                // Offline: no length to check against.
+                None => FileStream {
+                    path: path.clone(),
+                    channels: 1,
+                    frames: (MAX_SECONDS as u64 + 1) * u64::from(self.rate),
+                    pick: None,
+                },
+            };
+            self.sources
+                .push(Source::Stream(std::sync::Arc::new(source)));
+            self.inputs.push(path);
+            self.by_path.insert(key, self.sources.len() - 1);
+            return Ok(self.sources.len() - 1);
         }
         let mut file = AudioFile::open(&path)?;
         let channels = file.channels();
-        if channels > 2 {
-            bail!(
-                "{}: {channels} channels; track sources must be mono or stereo",
-                path.display()
-            );
-        }
+        let pick = check_channels(channels)?;
         // PCM and FLAC files at the session rate are streamed while mixing (memory stays
         // bounded), after one pass that checks every sample and counts the frames; the rest
         // is decoded and resampled into memory.
@@ -168,20 +289,29 @@ impl Loader {
                     path: path.clone(),
                     channels,
                     frames,
+                    pick,
                 })));
         } else {
             let from = file.sample_rate();
             let audio = decode_all(file, crate::io::limits::MAX_DECODED_SAMPLES)?;
-            let planes = resample(&audio.channels, from, self.rate)
+            let mut planes = audio.channels;
+            if let Some(c) = pick {
+                planes = vec![planes.swap_remove(c)];
+            }
+            let planes = resample(&planes, from, self.rate)
                 .with_context(|| format!("{}: resampling", path.display()))?;
             self.sources.push(Source::Memory(planes));
         }
         self.inputs.push(path.clone());
-        self.by_path.insert(path, self.sources.len() - 1);
+        self.by_path.insert(key, self.sources.len() - 1);
         Ok(self.sources.len() - 1)
     }
 
     fn build(mut self, f: SessionFile) -> Result<LoadedSession> {
+        self.build_inner(f)
+    }
+
+    fn build_inner(&mut self, f: SessionFile) -> Result<LoadedSession> {
         if !(8_000..=384_000).contains(&f.session.sample_rate) {
             bail!(
                 "[session] sample_rate {}: expected 8000..384000 Hz",
@@ -195,6 +325,12 @@ impl Loader {
             "7.1" => Layout::SevenPointOne,
             other => bail!("[session] layout \"{other}\": expected \"stereo\", \"5.1\" or \"7.1\""),
         };
+        let clock = Clock::new(
+            f.session.frame_rate.as_deref(),
+            f.session.start_timecode.as_deref(),
+        )
+        .map_err(|e| anyhow!("[session] {e}"))?;
+        let markers = markers(&f)?;
         let mut bus_index = HashMap::new();
         for (i, b) in f.buses.iter().enumerate() {
             if bus_index.insert(b.name.clone(), i).is_some() {
@@ -240,6 +376,7 @@ impl Loader {
         }
         self.stems = stems.clone();
         self.track_source = None;
+        self.on_track = false;
         let mut buses = Vec::new();
         for (i, b) in f.buses.iter().enumerate() {
             let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
@@ -287,22 +424,21 @@ impl Loader {
                 Ok((s * rate).round() as u64)
             };
             if let Some(file) = &t.file {
-                let source = self.source(file).with_context(|| place.clone())?;
+                let source = self.source(file, None).with_context(|| place.clone())?;
                 let length = self.sources[source].frames();
                 clips.push(ClipSpec {
                     source,
                     start: samples(t.start, "start")?,
-                    offset: 0,
                     length,
-                    gain_db: 0.0,
-                    fade_in: 0,
-                    fade_out: 0,
+                    ..Default::default()
                 });
             }
             for (k, c) in t.clips.iter().enumerate() {
                 let cplace = format!("{place}, clip #{}", k + 1);
                 check(params::CLIP, "gain_db", c.gain_db, &cplace)?;
-                let source = self.source(&c.file).with_context(|| cplace.clone())?;
+                let source = self
+                    .source(&c.file, c.channel)
+                    .with_context(|| cplace.clone())?;
                 let available = self.sources[source].frames();
                 let offset = samples(c.offset, "offset")?;
                 if offset >= available {
@@ -325,17 +461,18 @@ impl Loader {
                     gain_db: c.gain_db,
                     fade_in: samples(c.fade_in, "fade_in")?,
                     fade_out: samples(c.fade_out, "fade_out")?,
+                    fade_in_shape: fade_shape(c.fade_in_shape.as_deref(), &cplace)?,
+                    fade_out_shape: fade_shape(c.fade_out_shape.as_deref(), &cplace)?,
                 });
             }
-            if clips.is_empty() {
-                bail!("{place}: no audio (give `file = ...` or [[track.clip]] entries)");
-            }
+            crossfade_overlaps(&mut clips, &self.sources);
             let channels_in = clips
                 .iter()
                 .map(|c| self.sources[c.source].channels())
                 .max()
                 .unwrap_or(1);
             self.track_source = clips.first().map(|c| c.source);
+            self.on_track = true;
             let inserts = self.inserts(&t.inserts, &place)?;
             let mut sends = sends(&t.sends, &place, &find_bus)?;
             // `output = "bus"`: the track feeds that bus (post-fader, 0 dB) instead of its
@@ -387,7 +524,7 @@ impl Loader {
         let spec = MixSpec {
             sample_rate: self.rate,
             layout,
-            sources: self.sources,
+            sources: std::mem::take(&mut self.sources),
             tracks,
             buses,
             stems,
@@ -401,7 +538,9 @@ impl Loader {
         Ok(LoadedSession {
             path: PathBuf::new(),
             spec,
-            inputs: self.inputs,
+            inputs: std::mem::take(&mut self.inputs),
+            clock,
+            markers,
         })
     }
 
@@ -472,6 +611,18 @@ impl Loader {
                 ir_gain_db,
             } => {
                 let path = self.resolve(ir);
+                if self.probe.is_some() {
+                    if let Some(info) = self.media(&path).with_context(|| place.to_string())? {
+                        check_ir_limit(info.frames as f64 / f64::from(info.sample_rate))
+                            .with_context(|| format!("{place}: {}", path.display()))?;
+                    }
+                    self.inputs.push(path);
+                    return Ok(InsertSpec::Reverb {
+                        ir: vec![vec![0.0]],
+                        wet: *wet,
+                        dry: *dry,
+                    });
+                }
                 let mut planes =
                     load_ir(&path, self.rate, 60.0).with_context(|| place.to_string())?;
                 let pre = (f64::from(*predelay_ms).max(0.0) * 0.001 * f64::from(self.rate)).round()
@@ -492,16 +643,21 @@ impl Loader {
                 if !(0.0..=60.0).contains(reduction_db) {
                     bail!("{place}: reduction_db {reduction_db} must be 0 to 60 dB");
                 }
-                let Some(source) = self.track_source else {
+                if !self.on_track {
                     bail!("{place}: `clean` goes on a track (it cleans a recording)");
+                }
+                // Hum is looked for in the track's first source (not when only checking, and
+                // not on a track without audio).
+                let source = self.track_source.filter(|_| self.probe.is_none());
+                let head = |me: &Self| -> Result<Vec<f32>> {
+                    source.map_or(Ok(Vec::new()), |s| me.source_head(s))
                 };
                 let hum = match hum.as_str() {
                     "off" => None,
-                    "auto" => detect_hum(&self.source_head(source)?, self.rate as f32, None),
+                    "auto" => detect_hum(&head(self)?, self.rate as f32, None),
                     "50" | "60" => {
                         let mains: f64 = if hum == "50" { 50.0 } else { 60.0 };
-                        let found =
-                            detect_hum(&self.source_head(source)?, self.rate as f32, Some(mains));
+                        let found = detect_hum(&head(self)?, self.rate as f32, Some(mains));
                         Some(HumSpec::all_harmonics(
                             found.map_or(mains, |h| h.fundamental),
                             self.rate as f32,
@@ -521,7 +677,7 @@ impl Loader {
                 attack_ms,
                 release_ms,
             } => {
-                if self.track_source.is_some() {
+                if self.on_track {
                     bail!("{place}: `duck` goes on a bus (its sidechain is a stem's tracks)");
                 }
                 let Some(stem) = self.stems.iter().position(|s| s == sidechain) else {
@@ -828,6 +984,62 @@ fn check_stem_names(stems: &[String]) -> Result<()> {
         files.push(file);
     }
     Ok(())
+}
+
+/// The fade curve called `name` (default linear).
+fn fade_shape(name: Option<&str>, place: &str) -> Result<FadeShape> {
+    match name {
+        None => Ok(FadeShape::Linear),
+        Some(n) => FadeShape::from_name(n).ok_or_else(|| {
+            anyhow!("{place}: fade shape \"{n}\": expected linear, equal-power or s-curve")
+        }),
+    }
+}
+
+/// Where a clip starts inside the one before it on the track (and ends after it), the
+/// overlap is a crossfade: the earlier clip fades out and the later fades in over exactly
+/// the overlap, both with the later clip's fade-in shape. A clip inside another plays over
+/// it (summed).
+fn crossfade_overlaps(clips: &mut [ClipSpec], sources: &[Source]) {
+    let len = |c: &ClipSpec| {
+        let available = sources[c.source].frames().saturating_sub(c.offset);
+        c.length.min(available)
+    };
+    let mut order: Vec<usize> = (0..clips.len()).collect();
+    order.sort_by_key(|&i| (clips[i].start, i));
+    for pair in order.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let a_end = clips[a].start + len(&clips[a]);
+        let b_end = clips[b].start + len(&clips[b]);
+        if clips[b].start > clips[a].start && clips[b].start < a_end && b_end > a_end {
+            let overlap = a_end - clips[b].start;
+            clips[a].fade_out = overlap;
+            clips[a].fade_out_shape = clips[b].fade_in_shape;
+            clips[b].fade_in = overlap;
+        }
+    }
+}
+
+/// The markers, checked: unique non-empty names, times within the session's range.
+fn markers(f: &SessionFile) -> Result<Vec<(String, f64)>> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for (i, m) in f.markers.iter().enumerate() {
+        let place = format!("[[marker]] #{} '{}'", i + 1, m.name);
+        if m.name.trim().is_empty() {
+            bail!("{place}: a marker needs a name");
+        }
+        if out.iter().any(|(n, _)| *n == m.name) {
+            bail!("{place}: a marker with this name already exists");
+        }
+        if !(0.0..=MAX_SECONDS).contains(&m.at) {
+            bail!(
+                "{place}: at {} must be a time from 0 to {MAX_SECONDS} seconds",
+                m.at
+            );
+        }
+        out.push((m.name.clone(), m.at));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

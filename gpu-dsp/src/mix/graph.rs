@@ -120,7 +120,7 @@ impl InsertSpec {
 }
 
 /// A region of a source placed on the timeline.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ClipSpec {
     /// Index into [`MixSpec::sources`].
     pub source: usize,
@@ -131,9 +131,11 @@ pub struct ClipSpec {
     /// Samples used (clipped to the source's end).
     pub length: u64,
     pub gain_db: f32,
-    /// Linear fades, in samples (crossfades are overlapping clips with fades).
+    /// Fades, in samples (a crossfade is a fade-out and a fade-in over the same span).
     pub fade_in: u64,
     pub fade_out: u64,
+    pub fade_in_shape: crate::mix::FadeShape,
+    pub fade_out_shape: crate::mix::FadeShape,
 }
 
 /// A send from a track or bus to a bus.

@@ -118,7 +118,7 @@ impl Lane {
             }
             let source = &mix.sources[clip.source];
             let schans = source.channels().clamp(1, 2);
-            // Gain per sample: the clip gain with linear fades at its edges.
+            // Gain per sample: the clip gain with its fades at its edges.
             let g = db_to_gain(clip.gain_db);
             let (i0, i1) = ((c0 - start) as usize, (c1 - start) as usize);
             let gains = &mut self.clip_gain[i0..i1];
@@ -128,10 +128,12 @@ impl Lane {
                 for (j, gv) in gains.iter_mut().enumerate() {
                     let k = k0 + j as u64;
                     if k < clip.fade_in {
-                        *gv *= k as f32 / clip.fade_in as f32;
+                        *gv *= clip.fade_in_shape.gain(k as f64 / clip.fade_in as f64);
                     }
                     if len - k <= clip.fade_out {
-                        *gv *= ((len - k) as f32 / clip.fade_out as f32).min(1.0);
+                        *gv *= clip
+                            .fade_out_shape
+                            .gain((len - k) as f64 / clip.fade_out as f64);
                     }
                 }
             }

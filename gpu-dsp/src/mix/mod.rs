@@ -7,6 +7,7 @@ mod automation;
 mod delay;
 mod dynamics;
 mod eq;
+mod fade;
 mod gpu_reverb;
 mod graph;
 mod insert;
@@ -20,6 +21,7 @@ pub mod params;
 pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
+pub use fade::FadeShape;
 pub use gpu_reverb::GpuReverb;
 pub use graph::{
     BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
