@@ -8,9 +8,9 @@
 SHELL := /bin/bash
 # Software Vulkan (lavapipe) so the GPU path runs without a GPU; ALSA headers for cpal;
 # FFmpeg and SoX are the independent references in tests and benchmarks; Xvfb, fonts and the
-# X11 client libraries run the window's test without a display.
+# X11 client libraries run the window tests without a display; xdotool drives the window as a user.
 APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libasound2-dev pkg-config ffmpeg sox \
-	xvfb xauth fonts-dejavu-core libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1
+	xvfb xauth xdotool fonts-dejavu-core libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
 

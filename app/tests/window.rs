@@ -169,3 +169,151 @@ fn a_broken_session_shows_its_error_in_the_window() {
     );
     assert!(shot.is_file());
 }
+
+/// Whether `xdotool` is here (CI installs it: `make deps`).
+fn xdotool() -> bool {
+    let found = Command::new("xdotool")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("CI is set and xdotool is missing (apt package xdotool)");
+    }
+    found
+}
+
+fn write_mono(path: &Path, samples: &[f32]) {
+    mixstation::io::write_wav(path, 48_000, &[samples], mixstation::io::ExportFormat::F32).unwrap();
+}
+
+fn noise(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s as f32 / u32::MAX as f32 - 0.5) * 0.5
+        })
+        .collect()
+}
+
+/// A user at the keyboard: Ctrl+I, types a file's path, Enter (the file becomes a track),
+/// Ctrl+S; then Ctrl+Z, Ctrl+S. The saved sessions keep the user's comments, the first
+/// renders to the arithmetic of the import, the second is the original again.
+#[test]
+fn the_window_imports_saves_and_undoes_from_the_keyboard() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let a = noise(48_000, 5);
+    let b = noise(24_000, 9);
+    write_mono(&root.join("a.wav"), &a);
+    write_mono(&root.join("b.wav"), &b);
+    let original = "# window test session\n[session]\nsample_rate = 48000 # rate\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"  # dialogue\ngain_db = -2.0\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    let script = format!(
+        r#"set -e
+ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
+APP=$!
+WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
+sleep 3
+xdotool windowfocus --sync "$WID"
+xdotool key ctrl+i
+sleep 0.5
+xdotool type --delay 20 "{b}"
+xdotool key Return
+sleep 2
+xdotool key ctrl+s
+sleep 1.5
+cp s.toml step1.toml
+xdotool key ctrl+z
+sleep 2
+xdotool key ctrl+s
+sleep 1.5
+cp s.toml step2.toml
+kill $APP
+wait $APP || true
+"#,
+        bin = env!("CARGO_BIN_EXE_mixstation"),
+        b = root.join("b.wav").display(),
+    );
+    std::fs::write(root.join("drive.sh"), script).unwrap();
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x1100x24", "bash", "drive.sh"])
+        .current_dir(root)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xvfb-run");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the driven window did not finish within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = child.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(root.join("app.log")).unwrap_or_default();
+    assert!(
+        o.status.success(),
+        "{}\n{}\napp: {log}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    let step1 = std::fs::read_to_string(root.join("step1.toml")).unwrap();
+    assert!(
+        step1.starts_with(original),
+        "the user's text is kept:\n{step1}"
+    );
+    let parsed: toml::Table = step1.parse().unwrap();
+    let tracks = parsed["track"].as_array().unwrap();
+    assert_eq!(tracks.len(), 2, "{step1}");
+    assert_eq!(tracks[1]["name"].as_str(), Some("b"));
+    assert_eq!(tracks[1]["clip"][0]["file"].as_str(), Some("b.wav"));
+    // The saved session renders to the arithmetic of the import (both centred).
+    let render = Command::new(env!("CARGO_BIN_EXE_mixstation"))
+        .current_dir(root)
+        .args([
+            "render",
+            "step1.toml",
+            "-o",
+            "mix.wav",
+            "--format",
+            "f32",
+            "--engine",
+            "cpu",
+        ])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    let mix = mixstation::io::decode_file(&root.join("mix.wav"))
+        .unwrap()
+        .channels;
+    let (g, centre) = (10f64.powf(-2.0 / 20.0), std::f64::consts::FRAC_PI_4.cos());
+    let worst = (0..a.len())
+        .map(|i| {
+            let want = centre * (g * f64::from(a[i]) + f64::from(b.get(i).copied().unwrap_or(0.0)));
+            (f64::from(mix[0][i]) - want)
+                .abs()
+                .max((f64::from(mix[1][i]) - want).abs())
+        })
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-6, "render error {worst:e}");
+    // Undone and saved: the original file, byte for byte.
+    let step2 = std::fs::read_to_string(root.join("step2.toml")).unwrap();
+    assert_eq!(step2, original);
+}

@@ -381,7 +381,8 @@ impl EditSession {
     /// `bus.NAME.insert.N.wet`, `track.NAME.send.BUS.level_db`, `marker.NAME.at`,
     /// `track.NAME.insert.N.bands.K.freq`.
     pub(super) fn set(&mut self, path: &str, text: &str) -> Result<()> {
-        let segments: Vec<&str> = path.split('.').collect();
+        let owned = split_path(path)?;
+        let segments: Vec<&str> = owned.iter().map(String::as_str).collect();
         let key = *segments.last().expect("split gives one");
         let value = self.value_for(key, text)?;
         let bad_start = || {
@@ -407,6 +408,36 @@ impl EditSession {
             _ => return Err(bad_start()),
         };
         set_in(table, rest, value, path)
+    }
+}
+
+/// The parts of a `set` path: split at dots, except inside double quotes
+/// (`track."dx.1".gain_db`).
+fn split_path(path: &str) -> Result<Vec<String>> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in path.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(String::new()),
+            c => parts.last_mut().expect("one part").push(c),
+        }
+    }
+    if quoted {
+        bail!("set: path {path}: a quote is not closed");
+    }
+    if parts.iter().any(String::is_empty) {
+        bail!("set: path {path}: an empty part");
+    }
+    Ok(parts)
+}
+
+/// A name as a `set` path part (quoted when it holds a dot).
+pub fn path_part(name: &str) -> String {
+    if name.contains('.') || name.contains('"') {
+        format!("\"{}\"", name.replace('"', ""))
+    } else {
+        name.to_string()
     }
 }
 

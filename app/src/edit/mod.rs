@@ -10,6 +10,7 @@ pub mod document;
 mod words;
 
 pub use command::{parse_command, ClipRef, Command, USAGE};
+pub use console::path_part;
 pub use words::{quote, split_words};
 
 use crate::session::timecode::Clock;
@@ -131,8 +132,28 @@ impl EditSession {
             }
             _ => {}
         }
+        self.step(|me| me.execute(command))
+    }
+
+    /// Applies several commands as one undo step (a window's batch of strip changes); all
+    /// or none.
+    pub fn apply_all(&mut self, commands: &[Command]) -> Result<()> {
+        if commands
+            .iter()
+            .any(|c| matches!(c, Command::Undo | Command::Redo))
+        {
+            bail!("undo and redo are steps of their own");
+        }
+        if commands.is_empty() {
+            return Ok(());
+        }
+        self.step(|me| commands.iter().try_for_each(|c| me.execute(c)))
+    }
+
+    /// Runs `change` as one undo step, checked; on error the session is as it was.
+    fn step(&mut self, change: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         let before = self.doc.clone();
-        let result = self.execute(command).and_then(|()| match self.check() {
+        let result = change(self).and_then(|()| match self.check() {
             Ok(()) => Ok(()),
             Err(e) if self.valid => Err(e.context("the session would not be valid")),
             Err(_) => Ok(()),

@@ -1,15 +1,14 @@
-//! The open session as a document: its TOML model (what Save writes back), the mix
-//! description (what the engine plays) and the window's view of it (strips with waveform
-//! overviews computed once at open).
+//! The open session as a document: its edit session (the TOML text, as the user wrote it,
+//! and the undo history: what Save writes back), the mix description (what the engine
+//! plays) and the window's view of it (strips with waveform overviews computed once).
 
-use super::params::{section_params, set_section_param, Param};
+use super::params::{section_params, Param};
 use super::state::{BusStrip, SessionView, Strip};
-use crate::io::write_atomically;
+use crate::edit::{path_part, Command, EditSession};
 use crate::session::format::{InsertSection, SessionFile};
-use crate::session::{load_session, parse};
+use crate::session::{load_session, load_session_text, parse};
 use anyhow::{anyhow, Result};
 use gpu_dsp::mix::{MixSpec, Source};
-use std::io::Write;
 use std::path::Path;
 
 /// Columns of a waveform overview.
@@ -17,84 +16,219 @@ pub const OVERVIEW_COLUMNS: usize = 400;
 
 /// An open session.
 pub struct Document {
+    /// The session as last built into `spec` (what the strips are compared against).
     pub file: SessionFile,
     pub spec: MixSpec,
+    /// The TOML document and its history; every change goes through it.
+    pub edit: EditSession,
 }
 
 impl Document {
     /// Loads and validates the session at `path` and builds its view.
     pub fn open(path: &Path) -> Result<(Self, SessionView)> {
-        let loaded = load_session(path)?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow!("{}: cannot read the session: {e}", path.display()))?;
-        let file = parse(&text, path)?;
+        // Errors read as a load's (file not found, not UTF-8, too big, …).
+        load_session(path)?;
+        let edit = EditSession::open(path)?;
+        Self::from_edit(edit)
+    }
+
+    /// Builds the document and its view from an edit session's text.
+    pub fn from_edit(edit: EditSession) -> Result<(Self, SessionView)> {
+        let text = edit.text();
+        let path = edit.path().to_path_buf();
+        let loaded = load_session_text(&text, &path)?;
+        let file = parse(&text, &path)?;
         let spec = loaded.spec;
-        let rate = f64::from(spec.sample_rate);
-        let length = spec.length();
-        let strips = spec
-            .tracks
+        let view = build_view(&path, &file, &spec, &loaded.markers);
+        Ok((Self { file, spec, edit }, view))
+    }
+
+    /// Rebuilds the mix and the view after the edit session changed (an undo, an import).
+    pub fn rebuild(&mut self) -> Result<SessionView> {
+        let text = self.edit.text();
+        let path = self.edit.path().to_path_buf();
+        let loaded = load_session_text(&text, &path)?;
+        self.file = parse(&text, &path)?;
+        self.spec = loaded.spec;
+        Ok(build_view(&path, &self.file, &self.spec, &loaded.markers))
+    }
+
+    /// Applies an edit command (one undo step) and rebuilds; on error nothing changes.
+    pub fn edit(&mut self, command: &Command) -> Result<SessionView> {
+        self.edit.apply(command)?;
+        match self.rebuild() {
+            Ok(view) => Ok(view),
+            Err(e) => {
+                // The full load failed where the header check passed: take the step back.
+                let _ = self.edit.apply(&Command::Undo);
+                self.rebuild()?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The window's view of a loaded session.
+fn build_view(
+    path: &Path,
+    file: &SessionFile,
+    spec: &MixSpec,
+    markers: &[(String, f64)],
+) -> SessionView {
+    let rate = f64::from(spec.sample_rate);
+    let length = spec.length();
+    let strips = spec
+        .tracks
+        .iter()
+        .zip(&file.tracks)
+        .map(|(t, section)| Strip {
+            name: t.name.clone(),
+            stem: spec.stems.get(t.stem).cloned().unwrap_or_default(),
+            gain_db: t.gain_db,
+            pan: t.pan,
+            mute: t.mute,
+            solo: t.solo,
+            insert_params: section
+                .inserts
+                .iter()
+                .map(|i| section_params(i, spec.sample_rate))
+                .collect(),
+            file_sends: section.sends.len(),
+            inserts: section
+                .inserts
+                .iter()
+                .map(insert_name)
+                .map(String::from)
+                .collect(),
+            sends: t
+                .sends
+                .iter()
+                .map(|s| (spec.buses[s.bus].name.clone(), s.level_db))
+                .collect(),
+            overview: overview(spec, t, length),
+            span: span(spec, t, rate),
+        })
+        .collect();
+    SessionView {
+        path: path.to_path_buf(),
+        rate: spec.sample_rate,
+        layout: file.session.layout.clone(),
+        length_s: length as f64 / rate,
+        strips,
+        buses: spec.buses.iter().map(|b| b.name.clone()).collect(),
+        bus_strips: file
+            .buses
             .iter()
-            .zip(&file.tracks)
-            .map(|(t, section)| Strip {
-                name: t.name.clone(),
-                stem: spec.stems.get(t.stem).cloned().unwrap_or_default(),
-                gain_db: t.gain_db,
-                pan: t.pan,
-                mute: t.mute,
-                solo: t.solo,
-                insert_params: section
-                    .inserts
-                    .iter()
-                    .map(|i| section_params(i, spec.sample_rate))
-                    .collect(),
-                file_sends: section.sends.len(),
-                inserts: section
+            .map(|b| BusStrip {
+                name: b.name.clone(),
+                gain_db: b.gain_db,
+                inserts: b
                     .inserts
                     .iter()
                     .map(insert_name)
                     .map(String::from)
                     .collect(),
-                sends: t
-                    .sends
+                insert_params: b
+                    .inserts
                     .iter()
-                    .map(|s| (spec.buses[s.bus].name.clone(), s.level_db))
+                    .map(|i| section_params(i, spec.sample_rate))
                     .collect(),
-                overview: overview(&spec, t, length),
-                span: span(&spec, t, rate),
             })
-            .collect();
-        let view = SessionView {
-            path: path.to_path_buf(),
-            rate: spec.sample_rate,
-            layout: file.session.layout.clone(),
-            length_s: length as f64 / rate,
-            strips,
-            buses: spec.buses.iter().map(|b| b.name.clone()).collect(),
-            bus_strips: file
-                .buses
-                .iter()
-                .map(|b| BusStrip {
-                    name: b.name.clone(),
-                    gain_db: b.gain_db,
-                    inserts: b
-                        .inserts
-                        .iter()
-                        .map(insert_name)
-                        .map(String::from)
-                        .collect(),
-                    insert_params: b
-                        .inserts
-                        .iter()
-                        .map(|i| section_params(i, spec.sample_rate))
-                        .collect(),
-                })
-                .collect(),
-            stems: spec.stems.clone(),
-            target_lufs: file.master.loudness_target.unwrap_or(-23.0),
-        };
-        Ok((Self { file, spec }, view))
+            .collect(),
+        stems: spec.stems.clone(),
+        target_lufs: file.master.loudness_target.unwrap_or(-23.0),
+        markers: markers.to_vec(),
     }
+}
 
+/// A console value at the precision it is written with: 0.01 below 100 (dB, pan, ms,
+/// ratios), 0.1 below 1000, whole numbers above (Hz).
+pub fn rounded(value: f32) -> f64 {
+    let v = f64::from(value);
+    let step = match v.abs() {
+        a if a < 100.0 => 0.01,
+        a if a < 1000.0 => 0.1,
+        _ => 1.0,
+    };
+    crate::edit::document::tidy((v / step).round() * step)
+}
+
+/// `set` commands for every console value of `view` that differs from `file`.
+pub fn console_changes(file: &SessionFile, view: &SessionView) -> Vec<Command> {
+    let mut out = Vec::new();
+    let mut set = |path: String, value: String| out.push(Command::Set { path, value });
+    let differs = |a: f32, b: f32| rounded(a) != rounded(b);
+    for (section, strip) in file.buses.iter().zip(&view.bus_strips) {
+        let at = format!("bus.{}", path_part(&section.name));
+        if differs(strip.gain_db, section.gain_db) {
+            set(format!("{at}.gain_db"), rounded(strip.gain_db).to_string());
+        }
+        insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
+    }
+    for (section, strip) in file.tracks.iter().zip(&view.strips) {
+        let at = format!("track.{}", path_part(&section.name));
+        if differs(strip.gain_db, section.gain_db) {
+            set(format!("{at}.gain_db"), rounded(strip.gain_db).to_string());
+        }
+        if differs(strip.pan, section.pan) {
+            set(format!("{at}.pan"), rounded(strip.pan).to_string());
+        }
+        if strip.mute != section.mute {
+            set(format!("{at}.mute"), strip.mute.to_string());
+        }
+        if strip.solo != section.solo {
+            set(format!("{at}.solo"), strip.solo.to_string());
+        }
+        for (k, (send, (_, level))) in section.sends.iter().zip(&strip.sends).enumerate() {
+            if differs(*level, send.level_db) {
+                set(
+                    format!("{at}.send.{}.level_db", k + 1),
+                    rounded(*level).to_string(),
+                );
+            }
+        }
+        insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
+    }
+    out
+}
+
+/// `set` commands for the insert parameters of one strip that changed.
+fn insert_changes(
+    at: &str,
+    inserts: &[InsertSection],
+    params: &[Vec<Param>],
+    set: &mut impl FnMut(String, String),
+) {
+    for (k, (insert, params)) in inserts.iter().zip(params).enumerate() {
+        let now = section_params(insert, 48_000);
+        for p in params {
+            let Some(old) = now.iter().find(|q| q.name == p.name) else {
+                continue;
+            };
+            if rounded(old.value) != rounded(p.value) {
+                set(
+                    format!("{at}.insert.{}.{}", k + 1, param_path(&p.name)),
+                    rounded(p.value).to_string(),
+                );
+            }
+        }
+    }
+}
+
+/// Where a window parameter lives inside its insert's table: `band0_gain_db` →
+/// `bands.1.gain_db`, the rest by name.
+fn param_path(name: &str) -> String {
+    if let Some(rest) = name.strip_prefix("band") {
+        if let Some((k, field)) = rest.split_once('_') {
+            if let Ok(k) = k.parse::<usize>() {
+                return format!("bands.{}.{field}", k + 1);
+            }
+        }
+    }
+    name.to_string()
+}
+
+impl Document {
     /// Every insert parameter of the view, for an engine to start with: (track, insert,
     /// name, value).
     pub fn insert_settings(view: &SessionView) -> Vec<(usize, usize, String, f32)> {
@@ -106,61 +240,38 @@ impl Document {
         settings(view.bus_strips.iter().map(|s| &s.insert_params))
     }
 
-    /// Takes the window's strip settings into the document and the mix description.
-    pub fn apply(&mut self, view: &SessionView) {
-        for ((section, bus), strip) in self
-            .file
-            .buses
-            .iter_mut()
-            .zip(self.spec.buses.iter_mut())
-            .zip(&view.bus_strips)
-        {
-            section.gain_db = strip.gain_db;
-            bus.gain_db = strip.gain_db;
-            for (insert, params) in section.inserts.iter_mut().zip(&strip.insert_params) {
-                for p in params {
-                    set_section_param(insert, &p.name, p.value);
-                }
-            }
+    /// Takes the window's strip settings into the edit session (one undo step of `set`
+    /// commands, written at console precision) and the mix description.
+    pub fn apply(&mut self, view: &SessionView) -> Result<()> {
+        let commands = console_changes(&self.file, view);
+        if !commands.is_empty() {
+            self.edit.apply_all(&commands)?;
+            self.file = parse(&self.edit.text(), self.edit.path())?;
         }
-        for ((section, track), strip) in self
-            .file
-            .tracks
-            .iter_mut()
-            .zip(self.spec.tracks.iter_mut())
-            .zip(&view.strips)
-        {
-            section.gain_db = strip.gain_db;
-            section.pan = strip.pan;
-            section.mute = strip.mute;
-            section.solo = strip.solo;
-            for (send, (_, level)) in section.sends.iter_mut().zip(&strip.sends) {
-                send.level_db = *level;
-            }
+        for (bus, strip) in self.spec.buses.iter_mut().zip(&view.bus_strips) {
+            bus.gain_db = strip.gain_db;
+        }
+        for (track, strip) in self.spec.tracks.iter_mut().zip(&view.strips) {
             for (send, (_, level)) in track.sends.iter_mut().zip(&strip.sends) {
                 send.level_db = *level;
-            }
-            for (insert, params) in section.inserts.iter_mut().zip(&strip.insert_params) {
-                for p in params {
-                    set_section_param(insert, &p.name, p.value);
-                }
             }
             track.gain_db = strip.gain_db;
             track.pan = strip.pan;
             track.mute = strip.mute;
             track.solo = strip.solo;
         }
+        Ok(())
     }
 
-    /// Writes the document to `path` atomically (comments of the original are not kept).
+    /// Writes the session text to `path` atomically: the user's file as written, with only
+    /// the edited values changed.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = toml::to_string(&self.file)
-            .map_err(|e| anyhow!("{}: cannot write the session: {e}", path.display()))?;
-        write_atomically(path, |f| {
-            f.write_all(b"# mixstation session (saved by the workstation window)\n")?;
-            f.write_all(text.as_bytes())?;
+        let text = self.edit.text();
+        crate::io::write_atomically(path, |f| {
+            std::io::Write::write_all(f, text.as_bytes())?;
             Ok(())
         })
+        .map_err(|e| anyhow!("{}: cannot write the session: {e:#}", path.display()))
     }
 }
 
@@ -300,4 +411,32 @@ fn settings<'a>(
                 .flat_map(move |(k, ps)| ps.iter().map(move |p| (i, k, p.name.clone(), p.value)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_values_become_one_undo_step_of_set_commands() {
+        let text = "# mix\n[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx.1\"\ngain_db = -4.0 # ride\n[[track.insert]]\ntype = \"eq\"\nbands = [{ type = \"bell\", freq = 1000.0, gain_db = 3.0, q = 1.0 }]\n[[track.insert]]\ntype = \"compressor\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let edit = EditSession::from_text(text, &dir.path().join("s.toml")).unwrap();
+        let (mut doc, mut view) = Document::from_edit(edit).unwrap();
+        doc.apply(&view).unwrap();
+        assert_eq!(doc.edit.history(), (0, 0), "nothing changed, no step");
+        view.strips[0].gain_db = -1.099_998_7;
+        view.strips[0].insert_params[0][1].value = -6.0;
+        view.strips[0].insert_params[1][1].value = 4.0;
+        doc.apply(&view).unwrap();
+        assert_eq!(doc.edit.history(), (1, 0));
+        let saved = doc.edit.text();
+        assert!(saved.contains("gain_db = -1.1 # ride"), "{saved}");
+        assert!(saved.contains("gain_db = -6.0"), "{saved}");
+        assert!(saved.contains("ratio = 4.0"), "{saved}");
+        assert!(saved.starts_with("# mix\n"));
+        assert_eq!(doc.file.tracks[0].gain_db, -1.1);
+        assert_eq!(param_path("band2_q"), "bands.3.q");
+        assert_eq!(rounded(2512.345), 2512.0);
+    }
 }

@@ -156,6 +156,12 @@ impl App {
         Subscription::batch([
             iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick)),
             keyboard::listen().map(AppMessage::Key),
+            iced::event::listen_with(|event, _, _| match event {
+                iced::Event::Window(window::Event::FileDropped(path)) => {
+                    Some(AppMessage::Ui(Message::FileDropped(path)))
+                }
+                _ => None,
+            }),
         ])
     }
 
@@ -181,6 +187,26 @@ impl App {
             }) => {
                 let effects = self.ws.update(Message::TogglePlay);
                 self.run_effects(effects);
+                Task::none()
+            }
+            AppMessage::Key(keyboard::Event::KeyPressed { key, modifiers, .. })
+                if modifiers.command() =>
+            {
+                let message = match key.as_ref() {
+                    keyboard::Key::Character(c) => match c.to_lowercase().as_str() {
+                        "s" => Some(Message::Save),
+                        "z" if modifiers.shift() => Some(Message::Redo),
+                        "z" => Some(Message::Undo),
+                        "y" => Some(Message::Redo),
+                        "i" => return iced::widget::operation::focus(view::IMPORT_FIELD),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(m) = message {
+                    let effects = self.ws.update(m);
+                    self.run_effects(effects);
+                }
                 Task::none()
             }
             AppMessage::Key(_) => Task::none(),
@@ -300,7 +326,9 @@ impl App {
                         let autosave = state::autosave_path(&path);
                         self.note = None;
                         if autosave.is_file() {
-                            let kept = autosave.with_extension("autosave-earlier");
+                            // Every recovery is kept under its own name until the user
+                            // deletes it.
+                            let kept = recovery_path(&autosave);
                             if std::fs::rename(&autosave, &kept).is_ok() {
                                 self.note = Some(format!(
                                     "unsaved changes from an earlier run are kept in {}",
@@ -322,9 +350,19 @@ impl App {
                     self.autosave_due = Some(path);
                     None
                 }
+                Effect::Edit(request) => match (&mut self.doc, &self.ws.session) {
+                    (Some(doc), Some(view)) => Some(Message::Edited(
+                        doc.apply(view)
+                            .and_then(|()| doc.edit(&edit_command(doc, request)))
+                            .map_err(|e| chain(&e)),
+                    )),
+                    _ => None,
+                },
                 Effect::StartEngine(from) => {
                     if let (Some(doc), Some(view)) = (&mut self.doc, &self.ws.session) {
-                        doc.apply(view);
+                        if let Err(e) = doc.apply(view) {
+                            self.note = Some(chain(&e));
+                        }
                         let stem = match self.ws.spectrum {
                             state::SpectrumChoice::Stem(s) => Some(s),
                             _ => None,
@@ -366,7 +404,7 @@ impl App {
                 Effect::AnalyseCleanup(i) => Some(Message::CleanupReady(match &mut self.doc {
                     Some(doc) => {
                         if let Some(view) = &self.ws.session {
-                            doc.apply(view);
+                            let _ = doc.apply(view);
                         }
                         cleanup::analyse(&doc.spec, i).map_err(|e| chain(&e))
                     }
@@ -453,12 +491,65 @@ impl App {
     fn save(&mut self, path: &Path) -> Result<(), String> {
         match (&mut self.doc, &self.ws.session) {
             (Some(doc), Some(view)) => {
-                doc.apply(view);
+                doc.apply(view).map_err(|e| chain(&e))?;
                 doc.save(path).map_err(|e| chain(&e))
             }
             _ => Err("no session is open".into()),
         }
     }
+}
+
+/// The edit command for a window request: an import becomes a new track named after the
+/// file (`name 2`, `name 3`, … when taken).
+fn edit_command(doc: &Document, request: state::EditRequest) -> crate::edit::Command {
+    use crate::edit::Command;
+    match request {
+        state::EditRequest::Undo => Command::Undo,
+        state::EditRequest::Redo => Command::Redo,
+        state::EditRequest::Import { file, at } => {
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "import".into());
+            let taken = |name: &str| doc.file.tracks.iter().any(|t| t.name == name);
+            let track = (1..)
+                .map(|k| {
+                    if k == 1 {
+                        stem.clone()
+                    } else {
+                        format!("{stem} {k}")
+                    }
+                })
+                .find(|n| !taken(n))
+                .expect("some name is free");
+            Command::Import {
+                file,
+                track,
+                at: Some(format!("{}", crate::edit::document::tidy(at))),
+                stem: None,
+                channel: None,
+            }
+        }
+    }
+}
+
+/// A free name for a recovered autosave: `SESSION.toml.recovered-<unix time>[-n]`.
+fn recovery_path(autosave: &Path) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let base = autosave.with_extension(format!("recovered-{secs}"));
+    (1..)
+        .map(|k| {
+            if k == 1 {
+                base.clone()
+            } else {
+                PathBuf::from(format!("{}-{k}", base.display()))
+            }
+        })
+        .find(|p| !p.exists())
+        .expect("some name is free")
 }
 
 fn chain(e: &anyhow::Error) -> String {
@@ -505,9 +596,20 @@ mod tests {
         assert_eq!(view.strips[0].inserts, vec!["clean", "eq", "compressor"]);
         view.strips[1].gain_db = -9.5;
         view.strips[2].mute = true;
-        doc.apply(&view);
+        doc.apply(&view).unwrap();
         let copy = dir.path().join("edited.toml");
         doc.save(&copy).unwrap();
+        // The user's file as written, with only the edited values changed (one changed
+        // line, one added: `mute = true`).
+        let (before, after) = (
+            std::fs::read_to_string(&path).unwrap(),
+            std::fs::read_to_string(&copy).unwrap(),
+        );
+        let old: Vec<&str> = before.lines().collect();
+        let new: Vec<&str> = after.lines().collect();
+        assert_eq!(new.len(), old.len() + 1, "{after}");
+        let changed = new.iter().filter(|l| !old.contains(l)).count();
+        assert_eq!(changed, 2, "{after}");
         let (_, reopened) = Document::open(&copy).unwrap();
         assert_eq!(reopened.strips[1].gain_db, -9.5);
         assert!(reopened.strips[2].mute);

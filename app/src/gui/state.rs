@@ -99,6 +99,8 @@ pub struct SessionView {
     pub stems: Vec<String>,
     /// The delivery target for the loudness meter (LUFS).
     pub target_lufs: f64,
+    /// Markers: (name, seconds).
+    pub markers: Vec<(String, f64)>,
 }
 
 /// Messages: user actions, engine reports and timer ticks.
@@ -154,6 +156,29 @@ pub enum Message {
     Scroll(f32),
     /// Switch the spectrograms between log and linear frequency.
     ToggleFrequencyScale,
+    /// Undo or redo one edit (Ctrl+Z, Ctrl+Shift+Z).
+    Undo,
+    Redo,
+    /// The import field's text changed.
+    ImportPath(String),
+    /// Import the file named in the import field at the playhead.
+    Import,
+    /// A file dropped on the window: imported at the playhead.
+    FileDropped(PathBuf),
+    /// The shell applied an edit and rebuilt the session (or says why it could not).
+    Edited(Result<SessionView, String>),
+}
+
+/// An edit the shell carries out on the document (answered with `Edited`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum EditRequest {
+    Undo,
+    Redo,
+    /// A file becomes a new track with one clip at `at` seconds.
+    Import {
+        file: PathBuf,
+        at: f64,
+    },
 }
 
 /// What the shell must do after an update.
@@ -190,6 +215,8 @@ pub enum Effect {
     /// Compute the whole-file spectrogram of a track's source (answer with
     /// `FileSpectrogramReady`).
     AnalyseFile(usize),
+    /// Apply an edit to the document (answer with `Edited`).
+    Edit(EditRequest),
 }
 
 /// The whole window state.
@@ -219,6 +246,8 @@ pub struct Workstation {
     /// Whole-file view zoom (≥ 1) and scroll (0..1).
     pub zoom: f32,
     pub scroll: f32,
+    /// The import field's text.
+    pub import_path: String,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -263,6 +292,59 @@ impl Workstation {
             Message::Loaded(Err(e)) => {
                 // A broken session or missing file: say so, keep what is open.
                 self.opening = None;
+                self.error = Some(e);
+                Vec::new()
+            }
+            Message::Undo | Message::Redo if self.session.is_some() => {
+                vec![Effect::Edit(if matches!(message, Message::Undo) {
+                    EditRequest::Undo
+                } else {
+                    EditRequest::Redo
+                })]
+            }
+            Message::Undo | Message::Redo => Vec::new(),
+            Message::ImportPath(text) => {
+                self.import_path = text;
+                Vec::new()
+            }
+            Message::Import => {
+                let file = self.import_path.trim().to_string();
+                if file.is_empty() || self.session.is_none() {
+                    return Vec::new();
+                }
+                self.import_path.clear();
+                vec![Effect::Edit(EditRequest::Import {
+                    file: file.into(),
+                    at: self.position,
+                })]
+            }
+            Message::FileDropped(file) if self.session.is_some() => {
+                vec![Effect::Edit(EditRequest::Import {
+                    file,
+                    at: self.position,
+                })]
+            }
+            Message::FileDropped(_) => Vec::new(),
+            Message::Edited(Ok(view)) => {
+                // The mix graph changed: the engine restarts from the new session on Play.
+                let mut effects = Vec::new();
+                if self.playing {
+                    self.playing = false;
+                    effects.push(Effect::StopEngine);
+                }
+                effects.push(Effect::Autosave(autosave_path(&view.path)));
+                self.meters = Meters::new(view.strips.len());
+                self.session = Some(view);
+                self.cleanup = None;
+                self.editing = None;
+                self.editing_bus = None;
+                self.file_spectrogram = None;
+                self.spectrum = SpectrumChoice::Monitor;
+                self.error = None;
+                self.dirty = true;
+                effects
+            }
+            Message::Edited(Err(e)) => {
                 self.error = Some(e);
                 Vec::new()
             }
@@ -643,6 +725,7 @@ mod tests {
             }],
             stems: vec!["DX".into()],
             target_lufs: -23.0,
+            markers: Vec::new(),
         }
     }
 

@@ -175,6 +175,9 @@ fn clock(t: f64) -> String {
     format!("{:02}:{:05.2}", (t / 60.0) as u64, t % 60.0)
 }
 
+/// The id of the import field (Ctrl+I focuses it).
+pub const IMPORT_FIELD: &str = "import";
+
 fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Message> {
     let play = if ws.playing { "■ Stop" } else { "▶ Play" };
     let (name, length) = match &ws.session {
@@ -191,6 +194,14 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         button(text(play).size(14)).on_press(Message::TogglePlay),
         button(text("|◀").size(14)).on_press(Message::Locate(0.0)),
         button(text("Save").size(14)).on_press(Message::Save),
+        button(text("Undo").size(14)).on_press(Message::Undo),
+        button(text("Redo").size(14)).on_press(Message::Redo),
+        iced::widget::text_input("import a file (path, Enter) or drop one", &ws.import_path)
+            .id(IMPORT_FIELD)
+            .on_input(Message::ImportPath)
+            .on_submit(Message::Import)
+            .size(13)
+            .width(Length::Fixed(260.0)),
         text(format!("{} / {}", clock(ws.position), clock(length))).size(20),
         text(format!(
             "{name}{}",
@@ -202,9 +213,11 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         ))
         .size(14),
         Space::new().width(Length::Fill),
-        text(note.unwrap_or("space: play/stop · click the timeline to locate"))
-            .size(12)
-            .color(DIM),
+        text(note.unwrap_or(
+            "space play/stop · ctrl+s save · ctrl+z/ctrl+shift+z undo/redo · ctrl+i import"
+        ))
+        .size(12)
+        .color(DIM),
     ]
     .spacing(12)
     .align_y(iced::Alignment::Center)

@@ -128,7 +128,12 @@ pub fn load_session(path: &Path) -> Result<LoadedSession> {
         }
         _ => anyhow!("{}: cannot read the session: {e}", path.display()),
     })?;
-    let file = parse(&text, path)?;
+    load_session_text(&text, path)
+}
+
+/// Validates and decodes session `text`; `path` names it in errors and places its media.
+pub fn load_session_text(text: &str, path: &Path) -> Result<LoadedSession> {
+    let file = parse(text, path)?;
     let mut loaded = Loader::new(path)
         .build(file)
         .with_context(|| path.display().to_string())?;

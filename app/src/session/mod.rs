@@ -5,7 +5,9 @@ pub mod format;
 mod load;
 pub mod timecode;
 
-pub use load::{check_session, load_session, parse, LoadedSession, MediaCache, MediaInfo};
+pub use load::{
+    check_session, load_session, load_session_text, parse, LoadedSession, MediaCache, MediaInfo,
+};
 
 /// The file name of a stem: `DX.wav`; characters other than letters, digits, `-` and `_`
 /// become `_` (names are checked non-empty when the session loads).
