@@ -200,6 +200,54 @@ fn noise(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
+/// Runs `script` (bash) under a virtual X server in `root`; returns the app's log (the
+/// script writes it to app.log). Fails the test when the script fails or hangs.
+fn drive(root: &Path, script: &str) -> String {
+    std::fs::write(root.join("drive.sh"), script).unwrap();
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x1100x24", "bash", "drive.sh"])
+        .current_dir(root)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xvfb-run");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the driven window did not finish within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = child.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(root.join("app.log")).unwrap_or_default();
+    assert!(
+        o.status.success(),
+        "{}\n{}\napp: {log}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    log
+}
+
+/// Renders `session` in `root` with the CPU engine to 32-bit float; the channels.
+fn render(root: &Path, session: &str) -> Vec<Vec<f32>> {
+    let o = Command::new(env!("CARGO_BIN_EXE_mixstation"))
+        .current_dir(root)
+        .args([
+            "render", session, "-o", "mix.wav", "--format", "f32", "--engine", "cpu",
+        ])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    mixstation::io::decode_file(&root.join("mix.wav"))
+        .unwrap()
+        .channels
+}
+
 /// A user at the keyboard: Ctrl+I, types a file's path, Enter (the file becomes a track),
 /// Ctrl+S; then Ctrl+Z, Ctrl+S. The saved sessions keep the user's comments, the first
 /// renders to the arithmetic of the import, the second is the original again.
@@ -242,32 +290,7 @@ wait $APP || true
         bin = env!("CARGO_BIN_EXE_mixstation"),
         b = root.join("b.wav").display(),
     );
-    std::fs::write(root.join("drive.sh"), script).unwrap();
-    let mut child = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1600x1100x24", "bash", "drive.sh"])
-        .current_dir(root)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run xvfb-run");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the driven window did not finish within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let o = child.wait_with_output().unwrap();
-    let log = std::fs::read_to_string(root.join("app.log")).unwrap_or_default();
-    assert!(
-        o.status.success(),
-        "{}\n{}\napp: {log}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let log = drive(root, &script);
     assert!(!log.contains("panicked"), "{log}");
     let step1 = std::fs::read_to_string(root.join("step1.toml")).unwrap();
     assert!(
@@ -316,4 +339,109 @@ wait $APP || true
     // Undone and saved: the original file, byte for byte.
     let step2 = std::fs::read_to_string(root.join("step2.toml")).unwrap();
     assert_eq!(step2, original);
+}
+
+/// A user with the mouse: drags a clip onto a marker on the timeline (it snaps), drags
+/// another clip's end onto the same marker (a trim), undoes and redoes the trim from the
+/// keyboard and saves; the saved session renders to the arithmetic of those edits.
+/// Positions are the timeline's (window at the screen's origin, 1500 × 1000).
+#[test]
+fn the_window_moves_and_trims_clips_with_the_mouse() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let a = noise(96_000, 5);
+    let b = noise(48_000, 9);
+    write_mono(&root.join("a.wav"), &a);
+    write_mono(&root.join("b.wav"), &b);
+    let original = "# mouse test\n[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"  # dialogue\ngain_db = -2.0\n\n[[track]]\nname = \"fx\"\n[[track.clip]]\nfile = \"b.wav\"\nstart = 0.5\nfade_in = 0.1\nfade_out = 0.3\ngain_db = -3.0\n\n[[marker]]\nname = \"scene\"\nat = 1.5\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    // The timeline canvas starts at (10, 46); time zero is 90 px in; it shows the session
+    // and 5 % more over 1390 px. Lane k's clips span y = 70 + 30k … 96 + 30k.
+    let x = |t: f64, length: f64| (100.0 + t / (length * 1.05) * 1390.0).round() as i64;
+    let script = format!(
+        r#"set -e
+ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
+APP=$!
+WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
+sleep 3
+xdotool windowfocus --sync "$WID"
+drag() {{
+  xdotool mousemove --window "$WID" $1 $2 mousedown 1
+  sleep 0.3
+  xdotool mousemove --window "$WID" $(( ($1 + $3) / 2 )) $4
+  sleep 0.2
+  xdotool mousemove --window "$WID" $3 $4
+  sleep 0.3
+  xdotool mouseup 1
+  sleep 2
+}}
+drag {fx_from} 118 {fx_to} 118
+drag {dx_from} 88 {dx_to} 88
+xdotool key ctrl+z
+sleep 2
+xdotool key ctrl+y
+sleep 2
+xdotool key ctrl+s
+sleep 1.5
+kill $APP
+wait $APP || true
+"#,
+        bin = env!("CARGO_BIN_EXE_mixstation"),
+        fx_from = x(1.0, 2.0),
+        fx_to = x(2.0, 2.0),
+        dx_from = x(2.0, 2.5) - 2,
+        dx_to = x(1.5, 2.5) - 2,
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let saved = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    assert!(saved.starts_with("# mouse test\n"), "{saved}");
+    assert!(
+        saved.contains("# dialogue"),
+        "comments move with their values: {saved}"
+    );
+    let parsed: toml::Table = saved.parse().unwrap();
+    let tracks = parsed["track"].as_array().unwrap();
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    assert_eq!(
+        num(&tracks[1]["clip"][0]["start"]),
+        1.5,
+        "snapped to the marker:\n{saved}"
+    );
+    assert_eq!(
+        num(&tracks[0]["clip"][0]["length"]),
+        1.5,
+        "trimmed to the marker:\n{saved}"
+    );
+    // The render: dx (−2 dB) for 1.5 s, then fx (−3 dB, linear fades 0.1 s / 0.3 s) from
+    // 1.5 s, both centred.
+    let mix = render(root, "s.toml");
+    let centre = std::f64::consts::FRAC_PI_4.cos();
+    let (gd, gf) = (10f64.powf(-2.0 / 20.0), 10f64.powf(-3.0 / 20.0));
+    let (fi, fo, len) = (4_800usize, 14_400usize, b.len());
+    let mut worst = 0.0f64;
+    for i in 0..120_000 {
+        let mut want = if i < 72_000 {
+            gd * f64::from(a[i])
+        } else {
+            0.0
+        };
+        if i >= 72_000 {
+            let k = i - 72_000;
+            let mut g = gf;
+            if k < fi {
+                g *= k as f64 / fi as f64;
+            }
+            if len - k <= fo {
+                g *= (len - k) as f64 / fo as f64;
+            }
+            want += g * f64::from(b[k]);
+        }
+        want *= centre;
+        worst = worst.max((f64::from(mix[0][i]) - want).abs());
+    }
+    assert!(worst < 1e-6, "render error {worst:e}");
 }

@@ -107,6 +107,7 @@ fn build_view(
                 .collect(),
             overview: overview(spec, t, length),
             span: span(spec, t, rate),
+            clips: clip_views(spec, t, section, rate),
         })
         .collect();
     SessionView {
@@ -286,6 +287,41 @@ fn insert_name(i: &InsertSection) -> &'static str {
         InsertSection::Duck { .. } => "duck",
         InsertSection::Multiband { .. } => "multiband",
     }
+}
+
+/// A track's clips in timeline order (by start, then as listed: the order of `TRACK:N`).
+fn clip_views(
+    spec: &MixSpec,
+    t: &gpu_dsp::mix::TrackSpec,
+    section: &crate::session::format::TrackSection,
+    rate: f64,
+) -> Vec<super::state::ClipView> {
+    // The loader lists the `file = …` shorthand first, then the [[track.clip]] entries.
+    let files: Vec<&str> = section
+        .file
+        .iter()
+        .map(String::as_str)
+        .chain(section.clips.iter().map(|c| c.file.as_str()))
+        .collect();
+    let mut clips: Vec<super::state::ClipView> = t
+        .clips
+        .iter()
+        .enumerate()
+        .map(|(i, c)| super::state::ClipView {
+            name: files
+                .get(i)
+                .and_then(|f| Path::new(f).file_stem())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            start: c.start as f64 / rate,
+            length: spec.clip_len(c) as f64 / rate,
+            fade_in: c.fade_in as f64 / rate,
+            fade_out: c.fade_out as f64 / rate,
+            gain_db: c.gain_db,
+        })
+        .collect();
+    clips.sort_by(|a, b| a.start.total_cmp(&b.start));
+    clips
 }
 
 /// First and last timeline second of a track's clips.

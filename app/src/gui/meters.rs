@@ -115,6 +115,23 @@ impl Meters {
         self.frames = 0;
     }
 
+    /// Playback stopped: level meters fall to the floor and the momentary and short-term
+    /// loudness clear at once; the integrated loudness, the spectrogram and the scopes keep
+    /// the last picture until the next play.
+    pub fn stopped(&mut self) {
+        self.track_peak_db.fill(FLOOR_DB);
+        self.peak_db = [FLOOR_DB; 2];
+        if let Some(f) = &mut self.latest {
+            f.peak_db = [FLOOR_DB; 2];
+            f.rms_db = [FLOOR_DB; 2];
+            f.track_peak_db.fill(FLOOR_DB);
+            f.track_rms_db.fill(FLOOR_DB);
+            f.bus_peak_db.fill(FLOOR_DB);
+            f.momentary = None;
+            f.short_term = None;
+        }
+    }
+
     pub fn absorb(&mut self, frame: MeterFrame) {
         for (held, now) in self.track_peak_db.iter_mut().zip(&frame.track_peak_db) {
             *held = now.max(*held - DECAY_DB).max(FLOOR_DB);

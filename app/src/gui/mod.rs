@@ -8,7 +8,9 @@ mod document;
 mod live;
 pub mod meters;
 mod params;
+mod shortcuts;
 pub mod state;
+mod timeline;
 mod view;
 
 use document::Document;
@@ -153,8 +155,19 @@ impl App {
     }
 
     fn subscription(&self) -> Subscription<AppMessage> {
+        // The timer runs only while something moves (playback, an audition, a pending
+        // autosave, a screenshot run): an idle window does not redraw.
+        let busy = self.ws.playing
+            || self.audition.is_some()
+            || self.autosave_due.is_some()
+            || self.shot.is_some();
+        let timer = if busy {
+            iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick))
+        } else {
+            Subscription::none()
+        };
         Subscription::batch([
-            iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick)),
+            timer,
             keyboard::listen().map(AppMessage::Key),
             iced::event::listen_with(|event, _, _| match event {
                 iced::Event::Window(window::Event::FileDropped(path)) => {
@@ -190,14 +203,30 @@ impl App {
                 Task::none()
             }
             AppMessage::Key(keyboard::Event::KeyPressed { key, modifiers, .. })
+                if !modifiers.command() =>
+            {
+                if let Some(m) = shortcuts::plain(key.as_ref(), modifiers) {
+                    let effects = self.ws.update(m);
+                    self.run_effects(effects);
+                }
+                Task::none()
+            }
+            AppMessage::Key(keyboard::Event::KeyPressed { key, modifiers, .. })
                 if modifiers.command() =>
             {
                 let message = match key.as_ref() {
+                    keyboard::Key::Named(keyboard::key::Named::ArrowUp) => {
+                        Some(Message::ClipGainStep(1.0))
+                    }
+                    keyboard::Key::Named(keyboard::key::Named::ArrowDown) => {
+                        Some(Message::ClipGainStep(-1.0))
+                    }
                     keyboard::Key::Character(c) => match c.to_lowercase().as_str() {
                         "s" => Some(Message::Save),
                         "z" if modifiers.shift() => Some(Message::Redo),
                         "z" => Some(Message::Undo),
                         "y" => Some(Message::Redo),
+                        "d" => Some(Message::DuplicateClip),
                         "i" => return iced::widget::operation::focus(view::IMPORT_FIELD),
                         _ => None,
                     },
@@ -504,6 +533,7 @@ impl App {
 fn edit_command(doc: &Document, request: state::EditRequest) -> crate::edit::Command {
     use crate::edit::Command;
     match request {
+        state::EditRequest::Command(c) => c,
         state::EditRequest::Undo => Command::Undo,
         state::EditRequest::Redo => Command::Redo,
         state::EditRequest::Import { file, at } => {

@@ -5,10 +5,11 @@
 
 use super::meters::{MeterFrame, Meters};
 use super::params::Param;
+use crate::edit::{ClipRef, Command};
 use std::path::{Path, PathBuf};
 
 /// One channel strip.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Strip {
     pub name: String,
     pub stem: String,
@@ -29,6 +30,20 @@ pub struct Strip {
     pub overview: Vec<f32>,
     /// Where the track's audio starts and ends on the timeline (seconds).
     pub span: (f64, f64),
+    /// The track's clips in timeline order (the N of `TRACK:N` is the index + 1).
+    pub clips: Vec<ClipView>,
+}
+
+/// A clip as the timeline shows it (seconds).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClipView {
+    /// The file's name without its folder and extension.
+    pub name: String,
+    pub start: f64,
+    pub length: f64,
+    pub fade_in: f64,
+    pub fade_out: f64,
+    pub gain_db: f32,
 }
 
 /// A bus strip.
@@ -87,7 +102,7 @@ pub struct FileSpectrogram {
 }
 
 /// An open session as the window shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionView {
     pub path: PathBuf,
     pub rate: u32,
@@ -167,6 +182,26 @@ pub enum Message {
     FileDropped(PathBuf),
     /// The shell applied an edit and rebuilt the session (or says why it could not).
     Edited(Result<SessionView, String>),
+    /// Select a clip (track, index in timeline order) or none.
+    SelectClip(Option<(usize, usize)>),
+    /// A click on the timeline outside every clip.
+    LocateAndDeselect(f64),
+    /// A finished drag on a clip.
+    ClipGesture(super::timeline::Gesture),
+    /// Split the selected clip at the playhead (S).
+    SplitAtPlayhead,
+    /// Delete the selected clip (Delete).
+    DeleteClip,
+    /// Duplicate the selected clip right after itself (Ctrl+D).
+    DuplicateClip,
+    /// Move the selected clip by seconds (arrows).
+    Nudge(f64),
+    /// Change the selected clip's gain by dB (Ctrl+Up/Down).
+    ClipGainStep(f64),
+    /// A marker at the playhead (M).
+    AddMarker,
+    /// Show or hide the shortcut map (F1).
+    ToggleHelp,
 }
 
 /// An edit the shell carries out on the document (answered with `Edited`).
@@ -179,6 +214,8 @@ pub enum EditRequest {
         file: PathBuf,
         at: f64,
     },
+    /// Any edit command.
+    Command(crate::edit::Command),
 }
 
 /// What the shell must do after an update.
@@ -248,6 +285,10 @@ pub struct Workstation {
     pub scroll: f32,
     /// The import field's text.
     pub import_path: String,
+    /// The selected clip (track, index in timeline order).
+    pub selected: Option<(usize, usize)>,
+    /// The shortcut map is shown.
+    pub help: bool,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -260,7 +301,51 @@ pub fn autosave_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Seconds as an edit command writes them (never before zero).
+fn seconds_text(s: f64) -> String {
+    seconds_text_signed(s.max(0.0))
+}
+
+/// A signed duration as an edit command writes it.
+fn seconds_text_signed(s: f64) -> String {
+    crate::edit::document::tidy(s).to_string()
+}
+
 impl Workstation {
+    /// The `TRACK:N` of clip `index` of track `track`.
+    fn clip_ref(&self, (track, index): (usize, usize)) -> Option<ClipRef> {
+        let strip = self.session.as_ref()?.strips.get(track)?;
+        (index < strip.clips.len()).then(|| ClipRef {
+            track: strip.name.clone(),
+            number: index + 1,
+        })
+    }
+
+    fn track_name(&self, track: usize) -> Option<String> {
+        Some(self.session.as_ref()?.strips.get(track)?.name.clone())
+    }
+
+    /// An edit of the selected clip (nothing when none is selected). A split's time is the
+    /// playhead.
+    fn clip_command(&self, make: impl FnOnce(ClipRef, &ClipView) -> Command) -> Vec<Effect> {
+        let Some((t, i)) = self.selected else {
+            return Vec::new();
+        };
+        let (Some(clip), Some(view)) = (
+            self.clip_ref((t, i)),
+            self.session
+                .as_ref()
+                .and_then(|s| s.strips.get(t)?.clips.get(i)),
+        ) else {
+            return Vec::new();
+        };
+        let mut command = make(clip, view);
+        if let Command::Split { at, .. } = &mut command {
+            *at = seconds_text(self.position);
+        }
+        vec![Effect::Edit(EditRequest::Command(command))]
+    }
+
     /// Handles one message; returns the effects for the shell.
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
         match message {
@@ -342,7 +427,103 @@ impl Workstation {
                 self.spectrum = SpectrumChoice::Monitor;
                 self.error = None;
                 self.dirty = true;
+                if let Some((t, i)) = self.selected {
+                    let session = self.session.as_ref().expect("set above");
+                    if session.strips.get(t).is_none_or(|s| i >= s.clips.len()) {
+                        self.selected = None;
+                    }
+                }
                 effects
+            }
+            Message::SelectClip(clip) => {
+                self.selected = clip;
+                Vec::new()
+            }
+            Message::LocateAndDeselect(t) => {
+                self.selected = None;
+                self.update(Message::Locate(t))
+            }
+            Message::ClipGesture(g) => {
+                use super::timeline::Grip;
+                let Some(clip) = self.clip_ref((g.track, g.clip)) else {
+                    return Vec::new();
+                };
+                let at = seconds_text(g.seconds);
+                let command = match g.grip {
+                    Grip::Move => {
+                        let track = (g.to_track != g.track)
+                            .then(|| self.track_name(g.to_track))
+                            .flatten();
+                        self.selected = if track.is_some() {
+                            None
+                        } else {
+                            Some((g.track, g.clip))
+                        };
+                        Command::Move {
+                            clip,
+                            to: Some(at),
+                            by: None,
+                            track,
+                        }
+                    }
+                    Grip::TrimStart => Command::Trim {
+                        clip,
+                        start: Some(at),
+                        end: None,
+                    },
+                    Grip::TrimEnd => Command::Trim {
+                        clip,
+                        start: None,
+                        end: Some(at),
+                    },
+                    Grip::FadeIn | Grip::FadeOut => Command::Fade {
+                        clip,
+                        fade_in: (g.grip == Grip::FadeIn).then(|| at.clone()),
+                        fade_out: (g.grip == Grip::FadeOut).then_some(at),
+                        shape: None,
+                    },
+                };
+                vec![Effect::Edit(EditRequest::Command(command))]
+            }
+            Message::SplitAtPlayhead => self.clip_command(|clip, _| Command::Split {
+                clip,
+                at: String::new(),
+            }),
+            Message::DeleteClip => {
+                let effects = self.clip_command(|clip, _| Command::Delete(clip));
+                self.selected = None;
+                effects
+            }
+            Message::DuplicateClip => self.clip_command(|clip, c| Command::Duplicate {
+                clip,
+                to: seconds_text(c.start + c.length),
+            }),
+            Message::Nudge(by) => self.clip_command(|clip, _| Command::Move {
+                clip,
+                to: None,
+                by: Some(seconds_text_signed(by)),
+                track: None,
+            }),
+            Message::ClipGainStep(db) => self.clip_command(|clip, c| Command::Gain {
+                clip,
+                db: (f64::from(c.gain_db) + db).clamp(-60.0, 24.0),
+            }),
+            Message::AddMarker => {
+                let Some(s) = &self.session else {
+                    return Vec::new();
+                };
+                let name = (1..)
+                    .map(|k| format!("M{k}"))
+                    .find(|n| !s.markers.iter().any(|(m, _)| m == n))
+                    .expect("a free name");
+                vec![Effect::Edit(EditRequest::Command(Command::Marker {
+                    name,
+                    at: seconds_text(self.position),
+                }))]
+            }
+            Message::ToggleHelp => {
+                self.help = !self.help;
+                Vec::new()
             }
             Message::Edited(Err(e)) => {
                 self.error = Some(e);
@@ -388,6 +569,7 @@ impl Workstation {
             Message::Stop => {
                 if self.playing {
                     self.playing = false;
+                    self.meters.stopped();
                     vec![Effect::StopEngine]
                 } else {
                     Vec::new()
@@ -526,10 +708,20 @@ impl Workstation {
                     self.position = f.position;
                     self.meters.absorb(f);
                 }
-                Vec::new()
+                // Playback ends with the session (the clock never runs past its length).
+                match &self.session {
+                    Some(s) if self.playing && self.position >= s.length_s => {
+                        self.position = s.length_s;
+                        self.playing = false;
+                        self.meters.stopped();
+                        vec![Effect::StopEngine]
+                    }
+                    _ => Vec::new(),
+                }
             }
             Message::Finished => {
                 self.playing = false;
+                self.meters.stopped();
                 Vec::new()
             }
             Message::DismissError => {
@@ -708,6 +900,21 @@ mod tests {
                     file_sends: 1,
                     overview: vec![0.5; 8],
                     span: (0.0, 10.0),
+                    clips: vec![
+                        ClipView {
+                            name: "a".into(),
+                            start: 1.0,
+                            length: 2.0,
+                            ..Default::default()
+                        },
+                        ClipView {
+                            name: "a".into(),
+                            start: 5.0,
+                            length: 1.0,
+                            gain_db: -3.0,
+                            ..Default::default()
+                        },
+                    ],
                 };
                 2
             ],
@@ -809,6 +1016,86 @@ mod tests {
         assert_eq!(w.update(Message::Play), vec![Effect::StartEngine(0.0)]);
         w.update(Message::Finished);
         assert!(!w.playing);
+    }
+
+    #[test]
+    fn clip_edits_become_edit_commands_on_the_selected_clip() {
+        use super::super::timeline::{Gesture, Grip};
+        let mut w = opened();
+        let edit = |c: Command| vec![Effect::Edit(EditRequest::Command(c))];
+        let dx2 = ClipRef {
+            track: "dx".into(),
+            number: 2,
+        };
+        assert!(
+            w.update(Message::SplitAtPlayhead).is_empty(),
+            "nothing selected"
+        );
+        w.update(Message::SelectClip(Some((0, 1))));
+        w.position = 5.5;
+        assert_eq!(
+            w.update(Message::SplitAtPlayhead),
+            edit(Command::Split {
+                clip: dx2.clone(),
+                at: "5.5".into()
+            })
+        );
+        assert_eq!(
+            w.update(Message::Nudge(-0.01)),
+            edit(Command::Move {
+                clip: dx2.clone(),
+                to: None,
+                by: Some("-0.01".into()),
+                track: None
+            })
+        );
+        assert_eq!(
+            w.update(Message::ClipGainStep(1.0)),
+            edit(Command::Gain {
+                clip: dx2.clone(),
+                db: -2.0
+            })
+        );
+        assert_eq!(
+            w.update(Message::DuplicateClip),
+            edit(Command::Duplicate {
+                clip: dx2.clone(),
+                to: "6".into()
+            })
+        );
+        let g = Gesture {
+            track: 0,
+            clip: 0,
+            grip: Grip::TrimEnd,
+            seconds: 2.5,
+            to_track: 0,
+        };
+        assert_eq!(
+            w.update(Message::ClipGesture(g)),
+            edit(Command::Trim {
+                clip: ClipRef {
+                    track: "dx".into(),
+                    number: 1
+                },
+                start: None,
+                end: Some("2.5".into())
+            })
+        );
+        assert_eq!(w.update(Message::DeleteClip), edit(Command::Delete(dx2)));
+        assert_eq!(w.selected, None);
+        assert_eq!(
+            w.update(Message::AddMarker),
+            edit(Command::Marker {
+                name: "M1".into(),
+                at: "5.5".into()
+            })
+        );
+        // Playback stops at the session's end and the level meters drop.
+        w.update(Message::Play);
+        let e = w.update(Message::Frames(vec![MeterFrame::silent(10.2, 2)]));
+        assert_eq!(e, vec![Effect::StopEngine]);
+        assert!(!w.playing);
+        assert_eq!(w.position, 10.0);
     }
 
     #[test]

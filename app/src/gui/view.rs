@@ -6,6 +6,7 @@
 use super::live::SPECTRUM_FFT;
 use super::meters::{Meters, FLOOR_DB, HISTORY};
 use super::state::{FileSpectrogram, Message, SessionView, SpectrumChoice, Strip, Workstation};
+use super::timeline::{self, Timeline};
 use crate::plot::magma;
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
 use iced::widget::{
@@ -44,16 +45,23 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         };
         return page.push(text(what).size(16)).into();
     };
-    page = page.push(
-        canvas_widget(Timeline {
-            session,
-            position: ws.position,
-        })
-        .width(Length::Fill)
-        .height(Length::Fixed(
-            24.0 + 26.0 * session.strips.len().min(8) as f32,
-        )),
-    );
+    if ws.help {
+        page = page.push(help_panel());
+    }
+    let lanes = session.strips.len().max(1);
+    let timeline = canvas_widget(Timeline {
+        session,
+        position: ws.position,
+        selected: ws.selected,
+    })
+    .width(Length::Fill)
+    .height(Length::Fixed(
+        timeline::RULER + timeline::LANE * lanes as f32,
+    ));
+    // Up to eight lanes show at once; more scroll.
+    page = page.push(scrollable(timeline).height(Length::Fixed(
+        timeline::RULER + timeline::LANE * lanes.min(8) as f32,
+    )));
     let strips = row(session.strips.iter().enumerate().map(|(i, s)| {
         let rms = ws
             .meters
@@ -159,6 +167,32 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         .into()
 }
 
+/// The shortcut map (F1).
+fn help_panel() -> Element<'static, Message> {
+    let lines = column(super::shortcuts::MAP.iter().map(|(keys, what)| {
+        row![
+            text(*keys).size(13).width(Length::Fixed(190.0)),
+            text(*what).size(13).color(DIM),
+        ]
+        .into()
+    }))
+    .spacing(2);
+    container(
+        column![
+            row![
+                text("Shortcuts").size(15),
+                Space::new().width(Length::Fill),
+                button(text("Close").size(12)).on_press(Message::ToggleHelp),
+            ],
+            lines,
+        ]
+        .spacing(6),
+    )
+    .padding(10)
+    .style(|_| panel_style())
+    .into()
+}
+
 fn panel_style() -> container::Style {
     container::Style {
         background: Some(PANEL.into()),
@@ -214,7 +248,7 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         .size(14),
         Space::new().width(Length::Fill),
         text(note.unwrap_or(
-            "space play/stop · ctrl+s save · ctrl+z/ctrl+shift+z undo/redo · ctrl+i import"
+            "space play/stop · ctrl+s save · ctrl+z undo · ctrl+i import · F1 all shortcuts"
         ))
         .size(12)
         .color(DIM),
@@ -391,105 +425,6 @@ impl Scope for LevelMeter {
                 colour,
             );
         }
-    }
-}
-
-/// Tracks with waveform overviews and the playhead; a click locates.
-struct Timeline<'a> {
-    session: &'a SessionView,
-    position: f64,
-}
-
-impl canvas::Program<Message> for Timeline<'_> {
-    type State = ();
-
-    fn update(
-        &self,
-        _: &mut (),
-        event: &canvas::Event,
-        bounds: Rectangle,
-        cursor: mouse::Cursor,
-    ) -> Option<canvas::Action<Message>> {
-        if let canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) = event {
-            let p = cursor.position_in(bounds)?;
-            let label = 90.0;
-            let t = ((p.x - label) / (bounds.width - label)).clamp(0.0, 1.0) as f64
-                * self.session.length_s;
-            return Some(canvas::Action::publish(Message::Locate(t)).and_capture());
-        }
-        None
-    }
-
-    fn draw(
-        &self,
-        _: &(),
-        renderer: &Renderer,
-        _: &Theme,
-        bounds: Rectangle,
-        _: mouse::Cursor,
-    ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, PANEL);
-        let label = 90.0;
-        let width = bounds.width - label;
-        let length = self.session.length_s.max(1e-9);
-        // Seconds ruler.
-        let step = if length > 120.0 {
-            30.0
-        } else if length > 30.0 {
-            5.0
-        } else {
-            1.0
-        };
-        let mut t = 0.0;
-        while t <= length {
-            let x = label + (t / length) as f32 * width;
-            frame.stroke(
-                &Path::line(Point::new(x, 0.0), Point::new(x, 6.0)),
-                Stroke::default().with_color(DIM),
-            );
-            frame.fill_text(Text {
-                content: format!("{t:.0}"),
-                position: Point::new(x + 2.0, 4.0),
-                color: DIM,
-                size: 10.0.into(),
-                ..Default::default()
-            });
-            t += step;
-        }
-        for (k, s) in self.session.strips.iter().take(8).enumerate() {
-            let top = 24.0 + 26.0 * k as f32;
-            let mid = top + 11.0;
-            frame.fill_text(Text {
-                content: s.name.clone(),
-                position: Point::new(4.0, top + 4.0),
-                color: Color::WHITE,
-                size: 12.0.into(),
-                ..Default::default()
-            });
-            let cols = s.overview.len().max(1) as f32;
-            let colour = if s.mute {
-                DIM
-            } else {
-                Color::from_rgb(0.35, 0.6, 0.9)
-            };
-            for (c, v) in s.overview.iter().enumerate() {
-                let x = label + c as f32 / cols * width;
-                let h = v.sqrt() * 11.0;
-                if h > 0.2 {
-                    frame.fill_rectangle(
-                        Point::new(x, mid - h),
-                        Size::new((width / cols).max(1.0), 2.0 * h),
-                        colour,
-                    );
-                }
-            }
-        }
-        let x = label + (self.position / length) as f32 * width;
-        frame.stroke(
-            &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
-            Stroke::default().with_color(RED).with_width(2.0),
-        );
-        vec![frame.into_geometry()]
     }
 }
 

@@ -1,0 +1,83 @@
+//! The keyboard and mouse map: one table for the help overlay and the docs, and the keys
+//! without Ctrl turned into messages (Ctrl combinations are handled by the shell).
+
+use super::state::Message;
+use iced::keyboard::{key::Named, Key, Modifiers};
+
+/// Every shortcut with what it does, in the order the help overlay lists them.
+pub const MAP: &[(&str, &str)] = &[
+    ("Space", "play / stop"),
+    ("Home", "playhead to the start"),
+    ("Ctrl+S", "save (only the edited values change in the file)"),
+    ("Ctrl+Z", "undo"),
+    ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
+    (
+        "Ctrl+I",
+        "import: type a file's path, Enter (or drop files on the window)",
+    ),
+    (
+        "click a clip",
+        "select it (click elsewhere: locate the playhead)",
+    ),
+    (
+        "drag a clip",
+        "move it, onto another lane too; snaps to clips, markers, playhead",
+    ),
+    ("Shift while dragging", "no snapping"),
+    ("drag a clip's edge", "trim it"),
+    ("drag a clip's top corner", "fade in / fade out"),
+    ("S", "split the selected clip at the playhead"),
+    ("Delete, Backspace", "delete the selected clip"),
+    ("Ctrl+D", "duplicate the selected clip after itself"),
+    (
+        "Left, Right",
+        "nudge the selected clip 10 ms (Shift: 100 ms)",
+    ),
+    ("Ctrl+Up, Ctrl+Down", "selected clip's gain ±1 dB"),
+    ("M", "marker at the playhead"),
+    ("Escape", "clear the selection"),
+    ("F1", "show or hide this map"),
+];
+
+/// The message of a key pressed without Ctrl (Space is handled by the shell).
+pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
+    let step = if modifiers.shift() { 0.1 } else { 0.01 };
+    match key {
+        Key::Named(Named::Home) => Some(Message::Locate(0.0)),
+        Key::Named(Named::Delete | Named::Backspace) => Some(Message::DeleteClip),
+        Key::Named(Named::ArrowLeft) => Some(Message::Nudge(-step)),
+        Key::Named(Named::ArrowRight) => Some(Message::Nudge(step)),
+        Key::Named(Named::F1) => Some(Message::ToggleHelp),
+        Key::Named(Named::Escape) => Some(Message::SelectClip(None)),
+        Key::Character(c) => match c.to_lowercase().as_str() {
+            "s" => Some(Message::SplitAtPlayhead),
+            "m" => Some(Message::AddMarker),
+            "?" => Some(Message::ToggleHelp),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_become_messages() {
+        let none = Modifiers::empty();
+        assert!(matches!(
+            plain(Key::Character("s"), none),
+            Some(Message::SplitAtPlayhead)
+        ));
+        assert!(matches!(
+            plain(Key::Named(Named::ArrowLeft), Modifiers::SHIFT),
+            Some(Message::Nudge(d)) if d == -0.1
+        ));
+        assert!(matches!(
+            plain(Key::Named(Named::Delete), none),
+            Some(Message::DeleteClip)
+        ));
+        assert!(plain(Key::Character("q"), none).is_none());
+    }
+}

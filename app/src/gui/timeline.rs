@@ -1,0 +1,553 @@
+//! The timeline: one lane per track with its clips (name, fades, gain), the ruler, markers
+//! and the playhead. A click selects a clip or locates; dragging a clip moves it (to another
+//! lane too), dragging its edges trims it, dragging its top corners sets its fades. Edges
+//! snap to other clips, markers and the playhead within 8 pixels (Shift turns snapping
+//! off). What a drag means is worked out here ([`Gesture`]); the root turns it into an edit
+//! command.
+
+use super::state::{ClipView, Message, SessionView};
+use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
+use iced::{keyboard, mouse, Color, Point, Rectangle, Renderer, Size, Theme};
+
+/// Pixels left of the time axis (track names).
+pub const LABEL: f32 = 90.0;
+/// The ruler's height.
+pub const RULER: f32 = 22.0;
+/// One track's lane.
+pub const LANE: f32 = 30.0;
+/// Snapping distance.
+const SNAP_PX: f32 = 8.0;
+/// How close to an edge a press grabs it.
+const EDGE_PX: f32 = 6.0;
+/// The height of the fade handles at a clip's top corners.
+const HANDLE_PX: f32 = 8.0;
+
+const CLIP: Color = Color::from_rgb(0.25, 0.45, 0.75);
+const CLIP_SELECTED: Color = Color::from_rgb(0.40, 0.62, 0.95);
+const DIM: Color = Color::from_rgb(0.45, 0.47, 0.52);
+const RED: Color = Color::from_rgb(0.95, 0.25, 0.25);
+const MARKER: Color = Color::from_rgb(0.95, 0.75, 0.25);
+const PANEL: Color = Color::from_rgb(0.11, 0.12, 0.14);
+
+/// What a drag on a clip does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grip {
+    Move,
+    TrimStart,
+    TrimEnd,
+    FadeIn,
+    FadeOut,
+}
+
+/// A finished drag: clip `clip` (timeline order) of track `track`, and the new value —
+/// a start (`Move`, possibly on `to_track`), an edge time (trims) or a fade length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gesture {
+    pub track: usize,
+    pub clip: usize,
+    pub grip: Grip,
+    pub seconds: f64,
+    pub to_track: usize,
+}
+
+/// Seconds ↔ pixels for a timeline of `width` showing `length` seconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    pub width: f32,
+    pub length: f64,
+}
+
+impl Scale {
+    /// The time axis runs over the session and 5 % more (room to move a clip later).
+    pub fn new(bounds_width: f32, session_length: f64) -> Self {
+        Self {
+            width: (bounds_width - LABEL).max(1.0),
+            length: (session_length * 1.05).max(1.0),
+        }
+    }
+
+    pub fn x(&self, seconds: f64) -> f32 {
+        LABEL + (seconds / self.length) as f32 * self.width
+    }
+
+    pub fn seconds(&self, x: f32) -> f64 {
+        f64::from((x - LABEL) / self.width) * self.length
+    }
+
+    pub fn per_pixel(&self) -> f64 {
+        self.length / f64::from(self.width)
+    }
+}
+
+/// The lane under `y`, if any.
+pub fn lane_at(y: f32, lanes: usize) -> Option<usize> {
+    if y < RULER {
+        return None;
+    }
+    let k = ((y - RULER) / LANE) as usize;
+    (k < lanes).then_some(k)
+}
+
+/// The clip under a point and which part of it was grabbed.
+pub fn hit(session: &SessionView, scale: Scale, p: Point) -> Option<(usize, usize, Grip)> {
+    let track = lane_at(p.y, session.strips.len())?;
+    let top = RULER + LANE * track as f32;
+    // Later clips are drawn on top: look at them first.
+    let clips = &session.strips[track].clips;
+    for (i, c) in clips.iter().enumerate().rev() {
+        let (x0, x1) = (scale.x(c.start), scale.x(c.start + c.length));
+        if p.x < x0 - 1.0 || p.x > x1 + 1.0 {
+            continue;
+        }
+        let grip = if p.y < top + 2.0 + HANDLE_PX && p.x < x0 + (x1 - x0) / 3.0 {
+            Grip::FadeIn
+        } else if p.y < top + 2.0 + HANDLE_PX && p.x > x1 - (x1 - x0) / 3.0 {
+            Grip::FadeOut
+        } else if p.x - x0 <= EDGE_PX && x1 - x0 > 3.0 * EDGE_PX {
+            Grip::TrimStart
+        } else if x1 - p.x <= EDGE_PX && x1 - x0 > 3.0 * EDGE_PX {
+            Grip::TrimEnd
+        } else {
+            Grip::Move
+        };
+        return Some((track, i, grip));
+    }
+    None
+}
+
+/// Times an edge snaps to: every other clip's edges, the markers, the playhead and zero.
+fn snap_points(session: &SessionView, except: (usize, usize), playhead: f64) -> Vec<f64> {
+    let mut points = vec![0.0, playhead];
+    points.extend(session.markers.iter().map(|(_, t)| *t));
+    for (k, s) in session.strips.iter().enumerate() {
+        for (i, c) in s.clips.iter().enumerate() {
+            if (k, i) != except {
+                points.extend([c.start, c.start + c.length]);
+            }
+        }
+    }
+    points
+}
+
+/// `t` moved to the nearest snap point within reach, with the distance moved.
+fn snap(t: f64, points: &[f64], reach: f64) -> (f64, f64) {
+    points
+        .iter()
+        .map(|&p| (p, (p - t).abs()))
+        .filter(|&(_, d)| d <= reach)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or((t, f64::INFINITY), |(p, d)| (p, d))
+}
+
+/// The result of dragging `grip` of a clip by `dx` pixels (and to lane `to_track`).
+pub fn gesture(
+    session: &SessionView,
+    scale: Scale,
+    (track, clip, grip): (usize, usize, Grip),
+    dx: f32,
+    to_track: usize,
+    playhead: f64,
+    snapping: bool,
+) -> Option<Gesture> {
+    let c: &ClipView = session.strips.get(track)?.clips.get(clip)?;
+    let delta = f64::from(dx) * scale.per_pixel();
+    let points = if snapping {
+        snap_points(session, (track, clip), playhead)
+    } else {
+        Vec::new()
+    };
+    let reach = f64::from(SNAP_PX) * scale.per_pixel();
+    let seconds = match grip {
+        Grip::Move => {
+            // Snap whichever edge of the moved clip is nearer a point.
+            let start = c.start + delta;
+            let (s, ds) = snap(start, &points, reach);
+            let (e, de) = snap(start + c.length, &points, reach);
+            let snapped = if de < ds { e - c.length } else { s };
+            snapped.max(0.0)
+        }
+        Grip::TrimStart => snap(c.start + delta, &points, reach).0,
+        Grip::TrimEnd => snap(c.start + c.length + delta, &points, reach).0,
+        Grip::FadeIn => (c.fade_in + delta).clamp(0.0, c.length),
+        Grip::FadeOut => (c.fade_out - delta).clamp(0.0, c.length),
+    };
+    Some(Gesture {
+        track,
+        clip,
+        grip,
+        seconds,
+        to_track: if grip == Grip::Move { to_track } else { track },
+    })
+}
+
+/// The timeline canvas.
+pub struct Timeline<'a> {
+    pub session: &'a SessionView,
+    pub position: f64,
+    pub selected: Option<(usize, usize)>,
+}
+
+/// A drag in progress.
+#[derive(Clone, Copy, Debug)]
+pub struct Drag {
+    grab: (usize, usize, Grip),
+    from: Point,
+    to: Point,
+}
+
+/// The canvas's own state: the drag and whether snapping is held off.
+#[derive(Debug, Default)]
+pub struct TimelineState {
+    drag: Option<Drag>,
+    no_snap: bool,
+}
+
+impl canvas::Program<Message> for Timeline<'_> {
+    type State = TimelineState;
+
+    fn update(
+        &self,
+        state: &mut TimelineState,
+        event: &canvas::Event,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> Option<canvas::Action<Message>> {
+        let scale = Scale::new(bounds.width, self.session.length_s);
+        let local = |c: mouse::Cursor| {
+            c.position()
+                .map(|p| Point::new(p.x - bounds.x, p.y - bounds.y))
+        };
+        match event {
+            canvas::Event::Keyboard(keyboard::Event::ModifiersChanged(m)) => {
+                state.no_snap = m.shift();
+                None
+            }
+            canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
+                let p = cursor.position_in(bounds)?;
+                match hit(self.session, scale, p) {
+                    Some(grab) => {
+                        state.drag = Some(Drag {
+                            grab,
+                            from: p,
+                            to: p,
+                        });
+                        Some(
+                            canvas::Action::publish(Message::SelectClip(Some((grab.0, grab.1))))
+                                .and_capture(),
+                        )
+                    }
+                    None => {
+                        let t = scale.seconds(p.x).clamp(0.0, self.session.length_s);
+                        Some(canvas::Action::publish(Message::LocateAndDeselect(t)).and_capture())
+                    }
+                }
+            }
+            canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) => {
+                let drag = state.drag.as_mut()?;
+                drag.to = local(cursor)?;
+                Some(canvas::Action::request_redraw().and_capture())
+            }
+            canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)) => {
+                let drag = state.drag.take()?;
+                let to = local(cursor).unwrap_or(drag.to);
+                let dx = to.x - drag.from.x;
+                let to_track = lane_at(to.y, self.session.strips.len()).unwrap_or(drag.grab.0);
+                if dx.abs() < 3.0 && to_track == drag.grab.0 {
+                    // A click, not a drag.
+                    return Some(canvas::Action::request_redraw().and_capture());
+                }
+                let g = gesture(
+                    self.session,
+                    scale,
+                    drag.grab,
+                    dx,
+                    to_track,
+                    self.position,
+                    !state.no_snap,
+                )?;
+                Some(canvas::Action::publish(Message::ClipGesture(g)).and_capture())
+            }
+            _ => None,
+        }
+    }
+
+    fn draw(
+        &self,
+        state: &TimelineState,
+        renderer: &Renderer,
+        _: &Theme,
+        bounds: Rectangle,
+        _: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let mut frame = Frame::new(renderer, bounds.size());
+        frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
+        let scale = Scale::new(bounds.width, self.session.length_s);
+        ruler(&mut frame, scale, bounds.height);
+        for (k, s) in self.session.strips.iter().enumerate() {
+            let top = RULER + LANE * k as f32;
+            frame.fill_text(Text {
+                content: s.name.clone(),
+                position: Point::new(4.0, top + 8.0),
+                color: if s.mute { DIM } else { Color::WHITE },
+                size: 12.0.into(),
+                ..Default::default()
+            });
+            frame.stroke(
+                &Path::line(Point::new(0.0, top), Point::new(bounds.width, top)),
+                Stroke::default().with_color(Color::from_rgb(0.18, 0.19, 0.22)),
+            );
+            for (i, c) in s.clips.iter().enumerate() {
+                let selected = self.selected == Some((k, i));
+                draw_clip(&mut frame, scale, top, c, selected, s.mute, 1.0);
+            }
+        }
+        // The drag's preview: the clip where it would land.
+        if let Some(drag) = &state.drag {
+            let (track, clip, _) = drag.grab;
+            let to_track = lane_at(drag.to.y, self.session.strips.len()).unwrap_or(track);
+            if let Some(g) = gesture(
+                self.session,
+                scale,
+                drag.grab,
+                drag.to.x - drag.from.x,
+                to_track,
+                self.position,
+                !state.no_snap,
+            ) {
+                let mut c = self.session.strips[track].clips[clip].clone();
+                match g.grip {
+                    Grip::Move => c.start = g.seconds,
+                    Grip::TrimStart => {
+                        c.length += c.start - g.seconds;
+                        c.start = g.seconds;
+                    }
+                    Grip::TrimEnd => c.length = g.seconds - c.start,
+                    Grip::FadeIn => c.fade_in = g.seconds,
+                    Grip::FadeOut => c.fade_out = g.seconds,
+                }
+                let top = RULER + LANE * g.to_track as f32;
+                draw_clip(&mut frame, scale, top, &c, true, false, 0.6);
+            }
+        }
+        for (name, t) in &self.session.markers {
+            let x = scale.x(*t);
+            frame.stroke(
+                &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
+                Stroke::default().with_color(MARKER),
+            );
+            frame.fill_text(Text {
+                content: name.clone(),
+                position: Point::new(x + 3.0, 10.0),
+                color: MARKER,
+                size: 10.0.into(),
+                ..Default::default()
+            });
+        }
+        let x = scale.x(self.position);
+        frame.stroke(
+            &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
+            Stroke::default().with_color(RED).with_width(2.0),
+        );
+        vec![frame.into_geometry()]
+    }
+
+    fn mouse_interaction(
+        &self,
+        state: &TimelineState,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> mouse::Interaction {
+        if state.drag.is_some() {
+            return mouse::Interaction::Grabbing;
+        }
+        let scale = Scale::new(bounds.width, self.session.length_s);
+        match cursor
+            .position_in(bounds)
+            .and_then(|p| hit(self.session, scale, p))
+        {
+            Some((_, _, Grip::TrimStart | Grip::TrimEnd)) => {
+                mouse::Interaction::ResizingHorizontally
+            }
+            Some((_, _, Grip::Move)) => mouse::Interaction::Grab,
+            Some(_) => mouse::Interaction::Crosshair,
+            None => mouse::Interaction::default(),
+        }
+    }
+}
+
+/// Seconds along the top.
+fn ruler(frame: &mut Frame, scale: Scale, height: f32) {
+    let steps = [0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0];
+    // About one label per 80 pixels.
+    let step = steps
+        .iter()
+        .copied()
+        .find(|s| s / scale.per_pixel() >= 80.0)
+        .unwrap_or(1800.0);
+    let mut t = 0.0;
+    while t <= scale.length {
+        let x = scale.x(t);
+        frame.stroke(
+            &Path::line(Point::new(x, 0.0), Point::new(x, 6.0)),
+            Stroke::default().with_color(DIM),
+        );
+        frame.stroke(
+            &Path::line(Point::new(x, RULER), Point::new(x, height)),
+            Stroke::default().with_color(Color::from_rgb(0.15, 0.16, 0.18)),
+        );
+        let label = if t >= 60.0 {
+            format!("{}:{:04.1}", (t / 60.0) as u64, t % 60.0)
+        } else {
+            format!("{t:.1}")
+        };
+        frame.fill_text(Text {
+            content: label,
+            position: Point::new(x + 2.0, 5.0),
+            color: DIM,
+            size: 10.0.into(),
+            ..Default::default()
+        });
+        t += step;
+    }
+}
+
+/// One clip: its box, name and gain, and its fades as lines.
+fn draw_clip(
+    frame: &mut Frame,
+    scale: Scale,
+    top: f32,
+    c: &ClipView,
+    selected: bool,
+    muted: bool,
+    alpha: f32,
+) {
+    let (x0, x1) = (scale.x(c.start), scale.x(c.start + c.length));
+    let (y0, h) = (top + 2.0, LANE - 4.0);
+    let mut fill = if selected { CLIP_SELECTED } else { CLIP };
+    if muted {
+        fill = DIM;
+    }
+    fill.a = alpha;
+    frame.fill_rectangle(Point::new(x0, y0), Size::new((x1 - x0).max(1.0), h), fill);
+    if selected {
+        frame.stroke(
+            &Path::rectangle(Point::new(x0, y0), Size::new((x1 - x0).max(1.0), h)),
+            Stroke::default().with_color(Color::WHITE).with_width(1.5),
+        );
+    }
+    let line = Stroke::default()
+        .with_color(Color::from_rgba(1.0, 1.0, 1.0, 0.8))
+        .with_width(1.0);
+    if c.fade_in > 0.0 {
+        let xf = scale.x(c.start + c.fade_in);
+        frame.stroke(
+            &Path::line(Point::new(x0, y0 + h), Point::new(xf, y0)),
+            line,
+        );
+    }
+    if c.fade_out > 0.0 {
+        let xf = scale.x(c.start + c.length - c.fade_out);
+        frame.stroke(
+            &Path::line(Point::new(xf, y0), Point::new(x1, y0 + h)),
+            line,
+        );
+    }
+    if x1 - x0 > 30.0 {
+        let gain = if c.gain_db != 0.0 {
+            format!(" {:+.1} dB", c.gain_db)
+        } else {
+            String::new()
+        };
+        frame.fill_text(Text {
+            content: format!("{}{gain}", c.name),
+            position: Point::new(x0 + 4.0, y0 + 8.0),
+            color: Color::WHITE,
+            size: 10.0.into(),
+            ..Default::default()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> SessionView {
+        let clip = |start: f64, length: f64| ClipView {
+            name: "x".into(),
+            start,
+            length,
+            fade_in: 0.0,
+            fade_out: 0.0,
+            gain_db: 0.0,
+        };
+        use super::super::state::Strip;
+        SessionView {
+            length_s: 10.0,
+            strips: vec![
+                Strip {
+                    clips: vec![clip(1.0, 2.0), clip(5.0, 1.0)],
+                    ..Default::default()
+                },
+                Strip {
+                    clips: vec![clip(4.0, 3.0)],
+                    ..Default::default()
+                },
+            ],
+            markers: vec![("m".into(), 8.0)],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn presses_find_clips_and_their_grips() {
+        let s = session();
+        let scale = Scale::new(LABEL + 1050.0, s.length_s); // 100 px per second
+        let mid = RULER + LANE * 0.5 + 5.0;
+        assert_eq!(
+            hit(&s, scale, Point::new(scale.x(2.0), mid)),
+            Some((0, 0, Grip::Move))
+        );
+        assert_eq!(
+            hit(&s, scale, Point::new(scale.x(1.0) + 2.0, mid)),
+            Some((0, 0, Grip::TrimStart))
+        );
+        assert_eq!(
+            hit(&s, scale, Point::new(scale.x(3.0) - 2.0, mid)),
+            Some((0, 0, Grip::TrimEnd))
+        );
+        assert_eq!(
+            hit(&s, scale, Point::new(scale.x(1.2), RULER + 4.0)),
+            Some((0, 0, Grip::FadeIn))
+        );
+        assert_eq!(hit(&s, scale, Point::new(scale.x(4.0), mid)), None);
+        assert_eq!(
+            hit(&s, scale, Point::new(scale.x(5.0), RULER + LANE + 15.0)),
+            Some((1, 0, Grip::Move))
+        );
+    }
+
+    #[test]
+    fn drags_snap_to_edges_markers_and_the_playhead() {
+        let s = session();
+        let scale = Scale::new(LABEL + 1050.0, s.length_s);
+        // Clip 1 (1–3 s) dragged 95 px right: its end (3.95 s) snaps to the other lane's
+        // clip start at 4 s, so it starts at 2.0 s.
+        let g = gesture(&s, scale, (0, 0, Grip::Move), 95.0, 0, 0.0, true).unwrap();
+        assert!((g.seconds - 2.0).abs() < 1e-9, "{g:?}");
+        // Without snapping it lands where it was dropped.
+        let g = gesture(&s, scale, (0, 0, Grip::Move), 95.0, 1, 0.0, false).unwrap();
+        assert!((g.seconds - 1.95).abs() < 1e-9 && g.to_track == 1);
+        // A trimmed end snaps to the marker at 8 s.
+        let g = gesture(&s, scale, (1, 0, Grip::TrimEnd), 104.0, 1, 0.0, true).unwrap();
+        assert!((g.seconds - 8.0).abs() < 1e-9);
+        // To the playhead.
+        let g = gesture(&s, scale, (0, 1, Grip::TrimStart), -47.0, 0, 4.5, true).unwrap();
+        assert!((g.seconds - 4.5).abs() < 1e-9);
+        // Fades stay inside the clip.
+        let g = gesture(&s, scale, (0, 0, Grip::FadeIn), 500.0, 0, 0.0, true).unwrap();
+        assert_eq!(g.seconds, 2.0);
+        let g = gesture(&s, scale, (0, 0, Grip::FadeOut), -30.0, 0, 0.0, true).unwrap();
+        assert!((g.seconds - 0.3).abs() < 1e-9);
+    }
+}
