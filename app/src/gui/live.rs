@@ -4,9 +4,7 @@
 //! through a lock-free ring; when the window is slow, frames are dropped, never audio.
 
 use super::meters::{Balance, MeterFrame, FLOOR_DB};
-use crate::playback::{
-    open_output, push_stereo, rings, sum_stems, OutputCallback, PlaybackCounters,
-};
+use crate::playback::{open_output, push_stereo, rings, LiveMix, OutputCallback, PlaybackCounters};
 use gpu_dsp::analysis::spectrogram::{
     GpuSpectrogram, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
 };
@@ -47,6 +45,9 @@ pub struct LiveEngine {
     thread: Option<JoinHandle<()>>,
     meters: rtrb::Consumer<MeterFrame>,
     console: rtrb::Producer<Command>,
+    swaps: rtrb::Producer<Box<Mixer>>,
+    layout: Layout,
+    gpu: Option<Arc<GpuContext>>,
     _stream: Option<cpal::Stream>,
     /// Why there is no sound, if there is none.
     pub note: Option<String>,
@@ -64,13 +65,8 @@ impl LiveEngine {
         bus_insert_settings: &[(usize, usize, String, f32)],
     ) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
-        let mut mixer = Mixer::with_gpu(spec, BLOCK, gpu.clone())?;
-        for (track, insert, name, value) in insert_settings {
-            mixer.set_track_insert_param(*track, *insert, name, *value);
-        }
-        for (bus, insert, name, value) in bus_insert_settings {
-            mixer.set_bus_insert_param(*bus, *insert, name, *value);
-        }
+        let layout = spec.layout;
+        let mut mixer = build_mixer(spec, gpu.clone(), insert_settings, bus_insert_settings)?;
         let start = (from.max(0.0) * f64::from(rate)) as u64;
         mixer.seek(start);
         let total = mixer.spec().length() + mixer.tail();
@@ -78,6 +74,7 @@ impl LiveEngine {
         let finished = Arc::new(AtomicBool::new(false));
         let (meter_tx, meters) = rtrb::RingBuffer::new(256);
         let (console, console_rx) = rtrb::RingBuffer::new(256);
+        let (swaps, swaps_rx) = rtrb::RingBuffer::new(2);
         let counters = Arc::new(PlaybackCounters::default());
         let (audio_tx, audio_rx, _cmd_tx, cmd_rx) = rings(rate as usize / 2, 2);
         let callback = OutputCallback::new(audio_rx, cmd_rx, 2, rate as f32, counters);
@@ -86,7 +83,8 @@ impl LiveEngine {
             Err(e) => (None, Some(format!("no sound ({e}); meters only"))),
         };
         let worker = Worker {
-            mixer,
+            mix: LiveMix::new(mixer),
+            swaps: swaps_rx,
             position: start,
             end: total,
             rate,
@@ -96,6 +94,7 @@ impl LiveEngine {
             spectrum_stem,
             gpu,
         };
+        let worker_gpu = worker.gpu.clone();
         let thread = {
             let (stop, finished) = (stop.clone(), finished.clone());
             std::thread::Builder::new()
@@ -111,9 +110,30 @@ impl LiveEngine {
             thread: Some(thread),
             meters,
             console,
+            swaps,
+            layout,
+            gpu: worker_gpu,
             _stream: stream,
             note,
         })
+    }
+
+    /// Hands the engine the mix after an edit: it takes over at the next block, lined up
+    /// with the playhead and crossfaded over one block, and playback goes on. Fails when the
+    /// output layout changed or a previous change is still waiting (then restart instead).
+    pub fn swap(
+        &mut self,
+        spec: MixSpec,
+        insert_settings: &[(usize, usize, String, f32)],
+        bus_insert_settings: &[(usize, usize, String, f32)],
+    ) -> anyhow::Result<()> {
+        if spec.layout != self.layout {
+            anyhow::bail!("the output layout changed");
+        }
+        let mixer = build_mixer(spec, self.gpu.clone(), insert_settings, bus_insert_settings)?;
+        self.swaps
+            .push(Box::new(mixer))
+            .map_err(|_| anyhow::anyhow!("the engine has not taken the previous change yet"))
     }
 
     /// The meter frames that arrived since the last call.
@@ -177,7 +197,9 @@ impl Drop for LiveEngine {
 }
 
 struct Worker {
-    mixer: Mixer,
+    mix: LiveMix,
+    /// New mixes after edits, taken at the next block.
+    swaps: rtrb::Consumer<Box<Mixer>>,
     position: u64,
     end: u64,
     rate: u32,
@@ -188,15 +210,32 @@ struct Worker {
     gpu: Option<Arc<GpuContext>>,
 }
 
+/// A mixer for `spec` with the window's live insert settings.
+fn build_mixer(
+    spec: MixSpec,
+    gpu: Option<Arc<GpuContext>>,
+    insert_settings: &[(usize, usize, String, f32)],
+    bus_insert_settings: &[(usize, usize, String, f32)],
+) -> anyhow::Result<Mixer> {
+    let mut mixer = Mixer::with_gpu(spec, BLOCK, gpu)?;
+    for (track, insert, name, value) in insert_settings {
+        mixer.set_track_insert_param(*track, *insert, name, *value);
+    }
+    for (bus, insert, name, value) in bus_insert_settings {
+        mixer.set_bus_insert_param(*bus, *insert, name, *value);
+    }
+    Ok(mixer)
+}
+
 fn db(x: f32) -> f32 {
     (20.0 * x.max(1e-9).log10()).max(FLOOR_DB)
 }
 
 impl Worker {
     fn run(mut self, stop: &AtomicBool) {
-        let layout = self.mixer.spec().layout;
+        let layout = self.mix.mixer().spec().layout;
         let channels = layout.channels();
-        let tracks = self.mixer.spec().tracks.len();
+        let mut tracks = self.mix.mixer().spec().tracks.len();
         let rate = self.rate;
         let mut loudness = LoudnessMeter::new(channels, rate);
         // The GPU computes the live spectrogram when there is one; the window only draws it.
@@ -216,25 +255,42 @@ impl Worker {
         let (mut recent_left, mut recent_right) = (Vec::new(), Vec::new());
         let mut peaks = vec![0.0f32; tracks];
         let mut rms = vec![0.0f32; tracks];
-        let mut bus_peaks = vec![0.0f32; self.mixer.spec().buses.len()];
-        let mut balance = BalanceAccumulator::new(&self.mixer.spec().stems, rate);
+        let mut bus_peaks = vec![0.0f32; self.mix.mixer().spec().buses.len()];
+        let mut balance = BalanceAccumulator::new(&self.mix.mixer().spec().stems, rate);
         // The mix's own latency is rendered but not heard.
-        let mut skip = self.mixer.latency();
+        let mut skip = self.mix.mixer().latency();
         let started = Instant::now();
         let mut played = 0u64;
         let mut blocks = 0u64;
         while self.position < self.end && !stop.load(Ordering::Relaxed) {
+            // A new mix after an edit: from the next sample on, crossfaded over one block.
+            if skip == 0 {
+                if let Ok(next) = self.swaps.pop() {
+                    self.mix.swap_in(*next, self.position);
+                    let spec = self.mix.current().spec();
+                    self.end = spec.length() + self.mix.current().tail();
+                    peaks.resize(spec.tracks.len(), 0.0);
+                    rms.resize(spec.tracks.len(), 0.0);
+                    bus_peaks.resize(spec.buses.len(), 0.0);
+                    if balance.names != spec.stems {
+                        balance = BalanceAccumulator::new(&spec.stems, rate);
+                    }
+                    tracks = spec.tracks.len();
+                }
+            }
             while let Ok(command) = self.console.pop() {
                 match command {
-                    Command::Console(i, g, p, m, s) => self.mixer.set_track_console(i, g, p, m, s),
-                    Command::SpectrumOf(s) => self.spectrum_stem = s,
-                    Command::SendLevel(i, k, db) => self.mixer.set_track_send_level(i, k, db),
-                    Command::InsertParam(i, k, name, v) => {
-                        self.mixer.set_track_insert_param(i, k, &name, v);
+                    Command::Console(i, g, p, m, s) => {
+                        self.mix.mixer().set_track_console(i, g, p, m, s)
                     }
-                    Command::BusGain(b, db) => self.mixer.set_bus_gain(b, db),
+                    Command::SpectrumOf(s) => self.spectrum_stem = s,
+                    Command::SendLevel(i, k, db) => self.mix.mixer().set_track_send_level(i, k, db),
+                    Command::InsertParam(i, k, name, v) => {
+                        self.mix.mixer().set_track_insert_param(i, k, &name, v);
+                    }
+                    Command::BusGain(b, db) => self.mix.mixer().set_bus_gain(b, db),
                     Command::BusInsertParam(b, k, name, v) => {
-                        self.mixer.set_bus_insert_param(b, k, &name, v);
+                        self.mix.mixer().set_bus_insert_param(b, k, &name, v);
                     }
                 }
             }
@@ -243,7 +299,7 @@ impl Worker {
             } else {
                 BLOCK.min((self.end - self.position) as usize)
             };
-            let stems = self.mixer.process_block(n);
+            let stems = self.mix.render(n, &mut master);
             if skip == 0 {
                 balance.push(stems, n);
             }
@@ -253,10 +309,9 @@ impl Worker {
                     *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
                 }
             }
-            sum_stems(stems, &mut master, n);
             if skip > 0 {
                 skip -= n;
-                self.mixer.take_track_levels(&mut peaks, &mut rms);
+                self.mix.mixer().take_track_levels(&mut peaks, &mut rms);
                 continue;
             }
             if layout == Layout::Stereo {
@@ -291,10 +346,10 @@ impl Worker {
                 frame.peak_db[k] = db(peak);
                 frame.rms_db[k] = db(ms.sqrt());
             }
-            self.mixer.take_track_levels(&mut peaks, &mut rms);
+            self.mix.mixer().take_track_levels(&mut peaks, &mut rms);
             frame.track_peak_db = peaks.iter().map(|p| db(*p)).collect();
             frame.track_rms_db = rms.iter().map(|r| db(*r)).collect();
-            self.mixer.take_bus_peaks(&mut bus_peaks);
+            self.mix.mixer().take_bus_peaks(&mut bus_peaks);
             frame.bus_peak_db = bus_peaks.iter().map(|p| db(*p)).collect();
             frame.momentary = loudness.momentary();
             frame.short_term = loudness.short_term();

@@ -387,6 +387,18 @@ impl App {
                     )),
                     _ => None,
                 },
+                Effect::SwapEngine => match (&self.doc, &self.ws.session, &mut self.engine) {
+                    (Some(doc), Some(view), Some(engine)) => {
+                        let settings = Document::insert_settings(view);
+                        let bus_settings = Document::bus_insert_settings(view);
+                        match engine.swap(doc.spec.clone(), &settings, &bus_settings) {
+                            Ok(()) => None,
+                            // Restart at the playhead instead.
+                            Err(_) => Some(Message::Locate(self.ws.position)),
+                        }
+                    }
+                    _ => None,
+                },
                 Effect::StartEngine(from) => {
                     if let (Some(doc), Some(view)) = (&mut self.doc, &self.ws.session) {
                         if let Err(e) = doc.apply(view) {

@@ -254,6 +254,8 @@ pub enum Effect {
     AnalyseFile(usize),
     /// Apply an edit to the document (answer with `Edited`).
     Edit(EditRequest),
+    /// Give the playing engine the document's new mix (after an edit).
+    SwapEngine,
 }
 
 /// The whole window state.
@@ -411,11 +413,11 @@ impl Workstation {
             }
             Message::FileDropped(_) => Vec::new(),
             Message::Edited(Ok(view)) => {
-                // The mix graph changed: the engine restarts from the new session on Play.
+                // The mix graph changed: a playing engine takes the new mix at its next
+                // block and plays on.
                 let mut effects = Vec::new();
                 if self.playing {
-                    self.playing = false;
-                    effects.push(Effect::StopEngine);
+                    effects.push(Effect::SwapEngine);
                 }
                 effects.push(Effect::Autosave(autosave_path(&view.path)));
                 self.meters = Meters::new(view.strips.len());

@@ -4,10 +4,12 @@
 mod callback;
 mod device;
 mod engine;
+mod swap;
 
 pub use callback::{Command, OutputCallback, PlaybackCounters};
 pub use device::{open_output, play_session};
 pub use engine::{spawn_engine, EngineStats};
+pub use swap::LiveMix;
 
 /// Creates the sample ring (interleaved stereo frames) and the command ring.
 pub fn rings(
