@@ -445,3 +445,84 @@ wait $APP || true
     }
     assert!(worst < 1e-6, "render error {worst:e}");
 }
+
+/// Faders as a mixer uses them: a click away from the thumb moves nothing, a drag moves
+/// the fader by how far the mouse went (not to where it is), a typed value is taken
+/// exactly, a double-click returns to 0 dB. Positions are the first two strips' faders
+/// (window at the origin, 1500 × 1000): x = 27 and 137, travel y = 227 … 437.
+#[test]
+fn the_window_faders_never_jump_and_take_typed_values() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_mono(&root.join("a.wav"), &noise(48_000, 5));
+    write_mono(&root.join("b.wav"), &noise(48_000, 9));
+    let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\ngain_db = -2.0  # a little down\n\n[[track]]\nname = \"fx\"\nfile = \"b.wav\"\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    let script = format!(
+        r#"set -e
+ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
+APP=$!
+WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
+sleep 3
+xdotool windowfocus --sync "$WID"
+# A click far below fx's thumb (at 0 dB): nothing moves.
+xdotool mousemove --window "$WID" 137 420 click 1
+sleep 0.5
+# A typed value for dx.
+xdotool mousemove --window "$WID" 45 456 click 1
+sleep 0.3
+xdotool key ctrl+a
+xdotool type --delay 30 -- "-6.5"
+xdotool key Return
+sleep 0.5
+xdotool key ctrl+s
+sleep 1.5
+cp s.toml step1.toml
+# A drag up by 21 pixels on fx, starting away from its thumb.
+xdotool mousemove --window "$WID" 137 400 mousedown 1
+sleep 0.3
+xdotool mousemove --window "$WID" 137 390
+sleep 0.2
+xdotool mousemove --window "$WID" 137 379
+sleep 0.3
+xdotool mouseup 1
+sleep 0.5
+# A double-click on dx's fader: back to 0 dB.
+xdotool mousemove --window "$WID" 27 400 click --repeat 2 --delay 120 1
+sleep 0.5
+xdotool key ctrl+s
+sleep 1.5
+kill $APP
+wait $APP || true
+"#,
+        bin = env!("CARGO_BIN_EXE_mixstation"),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let gain = |file: &str, track: usize| -> Option<f64> {
+        let t: toml::Table = std::fs::read_to_string(root.join(file))
+            .unwrap()
+            .parse()
+            .unwrap();
+        t["track"][track]
+            .get("gain_db")
+            .map(|v| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap())
+    };
+    let step1 = std::fs::read_to_string(root.join("step1.toml")).unwrap();
+    assert_eq!(gain("step1.toml", 0), Some(-6.5), "{step1}");
+    assert!(step1.contains("gain_db = -6.5  # a little down"), "{step1}");
+    assert_eq!(gain("step1.toml", 1), None, "the click moved fx:\n{step1}");
+    let saved = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    assert_eq!(
+        gain("s.toml", 0),
+        Some(0.0),
+        "double-click resets:\n{saved}"
+    );
+    // 21 pixels of a 220-pixel fader from 0 dB: about +4.6 dB (a jump to the pointer
+    // would read about −37 dB).
+    let fx = gain("s.toml", 1).unwrap_or(0.0);
+    assert!((3.5..6.5).contains(&fx), "fx {fx}:\n{saved}");
+}

@@ -4,6 +4,7 @@
 //! This module is the shell that connects them: it runs the effects the update asks for.
 
 mod cleanup;
+mod control;
 mod document;
 mod live;
 pub mod meters;

@@ -11,11 +11,13 @@ pub struct Param {
     pub value: f32,
     pub min: f32,
     pub max: f32,
+    /// What a double-click returns it to.
+    pub default: f32,
 }
 
 /// Slider range of a parameter: its declared range (`gpu_dsp::mix::params`), with
 /// frequencies stopped below Nyquist at `rate` and gains kept to a usable ±24 dB travel.
-fn range(section: &InsertSection, name: &str, rate: u32) -> (f32, f32) {
+fn range(section: &InsertSection, name: &str, rate: u32) -> (f32, f32, f32) {
     use gpu_dsp::mix::params::{self, find_param};
     let (table, field) = match section {
         InsertSection::Eq { .. } => (
@@ -31,24 +33,26 @@ fn range(section: &InsertSection, name: &str, rate: u32) -> (f32, f32) {
         InsertSection::Multiband { .. } => (params::MULTIBAND, name),
     };
     let Some(p) = find_param(table, field) else {
-        return (0.0, 1.0);
+        return (0.0, 1.0, 0.0);
     };
-    match field {
+    let (min, max) = match field {
         "freq" => (20.0, (0.45 * rate as f32).min(20_000.0)),
         "gain_db" => (p.min.max(-24.0), p.max.min(24.0)),
         "wet" | "dry" => (0.0, 1.0),
         "ratio" => (1.0, 20.0),
         _ => (p.min, p.max),
-    }
+    };
+    (min, max, p.default.clamp(min, max))
 }
 
 fn param(section: &InsertSection, name: &str, value: f32, rate: u32) -> Param {
-    let (min, max) = range(section, name, rate);
+    let (min, max, default) = range(section, name, rate);
     Param {
         name: name.to_string(),
         value,
         min,
         max,
+        default,
     }
 }
 

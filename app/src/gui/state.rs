@@ -202,6 +202,21 @@ pub enum Message {
     AddMarker,
     /// Show or hide the shortcut map (F1).
     ToggleHelp,
+    /// Text typed into a value's entry field.
+    Draft(Field, String),
+    /// Enter in a value's entry field: set the value typed.
+    CommitDraft,
+}
+
+/// A value with a typed-entry field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    Fader(usize),
+    BusFader(usize),
+    /// Track, insert, parameter.
+    Param(usize, usize, String),
+    /// Bus, insert, parameter.
+    BusParam(usize, usize, String),
 }
 
 /// An edit the shell carries out on the document (answered with `Edited`).
@@ -291,6 +306,8 @@ pub struct Workstation {
     pub selected: Option<(usize, usize)>,
     /// The shortcut map is shown.
     pub help: bool,
+    /// A value being typed, and its field.
+    pub draft: Option<(Field, String)>,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -526,6 +543,36 @@ impl Workstation {
             Message::ToggleHelp => {
                 self.help = !self.help;
                 Vec::new()
+            }
+            Message::Draft(field, text) => {
+                self.draft = Some((field, text));
+                Vec::new()
+            }
+            Message::CommitDraft => {
+                let Some((field, text)) = self.draft.take() else {
+                    return Vec::new();
+                };
+                // "−3", "-3 dB", "2.5k" (kHz) are all understood.
+                let cleaned = text.trim().trim_end_matches("dB").trim().replace('−', "-");
+                let (number, scale) = match cleaned.strip_suffix(['k', 'K']) {
+                    Some(n) => (n.trim().to_string(), 1000.0),
+                    None => (cleaned, 1.0),
+                };
+                let Some(v) = number
+                    .parse::<f32>()
+                    .ok()
+                    .map(|v| v * scale)
+                    .filter(|v| v.is_finite())
+                else {
+                    self.error = Some(format!("\"{text}\" is not a number"));
+                    return Vec::new();
+                };
+                self.update(match field {
+                    Field::Fader(i) => Message::Fader(i, v),
+                    Field::BusFader(b) => Message::BusFader(b, v),
+                    Field::Param(i, k, name) => Message::InsertParam(i, k, name, v),
+                    Field::BusParam(b, k, name) => Message::BusInsertParam(b, k, name, v),
+                })
             }
             Message::Edited(Err(e)) => {
                 self.error = Some(e);
@@ -896,6 +943,7 @@ mod tests {
                             value: 2.0,
                             min: 1.0,
                             max: 20.0,
+                            default: 2.0,
                         }],
                     ],
                     sends: vec![("hall".into(), -12.0)],
@@ -930,6 +978,7 @@ mod tests {
                     value: 1.0,
                     min: 0.0,
                     max: 1.0,
+                    default: 1.0,
                 }]],
             }],
             stems: vec!["DX".into()],

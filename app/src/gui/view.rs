@@ -3,15 +3,17 @@
 //! the surround field. Views only read the state; the canvases only draw what the engine
 //! measured.
 
+use super::control::{label, taper_of, Control, Taper};
 use super::live::SPECTRUM_FFT;
 use super::meters::{Meters, FLOOR_DB, HISTORY};
+use super::state::Field;
 use super::state::{FileSpectrogram, Message, SessionView, SpectrumChoice, Strip, Workstation};
 use super::timeline::{self, Timeline};
 use crate::plot::magma;
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
 use iced::widget::{
     button, canvas as canvas_widget, column, container, image, pick_list, row, scrollable, slider,
-    text, vertical_slider, Space,
+    text, Space,
 };
 use iced::{mouse, Color, Element, Length, Point, Rectangle, Renderer, Size, Theme};
 
@@ -70,7 +72,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .and_then(|f| f.track_rms_db.get(i).copied())
             .unwrap_or(FLOOR_DB);
         let peak = ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB);
-        strip(i, s, peak, rms)
+        strip(i, s, peak, rms, ws.draft.as_ref())
     }))
     .extend(session.bus_strips.iter().enumerate().map(|(b, s)| {
         let peak = ws
@@ -79,7 +81,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .as_ref()
             .and_then(|f| f.bus_peak_db.get(b).copied())
             .unwrap_or(FLOOR_DB);
-        bus_strip(b, s, peak)
+        bus_strip(b, s, peak, ws.draft.as_ref())
     }))
     .spacing(6);
     let mixer =
@@ -107,6 +109,8 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             strip.inserts.get(k).map_or("", String::as_str),
             strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
             move |name, v| Message::InsertParam(i, k, name, v),
+            move |name| Field::Param(i, k, name),
+            ws.draft.as_ref(),
             Message::EditInsert(None),
         )),
         None => mixer,
@@ -120,6 +124,8 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             strip.inserts.get(k).map_or("", String::as_str),
             strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
             move |name, v| Message::BusInsertParam(b, k, name, v),
+            move |name| Field::BusParam(b, k, name),
+            ws.draft.as_ref(),
             Message::EditBusInsert(None),
         )),
         None => mixer,
@@ -164,6 +170,65 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     };
 
     page.push(row![container(mixer).width(Length::FillPortion(3)), analysis].spacing(10))
+        .into()
+}
+
+/// Fader travel in pixels.
+const FADER_HEIGHT: f32 = 220.0;
+
+/// A console fader (−90…+12 dB, double-click: 0 dB).
+fn fader<'a>(value: f32, on_change: impl Fn(f32) -> Message + 'a) -> Element<'a, Message> {
+    canvas_widget(Control {
+        value,
+        min: -90.0,
+        max: 12.0,
+        default: 0.0,
+        taper: Taper::Fader,
+        vertical: true,
+        on_change: Box::new(on_change),
+    })
+    .width(Length::Fixed(22.0))
+    .height(Length::Fixed(FADER_HEIGHT))
+    .into()
+}
+
+/// A horizontal slider over (min, max, default).
+fn hslider<'a>(
+    value: f32,
+    (min, max, default): (f32, f32, f32),
+    taper: Taper,
+    on_change: impl Fn(f32) -> Message + 'a,
+) -> Element<'a, Message> {
+    canvas_widget(Control {
+        value,
+        min,
+        max,
+        default,
+        taper,
+        vertical: false,
+        on_change: Box::new(on_change),
+    })
+    .width(Length::Fill)
+    .height(Length::Fixed(14.0))
+    .into()
+}
+
+/// A typed-entry field showing `shown` (or what is being typed into it).
+fn entry<'a>(
+    draft: Option<&'a (Field, String)>,
+    field: Field,
+    shown: String,
+) -> Element<'a, Message> {
+    let value = match draft {
+        Some((f, text)) if *f == field => text.clone(),
+        _ => shown,
+    };
+    iced::widget::text_input("", &value)
+        .on_input(move |t| Message::Draft(field.clone(), t))
+        .on_submit(Message::CommitDraft)
+        .size(11)
+        .padding(2)
+        .width(Length::Fixed(64.0))
         .into()
 }
 
@@ -258,7 +323,13 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
     .into()
 }
 
-fn strip(i: usize, s: &Strip, peak_db: f32, rms_db: f32) -> Element<'_, Message> {
+fn strip<'a>(
+    i: usize,
+    s: &'a Strip,
+    peak_db: f32,
+    rms_db: f32,
+    draft: Option<&'a (Field, String)>,
+) -> Element<'a, Message> {
     let toggle = |label: &'static str, on: bool, colour: Color, msg: Message| {
         button(text(label).size(12))
             .on_press(msg)
@@ -283,7 +354,9 @@ fn strip(i: usize, s: &Strip, peak_db: f32, rms_db: f32) -> Element<'_, Message>
         if k < s.file_sends {
             column![
                 text(format!("→{b} {l:+.1}")).size(10).color(DIM),
-                slider(-60.0..=6.0, *l, move |v| Message::SendLevel(i, k, v)).step(0.5f32),
+                hslider(*l, (-60.0, 6.0, 0.0), Taper::Linear, move |v| {
+                    Message::SendLevel(i, k, v)
+                }),
             ]
             .into()
         } else {
@@ -297,18 +370,18 @@ fn strip(i: usize, s: &Strip, peak_db: f32, rms_db: f32) -> Element<'_, Message>
             inserts,
             sends,
             text(format!("pan {:+.2}", s.pan)).size(10),
-            slider(-1.0..=1.0, s.pan, move |v| Message::Pan(i, v)).step(0.01f32),
+            hslider(s.pan, (-1.0, 1.0, 0.0), Taper::Linear, move |v| {
+                Message::Pan(i, v)
+            }),
             row![
-                vertical_slider(-90.0..=12.0, s.gain_db, move |v| Message::Fader(i, v))
-                    .step(0.1f32)
-                    .height(Length::Fixed(170.0)),
+                fader(s.gain_db, move |v| Message::Fader(i, v)),
                 // RMS and (held) peak.
                 canvas_widget(Drawn(LevelMeter(vec![rms_db, peak_db])))
                     .width(Length::Fixed(14.0))
-                    .height(Length::Fixed(170.0)),
+                    .height(Length::Fixed(FADER_HEIGHT)),
             ]
             .spacing(6),
-            text(format!("{:+.1} dB", s.gain_db)).size(12),
+            entry(draft, Field::Fader(i), format!("{:+.1}", s.gain_db)),
             if s.inserts.iter().any(|n| n == "clean") {
                 Element::from(button(text("cleanup ▸").size(11)).on_press(Message::ShowCleanup(i)))
             } else {
@@ -830,14 +903,16 @@ fn file_image(
 }
 
 /// Sliders for the live-editable parameters of one insert.
-fn insert_editor(
+fn insert_editor<'a>(
     title: String,
     kind: &str,
-    params: &[super::params::Param],
-    on_change: impl Fn(String, f32) -> Message + Clone + 'static,
+    params: &'a [super::params::Param],
+    on_change: impl Fn(String, f32) -> Message + Clone + 'a,
+    field: impl Fn(String) -> Field + 'a,
+    draft: Option<&'a (Field, String)>,
     close: Message,
-) -> Element<'static, Message> {
-    let body: Element<'static, Message> = if params.is_empty() {
+) -> Element<'a, Message> {
+    let body: Element<'a, Message> = if params.is_empty() {
         text(format!(
             "{kind}: its settings are edited in the session file"
         ))
@@ -848,16 +923,15 @@ fn insert_editor(
         column(params.iter().map(|p| {
             let name = p.name.clone();
             let on_change = on_change.clone();
-            let step = if p.max - p.min > 100.0 {
-                1.0
-            } else {
-                (p.max - p.min) / 200.0
-            };
             row![
-                text(format!("{} {:.2}", p.name, p.value))
-                    .size(11)
-                    .width(Length::Fixed(150.0)),
-                slider(p.min..=p.max, p.value, move |v| on_change(name.clone(), v)).step(step),
+                text(label(&p.name)).size(11).width(Length::Fixed(150.0)),
+                hslider(
+                    p.value,
+                    (p.min, p.max, p.default),
+                    taper_of(&p.name),
+                    move |v| on_change(name.clone(), v)
+                ),
+                entry(draft, field(p.name.clone()), format!("{:.2}", p.value)),
             ]
             .spacing(6)
             .align_y(iced::Alignment::Center)
@@ -869,7 +943,10 @@ fn insert_editor(
     container(
         column![
             row![
-                text(format!("{title} ({kind})")).size(12),
+                text(format!(
+                    "{title} ({kind}) · drag: Shift finer, double-click default, or type a value"
+                ))
+                .size(12),
                 Space::new().width(Length::Fill),
                 button(text("close").size(11)).on_press(close),
             ]
@@ -884,7 +961,12 @@ fn insert_editor(
 }
 
 /// A bus strip: its inserts (click to edit), fader and output peak meter.
-fn bus_strip(b: usize, s: &super::state::BusStrip, peak_db: f32) -> Element<'_, Message> {
+fn bus_strip<'a>(
+    b: usize,
+    s: &'a super::state::BusStrip,
+    peak_db: f32,
+    draft: Option<&'a (Field, String)>,
+) -> Element<'a, Message> {
     let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
         button(text(n.as_str()).size(10))
             .padding([1, 4])
@@ -898,15 +980,13 @@ fn bus_strip(b: usize, s: &super::state::BusStrip, peak_db: f32) -> Element<'_, 
             text("bus").size(10).color(DIM),
             inserts,
             row![
-                vertical_slider(-90.0..=12.0, s.gain_db, move |v| Message::BusFader(b, v))
-                    .step(0.1f32)
-                    .height(Length::Fixed(170.0)),
+                fader(s.gain_db, move |v| Message::BusFader(b, v)),
                 canvas_widget(Drawn(LevelMeter(vec![peak_db])))
                     .width(Length::Fixed(10.0))
-                    .height(Length::Fixed(170.0)),
+                    .height(Length::Fixed(FADER_HEIGHT)),
             ]
             .spacing(6),
-            text(format!("{:+.1} dB", s.gain_db)).size(12),
+            entry(draft, Field::BusFader(b), format!("{:+.1}", s.gain_db)),
         ]
         .spacing(4)
         .width(Length::Fixed(80.0)),
