@@ -545,3 +545,46 @@ fn commands_and_scripts_run_in_the_order_given_and_a_new_session_is_made() {
         .unwrap();
     assert_eq!(s["track"][0]["clip"][0]["start"].as_float(), Some(3.5));
 }
+
+#[test]
+fn a_session_with_missing_media_is_edited_and_relinked() {
+    let (f, a, _) = material();
+    std::fs::write(
+        f.path("s.toml"),
+        "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"lost/a.wav\"\n",
+    )
+    .unwrap();
+    // Editing works while the file is away (it is reported offline); rendering does not.
+    let o = edit(&f, &["set track.dx.gain_db -6"]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("media offline (not found)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&f, &["render", "s.toml", "-o", "mix.wav"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("lost/a.wav"),
+        "{}",
+        stderr(&o)
+    );
+    let o = edit(&f, &["relink lost/b.wav a.wav"]);
+    assert!(stderr(&o).contains("no clip or impulse response uses lost/b.wav"));
+    ok(&edit(&f, &["relink lost/a.wav a.wav"]));
+    let s = session(&f);
+    assert_eq!(track(&s, "dx")["file"].as_str(), Some("a.wav"));
+    ok(&run(
+        &f,
+        &[
+            "render", "s.toml", "-o", "mix.wav", "--format", "f32", "--engine", "cpu",
+        ],
+    ));
+    let mix = read(&f.path("mix.wav"));
+    let g = 10f64.powf(-6.0 / 20.0) * FRAC_PI_4.cos();
+    let worst = a
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (f64::from(mix[0][i]) - g * f64::from(*x)).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-6, "{worst:e}");
+}

@@ -119,6 +119,11 @@ pub enum Command {
         at: String,
     },
     RemoveMarker(String),
+    /// Every clip and impulse response that uses file `old` uses `new` instead.
+    Relink {
+        old: String,
+        new: PathBuf,
+    },
     Undo,
     Redo,
 }
@@ -152,6 +157,7 @@ pub const USAGE: &[(&str, &str)] = &[
     ("route", "route TRACK (BUS | --direct)"),
     ("marker", "marker NAME --at T"),
     ("remove-marker", "remove-marker NAME"),
+    ("relink", "relink OLD_FILE NEW_FILE"),
     ("undo", "undo"),
     ("redo", "redo"),
 ];
@@ -483,6 +489,14 @@ pub fn parse_command(line: &str) -> Result<Option<Command>> {
             let a = args(&[], &[])?;
             a.count(1, 1)?;
             Command::RemoveMarker(a.positional[0].clone())
+        }
+        "relink" => {
+            let a = args(&[], &[])?;
+            a.count(2, 2)?;
+            Command::Relink {
+                old: a.positional[0].clone(),
+                new: PathBuf::from(&a.positional[1]),
+            }
         }
         "undo" | "redo" => {
             args(&[], &[])?.count(0, 0)?;

@@ -372,6 +372,37 @@ impl EditSession {
         Ok(())
     }
 
+    pub(super) fn relink(&mut self, old: &str, new: &Path) -> Result<()> {
+        let spelled = self.session_path(new)?;
+        crate::io::AudioFile::open(&self.cwd.join(new))?;
+        let dir = self.session_dir();
+        let same = |written: &str| written == old || dir.join(written) == dir.join(old);
+        let mut count = 0;
+        let mut relink_key = |t: &mut dyn TableLike, key: &str| {
+            if t.get(key).and_then(Item::as_str).is_some_and(same) {
+                set_value(t, key, spelled.as_str());
+                count += 1;
+            }
+        };
+        for kind in ["track", "bus"] {
+            let list = tables_mut(self.doc.as_table_mut(), kind)?;
+            for strip in list.iter_mut() {
+                relink_key(strip, "file");
+                for sub in ["clip", "insert"] {
+                    if let Some(Item::ArrayOfTables(items)) = strip.get_mut(sub) {
+                        for t in items.iter_mut() {
+                            relink_key(t, if sub == "clip" { "file" } else { "ir" });
+                        }
+                    }
+                }
+            }
+        }
+        if count == 0 {
+            bail!("relink: no clip or impulse response uses {old}");
+        }
+        Ok(())
+    }
+
     pub(super) fn remove_marker(&mut self, name: &str) -> Result<()> {
         self.remove_named("marker", name)
     }

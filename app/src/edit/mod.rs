@@ -232,6 +232,7 @@ impl EditSession {
             C::Route { track, bus } => self.route(track, bus.as_deref()),
             C::Marker { name, at } => self.marker(name, at),
             C::RemoveMarker(name) => self.remove_marker(name),
+            C::Relink { old, new } => self.relink(old, new),
             C::Undo | C::Redo => unreachable!("handled in apply"),
         }
     }

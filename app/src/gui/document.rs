@@ -6,7 +6,7 @@ use super::params::{section_params, Param};
 use super::state::{BusStrip, SessionView, Strip};
 use crate::edit::{path_part, Command, EditSession};
 use crate::session::format::{InsertSection, SessionFile};
-use crate::session::{load_session, load_session_text, parse};
+use crate::session::{load_session_with_offline, parse};
 use anyhow::{anyhow, Result};
 use gpu_dsp::mix::{MixSpec, Source};
 use std::path::Path;
@@ -26,8 +26,13 @@ pub struct Document {
 impl Document {
     /// Loads and validates the session at `path` and builds its view.
     pub fn open(path: &Path) -> Result<(Self, SessionView)> {
-        // Errors read as a load's (file not found, not UTF-8, too big, …).
-        load_session(path)?;
+        crate::io::check_input_file(path).map_err(|e| {
+            if e.to_string() == "file not found" {
+                anyhow!("{}: session file not found", path.display())
+            } else {
+                anyhow!("{}: {e}", path.display())
+            }
+        })?;
         let edit = EditSession::open(path)?;
         Self::from_edit(edit)
     }
@@ -36,10 +41,10 @@ impl Document {
     pub fn from_edit(edit: EditSession) -> Result<(Self, SessionView)> {
         let text = edit.text();
         let path = edit.path().to_path_buf();
-        let loaded = load_session_text(&text, &path)?;
+        let loaded = load_session_with_offline(&text, &path)?;
         let file = parse(&text, &path)?;
         let spec = loaded.spec;
-        let view = build_view(&path, &file, &spec, &loaded.markers);
+        let view = build_view(&path, &file, &spec, &loaded.markers, &loaded.offline);
         Ok((Self { file, spec, edit }, view))
     }
 
@@ -47,10 +52,16 @@ impl Document {
     pub fn rebuild(&mut self) -> Result<SessionView> {
         let text = self.edit.text();
         let path = self.edit.path().to_path_buf();
-        let loaded = load_session_text(&text, &path)?;
+        let loaded = load_session_with_offline(&text, &path)?;
         self.file = parse(&text, &path)?;
         self.spec = loaded.spec;
-        Ok(build_view(&path, &self.file, &self.spec, &loaded.markers))
+        Ok(build_view(
+            &path,
+            &self.file,
+            &self.spec,
+            &loaded.markers,
+            &loaded.offline,
+        ))
     }
 
     /// Applies an edit command (one undo step) and rebuilds; on error nothing changes.
@@ -74,7 +85,9 @@ fn build_view(
     file: &SessionFile,
     spec: &MixSpec,
     markers: &[(String, f64)],
+    offline: &[std::path::PathBuf],
 ) -> SessionView {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let rate = f64::from(spec.sample_rate);
     let length = spec.length();
     let strips = spec
@@ -107,7 +120,7 @@ fn build_view(
                 .collect(),
             overview: overview(spec, t, length),
             span: span(spec, t, rate),
-            clips: clip_views(spec, t, section, rate),
+            clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
         })
         .collect();
     SessionView {
@@ -139,6 +152,11 @@ fn build_view(
         stems: spec.stems.clone(),
         target_lufs: file.master.loudness_target.unwrap_or(-23.0),
         markers: markers.to_vec(),
+        offline: {
+            let mut o = offline.to_vec();
+            o.dedup();
+            o
+        },
     }
 }
 
@@ -295,6 +313,7 @@ fn clip_views(
     t: &gpu_dsp::mix::TrackSpec,
     section: &crate::session::format::TrackSection,
     rate: f64,
+    is_offline: impl Fn(&str) -> bool,
 ) -> Vec<super::state::ClipView> {
     // The loader lists the `file = …` shorthand first, then the [[track.clip]] entries.
     let files: Vec<&str> = section
@@ -318,6 +337,7 @@ fn clip_views(
             fade_in: c.fade_in as f64 / rate,
             fade_out: c.fade_out as f64 / rate,
             gain_db: c.gain_db,
+            offline: files.get(i).is_some_and(|f| is_offline(f)),
         })
         .collect();
     clips.sort_by(|a, b| a.start.total_cmp(&b.start));

@@ -663,6 +663,30 @@ mod tests {
     }
 
     #[test]
+    fn a_session_with_a_missing_file_opens_with_that_clip_offline() {
+        let (dir, path) = demo();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let broken = text.replacen("audio/music.wav", "audio/gone.wav", 1);
+        assert_ne!(broken, text);
+        let copy = dir.path().join("broken.toml");
+        std::fs::write(&copy, broken).unwrap();
+        let (doc, view) = Document::open(&copy).unwrap();
+        assert_eq!(view.offline, vec![dir.path().join("audio/gone.wav")]);
+        let offline: Vec<&str> = view
+            .strips
+            .iter()
+            .flat_map(|s| {
+                s.clips
+                    .iter()
+                    .filter(|c| c.offline)
+                    .map(|c| c.name.as_str())
+            })
+            .collect();
+        assert_eq!(offline, ["gone"]);
+        assert!(doc.spec.length() > 0);
+    }
+
+    #[test]
     fn the_cleanup_view_and_the_file_spectrogram_come_from_the_real_engines() {
         let (_dir, path) = demo();
         let (doc, _) = Document::open(&path).unwrap();

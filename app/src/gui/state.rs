@@ -44,6 +44,8 @@ pub struct ClipView {
     pub fade_in: f64,
     pub fade_out: f64,
     pub gain_db: f32,
+    /// Its file is not there: the clip is silent until relinked.
+    pub offline: bool,
 }
 
 /// A bus strip.
@@ -116,6 +118,8 @@ pub struct SessionView {
     pub target_lufs: f64,
     /// Markers: (name, seconds).
     pub markers: Vec<(String, f64)>,
+    /// Media files that are not there (their clips play silent).
+    pub offline: Vec<PathBuf>,
 }
 
 /// Messages: user actions, engine reports and timer ticks.
@@ -415,6 +419,20 @@ impl Workstation {
                 let file = self.import_path.trim().to_string();
                 if file.is_empty() || self.session.is_none() {
                     return Vec::new();
+                }
+                // `:COMMAND` runs any edit command (`:relink old.wav new.wav`).
+                if let Some(line) = file.strip_prefix(':') {
+                    return match crate::edit::parse_command(line) {
+                        Ok(Some(command)) => {
+                            self.import_path.clear();
+                            vec![Effect::Edit(EditRequest::Command(command))]
+                        }
+                        Ok(None) => Vec::new(),
+                        Err(e) => {
+                            self.error = Some(format!("{e:#}"));
+                            Vec::new()
+                        }
+                    };
                 }
                 self.import_path.clear();
                 vec![Effect::Edit(EditRequest::Import {
@@ -984,6 +1002,7 @@ mod tests {
             stems: vec!["DX".into()],
             target_lufs: -23.0,
             markers: Vec::new(),
+            offline: Vec::new(),
         }
     }
 

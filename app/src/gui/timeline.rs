@@ -28,6 +28,7 @@ const DIM: Color = Color::from_rgb(0.45, 0.47, 0.52);
 const RED: Color = Color::from_rgb(0.95, 0.25, 0.25);
 const MARKER: Color = Color::from_rgb(0.95, 0.75, 0.25);
 const PANEL: Color = Color::from_rgb(0.11, 0.12, 0.14);
+const OFFLINE: Color = Color::from_rgb(0.45, 0.22, 0.22);
 
 /// What a drag on a clip does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -427,6 +428,9 @@ fn draw_clip(
     if muted {
         fill = DIM;
     }
+    if c.offline {
+        fill = OFFLINE;
+    }
     fill.a = alpha;
     frame.fill_rectangle(Point::new(x0, y0), Size::new((x1 - x0).max(1.0), h), fill);
     if selected {
@@ -458,8 +462,9 @@ fn draw_clip(
         } else {
             String::new()
         };
+        let offline = if c.offline { " (offline)" } else { "" };
         frame.fill_text(Text {
-            content: format!("{}{gain}", c.name),
+            content: format!("{}{offline}{gain}", c.name),
             position: Point::new(x0 + 4.0, y0 + 8.0),
             color: Color::WHITE,
             size: 10.0.into(),
@@ -480,6 +485,7 @@ mod tests {
             fade_in: 0.0,
             fade_out: 0.0,
             gain_db: 0.0,
+            offline: false,
         };
         use super::super::state::Strip;
         SessionView {

@@ -50,6 +50,21 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     if ws.help {
         page = page.push(help_panel());
     }
+    if !session.offline.is_empty() {
+        let names: Vec<String> = session
+            .offline
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        page = page.push(
+            text(format!(
+                "⚠ offline (silent until relinked): {} — relink by typing `:relink OLD NEW` in the import field",
+                names.join(", ")
+            ))
+            .size(13)
+            .color(AMBER),
+        );
+    }
     let lanes = session.strips.len().max(1);
     let timeline = canvas_widget(Timeline {
         session,
@@ -169,8 +184,11 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         None => analysis,
     };
 
-    page.push(row![container(mixer).width(Length::FillPortion(3)), analysis].spacing(10))
-        .into()
+    // Below about 1000 pixels of height the panels scroll instead of leaving the window.
+    page.push(scrollable(
+        row![container(mixer).width(Length::FillPortion(3)), analysis].spacing(10),
+    ))
+    .into()
 }
 
 /// Fader travel in pixels.
@@ -295,12 +313,15 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         button(text("Save").size(14)).on_press(Message::Save),
         button(text("Undo").size(14)).on_press(Message::Undo),
         button(text("Redo").size(14)).on_press(Message::Redo),
-        iced::widget::text_input("import a file (path, Enter) or drop one", &ws.import_path)
-            .id(IMPORT_FIELD)
-            .on_input(Message::ImportPath)
-            .on_submit(Message::Import)
-            .size(13)
-            .width(Length::Fixed(260.0)),
+        iced::widget::text_input(
+            "import: a file's path (or :command), Enter",
+            &ws.import_path
+        )
+        .id(IMPORT_FIELD)
+        .on_input(Message::ImportPath)
+        .on_submit(Message::Import)
+        .size(13)
+        .width(Length::Fixed(260.0)),
         text(format!("{} / {}", clock(ws.position), clock(length))).size(20),
         text(format!(
             "{name}{}",

@@ -29,4 +29,4 @@ pub use output::{
 pub use pipeline::{ReadAhead, WriteBehind};
 pub use resample::resample;
 pub use source::AudioFile;
-pub use stream::FileStream;
+pub use stream::{FileStream, Silence};

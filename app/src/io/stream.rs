@@ -91,3 +91,34 @@ impl SourceReader for FileReader {
         Ok(())
     }
 }
+
+/// An offline file: silence of a given length, read without touching any disk.
+#[derive(Debug)]
+pub struct Silence {
+    pub frames: u64,
+}
+
+impl StreamSource for Silence {
+    fn channels(&self) -> usize {
+        1
+    }
+
+    fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    fn open(&self) -> Result<Box<dyn SourceReader>, String> {
+        Ok(Box::new(SilentReader))
+    }
+}
+
+struct SilentReader;
+
+impl SourceReader for SilentReader {
+    fn read(&mut self, _start: u64, out: &mut [&mut [f32]]) -> Result<(), String> {
+        for o in out.iter_mut() {
+            o.fill(0.0);
+        }
+        Ok(())
+    }
+}

@@ -26,6 +26,8 @@ pub struct LoadedSession {
     pub clock: Clock,
     /// Markers: (name, seconds), in the file's order.
     pub markers: Vec<(String, f64)>,
+    /// Media files that are not there (only when loaded for the window; silent clips).
+    pub offline: Vec<PathBuf>,
 }
 
 /// What a media file's header says (for checking a session without decoding it).
@@ -133,8 +135,21 @@ pub fn load_session(path: &Path) -> Result<LoadedSession> {
 
 /// Validates and decodes session `text`; `path` names it in errors and places its media.
 pub fn load_session_text(text: &str, path: &Path) -> Result<LoadedSession> {
+    load_text(text, path, false)
+}
+
+/// [`load_session_text`] for the window: a media file that is not there is an offline,
+/// silent clip (listed in [`LoadedSession::offline`]) instead of an error, so one missing
+/// file does not keep the whole session closed.
+pub fn load_session_with_offline(text: &str, path: &Path) -> Result<LoadedSession> {
+    load_text(text, path, true)
+}
+
+fn load_text(text: &str, path: &Path, offline_ok: bool) -> Result<LoadedSession> {
     let file = parse(text, path)?;
-    let mut loaded = Loader::new(path)
+    let mut loader = Loader::new(path);
+    loader.offline_ok = offline_ok;
+    let mut loaded = loader
         .build(file)
         .with_context(|| path.display().to_string())?;
     loaded.path = path.to_path_buf();
@@ -158,8 +173,12 @@ struct Loader {
     on_track: bool,
     /// Checking only: media headers instead of decoded audio.
     probe: Option<MediaCache>,
-    /// Checking only: files that are not there.
+    /// Checking only, or loading for the window: files that are not there.
     offline: Vec<PathBuf>,
+    /// Missing media become silent offline sources instead of errors.
+    offline_ok: bool,
+    /// The sources that stand in for offline files.
+    offline_sources: Vec<usize>,
 }
 
 impl Loader {
@@ -180,6 +199,18 @@ impl Loader {
             on_track: false,
             probe: None,
             offline: Vec::new(),
+            offline_ok: false,
+            offline_sources: Vec::new(),
+        }
+    }
+
+    /// A clip's length when the session gives none: the rest of its file, or 10 s of
+    /// silence for an offline file (whose length is unknown).
+    fn default_length(&self, source: usize, offset: u64) -> u64 {
+        if self.offline_sources.contains(&source) {
+            10 * u64::from(self.rate)
+        } else {
+            self.sources[source].frames().saturating_sub(offset)
         }
     }
 
@@ -187,7 +218,7 @@ impl Loader {
     fn build_probed(mut self, f: SessionFile) -> (Result<Vec<PathBuf>>, MediaCache) {
         let result = self.build_inner(f);
         let cache = self.probe.take().unwrap_or_default();
-        (result.map(|_| std::mem::take(&mut self.offline)), cache)
+        (result.map(|loaded| loaded.offline), cache)
     }
 
     /// The header of `path` (checking mode), cached; `None` when the file is not there.
@@ -275,6 +306,17 @@ impl Loader {
             self.sources
                 .push(Source::Stream(std::sync::Arc::new(source)));
             self.inputs.push(path);
+            self.by_path.insert(key, self.sources.len() - 1);
+            return Ok(self.sources.len() - 1);
+        }
+        if self.offline_ok && !path.exists() {
+            // Silent, with no length of its own: a clip's `length` decides (10 s when none).
+            self.offline.push(path.clone());
+            self.sources
+                .push(Source::Stream(std::sync::Arc::new(crate::io::Silence {
+                    frames: (MAX_SECONDS as u64) * u64::from(self.rate),
+                })));
+            self.offline_sources.push(self.sources.len() - 1);
             self.by_path.insert(key, self.sources.len() - 1);
             return Ok(self.sources.len() - 1);
         }
@@ -430,7 +472,7 @@ impl Loader {
             };
             if let Some(file) = &t.file {
                 let source = self.source(file, None).with_context(|| place.clone())?;
-                let length = self.sources[source].frames();
+                let length = self.default_length(source, 0);
                 clips.push(ClipSpec {
                     source,
                     start: samples(t.start, "start")?,
@@ -456,7 +498,7 @@ impl Loader {
                 }
                 let length = match c.length {
                     Some(l) => samples(l, "length")?,
-                    None => available - offset,
+                    None => self.default_length(source, offset).min(available - offset),
                 };
                 clips.push(ClipSpec {
                     source,
@@ -546,6 +588,7 @@ impl Loader {
             inputs: std::mem::take(&mut self.inputs),
             clock,
             markers,
+            offline: std::mem::take(&mut self.offline),
         })
     }
 

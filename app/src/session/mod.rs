@@ -6,7 +6,8 @@ mod load;
 pub mod timecode;
 
 pub use load::{
-    check_session, load_session, load_session_text, parse, LoadedSession, MediaCache, MediaInfo,
+    check_session, load_session, load_session_text, load_session_with_offline, parse,
+    LoadedSession, MediaCache, MediaInfo,
 };
 
 /// The file name of a stem: `DX.wav`; characters other than letters, digits, `-` and `_`
