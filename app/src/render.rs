@@ -25,6 +25,31 @@ pub struct RenderSummary {
     pub target: Option<f64>,
 }
 
+/// A render's progress and its cancel switch, shared with the window that started it.
+#[derive(Debug, Default)]
+pub struct RenderProgress {
+    /// Thousandths done (the mix is the first half, the finishing pass the second).
+    pub permille: std::sync::atomic::AtomicU32,
+    /// Set to stop the render; it ends with an error and writes nothing.
+    pub cancel: std::sync::atomic::AtomicBool,
+}
+
+impl RenderProgress {
+    fn set(&self, permille: u64) {
+        self.permille.store(
+            permille.min(1000) as u32,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            bail!("the render was cancelled; nothing was written");
+        }
+        Ok(())
+    }
+}
+
 /// Frames per block of the finishing pass.
 const FINISH_BLOCK: usize = 8192;
 
@@ -43,6 +68,25 @@ pub fn render(
     stem_paths: &[PathBuf],
     format: ExportFormat,
     gpu: Option<Arc<gpu_dsp::gpu::GpuContext>>,
+) -> Result<RenderSummary> {
+    render_with(
+        spec,
+        output,
+        stem_paths,
+        format,
+        gpu,
+        &RenderProgress::default(),
+    )
+}
+
+/// [`render`], reporting to and stoppable through `progress` (the window's export).
+pub fn render_with(
+    spec: &MixSpec,
+    output: &Path,
+    stem_paths: &[PathBuf],
+    format: ExportFormat,
+    gpu: Option<Arc<gpu_dsp::gpu::GpuContext>>,
+    progress: &RenderProgress,
 ) -> Result<RenderSummary> {
     let started = Instant::now();
     // Without stem files, linear buses run once on the sum instead of once per stem.
@@ -137,6 +181,8 @@ pub fn render(
             file.write_all(&bytes).map_err(spill_failed)?;
         }
         bar.set_position(pos * 1000 / total.max(1));
+        progress.set(pos * 500 / total.max(1));
+        progress.check()?;
     }
     bar.finish_and_clear();
     if let Some(e) = mixer.error() {
@@ -220,6 +266,8 @@ pub fn render(
         }
         master_out.write(&planes)?;
         written += keep;
+        progress.set(500 + (written as u64 * 500) / frames.max(1) as u64);
+        progress.check()?;
     }
     // Every file complete before any is moved into place: all of them or none.
     let mut staged = vec![master_out.finish_staged()?];
@@ -291,5 +339,66 @@ pub fn print_report(session: &Path, output: &Path, stems: &[PathBuf], s: &Render
     say!("  sample peak     {}", fmt(l.sample_peak, "dBFS"));
     for p in stems {
         say!("  stem            {}", p.display());
+    }
+}
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+    use gpu_dsp::mix::{ClipSpec, Layout, MasterSpec, TrackSpec};
+
+    #[test]
+    fn a_cancelled_render_writes_nothing() {
+        let spec = MixSpec {
+            sample_rate: 48_000,
+            layout: Layout::Stereo,
+            sources: vec![vec![vec![0.1f32; 96_000]].into()],
+            tracks: vec![TrackSpec {
+                name: "t".into(),
+                channels: 1,
+                clips: vec![ClipSpec {
+                    source: 0,
+                    length: 96_000,
+                    ..Default::default()
+                }],
+                gain_db: 0.0,
+                pan: 0.0,
+                azimuth: None,
+                lfe_db: None,
+                stem: 0,
+                mute: false,
+                solo: false,
+                direct: true,
+                inserts: vec![],
+                sends: vec![],
+                automation: vec![],
+            }],
+            buses: vec![],
+            stems: vec!["MX".into()],
+            master: MasterSpec::default(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("mix.wav");
+        let progress = RenderProgress::default();
+        progress
+            .cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let e = render_with(&spec, &out, &[], ExportFormat::F32, None, &progress)
+            .err()
+            .expect("cancelled");
+        assert!(e.to_string().contains("cancelled"), "{e}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "stray files"
+        );
+        // Not cancelled: the whole file, and the progress reaches the end.
+        let progress = RenderProgress::default();
+        render_with(&spec, &out, &[], ExportFormat::F32, None, &progress).unwrap();
+        assert!(out.is_file());
+        assert_eq!(
+            progress.permille.load(std::sync::atomic::Ordering::Relaxed),
+            1000
+        );
     }
 }

@@ -526,3 +526,54 @@ wait $APP || true
     let fx = gain("s.toml", 1).unwrap_or(0.0);
     assert!((3.5..6.5).contains(&fx), "fx {fx}:\n{saved}");
 }
+
+/// Ctrl+E, Enter: the export panel renders the session in the background to
+/// `SESSION-mix.wav`, the same samples `mixstation render` writes.
+#[test]
+fn the_window_exports_what_render_writes() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_mono(&root.join("a.wav"), &noise(96_000, 5));
+    std::fs::write(
+        root.join("s.toml"),
+        "[session]\nsample_rate = 48000\n[master]\nloudness_target = -23.0\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n",
+    )
+    .unwrap();
+    let script = format!(
+        r#"set -e
+ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
+APP=$!
+WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
+sleep 3
+xdotool windowfocus --sync "$WID"
+xdotool key ctrl+e
+sleep 1
+xdotool key Return
+for i in $(seq 1 100); do [ -f s-mix.wav ] && break; sleep 0.2; done
+sleep 1
+kill $APP
+wait $APP || true
+"#,
+        bin = env!("CARGO_BIN_EXE_mixstation"),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(root.join("s-mix.wav").is_file(), "no export: {log}");
+    let o = Command::new(env!("CARGO_BIN_EXE_mixstation"))
+        .current_dir(root)
+        .args(["render", "s.toml", "-o", "ref.wav", "--engine", "cpu"])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let exported = mixstation::io::decode_file(&root.join("s-mix.wav"))
+        .unwrap()
+        .channels;
+    let reference = mixstation::io::decode_file(&root.join("ref.wav"))
+        .unwrap()
+        .channels;
+    assert_eq!(exported, reference, "the export and `render` differ");
+}

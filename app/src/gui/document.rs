@@ -21,6 +21,8 @@ pub struct Document {
     pub spec: MixSpec,
     /// The TOML document and its history; every change goes through it.
     pub edit: EditSession,
+    /// Every file the session reads (an export may not overwrite one).
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 impl Document {
@@ -45,7 +47,16 @@ impl Document {
         let file = parse(&text, &path)?;
         let spec = loaded.spec;
         let view = build_view(&path, &file, &spec, &loaded.markers, &loaded.offline);
-        Ok((Self { file, spec, edit }, view))
+        let inputs = loaded.inputs;
+        Ok((
+            Self {
+                file,
+                spec,
+                edit,
+                inputs,
+            },
+            view,
+        ))
     }
 
     /// Rebuilds the mix and the view after the edit session changed (an undo, an import).
@@ -55,6 +66,7 @@ impl Document {
         let loaded = load_session_with_offline(&text, &path)?;
         self.file = parse(&text, &path)?;
         self.spec = loaded.spec;
+        self.inputs = loaded.inputs;
         Ok(build_view(
             &path,
             &self.file,

@@ -6,6 +6,7 @@
 mod cleanup;
 mod control;
 mod document;
+mod export;
 mod live;
 pub mod meters;
 mod params;
@@ -119,6 +120,13 @@ struct App {
     shot_requested: Option<Instant>,
     autosave_due: Option<PathBuf>,
     last_autosave: Option<Instant>,
+    export_job: Option<ExportJob>,
+}
+
+/// A render running in the background for the export panel.
+struct ExportJob {
+    progress: std::sync::Arc<crate::render::RenderProgress>,
+    result: std::sync::Arc<std::sync::Mutex<Option<Result<String, String>>>>,
 }
 
 impl App {
@@ -140,6 +148,7 @@ impl App {
             shot_requested: None,
             autosave_due: None,
             last_autosave: None,
+            export_job: None,
         };
         (app, Task::done(AppMessage::Ui(Message::Open(session))))
     }
@@ -161,6 +170,7 @@ impl App {
         let busy = self.ws.playing
             || self.audition.is_some()
             || self.autosave_due.is_some()
+            || self.export_job.is_some()
             || self.shot.is_some();
         let timer = if busy {
             iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick))
@@ -228,6 +238,11 @@ impl App {
                         "z" => Some(Message::Undo),
                         "y" => Some(Message::Redo),
                         "d" => Some(Message::DuplicateClip),
+                        "e" => {
+                            let effects = self.ws.update(Message::ToggleExport);
+                            self.run_effects(effects);
+                            return iced::widget::operation::focus(export::OUTPUT_FIELD);
+                        }
                         "i" => return iced::widget::operation::focus(view::IMPORT_FIELD),
                         _ => None,
                     },
@@ -255,6 +270,22 @@ impl App {
 
     /// Timer chores: the debounced autosave, and noticing the end of an audition.
     fn on_tick(&mut self) {
+        if let Some(job) = &self.export_job {
+            let done = job.result.lock().ok().and_then(|mut r| r.take());
+            let permille = job
+                .progress
+                .permille
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let message = match done {
+                Some(result) => {
+                    self.export_job = None;
+                    export::ExportMessage::Done(result)
+                }
+                None => export::ExportMessage::Progress(permille),
+            };
+            let effects = self.ws.update(Message::Export(message));
+            self.run_effects(effects);
+        }
         let ready = self
             .last_autosave
             .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
@@ -388,6 +419,21 @@ impl App {
                     )),
                     _ => None,
                 },
+                Effect::StartExport(request) => match self.start_export(request) {
+                    Ok(job) => {
+                        self.export_job = Some(job);
+                        None
+                    }
+                    Err(e) => Some(Message::Export(export::ExportMessage::Done(Err(chain(&e))))),
+                },
+                Effect::CancelExport => {
+                    if let Some(job) = &self.export_job {
+                        job.progress
+                            .cancel
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    None
+                }
                 Effect::SwapEngine => match (&self.doc, &self.ws.session, &mut self.engine) {
                     (Some(doc), Some(view), Some(engine)) => {
                         let settings = Document::insert_settings(view);
@@ -528,6 +574,76 @@ impl App {
                 self.run_effects(more);
             }
         }
+    }
+
+    /// Checks an export's outputs as `mixstation render` does and starts it on its own
+    /// thread.
+    fn start_export(&mut self, request: export::ExportRequest) -> anyhow::Result<ExportJob> {
+        let (Some(doc), Some(view)) = (&mut self.doc, &self.ws.session) else {
+            anyhow::bail!("no session is open");
+        };
+        doc.apply(view)?;
+        let mut spec = doc.spec.clone();
+        if let Some(target) = request.target {
+            spec.master.loudness_target = target;
+        }
+        let stems: Vec<PathBuf> = match &request.stems {
+            Some(dir) => {
+                if !dir.is_dir() {
+                    anyhow::bail!("{}: the stems folder does not exist", dir.display());
+                }
+                spec.stems
+                    .iter()
+                    .map(|s| dir.join(crate::session::stem_file_name(s)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let mut inputs: Vec<&Path> = doc.inputs.iter().map(PathBuf::as_path).collect();
+        inputs.push(&view.path);
+        crate::io::check_output_path(&request.output, &inputs)?;
+        for p in &stems {
+            crate::io::check_output_path(p, &inputs)?;
+        }
+        let mut outputs: Vec<&Path> = vec![&request.output];
+        outputs.extend(stems.iter().map(PathBuf::as_path));
+        crate::io::check_distinct_outputs(&outputs)?;
+        let progress = std::sync::Arc::new(crate::render::RenderProgress::default());
+        let result = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let (p, r, gpu) = (progress.clone(), result.clone(), self.gpu.clone());
+        std::thread::Builder::new()
+            .name("mixstation-export".into())
+            .spawn(move || {
+                let outcome = crate::render::render_with(
+                    &spec,
+                    &request.output,
+                    &stems,
+                    request.format,
+                    gpu,
+                    &p,
+                )
+                .map(|s| {
+                    format!(
+                        "wrote {} ({:.1} s of audio in {:.1} s; integrated {}, true peak {})",
+                        request.output.display(),
+                        s.seconds,
+                        s.elapsed,
+                        s.report
+                            .loudness
+                            .integrated
+                            .map_or("—".into(), |v| format!("{v:.1} LUFS")),
+                        s.report
+                            .loudness
+                            .true_peak
+                            .map_or("—".into(), |v| format!("{v:.1} dBTP")),
+                    )
+                })
+                .map_err(|e| chain(&e));
+                if let Ok(mut slot) = r.lock() {
+                    *slot = Some(outcome);
+                }
+            })?;
+        Ok(ExportJob { progress, result })
     }
 
     fn save(&mut self, path: &Path) -> Result<(), String> {

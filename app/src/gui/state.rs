@@ -206,6 +206,10 @@ pub enum Message {
     AddMarker,
     /// Show or hide the shortcut map (F1).
     ToggleHelp,
+    /// Open or close the export panel (Ctrl+E).
+    ToggleExport,
+    /// A message of the export panel.
+    Export(super::export::ExportMessage),
     /// Text typed into a value's entry field.
     Draft(Field, String),
     /// Enter in a value's entry field: set the value typed.
@@ -275,6 +279,9 @@ pub enum Effect {
     Edit(EditRequest),
     /// Give the playing engine the document's new mix (after an edit).
     SwapEngine,
+    /// Render in the background (answer with `Export(Progress)` and `Export(Done)`).
+    StartExport(super::export::ExportRequest),
+    CancelExport,
 }
 
 /// The whole window state.
@@ -312,6 +319,8 @@ pub struct Workstation {
     pub help: bool,
     /// A value being typed, and its field.
     pub draft: Option<(Field, String)>,
+    /// The export panel, when open.
+    pub export: Option<super::export::ExportPanel>,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -561,6 +570,28 @@ impl Workstation {
             Message::ToggleHelp => {
                 self.help = !self.help;
                 Vec::new()
+            }
+            Message::ToggleExport => {
+                let running = self.export.as_ref().is_some_and(|e| e.running.is_some());
+                match (&self.export, &self.session) {
+                    (Some(_), _) if !running => self.export = None,
+                    (None, Some(s)) => {
+                        self.export = Some(super::export::ExportPanel::new(&s.path));
+                    }
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Message::Export(m) => {
+                use super::export::ExportEvent;
+                let Some(panel) = &mut self.export else {
+                    return Vec::new();
+                };
+                match panel.update(m) {
+                    Some(ExportEvent::Start(request)) => vec![Effect::StartExport(request)],
+                    Some(ExportEvent::Cancel) => vec![Effect::CancelExport],
+                    None => Vec::new(),
+                }
             }
             Message::Draft(field, text) => {
                 self.draft = Some((field, text));

@@ -50,6 +50,13 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     if ws.help {
         page = page.push(help_panel());
     }
+    if let Some(panel) = &ws.export {
+        page = page.push(
+            container(panel.view().map(Message::Export))
+                .padding(8)
+                .style(|_| panel_style()),
+        );
+    }
     if !session.offline.is_empty() {
         let names: Vec<String> = session
             .offline
@@ -313,6 +320,7 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         button(text("Save").size(14)).on_press(Message::Save),
         button(text("Undo").size(14)).on_press(Message::Undo),
         button(text("Redo").size(14)).on_press(Message::Redo),
+        button(text("Export…").size(14)).on_press(Message::ToggleExport),
         iced::widget::text_input(
             "import: a file's path (or :command), Enter",
             &ws.import_path
