@@ -144,7 +144,8 @@ fn a_broken_session_shows_its_error_in_the_window() {
     let session = dir.path().join("broken.toml");
     std::fs::write(
         &session,
-        "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"missing.wav\"\n",
+        // (A missing file alone opens, with that clip offline; an impossible value does not.)
+        "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\nfile = \"missing.wav\"\ngain_db = 300.0\n",
     )
     .unwrap();
     let shot = dir.path().join("broken.png");
@@ -164,7 +165,7 @@ fn a_broken_session_shows_its_error_in_the_window() {
     assert!(o.status.success(), "{stdout}\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
-        stdout.contains("error shown in the window") && stdout.contains("missing.wav"),
+        stdout.contains("error shown in the window") && stdout.contains("gain_db 300"),
         "{stdout}"
     );
     assert!(shot.is_file());

@@ -7,6 +7,7 @@ mod cleanup;
 mod control;
 mod document;
 mod export;
+mod job;
 mod live;
 pub mod meters;
 mod params;
@@ -121,7 +122,14 @@ struct App {
     autosave_due: Option<PathBuf>,
     last_autosave: Option<Instant>,
     export_job: Option<ExportJob>,
+    /// A session being opened in the background.
+    load_job: Option<(PathBuf, job::Job<Opened>)>,
+    /// A whole-file spectrogram being computed in the background.
+    spectrogram_job: Option<job::Job<Result<state::FileSpectrogram, String>>>,
 }
+
+/// A session opened in the background.
+type Opened = anyhow::Result<(Document, state::SessionView)>;
 
 /// A render running in the background for the export panel.
 struct ExportJob {
@@ -149,6 +157,8 @@ impl App {
             autosave_due: None,
             last_autosave: None,
             export_job: None,
+            load_job: None,
+            spectrogram_job: None,
         };
         (app, Task::done(AppMessage::Ui(Message::Open(session))))
     }
@@ -171,6 +181,8 @@ impl App {
             || self.audition.is_some()
             || self.autosave_due.is_some()
             || self.export_job.is_some()
+            || self.load_job.is_some()
+            || self.spectrogram_job.is_some()
             || self.shot.is_some();
         let timer = if busy {
             iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick))
@@ -270,6 +282,20 @@ impl App {
 
     /// Timer chores: the debounced autosave, and noticing the end of an audition.
     fn on_tick(&mut self) {
+        if let Some(result) = self.load_job.as_ref().and_then(|(_, j)| j.take()) {
+            let (path, _) = self.load_job.take().expect("checked");
+            let message = match result {
+                Ok((doc, view)) => Message::Loaded(Ok(self.opened(&path, doc, view))),
+                Err(e) => Message::Loaded(Err(chain(&e))),
+            };
+            let effects = self.ws.update(message);
+            self.run_effects(effects);
+        }
+        if let Some(result) = self.spectrogram_job.as_ref().and_then(job::Job::take) {
+            self.spectrogram_job = None;
+            let effects = self.ws.update(Message::FileSpectrogramReady(result));
+            self.run_effects(effects);
+        }
         if let Some(job) = &self.export_job {
             let done = job.result.lock().ok().and_then(|mut r| r.take());
             let permille = job
@@ -378,29 +404,16 @@ impl App {
     fn run_effects(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             let follow = match effect {
-                Effect::Load(path) => match Document::open(&path) {
-                    Ok((doc, view)) => {
-                        self.engine = None;
-                        self.doc = Some(doc);
-                        remember(&path);
-                        // Keep an autosave left by an earlier run before new edits replace it.
-                        let autosave = state::autosave_path(&path);
-                        self.note = None;
-                        if autosave.is_file() {
-                            // Every recovery is kept under its own name until the user
-                            // deletes it.
-                            let kept = recovery_path(&autosave);
-                            if std::fs::rename(&autosave, &kept).is_ok() {
-                                self.note = Some(format!(
-                                    "unsaved changes from an earlier run are kept in {}",
-                                    kept.display()
-                                ));
-                            }
+                Effect::Load(path) => {
+                    let p = path.clone();
+                    match job::Job::spawn("mixstation-open", move || Document::open(&p)) {
+                        Ok(j) => {
+                            self.load_job = Some((path, j));
+                            None
                         }
-                        Some(Message::Loaded(Ok(view)))
+                        Err(e) => Some(Message::Loaded(Err(e.to_string()))),
                     }
-                    Err(e) => Some(Message::Loaded(Err(chain(&e)))),
-                },
+                }
                 Effect::Save(path) => Some(Message::Saved(self.save(&path).map(|_| {
                     let _ = std::fs::remove_file(state::autosave_path(&path));
                     path.clone()
@@ -545,11 +558,24 @@ impl App {
                     }
                     None
                 }
-                Effect::AnalyseFile(i) => Some(Message::FileSpectrogramReady(match &self.doc {
-                    Some(doc) => document::file_spectrogram(&doc.spec, i, self.gpu.as_ref())
-                        .map_err(|e| chain(&e)),
-                    None => Err("no session is open".into()),
-                })),
+                Effect::AnalyseFile(i) => match &self.doc {
+                    Some(doc) => {
+                        let (spec, gpu) = (doc.spec.clone(), self.gpu.clone());
+                        match job::Job::spawn("mixstation-spectrogram", move || {
+                            document::file_spectrogram(&spec, i, gpu.as_ref())
+                                .map_err(|e| chain(&e))
+                        }) {
+                            Ok(j) => {
+                                self.spectrogram_job = Some(j);
+                                None
+                            }
+                            Err(e) => Some(Message::FileSpectrogramReady(Err(e.to_string()))),
+                        }
+                    }
+                    None => Some(Message::FileSpectrogramReady(Err(
+                        "no session is open".into()
+                    ))),
+                },
                 Effect::Poll => match &mut self.engine {
                     Some(e) => {
                         // Finished first: a frame pushed just before the end is still read.
@@ -574,6 +600,31 @@ impl App {
                 self.run_effects(more);
             }
         }
+    }
+
+    /// Takes a document opened in the background: remembers it, and keeps an autosave
+    /// left by an earlier run (under its own name) before new edits replace it.
+    fn opened(
+        &mut self,
+        path: &Path,
+        doc: Document,
+        view: state::SessionView,
+    ) -> state::SessionView {
+        self.engine = None;
+        self.doc = Some(doc);
+        remember(path);
+        let autosave = state::autosave_path(path);
+        self.note = None;
+        if autosave.is_file() {
+            let kept = recovery_path(&autosave);
+            if std::fs::rename(&autosave, &kept).is_ok() {
+                self.note = Some(format!(
+                    "unsaved changes from an earlier run are kept in {}",
+                    kept.display()
+                ));
+            }
+        }
+        view
     }
 
     /// Checks an export's outputs as `mixstation render` does and starts it on its own
