@@ -99,7 +99,11 @@ fn build_view(
     markers: &[(String, f64)],
     offline: &[std::path::PathBuf],
 ) -> SessionView {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // As the loader places media: beside the session (`.` for a bare file name).
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let rate = f64::from(spec.sample_rate);
     let length = spec.length();
     let strips = spec
