@@ -11,9 +11,6 @@ use anyhow::{anyhow, Result};
 use gpu_dsp::mix::{MixSpec, Source};
 use std::path::Path;
 
-/// Columns of a waveform overview.
-pub const OVERVIEW_COLUMNS: usize = 400;
-
 /// An open session.
 pub struct Document {
     /// The session as last built into `spec` (what the strips are compared against).
@@ -134,7 +131,6 @@ fn build_view(
                 .iter()
                 .map(|s| (spec.buses[s.bus].name.clone(), s.level_db))
                 .collect(),
-            overview: overview(spec, t, length),
             span: span(spec, t, rate),
             clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
         })
@@ -173,6 +169,8 @@ fn build_view(
             o.dedup();
             o
         },
+        revision: 0,
+        peaks: None,
     }
 }
 
@@ -343,6 +341,8 @@ fn clip_views(
         .iter()
         .enumerate()
         .map(|(i, c)| super::state::ClipView {
+            source: c.source,
+            offset: c.offset as f64 / rate,
             name: files
                 .get(i)
                 .and_then(|f| Path::new(f).file_stem())
@@ -372,57 +372,60 @@ fn span(spec: &MixSpec, t: &gpu_dsp::mix::TrackSpec, rate: f64) -> (f64, f64) {
     (start as f64 / rate, end as f64 / rate)
 }
 
-/// Peak per column over the session's length, 0..1, from the track's clips (read once).
-fn overview(spec: &MixSpec, t: &gpu_dsp::mix::TrackSpec, length: u64) -> Vec<f32> {
-    let mut columns = vec![0.0f32; OVERVIEW_COLUMNS];
-    if length == 0 {
-        return columns;
-    }
-    let per_column = length.div_ceil(OVERVIEW_COLUMNS as u64).max(1);
-    const CHUNK: usize = 1 << 15;
-    for clip in &t.clips {
-        let Some(source) = spec.sources.get(clip.source) else {
-            continue;
-        };
-        let len = spec.clip_len(clip);
-        let mut add = |offset: u64, planes: &[&[f32]]| {
-            for (i, col) in (0..planes.first().map_or(0, |p| p.len()))
-                .map(|i| (i, ((clip.start + offset + i as u64) / per_column) as usize))
-            {
-                if col < OVERVIEW_COLUMNS {
+/// Frames per column of a source's peak overview.
+pub const PEAK_FRAMES: u64 = 1024;
+
+/// Every source's peak overview: the largest absolute sample (0..1, all channels) of each
+/// run of [`PEAK_FRAMES`] frames; the timeline draws clips' waveforms from it. Reads each
+/// source once (run in the background).
+pub fn source_peaks(sources: &[Source]) -> Vec<Vec<f32>> {
+    const CHUNK: usize = 64 * PEAK_FRAMES as usize;
+    sources
+        .iter()
+        .map(|source| {
+            let frames = match source {
+                Source::Stream(s) if s.offline() => 0,
+                _ => source.frames(),
+            };
+            let mut peaks = vec![0.0f32; frames.div_ceil(PEAK_FRAMES) as usize];
+            let mut add = |at: u64, planes: &[&[f32]]| {
+                let n = planes.first().map_or(0, |p| p.len());
+                for i in 0..n {
                     let v = planes.iter().map(|p| p[i].abs()).fold(0.0f32, f32::max);
-                    columns[col] = columns[col].max(v.min(1.0));
-                }
-            }
-        };
-        match source {
-            Source::Memory(p) => {
-                let a = clip.offset as usize;
-                let b = (clip.offset + len) as usize;
-                let planes: Vec<&[f32]> = p
-                    .iter()
-                    .map(|c| &c[a.min(c.len())..b.min(c.len())])
-                    .collect();
-                add(0, &planes);
-            }
-            Source::Stream(s) => {
-                let Ok(mut reader) = s.open() else { continue };
-                let mut buf = vec![vec![0.0f32; CHUNK]; s.channels()];
-                let mut done = 0u64;
-                while done < len {
-                    let n = CHUNK.min((len - done) as usize);
-                    let mut views: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[..n]).collect();
-                    if reader.read(clip.offset + done, &mut views).is_err() {
-                        break;
+                    let col = ((at + i as u64) / PEAK_FRAMES) as usize;
+                    if let Some(c) = peaks.get_mut(col) {
+                        *c = c.max(v.min(1.0));
                     }
-                    let planes: Vec<&[f32]> = buf.iter().map(|c| &c[..n]).collect();
-                    add(done, &planes);
-                    done += n as u64;
+                }
+            };
+            match source {
+                Source::Memory(p) => {
+                    let planes: Vec<&[f32]> = p.iter().map(Vec::as_slice).collect();
+                    add(0, &planes);
+                }
+                // An offline file has nothing to draw.
+                Source::Stream(s) if s.offline() => return Vec::new(),
+                Source::Stream(s) => {
+                    if let Ok(mut reader) = s.open() {
+                        let mut buf = vec![vec![0.0f32; CHUNK]; s.channels()];
+                        let mut done = 0u64;
+                        while done < frames {
+                            let n = CHUNK.min((frames - done) as usize);
+                            let mut views: Vec<&mut [f32]> =
+                                buf.iter_mut().map(|c| &mut c[..n]).collect();
+                            if reader.read(done, &mut views).is_err() {
+                                break;
+                            }
+                            let planes: Vec<&[f32]> = buf.iter().map(|c| &c[..n]).collect();
+                            add(done, &planes);
+                            done += n as u64;
+                        }
+                    }
                 }
             }
-        }
-    }
-    columns
+            peaks
+        })
+        .collect()
 }
 
 /// Up to `max` frames of a clip's source audio from the clip's offset, mixed to mono.

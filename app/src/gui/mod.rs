@@ -124,6 +124,10 @@ struct App {
     export_job: Option<ExportJob>,
     /// A session being opened in the background.
     load_job: Option<(PathBuf, job::Job<Opened>)>,
+    /// When the session being opened was asked for (reported in screenshot runs).
+    load_started: Option<Instant>,
+    /// The sources' peak overviews being computed in the background.
+    peaks_job: Option<job::Job<Vec<Vec<f32>>>>,
     /// A whole-file spectrogram being computed in the background.
     spectrogram_job: Option<job::Job<Result<state::FileSpectrogram, String>>>,
 }
@@ -158,6 +162,8 @@ impl App {
             last_autosave: None,
             export_job: None,
             load_job: None,
+            load_started: None,
+            peaks_job: None,
             spectrogram_job: None,
         };
         (app, Task::done(AppMessage::Ui(Message::Open(session))))
@@ -182,6 +188,7 @@ impl App {
             || self.autosave_due.is_some()
             || self.export_job.is_some()
             || self.load_job.is_some()
+            || self.peaks_job.is_some()
             || self.spectrogram_job.is_some()
             || self.shot.is_some();
         let timer = if busy {
@@ -284,11 +291,21 @@ impl App {
     fn on_tick(&mut self) {
         if let Some(result) = self.load_job.as_ref().and_then(|(_, j)| j.take()) {
             let (path, _) = self.load_job.take().expect("checked");
+            if let (Some(t), Some(_)) = (self.load_started.take(), &self.shot) {
+                say!("opened in {:.2} s", t.elapsed().as_secs_f64());
+            }
             let message = match result {
                 Ok((doc, view)) => Message::Loaded(Ok(self.opened(&path, doc, view))),
                 Err(e) => Message::Loaded(Err(chain(&e))),
             };
             let effects = self.ws.update(message);
+            self.run_effects(effects);
+        }
+        if let Some(peaks) = self.peaks_job.as_ref().and_then(job::Job::take) {
+            self.peaks_job = None;
+            let effects = self
+                .ws
+                .update(Message::PeaksReady(std::sync::Arc::new(peaks)));
             self.run_effects(effects);
         }
         if let Some(result) = self.spectrogram_job.as_ref().and_then(job::Job::take) {
@@ -390,6 +407,14 @@ impl App {
                 m.spectrogram.len(),
                 m.latest.as_ref().map_or(0, |f| f.goniometer.len()),
             );
+            if let Some(s) = &self.ws.session {
+                say!(
+                    "timeline: {} tracks, {} clips, waveforms of {} sources",
+                    s.strips.len(),
+                    s.strips.iter().map(|t| t.clips.len()).sum::<usize>(),
+                    s.peaks.as_ref().map_or(0, |p| p.len())
+                );
+            }
             if let Some(e) = &self.ws.error {
                 say!("error shown in the window: {e}");
             }
@@ -409,6 +434,7 @@ impl App {
                     match job::Job::spawn("mixstation-open", move || Document::open(&p)) {
                         Ok(j) => {
                             self.load_job = Some((path, j));
+                            self.load_started = Some(Instant::now());
                             None
                         }
                         Err(e) => Some(Message::Loaded(Err(e.to_string()))),
@@ -439,6 +465,16 @@ impl App {
                     }
                     Err(e) => Some(Message::Export(export::ExportMessage::Done(Err(chain(&e))))),
                 },
+                Effect::ComputePeaks => {
+                    if let Some(doc) = &self.doc {
+                        let sources = doc.spec.sources.clone();
+                        self.peaks_job = job::Job::spawn("mixstation-peaks", move || {
+                            document::source_peaks(&sources)
+                        })
+                        .ok();
+                    }
+                    None
+                }
                 Effect::CancelExport => {
                     if let Some(job) = &self.export_job {
                         job.progress
@@ -799,8 +835,10 @@ mod tests {
         let (mut doc, mut view) = Document::open(&path).unwrap();
         assert_eq!(view.strips.len(), 4);
         assert_eq!(view.stems, vec!["DX", "MX", "FX"]);
+        let peaks = document::source_peaks(&doc.spec.sources);
+        let first = &view.strips[0].clips[0];
         assert!(
-            view.strips[0].overview.iter().any(|v| *v > 0.01),
+            peaks[first.source].iter().any(|v| *v > 0.01),
             "waveform overview"
         );
         assert_eq!(view.strips[0].inserts, vec!["clean", "eq", "compressor"]);

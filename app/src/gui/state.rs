@@ -26,8 +26,6 @@ pub struct Strip {
     /// How many of `sends` are in the session file; one more is the track's `output` route
     /// (fixed at 0 dB, not editable).
     pub file_sends: usize,
-    /// Waveform overview: peak per column, 0..1 (computed once at open).
-    pub overview: Vec<f32>,
     /// Where the track's audio starts and ends on the timeline (seconds).
     pub span: (f64, f64),
     /// The track's clips in timeline order (the N of `TRACK:N` is the index + 1).
@@ -39,6 +37,9 @@ pub struct Strip {
 pub struct ClipView {
     /// The file's name without its folder and extension.
     pub name: String,
+    /// Its source (an index into the session's sources) and the seconds into it.
+    pub source: usize,
+    pub offset: f64,
     pub start: f64,
     pub length: f64,
     pub fade_in: f64,
@@ -120,6 +121,10 @@ pub struct SessionView {
     pub markers: Vec<(String, f64)>,
     /// Media files that are not there (their clips play silent).
     pub offline: Vec<PathBuf>,
+    /// Changes whenever what the timeline draws changes (its drawing is cached by it).
+    pub revision: u64,
+    /// Each source's peak overview (see `document::source_peaks`), once computed.
+    pub peaks: Option<std::sync::Arc<Vec<Vec<f32>>>>,
 }
 
 /// Messages: user actions, engine reports and timer ticks.
@@ -186,6 +191,8 @@ pub enum Message {
     FileDropped(PathBuf),
     /// The shell applied an edit and rebuilt the session (or says why it could not).
     Edited(Result<SessionView, String>),
+    /// The sources' peak overviews, computed in the background.
+    PeaksReady(std::sync::Arc<Vec<Vec<f32>>>),
     /// Select a clip (track, index in timeline order) or none.
     SelectClip(Option<(usize, usize)>),
     /// A click on the timeline outside every clip.
@@ -279,6 +286,8 @@ pub enum Effect {
     Edit(EditRequest),
     /// Give the playing engine the document's new mix (after an edit).
     SwapEngine,
+    /// Compute the sources' peak overviews in the background (answer with `PeaksReady`).
+    ComputePeaks,
     /// Render in the background (answer with `Export(Progress)` and `Export(Done)`).
     StartExport(super::export::ExportRequest),
     CancelExport,
@@ -321,6 +330,8 @@ pub struct Workstation {
     pub draft: Option<(Field, String)>,
     /// The export panel, when open.
     pub export: Option<super::export::ExportPanel>,
+    /// The last revision given to a session view.
+    pub revision: u64,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -385,8 +396,10 @@ impl Workstation {
                 self.opening = Some(path.clone());
                 vec![Effect::Load(path)]
             }
-            Message::Loaded(Ok(view)) => {
-                let mut effects = Vec::new();
+            Message::Loaded(Ok(mut view)) => {
+                self.revision += 1;
+                view.revision = self.revision;
+                let mut effects = vec![Effect::ComputePeaks];
                 if self.playing {
                     self.playing = false;
                     effects.push(Effect::StopEngine);
@@ -456,7 +469,13 @@ impl Workstation {
                 })]
             }
             Message::FileDropped(_) => Vec::new(),
-            Message::Edited(Ok(view)) => {
+            Message::Edited(Ok(mut view)) => {
+                self.revision += 1;
+                view.revision = self.revision;
+                // The clips keep their waveforms until the new overviews arrive.
+                if let Some(old) = &self.session {
+                    view.peaks = old.peaks.clone();
+                }
                 // The mix graph changed: a playing engine takes the new mix at its next
                 // block and plays on.
                 let mut effects = Vec::new();
@@ -464,6 +483,7 @@ impl Workstation {
                     effects.push(Effect::SwapEngine);
                 }
                 effects.push(Effect::Autosave(autosave_path(&view.path)));
+                effects.push(Effect::ComputePeaks);
                 self.meters = Meters::new(view.strips.len());
                 self.session = Some(view);
                 self.cleanup = None;
@@ -480,6 +500,14 @@ impl Workstation {
                     }
                 }
                 effects
+            }
+            Message::PeaksReady(peaks) => {
+                if let Some(s) = &mut self.session {
+                    self.revision += 1;
+                    s.revision = self.revision;
+                    s.peaks = Some(peaks);
+                }
+                Vec::new()
             }
             Message::SelectClip(clip) => {
                 self.selected = clip;
@@ -997,7 +1025,6 @@ mod tests {
                     ],
                     sends: vec![("hall".into(), -12.0)],
                     file_sends: 1,
-                    overview: vec![0.5; 8],
                     span: (0.0, 10.0),
                     clips: vec![
                         ClipView {
@@ -1034,6 +1061,8 @@ mod tests {
             target_lufs: -23.0,
             markers: Vec::new(),
             offline: Vec::new(),
+            revision: 0,
+            peaks: None,
         }
     }
 

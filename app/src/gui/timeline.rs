@@ -196,11 +196,31 @@ pub struct Drag {
     to: Point,
 }
 
-/// The canvas's own state: the drag and whether snapping is held off.
-#[derive(Debug, Default)]
+/// The canvas's own state: the drag, whether snapping is held off, and the drawing of the
+/// lanes and clips, kept until the session, the selection or the size changes (only the
+/// playhead, markers and a drag are drawn every frame).
+#[derive(Default)]
 pub struct TimelineState {
     drag: Option<Drag>,
     no_snap: bool,
+    lanes: canvas::Cache,
+    drawn: std::cell::Cell<Option<u64>>,
+}
+
+impl Timeline<'_> {
+    /// What the cached layer depends on.
+    fn key(&self, bounds: Rectangle) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.session.revision.hash(&mut h);
+        self.selected.hash(&mut h);
+        bounds.width.to_bits().hash(&mut h);
+        bounds.height.to_bits().hash(&mut h);
+        for s in &self.session.strips {
+            s.mute.hash(&mut h);
+        }
+        h.finish()
+    }
 }
 
 impl canvas::Program<Message> for Timeline<'_> {
@@ -280,28 +300,39 @@ impl canvas::Program<Message> for Timeline<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
-        frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
         let scale = Scale::new(bounds.width, self.session.length_s);
-        ruler(&mut frame, scale, bounds.height);
-        for (k, s) in self.session.strips.iter().enumerate() {
-            let top = RULER + LANE * k as f32;
-            frame.fill_text(Text {
-                content: s.name.clone(),
-                position: Point::new(4.0, top + 8.0),
-                color: if s.mute { DIM } else { Color::WHITE },
-                size: 12.0.into(),
-                ..Default::default()
-            });
-            frame.stroke(
-                &Path::line(Point::new(0.0, top), Point::new(bounds.width, top)),
-                Stroke::default().with_color(Color::from_rgb(0.18, 0.19, 0.22)),
-            );
-            for (i, c) in s.clips.iter().enumerate() {
-                let selected = self.selected == Some((k, i));
-                draw_clip(&mut frame, scale, top, c, selected, s.mute, 1.0);
-            }
+        let key = self.key(bounds);
+        if state.drawn.get() != Some(key) {
+            state.lanes.clear();
+            state.drawn.set(Some(key));
         }
+        let peaks = self.session.peaks.as_deref();
+        let lanes = state.lanes.draw(renderer, bounds.size(), |frame| {
+            frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
+            ruler(frame, scale, bounds.height);
+            for (k, s) in self.session.strips.iter().enumerate() {
+                let top = RULER + LANE * k as f32;
+                frame.fill_text(Text {
+                    content: s.name.clone(),
+                    position: Point::new(4.0, top + 8.0),
+                    color: if s.mute { DIM } else { Color::WHITE },
+                    size: 12.0.into(),
+                    ..Default::default()
+                });
+                frame.stroke(
+                    &Path::line(Point::new(0.0, top), Point::new(bounds.width, top)),
+                    Stroke::default().with_color(Color::from_rgb(0.18, 0.19, 0.22)),
+                );
+                for (i, c) in s.clips.iter().enumerate() {
+                    let selected = self.selected == Some((k, i));
+                    draw_clip(frame, scale, top, c, selected, s.mute, 1.0);
+                    if let Some(p) = peaks.and_then(|p| p.get(c.source)) {
+                        waveform(frame, scale, top, c, p, self.session.rate);
+                    }
+                }
+            }
+        });
+        let mut frame = Frame::new(renderer, bounds.size());
         // The drag's preview: the clip where it would land.
         if let Some(drag) = &state.drag {
             let (track, clip, _) = drag.grab;
@@ -349,7 +380,7 @@ impl canvas::Program<Message> for Timeline<'_> {
             &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
             Stroke::default().with_color(RED).with_width(2.0),
         );
-        vec![frame.into_geometry()]
+        vec![lanes, frame.into_geometry()]
     }
 
     fn mouse_interaction(
@@ -373,6 +404,30 @@ impl canvas::Program<Message> for Timeline<'_> {
             Some(_) => mouse::Interaction::Crosshair,
             None => mouse::Interaction::default(),
         }
+    }
+}
+
+/// A clip's waveform from its source's peak overview: one bar per pixel.
+fn waveform(frame: &mut Frame, scale: Scale, top: f32, c: &ClipView, peaks: &[f32], rate: u32) {
+    let per_column = super::document::PEAK_FRAMES as f64;
+    let (x0, x1) = (scale.x(c.start), scale.x(c.start + c.length));
+    let mid = top + LANE / 2.0;
+    let half = LANE / 2.0 - 4.0;
+    let colour = Color::from_rgba(0.85, 0.92, 1.0, 0.55);
+    let frames_per_px = scale.per_pixel() * f64::from(rate);
+    let mut x = x0.max(LABEL).floor();
+    while x < x1 {
+        let t0 = scale.seconds(x) - c.start + c.offset;
+        let a = ((t0 * f64::from(rate)) / per_column).max(0.0) as usize;
+        let b = (((t0 * f64::from(rate) + frames_per_px) / per_column).ceil() as usize).max(a + 1);
+        let v = peaks
+            .get(a..b.min(peaks.len()))
+            .map_or(0.0, |s| s.iter().fold(0.0f32, |m, p| m.max(*p)));
+        let h = v.sqrt() * half;
+        if h > 0.3 {
+            frame.fill_rectangle(Point::new(x, mid - h), Size::new(1.0, 2.0 * h), colour);
+        }
+        x += 1.0;
     }
 }
 
@@ -480,6 +535,8 @@ mod tests {
     fn session() -> SessionView {
         let clip = |start: f64, length: f64| ClipView {
             name: "x".into(),
+            source: 0,
+            offset: 0.0,
             start,
             length,
             fade_in: 0.0,

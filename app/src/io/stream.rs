@@ -110,6 +110,10 @@ impl StreamSource for Silence {
     fn open(&self) -> Result<Box<dyn SourceReader>, String> {
         Ok(Box::new(SilentReader))
     }
+
+    fn offline(&self) -> bool {
+        true
+    }
 }
 
 struct SilentReader;

@@ -62,6 +62,10 @@ pub trait StreamSource: Send + Sync + std::fmt::Debug {
     fn channels(&self) -> usize;
     fn frames(&self) -> u64;
     fn open(&self) -> Result<Box<dyn SourceReader>, String>;
+    /// Whether this stands in for a file that is not there (it reads as silence).
+    fn offline(&self) -> bool {
+        false
+    }
 }
 
 /// Sequential (seeking when needed) reads of a streamed source.
