@@ -43,7 +43,14 @@ impl Document {
         let loaded = load_session_with_offline(&text, &path)?;
         let file = parse(&text, &path)?;
         let spec = loaded.spec;
-        let view = build_view(&path, &file, &spec, &loaded.markers, &loaded.offline);
+        let view = build_view(
+            &path,
+            &file,
+            &spec,
+            &loaded.markers,
+            &loaded.offline,
+            &loaded.clock,
+        );
         let inputs = loaded.inputs;
         Ok((
             Self {
@@ -70,6 +77,7 @@ impl Document {
             &self.spec,
             &loaded.markers,
             &loaded.offline,
+            &loaded.clock,
         ))
     }
 
@@ -95,6 +103,7 @@ fn build_view(
     spec: &MixSpec,
     markers: &[(String, f64)],
     offline: &[std::path::PathBuf],
+    clock: &crate::session::timecode::Clock,
 ) -> SessionView {
     // As the loader places media: beside the session (`.` for a bare file name).
     let dir = path
@@ -170,6 +179,7 @@ fn build_view(
             o
         },
         revision: 0,
+        clock: *clock,
         peaks: None,
     }
 }

@@ -35,6 +35,15 @@ pub const MAP: &[(&str, &str)] = &[
     ),
     ("Ctrl+Up, Ctrl+Down", "selected clip's gain ±1 dB"),
     ("M", "marker at the playhead"),
+    (
+        "+, −, 0",
+        "zoom in, out (around the playhead), whole session",
+    ),
+    (
+        "Ctrl+wheel, Shift+wheel",
+        "zoom around the pointer, scroll in time",
+    ),
+    ("T", "ruler and clock: minutes:seconds, timecode, samples"),
     ("Escape", "clear the selection"),
     ("F1", "show or hide this map"),
 ];
@@ -52,6 +61,10 @@ pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
         Key::Character(c) => match c.to_lowercase().as_str() {
             "s" => Some(Message::SplitAtPlayhead),
             "m" => Some(Message::AddMarker),
+            "=" | "+" => Some(Message::ZoomAround(2.0)),
+            "-" => Some(Message::ZoomAround(0.5)),
+            "0" => Some(Message::ZoomFit),
+            "t" => Some(Message::CycleRuler),
             "?" => Some(Message::ToggleHelp),
             _ => None,
         },

@@ -123,6 +123,8 @@ pub struct SessionView {
     pub offline: Vec<PathBuf>,
     /// Changes whenever what the timeline draws changes (its drawing is cached by it).
     pub revision: u64,
+    /// The session's timecode clock (frame rate, start timecode).
+    pub clock: crate::session::timecode::Clock,
     /// Each source's peak overview (see `document::source_peaks`), once computed.
     pub peaks: Option<std::sync::Arc<Vec<Vec<f32>>>>,
 }
@@ -213,6 +215,14 @@ pub enum Message {
     AddMarker,
     /// Show or hide the shortcut map (F1).
     ToggleHelp,
+    /// The timeline shows this part of the session (zoom and scroll).
+    TimelineView(super::timeline::View),
+    /// Zoom the timeline in (factor > 1) or out around the playhead (+, −).
+    ZoomAround(f64),
+    /// Show the whole session (0).
+    ZoomFit,
+    /// Minutes:seconds → timecode → samples (T).
+    CycleRuler,
     /// Open or close the export panel (Ctrl+E).
     ToggleExport,
     /// A message of the export panel.
@@ -332,6 +342,10 @@ pub struct Workstation {
     pub export: Option<super::export::ExportPanel>,
     /// The last revision given to a session view.
     pub revision: u64,
+    /// What part of the session the timeline shows.
+    pub view: super::timeline::View,
+    /// How the ruler and the clock count.
+    pub ruler: super::timeline::RulerMode,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -413,6 +427,7 @@ impl Workstation {
                 self.spectrum = SpectrumChoice::Monitor;
                 self.zoom = 1.0;
                 self.scroll = 0.0;
+                self.view = super::timeline::View::default();
                 self.opening = None;
                 self.error = None;
                 self.dirty = false;
@@ -597,6 +612,24 @@ impl Workstation {
             }
             Message::ToggleHelp => {
                 self.help = !self.help;
+                Vec::new()
+            }
+            Message::TimelineView(v) => {
+                self.view = v;
+                Vec::new()
+            }
+            Message::ZoomAround(factor) => {
+                if let Some(s) = &self.session {
+                    self.view = self.view.zoomed(factor, self.position, s.length_s, s.rate);
+                }
+                Vec::new()
+            }
+            Message::ZoomFit => {
+                self.view = super::timeline::View::default();
+                Vec::new()
+            }
+            Message::CycleRuler => {
+                self.ruler = self.ruler.next();
                 Vec::new()
             }
             Message::ToggleExport => {
@@ -1061,6 +1094,7 @@ mod tests {
             target_lufs: -23.0,
             markers: Vec::new(),
             offline: Vec::new(),
+            clock: Default::default(),
             revision: 0,
             peaks: None,
         }

@@ -51,28 +51,74 @@ pub struct Gesture {
     pub to_track: usize,
 }
 
-/// Seconds ↔ pixels for a timeline of `width` showing `length` seconds.
+/// Seconds ↔ pixels for a timeline of `width` pixels showing `length` seconds from
+/// `start`.
 #[derive(Clone, Copy, Debug)]
 pub struct Scale {
     pub width: f32,
+    pub start: f64,
     pub length: f64,
 }
 
+/// What part of the session the timeline shows: all of it (and 5 % more, room to move a
+/// clip later), or `span` seconds from `start`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct View {
+    pub start: f64,
+    pub span: Option<f64>,
+}
+
+impl View {
+    /// The seconds shown of a session `length` long.
+    pub fn span_of(&self, length: f64) -> f64 {
+        self.span.unwrap_or((length * 1.05).max(1.0))
+    }
+
+    /// Zoomed by `factor` (> 1 in) keeping time `at` where it is on the screen; from the
+    /// whole session down to 64 samples across.
+    pub fn zoomed(&self, factor: f64, at: f64, length: f64, rate: u32) -> Self {
+        let span = self.span_of(length);
+        let whole = (length * 1.05).max(1.0);
+        let new = (span / factor).clamp(64.0 / f64::from(rate.max(1)), whole);
+        if new >= whole {
+            return View::default();
+        }
+        let start = at - (at - self.start) * new / span;
+        View {
+            start: start.clamp(0.0, (whole - new).max(0.0)),
+            span: Some(new),
+        }
+    }
+
+    /// Moved by `seconds` (within the session).
+    pub fn scrolled(&self, seconds: f64, length: f64) -> Self {
+        let Some(span) = self.span else {
+            return *self;
+        };
+        let whole = (length * 1.05).max(1.0);
+        View {
+            start: (self.start + seconds).clamp(0.0, (whole - span).max(0.0)),
+            span: Some(span),
+        }
+    }
+}
+
 impl Scale {
-    /// The time axis runs over the session and 5 % more (room to move a clip later).
-    pub fn new(bounds_width: f32, session_length: f64) -> Self {
+    /// The time axis of `view` over `bounds_width` pixels.
+    pub fn of(bounds_width: f32, session_length: f64, view: View) -> Self {
         Self {
             width: (bounds_width - LABEL).max(1.0),
-            length: (session_length * 1.05).max(1.0),
+            start: view.start,
+            length: view.span_of(session_length),
         }
     }
 
     pub fn x(&self, seconds: f64) -> f32 {
-        LABEL + (seconds / self.length) as f32 * self.width
+        LABEL + ((seconds - self.start) / self.length) as f32 * self.width
     }
 
     pub fn seconds(&self, x: f32) -> f64 {
-        f64::from((x - LABEL) / self.width) * self.length
+        self.start + f64::from((x - LABEL) / self.width) * self.length
     }
 
     pub fn per_pixel(&self) -> f64 {
@@ -186,6 +232,41 @@ pub struct Timeline<'a> {
     pub session: &'a SessionView,
     pub position: f64,
     pub selected: Option<(usize, usize)>,
+    pub view: View,
+    pub ruler: RulerMode,
+}
+
+/// How the ruler counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RulerMode {
+    /// Minutes and seconds.
+    #[default]
+    Clock,
+    /// Timecode at the session's frame rate, from its start timecode.
+    Timecode,
+    /// Samples at the session rate.
+    Samples,
+}
+
+impl RulerMode {
+    pub fn next(self) -> Self {
+        match self {
+            RulerMode::Clock => RulerMode::Timecode,
+            RulerMode::Timecode => RulerMode::Samples,
+            RulerMode::Samples => RulerMode::Clock,
+        }
+    }
+
+    /// Session time `t` as this ruler writes it.
+    pub fn format(self, t: f64, session: &SessionView) -> String {
+        let t = t.max(0.0);
+        match self {
+            RulerMode::Clock if t >= 60.0 => format!("{}:{:06.3}", (t / 60.0) as u64, t % 60.0),
+            RulerMode::Clock => format!("{t:.3}"),
+            RulerMode::Timecode => session.clock.timecode_at(t).to_string(),
+            RulerMode::Samples => format!("{}", (t * f64::from(session.rate)).round() as u64),
+        }
+    }
 }
 
 /// A drag in progress.
@@ -205,6 +286,8 @@ pub struct TimelineState {
     no_snap: bool,
     lanes: canvas::Cache,
     drawn: std::cell::Cell<Option<u64>>,
+    /// Ctrl held: the wheel zooms.
+    zoom_key: bool,
 }
 
 impl Timeline<'_> {
@@ -214,6 +297,9 @@ impl Timeline<'_> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.session.revision.hash(&mut h);
         self.selected.hash(&mut h);
+        self.view.start.to_bits().hash(&mut h);
+        self.view.span.map(f64::to_bits).hash(&mut h);
+        self.ruler.hash(&mut h);
         bounds.width.to_bits().hash(&mut h);
         bounds.height.to_bits().hash(&mut h);
         for s in &self.session.strips {
@@ -233,7 +319,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         bounds: Rectangle,
         cursor: mouse::Cursor,
     ) -> Option<canvas::Action<Message>> {
-        let scale = Scale::new(bounds.width, self.session.length_s);
+        let scale = Scale::of(bounds.width, self.session.length_s, self.view);
         let local = |c: mouse::Cursor| {
             c.position()
                 .map(|p| Point::new(p.x - bounds.x, p.y - bounds.y))
@@ -241,7 +327,41 @@ impl canvas::Program<Message> for Timeline<'_> {
         match event {
             canvas::Event::Keyboard(keyboard::Event::ModifiersChanged(m)) => {
                 state.no_snap = m.shift();
+                state.zoom_key = m.command();
                 None
+            }
+            // Ctrl+wheel zooms around the pointer; Shift+wheel (or a sideways wheel) scrolls
+            // in time; the plain wheel scrolls the lanes.
+            canvas::Event::Mouse(mouse::Event::WheelScrolled { delta }) => {
+                let p = cursor.position_in(bounds)?;
+                let (dx, dy) = match delta {
+                    mouse::ScrollDelta::Lines { x, y } => (*x, *y),
+                    mouse::ScrollDelta::Pixels { x, y } => (*x / 20.0, *y / 20.0),
+                };
+                if state.zoom_key {
+                    let factor = 1.25f64.powf(f64::from(dy));
+                    let at = scale.seconds(p.x.max(LABEL));
+                    Some(
+                        canvas::Action::publish(Message::TimelineView(self.view.zoomed(
+                            factor,
+                            at,
+                            self.session.length_s,
+                            self.session.rate,
+                        )))
+                        .and_capture(),
+                    )
+                } else if state.no_snap || dx != 0.0 {
+                    let lines = if dx != 0.0 { -dx } else { -dy };
+                    let by = f64::from(lines) * 0.1 * scale.length;
+                    Some(
+                        canvas::Action::publish(Message::TimelineView(
+                            self.view.scrolled(by, self.session.length_s),
+                        ))
+                        .and_capture(),
+                    )
+                } else {
+                    None
+                }
             }
             canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
                 let p = cursor.position_in(bounds)?;
@@ -300,7 +420,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let scale = Scale::new(bounds.width, self.session.length_s);
+        let scale = Scale::of(bounds.width, self.session.length_s, self.view);
         let key = self.key(bounds);
         if state.drawn.get() != Some(key) {
             state.lanes.clear();
@@ -309,7 +429,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         let peaks = self.session.peaks.as_deref();
         let lanes = state.lanes.draw(renderer, bounds.size(), |frame| {
             frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
-            ruler(frame, scale, bounds.height);
+            ruler(frame, scale, bounds.height, self.ruler, self.session);
             for (k, s) in self.session.strips.iter().enumerate() {
                 let top = RULER + LANE * k as f32;
                 frame.fill_text(Text {
@@ -363,6 +483,9 @@ impl canvas::Program<Message> for Timeline<'_> {
         }
         for (name, t) in &self.session.markers {
             let x = scale.x(*t);
+            if x < LABEL {
+                continue;
+            }
             frame.stroke(
                 &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
                 Stroke::default().with_color(MARKER),
@@ -375,7 +498,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                 ..Default::default()
             });
         }
-        let x = scale.x(self.position);
+        let x = scale.x(self.position).max(LABEL);
         frame.stroke(
             &Path::line(Point::new(x, 0.0), Point::new(x, bounds.height)),
             Stroke::default().with_color(RED).with_width(2.0),
@@ -392,7 +515,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         if state.drag.is_some() {
             return mouse::Interaction::Grabbing;
         }
-        let scale = Scale::new(bounds.width, self.session.length_s);
+        let scale = Scale::of(bounds.width, self.session.length_s, self.view);
         match cursor
             .position_in(bounds)
             .and_then(|p| hit(self.session, scale, p))
@@ -410,12 +533,15 @@ impl canvas::Program<Message> for Timeline<'_> {
 /// A clip's waveform from its source's peak overview: one bar per pixel.
 fn waveform(frame: &mut Frame, scale: Scale, top: f32, c: &ClipView, peaks: &[f32], rate: u32) {
     let per_column = super::document::PEAK_FRAMES as f64;
-    let (x0, x1) = (scale.x(c.start), scale.x(c.start + c.length));
+    let (x0, x1) = (
+        scale.x(c.start).max(LABEL),
+        scale.x(c.start + c.length).min(LABEL + scale.width),
+    );
     let mid = top + LANE / 2.0;
     let half = LANE / 2.0 - 4.0;
     let colour = Color::from_rgba(0.85, 0.92, 1.0, 0.55);
     let frames_per_px = scale.per_pixel() * f64::from(rate);
-    let mut x = x0.max(LABEL).floor();
+    let mut x = x0.floor();
     while x < x1 {
         let t0 = scale.seconds(x) - c.start + c.offset;
         let a = ((t0 * f64::from(rate)) / per_column).max(0.0) as usize;
@@ -431,38 +557,38 @@ fn waveform(frame: &mut Frame, scale: Scale, top: f32, c: &ClipView, peaks: &[f3
     }
 }
 
-/// Seconds along the top.
-fn ruler(frame: &mut Frame, scale: Scale, height: f32) {
-    let steps = [0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0];
-    // About one label per 80 pixels.
+/// Time along the top, in the ruler's unit, about one label per 100 pixels.
+fn ruler(frame: &mut Frame, scale: Scale, height: f32, mode: RulerMode, session: &SessionView) {
+    let steps = [
+        1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+        30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+    ];
     let step = steps
         .iter()
         .copied()
-        .find(|s| s / scale.per_pixel() >= 80.0)
-        .unwrap_or(1800.0);
-    let mut t = 0.0;
-    while t <= scale.length {
+        .find(|s| s / scale.per_pixel() >= 100.0)
+        .unwrap_or(7200.0);
+    let mut t = (scale.start / step).floor() * step;
+    let end = scale.start + scale.length;
+    while t <= end {
         let x = scale.x(t);
-        frame.stroke(
-            &Path::line(Point::new(x, 0.0), Point::new(x, 6.0)),
-            Stroke::default().with_color(DIM),
-        );
-        frame.stroke(
-            &Path::line(Point::new(x, RULER), Point::new(x, height)),
-            Stroke::default().with_color(Color::from_rgb(0.15, 0.16, 0.18)),
-        );
-        let label = if t >= 60.0 {
-            format!("{}:{:04.1}", (t / 60.0) as u64, t % 60.0)
-        } else {
-            format!("{t:.1}")
-        };
-        frame.fill_text(Text {
-            content: label,
-            position: Point::new(x + 2.0, 5.0),
-            color: DIM,
-            size: 10.0.into(),
-            ..Default::default()
-        });
+        if x >= LABEL {
+            frame.stroke(
+                &Path::line(Point::new(x, 0.0), Point::new(x, 6.0)),
+                Stroke::default().with_color(DIM),
+            );
+            frame.stroke(
+                &Path::line(Point::new(x, RULER), Point::new(x, height)),
+                Stroke::default().with_color(Color::from_rgb(0.15, 0.16, 0.18)),
+            );
+            frame.fill_text(Text {
+                content: mode.format(t, session),
+                position: Point::new(x + 2.0, 5.0),
+                color: DIM,
+                size: 10.0.into(),
+                ..Default::default()
+            });
+        }
         t += step;
     }
 }
@@ -477,7 +603,14 @@ fn draw_clip(
     muted: bool,
     alpha: f32,
 ) {
-    let (x0, x1) = (scale.x(c.start), scale.x(c.start + c.length));
+    let right = LABEL + scale.width;
+    let (x0, x1) = (
+        scale.x(c.start).max(LABEL),
+        scale.x(c.start + c.length).min(right + 1.0),
+    );
+    if x1 <= LABEL || x0 >= right {
+        return;
+    }
     let (y0, h) = (top + 2.0, LANE - 4.0);
     let mut fill = if selected { CLIP_SELECTED } else { CLIP };
     if muted {
@@ -497,17 +630,18 @@ fn draw_clip(
     let line = Stroke::default()
         .with_color(Color::from_rgba(1.0, 1.0, 1.0, 0.8))
         .with_width(1.0);
-    if c.fade_in > 0.0 {
+    let (ux0, ux1) = (scale.x(c.start), scale.x(c.start + c.length));
+    if c.fade_in > 0.0 && ux0 >= LABEL {
         let xf = scale.x(c.start + c.fade_in);
         frame.stroke(
-            &Path::line(Point::new(x0, y0 + h), Point::new(xf, y0)),
+            &Path::line(Point::new(ux0, y0 + h), Point::new(xf, y0)),
             line,
         );
     }
-    if c.fade_out > 0.0 {
+    if c.fade_out > 0.0 && ux1 <= right + 1.0 {
         let xf = scale.x(c.start + c.length - c.fade_out);
         frame.stroke(
-            &Path::line(Point::new(xf, y0), Point::new(x1, y0 + h)),
+            &Path::line(Point::new(xf, y0), Point::new(ux1, y0 + h)),
             line,
         );
     }
@@ -565,7 +699,7 @@ mod tests {
     #[test]
     fn presses_find_clips_and_their_grips() {
         let s = session();
-        let scale = Scale::new(LABEL + 1050.0, s.length_s); // 100 px per second
+        let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default()); // 100 px per second
         let mid = RULER + LANE * 0.5 + 5.0;
         assert_eq!(
             hit(&s, scale, Point::new(scale.x(2.0), mid)),
@@ -591,9 +725,42 @@ mod tests {
     }
 
     #[test]
+    fn zoom_keeps_the_time_under_the_pointer_and_reaches_single_samples() {
+        let whole = View::default();
+        let length = 100.0;
+        let z = whole.zoomed(4.0, 30.0, length, 48_000);
+        let (a, b) = (
+            Scale::of(1090.0, length, whole),
+            Scale::of(1090.0, length, z),
+        );
+        assert!((a.x(30.0) - b.x(30.0)).abs() < 1e-3, "30 s stays put");
+        assert!((z.span.unwrap() - 105.0 / 4.0).abs() < 1e-9);
+        // All the way in: 64 samples across; all the way out: the whole session again.
+        let mut v = z;
+        for _ in 0..40 {
+            v = v.zoomed(2.0, 30.0, length, 48_000);
+        }
+        assert!((v.span.unwrap() - 64.0 / 48_000.0).abs() < 1e-12);
+        for _ in 0..60 {
+            v = v.zoomed(0.5, 30.0, length, 48_000);
+        }
+        assert_eq!(v, View::default());
+        // Scrolling stays inside the session.
+        let s = z.scrolled(-1000.0, length);
+        assert_eq!(s.start, 0.0);
+        let s = z.scrolled(1000.0, length);
+        assert!((s.start + s.span.unwrap() - 105.0).abs() < 1e-9);
+        assert_eq!(
+            whole.scrolled(5.0, length),
+            whole,
+            "nothing to scroll when all shows"
+        );
+    }
+
+    #[test]
     fn drags_snap_to_edges_markers_and_the_playhead() {
         let s = session();
-        let scale = Scale::new(LABEL + 1050.0, s.length_s);
+        let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default());
         // Clip 1 (1–3 s) dragged 95 px right: its end (3.95 s) snaps to the other lane's
         // clip start at 4 s, so it starts at 2.0 s.
         let g = gesture(&s, scale, (0, 0, Grip::Move), 95.0, 0, 0.0, true).unwrap();

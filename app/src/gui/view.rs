@@ -77,6 +77,8 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         session,
         position: ws.position,
         selected: ws.selected,
+        view: ws.view,
+        ruler: ws.ruler,
     })
     .width(Length::Fill)
     .height(Length::Fixed(
@@ -330,7 +332,15 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         .on_submit(Message::Import)
         .size(13)
         .width(Length::Fixed(260.0)),
-        text(format!("{} / {}", clock(ws.position), clock(length))).size(20),
+        text(match &ws.session {
+            Some(s) => format!(
+                "{} / {}",
+                ws.ruler.format(ws.position, s),
+                ws.ruler.format(length, s)
+            ),
+            None => format!("{} / {}", clock(ws.position), clock(length)),
+        })
+        .size(20),
         text(format!(
             "{name}{}",
             if ws.dirty {
