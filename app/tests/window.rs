@@ -450,7 +450,7 @@ wait $APP || true
 /// Faders as a mixer uses them: a click away from the thumb moves nothing, a drag moves
 /// the fader by how far the mouse went (not to where it is), a typed value is taken
 /// exactly, a double-click returns to 0 dB. Positions are the first two strips' faders
-/// (window at the origin, 1500 × 1000): x = 27 and 137, travel y = 227 … 437.
+/// (window at the origin, 1500 × 1000): x = 27 and 137, travel y = 242 … 452.
 #[test]
 fn the_window_faders_never_jump_and_take_typed_values() {
     if !xvfb() || !xdotool() {
@@ -470,10 +470,10 @@ WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1
 sleep 3
 xdotool windowfocus --sync "$WID"
 # A click far below fx's thumb (at 0 dB): nothing moves.
-xdotool mousemove --window "$WID" 137 420 click 1
+xdotool mousemove --window "$WID" 137 435 click 1
 sleep 0.5
 # A typed value for dx.
-xdotool mousemove --window "$WID" 45 456 click 1
+xdotool mousemove --window "$WID" 45 471 click 1
 sleep 0.3
 xdotool key ctrl+a
 xdotool type --delay 30 -- "-6.5"
@@ -483,16 +483,16 @@ xdotool key ctrl+s
 sleep 1.5
 cp s.toml step1.toml
 # A drag up by 21 pixels on fx, starting away from its thumb.
-xdotool mousemove --window "$WID" 137 400 mousedown 1
+xdotool mousemove --window "$WID" 137 415 mousedown 1
 sleep 0.3
-xdotool mousemove --window "$WID" 137 390
+xdotool mousemove --window "$WID" 137 405
 sleep 0.2
-xdotool mousemove --window "$WID" 137 379
+xdotool mousemove --window "$WID" 137 394
 sleep 0.3
 xdotool mouseup 1
 sleep 0.5
 # A double-click on dx's fader: back to 0 dB.
-xdotool mousemove --window "$WID" 27 400 click --repeat 2 --delay 120 1
+xdotool mousemove --window "$WID" 27 415 click --repeat 2 --delay 120 1
 sleep 0.5
 xdotool key ctrl+s
 sleep 1.5

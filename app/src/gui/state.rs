@@ -223,6 +223,12 @@ pub enum Message {
     ZoomFit,
     /// Minutes:seconds → timecode → samples (T).
     CycleRuler,
+    /// Strip edits: add an insert of a type to track `.0`, remove insert `.1` of track `.0`,
+    /// add a send to a bus, remove the send to a bus.
+    AddInsert(usize, String),
+    RemoveInsert(usize, usize),
+    AddSend(usize, String),
+    RemoveSend(usize, String),
     /// Open or close the export panel (Ctrl+E).
     ToggleExport,
     /// A message of the export panel.
@@ -632,6 +638,50 @@ impl Workstation {
                 self.ruler = self.ruler.next();
                 Vec::new()
             }
+            Message::AddInsert(t, kind) => {
+                let Some(target) = self.track_name(t) else {
+                    return Vec::new();
+                };
+                // An EQ starts with one flat bell to shape; the rest with their defaults.
+                let params = if kind == "eq" {
+                    vec![(
+                        "bands".to_string(),
+                        "[{type=\"bell\", freq=1000.0, gain_db=0.0, q=1.0}]".to_string(),
+                    )]
+                } else {
+                    Vec::new()
+                };
+                vec![Effect::Edit(EditRequest::Command(Command::Insert {
+                    target,
+                    kind,
+                    params,
+                }))]
+            }
+            Message::RemoveInsert(t, k) => match self.track_name(t) {
+                Some(target) => {
+                    self.editing = None;
+                    vec![Effect::Edit(EditRequest::Command(Command::RemoveInsert {
+                        target,
+                        number: k + 1,
+                    }))]
+                }
+                None => Vec::new(),
+            },
+            Message::AddSend(t, bus) => match self.track_name(t) {
+                Some(from) => vec![Effect::Edit(EditRequest::Command(Command::Send {
+                    from,
+                    bus,
+                    level_db: -10.0,
+                }))],
+                None => Vec::new(),
+            },
+            Message::RemoveSend(t, bus) => match self.track_name(t) {
+                Some(from) => vec![Effect::Edit(EditRequest::Command(Command::RemoveSend {
+                    from,
+                    bus,
+                }))],
+                None => Vec::new(),
+            },
             Message::ToggleExport => {
                 let running = self.export.as_ref().is_some_and(|e| e.running.is_some());
                 match (&self.export, &self.session) {
@@ -1252,6 +1302,32 @@ mod tests {
             edit(Command::Marker {
                 name: "M1".into(),
                 at: "5.5".into()
+            })
+        );
+        // Strip edits.
+        match w.update(Message::AddInsert(0, "eq".into())).as_slice() {
+            [Effect::Edit(EditRequest::Command(Command::Insert {
+                target,
+                kind,
+                params,
+            }))] => {
+                assert_eq!((target.as_str(), kind.as_str()), ("dx", "eq"));
+                assert!(params[0].1.contains("bell"), "an EQ starts with a band");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            w.update(Message::RemoveSend(0, "hall".into())),
+            edit(Command::RemoveSend {
+                from: "dx".into(),
+                bus: "hall".into()
+            })
+        );
+        assert_eq!(
+            w.update(Message::RemoveInsert(0, 1)),
+            edit(Command::RemoveInsert {
+                target: "dx".into(),
+                number: 2
             })
         );
         // Playback stops at the session's end and the level meters drop.

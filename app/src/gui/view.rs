@@ -96,7 +96,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .and_then(|f| f.track_rms_db.get(i).copied())
             .unwrap_or(FLOOR_DB);
         let peak = ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB);
-        strip(i, s, peak, rms, ws.draft.as_ref())
+        strip(i, s, &session.buses, peak, rms, ws.draft.as_ref())
     }))
     .extend(session.bus_strips.iter().enumerate().map(|(b, s)| {
         let peak = ws
@@ -362,9 +362,14 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
     .into()
 }
 
+/// Insert types the strip's list adds (a reverb needs an impulse response file:
+/// `:insert TRACK reverb ir=FILE`; `duck` goes on buses).
+const TRACK_INSERTS: [&str; 6] = ["eq", "compressor", "gate", "limiter", "clean", "multiband"];
+
 fn strip<'a>(
     i: usize,
     s: &'a Strip,
+    buses: &'a [String],
     peak_db: f32,
     rms_db: f32,
     draft: Option<&'a (Field, String)>,
@@ -380,19 +385,43 @@ fn strip<'a>(
                 style
             })
     };
-    // Inserts: a click opens the parameter editor.
-    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
-        button(text(n.as_str()).size(10))
-            .padding([1, 4])
+    let remove = |msg: Message| {
+        button(text("×").size(10))
+            .padding([0, 3])
             .style(button::text)
-            .on_press(Message::EditInsert(Some((i, k))))
-            .into()
-    }));
-    // Sends: level sliders.
+            .on_press(msg)
+    };
+    // Inserts: a click opens the parameter editor; × removes; the list adds one.
+    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
+        row![
+            button(text(n.as_str()).size(10))
+                .padding([1, 4])
+                .style(button::text)
+                .on_press(Message::EditInsert(Some((i, k)))),
+            Space::new().width(Length::Fill),
+            remove(Message::RemoveInsert(i, k)),
+        ]
+        .into()
+    }))
+    .push(
+        pick_list(
+            TRACK_INSERTS.map(String::from),
+            None::<String>,
+            move |kind| Message::AddInsert(i, kind),
+        )
+        .placeholder("+ insert")
+        .text_size(10)
+        .padding([1, 4]),
+    );
+    // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
     let sends = column(s.sends.iter().enumerate().map(|(k, (b, l))| {
         if k < s.file_sends {
             column![
-                text(format!("→{b} {l:+.1}")).size(10).color(DIM),
+                row![
+                    text(format!("→{b} {l:+.1}")).size(10).color(DIM),
+                    Space::new().width(Length::Fill),
+                    remove(Message::RemoveSend(i, b.clone())),
+                ],
                 hslider(*l, (-60.0, 6.0, 0.0), Taper::Linear, move |v| {
                     Message::SendLevel(i, k, v)
                 }),
@@ -402,6 +431,21 @@ fn strip<'a>(
             text(format!("output → {b}")).size(10).color(DIM).into()
         }
     }));
+    let free: Vec<String> = buses
+        .iter()
+        .filter(|b| !s.sends.iter().any(|(to, _)| to == *b))
+        .cloned()
+        .collect();
+    let sends = if free.is_empty() {
+        sends
+    } else {
+        sends.push(
+            pick_list(free, None::<String>, move |bus| Message::AddSend(i, bus))
+                .placeholder("+ send")
+                .text_size(10)
+                .padding([1, 4]),
+        )
+    };
     container(
         column![
             text(s.name.as_str()).size(13),
