@@ -201,6 +201,19 @@ fn noise(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
+/// The start of every driven window: open `s.toml`, wait for the window, focus it.
+fn preamble() -> String {
+    format!(
+        "set -e\nICED_BACKEND=tiny-skia \"{}\" open s.toml > app.log 2>&1 &\nAPP=$!\n\
+         WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)\n\
+         sleep 3\nxdotool windowfocus --sync \"$WID\"\n",
+        env!("CARGO_BIN_EXE_mixstation")
+    )
+}
+
+/// The end of every driven window: close it.
+const POSTAMBLE: &str = "kill $APP\nwait $APP || true\n";
+
 /// Runs `script` (bash) under a virtual X server in `root`; returns the app's log (the
 /// script writes it to app.log). Fails the test when the script fails or hangs.
 fn drive(root: &Path, script: &str) -> String {
@@ -266,13 +279,7 @@ fn the_window_imports_saves_and_undoes_from_the_keyboard() {
     let original = "# window test session\n[session]\nsample_rate = 48000 # rate\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"  # dialogue\ngain_db = -2.0\n";
     std::fs::write(root.join("s.toml"), original).unwrap();
     let script = format!(
-        r#"set -e
-ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
-APP=$!
-WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
-sleep 3
-xdotool windowfocus --sync "$WID"
-xdotool key ctrl+i
+        r#"{preamble}xdotool key ctrl+i
 sleep 0.5
 xdotool type --delay 20 "{b}"
 xdotool key Return
@@ -285,10 +292,8 @@ sleep 2
 xdotool key ctrl+s
 sleep 1.5
 cp s.toml step2.toml
-kill $APP
-wait $APP || true
-"#,
-        bin = env!("CARGO_BIN_EXE_mixstation"),
+{POSTAMBLE}"#,
+        preamble = preamble(),
         b = root.join("b.wav").display(),
     );
     let log = drive(root, &script);
@@ -363,13 +368,7 @@ fn the_window_moves_and_trims_clips_with_the_mouse() {
     // and 5 % more over 1390 px. Lane k's clips span y = 70 + 30k … 96 + 30k.
     let x = |t: f64, length: f64| (100.0 + t / (length * 1.05) * 1390.0).round() as i64;
     let script = format!(
-        r#"set -e
-ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
-APP=$!
-WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
-sleep 3
-xdotool windowfocus --sync "$WID"
-drag() {{
+        r#"{preamble}drag() {{
   xdotool mousemove --window "$WID" $1 $2 mousedown 1
   sleep 0.3
   xdotool mousemove --window "$WID" $(( ($1 + $3) / 2 )) $4
@@ -387,10 +386,8 @@ xdotool key ctrl+y
 sleep 2
 xdotool key ctrl+s
 sleep 1.5
-kill $APP
-wait $APP || true
-"#,
-        bin = env!("CARGO_BIN_EXE_mixstation"),
+{POSTAMBLE}"#,
+        preamble = preamble(),
         fx_from = x(1.0, 2.0),
         fx_to = x(2.0, 2.0),
         dx_from = x(2.0, 2.5) - 2,
@@ -463,13 +460,7 @@ fn the_window_faders_never_jump_and_take_typed_values() {
     let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\ngain_db = -2.0  # a little down\n\n[[track]]\nname = \"fx\"\nfile = \"b.wav\"\n";
     std::fs::write(root.join("s.toml"), original).unwrap();
     let script = format!(
-        r#"set -e
-ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
-APP=$!
-WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
-sleep 3
-xdotool windowfocus --sync "$WID"
-# A click far below fx's thumb (at 0 dB): nothing moves.
+        r#"{preamble}# A click far below fx's thumb (at 0 dB): nothing moves.
 xdotool mousemove --window "$WID" 137 435 click 1
 sleep 0.5
 # A typed value for dx.
@@ -496,10 +487,8 @@ xdotool mousemove --window "$WID" 27 415 click --repeat 2 --delay 120 1
 sleep 0.5
 xdotool key ctrl+s
 sleep 1.5
-kill $APP
-wait $APP || true
-"#,
-        bin = env!("CARGO_BIN_EXE_mixstation"),
+{POSTAMBLE}"#,
+        preamble = preamble(),
     );
     let log = drive(root, &script);
     assert!(!log.contains("panicked"), "{log}");
@@ -544,21 +533,13 @@ fn the_window_exports_what_render_writes() {
     )
     .unwrap();
     let script = format!(
-        r#"set -e
-ICED_BACKEND=tiny-skia "{bin}" open s.toml > app.log 2>&1 &
-APP=$!
-WID=$(timeout 60 xdotool search --sync --onlyvisible --name mixstation | head -1)
-sleep 3
-xdotool windowfocus --sync "$WID"
-xdotool key ctrl+e
+        r#"{preamble}xdotool key ctrl+e
 sleep 1
 xdotool key Return
 for i in $(seq 1 100); do [ -f s-mix.wav ] && break; sleep 0.2; done
 sleep 1
-kill $APP
-wait $APP || true
-"#,
-        bin = env!("CARGO_BIN_EXE_mixstation"),
+{POSTAMBLE}"#,
+        preamble = preamble(),
     );
     let log = drive(root, &script);
     assert!(!log.contains("panicked"), "{log}");

@@ -11,8 +11,12 @@ mod job;
 mod live;
 pub mod meters;
 mod params;
+mod scopes;
 mod shortcuts;
+mod spectra;
 pub mod state;
+mod strips;
+mod style;
 mod timeline;
 mod view;
 

@@ -409,6 +409,18 @@ impl Workstation {
         vec![Effect::Edit(EditRequest::Command(command))]
     }
 
+    /// Shows a new or rebuilt session: fresh meters, the panels that referred to the old
+    /// one closed.
+    fn show(&mut self, view: SessionView) {
+        self.meters = Meters::new(view.strips.len());
+        self.session = Some(view);
+        self.cleanup = None;
+        self.editing = None;
+        self.editing_bus = None;
+        self.file_spectrogram = None;
+        self.spectrum = SpectrumChoice::Monitor;
+    }
+
     /// Handles one message; returns the effects for the shell.
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
         match message {
@@ -424,13 +436,7 @@ impl Workstation {
                     self.playing = false;
                     effects.push(Effect::StopEngine);
                 }
-                self.meters = Meters::new(view.strips.len());
-                self.session = Some(view);
-                self.cleanup = None;
-                self.editing = None;
-                self.editing_bus = None;
-                self.file_spectrogram = None;
-                self.spectrum = SpectrumChoice::Monitor;
+                self.show(view);
                 self.zoom = 1.0;
                 self.scroll = 0.0;
                 self.view = super::timeline::View::default();
@@ -505,13 +511,7 @@ impl Workstation {
                 }
                 effects.push(Effect::Autosave(autosave_path(&view.path)));
                 effects.push(Effect::ComputePeaks);
-                self.meters = Meters::new(view.strips.len());
-                self.session = Some(view);
-                self.cleanup = None;
-                self.editing = None;
-                self.editing_bus = None;
-                self.file_spectrogram = None;
-                self.spectrum = SpectrumChoice::Monitor;
+                self.show(view);
                 self.error = None;
                 self.dirty = true;
                 if let Some((t, i)) = self.selected {

@@ -1,0 +1,347 @@
+//! The console: track and bus strips (inserts, sends, pan, fader, meters, mute and solo),
+//! the master strip with its loudness readings, the insert editor, and the value controls
+//! they use (faders, sliders, typed entries).
+
+use super::control::{label, taper_of, Control, Taper};
+use super::meters::Meters;
+use super::scopes::{Drawn, LevelMeter};
+use super::state::Field;
+use super::state::{Message, SessionView, Strip};
+use super::style::{panel_style, AMBER, DIM, GREEN, RED};
+use iced::widget::{
+    button, canvas as canvas_widget, column, container, pick_list, row, text, Space,
+};
+use iced::{Color, Element, Length, Theme};
+
+/// Fader travel in pixels.
+pub(super) const FADER_HEIGHT: f32 = 220.0;
+
+/// A console fader (−90…+12 dB, double-click: 0 dB).
+pub(super) fn fader<'a>(
+    value: f32,
+    on_change: impl Fn(f32) -> Message + 'a,
+) -> Element<'a, Message> {
+    canvas_widget(Control {
+        value,
+        min: -90.0,
+        max: 12.0,
+        default: 0.0,
+        taper: Taper::Fader,
+        vertical: true,
+        on_change: Box::new(on_change),
+    })
+    .width(Length::Fixed(22.0))
+    .height(Length::Fixed(FADER_HEIGHT))
+    .into()
+}
+
+/// A horizontal slider over (min, max, default).
+pub(super) fn hslider<'a>(
+    value: f32,
+    (min, max, default): (f32, f32, f32),
+    taper: Taper,
+    on_change: impl Fn(f32) -> Message + 'a,
+) -> Element<'a, Message> {
+    canvas_widget(Control {
+        value,
+        min,
+        max,
+        default,
+        taper,
+        vertical: false,
+        on_change: Box::new(on_change),
+    })
+    .width(Length::Fill)
+    .height(Length::Fixed(14.0))
+    .into()
+}
+
+/// A typed-entry field showing `shown` (or what is being typed into it).
+pub(super) fn entry<'a>(
+    draft: Option<&'a (Field, String)>,
+    field: Field,
+    shown: String,
+) -> Element<'a, Message> {
+    let value = match draft {
+        Some((f, text)) if *f == field => text.clone(),
+        _ => shown,
+    };
+    iced::widget::text_input("", &value)
+        .on_input(move |t| Message::Draft(field.clone(), t))
+        .on_submit(Message::CommitDraft)
+        .size(11)
+        .padding(2)
+        .width(Length::Fixed(64.0))
+        .into()
+}
+
+/// Insert types the strip's list adds (a reverb needs an impulse response file:
+/// `:insert TRACK reverb ir=FILE`; `duck` goes on buses).
+pub(super) const TRACK_INSERTS: [&str; 6] =
+    ["eq", "compressor", "gate", "limiter", "clean", "multiband"];
+
+pub(super) fn strip<'a>(
+    i: usize,
+    s: &'a Strip,
+    buses: &'a [String],
+    peak_db: f32,
+    rms_db: f32,
+    draft: Option<&'a (Field, String)>,
+) -> Element<'a, Message> {
+    let toggle = |label: &'static str, on: bool, colour: Color, msg: Message| {
+        button(text(label).size(12))
+            .on_press(msg)
+            .style(move |theme: &Theme, status| {
+                let mut style = button::secondary(theme, status);
+                if on {
+                    style.background = Some(colour.into());
+                }
+                style
+            })
+    };
+    let remove = |msg: Message| {
+        button(text("×").size(10))
+            .padding([0, 3])
+            .style(button::text)
+            .on_press(msg)
+    };
+    // Inserts: a click opens the parameter editor; × removes; the list adds one.
+    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
+        row![
+            button(text(n.as_str()).size(10))
+                .padding([1, 4])
+                .style(button::text)
+                .on_press(Message::EditInsert(Some((i, k)))),
+            Space::new().width(Length::Fill),
+            remove(Message::RemoveInsert(i, k)),
+        ]
+        .into()
+    }))
+    .push(
+        pick_list(
+            TRACK_INSERTS.map(String::from),
+            None::<String>,
+            move |kind| Message::AddInsert(i, kind),
+        )
+        .placeholder("+ insert")
+        .text_size(10)
+        .padding([1, 4]),
+    );
+    // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
+    let sends = column(s.sends.iter().enumerate().map(|(k, (b, l))| {
+        if k < s.file_sends {
+            column![
+                row![
+                    text(format!("→{b} {l:+.1}")).size(10).color(DIM),
+                    Space::new().width(Length::Fill),
+                    remove(Message::RemoveSend(i, b.clone())),
+                ],
+                hslider(*l, (-60.0, 6.0, 0.0), Taper::Linear, move |v| {
+                    Message::SendLevel(i, k, v)
+                }),
+            ]
+            .into()
+        } else {
+            text(format!("output → {b}")).size(10).color(DIM).into()
+        }
+    }));
+    let free: Vec<String> = buses
+        .iter()
+        .filter(|b| !s.sends.iter().any(|(to, _)| to == *b))
+        .cloned()
+        .collect();
+    let sends = if free.is_empty() {
+        sends
+    } else {
+        sends.push(
+            pick_list(free, None::<String>, move |bus| Message::AddSend(i, bus))
+                .placeholder("+ send")
+                .text_size(10)
+                .padding([1, 4]),
+        )
+    };
+    container(
+        column![
+            text(s.name.as_str()).size(13),
+            text(format!("stem {}", s.stem)).size(10).color(DIM),
+            inserts,
+            sends,
+            text(format!("pan {:+.2}", s.pan)).size(10),
+            hslider(s.pan, (-1.0, 1.0, 0.0), Taper::Linear, move |v| {
+                Message::Pan(i, v)
+            }),
+            row![
+                fader(s.gain_db, move |v| Message::Fader(i, v)),
+                // RMS and (held) peak.
+                canvas_widget(Drawn(LevelMeter(vec![rms_db, peak_db])))
+                    .width(Length::Fixed(14.0))
+                    .height(Length::Fixed(FADER_HEIGHT)),
+            ]
+            .spacing(6),
+            entry(draft, Field::Fader(i), format!("{:+.1}", s.gain_db)),
+            if s.inserts.iter().any(|n| n == "clean") {
+                Element::from(button(text("cleanup ▸").size(11)).on_press(Message::ShowCleanup(i)))
+            } else {
+                Space::new().height(Length::Fixed(0.0)).into()
+            },
+            row![
+                toggle("M", s.mute, AMBER, Message::Mute(i)),
+                toggle("S", s.solo, GREEN, Message::Solo(i)),
+            ]
+            .spacing(4),
+        ]
+        .spacing(4)
+        .width(Length::Fixed(92.0)),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
+}
+
+pub(super) fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Element<'a, Message> {
+    let f = meters.latest.as_ref();
+    let lufs = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}"));
+    let integrated = f.and_then(|f| f.integrated);
+    let on_target = integrated.map(|i| (i - session.target_lufs).abs() <= 1.0);
+    let tp = f.and_then(|f| f.true_peak);
+    container(
+        column![
+            text("MASTER").size(13),
+            row![
+                canvas_widget(Drawn(LevelMeter(meters.peak_db.to_vec())))
+                    .width(Length::Fixed(26.0))
+                    .height(Length::Fixed(170.0)),
+                column![
+                    text(format!("M  {}", lufs(f.and_then(|f| f.momentary)))).size(12),
+                    text(format!("S  {}", lufs(f.and_then(|f| f.short_term)))).size(12),
+                    text(format!("I  {}", lufs(integrated)))
+                        .size(14)
+                        .color(match on_target {
+                            Some(true) => GREEN,
+                            Some(false) => AMBER,
+                            None => DIM,
+                        }),
+                    text(format!("LRA {}", lufs(f.and_then(|f| f.range)))).size(12),
+                    text(format!("TP {}", lufs(tp))).size(12).color(
+                        if tp.is_some_and(|t| t > -1.0) {
+                            RED
+                        } else {
+                            Color::WHITE
+                        }
+                    ),
+                    text(format!("target {:.0} LUFS", session.target_lufs))
+                        .size(10)
+                        .color(DIM),
+                ]
+                .spacing(3),
+            ]
+            .spacing(6),
+        ]
+        .spacing(6)
+        .width(Length::Fixed(130.0)),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
+}
+
+/// Sliders for the live-editable parameters of one insert.
+pub(super) fn insert_editor<'a>(
+    title: String,
+    kind: &str,
+    params: &'a [super::params::Param],
+    on_change: impl Fn(String, f32) -> Message + Clone + 'a,
+    field: impl Fn(String) -> Field + 'a,
+    draft: Option<&'a (Field, String)>,
+    close: Message,
+) -> Element<'a, Message> {
+    let body: Element<'a, Message> = if params.is_empty() {
+        text(format!(
+            "{kind}: its settings are edited in the session file"
+        ))
+        .size(11)
+        .color(DIM)
+        .into()
+    } else {
+        column(params.iter().map(|p| {
+            let name = p.name.clone();
+            let on_change = on_change.clone();
+            row![
+                text(label(&p.name)).size(11).width(Length::Fixed(150.0)),
+                hslider(
+                    p.value,
+                    (p.min, p.max, p.default),
+                    taper_of(&p.name),
+                    move |v| on_change(name.clone(), v)
+                ),
+                entry(draft, field(p.name.clone()), format!("{:.2}", p.value)),
+            ]
+            .spacing(6)
+            .align_y(iced::Alignment::Center)
+            .into()
+        }))
+        .spacing(2)
+        .into()
+    };
+    container(
+        column![
+            row![
+                text(format!(
+                    "{title} ({kind}) · drag: Shift finer, double-click default, or type a value"
+                ))
+                .size(12),
+                Space::new().width(Length::Fill),
+                button(text("close").size(11)).on_press(close),
+            ]
+            .align_y(iced::Alignment::Center),
+            body,
+        ]
+        .spacing(4),
+    )
+    .padding(6)
+    .style(|_| panel_style())
+    .into()
+}
+
+/// A bus strip: its inserts (click to edit), fader and output peak meter.
+pub(super) fn bus_strip<'a>(
+    b: usize,
+    s: &'a super::state::BusStrip,
+    peak_db: f32,
+    draft: Option<&'a (Field, String)>,
+) -> Element<'a, Message> {
+    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
+        button(text(n.as_str()).size(10))
+            .padding([1, 4])
+            .style(button::text)
+            .on_press(Message::EditBusInsert(Some((b, k))))
+            .into()
+    }));
+    container(
+        column![
+            text(s.name.as_str()).size(13),
+            text("bus").size(10).color(DIM),
+            inserts,
+            row![
+                fader(s.gain_db, move |v| Message::BusFader(b, v)),
+                canvas_widget(Drawn(LevelMeter(vec![peak_db])))
+                    .width(Length::Fixed(10.0))
+                    .height(Length::Fixed(FADER_HEIGHT)),
+            ]
+            .spacing(6),
+            entry(draft, Field::BusFader(b), format!("{:+.1}", s.gain_db)),
+        ]
+        .spacing(4)
+        .width(Length::Fixed(80.0)),
+    )
+    .padding(6)
+    .style(|_| container::Style {
+        background: Some(Color::from_rgb(0.13, 0.12, 0.17).into()),
+        border: iced::Border {
+            radius: 4.0.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .into()
+}
