@@ -83,7 +83,16 @@ impl Document {
 
     /// Applies an edit command (one undo step) and rebuilds; on error nothing changes.
     pub fn edit(&mut self, command: &Command) -> Result<SessionView> {
-        self.edit.apply(command)?;
+        self.edit_all(std::slice::from_ref(command))
+    }
+
+    /// Applies edit commands (one undo step; an undo or redo alone) and rebuilds; on error
+    /// nothing changes.
+    pub fn edit_all(&mut self, commands: &[Command]) -> Result<SessionView> {
+        match commands {
+            [one] => self.edit.apply(one)?,
+            many => self.edit.apply_all(many)?,
+        }
         match self.rebuild() {
             Ok(view) => Ok(view),
             Err(e) => {
@@ -522,6 +531,31 @@ mod tests {
         assert!(saved.starts_with("# mix\n"));
         assert_eq!(doc.file.tracks[0].gain_db, -1.1);
         assert_eq!(param_path("band2_q"), "bands.3.q");
+        // Two clips nudged together, the later first: clip 1 ends where clip 2 was.
+        let mut edit = EditSession::from_text(
+            "[session]\nsample_rate = 48000\n[[track]]\nname = \"a\"\n[[track.clip]]\nfile = \"x.wav\"\nstart = 0.0\nlength = 1.0\n[[track.clip]]\nfile = \"x.wav\"\nstart = 1.0\nlength = 1.0\n",
+            &dir.path().join("t.toml"),
+        )
+        .unwrap();
+        let by = |n: usize| Command::Move {
+            clip: crate::edit::ClipRef {
+                track: "a".into(),
+                number: n,
+            },
+            to: None,
+            by: Some("1.5".into()),
+            track: None,
+        };
+        edit.apply_all(&[by(2), by(1)]).unwrap();
+        let t: toml::Table = edit.text().parse().unwrap();
+        let starts: Vec<f64> = t["track"][0]["clip"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["start"].as_float().unwrap())
+            .collect();
+        assert_eq!(starts, [1.5, 2.5]);
+        assert_eq!(edit.history(), (1, 0), "one undo step");
         assert_eq!(rounded(2512.345), 2512.0);
     }
 }

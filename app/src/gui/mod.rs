@@ -457,7 +457,10 @@ impl App {
                 Effect::Edit(request) => match (&mut self.doc, &self.ws.session) {
                     (Some(doc), Some(view)) => Some(Message::Edited(
                         doc.apply(view)
-                            .and_then(|()| doc.edit(&edit_command(doc, request)))
+                            .and_then(|()| match request {
+                                state::EditRequest::Commands(list) => doc.edit_all(&list),
+                                other => doc.edit(&edit_command(doc, other)),
+                            })
                             .map_err(|e| chain(&e)),
                     )),
                     _ => None,
@@ -754,6 +757,7 @@ fn edit_command(doc: &Document, request: state::EditRequest) -> crate::edit::Com
     use crate::edit::Command;
     match request {
         state::EditRequest::Command(c) => c,
+        state::EditRequest::Commands(mut list) => list.remove(0),
         state::EditRequest::Undo => Command::Undo,
         state::EditRequest::Redo => Command::Redo,
         state::EditRequest::Import { file, at } => {

@@ -197,6 +197,10 @@ pub enum Message {
     PeaksReady(std::sync::Arc<Vec<Vec<f32>>>),
     /// Select a clip (track, index in timeline order) or none.
     SelectClip(Option<(usize, usize)>),
+    /// Add a clip to the selection or take it out (Shift+click).
+    ToggleClip((usize, usize)),
+    /// Select these clips (a rubber band).
+    SelectClips(Vec<(usize, usize)>),
     /// A click on the timeline outside every clip.
     LocateAndDeselect(f64),
     /// A finished drag on a clip.
@@ -262,6 +266,8 @@ pub enum EditRequest {
     },
     /// Any edit command.
     Command(crate::edit::Command),
+    /// Several commands as one undo step (an edit of several selected clips).
+    Commands(Vec<crate::edit::Command>),
 }
 
 /// What the shell must do after an update.
@@ -338,8 +344,8 @@ pub struct Workstation {
     pub scroll: f32,
     /// The import field's text.
     pub import_path: String,
-    /// The selected clip (track, index in timeline order).
-    pub selected: Option<(usize, usize)>,
+    /// The selected clips (track, index in timeline order).
+    pub selected: Vec<(usize, usize)>,
     /// The shortcut map is shown.
     pub help: bool,
     /// A value being typed, and its field.
@@ -388,25 +394,46 @@ impl Workstation {
         Some(self.session.as_ref()?.strips.get(track)?.name.clone())
     }
 
-    /// An edit of the selected clip (nothing when none is selected). A split's time is the
-    /// playhead.
-    fn clip_command(&self, make: impl FnOnce(ClipRef, &ClipView) -> Command) -> Vec<Effect> {
-        let Some((t, i)) = self.selected else {
+    /// The same edit of every selected clip, as one undo step (nothing when none is
+    /// selected). Clips are taken from the last on each track backwards (so the numbers of
+    /// those still to come do not change), except for moves to the left, which go forwards.
+    /// A split's time is the playhead; it splits the selected clips under it.
+    fn clip_command(&self, make: impl Fn(ClipRef, &ClipView) -> Command) -> Vec<Effect> {
+        let Some(session) = &self.session else {
             return Vec::new();
         };
-        let (Some(clip), Some(view)) = (
-            self.clip_ref((t, i)),
-            self.session
-                .as_ref()
-                .and_then(|s| s.strips.get(t)?.clips.get(i)),
-        ) else {
-            return Vec::new();
-        };
-        let mut command = make(clip, view);
-        if let Command::Split { at, .. } = &mut command {
-            *at = seconds_text(self.position);
+        let mut order = self.selected.clone();
+        order.sort_unstable();
+        order.dedup();
+        order.reverse();
+        let mut commands: Vec<Command> = Vec::new();
+        for (t, i) in order {
+            let (Some(clip), Some(view)) = (
+                self.clip_ref((t, i)),
+                session.strips.get(t).and_then(|s| s.clips.get(i)),
+            ) else {
+                continue;
+            };
+            let mut command = make(clip, view);
+            if let Command::Split { at, .. } = &mut command {
+                if self.position <= view.start || self.position >= view.start + view.length {
+                    continue;
+                }
+                *at = seconds_text(self.position);
+            }
+            commands.push(command);
         }
-        vec![Effect::Edit(EditRequest::Command(command))]
+        if commands
+            .iter()
+            .any(|c| matches!(c, Command::Move { by: Some(b), .. } if b.starts_with('-')))
+        {
+            commands.reverse();
+        }
+        match commands.len() {
+            0 => Vec::new(),
+            1 => vec![Effect::Edit(EditRequest::Command(commands.remove(0)))],
+            _ => vec![Effect::Edit(EditRequest::Commands(commands))],
+        }
     }
 
     /// Shows a new or rebuilt session: fresh meters, the panels that referred to the old
@@ -514,12 +541,9 @@ impl Workstation {
                 self.show(view);
                 self.error = None;
                 self.dirty = true;
-                if let Some((t, i)) = self.selected {
-                    let session = self.session.as_ref().expect("set above");
-                    if session.strips.get(t).is_none_or(|s| i >= s.clips.len()) {
-                        self.selected = None;
-                    }
-                }
+                let session = self.session.as_ref().expect("set above");
+                self.selected
+                    .retain(|&(t, i)| session.strips.get(t).is_some_and(|s| i < s.clips.len()));
                 effects
             }
             Message::PeaksReady(peaks) => {
@@ -531,11 +555,29 @@ impl Workstation {
                 Vec::new()
             }
             Message::SelectClip(clip) => {
-                self.selected = clip;
+                // A click on a clip already selected keeps the selection (for its drag).
+                match clip {
+                    Some(c) if self.selected.contains(&c) => {}
+                    Some(c) => self.selected = vec![c],
+                    None => self.selected.clear(),
+                }
+                Vec::new()
+            }
+            Message::ToggleClip(c) => {
+                match self.selected.iter().position(|&s| s == c) {
+                    Some(k) => {
+                        self.selected.remove(k);
+                    }
+                    None => self.selected.push(c),
+                }
+                Vec::new()
+            }
+            Message::SelectClips(clips) => {
+                self.selected = clips;
                 Vec::new()
             }
             Message::LocateAndDeselect(t) => {
-                self.selected = None;
+                self.selected.clear();
                 self.update(Message::Locate(t))
             }
             Message::ClipGesture(g) => {
@@ -550,9 +592,9 @@ impl Workstation {
                             .then(|| self.track_name(g.to_track))
                             .flatten();
                         self.selected = if track.is_some() {
-                            None
+                            Vec::new()
                         } else {
-                            Some((g.track, g.clip))
+                            vec![(g.track, g.clip)]
                         };
                         Command::Move {
                             clip,
@@ -586,7 +628,7 @@ impl Workstation {
             }),
             Message::DeleteClip => {
                 let effects = self.clip_command(|clip, _| Command::Delete(clip));
-                self.selected = None;
+                self.selected.clear();
                 effects
             }
             Message::DuplicateClip => self.clip_command(|clip, c| Command::Duplicate {
@@ -1296,13 +1338,59 @@ mod tests {
             })
         );
         assert_eq!(w.update(Message::DeleteClip), edit(Command::Delete(dx2)));
-        assert_eq!(w.selected, None);
+        assert!(w.selected.is_empty());
         assert_eq!(
             w.update(Message::AddMarker),
             edit(Command::Marker {
                 name: "M1".into(),
                 at: "5.5".into()
             })
+        );
+        // Several clips: one undo step, taken so that the numbers stay right.
+        w.update(Message::SelectClip(Some((0, 0))));
+        w.update(Message::ToggleClip((0, 1)));
+        let dx = |n| ClipRef {
+            track: "dx".into(),
+            number: n,
+        };
+        let by = |n, d: &str| Command::Move {
+            clip: dx(n),
+            to: None,
+            by: Some(d.into()),
+            track: None,
+        };
+        assert_eq!(
+            w.update(Message::Nudge(0.5)),
+            vec![Effect::Edit(EditRequest::Commands(vec![
+                by(2, "0.5"),
+                by(1, "0.5")
+            ]))]
+        );
+        assert_eq!(
+            w.update(Message::Nudge(-0.5)),
+            vec![Effect::Edit(EditRequest::Commands(vec![
+                by(1, "-0.5"),
+                by(2, "-0.5")
+            ]))]
+        );
+        // Split only splits the selected clips under the playhead (5.5 s: clip 2).
+        w.position = 5.5;
+        assert_eq!(
+            w.update(Message::SplitAtPlayhead),
+            edit(Command::Split {
+                clip: dx(2),
+                at: "5.5".into()
+            })
+        );
+        w.update(Message::ToggleClip((0, 1)));
+        assert_eq!(w.selected, vec![(0, 0)]);
+        w.update(Message::SelectClips(vec![(0, 0), (0, 1)]));
+        assert_eq!(
+            w.update(Message::DeleteClip),
+            vec![Effect::Edit(EditRequest::Commands(vec![
+                Command::Delete(dx(2)),
+                Command::Delete(dx(1))
+            ]))]
         );
         // Strip edits.
         match w.update(Message::AddInsert(0, "eq".into())).as_slice() {

@@ -162,6 +162,25 @@ pub fn hit(session: &SessionView, scale: Scale, p: Point) -> Option<(usize, usiz
     None
 }
 
+/// The clips a rubber band from `a` to `b` touches.
+pub fn in_band(session: &SessionView, scale: Scale, a: Point, b: Point) -> Vec<(usize, usize)> {
+    let (x0, x1) = (a.x.min(b.x), a.x.max(b.x));
+    let (y0, y1) = (a.y.min(b.y), a.y.max(b.y));
+    let mut out = Vec::new();
+    for (k, s) in session.strips.iter().enumerate() {
+        let top = RULER + LANE * k as f32;
+        if top + LANE < y0 || top > y1 {
+            continue;
+        }
+        for (i, c) in s.clips.iter().enumerate() {
+            if scale.x(c.start + c.length) >= x0 && scale.x(c.start) <= x1 {
+                out.push((k, i));
+            }
+        }
+    }
+    out
+}
+
 /// Times an edge snaps to: every other clip's edges, the markers, the playhead and zero.
 fn snap_points(session: &SessionView, except: (usize, usize), playhead: f64) -> Vec<f64> {
     let mut points = vec![0.0, playhead];
@@ -231,7 +250,7 @@ pub fn gesture(
 pub struct Timeline<'a> {
     pub session: &'a SessionView,
     pub position: f64,
-    pub selected: Option<(usize, usize)>,
+    pub selected: &'a [(usize, usize)],
     pub view: View,
     pub ruler: RulerMode,
 }
@@ -283,6 +302,8 @@ pub struct Drag {
 #[derive(Default)]
 pub struct TimelineState {
     drag: Option<Drag>,
+    /// A rubber band being drawn from `.0` to `.1`.
+    band: Option<(Point, Point)>,
     no_snap: bool,
     lanes: canvas::Cache,
     drawn: std::cell::Cell<Option<u64>>,
@@ -366,6 +387,9 @@ impl canvas::Program<Message> for Timeline<'_> {
             canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
                 let p = cursor.position_in(bounds)?;
                 match hit(self.session, scale, p) {
+                    Some((t, i, _)) if state.no_snap => {
+                        Some(canvas::Action::publish(Message::ToggleClip((t, i))).and_capture())
+                    }
                     Some(grab) => {
                         state.drag = Some(Drag {
                             grab,
@@ -378,10 +402,30 @@ impl canvas::Program<Message> for Timeline<'_> {
                         )
                     }
                     None => {
-                        let t = scale.seconds(p.x).clamp(0.0, self.session.length_s);
-                        Some(canvas::Action::publish(Message::LocateAndDeselect(t)).and_capture())
+                        state.band = Some((p, p));
+                        Some(canvas::Action::capture())
                     }
                 }
+            }
+            canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) if state.band.is_some() => {
+                if let (Some(band), Some(p)) = (state.band.as_mut(), local(cursor)) {
+                    band.1 = p;
+                }
+                Some(canvas::Action::request_redraw().and_capture())
+            }
+            canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left))
+                if state.band.is_some() =>
+            {
+                let (from, to) = state.band.take()?;
+                if (to.x - from.x).abs() < 3.0 && (to.y - from.y).abs() < 3.0 {
+                    // A click on no clip: locate there.
+                    let t = scale.seconds(from.x).clamp(0.0, self.session.length_s);
+                    return Some(
+                        canvas::Action::publish(Message::LocateAndDeselect(t)).and_capture(),
+                    );
+                }
+                let clips = in_band(self.session, scale, from, to);
+                Some(canvas::Action::publish(Message::SelectClips(clips)).and_capture())
             }
             canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) => {
                 let drag = state.drag.as_mut()?;
@@ -444,7 +488,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                     Stroke::default().with_color(Color::from_rgb(0.18, 0.19, 0.22)),
                 );
                 for (i, c) in s.clips.iter().enumerate() {
-                    let selected = self.selected == Some((k, i));
+                    let selected = self.selected.contains(&(k, i));
                     draw_clip(frame, scale, top, c, selected, s.mute, 1.0);
                     if let Some(p) = peaks.and_then(|p| p.get(c.source)) {
                         waveform(frame, scale, top, c, p, self.session.rate);
@@ -453,6 +497,20 @@ impl canvas::Program<Message> for Timeline<'_> {
             }
         });
         let mut frame = Frame::new(renderer, bounds.size());
+        // The rubber band.
+        if let Some((a, b)) = state.band {
+            let (x, y) = (a.x.min(b.x), a.y.min(b.y));
+            let size = Size::new((a.x - b.x).abs(), (a.y - b.y).abs());
+            frame.fill_rectangle(
+                Point::new(x, y),
+                size,
+                Color::from_rgba(0.6, 0.7, 1.0, 0.15),
+            );
+            frame.stroke(
+                &Path::rectangle(Point::new(x, y), size),
+                Stroke::default().with_color(Color::from_rgba(0.7, 0.8, 1.0, 0.8)),
+            );
+        }
         // The drag's preview: the clip where it would land.
         if let Some(drag) = &state.drag {
             let (track, clip, _) = drag.grab;
@@ -754,6 +812,22 @@ mod tests {
             whole.scrolled(5.0, length),
             whole,
             "nothing to scroll when all shows"
+        );
+    }
+
+    #[test]
+    fn a_rubber_band_selects_the_clips_it_touches() {
+        let s = session();
+        let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default());
+        let (a, b) = (
+            Point::new(scale.x(2.5), RULER + 5.0),
+            Point::new(scale.x(4.5), RULER + LANE + 5.0),
+        );
+        assert_eq!(in_band(&s, scale, a, b), vec![(0, 0), (1, 0)]);
+        assert_eq!(
+            in_band(&s, scale, b, a),
+            vec![(0, 0), (1, 0)],
+            "either direction"
         );
     }
 

@@ -68,7 +68,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     let timeline = canvas_widget(Timeline {
         session,
         position: ws.position,
-        selected: ws.selected,
+        selected: &ws.selected,
         view: ws.view,
         ruler: ws.ruler,
     })
