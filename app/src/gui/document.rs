@@ -137,6 +137,7 @@ fn build_view(
                 .iter()
                 .map(|i| section_params(i, spec.sample_rate))
                 .collect(),
+            eq_kinds: section.inserts.iter().map(eq_kinds).collect(),
             file_sends: section.sends.len(),
             inserts: section
                 .inserts
@@ -177,6 +178,7 @@ fn build_view(
                     .iter()
                     .map(|i| section_params(i, spec.sample_rate))
                     .collect(),
+                eq_kinds: b.inserts.iter().map(eq_kinds).collect(),
             })
             .collect(),
         stems: spec.stems.clone(),
@@ -324,6 +326,24 @@ impl Document {
             Ok(())
         })
         .map_err(|e| anyhow!("{}: cannot write the session: {e:#}", path.display()))
+    }
+}
+
+/// The kinds of an EQ insert's bands (none for other inserts).
+fn eq_kinds(i: &InsertSection) -> Vec<gpu_dsp::mix::FilterKind> {
+    use gpu_dsp::mix::FilterKind as K;
+    match i {
+        InsertSection::Eq { bands } => bands
+            .iter()
+            .map(|b| match b.kind.as_str() {
+                "highpass" => K::HighPass,
+                "lowpass" => K::LowPass,
+                "lowshelf" => K::LowShelf,
+                "highshelf" => K::HighShelf,
+                _ => K::Bell,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

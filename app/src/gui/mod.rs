@@ -6,6 +6,7 @@
 mod cleanup;
 mod control;
 mod document;
+mod eq_curve;
 mod export;
 mod job;
 mod live;

@@ -21,6 +21,8 @@ pub struct Strip {
     pub inserts: Vec<String>,
     /// Per insert: its live-editable parameters.
     pub insert_params: Vec<Vec<Param>>,
+    /// Per insert: the kinds of its EQ bands (empty for other inserts).
+    pub eq_kinds: Vec<Vec<gpu_dsp::mix::FilterKind>>,
     /// Send targets with their levels.
     pub sends: Vec<(String, f32)>,
     /// How many of `sends` are in the session file; one more is the track's `output` route
@@ -56,6 +58,8 @@ pub struct BusStrip {
     pub gain_db: f32,
     pub inserts: Vec<String>,
     pub insert_params: Vec<Vec<Param>>,
+    /// Per insert: the kinds of its EQ bands (empty for other inserts).
+    pub eq_kinds: Vec<Vec<gpu_dsp::mix::FilterKind>>,
 }
 
 /// The cleanup view of one track: before/after spectrograms of its source and the
@@ -1148,6 +1152,7 @@ mod tests {
                             default: 2.0,
                         }],
                     ],
+                    eq_kinds: vec![vec![], vec![]],
                     sends: vec![("hall".into(), -12.0)],
                     file_sends: 1,
                     span: (0.0, 10.0),
@@ -1174,6 +1179,7 @@ mod tests {
                 name: "hall".into(),
                 gain_db: 0.0,
                 inserts: vec!["reverb".into()],
+                eq_kinds: vec![vec![]],
                 insert_params: vec![vec![Param {
                     name: "wet".into(),
                     value: 1.0,

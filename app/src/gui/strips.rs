@@ -245,16 +245,33 @@ pub(super) fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Elemen
     .into()
 }
 
-/// Sliders for the live-editable parameters of one insert.
+/// What the insert editor shows: one insert of a strip.
+pub(super) struct EditedInsert<'a> {
+    pub title: String,
+    pub kind: &'a str,
+    pub params: &'a [super::params::Param],
+    /// The kinds of its EQ bands (empty: not an EQ).
+    pub eq_kinds: &'a [gpu_dsp::mix::FilterKind],
+    pub rate: u32,
+    pub draft: Option<&'a (Field, String)>,
+    pub close: Message,
+}
+
+/// Sliders for the live-editable parameters of one insert (and an EQ's curve).
 pub(super) fn insert_editor<'a>(
-    title: String,
-    kind: &str,
-    params: &'a [super::params::Param],
+    insert: EditedInsert<'a>,
     on_change: impl Fn(String, f32) -> Message + Clone + 'a,
     field: impl Fn(String) -> Field + 'a,
-    draft: Option<&'a (Field, String)>,
-    close: Message,
 ) -> Element<'a, Message> {
+    let EditedInsert {
+        title,
+        kind,
+        params,
+        eq_kinds,
+        rate,
+        draft,
+        close,
+    } = insert;
     let body: Element<'a, Message> = if params.is_empty() {
         text(format!(
             "{kind}: its settings are edited in the session file"
@@ -283,6 +300,18 @@ pub(super) fn insert_editor<'a>(
         .spacing(2)
         .into()
     };
+    // An EQ shows its curve as its bands are set.
+    let curve: Element<'a, Message> = if eq_kinds.is_empty() {
+        Space::new().height(Length::Fixed(0.0)).into()
+    } else {
+        canvas_widget(Drawn(super::eq_curve::EqCurve {
+            bands: super::eq_curve::eq_bands(eq_kinds, params),
+            rate,
+        }))
+        .width(Length::Fill)
+        .height(Length::Fixed(120.0))
+        .into()
+    };
     container(
         column![
             row![
@@ -294,6 +323,7 @@ pub(super) fn insert_editor<'a>(
                 button(text("close").size(11)).on_press(close),
             ]
             .align_y(iced::Alignment::Center),
+            curve,
             body,
         ]
         .spacing(4),

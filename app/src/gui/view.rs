@@ -7,7 +7,7 @@ use super::scopes::{BandCorrelation, Drawn, FrequencyBalance, Goniometer, Surrou
 use super::spectra::{cleanup_panel, spectrum_panel};
 use super::state::Field;
 use super::state::{Message, Workstation};
-use super::strips::{bus_strip, insert_editor, master, strip};
+use super::strips::{bus_strip, insert_editor, master, strip, EditedInsert};
 use super::style::{panel_style, AMBER, DIM, RED};
 use super::timeline::{self, Timeline};
 use iced::widget::{
@@ -121,13 +121,17 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         Some((i, k, strip))
     }) {
         Some((i, k, strip)) => mixer.push(insert_editor(
-            format!("{} — insert {}", strip.name, k + 1),
-            strip.inserts.get(k).map_or("", String::as_str),
-            strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
+            EditedInsert {
+                title: format!("{} — insert {}", strip.name, k + 1),
+                kind: strip.inserts.get(k).map_or("", String::as_str),
+                params: strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
+                eq_kinds: strip.eq_kinds.get(k).map_or(&[][..], Vec::as_slice),
+                rate: session.rate,
+                draft: ws.draft.as_ref(),
+                close: Message::EditInsert(None),
+            },
             move |name, v| Message::InsertParam(i, k, name, v),
             move |name| Field::Param(i, k, name),
-            ws.draft.as_ref(),
-            Message::EditInsert(None),
         )),
         None => mixer,
     };
@@ -136,13 +140,17 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         Some((b, k, strip))
     }) {
         Some((b, k, strip)) => mixer.push(insert_editor(
-            format!("bus {} — insert {}", strip.name, k + 1),
-            strip.inserts.get(k).map_or("", String::as_str),
-            strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
+            EditedInsert {
+                title: format!("bus {} — insert {}", strip.name, k + 1),
+                kind: strip.inserts.get(k).map_or("", String::as_str),
+                params: strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
+                eq_kinds: strip.eq_kinds.get(k).map_or(&[][..], Vec::as_slice),
+                rate: session.rate,
+                draft: ws.draft.as_ref(),
+                close: Message::EditBusInsert(None),
+            },
             move |name, v| Message::BusInsertParam(b, k, name, v),
             move |name| Field::BusParam(b, k, name),
-            ws.draft.as_ref(),
-            Message::EditBusInsert(None),
         )),
         None => mixer,
     };
