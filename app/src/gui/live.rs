@@ -63,9 +63,14 @@ impl LiveEngine {
         spectrum_stem: Option<usize>,
         insert_settings: &[(usize, usize, String, f32)],
         bus_insert_settings: &[(usize, usize, String, f32)],
+        looped: Option<(f64, f64)>,
     ) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
         let layout = spec.layout;
+        let samples = |s: f64| (s.max(0.0) * f64::from(rate)).round() as u64;
+        let loop_range = looped
+            .map(|(a, b)| (samples(a), samples(b)))
+            .filter(|(a, b)| b > a);
         let mut mixer = build_mixer(spec, gpu.clone(), insert_settings, bus_insert_settings)?;
         let start = (from.max(0.0) * f64::from(rate)) as u64;
         mixer.seek(start);
@@ -85,6 +90,7 @@ impl LiveEngine {
         let worker = Worker {
             mix: LiveMix::new(mixer),
             swaps: swaps_rx,
+            loop_range,
             position: start,
             end: total,
             rate,
@@ -198,6 +204,8 @@ impl Drop for LiveEngine {
 
 struct Worker {
     mix: LiveMix,
+    /// Play `start..end` (samples) over and over.
+    loop_range: Option<(u64, u64)>,
     /// New mixes after edits, taken at the next block.
     swaps: rtrb::Consumer<Box<Mixer>>,
     position: u64,
@@ -294,10 +302,28 @@ impl Worker {
                     }
                 }
             }
+            // The loop: back to its start (the mix runs on, so reverbs ring into the
+            // repeat; its latency is run through so the start is heard on time).
+            if let Some((from, to)) = self.loop_range {
+                if skip == 0 && self.position >= to && to <= self.end {
+                    self.mix.mixer().seek(from);
+                    let mut left = self.mix.current().latency();
+                    while left > 0 {
+                        let k = left.min(BLOCK);
+                        self.mix.render(k, &mut master);
+                        left -= k;
+                    }
+                    self.position = from;
+                }
+            }
+            let limit = match self.loop_range {
+                Some((_, to)) if self.position < to => to.min(self.end),
+                _ => self.end,
+            };
             let n = if skip > 0 {
                 skip.min(BLOCK)
             } else {
-                BLOCK.min((self.end - self.position) as usize)
+                BLOCK.min((limit - self.position) as usize)
             };
             let stems = self.mix.render(n, &mut master);
             if skip == 0 {
@@ -578,5 +604,67 @@ impl Drop for Audition {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gpu_dsp::mix::{ClipSpec, MasterSpec, TrackSpec};
+
+    #[test]
+    fn a_loop_plays_its_range_over_and_over() {
+        let spec = MixSpec {
+            sample_rate: 48_000,
+            layout: Layout::Stereo,
+            sources: vec![vec![vec![0.1f32; 48_000]].into()],
+            tracks: vec![TrackSpec {
+                name: "t".into(),
+                channels: 1,
+                clips: vec![ClipSpec {
+                    source: 0,
+                    length: 48_000,
+                    ..Default::default()
+                }],
+                gain_db: 0.0,
+                pan: 0.0,
+                azimuth: None,
+                lfe_db: None,
+                stem: 0,
+                mute: false,
+                solo: false,
+                direct: true,
+                inserts: vec![],
+                sends: vec![],
+                automation: vec![],
+            }],
+            buses: vec![],
+            stems: vec!["MX".into()],
+            master: MasterSpec::default(),
+        };
+        let mut engine =
+            LiveEngine::start(spec, 0.0, None, None, &[], &[], Some((0.1, 0.3))).unwrap();
+        let mut positions = Vec::new();
+        let deadline = Instant::now() + Duration::from_millis(900);
+        while Instant::now() < deadline {
+            positions.extend(engine.poll().iter().map(|f| f.position));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!engine.finished(), "a loop does not end");
+        let block = BLOCK as f64 / 48_000.0;
+        assert!(positions.len() > 20, "{positions:?}");
+        assert!(positions.iter().all(|&p| p <= 0.3 + 1e-9), "{positions:?}");
+        let wraps = positions.windows(2).filter(|w| w[1] < w[0]).count();
+        assert!(wraps >= 2, "went round {wraps} times: {positions:?}");
+        // After a wrap, play resumes at the loop's start.
+        let after: Vec<f64> = positions
+            .windows(2)
+            .filter(|w| w[1] < w[0])
+            .map(|w| w[1])
+            .collect();
+        assert!(
+            after.iter().all(|&p| (p - (0.1 + block)).abs() < 1e-6),
+            "{after:?}"
+        );
     }
 }

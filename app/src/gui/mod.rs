@@ -521,6 +521,7 @@ impl App {
                             stem,
                             &settings,
                             &bus_settings,
+                            self.ws.loop_range(),
                         ) {
                             Ok(engine) => {
                                 self.note = engine.note.clone();

@@ -44,6 +44,10 @@ pub const MAP: &[(&str, &str)] = &[
         "zoom around the pointer, scroll in time",
     ),
     ("T", "ruler and clock: minutes:seconds, timecode, samples"),
+    (
+        "I, O, L",
+        "loop start, loop end at the playhead; loop playback on/off",
+    ),
     ("Escape", "clear the selection"),
     ("F1", "show or hide this map"),
 ];
@@ -65,6 +69,9 @@ pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
             "-" => Some(Message::ZoomAround(0.5)),
             "0" => Some(Message::ZoomFit),
             "t" => Some(Message::CycleRuler),
+            "i" => Some(Message::LoopIn),
+            "o" => Some(Message::LoopOut),
+            "l" => Some(Message::ToggleLoop),
             "?" => Some(Message::ToggleHelp),
             _ => None,
         },

@@ -231,6 +231,10 @@ pub enum Message {
     ZoomFit,
     /// Minutes:seconds → timecode → samples (T).
     CycleRuler,
+    /// Set the loop's start or end at the playhead (I, O); loop playback on or off (L).
+    LoopIn,
+    LoopOut,
+    ToggleLoop,
     /// Strip edits: add an insert of a type to track `.0`, remove insert `.1` of track `.0`,
     /// add a send to a bus, remove the send to a bus.
     AddInsert(usize, String),
@@ -362,6 +366,10 @@ pub struct Workstation {
     pub view: super::timeline::View,
     /// How the ruler and the clock count.
     pub ruler: super::timeline::RulerMode,
+    /// The loop range's start and end (seconds), and whether playback loops over it.
+    pub loop_in: Option<f64>,
+    pub loop_out: Option<f64>,
+    pub looping: bool,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -437,6 +445,14 @@ impl Workstation {
             0 => Vec::new(),
             1 => vec![Effect::Edit(EditRequest::Command(commands.remove(0)))],
             _ => vec![Effect::Edit(EditRequest::Commands(commands))],
+        }
+    }
+
+    /// The range playback loops over, when looping is on and the range is set.
+    pub fn loop_range(&self) -> Option<(f64, f64)> {
+        match (self.looping, self.loop_in, self.loop_out) {
+            (true, Some(a), Some(b)) if b > a => Some((a, b)),
+            _ => None,
         }
     }
 
@@ -679,6 +695,20 @@ impl Workstation {
             Message::ZoomFit => {
                 self.view = super::timeline::View::default();
                 Vec::new()
+            }
+            Message::LoopIn | Message::LoopOut | Message::ToggleLoop => {
+                let before = self.loop_range();
+                match message {
+                    Message::LoopIn => self.loop_in = Some(self.position),
+                    Message::LoopOut => self.loop_out = Some(self.position),
+                    _ => self.looping = !self.looping,
+                }
+                // A playing engine restarts where it is with the new loop.
+                if self.playing && self.loop_range() != before {
+                    vec![Effect::StopEngine, Effect::StartEngine(self.position)]
+                } else {
+                    Vec::new()
+                }
             }
             Message::CycleRuler => {
                 self.ruler = self.ruler.next();
@@ -1424,6 +1454,23 @@ mod tests {
                 number: 2
             })
         );
+        // The loop: I and O at the playhead, L on; a playing engine restarts with it.
+        w.position = 2.0;
+        w.update(Message::LoopIn);
+        w.position = 4.0;
+        assert!(
+            w.update(Message::LoopOut).is_empty(),
+            "stopped: nothing to restart"
+        );
+        assert_eq!(w.loop_range(), None, "not looping yet");
+        w.update(Message::ToggleLoop);
+        assert_eq!(w.loop_range(), Some((2.0, 4.0)));
+        w.update(Message::Play);
+        assert_eq!(
+            w.update(Message::ToggleLoop),
+            vec![Effect::StopEngine, Effect::StartEngine(4.0)]
+        );
+        w.update(Message::Stop);
         // Playback stops at the session's end and the level meters drop.
         w.update(Message::Play);
         let e = w.update(Message::Frames(vec![MeterFrame::silent(10.2, 2)]));

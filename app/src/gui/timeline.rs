@@ -253,6 +253,8 @@ pub struct Timeline<'a> {
     pub selected: &'a [(usize, usize)],
     pub view: View,
     pub ruler: RulerMode,
+    /// The loop range and whether it is on.
+    pub loop_range: (Option<f64>, Option<f64>, bool),
 }
 
 /// How the ruler counts.
@@ -537,6 +539,18 @@ impl canvas::Program<Message> for Timeline<'_> {
                 }
                 let top = RULER + LANE * g.to_track as f32;
                 draw_clip(&mut frame, scale, top, &c, true, false, 0.6);
+            }
+        }
+        // The loop range on the ruler: green when playback loops, grey when not.
+        if let (Some(a), Some(b), on) = self.loop_range {
+            let (x0, x1) = (scale.x(a.min(b)).max(LABEL), scale.x(a.max(b)));
+            if x1 > x0 {
+                let colour = if on {
+                    Color::from_rgba(0.3, 0.8, 0.4, 0.45)
+                } else {
+                    Color::from_rgba(0.6, 0.6, 0.6, 0.3)
+                };
+                frame.fill_rectangle(Point::new(x0, 14.0), Size::new(x1 - x0, 7.0), colour);
             }
         }
         for (name, t) in &self.session.markers {

@@ -71,6 +71,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         selected: &ws.selected,
         view: ws.view,
         ruler: ws.ruler,
+        loop_range: (ws.loop_in, ws.loop_out, ws.looping),
     })
     .width(Length::Fill)
     .height(Length::Fixed(
