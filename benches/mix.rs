@@ -40,6 +40,7 @@ fn session(seconds: usize) -> MixSpec {
     };
     let buses = (0..4u32)
         .map(|b| BusSpec {
+            mute: false,
             name: format!("verb{b}"),
             gain_db: 0.0,
             inserts: vec![InsertSpec::Reverb {

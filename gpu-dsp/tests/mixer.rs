@@ -64,6 +64,7 @@ fn post_send(bus: usize, level_db: f32) -> SendSpec {
 /// A bus at 0 dB with no inserts, sends or automation.
 fn plain_bus(name: &str) -> BusSpec {
     BusSpec {
+        mute: false,
         name: name.into(),
         gain_db: 0.0,
         inserts: vec![],
@@ -179,6 +180,57 @@ fn solo_and_mute_behave_like_a_console() {
 }
 
 #[test]
+fn a_muted_bus_is_silent_and_mutes_without_a_jump() {
+    let n = 4096;
+    let src = vec![vec![1.0f32; n]];
+    // Track a (pan hard left) reaches the master only through the bus; b directly.
+    let a = TrackSpec {
+        direct: false,
+        sends: vec![post_send(0, 0.0)],
+        ..track("a", 1, vec![clip(0, 0, n as u64)], 0.0, -1.0, 0)
+    };
+    let b = track("b", 1, vec![clip(0, 0, n as u64)], -6.0, -1.0, 0);
+    let bus = |mute: bool| BusSpec {
+        mute,
+        ..plain_bus("verb")
+    };
+    let level = |mute: bool| {
+        let mut m = Mixer::new(
+            spec(
+                vec![src.clone()],
+                vec![a.clone(), b.clone()],
+                vec![bus(mute)],
+            ),
+            256,
+        )
+        .unwrap();
+        m.render(|_| {})[0][0][2000]
+    };
+    assert!((level(false) - (1.0 + g(-6.0))).abs() < 1e-6);
+    assert!((level(true) - g(-6.0)).abs() < 1e-6, "the bus is silent");
+    // Live: muted after four blocks, the bus glides to silence over one block.
+    let mut m = Mixer::new(spec(vec![src.clone()], vec![a, b], vec![bus(false)]), 256).unwrap();
+    let mut out = Vec::new();
+    for k in 0..12 {
+        if k == 6 {
+            m.set_bus_mute(0, true);
+        }
+        let stems = m.process_block(256);
+        out.extend_from_slice(&stems[0][0]);
+    }
+    // (After the first blocks, where the direct and then the bus path begin.)
+    let steps = out[4 * 256..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(steps < 1.1 / 256.0, "no jump: largest step {steps}");
+    assert!(
+        (out[out.len() - 1] - g(-6.0)).abs() < 1e-6,
+        "silent at the end"
+    );
+}
+
+#[test]
 fn gain_automation_is_sample_accurate() {
     let src = vec![vec![1.0f32; 48_000]];
     let mut t = track("dx", 1, vec![clip(0, 0, 48_000)], 0.0, -1.0, 0);
@@ -270,6 +322,7 @@ fn bus_gain_and_send_automation_land_on_their_samples() {
     t.inserts = vec![limiter()];
     t.sends = vec![post_send(0, 0.0)];
     let a = BusSpec {
+        mute: false,
         name: "a".into(),
         gain_db: 0.0,
         inserts: vec![limiter()],
@@ -341,6 +394,7 @@ fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
         release_ms: 50.0,
     };
     let duck = || BusSpec {
+        mute: false,
         name: "duck".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Duck {
@@ -357,6 +411,7 @@ fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
     let mut via_bus = music.clone();
     via_bus.sends = vec![post_send(1, 0.0)];
     let a = BusSpec {
+        mute: false,
         name: "a".into(),
         gain_db: -200.0,
         inserts: vec![limiter()],
@@ -464,6 +519,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
             .collect()
     };
     let hall = BusSpec {
+        mute: false,
         name: "hall".into(),
         gain_db: -3.0,
         inserts: vec![InsertSpec::Reverb {
@@ -475,6 +531,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
         automation: vec![],
     };
     let room = BusSpec {
+        mute: false,
         name: "room".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Reverb {
@@ -530,6 +587,7 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
     ir[0] = 0.5;
     ir[299] = 0.25;
     let bus = BusSpec {
+        mute: false,
         name: "hall".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Reverb {
@@ -617,6 +675,7 @@ fn linear_buses_collapse_to_one_stem_and_keep_the_master() {
 #[test]
 fn bus_cycles_are_refused() {
     let bus = |name: &str, to: usize| BusSpec {
+        mute: false,
         name: name.into(),
         gain_db: 0.0,
         inserts: vec![],
@@ -634,6 +693,7 @@ fn bus_cycles_are_refused() {
             vec![
                 bus("a", 1),
                 BusSpec {
+                    mute: false,
                     sends: vec![],
                     ..bus("b", 0)
                 },
@@ -737,6 +797,7 @@ fn bus_to_bus_paths_and_reverb_dry_stay_aligned() {
         dry: 0.0,
     };
     let a = BusSpec {
+        mute: false,
         name: "a".into(),
         gain_db: 0.0,
         inserts: vec![reverb()],

@@ -167,6 +167,7 @@ fn build_view(
             .map(|b| BusStrip {
                 name: b.name.clone(),
                 gain_db: b.gain_db,
+                mute: b.mute,
                 inserts: b
                     .inserts
                     .iter()
@@ -216,6 +217,9 @@ pub fn console_changes(file: &SessionFile, view: &SessionView) -> Vec<Command> {
         let at = format!("bus.{}", path_part(&section.name));
         if differs(strip.gain_db, section.gain_db) {
             set(format!("{at}.gain_db"), rounded(strip.gain_db).to_string());
+        }
+        if strip.mute != section.mute {
+            set(format!("{at}.mute"), strip.mute.to_string());
         }
         insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
     }
@@ -304,6 +308,7 @@ impl Document {
         }
         for (bus, strip) in self.spec.buses.iter_mut().zip(&view.bus_strips) {
             bus.gain_db = strip.gain_db;
+            bus.mute = strip.mute;
         }
         for (track, strip) in self.spec.tracks.iter_mut().zip(&view.strips) {
             for (send, (_, level)) in track.sends.iter_mut().zip(&strip.sends) {

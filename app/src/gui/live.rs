@@ -31,6 +31,7 @@ enum Command {
     /// Track, insert, parameter, value.
     InsertParam(usize, usize, String, f32),
     BusGain(usize, f32),
+    BusMute(usize, bool),
     BusInsertParam(usize, usize, String, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
@@ -173,6 +174,11 @@ impl LiveEngine {
         let _ = self.console.push(Command::BusGain(bus, gain_db));
     }
 
+    /// A live bus mute (gliding over one block).
+    pub fn bus_mute(&mut self, bus: usize, mute: bool) {
+        let _ = self.console.push(Command::BusMute(bus, mute));
+    }
+
     /// A live bus insert parameter change.
     pub fn bus_insert_param(&mut self, bus: usize, insert: usize, name: String, value: f32) {
         let _ = self
@@ -297,6 +303,7 @@ impl Worker {
                         self.mix.mixer().set_track_insert_param(i, k, &name, v);
                     }
                     Command::BusGain(b, db) => self.mix.mixer().set_bus_gain(b, db),
+                    Command::BusMute(b, m) => self.mix.mixer().set_bus_mute(b, m),
                     Command::BusInsertParam(b, k, name, v) => {
                         self.mix.mixer().set_bus_insert_param(b, k, &name, v);
                     }

@@ -591,6 +591,12 @@ impl App {
                     }
                     None
                 }
+                Effect::BusMute(b, m) => {
+                    if let Some(e) = &mut self.engine {
+                        e.bus_mute(b, m);
+                    }
+                    None
+                }
                 Effect::BusInsertParam(b, k, name, v) => {
                     if let Some(e) = &mut self.engine {
                         e.bus_insert_param(b, k, name, v);
@@ -854,23 +860,25 @@ mod tests {
         assert_eq!(view.strips[0].inserts, vec!["clean", "eq", "compressor"]);
         view.strips[1].gain_db = -9.5;
         view.strips[2].mute = true;
+        view.bus_strips[0].mute = true;
         doc.apply(&view).unwrap();
         let copy = dir.path().join("edited.toml");
         doc.save(&copy).unwrap();
         // The user's file as written, with only the edited values changed (one changed
-        // line, one added: `mute = true`).
+        // line, two added: the track's and the bus's `mute = true`).
         let (before, after) = (
             std::fs::read_to_string(&path).unwrap(),
             std::fs::read_to_string(&copy).unwrap(),
         );
         let old: Vec<&str> = before.lines().collect();
         let new: Vec<&str> = after.lines().collect();
-        assert_eq!(new.len(), old.len() + 1, "{after}");
+        assert_eq!(new.len(), old.len() + 2, "{after}");
         let changed = new.iter().filter(|l| !old.contains(l)).count();
-        assert_eq!(changed, 2, "{after}");
+        assert_eq!(changed, 3, "{after}");
         let (_, reopened) = Document::open(&copy).unwrap();
         assert_eq!(reopened.strips[1].gain_db, -9.5);
         assert!(reopened.strips[2].mute);
+        assert!(reopened.bus_strips[0].mute);
         assert_eq!(reopened.strips[0].inserts, view.strips[0].inserts);
         // The original is untouched.
         let (_, original) = Document::open(&path).unwrap();

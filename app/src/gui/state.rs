@@ -56,6 +56,7 @@ pub struct ClipView {
 pub struct BusStrip {
     pub name: String,
     pub gain_db: f32,
+    pub mute: bool,
     pub inserts: Vec<String>,
     pub insert_params: Vec<Vec<Param>>,
     /// Per insert: the kinds of its EQ bands (empty for other inserts).
@@ -158,6 +159,8 @@ pub enum Message {
     InsertParam(usize, usize, String, f32),
     /// Bus fader.
     BusFader(usize, f32),
+    /// Mute or unmute a bus.
+    BusMute(usize),
     /// Open (or close) the parameter editor of bus `.0`'s insert `.1`.
     EditBusInsert(Option<(usize, usize)>),
     /// Bus, insert, parameter, value.
@@ -298,6 +301,8 @@ pub enum Effect {
     InsertParam(usize, usize, String, f32),
     /// A live bus gain: bus, dB.
     BusGain(usize, f32),
+    /// A live bus mute.
+    BusMute(usize, bool),
     /// A live bus insert parameter: bus, insert, name, value.
     BusInsertParam(usize, usize, String, f32),
     /// Drain the engine's meter ring (answer with `Frames`).
@@ -905,6 +910,14 @@ impl Workstation {
                 let db = db.clamp(-90.0, 12.0);
                 self.edit_bus(b, |s| s.gain_db = db, Effect::BusGain(b, db))
             }
+            Message::BusMute(b) => {
+                let muted = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.bus_strips.get(b))
+                    .is_some_and(|s| !s.mute);
+                self.edit_bus(b, |s| s.mute = muted, Effect::BusMute(b, muted))
+            }
             Message::EditBusInsert(target) => {
                 let valid = target.is_none_or(|(b, k)| {
                     self.session
@@ -1208,6 +1221,7 @@ mod tests {
             bus_strips: vec![BusStrip {
                 name: "hall".into(),
                 gain_db: 0.0,
+                mute: false,
                 inserts: vec!["reverb".into()],
                 eq_kinds: vec![vec![]],
                 insert_params: vec![vec![Param {
@@ -1619,6 +1633,8 @@ mod tests {
             w.update(Message::BusFader(0, 30.0))[1],
             Effect::BusGain(0, 12.0)
         );
+        assert_eq!(w.update(Message::BusMute(0))[1], Effect::BusMute(0, true));
+        assert_eq!(w.update(Message::BusMute(0))[1], Effect::BusMute(0, false));
         w.update(Message::EditInsert(Some((0, 1))));
         w.update(Message::EditBusInsert(Some((0, 0))));
         assert_eq!(

@@ -360,6 +360,15 @@ pub(super) fn bus_strip<'a>(
             ]
             .spacing(6),
             entry(draft, Field::BusFader(b), format!("{:+.1}", s.gain_db)),
+            button(text("M").size(12))
+                .on_press(Message::BusMute(b))
+                .style(move |theme: &Theme, status| {
+                    let mut style = button::secondary(theme, status);
+                    if s.mute {
+                        style.background = Some(AMBER.into());
+                    }
+                    style
+                }),
         ]
         .spacing(4)
         .width(Length::Fixed(80.0)),

@@ -66,6 +66,8 @@ pub struct BusSection {
     pub name: String,
     #[serde(default)]
     pub gain_db: f32,
+    #[serde(default)]
+    pub mute: bool,
     #[serde(default, rename = "insert")]
     pub inserts: Vec<InsertSection>,
     #[serde(default, rename = "send")]

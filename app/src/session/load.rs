@@ -443,6 +443,7 @@ impl Loader {
                 })
                 .collect::<Result<Vec<_>>>()?;
             buses.push(BusSpec {
+                mute: b.mute,
                 name: b.name.clone(),
                 gain_db: b.gain_db,
                 inserts,

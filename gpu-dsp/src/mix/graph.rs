@@ -193,6 +193,8 @@ pub struct TrackSpec {
 pub struct BusSpec {
     pub name: String,
     pub gain_db: f32,
+    /// Silences the bus's output (its fader goes to zero, gliding over one block).
+    pub mute: bool,
     pub inserts: Vec<InsertSpec>,
     /// Post-fader sends to other buses (must not form a cycle).
     pub sends: Vec<SendSpec>,

@@ -28,6 +28,9 @@ struct BusState {
     scratch: Vec<Vec<f32>>,
     /// The bus gain applied last (NaN before the first block): a live change glides.
     gain: f32,
+    /// The mute gain applied last (1 playing, 0 muted; NaN before the first block).
+    mute_gain: f32,
+    mute_env: Vec<f32>,
     /// Largest output sample since the meters last read it.
     peak: f32,
     /// The latency before this bus's inserts and at its output (timeline offsets for its
@@ -204,6 +207,14 @@ fn run_buses(
                     db_to_gain(spec.gain_db),
                     &mut state.env[..n],
                 ),
+            }
+            // Mute: the fader glides to (or back from) silence over one block.
+            let target = if spec.mute { 0.0 } else { 1.0 };
+            if state.mute_gain != 1.0 || target != 1.0 {
+                glide_to(&mut state.mute_gain, target, &mut state.mute_env[..n]);
+                for (g, m) in state.env[..n].iter_mut().zip(&state.mute_env[..n]) {
+                    *g *= m;
+                }
             }
             for v in views.iter_mut() {
                 for (x, g) in v.iter_mut().zip(&state.env[..n]) {
@@ -495,6 +506,8 @@ impl Mixer {
                         .collect(),
                     scratch: vec![vec![0.0; block]; channels],
                     gain: f32::NAN,
+                    mute_gain: f32::NAN,
+                    mute_env: vec![0.0; block],
                     peak: 0.0,
                     in_lat: in_lat[b],
                     out_lat: out_lat[b],
@@ -602,6 +615,13 @@ impl Mixer {
     pub fn set_bus_gain(&mut self, bus: usize, gain_db: f32) {
         if let Some(b) = self.spec.buses.get_mut(bus) {
             b.gain_db = gain_db;
+        }
+    }
+
+    /// Live mute of bus `bus` (from the next block, gliding over it).
+    pub fn set_bus_mute(&mut self, bus: usize, mute: bool) {
+        if let Some(b) = self.spec.buses.get_mut(bus) {
+            b.mute = mute;
         }
     }
 
