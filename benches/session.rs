@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench session`.
 
+mod common;
+
+use common::{noise, RATE};
 use criterion::{criterion_group, criterion_main, Criterion};
 use mixstation::edit::EditSession;
 use mixstation::io::{write_wav, ExportFormat};
@@ -13,15 +16,7 @@ use std::path::Path;
 fn big_session(dir: &Path) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("audio")).unwrap();
     for f in 0..20u32 {
-        let mut s = 1 + f;
-        let samples: Vec<f32> = (0..60 * 48_000)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s as f32 / u32::MAX as f32 - 0.5) * 0.2
-            })
-            .collect();
+        let samples = noise(60 * RATE, 1 + f);
         write_wav(
             &dir.join(format!("audio/s{f}.wav")),
             48_000,

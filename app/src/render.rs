@@ -345,38 +345,10 @@ pub fn print_report(session: &Path, output: &Path, stems: &[PathBuf], s: &Render
 #[cfg(test)]
 mod cancel_tests {
     use super::*;
-    use gpu_dsp::mix::{ClipSpec, Layout, MasterSpec, TrackSpec};
 
     #[test]
     fn a_cancelled_render_writes_nothing() {
-        let spec = MixSpec {
-            sample_rate: 48_000,
-            layout: Layout::Stereo,
-            sources: vec![vec![vec![0.1f32; 96_000]].into()],
-            tracks: vec![TrackSpec {
-                name: "t".into(),
-                channels: 1,
-                clips: vec![ClipSpec {
-                    source: 0,
-                    length: 96_000,
-                    ..Default::default()
-                }],
-                gain_db: 0.0,
-                pan: 0.0,
-                azimuth: None,
-                lfe_db: None,
-                stem: 0,
-                mute: false,
-                solo: false,
-                direct: true,
-                inserts: vec![],
-                sends: vec![],
-                automation: vec![],
-            }],
-            buses: vec![],
-            stems: vec!["MX".into()],
-            master: MasterSpec::default(),
-        };
+        let spec = MixSpec::one_track(48_000, vec![0.1f32; 96_000]);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("mix.wav");
         let progress = RenderProgress::default();

@@ -57,29 +57,17 @@ fn spec(seconds: f64) -> MixSpec {
             .collect::<Vec<f32>>()
     };
     let track = |name: &str, source: usize, pan: f32| TrackSpec {
-        name: name.into(),
-        channels: 1,
-        clips: vec![ClipSpec {
-            source,
-            start: 0,
-            offset: 0,
-            length: n as u64,
-            gain_db: 0.0,
-            fade_in: 0,
-            fade_out: 0,
-            ..Default::default()
-        }],
         gain_db: -3.0,
         pan,
-        azimuth: None,
-        lfe_db: None,
-        stem: 0,
-        mute: false,
-        solo: false,
-        direct: true,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
+        ..TrackSpec::new(
+            name,
+            1,
+            vec![ClipSpec {
+                source,
+                length: n as u64,
+                ..Default::default()
+            }],
+        )
     };
     MixSpec {
         sample_rate: RATE,

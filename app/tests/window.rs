@@ -3,6 +3,9 @@
 //! renderer (on lavapipe) and with the software tiny-skia renderer. A broken session shows
 //! its error in the window instead of crashing.
 
+mod common;
+
+use common::{noise, read, write_f32};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -25,7 +28,8 @@ fn xvfb() -> bool {
 
 /// Runs the binary under a virtual X server, killing it after two minutes.
 fn under_xvfb(args: &[&str], backend: &str) -> Output {
-    let mut child = Command::new("xvfb-run")
+    let mut command = Command::new("xvfb-run");
+    command
         .args([
             "-a",
             "-s",
@@ -38,7 +42,14 @@ fn under_xvfb(args: &[&str], backend: &str) -> Output {
         .env(
             "XDG_CONFIG_HOME",
             std::env::temp_dir().join("mixstation-window-test"),
-        )
+        );
+    within_two_minutes(command)
+}
+
+/// Runs `command` with its output captured, killing it (and failing the test) after two
+/// minutes.
+fn within_two_minutes(mut command: Command) -> Output {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -185,22 +196,6 @@ fn xdotool() -> bool {
     found
 }
 
-fn write_mono(path: &Path, samples: &[f32]) {
-    mixstation::io::write_wav(path, 48_000, &[samples], mixstation::io::ExportFormat::F32).unwrap();
-}
-
-fn noise(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s as f32 / u32::MAX as f32 - 0.5) * 0.5
-        })
-        .collect()
-}
-
 /// The start of every driven window: open `s.toml`, wait for the window, focus it.
 fn preamble() -> String {
     format!(
@@ -218,24 +213,13 @@ const POSTAMBLE: &str = "kill $APP\nwait $APP || true\n";
 /// script writes it to app.log). Fails the test when the script fails or hangs.
 fn drive(root: &Path, script: &str) -> String {
     std::fs::write(root.join("drive.sh"), script).unwrap();
-    let mut child = Command::new("xvfb-run")
+    let mut command = Command::new("xvfb-run");
+    command
         .args(["-a", "-s", "-screen 0 1600x1100x24", "bash", "drive.sh"])
         .current_dir(root)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run xvfb-run");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the driven window did not finish within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let o = child.wait_with_output().unwrap();
+        .env("XDG_CONFIG_HOME", root.join("config"));
+    let o = within_two_minutes(command);
     let log = std::fs::read_to_string(root.join("app.log")).unwrap_or_default();
     assert!(
         o.status.success(),
@@ -257,9 +241,7 @@ fn render(root: &Path, session: &str) -> Vec<Vec<f32>> {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    mixstation::io::decode_file(&root.join("mix.wav"))
-        .unwrap()
-        .channels
+    read(&root.join("mix.wav"))
 }
 
 /// A user at the keyboard: Ctrl+I, types a file's path, Enter (the file becomes a track),
@@ -274,8 +256,8 @@ fn the_window_imports_saves_and_undoes_from_the_keyboard() {
     let root = dir.path();
     let a = noise(48_000, 5);
     let b = noise(24_000, 9);
-    write_mono(&root.join("a.wav"), &a);
-    write_mono(&root.join("b.wav"), &b);
+    write_f32(&root.join("a.wav"), 48_000, std::slice::from_ref(&a));
+    write_f32(&root.join("b.wav"), 48_000, std::slice::from_ref(&b));
     let original = "# window test session\n[session]\nsample_rate = 48000 # rate\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"  # dialogue\ngain_db = -2.0\n";
     std::fs::write(root.join("s.toml"), original).unwrap();
     let script = format!(
@@ -309,29 +291,7 @@ cp s.toml step2.toml
     assert_eq!(tracks[1]["name"].as_str(), Some("b"));
     assert_eq!(tracks[1]["clip"][0]["file"].as_str(), Some("b.wav"));
     // The saved session renders to the arithmetic of the import (both centred).
-    let render = Command::new(env!("CARGO_BIN_EXE_mixstation"))
-        .current_dir(root)
-        .args([
-            "render",
-            "step1.toml",
-            "-o",
-            "mix.wav",
-            "--format",
-            "f32",
-            "--engine",
-            "cpu",
-        ])
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .unwrap();
-    assert!(
-        render.status.success(),
-        "{}",
-        String::from_utf8_lossy(&render.stderr)
-    );
-    let mix = mixstation::io::decode_file(&root.join("mix.wav"))
-        .unwrap()
-        .channels;
+    let mix = render(root, "step1.toml");
     let (g, centre) = (10f64.powf(-2.0 / 20.0), std::f64::consts::FRAC_PI_4.cos());
     let worst = (0..a.len())
         .map(|i| {
@@ -360,8 +320,8 @@ fn the_window_moves_and_trims_clips_with_the_mouse() {
     let root = dir.path();
     let a = noise(96_000, 5);
     let b = noise(48_000, 9);
-    write_mono(&root.join("a.wav"), &a);
-    write_mono(&root.join("b.wav"), &b);
+    write_f32(&root.join("a.wav"), 48_000, std::slice::from_ref(&a));
+    write_f32(&root.join("b.wav"), 48_000, std::slice::from_ref(&b));
     let original = "# mouse test\n[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"  # dialogue\ngain_db = -2.0\n\n[[track]]\nname = \"fx\"\n[[track.clip]]\nfile = \"b.wav\"\nstart = 0.5\nfade_in = 0.1\nfade_out = 0.3\ngain_db = -3.0\n\n[[marker]]\nname = \"scene\"\nat = 1.5\n";
     std::fs::write(root.join("s.toml"), original).unwrap();
     // The timeline canvas starts at (10, 46); time zero is 90 px in; it shows the session
@@ -455,8 +415,8 @@ fn the_window_faders_never_jump_and_take_typed_values() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write_mono(&root.join("a.wav"), &noise(48_000, 5));
-    write_mono(&root.join("b.wav"), &noise(48_000, 9));
+    write_f32(&root.join("a.wav"), 48_000, &[noise(48_000, 5)]);
+    write_f32(&root.join("b.wav"), 48_000, &[noise(48_000, 9)]);
     let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\ngain_db = -2.0  # a little down\n\n[[track]]\nname = \"fx\"\nfile = \"b.wav\"\n";
     std::fs::write(root.join("s.toml"), original).unwrap();
     let script = format!(
@@ -526,7 +486,7 @@ fn the_window_exports_what_render_writes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write_mono(&root.join("a.wav"), &noise(96_000, 5));
+    write_f32(&root.join("a.wav"), 48_000, &[noise(96_000, 5)]);
     std::fs::write(
         root.join("s.toml"),
         "[session]\nsample_rate = 48000\n[master]\nloudness_target = -23.0\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n",
@@ -551,11 +511,7 @@ sleep 1
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let exported = mixstation::io::decode_file(&root.join("s-mix.wav"))
-        .unwrap()
-        .channels;
-    let reference = mixstation::io::decode_file(&root.join("ref.wav"))
-        .unwrap()
-        .channels;
+    let exported = read(&root.join("s-mix.wav"));
+    let reference = read(&root.join("ref.wav"));
     assert_eq!(exported, reference, "the export and `render` differ");
 }

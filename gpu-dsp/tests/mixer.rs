@@ -35,20 +35,10 @@ fn track(
     stem: usize,
 ) -> TrackSpec {
     TrackSpec {
-        name: name.into(),
-        channels,
-        clips,
         gain_db,
         pan,
-        azimuth: None,
-        lfe_db: None,
         stem,
-        mute: false,
-        solo: false,
-        direct: true,
-        inserts: vec![],
-        sends: vec![],
-        automation: vec![],
+        ..TrackSpec::new(name, channels, clips)
     }
 }
 

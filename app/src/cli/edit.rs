@@ -103,12 +103,15 @@ pub fn run(args: &EditArgs, command_positions: &[usize], script_positions: &[usi
             applied += 1;
         }
     }
-    session.check().with_context(|| {
-        format!(
-            "{}: the edited session is not valid; nothing saved",
-            args.session.display()
-        )
-    })?;
+    // Each step was checked; a session that was already invalid says why now.
+    if !session.is_valid() {
+        session.check().with_context(|| {
+            format!(
+                "{}: the edited session is not valid; nothing saved",
+                args.session.display()
+            )
+        })?;
+    }
     for path in session.offline() {
         eprintln!("note: media offline (not found): {}", path.display());
     }

@@ -100,11 +100,16 @@ impl EditSession {
     /// Frames of a clip's file at the session rate (`None` when it is offline).
     fn file_frames(&mut self, file: &str) -> Result<Option<i64>> {
         let path = self.session_dir().join(file);
-        if !self.media.contains_key(&path) {
-            self.check().ok();
-        }
+        let info = match self.media.get(&path) {
+            Some(info) => *info,
+            None => {
+                let info = crate::session::media_info(&path)?;
+                self.media.insert(path, info);
+                info
+            }
+        };
         let rate = self.rate()?;
-        Ok(self.media.get(&path).copied().flatten().map(|info| {
+        Ok(info.map(|info| {
             (info.frames as f64 * rate / f64::from(info.sample_rate.max(1))).round() as i64
         }))
     }

@@ -98,6 +98,11 @@ impl EditSession {
         &self.offline
     }
 
+    /// Whether the session passed the checks after its last change.
+    pub fn is_valid(&self) -> bool {
+        self.valid
+    }
+
     /// Steps that `undo` and `redo` can take.
     pub fn history(&self) -> (usize, usize) {
         (self.undo.len(), self.redo.len())
@@ -153,14 +158,18 @@ impl EditSession {
     /// Runs `change` as one undo step, checked; on error the session is as it was.
     fn step(&mut self, change: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         let before = self.doc.clone();
-        let result = change(self).and_then(|()| match self.check() {
-            Ok(()) => Ok(()),
-            Err(e) if self.valid => Err(e.context("the session would not be valid")),
-            Err(_) => Ok(()),
+        let result = change(self).and_then(|()| {
+            // One check per step: it decides both the error and whether the result is valid.
+            let checked = self.check();
+            let valid = checked.is_ok();
+            match checked {
+                Err(e) if self.valid => Err(e.context("the session would not be valid")),
+                _ => Ok(valid),
+            }
         });
         match result {
-            Ok(()) => {
-                self.valid = self.check().is_ok();
+            Ok(valid) => {
+                self.valid = valid;
                 self.undo.push(before);
                 self.redo.clear();
                 Ok(())

@@ -6,7 +6,7 @@ use super::params::{section_params, Param};
 use super::state::{BusStrip, SessionView, Strip};
 use crate::edit::{path_part, Command, EditSession};
 use crate::session::format::{InsertSection, SessionFile};
-use crate::session::{load_session_with_offline, parse};
+use crate::session::{load_session_with_offline, parse, LoadedSession};
 use anyhow::{anyhow, Result};
 use gpu_dsp::mix::{MixSpec, Source};
 use std::path::Path;
@@ -20,6 +20,9 @@ pub struct Document {
     pub edit: EditSession,
     /// Every file the session reads (an export may not overwrite one).
     pub inputs: Vec<std::path::PathBuf>,
+    /// What each of `spec`'s sources is (its file, `#N` for one channel): the key of its
+    /// waveform peaks, which survive rebuilds.
+    pub source_keys: Vec<std::path::PathBuf>,
 }
 
 impl Document {
@@ -38,26 +41,14 @@ impl Document {
 
     /// Builds the document and its view from an edit session's text.
     pub fn from_edit(edit: EditSession) -> Result<(Self, SessionView)> {
-        let text = edit.text();
-        let path = edit.path().to_path_buf();
-        let loaded = load_session_with_offline(&text, &path)?;
-        let file = parse(&text, &path)?;
-        let spec = loaded.spec;
-        let view = build_view(
-            &path,
-            &file,
-            &spec,
-            &loaded.markers,
-            &loaded.offline,
-            &loaded.clock,
-        );
-        let inputs = loaded.inputs;
+        let (loaded, view) = load(&edit)?;
         Ok((
             Self {
-                file,
-                spec,
+                file: loaded.file,
+                spec: loaded.spec,
                 edit,
-                inputs,
+                inputs: loaded.inputs,
+                source_keys: loaded.source_keys,
             },
             view,
         ))
@@ -65,30 +56,17 @@ impl Document {
 
     /// Rebuilds the mix and the view after the edit session changed (an undo, an import).
     pub fn rebuild(&mut self) -> Result<SessionView> {
-        let text = self.edit.text();
-        let path = self.edit.path().to_path_buf();
-        let loaded = load_session_with_offline(&text, &path)?;
-        self.file = parse(&text, &path)?;
+        let (loaded, view) = load(&self.edit)?;
+        self.file = loaded.file;
         self.spec = loaded.spec;
         self.inputs = loaded.inputs;
-        Ok(build_view(
-            &path,
-            &self.file,
-            &self.spec,
-            &loaded.markers,
-            &loaded.offline,
-            &loaded.clock,
-        ))
-    }
-
-    /// Applies an edit command (one undo step) and rebuilds; on error nothing changes.
-    pub fn edit(&mut self, command: &Command) -> Result<SessionView> {
-        self.edit_all(std::slice::from_ref(command))
+        self.source_keys = loaded.source_keys;
+        Ok(view)
     }
 
     /// Applies edit commands (one undo step; an undo or redo alone) and rebuilds; on error
     /// nothing changes.
-    pub fn edit_all(&mut self, commands: &[Command]) -> Result<SessionView> {
+    pub fn edit(&mut self, commands: &[Command]) -> Result<SessionView> {
         match commands {
             [one] => self.edit.apply(one)?,
             many => self.edit.apply_all(many)?,
@@ -103,6 +81,21 @@ impl Document {
             }
         }
     }
+}
+
+/// Loads an edit session's text (missing media as offline clips), with the window's view.
+fn load(edit: &EditSession) -> Result<(LoadedSession, SessionView)> {
+    let path = edit.path();
+    let loaded = load_session_with_offline(&edit.text(), path)?;
+    let view = build_view(
+        path,
+        &loaded.file,
+        &loaded.spec,
+        &loaded.markers,
+        &loaded.offline,
+        &loaded.clock,
+    );
+    Ok((loaded, view))
 }
 
 /// The window's view of a loaded session.
@@ -150,7 +143,6 @@ fn build_view(
                 .iter()
                 .map(|s| (spec.buses[s.bus].name.clone(), s.level_db))
                 .collect(),
-            span: span(spec, t, rate),
             clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
         })
         .collect();
@@ -402,18 +394,6 @@ fn clip_views(
         .collect();
     clips.sort_by(|a, b| a.start.total_cmp(&b.start));
     clips
-}
-
-/// First and last timeline second of a track's clips.
-fn span(spec: &MixSpec, t: &gpu_dsp::mix::TrackSpec, rate: f64) -> (f64, f64) {
-    let start = t.clips.iter().map(|c| c.start).min().unwrap_or(0);
-    let end = t
-        .clips
-        .iter()
-        .map(|c| c.start + spec.clip_len(c))
-        .max()
-        .unwrap_or(0);
-    (start as f64 / rate, end as f64 / rate)
 }
 
 /// Frames per column of a source's peak overview.

@@ -617,38 +617,10 @@ impl Drop for Audition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gpu_dsp::mix::{ClipSpec, MasterSpec, TrackSpec};
 
     #[test]
     fn a_loop_plays_its_range_over_and_over() {
-        let spec = MixSpec {
-            sample_rate: 48_000,
-            layout: Layout::Stereo,
-            sources: vec![vec![vec![0.1f32; 48_000]].into()],
-            tracks: vec![TrackSpec {
-                name: "t".into(),
-                channels: 1,
-                clips: vec![ClipSpec {
-                    source: 0,
-                    length: 48_000,
-                    ..Default::default()
-                }],
-                gain_db: 0.0,
-                pan: 0.0,
-                azimuth: None,
-                lfe_db: None,
-                stem: 0,
-                mute: false,
-                solo: false,
-                direct: true,
-                inserts: vec![],
-                sends: vec![],
-                automation: vec![],
-            }],
-            buses: vec![],
-            stems: vec!["MX".into()],
-            master: MasterSpec::default(),
-        };
+        let spec = MixSpec::one_track(48_000, vec![0.1f32; 48_000]);
         let mut engine =
             LiveEngine::start(spec, 0.0, None, None, &[], &[], Some((0.1, 0.3))).unwrap();
         let mut positions = Vec::new();

@@ -132,10 +132,16 @@ struct App {
     /// When the session being opened was asked for (reported in screenshot runs).
     load_started: Option<Instant>,
     /// The sources' peak overviews being computed in the background.
-    peaks_job: Option<job::Job<Vec<Vec<f32>>>>,
+    peaks_job: Option<job::Job<Vec<SourcePeaks>>>,
+    /// Waveform peaks by source (file, or `file#N` for one channel), kept across edits so an
+    /// edit reads only the files it adds.
+    peaks_cache: std::collections::HashMap<PathBuf, std::sync::Arc<Vec<f32>>>,
     /// A whole-file spectrogram being computed in the background.
     spectrogram_job: Option<job::Job<Result<state::FileSpectrogram, String>>>,
 }
+
+/// A source's key and its waveform peaks.
+type SourcePeaks = (PathBuf, Vec<f32>);
 
 /// A session opened in the background.
 type Opened = anyhow::Result<(Document, state::SessionView)>;
@@ -169,6 +175,7 @@ impl App {
             load_job: None,
             load_started: None,
             peaks_job: None,
+            peaks_cache: Default::default(),
             spectrogram_job: None,
         };
         (app, Task::done(AppMessage::Ui(Message::Open(session))))
@@ -308,10 +315,10 @@ impl App {
         }
         if let Some(peaks) = self.peaks_job.as_ref().and_then(job::Job::take) {
             self.peaks_job = None;
-            let effects = self
-                .ws
-                .update(Message::PeaksReady(std::sync::Arc::new(peaks)));
-            self.run_effects(effects);
+            for (key, p) in peaks {
+                self.peaks_cache.insert(key, std::sync::Arc::new(p));
+            }
+            self.run_effects(vec![Effect::ComputePeaks]);
         }
         if let Some(result) = self.spectrogram_job.as_ref().and_then(job::Job::take) {
             self.spectrogram_job = None;
@@ -458,10 +465,7 @@ impl App {
                 Effect::Edit(request) => match (&mut self.doc, &self.ws.session) {
                     (Some(doc), Some(view)) => Some(Message::Edited(
                         doc.apply(view)
-                            .and_then(|()| match request {
-                                state::EditRequest::Commands(list) => doc.edit_all(&list),
-                                other => doc.edit(&edit_command(doc, other)),
-                            })
+                            .and_then(|()| doc.edit(&edit_commands(doc, request)))
                             .map_err(|e| chain(&e)),
                     )),
                     _ => None,
@@ -473,16 +477,7 @@ impl App {
                     }
                     Err(e) => Some(Message::Export(export::ExportMessage::Done(Err(chain(&e))))),
                 },
-                Effect::ComputePeaks => {
-                    if let Some(doc) = &self.doc {
-                        let sources = doc.spec.sources.clone();
-                        self.peaks_job = job::Job::spawn("mixstation-peaks", move || {
-                            document::source_peaks(&sources)
-                        })
-                        .ok();
-                    }
-                    None
-                }
+                Effect::ComputePeaks => self.peaks_or_job(),
                 Effect::CancelExport => {
                     if let Some(job) = &self.export_job {
                         job.progress
@@ -653,6 +648,38 @@ impl App {
         }
     }
 
+    /// The peaks of every source of the document once all are known (`PeaksReady`); until
+    /// then a background job reads the sources not seen before (only those are copied and
+    /// read; the others' peaks are kept from earlier).
+    fn peaks_or_job(&mut self) -> Option<Message> {
+        let doc = self.doc.as_ref()?;
+        let missing: Vec<(PathBuf, gpu_dsp::mix::Source)> = doc
+            .source_keys
+            .iter()
+            .zip(&doc.spec.sources)
+            .filter(|(key, _)| !self.peaks_cache.contains_key(*key))
+            .map(|(key, source)| (key.clone(), source.clone()))
+            .collect();
+        if missing.is_empty() {
+            let peaks = doc
+                .source_keys
+                .iter()
+                .map(|key| self.peaks_cache[key].as_ref().clone())
+                .collect();
+            return Some(Message::PeaksReady(std::sync::Arc::new(peaks)));
+        }
+        if self.peaks_job.is_none() {
+            self.peaks_job = job::Job::spawn("mixstation-peaks", move || {
+                let (keys, sources): (Vec<PathBuf>, Vec<_>) = missing.into_iter().unzip();
+                keys.into_iter()
+                    .zip(document::source_peaks(&sources))
+                    .collect()
+            })
+            .ok();
+        }
+        None
+    }
+
     /// Takes a document opened in the background: remembers it, and keeps an autosave
     /// left by an earlier run (under its own name) before new edits replace it.
     fn opened(
@@ -759,13 +786,13 @@ impl App {
     }
 }
 
-/// The edit command for a window request: an import becomes a new track named after the
-/// file (`name 2`, `name 3`, … when taken).
-fn edit_command(doc: &Document, request: state::EditRequest) -> crate::edit::Command {
+/// The edit commands of a window request (one undo step): an import becomes a new track
+/// named after the file (`name 2`, `name 3`, … when taken).
+fn edit_commands(doc: &Document, request: state::EditRequest) -> Vec<crate::edit::Command> {
     use crate::edit::Command;
-    match request {
+    vec![match request {
         state::EditRequest::Command(c) => c,
-        state::EditRequest::Commands(mut list) => list.remove(0),
+        state::EditRequest::Commands(list) => return list,
         state::EditRequest::Undo => Command::Undo,
         state::EditRequest::Redo => Command::Redo,
         state::EditRequest::Import { file, at } => {
@@ -793,7 +820,7 @@ fn edit_command(doc: &Document, request: state::EditRequest) -> crate::edit::Com
                 channel: None,
             }
         }
-    }
+    }]
 }
 
 /// A free name for a recovered autosave: `SESSION.toml.recovered-<unix time>[-n]`.

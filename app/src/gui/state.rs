@@ -28,8 +28,6 @@ pub struct Strip {
     /// How many of `sends` are in the session file; one more is the track's `output` route
     /// (fixed at 0 dB, not editable).
     pub file_sends: usize,
-    /// Where the track's audio starts and ends on the timeline (seconds).
-    pub span: (f64, f64),
     /// The track's clips in timeline order (the N of `TRACK:N` is the index + 1).
     pub clips: Vec<ClipView>,
 }
@@ -1198,7 +1196,6 @@ mod tests {
                     eq_kinds: vec![vec![], vec![]],
                     sends: vec![("hall".into(), -12.0)],
                     file_sends: 1,
-                    span: (0.0, 10.0),
                     clips: vec![
                         ClipView {
                             name: "a".into(),

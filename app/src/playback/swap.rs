@@ -80,9 +80,7 @@ impl LiveMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gpu_dsp::mix::{
-        ClipSpec, EqBand, FilterKind, InsertSpec, Layout, MasterSpec, MixSpec, TrackSpec,
-    };
+    use gpu_dsp::mix::{EqBand, FilterKind, InsertSpec, MixSpec};
 
     const BLOCK: usize = 1024;
 
@@ -97,46 +95,23 @@ mod tests {
                 (s as f32 / u32::MAX as f32 - 0.5) * 1.5
             })
             .collect();
-        MixSpec {
-            sample_rate: 48_000,
-            layout: Layout::Stereo,
-            sources: vec![vec![noise].into()],
-            tracks: vec![TrackSpec {
-                name: "dx".into(),
-                channels: 1,
-                clips: vec![ClipSpec {
-                    source: 0,
-                    start,
-                    length: 3 * 48_000,
-                    ..Default::default()
-                }],
-                gain_db,
-                pan: 0.0,
-                azimuth: None,
-                lfe_db: None,
-                stem: 0,
-                mute: false,
-                solo: false,
-                direct: true,
-                inserts: vec![
-                    InsertSpec::Eq(vec![EqBand {
-                        kind: FilterKind::Bell,
-                        freq: 2_000.0,
-                        gain_db: bell_db,
-                        q: 1.0,
-                    }]),
-                    InsertSpec::Limiter {
-                        ceiling_db: -3.0,
-                        release_ms: 50.0,
-                    },
-                ],
-                sends: vec![],
-                automation: vec![],
-            }],
-            buses: vec![],
-            stems: vec!["DX".into()],
-            master: MasterSpec::default(),
-        }
+        let mut mix = MixSpec::one_track(48_000, noise);
+        let track = &mut mix.tracks[0];
+        track.gain_db = gain_db;
+        track.clips[0].start = start;
+        track.inserts = vec![
+            InsertSpec::Eq(vec![EqBand {
+                kind: FilterKind::Bell,
+                freq: 2_000.0,
+                gain_db: bell_db,
+                q: 1.0,
+            }]),
+            InsertSpec::Limiter {
+                ceiling_db: -3.0,
+                release_ms: 50.0,
+            },
+        ];
+        mix
     }
 
     /// The left channel of `mix` from timeline zero, `blocks` blocks long, after the

@@ -4,9 +4,9 @@
 use gpu_dsp::mix::params::{
     default_of, CLEAN, COMPRESSOR, DUCK, EQ_BAND, GATE, LIMITER, MULTIBAND,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionFile {
     pub session: SessionHeader,
@@ -16,12 +16,12 @@ pub struct SessionFile {
     pub buses: Vec<BusSection>,
     #[serde(default, rename = "track")]
     pub tracks: Vec<TrackSection>,
-    #[serde(default, rename = "marker", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, rename = "marker")]
     pub markers: Vec<MarkerSection>,
 }
 
 /// A named position on the timeline.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarkerSection {
     pub name: String,
@@ -29,7 +29,7 @@ pub struct MarkerSection {
     pub at: f64,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionHeader {
     pub sample_rate: u32,
@@ -40,10 +40,10 @@ pub struct SessionHeader {
     pub stems: Vec<String>,
     /// Timecode frame rate: "23.976", "24" (the default), "25", "29.97", "29.97df", "30",
     /// "50", "59.94", "59.94df", "60".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub frame_rate: Option<String>,
     /// The timecode of session time zero, `HH:MM:SS:FF` (default 00:00:00:00).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub start_timecode: Option<String>,
 }
 
@@ -51,7 +51,7 @@ fn stereo() -> String {
     "stereo".into()
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MasterSection {
     #[serde(default)]
@@ -60,7 +60,7 @@ pub struct MasterSection {
     pub true_peak_ceiling: Option<f32>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusSection {
     pub name: String,
@@ -73,11 +73,11 @@ pub struct BusSection {
     #[serde(default, rename = "send")]
     pub sends: Vec<SendSection>,
     /// `gain_db`, `send.<bus>` or `insert.<index>.<parameter>`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub automation: Vec<AutomationSection>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackSection {
     pub name: String,
@@ -115,7 +115,7 @@ fn default_stem() -> String {
     "MX".into()
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClipSection {
     pub file: String,
@@ -134,16 +134,16 @@ pub struct ClipSection {
     #[serde(default)]
     pub fade_out: f64,
     /// `linear` (the default), `equal-power` or `s-curve`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fade_in_shape: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fade_out_shape: Option<String>,
     /// One channel (from 1) of a multichannel file, played as a mono clip.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub channel: Option<u32>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendSection {
     pub bus: String,
@@ -153,7 +153,7 @@ pub struct SendSection {
     pub pre_fader: bool,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutomationSection {
     /// `gain_db`, `pan`, `send.<bus>` or `insert.<index>.<parameter>`.
@@ -162,7 +162,7 @@ pub struct AutomationSection {
     pub points: Vec<(f64, f64)>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum InsertSection {
     Eq {
@@ -287,7 +287,7 @@ fn multiband_range() -> f32 {
     default_of(MULTIBAND, "range_db")
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EqBandSection {
     /// `highpass`, `lowpass`, `lowshelf`, `highshelf` or `bell`.

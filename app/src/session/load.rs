@@ -28,6 +28,10 @@ pub struct LoadedSession {
     pub markers: Vec<(String, f64)>,
     /// Media files that are not there (only when loaded for the window; silent clips).
     pub offline: Vec<PathBuf>,
+    /// The session file as parsed.
+    pub file: SessionFile,
+    /// What each source is, by index: its file's path (`path#N` for one channel of it).
+    pub source_keys: Vec<PathBuf>,
 }
 
 /// What a media file's header says (for checking a session without decoding it).
@@ -41,6 +45,23 @@ pub struct MediaInfo {
 
 /// Media headers read so far, by path; `None` for a file that is not there (offline).
 pub type MediaCache = HashMap<PathBuf, Option<MediaInfo>>;
+
+/// What the header of the media file at `path` says; `None` when no file is there.
+pub fn media_info(path: &Path) -> Result<Option<MediaInfo>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut file = AudioFile::open(path)?;
+    let frames = match file.frames() {
+        Some(f) => f,
+        None => file.exact_frames()?,
+    };
+    Ok(Some(MediaInfo {
+        channels: file.channels(),
+        sample_rate: file.sample_rate(),
+        frames,
+    }))
+}
 
 /// Checks session text as a load would, reading only media headers (cached in `media`):
 /// every reference, range and limit. Missing media files are not errors here: they are
@@ -224,31 +245,17 @@ impl Loader {
     /// The header of `path` (checking mode), cached; `None` when the file is not there.
     fn media(&mut self, path: &Path) -> Result<Option<MediaInfo>> {
         let cache = self.probe.as_mut().expect("checking mode");
-        if let Some(info) = cache.get(path) {
-            if info.is_none() && !self.offline.iter().any(|p| p == path) {
-                self.offline.push(path.to_path_buf());
+        let info = match cache.get(path) {
+            Some(info) => *info,
+            None => {
+                let info = media_info(path)?;
+                cache.insert(path.to_path_buf(), info);
+                info
             }
-            return Ok(*info);
-        }
-        let info = if path.exists() {
-            let mut file = AudioFile::open(path)?;
-            let frames = match file.frames() {
-                Some(f) => f,
-                None => file.exact_frames()?,
-            };
-            Some(MediaInfo {
-                channels: file.channels(),
-                sample_rate: file.sample_rate(),
-                frames,
-            })
-        } else {
-            self.offline.push(path.to_path_buf());
-            None
         };
-        self.probe
-            .as_mut()
-            .expect("checking mode")
-            .insert(path.to_path_buf(), info);
+        if info.is_none() && !self.offline.iter().any(|p| p == path) {
+            self.offline.push(path.to_path_buf());
+        }
         Ok(info)
     }
 
@@ -590,6 +597,16 @@ impl Loader {
             clock,
             markers,
             offline: std::mem::take(&mut self.offline),
+            file: f,
+            source_keys: {
+                let mut keys = vec![PathBuf::new(); self.by_path.len()];
+                for (key, &i) in &self.by_path {
+                    if let Some(k) = keys.get_mut(i) {
+                        *k = key.clone();
+                    }
+                }
+                keys
+            },
         })
     }
 

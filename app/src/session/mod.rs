@@ -6,7 +6,7 @@ mod load;
 pub mod timecode;
 
 pub use load::{
-    check_session, load_session, load_session_text, load_session_with_offline, parse,
+    check_session, load_session, load_session_text, load_session_with_offline, media_info, parse,
     LoadedSession, MediaCache, MediaInfo,
 };
 

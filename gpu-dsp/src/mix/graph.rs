@@ -188,6 +188,54 @@ pub struct TrackSpec {
     pub automation: Vec<(Target, Automation)>,
 }
 
+impl TrackSpec {
+    /// A track of `channels` channels playing `clips` straight into stem 0 at 0 dB, centred,
+    /// with no inserts, sends or automation.
+    pub fn new(name: impl Into<String>, channels: usize, clips: Vec<ClipSpec>) -> Self {
+        Self {
+            name: name.into(),
+            channels,
+            clips,
+            gain_db: 0.0,
+            pan: 0.0,
+            azimuth: None,
+            lfe_db: None,
+            stem: 0,
+            mute: false,
+            solo: false,
+            direct: true,
+            inserts: vec![],
+            sends: vec![],
+            automation: vec![],
+        }
+    }
+}
+
+impl MixSpec {
+    /// A stereo mix of one mono source played whole by one track into one stem (`MX`): the
+    /// smallest session, for tests and examples.
+    pub fn one_track(sample_rate: u32, samples: Vec<f32>) -> Self {
+        let length = samples.len() as u64;
+        Self {
+            sample_rate,
+            layout: crate::mix::Layout::Stereo,
+            sources: vec![vec![samples].into()],
+            tracks: vec![TrackSpec::new(
+                "track",
+                1,
+                vec![ClipSpec {
+                    source: 0,
+                    length,
+                    ..Default::default()
+                }],
+            )],
+            buses: vec![],
+            stems: vec!["MX".into()],
+            master: MasterSpec::default(),
+        }
+    }
+}
+
 /// A bus (its input is the sum of the sends into it, in layout channels).
 #[derive(Clone, Debug)]
 pub struct BusSpec {
