@@ -41,6 +41,7 @@ fn session(seconds: usize) -> MixSpec {
     let buses = (0..4u32)
         .map(|b| BusSpec {
             mute: false,
+            solo: false,
             name: format!("verb{b}"),
             gain_db: 0.0,
             inserts: vec![InsertSpec::Reverb {
@@ -48,6 +49,7 @@ fn session(seconds: usize) -> MixSpec {
                 wet: 1.0,
                 dry: 0.0,
             }],
+            bypass: vec![],
             sends: vec![],
             automation: vec![],
         })
@@ -121,6 +123,7 @@ fn session(seconds: usize) -> MixSpec {
             }))
             .collect(),
             automation: vec![],
+            bypass: vec![],
         })
         .collect();
     MixSpec {

@@ -55,9 +55,11 @@ fn post_send(bus: usize, level_db: f32) -> SendSpec {
 fn plain_bus(name: &str) -> BusSpec {
     BusSpec {
         mute: false,
+        solo: false,
         name: name.into(),
         gain_db: 0.0,
         inserts: vec![],
+        bypass: vec![],
         sends: vec![],
         automation: vec![],
     }
@@ -182,6 +184,7 @@ fn a_muted_bus_is_silent_and_mutes_without_a_jump() {
     let b = track("b", 1, vec![clip(0, 0, n as u64)], -6.0, -1.0, 0);
     let bus = |mute: bool| BusSpec {
         mute,
+        solo: false,
         ..plain_bus("verb")
     };
     let level = |mute: bool| {
@@ -313,9 +316,11 @@ fn bus_gain_and_send_automation_land_on_their_samples() {
     t.sends = vec![post_send(0, 0.0)];
     let a = BusSpec {
         mute: false,
+        solo: false,
         name: "a".into(),
         gain_db: 0.0,
         inserts: vec![limiter()],
+        bypass: vec![],
         sends: vec![post_send(1, 0.0)],
         automation: vec![
             (Target::GainDb, step(0.5, -60.0)),
@@ -385,12 +390,14 @@ fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
     };
     let duck = || BusSpec {
         mute: false,
+        solo: false,
         name: "duck".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Duck {
             sidechain: 0,
             params: DuckParams::default(),
         }],
+        bypass: vec![],
         sends: vec![],
         automation: vec![],
     };
@@ -402,9 +409,11 @@ fn a_ducks_sidechain_is_aligned_with_what_the_duck_hears() {
     via_bus.sends = vec![post_send(1, 0.0)];
     let a = BusSpec {
         mute: false,
+        solo: false,
         name: "a".into(),
         gain_db: -200.0,
         inserts: vec![limiter()],
+        bypass: vec![],
         sends: vec![post_send(0, 200.0)],
         automation: vec![],
     };
@@ -510,6 +519,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
     };
     let hall = BusSpec {
         mute: false,
+        solo: false,
         name: "hall".into(),
         gain_db: -3.0,
         inserts: vec![InsertSpec::Reverb {
@@ -517,11 +527,13 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
             wet: 0.8,
             dry: 0.3,
         }],
+        bypass: vec![],
         sends: vec![post_send(1, -6.0)],
         automation: vec![],
     };
     let room = BusSpec {
         mute: false,
+        solo: false,
         name: "room".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Reverb {
@@ -529,6 +541,7 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
             wet: 1.0,
             dry: 0.0,
         }],
+        bypass: vec![],
         sends: vec![],
         automation: vec![],
     };
@@ -578,6 +591,7 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
     ir[299] = 0.25;
     let bus = BusSpec {
         mute: false,
+        solo: false,
         name: "hall".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Reverb {
@@ -585,6 +599,7 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
             wet: 1.0,
             dry: 0.0,
         }],
+        bypass: vec![],
         sends: vec![],
         automation: vec![],
     };
@@ -666,9 +681,11 @@ fn linear_buses_collapse_to_one_stem_and_keep_the_master() {
 fn bus_cycles_are_refused() {
     let bus = |name: &str, to: usize| BusSpec {
         mute: false,
+        solo: false,
         name: name.into(),
         gain_db: 0.0,
         inserts: vec![],
+        bypass: vec![],
         sends: vec![post_send(to, 0.0)],
         automation: vec![],
     };
@@ -684,6 +701,7 @@ fn bus_cycles_are_refused() {
                 bus("a", 1),
                 BusSpec {
                     mute: false,
+                    solo: false,
                     sends: vec![],
                     ..bus("b", 0)
                 },
@@ -788,9 +806,11 @@ fn bus_to_bus_paths_and_reverb_dry_stay_aligned() {
     };
     let a = BusSpec {
         mute: false,
+        solo: false,
         name: "a".into(),
         gain_db: 0.0,
         inserts: vec![reverb()],
+        bypass: vec![],
         sends: vec![post_send(1, 0.0)],
         automation: vec![],
     };
@@ -903,5 +923,173 @@ fn live_bus_gain_glides_and_bus_meters_read_the_output() {
     assert!(
         !mixer.set_bus_insert_param(0, 0, "wet", 0.5),
         "the bus has no insert"
+    );
+}
+
+/// Inserts that change the sound, one with latency: a +12 dB bell, a compressor and a
+/// true-peak limiter.
+fn coloured_chain() -> Vec<InsertSpec> {
+    vec![
+        InsertSpec::Eq(vec![EqBand {
+            kind: FilterKind::Bell,
+            freq: 1000.0,
+            gain_db: 12.0,
+            q: 1.0,
+        }]),
+        InsertSpec::Compressor(gpu_dsp::mix::CompressorParams {
+            threshold_db: -30.0,
+            ratio: 4.0,
+            ..Default::default()
+        }),
+        InsertSpec::Limiter {
+            ceiling_db: -6.0,
+            release_ms: 50.0,
+        },
+    ]
+}
+
+#[test]
+fn bypassed_inserts_pass_their_input_in_time_and_crossfade_live() {
+    let mut r = rng(77);
+    let n = 8192;
+    let src = vec![noise(&mut r, n)];
+    let with = |bypass: Vec<bool>| {
+        let t = TrackSpec {
+            inserts: coloured_chain(),
+            bypass,
+            ..track("dx", 1, vec![clip(0, 0, n as u64)], 0.0, -1.0, 0)
+        };
+        spec(vec![src.clone()], vec![t], vec![])
+    };
+    let plain = spec(
+        vec![src.clone()],
+        vec![track("dx", 1, vec![clip(0, 0, n as u64)], 0.0, -1.0, 0)],
+        vec![],
+    );
+    let dry = Mixer::new(plain, 256).unwrap().render(|_| {});
+    // Every insert bypassed: exactly the chain-free render (the limiter's latency is kept
+    // and removed, so nothing moves in time).
+    let all = Mixer::new(with(vec![true; 3]), 256).unwrap().render(|_| {});
+    assert_close(&all[0][0], &dry[0][0], 1e-6, "bypassed chain");
+    let wet = Mixer::new(with(vec![]), 256).unwrap().render(|_| {});
+    let differs = wet[0][0]
+        .iter()
+        .zip(&dry[0][0])
+        .any(|(a, b)| (a - b).abs() > 0.05);
+    assert!(differs, "the active chain changes the sound");
+    // Live: bypass the limiter (the last insert, with latency) at block 10. Its input does
+    // not change, so the output is exactly the active render before, a one-block linear
+    // crossfade, then the limiter-bypassed render, all in time.
+    let limiter_off = Mixer::new(with(vec![false, false, true]), 256)
+        .unwrap()
+        .render(|_| {});
+    let mut m = Mixer::new(with(vec![]), 256).unwrap();
+    let (latency, chain) = (m.latency(), m.latency() - 256);
+    let mut out = Vec::new();
+    for k in 0..40 {
+        if k == 10 {
+            m.set_track_insert_bypass(0, 2, true);
+        }
+        out.extend_from_slice(&m.process_block(256)[0][0]);
+    }
+    let out = &out[latency..];
+    for (i, y) in out.iter().enumerate().take(n - chain) {
+        // Output sample i left the chain in the block of timeline sample i + chain.
+        let g = match (i + chain) / 256 {
+            k if k < 10 => 1.0,
+            10 => 1.0 - ((i + chain) % 256 + 1) as f32 / 256.0,
+            _ => 0.0,
+        };
+        let want = g * wet[0][0][i] + (1.0 - g) * limiter_off[0][0][i];
+        assert!((y - want).abs() < 1e-6, "sample {i}: {y} vs {want}");
+    }
+}
+
+#[test]
+fn a_soloed_bus_is_heard_with_its_sources_and_silences_the_rest() {
+    let n = 4096;
+    let src = vec![vec![1.0f32; n]];
+    // a: direct and into the verb bus at −6 dB; b: direct only.
+    let a = TrackSpec {
+        sends: vec![post_send(0, -6.0)],
+        ..track("a", 1, vec![clip(0, 0, n as u64)], 0.0, -1.0, 0)
+    };
+    let b = track("b", 1, vec![clip(0, 0, n as u64)], -6.0, -1.0, 0);
+    let verb = |solo: bool| BusSpec {
+        solo,
+        ..plain_bus("verb")
+    };
+    let level = |solo: bool| {
+        let mut m = Mixer::new(
+            spec(
+                vec![src.clone()],
+                vec![a.clone(), b.clone()],
+                vec![verb(solo)],
+            ),
+            256,
+        )
+        .unwrap();
+        m.render(|_| {})[0][0][2000]
+    };
+    assert!((level(false) - (1.0 + g(-6.0) + g(-6.0))).abs() < 1e-6);
+    assert!(
+        (level(true) - (1.0 + g(-6.0))).abs() < 1e-6,
+        "b is silenced"
+    );
+    // Live: the solo takes b out over one block, without a jump.
+    let mut m = Mixer::new(spec(vec![src.clone()], vec![a, b], vec![verb(false)]), 256).unwrap();
+    let mut out = Vec::new();
+    for k in 0..12 {
+        if k == 6 {
+            m.set_bus_solo(0, true);
+        }
+        out.extend_from_slice(&m.process_block(256)[0][0]);
+    }
+    let steps = out[4 * 256..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(steps < 1.1 / 256.0, "no jump: largest step {steps}");
+    assert!((out[out.len() - 1] - (1.0 + g(-6.0))).abs() < 1e-6);
+}
+
+#[test]
+fn gain_reduction_is_metered_per_track_and_bus_and_not_when_bypassed() {
+    let n = 16_384;
+    // A full-scale 1 kHz sine: far over the compressor's −30 dB threshold.
+    let sine: Vec<f32> = (0..n)
+        .map(|i| (std::f32::consts::TAU * 1000.0 * i as f32 / RATE as f32).sin())
+        .collect();
+    let reduction = |bypass: Vec<bool>| {
+        let t = TrackSpec {
+            inserts: coloured_chain(),
+            bypass: bypass.clone(),
+            sends: vec![post_send(0, 0.0)],
+            ..track("dx", 1, vec![clip(0, 0, n as u64)], 0.0, 0.0, 0)
+        };
+        let bus = BusSpec {
+            inserts: vec![InsertSpec::Limiter {
+                ceiling_db: -40.0,
+                release_ms: 50.0,
+            }],
+            bypass,
+            ..plain_bus("verb")
+        };
+        let mut m = Mixer::new(spec(vec![vec![sine.clone()]], vec![t], vec![bus]), 512).unwrap();
+        let (mut tracks, mut buses) = ([0.0f32], [0.0f32]);
+        for _ in 0..20 {
+            m.process_block(512);
+            m.take_reductions(&mut tracks, &mut buses);
+        }
+        (tracks[0], buses[0])
+    };
+    let (track, bus) = reduction(vec![]);
+    // The compressor alone takes ≥ (≈ −3 + 12 + 30)·(1 − 1/4) ≈ 29 dB off; the limiter more.
+    assert!(track < -20.0, "track reduction {track}");
+    assert!(bus < -3.0, "bus reduction {bus}");
+    assert_eq!(
+        reduction(vec![true; 3]),
+        (0.0, 0.0),
+        "bypassed: nothing metered"
     );
 }

@@ -330,7 +330,7 @@ impl Document {
 fn eq_kinds(i: &InsertSection) -> Vec<gpu_dsp::mix::FilterKind> {
     use gpu_dsp::mix::FilterKind as K;
     match i {
-        InsertSection::Eq { bands } => bands
+        InsertSection::Eq { bands, .. } => bands
             .iter()
             .map(|b| match b.kind.as_str() {
                 "highpass" => K::HighPass,

@@ -73,7 +73,7 @@ fn named<'a>(pairs: Vec<(&str, &'a mut f32)>) -> Vec<(String, &'a mut f32)> {
 /// Every live-editable field of a section with its engine parameter name, in slider order.
 fn slots(s: &mut InsertSection) -> Vec<(String, &mut f32)> {
     match s {
-        InsertSection::Eq { bands } => bands
+        InsertSection::Eq { bands, .. } => bands
             .iter_mut()
             .enumerate()
             .flat_map(|(k, b)| {

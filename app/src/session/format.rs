@@ -68,6 +68,9 @@ pub struct BusSection {
     pub gain_db: f32,
     #[serde(default)]
     pub mute: bool,
+    /// Solo the bus (and the tracks that feed it).
+    #[serde(default)]
+    pub solo: bool,
     #[serde(default, rename = "insert")]
     pub inserts: Vec<InsertSection>,
     #[serde(default, rename = "send")]
@@ -167,6 +170,9 @@ pub struct AutomationSection {
 pub enum InsertSection {
     Eq {
         bands: Vec<EqBandSection>,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     Compressor {
         #[serde(default = "comp_threshold")]
@@ -181,6 +187,9 @@ pub enum InsertSection {
         knee_db: f32,
         #[serde(default)]
         makeup_db: f32,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     Gate {
         #[serde(default = "gate_threshold")]
@@ -193,12 +202,18 @@ pub enum InsertSection {
         hold_ms: f32,
         #[serde(default = "gate_release")]
         release_ms: f32,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     Limiter {
         #[serde(default = "limiter_ceiling")]
         ceiling_db: f32,
         #[serde(default = "limiter_release")]
         release_ms: f32,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     Reverb {
         ir: String,
@@ -210,6 +225,9 @@ pub enum InsertSection {
         predelay_ms: f32,
         #[serde(default)]
         ir_gain_db: f32,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     /// Spectral dialogue cleanup: hum removal and tracked broadband noise suppression.
     Clean {
@@ -218,6 +236,9 @@ pub enum InsertSection {
         /// `auto` (found in the track's first source), `50`, `60` or `off`.
         #[serde(default = "clean_hum")]
         hum: String,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     /// Spectral ducking (buses only) under the tracks of a stem.
     Duck {
@@ -231,6 +252,9 @@ pub enum InsertSection {
         attack_ms: f32,
         #[serde(default = "duck_release")]
         release_ms: f32,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
     /// Multiband spectral compression or expansion.
     Multiband {
@@ -247,7 +271,26 @@ pub enum InsertSection {
         release_ms: f32,
         #[serde(default = "multiband_range")]
         range_db: f32,
+        /// Passes the insert's input (delayed by its latency) instead of its output.
+        #[serde(default)]
+        bypass: bool,
     },
+}
+
+impl InsertSection {
+    /// Whether the insert is bypassed.
+    pub fn bypass(&self) -> bool {
+        match self {
+            InsertSection::Eq { bypass, .. }
+            | InsertSection::Compressor { bypass, .. }
+            | InsertSection::Gate { bypass, .. }
+            | InsertSection::Limiter { bypass, .. }
+            | InsertSection::Reverb { bypass, .. }
+            | InsertSection::Clean { bypass, .. }
+            | InsertSection::Duck { bypass, .. }
+            | InsertSection::Multiband { bypass, .. } => *bypass,
+        }
+    }
 }
 
 fn clean_reduction() -> f32 {

@@ -451,9 +451,11 @@ impl Loader {
                 .collect::<Result<Vec<_>>>()?;
             buses.push(BusSpec {
                 mute: b.mute,
+                solo: b.solo,
                 name: b.name.clone(),
                 gain_db: b.gain_db,
                 inserts,
+                bypass: b.inserts.iter().map(InsertSection::bypass).collect(),
                 sends,
                 automation,
             });
@@ -569,6 +571,7 @@ impl Loader {
                 solo: t.solo,
                 direct: t.output.is_none(),
                 inserts,
+                bypass: t.inserts.iter().map(InsertSection::bypass).collect(),
                 sends,
                 automation,
             });
@@ -622,7 +625,7 @@ impl Loader {
     fn insert(&mut self, ins: &InsertSection, place: &str) -> Result<InsertSpec> {
         check_insert(ins, place)?;
         Ok(match ins {
-            InsertSection::Eq { bands } => InsertSpec::Eq(
+            InsertSection::Eq { bands, .. } => InsertSpec::Eq(
                 bands
                     .iter()
                     .enumerate()
@@ -636,6 +639,7 @@ impl Loader {
                 release_ms,
                 knee_db,
                 makeup_db,
+                ..
             } => {
                 if *ratio < 1.0 {
                     bail!("{place}: compressor ratio {ratio} must be ≥ 1");
@@ -655,6 +659,7 @@ impl Loader {
                 attack_ms,
                 hold_ms,
                 release_ms,
+                ..
             } => InsertSpec::Gate(GateParams {
                 threshold_db: *threshold_db,
                 range_db: *range_db,
@@ -665,6 +670,7 @@ impl Loader {
             InsertSection::Limiter {
                 ceiling_db,
                 release_ms,
+                ..
             } => InsertSpec::Limiter {
                 ceiling_db: *ceiling_db,
                 release_ms: *release_ms,
@@ -675,6 +681,7 @@ impl Loader {
                 dry,
                 predelay_ms,
                 ir_gain_db,
+                ..
             } => {
                 let path = self.resolve(ir);
                 if self.probe.is_some() {
@@ -705,7 +712,9 @@ impl Loader {
                     dry: *dry,
                 }
             }
-            InsertSection::Clean { reduction_db, hum } => {
+            InsertSection::Clean {
+                reduction_db, hum, ..
+            } => {
                 if !(0.0..=60.0).contains(reduction_db) {
                     bail!("{place}: reduction_db {reduction_db} must be 0 to 60 dB");
                 }
@@ -742,6 +751,7 @@ impl Loader {
                 max_db,
                 attack_ms,
                 release_ms,
+                ..
             } => {
                 if self.on_track {
                     bail!("{place}: `duck` goes on a bus (its sidechain is a stem's tracks)");
@@ -770,6 +780,7 @@ impl Loader {
                 attack_ms,
                 release_ms,
                 range_db,
+                ..
             } => {
                 let mode = match mode.as_str() {
                     "compress" => DynamicsMode::Compress,
@@ -916,6 +927,7 @@ fn check_insert(ins: &InsertSection, place: &str) -> Result<()> {
             release_ms,
             knee_db,
             makeup_db,
+            ..
         } => (
             params::COMPRESSOR,
             vec![
@@ -933,6 +945,7 @@ fn check_insert(ins: &InsertSection, place: &str) -> Result<()> {
             attack_ms,
             hold_ms,
             release_ms,
+            ..
         } => (
             params::GATE,
             vec![
@@ -946,6 +959,7 @@ fn check_insert(ins: &InsertSection, place: &str) -> Result<()> {
         InsertSection::Limiter {
             ceiling_db,
             release_ms,
+            ..
         } => (
             params::LIMITER,
             vec![("ceiling_db", *ceiling_db), ("release_ms", *release_ms)],

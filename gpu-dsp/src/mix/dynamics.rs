@@ -287,6 +287,11 @@ impl Gate {
         self.p
     }
 
+    /// Current attenuation in dB (≤ 0; the range when closed), for meters.
+    pub fn reduction_db(&self) -> f32 {
+        20.0 * self.gain.max(1e-10).log10()
+    }
+
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let n = channels.first().map_or(0, |c| c.len());
         let threshold = 10f32.powf(self.p.threshold_db / 20.0);

@@ -184,8 +184,15 @@ pub struct TrackSpec {
     /// (then a post-fader 0 dB send carries it there).
     pub direct: bool,
     pub inserts: Vec<InsertSpec>,
+    /// Per insert: whether it is bypassed (missing entries are not).
+    pub bypass: Vec<bool>,
     pub sends: Vec<SendSpec>,
     pub automation: Vec<(Target, Automation)>,
+}
+
+/// Whether insert `i` of a chain with bypass flags `bypass` is bypassed.
+pub(crate) fn bypassed(bypass: &[bool], i: usize) -> bool {
+    bypass.get(i).copied().unwrap_or(false)
 }
 
 impl TrackSpec {
@@ -205,6 +212,7 @@ impl TrackSpec {
             solo: false,
             direct: true,
             inserts: vec![],
+            bypass: vec![],
             sends: vec![],
             automation: vec![],
         }
@@ -243,7 +251,12 @@ pub struct BusSpec {
     pub gain_db: f32,
     /// Silences the bus's output (its fader goes to zero, gliding over one block).
     pub mute: bool,
+    /// Solos the bus: the other buses and the tracks that feed no soloed bus go silent
+    /// (see [`super::solo`]).
+    pub solo: bool,
     pub inserts: Vec<InsertSpec>,
+    /// Per insert: whether it is bypassed (missing entries are not).
+    pub bypass: Vec<bool>,
     /// Post-fader sends to other buses (must not form a cycle).
     pub sends: Vec<SendSpec>,
     /// Envelopes of the bus gain, its sends' levels and its inserts' parameters

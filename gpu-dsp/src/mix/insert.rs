@@ -213,7 +213,8 @@ impl Insert {
         }
     }
 
-    /// Sets a named parameter; false when the insert has no such parameter.
+    /// Sets a named parameter; false when the insert has no such parameter. Every parameter
+    /// of [`Insert::param_names`] is live; a reverb's pre-delay and IR gain rebuild it.
     pub fn set_param(&mut self, name: &str, v: f32) -> bool {
         match self {
             Insert::Compressor(c) => {
@@ -224,6 +225,7 @@ impl Insert {
                     "makeup_db" => p.makeup_db = v,
                     "attack_ms" => p.attack_ms = v,
                     "release_ms" => p.release_ms = v,
+                    "knee_db" => p.knee_db = v,
                     _ => return false,
                 }
                 c.set_params(p);
@@ -233,9 +235,47 @@ impl Insert {
                 match name {
                     "threshold_db" => p.threshold_db = v,
                     "range_db" => p.range_db = v,
+                    "attack_ms" => p.attack_ms = v,
+                    "hold_ms" => p.hold_ms = v,
+                    "release_ms" => p.release_ms = v,
                     _ => return false,
                 }
                 g.set_params(p);
+            }
+            Insert::Limiter(l) => {
+                let (ceiling, release) = l.params();
+                match name {
+                    "ceiling_db" => l.set_params(v, release),
+                    "release_ms" => l.set_params(ceiling, v),
+                    _ => return false,
+                }
+            }
+            Insert::Clean { cleaners, .. } => match name {
+                "reduction_db" => cleaners.iter_mut().for_each(|c| c.set_reduction_db(v)),
+                _ => return false,
+            },
+            Insert::Duck(d) => {
+                let mut p = d.params();
+                match name {
+                    "clarity_db" => p.clarity_db = v,
+                    "max_db" => p.max_db = v,
+                    "attack_ms" => p.attack_ms = v,
+                    "release_ms" => p.release_ms = v,
+                    _ => return false,
+                }
+                d.set_params(p);
+            }
+            Insert::Multiband(m) => {
+                let mut p = m.params();
+                match name {
+                    "threshold_db" => p.threshold_db = v,
+                    "ratio" => p.ratio = v,
+                    "attack_ms" => p.attack_ms = v,
+                    "release_ms" => p.release_ms = v,
+                    "range_db" => p.range_db = v,
+                    _ => return false,
+                }
+                m.set_params(p);
             }
             Insert::Eq(eq) => {
                 // band<k>_gain_db / band<k>_freq / band<k>_q
@@ -273,11 +313,21 @@ impl Insert {
                     _ => return false,
                 }
             }
-            Insert::Limiter(_) | Insert::Clean { .. } | Insert::Duck(_) | Insert::Multiband(_) => {
-                return false
-            }
         }
         true
+    }
+
+    /// The gain reduction this insert applies now (dB, ≤ 0) when it is a dynamics processor
+    /// (compressor, gate, limiter, duck, multiband), for meters.
+    pub fn reduction_db(&self) -> Option<f32> {
+        match self {
+            Insert::Compressor(c) => Some(c.reduction_db()),
+            Insert::Gate(g) => Some(g.reduction_db()),
+            Insert::Limiter(l) => Some(l.reduction_db()),
+            Insert::Duck(d) => Some(d.reduction_db()),
+            Insert::Multiband(m) => Some(m.reduction_db()),
+            _ => None,
+        }
     }
 
     /// The first processing failure (a lost GPU), if any.
@@ -288,27 +338,27 @@ impl Insert {
         }
     }
 
-    /// The parameter names `set_param` accepts (for session validation).
+    /// The parameter names `set_param` accepts (for session validation and automation):
+    /// every declared parameter of the processor ([`super::params`]), less a reverb's
+    /// pre-delay and IR gain.
     pub fn param_names(spec: &InsertSpec) -> Vec<String> {
+        use super::params::{self, ParamInfo};
+        let names = |table: &[ParamInfo]| table.iter().map(|p| p.name.to_string()).collect();
         match spec {
-            InsertSpec::Compressor(_) => [
-                "threshold_db",
-                "ratio",
-                "makeup_db",
-                "attack_ms",
-                "release_ms",
-            ]
-            .map(String::from)
-            .to_vec(),
-            InsertSpec::Gate(_) => ["threshold_db", "range_db"].map(String::from).to_vec(),
+            InsertSpec::Compressor(_) => names(params::COMPRESSOR),
+            InsertSpec::Gate(_) => names(params::GATE),
+            InsertSpec::Limiter { .. } => names(params::LIMITER),
+            InsertSpec::Clean { .. } => names(params::CLEAN),
+            InsertSpec::Duck { .. } => names(params::DUCK),
+            InsertSpec::Multiband(_) => names(params::MULTIBAND),
             InsertSpec::Eq(bands) => (0..bands.len())
-                .flat_map(|k| ["gain_db", "freq", "q"].map(|f| format!("band{k}_{f}")))
+                .flat_map(|k| {
+                    params::EQ_BAND
+                        .iter()
+                        .map(move |p| format!("band{k}_{}", p.name))
+                })
                 .collect(),
             InsertSpec::Reverb { .. } => ["wet", "dry"].map(String::from).to_vec(),
-            InsertSpec::Limiter { .. }
-            | InsertSpec::Clean { .. }
-            | InsertSpec::Duck { .. }
-            | InsertSpec::Multiband(_) => Vec::new(),
         }
     }
 }
@@ -361,5 +411,89 @@ fn reverb_config(block: usize) -> ConvolverConfig {
     ConvolverConfig {
         block: block.next_power_of_two().clamp(256, 4096),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mix::params;
+
+    /// Every kind of insert with its defaults.
+    fn every_kind() -> Vec<InsertSpec> {
+        vec![
+            InsertSpec::Eq(vec![
+                crate::mix::EqBand {
+                    kind: crate::mix::FilterKind::Bell,
+                    freq: 1000.0,
+                    gain_db: 3.0,
+                    q: 1.0,
+                };
+                2
+            ]),
+            InsertSpec::Compressor(Default::default()),
+            InsertSpec::Gate(Default::default()),
+            InsertSpec::Limiter {
+                ceiling_db: -1.0,
+                release_ms: 100.0,
+            },
+            InsertSpec::Reverb {
+                ir: vec![vec![1.0, 0.5, 0.25]],
+                wet: 1.0,
+                dry: 0.0,
+            },
+            InsertSpec::Clean {
+                reduction_db: 18.0,
+                hum: None,
+            },
+            InsertSpec::Duck {
+                sidechain: 0,
+                params: Default::default(),
+            },
+            InsertSpec::Multiband(Default::default()),
+        ]
+    }
+
+    #[test]
+    fn every_declared_parameter_is_live() {
+        for spec in every_kind() {
+            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, None).unwrap();
+            let names = Insert::param_names(&spec);
+            assert!(!names.is_empty(), "{spec:?}");
+            for name in names {
+                assert!(insert.set_param(&name, 1.0), "{spec:?}: {name}");
+            }
+            assert!(!insert.set_param("no_such_parameter", 1.0));
+        }
+        // The limiter's settings read back as set.
+        let spec = &every_kind()[3];
+        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, None).unwrap();
+        limiter.set_param("ceiling_db", -3.0);
+        limiter.set_param("release_ms", 250.0);
+        let Insert::Limiter(l) = &limiter else {
+            unreachable!()
+        };
+        let (ceiling, release) = l.params();
+        assert!((ceiling + 3.0).abs() < 1e-4 && (release - 250.0).abs() < 0.01);
+        assert_eq!(params::LIMITER.len(), 2);
+    }
+
+    #[test]
+    fn dynamics_report_their_reduction_and_the_others_none() {
+        let kinds = every_kind();
+        let metered: Vec<bool> = kinds
+            .iter()
+            .map(|s| {
+                Insert::build(s, 1, 48_000.0, 512, None)
+                    .unwrap()
+                    .reduction_db()
+                    .is_some()
+            })
+            .collect();
+        assert_eq!(metered, [false, true, true, true, false, false, true, true]);
+        // A closed gate reports its range.
+        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, None).unwrap();
+        gate.process(&mut [&mut vec![0.0f32; 4800][..]]);
+        assert!((gate.reduction_db().unwrap() + 80.0).abs() < 0.5);
     }
 }

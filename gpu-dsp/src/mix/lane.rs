@@ -1,8 +1,9 @@
 //! A lane of the mix engine: scratch buffers and accumulators for rendering a share of the
 //! tracks. Lanes run on separate cores and are summed before the buses.
 
+use super::bypass::Bypass;
 use super::delay::DelayLine;
-use super::graph::{MixSpec, Source, SourceReader, Target, TrackSpec};
+use super::graph::{bypassed, MixSpec, Source, SourceReader, Target, TrackSpec};
 use super::insert::{process_automated, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
 use super::{db_to_gain, glide_to};
@@ -10,6 +11,11 @@ use super::{db_to_gain, glide_to};
 /// A track's built processors.
 pub(crate) struct TrackState {
     pub inserts: Vec<Insert>,
+    /// Per insert: its bypass crossfade.
+    pub bypass: Vec<Bypass>,
+    /// The deepest gain reduction of its dynamics inserts (dB, ≤ 0) since the meters last
+    /// read it.
+    pub reduction: f32,
     pub align: DelayLine,
     pub audible: bool,
     /// Silenced live (mute/solo from the window): still processed, so its delays and
@@ -183,10 +189,19 @@ impl Lane {
         {
             let (a, b) = self.track_buf.split_at_mut(1);
             let mut both: [&mut [f32]; 2] = [&mut a[0][..n], &mut b[0][..n]];
-            for (i, insert) in state.inserts.iter_mut().enumerate() {
-                let at = start as i64;
-                process_automated(insert, i, &spec.automation, at, &mut both[..tch], None);
+            let at = start as i64;
+            let mut reduction = 0.0;
+            let chain = state.inserts.iter_mut().zip(&mut state.bypass);
+            for (i, (insert, bypass)) in chain.enumerate() {
+                let off = bypassed(&spec.bypass, i);
+                bypass.run(off, &mut both[..tch], |ch| {
+                    process_automated(insert, i, &spec.automation, at, ch, None)
+                });
+                if !off {
+                    reduction += insert.reduction_db().unwrap_or(0.0);
+                }
             }
+            state.reduction = state.reduction.min(reduction);
             state.align.process(&mut both[..tch]);
         }
         // 4. Pan into the layout (pre-fader).

@@ -35,6 +35,9 @@ pub struct TruePeakLimiter {
     avg_sum: f64,
     held: f32,
     n: u64,
+    rate: f32,
+    /// The gain applied to the latest sample (for meters).
+    gain: f32,
 }
 
 impl TruePeakLimiter {
@@ -58,7 +61,28 @@ impl TruePeakLimiter {
             avg_sum: lookahead as f64,
             held: 1.0,
             n: 0,
+            rate,
+            gain: 1.0,
         }
+    }
+
+    /// Changes the ceiling (dBTP) and release time, from the next sample.
+    pub fn set_params(&mut self, ceiling_db: f32, release_ms: f32) {
+        self.ceiling = 10f32.powf(ceiling_db / 20.0);
+        self.release = (-1.0 / (release_ms.max(1.0) * 0.001 * self.rate)).exp();
+    }
+
+    /// The ceiling (dBTP) and release time (ms).
+    pub fn params(&self) -> (f32, f32) {
+        (
+            20.0 * self.ceiling.log10(),
+            -1.0 / (self.release.ln() * 0.001 * self.rate),
+        )
+    }
+
+    /// The gain reduction applied to the latest sample (dB, ≤ 0), for meters.
+    pub fn reduction_db(&self) -> f32 {
+        20.0 * self.gain.max(1e-10).log10()
     }
 
     /// Delay in samples.
@@ -111,6 +135,7 @@ impl TruePeakLimiter {
             self.avg_sum += f64::from(self.held) - f64::from(self.avg_ring[slot]);
             self.avg_ring[slot] = self.held;
             let gain = (self.avg_sum / self.lookahead as f64) as f32;
+            self.gain = gain;
             // 5. Delay and apply.
             for (c, d) in channels.iter_mut().zip(self.delay.iter_mut()) {
                 let delayed = d[self.pos];

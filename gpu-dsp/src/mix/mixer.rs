@@ -7,8 +7,9 @@
 //! stages share the cores; the price is one block of latency, reported and compensated like
 //! any processor's.
 
+use super::bypass::Bypass;
 use super::delay::DelayLine;
-use super::graph::{InsertSpec, MixSpec, Target};
+use super::graph::{bypassed, InsertSpec, MixSpec, Target};
 use super::insert::{process_automated, Insert};
 use super::lane::{Lane, TrackState};
 use super::{db_to_gain, glide_to};
@@ -18,6 +19,13 @@ use std::sync::Arc;
 
 struct BusState {
     inserts: Vec<Insert>,
+    /// Per insert: its bypass crossfade.
+    bypass: Vec<Bypass>,
+    /// The deepest gain reduction of its dynamics inserts (dB, ≤ 0) since the meters last
+    /// read it.
+    reduction: f32,
+    /// Silenced by a solo elsewhere (glides like a mute).
+    silenced: bool,
     /// Delays the bus output to the latest bus path (stem alignment).
     align: DelayLine,
     /// Delays the tracks' direct sends into this bus to the latency of its bus inputs.
@@ -183,7 +191,9 @@ fn run_buses(
             let views = &mut views[..channels];
             // Inserts; automated parameters follow their envelopes within the block.
             let inserts = state.inserts.iter_mut().zip(&mut state.key_align);
-            for (i, ((insert, align), ispec)) in inserts.zip(&spec.inserts).enumerate() {
+            let inserts = inserts.zip(&mut state.bypass).zip(&spec.inserts);
+            let mut reduction = 0.0;
+            for (i, (((insert, align), bypass), ispec)) in inserts.enumerate() {
                 let key = match ispec.sidechain() {
                     Some(stem) => {
                         let key = &mut state.key_buf[..n];
@@ -193,8 +203,15 @@ fn run_buses(
                     }
                     None => None,
                 };
-                process_automated(insert, i, &spec.automation, at_in, views, key);
+                let off = bypassed(&spec.bypass, i);
+                bypass.run(off, views, |ch| {
+                    process_automated(insert, i, &spec.automation, at_in, ch, key)
+                });
+                if !off {
+                    reduction += insert.reduction_db().unwrap_or(0.0);
+                }
             }
+            state.reduction = state.reduction.min(reduction);
             // The bus fader: its envelope, or a constant that glides over one block when it
             // is changed live.
             match envelope(&Target::GainDb) {
@@ -208,8 +225,13 @@ fn run_buses(
                     &mut state.env[..n],
                 ),
             }
-            // Mute: the fader glides to (or back from) silence over one block.
-            let target = if spec.mute { 0.0 } else { 1.0 };
+            // Mute (or a solo elsewhere): the fader glides to (or back from) silence over
+            // one block.
+            let target = if spec.mute || state.silenced {
+                0.0
+            } else {
+                1.0
+            };
             if state.mute_gain != 1.0 || target != 1.0 {
                 glide_to(&mut state.mute_gain, target, &mut state.mute_env[..n]);
                 for (g, m) in state.env[..n].iter_mut().zip(&state.mute_env[..n]) {
@@ -379,16 +401,23 @@ impl Mixer {
 
     /// [`Mixer::new`], with every convolution reverb's tail on `gpu` when given (one dispatch
     /// per reverb and engine block, read back a block later; the same output as the CPU).
-    pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
+    pub fn with_gpu(mut spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         let gpu = gpu.as_ref();
         let mut notes = Vec::new();
         let rate = spec.sample_rate as f32;
         let channels = spec.layout.channels();
         let stems = spec.stems.len().max(1);
-        let any_solo = spec.tracks.iter().any(|t| t.solo);
+        // One bypass flag per insert, so live changes never grow a vector.
+        for t in &mut spec.tracks {
+            t.bypass.resize(t.inserts.len(), false);
+        }
+        for b in &mut spec.buses {
+            b.bypass.resize(b.inserts.len(), false);
+        }
+        let heard = super::solo::audible(&spec);
         let mut tracks = Vec::new();
         let mut track_lat = Vec::new();
-        for t in &spec.tracks {
+        for (t, &hear) in spec.tracks.iter().zip(&heard.tracks) {
             let inserts = t
                 .inserts
                 .iter()
@@ -415,10 +444,17 @@ impl Mixer {
                     _ => Ok(None),
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let bypass = inserts
+                .iter()
+                .enumerate()
+                .map(|(k, i)| Bypass::new(t.channels, i.latency(), block, bypassed(&t.bypass, k)))
+                .collect();
             tracks.push(TrackState {
                 inserts,
+                bypass,
+                reduction: 0.0,
                 align: DelayLine::new(0, 0),
-                audible: !t.mute && (!any_solo || t.solo),
+                audible: hear,
                 silenced: false,
                 mute_gain: 1.0,
                 fader: f32::NAN,
@@ -495,8 +531,18 @@ impl Mixer {
                     })
                     .collect();
                 let keyed = bus.inserts.iter().any(|i| i.sidechain().is_some());
+                let bypass = inserts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, i)| {
+                        Bypass::new(channels, i.latency(), block, bypassed(&bus.bypass, k))
+                    })
+                    .collect();
                 per_stem.push(Some(BusState {
                     inserts,
+                    bypass,
+                    reduction: 0.0,
+                    silenced: !heard.buses[b],
                     align: DelayLine::new(channels, max_bus - out_lat[b]),
                     input_align: DelayLine::new(channels, in_lat[b]),
                     send_align: bus
@@ -570,17 +616,78 @@ impl Mixer {
         t.pan = pan.clamp(-1.0, 1.0);
         t.mute = mute;
         t.solo = solo;
-        // A track that was playing keeps running and glides to silence (no click, no stale
-        // delay line later); one that was silent from the start begins from a clean delay.
-        let any_solo = self.spec.tracks.iter().any(|t| t.solo);
-        for (state, t) in self.tracks.iter_mut().zip(&self.spec.tracks) {
-            let hear = !t.mute && (!any_solo || t.solo);
+        self.apply_solo();
+    }
+
+    /// Live solo of bus `bus` (from the next block; whatever it silences glides out).
+    pub fn set_bus_solo(&mut self, bus: usize, solo: bool) {
+        if let Some(b) = self.spec.buses.get_mut(bus) {
+            b.solo = solo;
+            self.apply_solo();
+        }
+    }
+
+    /// Who is heard after a mute or solo change. A track that was playing keeps running and
+    /// glides to silence (no click, no stale delay line later); one that was silent from
+    /// the start begins from a clean delay.
+    fn apply_solo(&mut self) {
+        let heard = super::solo::audible(&self.spec);
+        for (state, &hear) in self.tracks.iter_mut().zip(&heard.tracks) {
             if hear && !state.audible {
                 state.align.reset();
                 state.mute_gain = 1.0;
                 state.audible = true;
             }
             state.silenced = !hear;
+        }
+        for stem in &mut self.buses {
+            for (state, &hear) in stem.iter_mut().zip(&heard.buses) {
+                if let Some(state) = state {
+                    state.silenced = !hear;
+                }
+            }
+        }
+    }
+
+    /// Live bypass of track `track`'s insert `insert` (crossfaded over one block).
+    pub fn set_track_insert_bypass(&mut self, track: usize, insert: usize, bypass: bool) {
+        if let Some(b) = self
+            .spec
+            .tracks
+            .get_mut(track)
+            .and_then(|t| t.bypass.get_mut(insert))
+        {
+            *b = bypass;
+        }
+    }
+
+    /// Live bypass of bus `bus`'s insert `insert` (crossfaded over one block).
+    pub fn set_bus_insert_bypass(&mut self, bus: usize, insert: usize, bypass: bool) {
+        if let Some(b) = self
+            .spec
+            .buses
+            .get_mut(bus)
+            .and_then(|b| b.bypass.get_mut(insert))
+        {
+            *b = bypass;
+        }
+    }
+
+    /// Each track's and bus's deepest gain reduction (dB, ≤ 0: the sum over its active
+    /// compressors, gates, limiters, ducks and multiband inserts) since the last call.
+    pub fn take_reductions(&mut self, tracks: &mut [f32], buses: &mut [f32]) {
+        for (out, t) in tracks.iter_mut().zip(&mut self.tracks) {
+            *out = t.reduction;
+            t.reduction = 0.0;
+        }
+        buses.iter_mut().for_each(|o| *o = 0.0);
+        for stem in &mut self.buses {
+            for (out, state) in buses.iter_mut().zip(stem.iter_mut()) {
+                if let Some(state) = state {
+                    *out = out.min(state.reduction);
+                    state.reduction = 0.0;
+                }
+            }
         }
     }
 

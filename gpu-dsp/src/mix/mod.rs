@@ -4,6 +4,7 @@
 //! `process` works in place on planar channels, never allocates, and reports its latency.
 
 mod automation;
+mod bypass;
 mod delay;
 mod dynamics;
 mod eq;
@@ -17,6 +18,7 @@ mod master;
 mod mixer;
 mod pan;
 pub mod params;
+pub mod solo;
 
 pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};

@@ -310,6 +310,11 @@ impl Cleaner {
         self.denoiser.gains()
     }
 
+    /// Changes the largest broadband attenuation (from the next frame).
+    pub fn set_reduction_db(&mut self, reduction_db: f32) {
+        self.denoiser.set_reduction_db(reduction_db);
+    }
+
     pub fn reset(&mut self) {
         self.denoiser.reset();
         if let Some(h) = &mut self.hum {

@@ -67,6 +67,11 @@ impl Denoiser {
         self.stft.latency()
     }
 
+    /// Changes the largest attenuation (from the next frame).
+    pub fn set_reduction_db(&mut self, reduction_db: f32) {
+        self.tracker.set_reduction_db(reduction_db);
+    }
+
     /// The latest frame's gain per bin (for meters and the "what was removed" view).
     pub fn gains(&self) -> &[f32] {
         &self.gains

@@ -74,6 +74,21 @@ impl SpectralDucker {
         self.linked.reset();
     }
 
+    pub fn params(&self) -> DuckParams {
+        self.params
+    }
+
+    /// Changes the settings (from the next frame).
+    pub fn set_params(&mut self, params: DuckParams) {
+        self.linked.set_times(params.attack_ms, params.release_ms);
+        self.params = params;
+    }
+
+    /// The deepest band cut of the latest frame (dB, ≤ 0), for meters.
+    pub fn reduction_db(&self) -> f32 {
+        self.linked.reduction_db()
+    }
+
     /// Ducks `channels` in place (delayed by `latency()`) under `sidechain` (same length,
     /// time-aligned with the input). Never allocates.
     pub fn process(&mut self, channels: &mut [&mut [f32]], sidechain: &[f32]) {

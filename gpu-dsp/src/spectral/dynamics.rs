@@ -87,6 +87,21 @@ impl MultibandDynamics {
         self.linked.reset();
     }
 
+    pub fn params(&self) -> MultibandParams {
+        self.params
+    }
+
+    /// Changes the settings (from the next frame).
+    pub fn set_params(&mut self, params: MultibandParams) {
+        self.linked.set_times(params.attack_ms, params.release_ms);
+        self.params = params;
+    }
+
+    /// The deepest band cut of the latest frame (dB, ≤ 0), for meters.
+    pub fn reduction_db(&self) -> f32 {
+        self.linked.reduction_db()
+    }
+
     /// Processes in place (delayed by `latency()`). Never allocates.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let p = self.params;

@@ -28,6 +28,9 @@ pub(crate) struct Linked {
     /// Per-frame smoothing: attack when a gain falls, release when it recovers.
     attack: f32,
     release: f32,
+    /// Frame hop and sample rate (for [`Linked::set_times`]).
+    hop: usize,
+    rate: f32,
 }
 
 impl Linked {
@@ -58,7 +61,20 @@ impl Linked {
             bin_gains: vec![1.0; config.bins()],
             attack: frame_coefficient(attack_ms, config.hop, rate),
             release: frame_coefficient(release_ms, config.hop, rate),
+            hop: config.hop,
+            rate,
         }
+    }
+
+    /// Changes the attack and release times (from the next frame).
+    pub fn set_times(&mut self, attack_ms: f32, release_ms: f32) {
+        self.attack = frame_coefficient(attack_ms, self.hop, self.rate);
+        self.release = frame_coefficient(release_ms, self.hop, self.rate);
+    }
+
+    /// The deepest cut (dB, ≤ 0) of the latest frame's band gains, for meters.
+    pub fn reduction_db(&self) -> f32 {
+        self.band_gain_db.iter().fold(0.0f32, |m, g| m.min(*g))
     }
 
     pub fn latency(&self) -> usize {

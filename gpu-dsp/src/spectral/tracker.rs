@@ -118,6 +118,11 @@ impl GainTracker {
         self.frame = 0;
     }
 
+    /// Changes the largest attenuation (from the next frame).
+    pub fn set_reduction_db(&mut self, reduction_db: f32) {
+        self.floor = gain_floor(reduction_db);
+    }
+
     /// The gain floor (linear).
     pub fn floor(&self) -> f32 {
         self.floor
