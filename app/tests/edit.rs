@@ -588,3 +588,80 @@ fn a_session_with_missing_media_is_edited_and_relinked() {
         .fold(0.0, f64::max);
     assert!(worst < 1e-6, "{worst:e}");
 }
+
+#[test]
+fn tracks_buses_and_inserts_reorder_with_their_automation_and_bypass_and_solo_are_saved() {
+    let (f, _, _) = material();
+    ok(&edit(
+        &f,
+        &[
+            "import a.wav --track dx",
+            "import b.wav --track fx",
+            "add-track music",
+            "add-bus hall",
+            "add-bus room",
+            "insert dx eq",
+            "insert dx compressor threshold_db=-20",
+            "insert dx limiter",
+            "set track.dx.insert.3.bypass true",
+            "set bus.room.solo true",
+        ],
+    ));
+    // Automation of the compressor (insert 2) and the limiter (insert 3).
+    let mut text = std::fs::read_to_string(f.path("s.toml")).unwrap();
+    text = text.replace(
+        "[[track.insert]]\ntype = \"eq\"",
+        "[[track.automation]]\nparam = \"insert.2.ratio\"\npoints = [[0.0, 2.0], [1.0, 4.0]]\n\n\
+         [[track.automation]]\nparam = \"insert.3.ceiling_db\"\npoints = [[0.0, -1.0]]\n\n\
+         [[track.insert]]\ntype = \"eq\"",
+    );
+    std::fs::write(f.path("s.toml"), &text).unwrap();
+    ok(&edit(
+        &f,
+        &[
+            "move-insert dx 3 1",
+            "move-track music --to 1",
+            "move-track dx --to 3",
+            "move-bus room --to 1",
+        ],
+    ));
+    let s = session(&f);
+    let names = |kind: &str| -> Vec<String> {
+        s[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("track"), ["music", "fx", "dx"]);
+    assert_eq!(names("bus"), ["room", "hall"]);
+    let dx = track(&s, "dx");
+    let kinds: Vec<&str> = dx["insert"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["limiter", "eq", "compressor"]);
+    assert_eq!(dx["insert"][0]["bypass"].as_bool(), Some(true));
+    let params: Vec<&str> = dx["automation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["param"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["insert.3.ratio", "insert.1.ceiling_db"]);
+    // The clips stayed with their tracks (the file is written in the new order).
+    assert_eq!(clips(dx).len(), 1);
+    assert_eq!(clips(track(&s, "fx")).len(), 1);
+    assert!(track(&s, "music").get("clip").is_none());
+    assert_eq!(s["bus"][0]["solo"].as_bool(), Some(true));
+    // The reordered session still loads, and mistakes are named.
+    ok(&run(&f, &["edit", "s.toml", "--dry-run", "-c", "move-insert dx 1 3"]));
+    let o = edit(&f, &["move-insert dx 1 4"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("has 3 inserts; there is no insert 4"), "{}", stderr(&o));
+    let o = edit(&f, &["move-track nobody --to 1"]);
+    assert!(stderr(&o).contains("there is no track 'nobody'"), "{}", stderr(&o));
+}

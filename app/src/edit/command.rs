@@ -100,6 +100,18 @@ pub enum Command {
         target: String,
         number: usize,
     },
+    /// Moves insert `from` of a track or bus to position `to` (both from 1).
+    MoveInsert {
+        target: String,
+        from: usize,
+        to: usize,
+    },
+    /// Moves a track or bus (`kind`) to position `to` (from 1) in the console order.
+    Reorder {
+        kind: &'static str,
+        name: String,
+        to: usize,
+    },
     Send {
         from: String,
         bus: String,
@@ -139,6 +151,8 @@ pub const USAGE: &[(&str, &str)] = &[
     ("rename-track", "rename-track OLD NEW"),
     ("add-bus", "add-bus NAME"),
     ("remove-bus", "remove-bus NAME"),
+    ("move-track", "move-track NAME --to N"),
+    ("move-bus", "move-bus NAME --to N"),
     ("move", "move TRACK:N (--to T | --by D) [--track OTHER]"),
     ("trim", "trim TRACK:N [--start T] [--end T]"),
     ("split", "split TRACK:N --at T"),
@@ -152,6 +166,7 @@ pub const USAGE: &[(&str, &str)] = &[
     ("set", "set PATH VALUE"),
     ("insert", "insert TRACK TYPE [KEY=VALUE]..."),
     ("remove-insert", "remove-insert TRACK N"),
+    ("move-insert", "move-insert TRACK FROM TO"),
     ("send", "send TRACK BUS LEVEL_DB"),
     ("remove-send", "remove-send TRACK BUS"),
     ("route", "route TRACK (BUS | --direct)"),
@@ -268,6 +283,14 @@ fn number(verb: &str, what: &str, text: &str) -> Result<f64> {
 }
 
 /// Parses one command line; `None` for a blank or comment line.
+/// A number from 1 (`what` names it in the error).
+fn ordinal(verb: &str, what: &str, text: &str) -> Result<usize> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| anyhow!("{verb}: \"{text}\" is not {what} (from 1)"))
+}
+
 pub fn parse_command(line: &str) -> Result<Option<Command>> {
     let words = split_words(line)?;
     let Some((verb, rest)) = words.split_first() else {
@@ -436,19 +459,27 @@ pub fn parse_command(line: &str) -> Result<Option<Command>> {
         "remove-insert" => {
             let a = args(&[], &[])?;
             a.count(2, 2)?;
-            let number = a.positional[1]
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n >= 1)
-                .ok_or_else(|| {
-                    anyhow!(
-                        "remove-insert: \"{}\" is not an insert number (from 1)",
-                        a.positional[1]
-                    )
-                })?;
             Command::RemoveInsert {
                 target: a.positional[0].clone(),
-                number,
+                number: ordinal(verb, "an insert number", &a.positional[1])?,
+            }
+        }
+        "move-insert" => {
+            let a = args(&[], &[])?;
+            a.count(3, 3)?;
+            Command::MoveInsert {
+                target: a.positional[0].clone(),
+                from: ordinal(verb, "an insert number", &a.positional[1])?,
+                to: ordinal(verb, "an insert number", &a.positional[2])?,
+            }
+        }
+        "move-track" | "move-bus" => {
+            let mut a = args(&["to"], &[])?;
+            a.count(1, 1)?;
+            Command::Reorder {
+                kind: if verb == "move-track" { "track" } else { "bus" },
+                name: a.positional[0].clone(),
+                to: ordinal(verb, "a position", &a.required("to")?)?,
             }
         }
         "send" => {

@@ -8,7 +8,7 @@ use super::document::{
 use super::EditSession;
 use anyhow::{anyhow, bail, Result};
 use std::path::Path;
-use toml_edit::{Array, Item, Table, TableLike, Value};
+use toml_edit::{Array, ArrayOfTables, Item, Table, TableLike, Value};
 
 /// Insert types a session knows.
 const INSERT_TYPES: [&str; 8] = [
@@ -284,29 +284,51 @@ impl EditSession {
         }
         inserts.remove(number - 1);
         // Its automation goes with it; the inserts after it move up one.
-        if strip.contains_key("automation") {
-            let lanes = tables_mut(strip, "automation")?;
-            let mut k = 0;
-            while k < lanes.len() {
-                let lane = lanes.get_mut(k).expect("in range");
-                let param = lane.get("param").and_then(Item::as_str).unwrap_or("");
-                let renumbered = param.strip_prefix("insert.").and_then(|rest| {
-                    let (n, name) = rest.split_once('.')?;
-                    Some((n.parse::<usize>().ok()?, name.to_string()))
-                });
-                match renumbered {
-                    Some((n, _)) if n == number => {
-                        lanes.remove(k);
-                        continue;
-                    }
-                    Some((n, name)) if n > number => {
-                        set_value(lane, "param", format!("insert.{}.{name}", n - 1));
-                    }
-                    _ => {}
-                }
-                k += 1;
-            }
+        renumber_insert_automation(strip, |n| match n.cmp(&number) {
+            std::cmp::Ordering::Less => Some(n),
+            std::cmp::Ordering::Equal => None,
+            std::cmp::Ordering::Greater => Some(n - 1),
+        })
+    }
+
+    pub(super) fn move_insert(&mut self, target: &str, from: usize, to: usize) -> Result<()> {
+        let strip = self.strip_mut(target)?;
+        let inserts = tables_mut(strip, "insert")?;
+        let count = inserts.len();
+        if from > count || to > count {
+            bail!(
+                "move-insert: '{target}' has {count} insert{}; there is no insert {}",
+                if count == 1 { "" } else { "s" },
+                from.max(to)
+            );
         }
+        reorder(inserts, from - 1, to - 1);
+        // Automation follows its insert; those in between shift by one.
+        renumber_insert_automation(strip, |n| {
+            Some(if n == from {
+                to
+            } else if from < to && (from + 1..=to).contains(&n) {
+                n - 1
+            } else if to < from && (to..from).contains(&n) {
+                n + 1
+            } else {
+                n
+            })
+        })
+    }
+
+    /// `move-track` / `move-bus`: `name` to position `to` (from 1) among its kind.
+    pub(super) fn reorder(&mut self, kind: &str, name: &str, to: usize) -> Result<()> {
+        let list = tables_mut(self.doc.as_table_mut(), kind)?;
+        let from = find_named(list, name)
+            .ok_or_else(|| anyhow!("there is no {kind} '{name}' ({kind}s: {})", names(list)))?;
+        if to > list.len() {
+            bail!(
+                "move-{kind}: there are {} {kind}s; position {to} is past the last",
+                list.len()
+            );
+        }
+        reorder(list, from, to - 1);
         Ok(())
     }
 
@@ -440,6 +462,58 @@ impl EditSession {
         };
         set_in(table, rest, value, path)
     }
+}
+
+/// Moves table `from` of `list` to index `to`. The moved table and its sub-tables forget
+/// their place in the file, so they are written after their new neighbour.
+fn reorder(list: &mut ArrayOfTables, from: usize, to: usize) {
+    if from == to {
+        return;
+    }
+    let mut table = list.remove(from);
+    forget_position(&mut table);
+    list.insert(to, table);
+}
+
+fn forget_position(table: &mut Table) {
+    table.set_position(None);
+    for (_, item) in table.iter_mut() {
+        match item {
+            Item::Table(t) => forget_position(t),
+            Item::ArrayOfTables(list) => list.iter_mut().for_each(forget_position),
+            _ => {}
+        }
+    }
+}
+
+/// Renumbers a strip's `insert.N.PARAMETER` automation lanes by `map` (`None` removes the
+/// lane).
+fn renumber_insert_automation(strip: &mut Table, map: impl Fn(usize) -> Option<usize>) -> Result<()> {
+    if !strip.contains_key("automation") {
+        return Ok(());
+    }
+    let lanes = tables_mut(strip, "automation")?;
+    let mut k = 0;
+    while k < lanes.len() {
+        let lane = lanes.get_mut(k).expect("in range");
+        let param = lane.get("param").and_then(Item::as_str).unwrap_or("");
+        let numbered = param.strip_prefix("insert.").and_then(|rest| {
+            let (n, name) = rest.split_once('.')?;
+            Some((n.parse::<usize>().ok()?, name.to_string()))
+        });
+        if let Some((n, name)) = numbered {
+            match map(n) {
+                None => {
+                    lanes.remove(k);
+                    continue;
+                }
+                Some(m) if m != n => set_value(lane, "param", format!("insert.{m}.{name}")),
+                Some(_) => {}
+            }
+        }
+        k += 1;
+    }
+    Ok(())
 }
 
 /// The parts of a `set` path: split at dots, except inside double quotes

@@ -232,6 +232,8 @@ impl EditSession {
                 params,
             } => self.insert(target, kind, params),
             C::RemoveInsert { target, number } => self.remove_insert(target, *number),
+            C::MoveInsert { target, from, to } => self.move_insert(target, *from, *to),
+            C::Reorder { kind, name, to } => self.reorder(kind, name, *to),
             C::Send {
                 from,
                 bus,
