@@ -658,10 +658,21 @@ fn tracks_buses_and_inserts_reorder_with_their_automation_and_bypass_and_solo_ar
     assert!(track(&s, "music").get("clip").is_none());
     assert_eq!(s["bus"][0]["solo"].as_bool(), Some(true));
     // The reordered session still loads, and mistakes are named.
-    ok(&run(&f, &["edit", "s.toml", "--dry-run", "-c", "move-insert dx 1 3"]));
+    ok(&run(
+        &f,
+        &["edit", "s.toml", "--dry-run", "-c", "move-insert dx 1 3"],
+    ));
     let o = edit(&f, &["move-insert dx 1 4"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("has 3 inserts; there is no insert 4"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has 3 inserts; there is no insert 4"),
+        "{}",
+        stderr(&o)
+    );
     let o = edit(&f, &["move-track nobody --to 1"]);
-    assert!(stderr(&o).contains("there is no track 'nobody'"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("there is no track 'nobody'"),
+        "{}",
+        stderr(&o)
+    );
 }

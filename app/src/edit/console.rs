@@ -488,7 +488,10 @@ fn forget_position(table: &mut Table) {
 
 /// Renumbers a strip's `insert.N.PARAMETER` automation lanes by `map` (`None` removes the
 /// lane).
-fn renumber_insert_automation(strip: &mut Table, map: impl Fn(usize) -> Option<usize>) -> Result<()> {
+fn renumber_insert_automation(
+    strip: &mut Table,
+    map: impl Fn(usize) -> Option<usize>,
+) -> Result<()> {
     if !strip.contains_key("automation") {
         return Ok(());
     }

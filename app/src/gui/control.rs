@@ -241,9 +241,11 @@ pub fn label(name: &str) -> String {
     format!("{prefix}{}{unit}", base.replace('_', " "))
 }
 
-/// The taper for a parameter: logarithmic for frequencies, linear otherwise.
-pub fn taper_of(name: &str) -> Taper {
-    if name.ends_with("freq") {
+/// The taper for a parameter whose range starts at `min`: logarithmic for frequencies,
+/// times and ratios (when the range is above zero), linear otherwise.
+pub fn taper_of(name: &str, min: f32) -> Taper {
+    let spans_decades = name.ends_with("freq") || name.ends_with("_ms") || name == "ratio";
+    if spans_decades && min > 0.0 {
         Taper::Log
     } else {
         Taper::Linear
@@ -282,6 +284,8 @@ mod tests {
         assert_eq!(label("band0_gain_db"), "band 1 gain (dB)");
         assert_eq!(label("attack_ms"), "attack (ms)");
         assert_eq!(label("band2_freq"), "band 3 frequency (Hz)");
-        assert_eq!(taper_of("band0_freq"), Taper::Log);
+        assert_eq!(taper_of("band0_freq", 20.0), Taper::Log);
+        assert_eq!(taper_of("attack_ms", 0.01), Taper::Log);
+        assert_eq!(taper_of("hold_ms", 0.0), Taper::Linear);
     }
 }

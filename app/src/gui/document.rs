@@ -131,6 +131,7 @@ fn build_view(
                 .map(|i| section_params(i, spec.sample_rate))
                 .collect(),
             eq_kinds: section.inserts.iter().map(eq_kinds).collect(),
+            bypass: section.inserts.iter().map(InsertSection::bypass).collect(),
             file_sends: section.sends.len(),
             inserts: section
                 .inserts
@@ -160,6 +161,8 @@ fn build_view(
                 name: b.name.clone(),
                 gain_db: b.gain_db,
                 mute: b.mute,
+                solo: b.solo,
+                bypass: b.inserts.iter().map(InsertSection::bypass).collect(),
                 inserts: b
                     .inserts
                     .iter()
@@ -213,6 +216,10 @@ pub fn console_changes(file: &SessionFile, view: &SessionView) -> Vec<Command> {
         if strip.mute != section.mute {
             set(format!("{at}.mute"), strip.mute.to_string());
         }
+        if strip.solo != section.solo {
+            set(format!("{at}.solo"), strip.solo.to_string());
+        }
+        bypass_changes(&at, &section.inserts, &strip.bypass, &mut set);
         insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
     }
     for (section, strip) in file.tracks.iter().zip(&view.strips) {
@@ -237,9 +244,24 @@ pub fn console_changes(file: &SessionFile, view: &SessionView) -> Vec<Command> {
                 );
             }
         }
+        bypass_changes(&at, &section.inserts, &strip.bypass, &mut set);
         insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
     }
     out
+}
+
+/// `set` commands for the inserts of one strip whose bypass changed.
+fn bypass_changes(
+    at: &str,
+    inserts: &[InsertSection],
+    bypass: &[bool],
+    set: &mut impl FnMut(String, String),
+) {
+    for (k, (insert, &now)) in inserts.iter().zip(bypass).enumerate() {
+        if insert.bypass() != now {
+            set(format!("{at}.insert.{}.bypass", k + 1), now.to_string());
+        }
+    }
 }
 
 /// `set` commands for the insert parameters of one strip that changed.
@@ -301,6 +323,8 @@ impl Document {
         for (bus, strip) in self.spec.buses.iter_mut().zip(&view.bus_strips) {
             bus.gain_db = strip.gain_db;
             bus.mute = strip.mute;
+            bus.solo = strip.solo;
+            bus.bypass.clone_from(&strip.bypass);
         }
         for (track, strip) in self.spec.tracks.iter_mut().zip(&view.strips) {
             for (send, (_, level)) in track.sends.iter_mut().zip(&strip.sends) {
@@ -310,6 +334,7 @@ impl Document {
             track.pan = strip.pan;
             track.mute = strip.mute;
             track.solo = strip.solo;
+            track.bypass.clone_from(&strip.bypass);
         }
         Ok(())
     }
@@ -527,9 +552,15 @@ mod tests {
         view.strips[0].gain_db = -1.099_998_7;
         view.strips[0].insert_params[0][1].value = -6.0;
         view.strips[0].insert_params[1][1].value = 4.0;
+        view.strips[0].bypass[1] = true;
         doc.apply(&view).unwrap();
         assert_eq!(doc.edit.history(), (1, 0));
         let saved = doc.edit.text();
+        assert!(
+            saved.contains("type = \"compressor\"\nbypass = true"),
+            "{saved}"
+        );
+        assert_eq!(doc.spec.tracks[0].bypass, [false, true]);
         assert!(saved.contains("gain_db = -1.1 # ride"), "{saved}");
         assert!(saved.contains("gain_db = -6.0"), "{saved}");
         assert!(saved.contains("ratio = 4.0"), "{saved}");

@@ -4,6 +4,7 @@
 //! through a lock-free ring; when the window is slow, frames are dropped, never audio.
 
 use super::meters::{Balance, MeterFrame, FLOOR_DB};
+use super::state::StripRef;
 use crate::playback::{open_output, push_stereo, rings, LiveMix, OutputCallback, PlaybackCounters};
 use gpu_dsp::analysis::spectrogram::{
     GpuSpectrogram, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
@@ -32,6 +33,8 @@ enum Command {
     InsertParam(usize, usize, String, f32),
     BusGain(usize, f32),
     BusMute(usize, bool),
+    BusSolo(usize, bool),
+    Bypass(super::state::StripRef, usize, bool),
     BusInsertParam(usize, usize, String, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
@@ -179,6 +182,16 @@ impl LiveEngine {
         let _ = self.console.push(Command::BusMute(bus, mute));
     }
 
+    /// A live bus solo (what it silences glides out over one block).
+    pub fn bus_solo(&mut self, bus: usize, solo: bool) {
+        let _ = self.console.push(Command::BusSolo(bus, solo));
+    }
+
+    /// A live insert bypass (crossfaded over one block).
+    pub fn bypass(&mut self, at: super::state::StripRef, insert: usize, bypass: bool) {
+        let _ = self.console.push(Command::Bypass(at, insert, bypass));
+    }
+
     /// A live bus insert parameter change.
     pub fn bus_insert_param(&mut self, bus: usize, insert: usize, name: String, value: f32) {
         let _ = self
@@ -270,6 +283,8 @@ impl Worker {
         let mut peaks = vec![0.0f32; tracks];
         let mut rms = vec![0.0f32; tracks];
         let mut bus_peaks = vec![0.0f32; self.mix.mixer().spec().buses.len()];
+        let mut track_reduction = vec![0.0f32; tracks];
+        let mut bus_reduction = bus_peaks.clone();
         let mut balance = BalanceAccumulator::new(&self.mix.mixer().spec().stems, rate);
         // The mix's own latency is rendered but not heard.
         let mut skip = self.mix.mixer().latency();
@@ -286,6 +301,8 @@ impl Worker {
                     peaks.resize(spec.tracks.len(), 0.0);
                     rms.resize(spec.tracks.len(), 0.0);
                     bus_peaks.resize(spec.buses.len(), 0.0);
+                    track_reduction.resize(spec.tracks.len(), 0.0);
+                    bus_reduction.resize(spec.buses.len(), 0.0);
                     if balance.names != spec.stems {
                         balance = BalanceAccumulator::new(&spec.stems, rate);
                     }
@@ -304,6 +321,13 @@ impl Worker {
                     }
                     Command::BusGain(b, db) => self.mix.mixer().set_bus_gain(b, db),
                     Command::BusMute(b, m) => self.mix.mixer().set_bus_mute(b, m),
+                    Command::BusSolo(b, on) => self.mix.mixer().set_bus_solo(b, on),
+                    Command::Bypass(StripRef::Track(t), k, on) => {
+                        self.mix.mixer().set_track_insert_bypass(t, k, on)
+                    }
+                    Command::Bypass(StripRef::Bus(b), k, on) => {
+                        self.mix.mixer().set_bus_insert_bypass(b, k, on)
+                    }
                     Command::BusInsertParam(b, k, name, v) => {
                         self.mix.mixer().set_bus_insert_param(b, k, &name, v);
                     }
@@ -384,6 +408,11 @@ impl Worker {
             frame.track_rms_db = rms.iter().map(|r| db(*r)).collect();
             self.mix.mixer().take_bus_peaks(&mut bus_peaks);
             frame.bus_peak_db = bus_peaks.iter().map(|p| db(*p)).collect();
+            self.mix
+                .mixer()
+                .take_reductions(&mut track_reduction, &mut bus_reduction);
+            frame.track_reduction_db.clone_from(&track_reduction);
+            frame.bus_reduction_db.clone_from(&bus_reduction);
             frame.momentary = loudness.momentary();
             frame.short_term = loudness.short_term();
             frame.integrated = loudness.integrated();

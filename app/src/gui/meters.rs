@@ -20,6 +20,9 @@ pub struct MeterFrame {
     pub track_rms_db: Vec<f32>,
     /// Per bus: output peak (dBFS).
     pub bus_peak_db: Vec<f32>,
+    /// Per track and per bus: the gain reduction of its dynamics inserts (dB, ≤ 0).
+    pub track_reduction_db: Vec<f32>,
+    pub bus_reduction_db: Vec<f32>,
     /// BS.1770 momentary, short-term, integrated (LUFS), LRA (LU), true peak (dBTP).
     pub momentary: Option<f64>,
     pub short_term: Option<f64>,
@@ -64,6 +67,8 @@ impl MeterFrame {
             track_peak_db: vec![FLOOR_DB; tracks],
             track_rms_db: vec![FLOOR_DB; tracks],
             bus_peak_db: Vec::new(),
+            track_reduction_db: vec![0.0; tracks],
+            bus_reduction_db: Vec::new(),
             momentary: None,
             short_term: None,
             integrated: None,
@@ -127,6 +132,8 @@ impl Meters {
             f.track_peak_db.fill(FLOOR_DB);
             f.track_rms_db.fill(FLOOR_DB);
             f.bus_peak_db.fill(FLOOR_DB);
+            f.track_reduction_db.fill(0.0);
+            f.bus_reduction_db.fill(0.0);
             f.momentary = None;
             f.short_term = None;
         }

@@ -592,6 +592,18 @@ impl App {
                     }
                     None
                 }
+                Effect::BusSolo(b, on) => {
+                    if let Some(e) = &mut self.engine {
+                        e.bus_solo(b, on);
+                    }
+                    None
+                }
+                Effect::Bypass(at, k, on) => {
+                    if let Some(e) = &mut self.engine {
+                        e.bypass(at, k, on);
+                    }
+                    None
+                }
                 Effect::BusInsertParam(b, k, name, v) => {
                     if let Some(e) = &mut self.engine {
                         e.bus_insert_param(b, k, name, v);

@@ -56,8 +56,9 @@ fn param(section: &InsertSection, name: &str, value: f32, rate: u32) -> Param {
     }
 }
 
-/// The live-editable parameters of an insert (none for clean, duck, multiband, limiter:
-/// those are edited in the session file).
+/// The live-editable parameters of an insert: every numeric setting the engine changes
+/// while playing (a reverb's pre-delay and IR gain, a multiband's mode and a cleanup's hum
+/// are set with `:set`, as they rebuild the insert).
 pub fn section_params(s: &InsertSection, rate: u32) -> Vec<Param> {
     slots(&mut s.clone())
         .into_iter()
@@ -89,6 +90,7 @@ fn slots(s: &mut InsertSection) -> Vec<(String, &mut f32)> {
             ratio,
             attack_ms,
             release_ms,
+            knee_db,
             makeup_db,
             ..
         } => named(vec![
@@ -96,21 +98,63 @@ fn slots(s: &mut InsertSection) -> Vec<(String, &mut f32)> {
             ("ratio", ratio),
             ("attack_ms", attack_ms),
             ("release_ms", release_ms),
+            ("knee_db", knee_db),
             ("makeup_db", makeup_db),
         ]),
         InsertSection::Gate {
             threshold_db,
             range_db,
+            attack_ms,
+            hold_ms,
+            release_ms,
             ..
-        } => named(vec![("threshold_db", threshold_db), ("range_db", range_db)]),
+        } => named(vec![
+            ("threshold_db", threshold_db),
+            ("range_db", range_db),
+            ("attack_ms", attack_ms),
+            ("hold_ms", hold_ms),
+            ("release_ms", release_ms),
+        ]),
+        InsertSection::Limiter {
+            ceiling_db,
+            release_ms,
+            ..
+        } => named(vec![("ceiling_db", ceiling_db), ("release_ms", release_ms)]),
         InsertSection::Reverb { wet, dry, .. } => named(vec![("wet", wet), ("dry", dry)]),
-        _ => Vec::new(),
+        InsertSection::Clean { reduction_db, .. } => named(vec![("reduction_db", reduction_db)]),
+        InsertSection::Duck {
+            clarity_db,
+            max_db,
+            attack_ms,
+            release_ms,
+            ..
+        } => named(vec![
+            ("clarity_db", clarity_db),
+            ("max_db", max_db),
+            ("attack_ms", attack_ms),
+            ("release_ms", release_ms),
+        ]),
+        InsertSection::Multiband {
+            threshold_db,
+            ratio,
+            attack_ms,
+            release_ms,
+            range_db,
+            ..
+        } => named(vec![
+            ("threshold_db", threshold_db),
+            ("ratio", ratio),
+            ("attack_ms", attack_ms),
+            ("release_ms", release_ms),
+            ("range_db", range_db),
+        ]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gpu_dsp::mix::{Insert, InsertSpec};
 
     #[test]
     fn parameters_round_trip_through_the_section() {
@@ -141,8 +185,28 @@ mod tests {
             ),
             (-120.0, 0.0)
         );
-        let clean: InsertSection = toml::from_str("type = \"clean\"").unwrap();
-        assert!(section_params(&clean, 48_000).is_empty());
+        // Every parameter the window offers is one the engine changes live.
+        for kind in ["compressor", "gate", "limiter", "clean", "multiband"] {
+            let s: InsertSection = toml::from_str(&format!("type = \"{kind}\"")).unwrap();
+            let names: Vec<String> = section_params(&s, 48_000)
+                .into_iter()
+                .map(|p| p.name)
+                .collect();
+            let spec = match kind {
+                "compressor" => InsertSpec::Compressor(Default::default()),
+                "gate" => InsertSpec::Gate(Default::default()),
+                "limiter" => InsertSpec::Limiter {
+                    ceiling_db: -1.0,
+                    release_ms: 100.0,
+                },
+                "clean" => InsertSpec::Clean {
+                    reduction_db: 18.0,
+                    hum: None,
+                },
+                _ => InsertSpec::Multiband(Default::default()),
+            };
+            assert_eq!(names, Insert::param_names(&spec), "{kind}");
+        }
         // A band's frequency slider stops below Nyquist.
         assert_eq!(section_params(&s, 16_000)[0].max, 7_200.0);
     }

@@ -33,6 +33,20 @@ impl Scope for LevelMeter {
     }
 }
 
+/// Gain reduction (dB, ≤ 0) as a bar down from the top, full height at −24 dB.
+pub(super) struct ReductionMeter(pub f32);
+
+impl Scope for ReductionMeter {
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
+        let v = (-self.0 / 24.0).clamp(0.0, 1.0);
+        frame.fill_rectangle(
+            Point::new(1.0, 0.0),
+            Size::new((bounds.width - 2.0).max(1.0), v * bounds.height),
+            AMBER,
+        );
+    }
+}
+
 /// Mid/side scatter of the monitor with the correlation bar under it.
 pub(super) struct Goniometer<'a>(pub &'a Meters);
 

@@ -19,6 +19,8 @@ pub struct Strip {
     pub solo: bool,
     /// Insert types in order (`eq`, `compressor`, `clean`, …).
     pub inserts: Vec<String>,
+    /// Per insert: whether it is bypassed.
+    pub bypass: Vec<bool>,
     /// Per insert: its live-editable parameters.
     pub insert_params: Vec<Vec<Param>>,
     /// Per insert: the kinds of its EQ bands (empty for other inserts).
@@ -55,10 +57,20 @@ pub struct BusStrip {
     pub name: String,
     pub gain_db: f32,
     pub mute: bool,
+    pub solo: bool,
     pub inserts: Vec<String>,
+    /// Per insert: whether it is bypassed.
+    pub bypass: Vec<bool>,
     pub insert_params: Vec<Vec<Param>>,
     /// Per insert: the kinds of its EQ bands (empty for other inserts).
     pub eq_kinds: Vec<Vec<gpu_dsp::mix::FilterKind>>,
+}
+
+/// A console strip: a track's or a bus's (by index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StripRef {
+    Track(usize),
+    Bus(usize),
 }
 
 /// The cleanup view of one track: before/after spectrograms of its source and the
@@ -238,8 +250,15 @@ pub enum Message {
     ToggleLoop,
     /// Strip edits: add an insert of a type to track `.0`, remove insert `.1` of track `.0`,
     /// add a send to a bus, remove the send to a bus.
-    AddInsert(usize, String),
-    RemoveInsert(usize, usize),
+    AddInsert(StripRef, String),
+    RemoveInsert(StripRef, usize),
+    /// Bypasses (or brings back) insert k of a strip.
+    Bypass(StripRef, usize),
+    /// Moves insert k of a strip up one place.
+    InsertUp(StripRef, usize),
+    /// Moves a strip left (−1) or right (+1) in the console (and its lane on the timeline).
+    MoveStrip(StripRef, i32),
+    BusSolo(usize),
     AddSend(usize, String),
     RemoveSend(usize, String),
     /// Open or close the export panel (Ctrl+E).
@@ -301,6 +320,10 @@ pub enum Effect {
     BusGain(usize, f32),
     /// A live bus mute.
     BusMute(usize, bool),
+    /// A live bus solo.
+    BusSolo(usize, bool),
+    /// A live insert bypass: strip, insert, bypassed.
+    Bypass(StripRef, usize, bool),
     /// A live bus insert parameter: bus, insert, name, value.
     BusInsertParam(usize, usize, String, f32),
     /// Drain the engine's meter ring (answer with `Frames`).
@@ -403,6 +426,15 @@ impl Workstation {
             track: strip.name.clone(),
             number: index + 1,
         })
+    }
+
+    /// The name of a track's or bus's strip.
+    fn strip_name(&self, at: StripRef) -> Option<String> {
+        let session = self.session.as_ref()?;
+        match at {
+            StripRef::Track(i) => session.strips.get(i).map(|s| s.name.clone()),
+            StripRef::Bus(b) => session.bus_strips.get(b).map(|s| s.name.clone()),
+        }
     }
 
     fn track_name(&self, track: usize) -> Option<String> {
@@ -717,8 +749,8 @@ impl Workstation {
                 self.ruler = self.ruler.next();
                 Vec::new()
             }
-            Message::AddInsert(t, kind) => {
-                let Some(target) = self.track_name(t) else {
+            Message::AddInsert(at, kind) => {
+                let Some(target) = self.strip_name(at) else {
                     return Vec::new();
                 };
                 // An EQ starts with one flat bell to shape; the rest with their defaults.
@@ -736,9 +768,10 @@ impl Workstation {
                     params,
                 }))]
             }
-            Message::RemoveInsert(t, k) => match self.track_name(t) {
+            Message::RemoveInsert(at, k) => match self.strip_name(at) {
                 Some(target) => {
                     self.editing = None;
+                    self.editing_bus = None;
                     vec![Effect::Edit(EditRequest::Command(Command::RemoveInsert {
                         target,
                         number: k + 1,
@@ -746,6 +779,81 @@ impl Workstation {
                 }
                 None => Vec::new(),
             },
+            Message::InsertUp(at, k) => match self.strip_name(at) {
+                Some(target) if k > 0 => {
+                    self.editing = None;
+                    self.editing_bus = None;
+                    vec![Effect::Edit(EditRequest::Command(Command::MoveInsert {
+                        target,
+                        from: k + 1,
+                        to: k,
+                    }))]
+                }
+                _ => Vec::new(),
+            },
+            Message::MoveStrip(at, by) => {
+                let (Some(name), Some(session)) = (self.strip_name(at), &self.session) else {
+                    return Vec::new();
+                };
+                let (kind, index, count) = match at {
+                    StripRef::Track(i) => ("track", i, session.strips.len()),
+                    StripRef::Bus(b) => ("bus", b, session.bus_strips.len()),
+                };
+                let to = index as i64 + i64::from(by);
+                if to < 0 || to >= count as i64 {
+                    return Vec::new();
+                }
+                self.selected.clear();
+                self.editing = None;
+                self.editing_bus = None;
+                vec![Effect::Edit(EditRequest::Command(Command::Reorder {
+                    kind,
+                    name,
+                    to: to as usize + 1,
+                }))]
+            }
+            Message::Bypass(at, k) => {
+                let mut now = None;
+                let effects = match at {
+                    StripRef::Track(i) => {
+                        let mut effects = self.edit(i, |s| {
+                            if let Some(b) = s.bypass.get_mut(k) {
+                                *b = !*b;
+                                now = Some(*b);
+                            }
+                        });
+                        effects.retain(|e| !matches!(e, Effect::Console(..)));
+                        effects
+                    }
+                    StripRef::Bus(b) => {
+                        let on = self
+                            .session
+                            .as_ref()
+                            .and_then(|s| s.bus_strips.get(b)?.bypass.get(k).copied());
+                        let Some(on) = on else {
+                            return Vec::new();
+                        };
+                        now = Some(!on);
+                        self.edit_bus(b, |s| s.bypass[k] = !on, Effect::Bypass(at, k, !on))
+                    }
+                };
+                let Some(now) = now else {
+                    return Vec::new();
+                };
+                let mut effects = effects;
+                if self.playing && matches!(at, StripRef::Track(_)) {
+                    effects.push(Effect::Bypass(at, k, now));
+                }
+                effects
+            }
+            Message::BusSolo(b) => {
+                let solo = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.bus_strips.get(b))
+                    .is_some_and(|s| !s.solo);
+                self.edit_bus(b, |s| s.solo = solo, Effect::BusSolo(b, solo))
+            }
             Message::AddSend(t, bus) => match self.track_name(t) {
                 Some(from) => vec![Effect::Edit(EditRequest::Command(Command::Send {
                     from,
@@ -1194,6 +1302,7 @@ mod tests {
                         }],
                     ],
                     eq_kinds: vec![vec![], vec![]],
+                    bypass: vec![false, false],
                     sends: vec![("hall".into(), -12.0)],
                     file_sends: 1,
                     clips: vec![
@@ -1219,7 +1328,9 @@ mod tests {
                 name: "hall".into(),
                 gain_db: 0.0,
                 mute: false,
+                solo: false,
                 inserts: vec!["reverb".into()],
+                bypass: vec![false],
                 eq_kinds: vec![vec![]],
                 insert_params: vec![vec![Param {
                     name: "wet".into(),
@@ -1440,7 +1551,10 @@ mod tests {
             ]))]
         );
         // Strip edits.
-        match w.update(Message::AddInsert(0, "eq".into())).as_slice() {
+        match w
+            .update(Message::AddInsert(StripRef::Track(0), "eq".into()))
+            .as_slice()
+        {
             [Effect::Edit(EditRequest::Command(Command::Insert {
                 target,
                 kind,
@@ -1459,7 +1573,7 @@ mod tests {
             })
         );
         assert_eq!(
-            w.update(Message::RemoveInsert(0, 1)),
+            w.update(Message::RemoveInsert(StripRef::Track(0), 1)),
             edit(Command::RemoveInsert {
                 target: "dx".into(),
                 number: 2
@@ -1648,6 +1762,61 @@ mod tests {
         assert!(w
             .update(Message::BusInsertParam(0, 0, "dry".into(), 0.5))
             .is_empty());
+    }
+
+    #[test]
+    fn bypass_solo_and_reordering_reach_the_engine_and_the_edit_language() {
+        let mut w = opened();
+        w.playing = true;
+        // Bypass: live to a playing engine, kept in the strip for the next save.
+        let e = w.update(Message::Bypass(StripRef::Track(1), 1));
+        assert!(
+            e.contains(&Effect::Bypass(StripRef::Track(1), 1, true)),
+            "{e:?}"
+        );
+        assert_eq!(w.session.as_ref().unwrap().strips[1].bypass, [false, true]);
+        let e = w.update(Message::Bypass(StripRef::Bus(0), 0));
+        assert!(
+            e.contains(&Effect::Bypass(StripRef::Bus(0), 0, true)),
+            "{e:?}"
+        );
+        assert!(w.update(Message::Bypass(StripRef::Bus(0), 3)).is_empty());
+        let e = w.update(Message::BusSolo(0));
+        assert!(e.contains(&Effect::BusSolo(0, true)), "{e:?}");
+        assert!(w.session.as_ref().unwrap().bus_strips[0].solo);
+        // Structure goes through the edit language.
+        let edit = |c: Command| vec![Effect::Edit(EditRequest::Command(c))];
+        assert_eq!(
+            w.update(Message::InsertUp(StripRef::Track(0), 1)),
+            edit(Command::MoveInsert {
+                target: "dx".into(),
+                from: 2,
+                to: 1
+            })
+        );
+        assert!(w
+            .update(Message::InsertUp(StripRef::Track(0), 0))
+            .is_empty());
+        assert_eq!(
+            w.update(Message::MoveStrip(StripRef::Track(0), 1)),
+            edit(Command::Reorder {
+                kind: "track",
+                name: "dx".into(),
+                to: 2
+            })
+        );
+        assert!(w
+            .update(Message::MoveStrip(StripRef::Track(0), -1))
+            .is_empty());
+        assert!(w.update(Message::MoveStrip(StripRef::Bus(0), 1)).is_empty());
+        assert_eq!(
+            w.update(Message::AddInsert(StripRef::Bus(0), "limiter".into())),
+            edit(Command::Insert {
+                target: "hall".into(),
+                kind: "limiter".into(),
+                params: vec![]
+            })
+        );
     }
 
     #[test]

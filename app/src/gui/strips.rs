@@ -6,7 +6,7 @@ use super::control::{label, taper_of, Control, Taper};
 use super::meters::Meters;
 use super::scopes::{Drawn, LevelMeter};
 use super::state::Field;
-use super::state::{Message, SessionView, Strip};
+use super::state::{Message, SessionView, Strip, StripRef};
 use super::style::{panel_style, AMBER, DIM, GREEN, RED};
 use iced::widget::{
     button, canvas as canvas_widget, column, container, pick_list, row, text, Space,
@@ -80,53 +80,122 @@ pub(super) fn entry<'a>(
 pub(super) const TRACK_INSERTS: [&str; 6] =
     ["eq", "compressor", "gate", "limiter", "clean", "multiband"];
 
-pub(super) fn strip<'a>(
-    i: usize,
-    s: &'a Strip,
-    buses: &'a [String],
-    peak_db: f32,
-    rms_db: f32,
-    draft: Option<&'a (Field, String)>,
-) -> Element<'a, Message> {
-    let toggle = |label: &'static str, on: bool, colour: Color, msg: Message| {
-        button(text(label).size(12))
-            .on_press(msg)
-            .style(move |theme: &Theme, status| {
-                let mut style = button::secondary(theme, status);
-                if on {
-                    style.background = Some(colour.into());
-                }
-                style
-            })
-    };
-    let remove = |msg: Message| {
-        button(text("×").size(10))
-            .padding([0, 3])
-            .style(button::text)
-            .on_press(msg)
-    };
-    // Inserts: a click opens the parameter editor; × removes; the list adds one.
-    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
-        row![
-            button(text(n.as_str()).size(10))
-                .padding([1, 4])
-                .style(button::text)
-                .on_press(Message::EditInsert(Some((i, k)))),
-            Space::new().width(Length::Fill),
-            remove(Message::RemoveInsert(i, k)),
-        ]
+/// Insert types a bus strip's list adds.
+pub(super) const BUS_INSERTS: [&str; 5] = ["eq", "compressor", "gate", "limiter", "multiband"];
+
+/// Inserts that reduce gain and show it on a meter.
+const DYNAMICS: [&str; 5] = ["compressor", "gate", "limiter", "duck", "multiband"];
+
+/// A toggle button, coloured when on.
+fn toggle<'a>(label: &'static str, on: bool, colour: Color, msg: Message) -> Element<'a, Message> {
+    button(text(label).size(12))
+        .on_press(msg)
+        .style(move |theme: &Theme, status| {
+            let mut style = button::secondary(theme, status);
+            if on {
+                style.background = Some(colour.into());
+            }
+            style
+        })
         .into()
+}
+
+/// A small text button.
+fn small_button<'a>(label: &'static str, msg: Message) -> button::Button<'a, Message> {
+    button(text(label).size(10))
+        .padding([0, 3])
+        .style(button::text)
+        .on_press(msg)
+}
+
+/// A strip's name with buttons that move it left and right.
+fn header<'a>(at: StripRef, name: &'a str) -> Element<'a, Message> {
+    row![
+        text(name).size(13),
+        Space::new().width(Length::Fill),
+        small_button("◂", Message::MoveStrip(at, -1)),
+        small_button("▸", Message::MoveStrip(at, 1)),
+    ]
+    .align_y(iced::Alignment::Center)
+    .into()
+}
+
+/// A strip's inserts: the name opens the editor (dimmed when bypassed), `b` bypasses, `↑`
+/// moves it up, `×` removes it; the list adds one of `kinds`.
+fn insert_list<'a>(
+    at: StripRef,
+    inserts: &'a [String],
+    bypass: &'a [bool],
+    kinds: &[&str],
+) -> iced::widget::Column<'a, Message> {
+    let open = move |k: usize| match at {
+        StripRef::Track(i) => Message::EditInsert(Some((i, k))),
+        StripRef::Bus(b) => Message::EditBusInsert(Some((b, k))),
+    };
+    column(inserts.iter().enumerate().map(|(k, n)| {
+        let off = bypass.get(k).copied().unwrap_or(false);
+        let mut r =
+            row![button(
+                text(n.as_str())
+                    .size(10)
+                    .color(if off { DIM } else { Color::WHITE })
+            )
+            .padding([1, 4])
+            .style(button::text)
+            .on_press(open(k)),]
+            .align_y(iced::Alignment::Center);
+        r = r.push(Space::new().width(Length::Fill));
+        r = r.push(
+            button(text("b").size(10))
+                .padding([0, 3])
+                .on_press(Message::Bypass(at, k))
+                .style(move |theme: &Theme, status| {
+                    let mut style = button::text(theme, status);
+                    if off {
+                        style.background = Some(AMBER.into());
+                    }
+                    style
+                }),
+        );
+        if k > 0 {
+            r = r.push(small_button("↑", Message::InsertUp(at, k)));
+        }
+        r.push(small_button("×", Message::RemoveInsert(at, k)))
+            .into()
     }))
     .push(
         pick_list(
-            TRACK_INSERTS.map(String::from),
+            kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
             None::<String>,
-            move |kind| Message::AddInsert(i, kind),
+            move |kind| Message::AddInsert(at, kind),
         )
         .placeholder("+ insert")
         .text_size(10)
         .padding([1, 4]),
-    );
+    )
+}
+
+/// A gain-reduction meter (down from the top, 0 to −24 dB) when the strip has a dynamics
+/// insert; nothing otherwise.
+fn reduction_meter<'a>(inserts: &[String], reduction_db: f32) -> Element<'a, Message> {
+    if !inserts.iter().any(|n| DYNAMICS.contains(&n.as_str())) {
+        return Space::new().width(Length::Fixed(0.0)).into();
+    }
+    canvas_widget(Drawn(super::scopes::ReductionMeter(reduction_db)))
+        .width(Length::Fixed(6.0))
+        .height(Length::Fixed(FADER_HEIGHT))
+        .into()
+}
+
+pub(super) fn strip<'a>(
+    i: usize,
+    s: &'a Strip,
+    buses: &'a [String],
+    (peak_db, rms_db, reduction_db): (f32, f32, f32),
+    draft: Option<&'a (Field, String)>,
+) -> Element<'a, Message> {
+    let remove = |msg: Message| small_button("×", msg);
+    let inserts = insert_list(StripRef::Track(i), &s.inserts, &s.bypass, &TRACK_INSERTS);
     // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
     let sends = column(s.sends.iter().enumerate().map(|(k, (b, l))| {
         if k < s.file_sends {
@@ -162,7 +231,7 @@ pub(super) fn strip<'a>(
     };
     container(
         column![
-            text(s.name.as_str()).size(13),
+            header(StripRef::Track(i), s.name.as_str()),
             text(format!("stem {}", s.stem)).size(10).color(DIM),
             inserts,
             sends,
@@ -172,10 +241,11 @@ pub(super) fn strip<'a>(
             }),
             row![
                 fader(s.gain_db, move |v| Message::Fader(i, v)),
-                // RMS and (held) peak.
+                // RMS and (held) peak, and the gain reduction of its dynamics.
                 canvas_widget(Drawn(LevelMeter(vec![rms_db, peak_db])))
                     .width(Length::Fixed(14.0))
                     .height(Length::Fixed(FADER_HEIGHT)),
+                reduction_meter(&s.inserts, reduction_db),
             ]
             .spacing(6),
             entry(draft, Field::Fader(i), format!("{:+.1}", s.gain_db)),
@@ -288,7 +358,7 @@ pub(super) fn insert_editor<'a>(
                 hslider(
                     p.value,
                     (p.min, p.max, p.default),
-                    taper_of(&p.name),
+                    taper_of(&p.name, p.min),
                     move |v| on_change(name.clone(), v)
                 ),
                 entry(draft, field(p.name.clone()), format!("{:.2}", p.value)),
@@ -333,45 +403,37 @@ pub(super) fn insert_editor<'a>(
     .into()
 }
 
-/// A bus strip: its inserts (click to edit), fader and output peak meter.
+/// A bus strip: its inserts (click to edit), fader, output peak and gain-reduction meters,
+/// mute and solo.
 pub(super) fn bus_strip<'a>(
     b: usize,
     s: &'a super::state::BusStrip,
-    peak_db: f32,
+    (peak_db, reduction_db): (f32, f32),
     draft: Option<&'a (Field, String)>,
 ) -> Element<'a, Message> {
-    let inserts = column(s.inserts.iter().enumerate().map(|(k, n)| {
-        button(text(n.as_str()).size(10))
-            .padding([1, 4])
-            .style(button::text)
-            .on_press(Message::EditBusInsert(Some((b, k))))
-            .into()
-    }));
+    let at = StripRef::Bus(b);
     container(
         column![
-            text(s.name.as_str()).size(13),
+            header(at, s.name.as_str()),
             text("bus").size(10).color(DIM),
-            inserts,
+            insert_list(at, &s.inserts, &s.bypass, &BUS_INSERTS),
             row![
                 fader(s.gain_db, move |v| Message::BusFader(b, v)),
                 canvas_widget(Drawn(LevelMeter(vec![peak_db])))
                     .width(Length::Fixed(10.0))
                     .height(Length::Fixed(FADER_HEIGHT)),
+                reduction_meter(&s.inserts, reduction_db),
             ]
             .spacing(6),
             entry(draft, Field::BusFader(b), format!("{:+.1}", s.gain_db)),
-            button(text("M").size(12))
-                .on_press(Message::BusMute(b))
-                .style(move |theme: &Theme, status| {
-                    let mut style = button::secondary(theme, status);
-                    if s.mute {
-                        style.background = Some(AMBER.into());
-                    }
-                    style
-                }),
+            row![
+                toggle("M", s.mute, AMBER, Message::BusMute(b)),
+                toggle("S", s.solo, GREEN, Message::BusSolo(b)),
+            ]
+            .spacing(4),
         ]
         .spacing(4)
-        .width(Length::Fixed(80.0)),
+        .width(Length::Fixed(92.0)),
     )
     .padding(6)
     .style(|_| container::Style {

@@ -89,7 +89,19 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .and_then(|f| f.track_rms_db.get(i).copied())
             .unwrap_or(FLOOR_DB);
         let peak = ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB);
-        strip(i, s, &session.buses, peak, rms, ws.draft.as_ref())
+        let reduction = ws
+            .meters
+            .latest
+            .as_ref()
+            .and_then(|f| f.track_reduction_db.get(i).copied())
+            .unwrap_or(0.0);
+        strip(
+            i,
+            s,
+            &session.buses,
+            (peak, rms, reduction),
+            ws.draft.as_ref(),
+        )
     }))
     .extend(session.bus_strips.iter().enumerate().map(|(b, s)| {
         let peak = ws
@@ -98,7 +110,13 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .as_ref()
             .and_then(|f| f.bus_peak_db.get(b).copied())
             .unwrap_or(FLOOR_DB);
-        bus_strip(b, s, peak, ws.draft.as_ref())
+        let reduction = ws
+            .meters
+            .latest
+            .as_ref()
+            .and_then(|f| f.bus_reduction_db.get(b).copied())
+            .unwrap_or(0.0);
+        bus_strip(b, s, (peak, reduction), ws.draft.as_ref())
     }))
     .spacing(6);
     let mixer =

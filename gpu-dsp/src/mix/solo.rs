@@ -127,7 +127,7 @@ mod tests {
         spec.buses[2].solo = true;
         let a = audible(&spec);
         assert_eq!(a.tracks, [true, false, false]);
-        assert_eq!(a.buses[0], true);
+        assert!(a.buses[0]);
         // A muted source stays muted.
         spec.tracks[0].mute = true;
         assert_eq!(audible(&spec).tracks, [false, false, false]);
