@@ -515,3 +515,68 @@ sleep 1
     let reference = read(&root.join("ref.wav"));
     assert_eq!(exported, reference, "the export and `render` differ");
 }
+
+/// The import dialog and the console's new buttons, as a user reaches them: Ctrl+Shift+I
+/// opens the dialog, a typed name imports the file at the playhead; a click bypasses the
+/// dialogue compressor, another solos the hall bus, another moves the new track to the
+/// left of dx; Ctrl+S. The saved session holds all four, and renders to the arithmetic of
+/// them (the compressor bypassed, so dx passes unchanged). Positions are the strips' (window
+/// at the origin, 1500 × 1000, two lanes): dx's first insert's `b` at (88, 190), the hall
+/// bus's S at (283, 476), the second strip's ◂ at (201, 154).
+#[test]
+fn the_window_imports_through_its_dialog_and_bypasses_solos_and_reorders() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let a = noise(48_000, 5);
+    let b = noise(48_000, 9);
+    write_f32(&root.join("a.wav"), 48_000, std::slice::from_ref(&a));
+    write_f32(&root.join("b.wav"), 48_000, std::slice::from_ref(&b));
+    let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n[[track.insert]]\ntype = \"compressor\"\nthreshold_db = -40.0\nratio = 8.0\n[[track.send]]\nbus = \"hall\"\nlevel_db = -6.0\n\n[[bus]]\nname = \"hall\"\n[[bus.insert]]\ntype = \"eq\"\nbands = []\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    let script = format!(
+        r#"{preamble}xdotool key ctrl+shift+i
+sleep 1
+xdotool type --delay 20 "b.wav"
+xdotool key Return
+sleep 2
+click() {{
+  xdotool mousemove --window "$WID" $1 $2 click 1
+  sleep 1.5
+}}
+click 88 190
+click 283 476
+click 201 154
+sleep 1
+xdotool key ctrl+s
+sleep 1.5
+{POSTAMBLE}"#,
+        preamble = preamble(),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let saved = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    let parsed: toml::Table = saved.parse().unwrap();
+    let tracks = parsed["track"].as_array().unwrap();
+    let names: Vec<&str> = tracks.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["b", "dx"], "{saved}");
+    assert_eq!(tracks[0]["clip"][0]["file"].as_str(), Some("b.wav"));
+    assert_eq!(
+        tracks[1]["insert"][0]["bypass"].as_bool(),
+        Some(true),
+        "{saved}"
+    );
+    assert_eq!(parsed["bus"][0]["solo"].as_bool(), Some(true), "{saved}");
+    // The hall is soloed: b (which feeds no soloed bus) is silent; dx is heard whole (it
+    // feeds the hall) with its compressor bypassed, plus its −6 dB send through the flat
+    // hall; both centred.
+    let mix = render(root, "s.toml");
+    let centre = std::f64::consts::FRAC_PI_4.cos();
+    let g = 1.0 + 10f64.powf(-6.0 / 20.0);
+    let worst = (0..a.len())
+        .map(|i| (f64::from(mix[0][i]) - centre * g * f64::from(a[i])).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-5, "render error {worst:e}");
+}

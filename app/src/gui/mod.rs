@@ -3,6 +3,7 @@
 //! thread that plays the session and measures it, [`document`] is the open session file.
 //! This module is the shell that connects them: it runs the effects the update asks for.
 
+mod browser;
 mod cleanup;
 mod control;
 mod document;
@@ -273,6 +274,11 @@ impl App {
                             let effects = self.ws.update(Message::ToggleExport);
                             self.run_effects(effects);
                             return iced::widget::operation::focus(export::OUTPUT_FIELD);
+                        }
+                        "i" if modifiers.shift() => {
+                            let effects = self.ws.update(Message::ToggleBrowser);
+                            self.run_effects(effects);
+                            return iced::widget::operation::focus(browser::PATH_FIELD);
                         }
                         "i" => return iced::widget::operation::focus(view::IMPORT_FIELD),
                         _ => None,

@@ -16,6 +16,10 @@ pub const MAP: &[(&str, &str)] = &[
         "import: type a file's path, Enter (or drop files on the window)",
     ),
     (
+        "Ctrl+Shift+I",
+        "import dialog: browse folders, see each file's channels and length",
+    ),
+    (
         "click a clip",
         "select it (click elsewhere: locate the playhead)",
     ),
@@ -35,6 +39,16 @@ pub const MAP: &[(&str, &str)] = &[
     ),
     ("Ctrl+Up, Ctrl+Down", "selected clips' gain ±1 dB"),
     ("M", "marker at the playhead"),
+    ("[, ]", "playhead to the previous, next marker"),
+    (
+        "Alt+Up, Alt+Down",
+        "taller, shorter lanes (the selected clips' tracks, or all)",
+    ),
+    ("drag a lane's bottom edge by its name", "resize the lane"),
+    (
+        "drag one of several selected clips",
+        "move them all by the same time",
+    ),
     (
         "+, −, 0",
         "zoom in, out (around the playhead), whole session",
@@ -57,6 +71,8 @@ pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
     let step = if modifiers.shift() { 0.1 } else { 0.01 };
     match key {
         Key::Named(Named::Home) => Some(Message::Locate(0.0)),
+        Key::Named(Named::ArrowUp) if modifiers.alt() => Some(Message::LaneHeights(1.25)),
+        Key::Named(Named::ArrowDown) if modifiers.alt() => Some(Message::LaneHeights(0.8)),
         Key::Named(Named::Delete | Named::Backspace) => Some(Message::DeleteClip),
         Key::Named(Named::ArrowLeft) => Some(Message::Nudge(-step)),
         Key::Named(Named::ArrowRight) => Some(Message::Nudge(step)),
@@ -73,6 +89,8 @@ pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
             "o" => Some(Message::LoopOut),
             "l" => Some(Message::ToggleLoop),
             "?" => Some(Message::ToggleHelp),
+            "[" => Some(Message::JumpMarker(-1)),
+            "]" => Some(Message::JumpMarker(1)),
             _ => None,
         },
         _ => None,

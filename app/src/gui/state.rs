@@ -259,10 +259,19 @@ pub enum Message {
     /// Moves a strip left (−1) or right (+1) in the console (and its lane on the timeline).
     MoveStrip(StripRef, i32),
     BusSolo(usize),
+    /// Sets lane k's height (pixels).
+    LaneHeight(usize, f32),
+    /// Scales the lanes of the selected clips' tracks (all lanes when none is selected).
+    LaneHeights(f32),
+    /// Moves the playhead to the previous (−1) or next (+1) marker.
+    JumpMarker(i32),
     AddSend(usize, String),
     RemoveSend(usize, String),
     /// Open or close the export panel (Ctrl+E).
     ToggleExport,
+    /// Opens or closes the import dialog.
+    ToggleBrowser,
+    Browser(super::browser::BrowserMessage),
     /// A message of the export panel.
     Export(super::export::ExportMessage),
     /// Text typed into a value's entry field.
@@ -386,6 +395,8 @@ pub struct Workstation {
     pub draft: Option<(Field, String)>,
     /// The export panel, when open.
     pub export: Option<super::export::ExportPanel>,
+    /// The import dialog, when open.
+    pub browser: Option<super::browser::Browser>,
     /// The last revision given to a session view.
     pub revision: u64,
     /// What part of the session the timeline shows.
@@ -396,6 +407,10 @@ pub struct Workstation {
     pub loop_in: Option<f64>,
     pub loop_out: Option<f64>,
     pub looping: bool,
+    /// Lane heights set by the user, by track name (they follow a track that moves).
+    pub heights_by_name: std::collections::HashMap<String, f32>,
+    /// Each lane's height, top to bottom (from `heights_by_name`).
+    pub lane_heights: Vec<f32>,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -426,6 +441,21 @@ impl Workstation {
             track: strip.name.clone(),
             number: index + 1,
         })
+    }
+
+    /// Each lane's height from the heights set by name.
+    fn layout_lanes(&mut self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        self.lane_heights = session
+            .strips
+            .iter()
+            .map(|s| {
+                let h = self.heights_by_name.get(&s.name).copied();
+                h.unwrap_or(super::timeline::LANE)
+            })
+            .collect();
     }
 
     /// The name of a track's or bus's strip.
@@ -496,6 +526,7 @@ impl Workstation {
     fn show(&mut self, view: SessionView) {
         self.meters = Meters::new(view.strips.len());
         self.session = Some(view);
+        self.layout_lanes();
         self.cleanup = None;
         self.editing = None;
         self.editing_bus = None;
@@ -641,6 +672,26 @@ impl Workstation {
                     return Vec::new();
                 };
                 let at = seconds_text(g.seconds);
+                // One clip of a selection moved in time: the whole selection moves with it,
+                // as one undo step.
+                let together = g.grip == Grip::Move
+                    && g.to_track == g.track
+                    && self.selected.len() > 1
+                    && self.selected.contains(&(g.track, g.clip));
+                if together {
+                    let start = self
+                        .session
+                        .as_ref()
+                        .and_then(|s| s.strips.get(g.track)?.clips.get(g.clip))
+                        .map_or(g.seconds, |c| c.start);
+                    let by = g.seconds - start;
+                    return self.clip_command(|clip, _| Command::Move {
+                        clip,
+                        to: None,
+                        by: Some(seconds_text_signed(by)),
+                        track: None,
+                    });
+                }
                 let command = match g.grip {
                     Grip::Move => {
                         let track = (g.to_track != g.track)
@@ -846,6 +897,51 @@ impl Workstation {
                 }
                 effects
             }
+            Message::LaneHeight(k, h) => {
+                use super::timeline::{LANE_MAX, LANE_MIN};
+                if let Some(name) = self.track_name(k) {
+                    self.heights_by_name
+                        .insert(name, h.clamp(LANE_MIN, LANE_MAX));
+                    self.layout_lanes();
+                }
+                Vec::new()
+            }
+            Message::LaneHeights(factor) => {
+                use super::timeline::{LANE, LANE_MAX, LANE_MIN};
+                let Some(session) = &self.session else {
+                    return Vec::new();
+                };
+                let tracks: Vec<usize> = if self.selected.is_empty() {
+                    (0..session.strips.len()).collect()
+                } else {
+                    self.selected.iter().map(|&(t, _)| t).collect()
+                };
+                for t in tracks {
+                    if let Some(s) = session.strips.get(t) {
+                        let h = self.heights_by_name.get(&s.name).copied().unwrap_or(LANE);
+                        let h = (h * factor).clamp(LANE_MIN, LANE_MAX);
+                        self.heights_by_name.insert(s.name.clone(), h);
+                    }
+                }
+                self.layout_lanes();
+                Vec::new()
+            }
+            Message::JumpMarker(direction) => {
+                let Some(session) = &self.session else {
+                    return Vec::new();
+                };
+                let here = self.position;
+                let times = session.markers.iter().map(|(_, t)| *t);
+                let target = if direction < 0 {
+                    times.filter(|t| *t < here - 1e-6).max_by(f64::total_cmp)
+                } else {
+                    times.filter(|t| *t > here + 1e-6).min_by(f64::total_cmp)
+                };
+                match target {
+                    Some(t) => self.update(Message::Locate(t)),
+                    None => Vec::new(),
+                }
+            }
             Message::BusSolo(b) => {
                 let solo = self
                     .session
@@ -879,6 +975,33 @@ impl Workstation {
                     _ => {}
                 }
                 Vec::new()
+            }
+            Message::ToggleBrowser => {
+                self.browser = match (&self.browser, &self.session) {
+                    (None, Some(s)) => {
+                        let dir = s.path.parent().filter(|p| !p.as_os_str().is_empty());
+                        Some(super::browser::Browser::new(dir.unwrap_or(Path::new("."))))
+                    }
+                    _ => None,
+                };
+                Vec::new()
+            }
+            Message::Browser(m) => {
+                use super::browser::BrowserEvent;
+                let Some(browser) = &mut self.browser else {
+                    return Vec::new();
+                };
+                match browser.update(m) {
+                    Some(BrowserEvent::Import(file)) => {
+                        self.browser = None;
+                        self.update(Message::FileDropped(file))
+                    }
+                    Some(BrowserEvent::Close) => {
+                        self.browser = None;
+                        Vec::new()
+                    }
+                    None => Vec::new(),
+                }
             }
             Message::Export(m) => {
                 use super::export::ExportEvent;
@@ -1817,6 +1940,72 @@ mod tests {
                 params: vec![]
             })
         );
+    }
+
+    #[test]
+    fn a_selection_moves_together_lanes_resize_by_name_and_markers_are_jumped_to() {
+        use super::super::timeline::{Gesture, Grip, LANE, LANE_MAX};
+        let mut w = opened();
+        w.update(Message::SelectClip(Some((0, 0))));
+        w.update(Message::ToggleClip((0, 1)));
+        // Clip 1 (at 1 s) dragged to 1.5 s: both selected clips move by +0.5 s, the later
+        // first (so the numbers hold), as one step.
+        let e = w.update(Message::ClipGesture(Gesture {
+            track: 0,
+            clip: 0,
+            grip: Grip::Move,
+            seconds: 1.5,
+            to_track: 0,
+        }));
+        let by = |n| Command::Move {
+            clip: ClipRef {
+                track: "dx".into(),
+                number: n,
+            },
+            to: None,
+            by: Some("0.5".into()),
+            track: None,
+        };
+        assert_eq!(
+            e,
+            vec![Effect::Edit(EditRequest::Commands(vec![by(2), by(1)]))]
+        );
+        // Lane heights follow the track's name and stay in range.
+        assert_eq!(w.lane_heights, [LANE, LANE]);
+        w.session.as_mut().unwrap().strips[1].name = "fx".into();
+        w.update(Message::LaneHeight(1, 1000.0));
+        assert_eq!(w.lane_heights, [LANE, LANE_MAX]);
+        w.selected.clear();
+        w.update(Message::LaneHeights(2.0));
+        assert_eq!(w.lane_heights, [2.0 * LANE, LANE_MAX]);
+        // Markers at 2 s and 6 s (set here): jump forwards and back.
+        w.session.as_mut().unwrap().markers = vec![("a".into(), 2.0), ("b".into(), 6.0)];
+        w.position = 3.0;
+        w.update(Message::JumpMarker(1));
+        assert_eq!(w.position, 6.0);
+        w.update(Message::JumpMarker(1));
+        assert_eq!(w.position, 6.0, "no marker after the last");
+        w.update(Message::JumpMarker(-1));
+        assert_eq!(w.position, 2.0);
+    }
+
+    #[test]
+    fn the_import_dialog_imports_the_chosen_file_at_the_playhead() {
+        use super::super::browser::BrowserMessage;
+        let mut w = opened();
+        w.position = 2.5;
+        w.update(Message::ToggleBrowser);
+        assert!(w.browser.is_some());
+        let file = PathBuf::from("/takes/boom.wav");
+        w.update(Message::Browser(BrowserMessage::Choose(file.clone())));
+        assert_eq!(
+            w.update(Message::Browser(BrowserMessage::Import)),
+            vec![Effect::Edit(EditRequest::Import { file, at: 2.5 })]
+        );
+        assert!(w.browser.is_none(), "closed after the import");
+        w.update(Message::ToggleBrowser);
+        w.update(Message::Browser(BrowserMessage::Close));
+        assert!(w.browser.is_none());
     }
 
     #[test]

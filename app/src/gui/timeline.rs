@@ -126,19 +126,57 @@ impl Scale {
     }
 }
 
-/// The lane under `y`, if any.
-pub fn lane_at(y: f32, lanes: usize) -> Option<usize> {
-    if y < RULER {
-        return None;
+/// Lane heights: the smallest and largest a lane may be made.
+pub const LANE_MIN: f32 = 18.0;
+pub const LANE_MAX: f32 = 240.0;
+
+/// The lanes' heights, top to bottom (a lane without an entry is [`LANE`] high).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lanes<'a>(pub &'a [f32]);
+
+impl Lanes<'_> {
+    pub fn height(&self, k: usize) -> f32 {
+        self.0.get(k).copied().unwrap_or(LANE)
     }
-    let k = ((y - RULER) / LANE) as usize;
-    (k < lanes).then_some(k)
+
+    /// The top of lane `k`.
+    pub fn top(&self, k: usize) -> f32 {
+        RULER + (0..k).map(|i| self.height(i)).sum::<f32>()
+    }
+
+    /// Ruler and `count` lanes.
+    pub fn total(&self, count: usize) -> f32 {
+        self.top(count)
+    }
+
+    /// The lane (of `count`) under `y`, if any.
+    pub fn at(&self, y: f32, count: usize) -> Option<usize> {
+        let mut top = RULER;
+        for k in 0..count {
+            let h = self.height(k);
+            if y >= top && y < top + h {
+                return Some(k);
+            }
+            top += h;
+        }
+        None
+    }
+
+    /// The lane whose bottom edge is within 4 pixels of `y` (a press there resizes it).
+    pub fn edge_at(&self, y: f32, count: usize) -> Option<usize> {
+        (0..count).find(|&k| (self.top(k + 1) - y).abs() <= 4.0)
+    }
 }
 
 /// The clip under a point and which part of it was grabbed.
-pub fn hit(session: &SessionView, scale: Scale, p: Point) -> Option<(usize, usize, Grip)> {
-    let track = lane_at(p.y, session.strips.len())?;
-    let top = RULER + LANE * track as f32;
+pub fn hit(
+    session: &SessionView,
+    lanes: Lanes,
+    scale: Scale,
+    p: Point,
+) -> Option<(usize, usize, Grip)> {
+    let track = lanes.at(p.y, session.strips.len())?;
+    let top = lanes.top(track);
     // Later clips are drawn on top: look at them first.
     let clips = &session.strips[track].clips;
     for (i, c) in clips.iter().enumerate().rev() {
@@ -163,13 +201,19 @@ pub fn hit(session: &SessionView, scale: Scale, p: Point) -> Option<(usize, usiz
 }
 
 /// The clips a rubber band from `a` to `b` touches.
-pub fn in_band(session: &SessionView, scale: Scale, a: Point, b: Point) -> Vec<(usize, usize)> {
+pub fn in_band(
+    session: &SessionView,
+    lanes: Lanes,
+    scale: Scale,
+    a: Point,
+    b: Point,
+) -> Vec<(usize, usize)> {
     let (x0, x1) = (a.x.min(b.x), a.x.max(b.x));
     let (y0, y1) = (a.y.min(b.y), a.y.max(b.y));
     let mut out = Vec::new();
     for (k, s) in session.strips.iter().enumerate() {
-        let top = RULER + LANE * k as f32;
-        if top + LANE < y0 || top > y1 {
+        let top = lanes.top(k);
+        if top + lanes.height(k) < y0 || top > y1 {
             continue;
         }
         for (i, c) in s.clips.iter().enumerate() {
@@ -255,6 +299,8 @@ pub struct Timeline<'a> {
     pub ruler: RulerMode,
     /// The loop range and whether it is on.
     pub loop_range: (Option<f64>, Option<f64>, bool),
+    /// Each lane's height.
+    pub heights: &'a [f32],
 }
 
 /// How the ruler counts.
@@ -304,6 +350,8 @@ pub struct Drag {
 #[derive(Default)]
 pub struct TimelineState {
     drag: Option<Drag>,
+    /// A lane being resized: which, where the press was, and its height then.
+    resize: Option<(usize, f32, f32)>,
     /// A rubber band being drawn from `.0` to `.1`.
     band: Option<(Point, Point)>,
     no_snap: bool,
@@ -328,6 +376,9 @@ impl Timeline<'_> {
         for s in &self.session.strips {
             s.mute.hash(&mut h);
         }
+        for height in self.heights {
+            height.to_bits().hash(&mut h);
+        }
         h.finish()
     }
 }
@@ -343,6 +394,8 @@ impl canvas::Program<Message> for Timeline<'_> {
         cursor: mouse::Cursor,
     ) -> Option<canvas::Action<Message>> {
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
+        let lanes = Lanes(self.heights);
+        let count = self.session.strips.len();
         let local = |c: mouse::Cursor| {
             c.position()
                 .map(|p| Point::new(p.x - bounds.x, p.y - bounds.y))
@@ -388,7 +441,14 @@ impl canvas::Program<Message> for Timeline<'_> {
             }
             canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
                 let p = cursor.position_in(bounds)?;
-                match hit(self.session, scale, p) {
+                // A lane's bottom edge, beside its name: resize the lane.
+                if p.x < LABEL {
+                    if let Some(k) = lanes.edge_at(p.y, count) {
+                        state.resize = Some((k, p.y, lanes.height(k)));
+                        return Some(canvas::Action::capture());
+                    }
+                }
+                match hit(self.session, lanes, scale, p) {
                     Some((t, i, _)) if state.no_snap => {
                         Some(canvas::Action::publish(Message::ToggleClip((t, i))).and_capture())
                     }
@@ -398,6 +458,11 @@ impl canvas::Program<Message> for Timeline<'_> {
                             from: p,
                             to: p,
                         });
+                        // A press on a clip of the selection keeps the selection (to drag
+                        // them all); a click without a drag selects the clip alone.
+                        if self.selected.contains(&(grab.0, grab.1)) {
+                            return Some(canvas::Action::request_redraw().and_capture());
+                        }
                         Some(
                             canvas::Action::publish(Message::SelectClip(Some((grab.0, grab.1))))
                                 .and_capture(),
@@ -408,6 +473,18 @@ impl canvas::Program<Message> for Timeline<'_> {
                         Some(canvas::Action::capture())
                     }
                 }
+            }
+            canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) if state.resize.is_some() => {
+                let (k, from, height) = state.resize?;
+                let y = local(cursor)?.y;
+                let h = (height + y - from).clamp(LANE_MIN, LANE_MAX);
+                Some(canvas::Action::publish(Message::LaneHeight(k, h)).and_capture())
+            }
+            canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left))
+                if state.resize.is_some() =>
+            {
+                state.resize = None;
+                Some(canvas::Action::capture())
             }
             canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) if state.band.is_some() => {
                 if let (Some(band), Some(p)) = (state.band.as_mut(), local(cursor)) {
@@ -426,7 +503,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                         canvas::Action::publish(Message::LocateAndDeselect(t)).and_capture(),
                     );
                 }
-                let clips = in_band(self.session, scale, from, to);
+                let clips = in_band(self.session, lanes, scale, from, to);
                 Some(canvas::Action::publish(Message::SelectClips(clips)).and_capture())
             }
             canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) => {
@@ -438,10 +515,13 @@ impl canvas::Program<Message> for Timeline<'_> {
                 let drag = state.drag.take()?;
                 let to = local(cursor).unwrap_or(drag.to);
                 let dx = to.x - drag.from.x;
-                let to_track = lane_at(to.y, self.session.strips.len()).unwrap_or(drag.grab.0);
+                let to_track = lanes.at(to.y, count).unwrap_or(drag.grab.0);
                 if dx.abs() < 3.0 && to_track == drag.grab.0 {
-                    // A click, not a drag.
-                    return Some(canvas::Action::request_redraw().and_capture());
+                    // A click, not a drag: the clip alone is selected.
+                    let (t, i, _) = drag.grab;
+                    return Some(
+                        canvas::Action::publish(Message::SelectClip(Some((t, i)))).and_capture(),
+                    );
                 }
                 let g = gesture(
                     self.session,
@@ -467,6 +547,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
+        let layout = Lanes(self.heights);
         let key = self.key(bounds);
         if state.drawn.get() != Some(key) {
             state.lanes.clear();
@@ -477,7 +558,7 @@ impl canvas::Program<Message> for Timeline<'_> {
             frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
             ruler(frame, scale, bounds.height, self.ruler, self.session);
             for (k, s) in self.session.strips.iter().enumerate() {
-                let top = RULER + LANE * k as f32;
+                let (top, height) = (layout.top(k), layout.height(k));
                 frame.fill_text(Text {
                     content: s.name.clone(),
                     position: Point::new(4.0, top + 8.0),
@@ -491,9 +572,9 @@ impl canvas::Program<Message> for Timeline<'_> {
                 );
                 for (i, c) in s.clips.iter().enumerate() {
                     let selected = self.selected.contains(&(k, i));
-                    draw_clip(frame, scale, top, c, selected, s.mute, 1.0);
+                    draw_clip(frame, scale, (top, height), c, selected, s.mute, 1.0);
                     if let Some(p) = peaks.and_then(|p| p.get(c.source)) {
-                        waveform(frame, scale, top, c, p, self.session.rate);
+                        waveform(frame, scale, (top, height), c, p, self.session.rate);
                     }
                 }
             }
@@ -513,10 +594,13 @@ impl canvas::Program<Message> for Timeline<'_> {
                 Stroke::default().with_color(Color::from_rgba(0.7, 0.8, 1.0, 0.8)),
             );
         }
-        // The drag's preview: the clip where it would land.
+        // The drag's preview: the clip where it would land (every selected clip, when one of
+        // a selection is moved).
         if let Some(drag) = &state.drag {
             let (track, clip, _) = drag.grab;
-            let to_track = lane_at(drag.to.y, self.session.strips.len()).unwrap_or(track);
+            let to_track = layout
+                .at(drag.to.y, self.session.strips.len())
+                .unwrap_or(track);
             if let Some(g) = gesture(
                 self.session,
                 scale,
@@ -526,19 +610,39 @@ impl canvas::Program<Message> for Timeline<'_> {
                 self.position,
                 !state.no_snap,
             ) {
-                let mut c = self.session.strips[track].clips[clip].clone();
-                match g.grip {
-                    Grip::Move => c.start = g.seconds,
-                    Grip::TrimStart => {
-                        c.length += c.start - g.seconds;
-                        c.start = g.seconds;
+                let grabbed = &self.session.strips[track].clips[clip];
+                let together = g.grip == Grip::Move
+                    && g.to_track == track
+                    && self.selected.len() > 1
+                    && self.selected.contains(&(track, clip));
+                let moved: Vec<(usize, ClipView)> = if together {
+                    let by = g.seconds - grabbed.start;
+                    self.selected
+                        .iter()
+                        .filter_map(|&(t, i)| {
+                            let mut c = self.session.strips.get(t)?.clips.get(i)?.clone();
+                            c.start = (c.start + by).max(0.0);
+                            Some((t, c))
+                        })
+                        .collect()
+                } else {
+                    let mut c = grabbed.clone();
+                    match g.grip {
+                        Grip::Move => c.start = g.seconds,
+                        Grip::TrimStart => {
+                            c.length += c.start - g.seconds;
+                            c.start = g.seconds;
+                        }
+                        Grip::TrimEnd => c.length = g.seconds - c.start,
+                        Grip::FadeIn => c.fade_in = g.seconds,
+                        Grip::FadeOut => c.fade_out = g.seconds,
                     }
-                    Grip::TrimEnd => c.length = g.seconds - c.start,
-                    Grip::FadeIn => c.fade_in = g.seconds,
-                    Grip::FadeOut => c.fade_out = g.seconds,
+                    vec![(g.to_track, c)]
+                };
+                for (t, c) in &moved {
+                    let lane = (layout.top(*t), layout.height(*t));
+                    draw_clip(&mut frame, scale, lane, c, true, false, 0.6);
                 }
-                let top = RULER + LANE * g.to_track as f32;
-                draw_clip(&mut frame, scale, top, &c, true, false, 0.6);
             }
         }
         // The loop range on the ruler: green when playback loops, grey when not.
@@ -588,9 +692,17 @@ impl canvas::Program<Message> for Timeline<'_> {
             return mouse::Interaction::Grabbing;
         }
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
+        let lanes = Lanes(self.heights);
+        if state.resize.is_some()
+            || cursor.position_in(bounds).is_some_and(|p| {
+                p.x < LABEL && lanes.edge_at(p.y, self.session.strips.len()).is_some()
+            })
+        {
+            return mouse::Interaction::ResizingVertically;
+        }
         match cursor
             .position_in(bounds)
-            .and_then(|p| hit(self.session, scale, p))
+            .and_then(|p| hit(self.session, lanes, scale, p))
         {
             Some((_, _, Grip::TrimStart | Grip::TrimEnd)) => {
                 mouse::Interaction::ResizingHorizontally
@@ -603,14 +715,21 @@ impl canvas::Program<Message> for Timeline<'_> {
 }
 
 /// A clip's waveform from its source's peak overview: one bar per pixel.
-fn waveform(frame: &mut Frame, scale: Scale, top: f32, c: &ClipView, peaks: &[f32], rate: u32) {
+fn waveform(
+    frame: &mut Frame,
+    scale: Scale,
+    (top, height): (f32, f32),
+    c: &ClipView,
+    peaks: &[f32],
+    rate: u32,
+) {
     let per_column = super::document::PEAK_FRAMES as f64;
     let (x0, x1) = (
         scale.x(c.start).max(LABEL),
         scale.x(c.start + c.length).min(LABEL + scale.width),
     );
-    let mid = top + LANE / 2.0;
-    let half = LANE / 2.0 - 4.0;
+    let mid = top + height / 2.0;
+    let half = height / 2.0 - 4.0;
     let colour = Color::from_rgba(0.85, 0.92, 1.0, 0.55);
     let frames_per_px = scale.per_pixel() * f64::from(rate);
     let mut x = x0.floor();
@@ -669,7 +788,7 @@ fn ruler(frame: &mut Frame, scale: Scale, height: f32, mode: RulerMode, session:
 fn draw_clip(
     frame: &mut Frame,
     scale: Scale,
-    top: f32,
+    (top, height): (f32, f32),
     c: &ClipView,
     selected: bool,
     muted: bool,
@@ -683,7 +802,7 @@ fn draw_clip(
     if x1 <= LABEL || x0 >= right {
         return;
     }
-    let (y0, h) = (top + 2.0, LANE - 4.0);
+    let (y0, h) = (top + 2.0, height - 4.0);
     let mut fill = if selected { CLIP_SELECTED } else { CLIP };
     if muted {
         fill = DIM;
@@ -774,24 +893,47 @@ mod tests {
         let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default()); // 100 px per second
         let mid = RULER + LANE * 0.5 + 5.0;
         assert_eq!(
-            hit(&s, scale, Point::new(scale.x(2.0), mid)),
+            hit(&s, Lanes::default(), scale, Point::new(scale.x(2.0), mid)),
             Some((0, 0, Grip::Move))
         );
         assert_eq!(
-            hit(&s, scale, Point::new(scale.x(1.0) + 2.0, mid)),
+            hit(
+                &s,
+                Lanes::default(),
+                scale,
+                Point::new(scale.x(1.0) + 2.0, mid)
+            ),
             Some((0, 0, Grip::TrimStart))
         );
         assert_eq!(
-            hit(&s, scale, Point::new(scale.x(3.0) - 2.0, mid)),
+            hit(
+                &s,
+                Lanes::default(),
+                scale,
+                Point::new(scale.x(3.0) - 2.0, mid)
+            ),
             Some((0, 0, Grip::TrimEnd))
         );
         assert_eq!(
-            hit(&s, scale, Point::new(scale.x(1.2), RULER + 4.0)),
+            hit(
+                &s,
+                Lanes::default(),
+                scale,
+                Point::new(scale.x(1.2), RULER + 4.0)
+            ),
             Some((0, 0, Grip::FadeIn))
         );
-        assert_eq!(hit(&s, scale, Point::new(scale.x(4.0), mid)), None);
         assert_eq!(
-            hit(&s, scale, Point::new(scale.x(5.0), RULER + LANE + 15.0)),
+            hit(&s, Lanes::default(), scale, Point::new(scale.x(4.0), mid)),
+            None
+        );
+        assert_eq!(
+            hit(
+                &s,
+                Lanes::default(),
+                scale,
+                Point::new(scale.x(5.0), RULER + LANE + 15.0)
+            ),
             Some((1, 0, Grip::Move))
         );
     }
@@ -830,6 +972,27 @@ mod tests {
     }
 
     #[test]
+    fn lanes_of_different_heights_are_found_by_position() {
+        let heights = [30.0, 80.0];
+        let lanes = Lanes(&heights);
+        assert_eq!(lanes.top(1), RULER + 30.0);
+        assert_eq!(lanes.total(2), RULER + 110.0);
+        assert_eq!(lanes.at(RULER + 29.0, 2), Some(0));
+        assert_eq!(lanes.at(RULER + 100.0, 2), Some(1));
+        assert_eq!(lanes.at(RULER + 111.0, 2), None);
+        assert_eq!(lanes.at(5.0, 2), None, "the ruler");
+        assert_eq!(lanes.edge_at(RULER + 32.0, 2), Some(0));
+        assert_eq!(lanes.edge_at(RULER + 50.0, 2), None);
+        // A tall second lane: a press low in it still finds its clip.
+        let s = session();
+        let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default());
+        assert_eq!(
+            hit(&s, lanes, scale, Point::new(scale.x(5.0), RULER + 100.0)),
+            Some((1, 0, Grip::Move))
+        );
+    }
+
+    #[test]
     fn a_rubber_band_selects_the_clips_it_touches() {
         let s = session();
         let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default());
@@ -837,9 +1000,12 @@ mod tests {
             Point::new(scale.x(2.5), RULER + 5.0),
             Point::new(scale.x(4.5), RULER + LANE + 5.0),
         );
-        assert_eq!(in_band(&s, scale, a, b), vec![(0, 0), (1, 0)]);
         assert_eq!(
-            in_band(&s, scale, b, a),
+            in_band(&s, Lanes::default(), scale, a, b),
+            vec![(0, 0), (1, 0)]
+        );
+        assert_eq!(
+            in_band(&s, Lanes::default(), scale, b, a),
             vec![(0, 0), (1, 0)],
             "either direction"
         );

@@ -42,6 +42,13 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     if ws.help {
         page = page.push(help_panel());
     }
+    if let Some(browser) = &ws.browser {
+        page = page.push(
+            container(browser.view().map(Message::Browser))
+                .padding(8)
+                .style(|_| panel_style()),
+        );
+    }
     if let Some(panel) = &ws.export {
         page = page.push(
             container(panel.view().map(Message::Export))
@@ -72,15 +79,19 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         view: ws.view,
         ruler: ws.ruler,
         loop_range: (ws.loop_in, ws.loop_out, ws.looping),
+        heights: &ws.lane_heights,
     })
     .width(Length::Fill)
     .height(Length::Fixed(
-        timeline::RULER + timeline::LANE * lanes as f32,
+        timeline::Lanes(&ws.lane_heights).total(lanes),
     ));
-    // Up to eight lanes show at once; more scroll.
-    page = page.push(scrollable(timeline).height(Length::Fixed(
-        timeline::RULER + timeline::LANE * lanes.min(8) as f32,
-    )));
+    // Up to eight lanes (or 320 pixels of them) show at once; more scroll.
+    let shown = timeline::Lanes(&ws.lane_heights).total(lanes.min(8)).max(
+        timeline::Lanes(&ws.lane_heights)
+            .total(lanes)
+            .min(timeline::RULER + 320.0),
+    );
+    page = page.push(scrollable(timeline).height(Length::Fixed(shown)));
     let strips = row(session.strips.iter().enumerate().map(|(i, s)| {
         let rms = ws
             .meters
@@ -271,6 +282,7 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         button(text("Save").size(14)).on_press(Message::Save),
         button(text("Undo").size(14)).on_press(Message::Undo),
         button(text("Redo").size(14)).on_press(Message::Redo),
+        button(text("Import…").size(14)).on_press(Message::ToggleBrowser),
         button(text("Export…").size(14)).on_press(Message::ToggleExport),
         iced::widget::text_input(
             "import: a file's path (or :command), Enter",
@@ -300,13 +312,14 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         ))
         .size(14),
         Space::new().width(Length::Fill),
-        text(note.unwrap_or(
-            "space play/stop · ctrl+s save · ctrl+z undo · ctrl+i import · F1 all shortcuts"
-        ))
-        .size(12)
-        .color(DIM),
+        // One line that never wraps, so the page below never moves when the note changes.
+        text(note.unwrap_or("space play/stop · ctrl+s save · ctrl+z undo · F1 all shortcuts"))
+            .size(12)
+            .color(DIM)
+            .wrapping(iced::widget::text::Wrapping::None),
     ]
     .spacing(12)
+    .height(Length::Fixed(32.0))
     .align_y(iced::Alignment::Center)
     .into()
 }
