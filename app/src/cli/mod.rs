@@ -68,6 +68,10 @@ enum Command {
         /// Seconds of playback before the screenshot.
         #[arg(long, default_value_t = 4.0)]
         after: f64,
+        /// Pan and zoom the timeline for N frames once the session is drawn, print the
+        /// frame times, and exit (how smooth the window is on this machine).
+        #[arg(long, value_name = "N")]
+        measure_frames: Option<usize>,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -104,11 +108,13 @@ pub fn run() -> ExitCode {
             session,
             screenshot,
             after,
+            measure_frames,
             engine,
         }) => crate::gui::run(crate::gui::Options {
             session: Some(session),
             screenshot,
             after,
+            measure_frames,
             engine: engine.engine.into(),
         }),
         None => crate::gui::run(crate::gui::Options::default()),

@@ -92,11 +92,14 @@ pub struct Control<'a> {
 }
 
 /// A grab in progress, the last press (for double-clicks) and the fine modifier.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ControlState {
     grab: Option<(Point, f32)>,
     last_press: Option<Instant>,
     fine: bool,
+    /// The drawing, kept until the value or the size changes.
+    cache: canvas::Cache,
+    drawn: std::cell::Cell<Option<u64>>,
 }
 
 /// Travel per pixel of drag: the whole travel over the control's length, a tenth when fine.
@@ -171,15 +174,49 @@ impl canvas::Program<Message> for Control<'_> {
         }
     }
 
+    fn mouse_interaction(
+        &self,
+        state: &ControlState,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> mouse::Interaction {
+        if state.grab.is_some() {
+            mouse::Interaction::Grabbing
+        } else if cursor.is_over(bounds) {
+            mouse::Interaction::Grab
+        } else {
+            mouse::Interaction::default()
+        }
+    }
+
     fn draw(
         &self,
-        _: &ControlState,
+        state: &ControlState,
         renderer: &Renderer,
         _: &Theme,
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = Frame::new(renderer, bounds.size());
+        let key = super::scopes::key_of((
+            self.value.to_bits(),
+            self.min.to_bits(),
+            self.max.to_bits(),
+            bounds.width.to_bits(),
+            bounds.height.to_bits(),
+        ));
+        if state.drawn.get() != Some(key) {
+            state.cache.clear();
+            state.drawn.set(Some(key));
+        }
+        vec![state
+            .cache
+            .draw(renderer, bounds.size(), |frame| self.paint(frame, bounds))]
+    }
+}
+
+impl Control<'_> {
+    /// The groove, the 0 dB line of a fader, and the thumb.
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let t = self.taper.travel(self.value, self.min, self.max);
         let groove = Color::from_rgb(0.25, 0.26, 0.30);
         let thumb = Color::from_rgb(0.40, 0.45, 0.95);
@@ -199,22 +236,6 @@ impl canvas::Program<Message> for Control<'_> {
             frame.fill_rectangle(Point::new(0.0, h / 2.0 - 2.0), Size::new(w, 4.0), groove);
             let x = t * (w - 10.0);
             frame.fill_rectangle(Point::new(x, 1.0), Size::new(10.0, h - 2.0), thumb);
-        }
-        vec![frame.into_geometry()]
-    }
-
-    fn mouse_interaction(
-        &self,
-        state: &ControlState,
-        bounds: Rectangle,
-        cursor: mouse::Cursor,
-    ) -> mouse::Interaction {
-        if state.grab.is_some() {
-            mouse::Interaction::Grabbing
-        } else if cursor.is_over(bounds) {
-            mouse::Interaction::Grab
-        } else {
-            mouse::Interaction::default()
         }
     }
 }

@@ -44,6 +44,22 @@ pub struct EqCurve {
 }
 
 impl Scope for EqCurve {
+    fn key(&self) -> u64 {
+        let bands: Vec<_> = self
+            .bands
+            .iter()
+            .map(|b| {
+                (
+                    b.kind as u8,
+                    b.freq.to_bits(),
+                    b.gain_db.to_bits(),
+                    b.q.to_bits(),
+                )
+            })
+            .collect();
+        super::scopes::key_of((bands, self.rate))
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let (w, h) = (bounds.width, bounds.height);
         let (lo, hi) = (20f64.ln(), (f64::from(self.rate) * 0.45).min(20_000.0).ln());

@@ -9,6 +9,7 @@ mod control;
 mod document;
 mod eq_curve;
 mod export;
+mod frames;
 mod job;
 mod live;
 pub mod meters;
@@ -38,6 +39,9 @@ pub struct Options {
     /// and exit (for `make screenshot` and the window test).
     pub screenshot: Option<PathBuf>,
     pub after: f64,
+    /// Pan and zoom the timeline for this many frames once the session is drawn, report
+    /// the frame times, and exit.
+    pub measure_frames: Option<usize>,
     /// Where the spectrograms are computed (`auto`: a real GPU if there is one).
     pub engine: gpu_dsp::EngineChoice,
 }
@@ -112,6 +116,8 @@ enum AppMessage {
     Ui(Message),
     Key(keyboard::Event),
     Shot(window::Screenshot),
+    /// A frame was drawn (`--measure-frames`).
+    Frame(Instant),
 }
 
 struct App {
@@ -124,6 +130,8 @@ struct App {
     shot: Option<(PathBuf, f64)>,
     played_since: Option<Instant>,
     shot_taken: bool,
+    /// `--measure-frames`: the frames drawn so far.
+    probe: Option<frames::FrameProbe>,
     shot_requested: Option<Instant>,
     autosave_due: Option<PathBuf>,
     last_autosave: Option<Instant>,
@@ -169,6 +177,7 @@ impl App {
             shot: options.screenshot.map(|p| (p, options.after)),
             played_since: None,
             shot_taken: false,
+            probe: options.measure_frames.map(frames::FrameProbe::new),
             shot_requested: None,
             autosave_due: None,
             last_autosave: None,
@@ -203,14 +212,23 @@ impl App {
             || self.load_job.is_some()
             || self.peaks_job.is_some()
             || self.spectrogram_job.is_some()
-            || self.shot.is_some();
+            || self.shot.is_some()
+            || self.probe.is_some();
         let timer = if busy {
             iced::time::every(Duration::from_millis(40)).map(|_| AppMessage::Ui(Message::Tick))
         } else {
             Subscription::none()
         };
+        // Measuring frames: every drawn frame, once the waveforms are in.
+        let ready = self.ws.session.as_ref().is_some_and(|s| s.peaks.is_some());
+        let frames = if self.probe.is_some() && ready {
+            window::frames().map(AppMessage::Frame)
+        } else {
+            Subscription::none()
+        };
         Subscription::batch([
             timer,
+            frames,
             keyboard::listen().map(AppMessage::Key),
             iced::event::listen_with(|event, _, _| match event {
                 iced::Event::Window(window::Event::FileDropped(path)) => {
@@ -227,6 +245,21 @@ impl App {
 
     fn update(&mut self, message: AppMessage) -> Task<AppMessage> {
         match message {
+            AppMessage::Frame(at) => {
+                let (Some(probe), Some(session)) = (&mut self.probe, &self.ws.session) else {
+                    return Task::none();
+                };
+                probe.times.push(at);
+                if probe.done() {
+                    say!("timeline frames: {}", probe.report());
+                    return iced::exit();
+                }
+                let k = probe.times.len();
+                let view =
+                    frames::FrameProbe::view_at(k, self.ws.view, session.length_s, session.rate);
+                self.ws.update(Message::TimelineView(view));
+                Task::none()
+            }
             AppMessage::Ui(m) => {
                 let tick = matches!(m, Message::Tick);
                 let effects = self.ws.update(m);

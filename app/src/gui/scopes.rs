@@ -11,6 +11,10 @@ use iced::{mouse, Color, Point, Rectangle, Renderer, Size, Theme};
 pub(super) struct LevelMeter(pub Vec<f32>);
 
 impl Scope for LevelMeter {
+    fn key(&self) -> u64 {
+        key_of(self.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let n = self.0.len().max(1) as f32;
         let w = bounds.width / n;
@@ -37,6 +41,10 @@ impl Scope for LevelMeter {
 pub(super) struct ReductionMeter(pub f32);
 
 impl Scope for ReductionMeter {
+    fn key(&self) -> u64 {
+        key_of(self.0.to_bits())
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let v = (-self.0 / 24.0).clamp(0.0, 1.0);
         frame.fill_rectangle(
@@ -51,6 +59,10 @@ impl Scope for ReductionMeter {
 pub(super) struct Goniometer<'a>(pub &'a Meters);
 
 impl Scope for Goniometer<'_> {
+    fn key(&self) -> u64 {
+        meters_key(self.0)
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let side = bounds.width.min(bounds.height - 20.0);
         let c = Point::new(bounds.width / 2.0, side / 2.0);
@@ -101,6 +113,10 @@ impl Scope for Goniometer<'_> {
 pub(super) struct BandCorrelation<'a>(pub &'a Meters);
 
 impl Scope for BandCorrelation<'_> {
+    fn key(&self) -> u64 {
+        meters_key(self.0)
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let mid = (bounds.height - 12.0) / 2.0;
         frame.stroke(
@@ -139,6 +155,10 @@ impl Scope for BandCorrelation<'_> {
 pub(super) struct SurroundField<'a>(pub &'a Meters);
 
 impl Scope for SurroundField<'_> {
+    fn key(&self) -> u64 {
+        meters_key(self.0)
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let c = Point::new(bounds.width / 2.0, bounds.height / 2.0);
         let r = bounds.height / 2.0 - 8.0;
@@ -189,6 +209,10 @@ pub(super) const STEM_COLOURS: [Color; 6] = [
 pub(super) struct FrequencyBalance<'a>(pub &'a Meters);
 
 impl Scope for FrequencyBalance<'_> {
+    fn key(&self) -> u64 {
+        meters_key(self.0)
+    }
+
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
         let Some(b) = &self.0.balance else {
             frame.fill_text(Text {
@@ -285,33 +309,66 @@ pub(super) fn width_of(bounds: Rectangle) -> f32 {
     bounds.width - 34.0
 }
 
-/// A canvas frame the size of `bounds`, filled with `colour`.
 /// A canvas that only draws what it reads, on a black backdrop.
 pub(super) trait Scope {
     fn paint(&self, frame: &mut Frame, bounds: Rectangle);
+    /// Changes whenever what `paint` draws changes: the drawing is kept until then, so a
+    /// still scope costs nothing to redraw.
+    fn key(&self) -> u64;
 }
 
-/// A [`Scope`] as a canvas program.
+/// A hash of anything hashable, for [`Scope::key`].
+pub(super) fn key_of(value: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// The key of a scope that draws the meters: they change with every frame absorbed, and
+/// when playback stops.
+fn meters_key(m: &Meters) -> u64 {
+    key_of((
+        m.frames,
+        m.latest.is_some(),
+        m.peak_db.map(f32::to_bits),
+        m.balance.is_some(),
+        m.band_correlation.len(),
+    ))
+}
+
+/// A [`Scope`] as a canvas program, its drawing cached by the scope's key and the size.
 pub(super) struct Drawn<T>(pub T);
 
+/// A [`Drawn`] canvas's kept drawing and what it was drawn from.
+#[derive(Default)]
+pub(super) struct DrawnCache {
+    cache: canvas::Cache,
+    key: std::cell::Cell<Option<u64>>,
+}
+
 impl<T: Scope> canvas::Program<Message> for Drawn<T> {
-    type State = ();
+    type State = DrawnCache;
     fn draw(
         &self,
-        _: &(),
+        state: &DrawnCache,
         renderer: &Renderer,
         _: &Theme,
         bounds: Rectangle,
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
-        let mut frame = backdrop(renderer, bounds, Color::BLACK);
-        self.0.paint(&mut frame, bounds);
-        vec![frame.into_geometry()]
+        let key = key_of((
+            self.0.key(),
+            bounds.width.to_bits(),
+            bounds.height.to_bits(),
+        ));
+        if state.key.get() != Some(key) {
+            state.cache.clear();
+            state.key.set(Some(key));
+        }
+        vec![state.cache.draw(renderer, bounds.size(), |frame| {
+            frame.fill_rectangle(Point::ORIGIN, bounds.size(), Color::BLACK);
+            self.0.paint(frame, bounds);
+        })]
     }
-}
-
-pub(super) fn backdrop(renderer: &Renderer, bounds: Rectangle, colour: Color) -> Frame {
-    let mut frame = Frame::new(renderer, bounds.size());
-    frame.fill_rectangle(Point::ORIGIN, bounds.size(), colour);
-    frame
 }

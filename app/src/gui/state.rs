@@ -259,6 +259,8 @@ pub enum Message {
     /// Moves a strip left (−1) or right (+1) in the console (and its lane on the timeline).
     MoveStrip(StripRef, i32),
     BusSolo(usize),
+    /// Scrolls the timeline's lanes by this many pixels (down is positive).
+    LaneScroll(f32),
     /// Sets lane k's height (pixels).
     LaneHeight(usize, f32),
     /// Scales the lanes of the selected clips' tracks (all lanes when none is selected).
@@ -411,6 +413,8 @@ pub struct Workstation {
     pub heights_by_name: std::collections::HashMap<String, f32>,
     /// Each lane's height, top to bottom (from `heights_by_name`).
     pub lane_heights: Vec<f32>,
+    /// How far the timeline's lanes are scrolled up (pixels).
+    pub lane_scroll: f32,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -448,6 +452,9 @@ impl Workstation {
         let Some(session) = &self.session else {
             return;
         };
+        self.lane_scroll = self
+            .lane_scroll
+            .min((session.strips.len().saturating_sub(1) as f32) * super::timeline::LANE_MAX);
         self.lane_heights = session
             .strips
             .iter()
@@ -896,6 +903,15 @@ impl Workstation {
                     effects.push(Effect::Bypass(at, k, now));
                 }
                 effects
+            }
+            Message::LaneScroll(by) => {
+                // The last lane can scroll up to the ruler, no further.
+                let lanes = super::timeline::Lanes::new(&self.lane_heights, 0.0);
+                let last = self.lane_heights.last().copied().unwrap_or(0.0);
+                let most =
+                    (lanes.total(self.lane_heights.len()) - super::timeline::RULER - last).max(0.0);
+                self.lane_scroll = (self.lane_scroll + by).clamp(0.0, most);
+                Vec::new()
             }
             Message::LaneHeight(k, h) => {
                 use super::timeline::{LANE_MAX, LANE_MIN};
@@ -1978,6 +1994,11 @@ mod tests {
         w.selected.clear();
         w.update(Message::LaneHeights(2.0));
         assert_eq!(w.lane_heights, [2.0 * LANE, LANE_MAX]);
+        // The lanes scroll no further than the last lane.
+        w.update(Message::LaneScroll(1e6));
+        assert_eq!(w.lane_scroll, 2.0 * LANE);
+        w.update(Message::LaneScroll(-1e6));
+        assert_eq!(w.lane_scroll, 0.0);
         // Markers at 2 s and 6 s (set here): jump forwards and back.
         w.session.as_mut().unwrap().markers = vec![("a".into(), 2.0), ("b".into(), 6.0)];
         w.position = 3.0;

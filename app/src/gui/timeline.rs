@@ -130,28 +130,39 @@ impl Scale {
 pub const LANE_MIN: f32 = 18.0;
 pub const LANE_MAX: f32 = 240.0;
 
-/// The lanes' heights, top to bottom (a lane without an entry is [`LANE`] high).
+/// The lanes' heights, top to bottom (a lane without an entry is [`LANE`] high), scrolled
+/// up by `scroll` pixels under the ruler.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Lanes<'a>(pub &'a [f32]);
+pub struct Lanes<'a> {
+    pub heights: &'a [f32],
+    pub scroll: f32,
+}
 
-impl Lanes<'_> {
+impl<'a> Lanes<'a> {
+    pub fn new(heights: &'a [f32], scroll: f32) -> Self {
+        Self { heights, scroll }
+    }
+
     pub fn height(&self, k: usize) -> f32 {
-        self.0.get(k).copied().unwrap_or(LANE)
+        self.heights.get(k).copied().unwrap_or(LANE)
     }
 
-    /// The top of lane `k`.
+    /// The top of lane `k` on the canvas.
     pub fn top(&self, k: usize) -> f32 {
-        RULER + (0..k).map(|i| self.height(i)).sum::<f32>()
+        RULER + (0..k).map(|i| self.height(i)).sum::<f32>() - self.scroll
     }
 
-    /// Ruler and `count` lanes.
+    /// The ruler and `count` lanes, unscrolled.
     pub fn total(&self, count: usize) -> f32 {
-        self.top(count)
+        RULER + (0..count).map(|i| self.height(i)).sum::<f32>()
     }
 
-    /// The lane (of `count`) under `y`, if any.
+    /// The lane (of `count`) under `y`, if any (none under the ruler).
     pub fn at(&self, y: f32, count: usize) -> Option<usize> {
-        let mut top = RULER;
+        if y < RULER {
+            return None;
+        }
+        let mut top = RULER - self.scroll;
         for k in 0..count {
             let h = self.height(k);
             if y >= top && y < top + h {
@@ -164,7 +175,21 @@ impl Lanes<'_> {
 
     /// The lane whose bottom edge is within 4 pixels of `y` (a press there resizes it).
     pub fn edge_at(&self, y: f32, count: usize) -> Option<usize> {
+        if y < RULER {
+            return None;
+        }
         (0..count).find(|&k| (self.top(k + 1) - y).abs() <= 4.0)
+    }
+
+    /// The lanes (of `count`) that show on a canvas `height` pixels high.
+    pub fn visible(&self, count: usize, height: f32) -> std::ops::Range<usize> {
+        let first = (0..count)
+            .find(|&k| self.top(k) + self.height(k) > RULER)
+            .unwrap_or(count);
+        let end = (first..count)
+            .find(|&k| self.top(k) >= height)
+            .unwrap_or(count);
+        first..end
     }
 }
 
@@ -301,6 +326,8 @@ pub struct Timeline<'a> {
     pub loop_range: (Option<f64>, Option<f64>, bool),
     /// Each lane's height.
     pub heights: &'a [f32],
+    /// How far the lanes are scrolled up under the ruler (pixels).
+    pub lane_scroll: f32,
 }
 
 /// How the ruler counts.
@@ -379,6 +406,7 @@ impl Timeline<'_> {
         for height in self.heights {
             height.to_bits().hash(&mut h);
         }
+        self.lane_scroll.to_bits().hash(&mut h);
         h.finish()
     }
 }
@@ -394,7 +422,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         cursor: mouse::Cursor,
     ) -> Option<canvas::Action<Message>> {
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
-        let lanes = Lanes(self.heights);
+        let lanes = Lanes::new(self.heights, self.lane_scroll);
         let count = self.session.strips.len();
         let local = |c: mouse::Cursor| {
             c.position()
@@ -436,7 +464,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                         .and_capture(),
                     )
                 } else {
-                    None
+                    Some(canvas::Action::publish(Message::LaneScroll(-dy * LANE)).and_capture())
                 }
             }
             canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
@@ -547,7 +575,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
-        let layout = Lanes(self.heights);
+        let layout = Lanes::new(self.heights, self.lane_scroll);
         let key = self.key(bounds);
         if state.drawn.get() != Some(key) {
             state.lanes.clear();
@@ -557,7 +585,15 @@ impl canvas::Program<Message> for Timeline<'_> {
         let lanes = state.lanes.draw(renderer, bounds.size(), |frame| {
             frame.fill_rectangle(Point::ORIGIN, bounds.size(), PANEL);
             ruler(frame, scale, bounds.height, self.ruler, self.session);
-            for (k, s) in self.session.strips.iter().enumerate() {
+            let shown = layout.visible(self.session.strips.len(), bounds.height);
+            for (k, s) in self
+                .session
+                .strips
+                .iter()
+                .enumerate()
+                .take(shown.end)
+                .skip(shown.start)
+            {
                 let (top, height) = (layout.top(k), layout.height(k));
                 frame.fill_text(Text {
                     content: s.name.clone(),
@@ -577,6 +613,11 @@ impl canvas::Program<Message> for Timeline<'_> {
                         waveform(frame, scale, (top, height), c, p, self.session.rate);
                     }
                 }
+            }
+            // Lanes scrolled up pass under the ruler.
+            if self.lane_scroll > 0.0 {
+                frame.fill_rectangle(Point::ORIGIN, Size::new(bounds.width, RULER), PANEL);
+                ruler(frame, scale, RULER, self.ruler, self.session);
             }
         });
         let mut frame = Frame::new(renderer, bounds.size());
@@ -692,7 +733,7 @@ impl canvas::Program<Message> for Timeline<'_> {
             return mouse::Interaction::Grabbing;
         }
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
-        let lanes = Lanes(self.heights);
+        let lanes = Lanes::new(self.heights, self.lane_scroll);
         if state.resize.is_some()
             || cursor.position_in(bounds).is_some_and(|p| {
                 p.x < LABEL && lanes.edge_at(p.y, self.session.strips.len()).is_some()
@@ -732,6 +773,9 @@ fn waveform(
     let half = height / 2.0 - 4.0;
     let colour = Color::from_rgba(0.85, 0.92, 1.0, 0.55);
     let frames_per_px = scale.per_pixel() * f64::from(rate);
+    // The envelope, one value per pixel column, filled as one shape (one path per clip is
+    // far cheaper to draw than a bar per pixel).
+    let mut envelope: Vec<(f32, f32)> = Vec::with_capacity((x1 - x0).max(0.0) as usize + 2);
     let mut x = x0.floor();
     while x < x1 {
         let t0 = scale.seconds(x) - c.start + c.offset;
@@ -740,12 +784,25 @@ fn waveform(
         let v = peaks
             .get(a..b.min(peaks.len()))
             .map_or(0.0, |s| s.iter().fold(0.0f32, |m, p| m.max(*p)));
-        let h = v.sqrt() * half;
-        if h > 0.3 {
-            frame.fill_rectangle(Point::new(x, mid - h), Size::new(1.0, 2.0 * h), colour);
-        }
+        envelope.push((x, v.sqrt() * half));
         x += 1.0;
     }
+    if envelope.iter().all(|&(_, h)| h <= 0.3) {
+        return;
+    }
+    let shape = Path::new(|p| {
+        p.move_to(Point::new(envelope[0].0, mid - envelope[0].1));
+        for &(x, h) in &envelope {
+            p.line_to(Point::new(x, mid - h.max(0.5)));
+            p.line_to(Point::new(x + 1.0, mid - h.max(0.5)));
+        }
+        for &(x, h) in envelope.iter().rev() {
+            p.line_to(Point::new(x + 1.0, mid + h.max(0.5)));
+            p.line_to(Point::new(x, mid + h.max(0.5)));
+        }
+        p.close();
+    });
+    frame.fill(&shape, colour);
 }
 
 /// Time along the top, in the ruler's unit, about one label per 100 pixels.
@@ -974,7 +1031,7 @@ mod tests {
     #[test]
     fn lanes_of_different_heights_are_found_by_position() {
         let heights = [30.0, 80.0];
-        let lanes = Lanes(&heights);
+        let lanes = Lanes::new(&heights, 0.0);
         assert_eq!(lanes.top(1), RULER + 30.0);
         assert_eq!(lanes.total(2), RULER + 110.0);
         assert_eq!(lanes.at(RULER + 29.0, 2), Some(0));
@@ -983,6 +1040,17 @@ mod tests {
         assert_eq!(lanes.at(5.0, 2), None, "the ruler");
         assert_eq!(lanes.edge_at(RULER + 32.0, 2), Some(0));
         assert_eq!(lanes.edge_at(RULER + 50.0, 2), None);
+        // Scrolled 40 px: lane 0 is under the ruler, lane 1 shows from RULER − 10.
+        let scrolled = Lanes::new(&heights, 40.0);
+        assert_eq!(scrolled.at(RULER + 5.0, 2), Some(1));
+        assert_eq!(scrolled.at(RULER - 5.0, 2), None, "under the ruler");
+        assert_eq!(scrolled.visible(2, 200.0), 1..2);
+        let many = [LANE; 200];
+        assert_eq!(Lanes::new(&many, 0.0).visible(200, RULER + 240.0), 0..8);
+        assert_eq!(
+            Lanes::new(&many, 3000.0).visible(200, RULER + 240.0),
+            100..108
+        );
         // A tall second lane: a press low in it still finds its clip.
         let s = session();
         let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default());

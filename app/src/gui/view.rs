@@ -71,7 +71,13 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             .color(AMBER),
         );
     }
+    // The lanes scroll inside the canvas (the wheel), so only those in view are drawn: up
+    // to eight lanes show at once, or 320 pixels of them.
     let lanes = session.strips.len().max(1);
+    let layout = timeline::Lanes::new(&ws.lane_heights, 0.0);
+    let shown = layout
+        .total(lanes.min(8))
+        .max(layout.total(lanes).min(timeline::RULER + 320.0));
     let timeline = canvas_widget(Timeline {
         session,
         position: ws.position,
@@ -80,18 +86,11 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         ruler: ws.ruler,
         loop_range: (ws.loop_in, ws.loop_out, ws.looping),
         heights: &ws.lane_heights,
+        lane_scroll: ws.lane_scroll,
     })
     .width(Length::Fill)
-    .height(Length::Fixed(
-        timeline::Lanes(&ws.lane_heights).total(lanes),
-    ));
-    // Up to eight lanes (or 320 pixels of them) show at once; more scroll.
-    let shown = timeline::Lanes(&ws.lane_heights).total(lanes.min(8)).max(
-        timeline::Lanes(&ws.lane_heights)
-            .total(lanes)
-            .min(timeline::RULER + 320.0),
-    );
-    page = page.push(scrollable(timeline).height(Length::Fixed(shown)));
+    .height(Length::Fixed(shown));
+    page = page.push(timeline);
     let strips = row(session.strips.iter().enumerate().map(|(i, s)| {
         let rms = ws
             .meters
