@@ -29,10 +29,18 @@ impl FrameProbe {
     /// The view for frame `k`: zoom in 1.25× a frame for 12 frames around the middle of
     /// the session, then out for 12, scrolling 4 % of the span each frame.
     pub fn view_at(k: usize, view: View, length: f64, rate: u32) -> View {
-        let factor = if (k / 12).is_multiple_of(2) { 1.25 } else { 0.8 };
+        let factor = if (k / 12).is_multiple_of(2) {
+            1.25
+        } else {
+            0.8
+        };
         let zoomed = view.zoomed(factor, length / 2.0, length, rate);
         let span = zoomed.span.unwrap_or(length * 1.05);
-        let step = if (k / 24).is_multiple_of(2) { 0.04 } else { -0.04 };
+        let step = if (k / 24).is_multiple_of(2) {
+            0.04
+        } else {
+            -0.04
+        };
         zoomed.scrolled(step * span, length)
     }
 

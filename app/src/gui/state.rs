@@ -259,6 +259,8 @@ pub enum Message {
     /// Moves a strip left (−1) or right (+1) in the console (and its lane on the timeline).
     MoveStrip(StripRef, i32),
     BusSolo(usize),
+    /// The console was scrolled: its offset and visible width (pixels).
+    ConsoleScrolled(f32, f32),
     /// Scrolls the timeline's lanes by this many pixels (down is positive).
     LaneScroll(f32),
     /// Sets lane k's height (pixels).
@@ -415,6 +417,8 @@ pub struct Workstation {
     pub lane_heights: Vec<f32>,
     /// How far the timeline's lanes are scrolled up (pixels).
     pub lane_scroll: f32,
+    /// The console's horizontal scroll offset and visible width (pixels).
+    pub console_view: (f32, f32),
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -903,6 +907,10 @@ impl Workstation {
                     effects.push(Effect::Bypass(at, k, now));
                 }
                 effects
+            }
+            Message::ConsoleScrolled(offset, width) => {
+                self.console_view = (offset, width);
+                Vec::new()
             }
             Message::LaneScroll(by) => {
                 // The last lane can scroll up to the ruler, no further.

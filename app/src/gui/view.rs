@@ -91,48 +91,65 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     .width(Length::Fill)
     .height(Length::Fixed(shown));
     page = page.push(timeline);
-    let strips = row(session.strips.iter().enumerate().map(|(i, s)| {
-        let rms = ws
-            .meters
-            .latest
-            .as_ref()
-            .and_then(|f| f.track_rms_db.get(i).copied())
-            .unwrap_or(FLOOR_DB);
-        let peak = ws.meters.track_peak_db.get(i).copied().unwrap_or(FLOOR_DB);
-        let reduction = ws
-            .meters
-            .latest
-            .as_ref()
-            .and_then(|f| f.track_reduction_db.get(i).copied())
-            .unwrap_or(0.0);
-        strip(
-            i,
-            s,
-            &session.buses,
-            (peak, rms, reduction),
-            ws.draft.as_ref(),
-        )
-    }))
-    .extend(session.bus_strips.iter().enumerate().map(|(b, s)| {
-        let peak = ws
-            .meters
-            .latest
-            .as_ref()
-            .and_then(|f| f.bus_peak_db.get(b).copied())
-            .unwrap_or(FLOOR_DB);
-        let reduction = ws
-            .meters
-            .latest
-            .as_ref()
-            .and_then(|f| f.bus_reduction_db.get(b).copied())
-            .unwrap_or(0.0);
-        bus_strip(b, s, (peak, reduction), ws.draft.as_ref())
-    }))
-    .spacing(6);
+    // Only the strips in view (and one either side) are built; spaces stand in for the rest,
+    // so a console of hundreds of tracks costs what its visible part does.
+    let count = session.strips.len() + session.bus_strips.len();
+    let shown = strips_in_view(ws.console_view, count);
+    let latest = ws.meters.latest.as_ref();
+    let mut strips = row![].spacing(STRIP_SPACING);
+    if shown.start > 0 {
+        strips = strips.push(Space::new().width(Length::Fixed(
+            shown.start as f32 * STRIP_PITCH - STRIP_SPACING,
+        )));
+    }
+    for k in shown.clone() {
+        let element = match session.strips.get(k) {
+            Some(s) => {
+                let rms = latest
+                    .and_then(|f| f.track_rms_db.get(k).copied())
+                    .unwrap_or(FLOOR_DB);
+                let peak = ws.meters.track_peak_db.get(k).copied().unwrap_or(FLOOR_DB);
+                let reduction = latest
+                    .and_then(|f| f.track_reduction_db.get(k).copied())
+                    .unwrap_or(0.0);
+                strip(
+                    k,
+                    s,
+                    &session.buses,
+                    (peak, rms, reduction),
+                    ws.draft.as_ref(),
+                )
+            }
+            None => {
+                let b = k - session.strips.len();
+                let peak = latest
+                    .and_then(|f| f.bus_peak_db.get(b).copied())
+                    .unwrap_or(FLOOR_DB);
+                let reduction = latest
+                    .and_then(|f| f.bus_reduction_db.get(b).copied())
+                    .unwrap_or(0.0);
+                bus_strip(
+                    b,
+                    &session.bus_strips[b],
+                    (peak, reduction),
+                    ws.draft.as_ref(),
+                )
+            }
+        };
+        strips = strips.push(element);
+    }
+    if shown.end < count {
+        strips = strips.push(Space::new().width(Length::Fixed(
+            (count - shown.end) as f32 * STRIP_PITCH - STRIP_SPACING,
+        )));
+    }
     let mixer =
         column![
         row![
-            scrollable(strips).horizontal().width(Length::Fill),
+            scrollable(strips)
+                .horizontal()
+                .on_scroll(|v| Message::ConsoleScrolled(v.absolute_offset().x, v.bounds().width))
+                .width(Length::Fill),
             master(session, &ws.meters),
         ]
         .spacing(8),
@@ -260,6 +277,21 @@ fn clock(t: f64) -> String {
     format!("{:02}:{:05.2}", (t / 60.0) as u64, t % 60.0)
 }
 
+/// A console strip's width with its padding, and the space between strips.
+const STRIP_PITCH: f32 = 104.0 + STRIP_SPACING;
+const STRIP_SPACING: f32 = 6.0;
+
+/// The strips (of `count`, tracks then buses) to build for a console scrolled to
+/// `(offset, width)` pixels: those in view and one either side.
+fn strips_in_view((offset, width): (f32, f32), count: usize) -> std::ops::Range<usize> {
+    // The width is known once the console has been scrolled; until then, and after the
+    // window grows, as wide as a large screen.
+    let width = width.max(2600.0);
+    let first = ((offset / STRIP_PITCH).floor() as usize).saturating_sub(1);
+    let end = (((offset + width) / STRIP_PITCH).ceil() as usize + 1).min(count);
+    first.min(end)..end
+}
+
 /// The id of the import field (Ctrl+I focuses it).
 pub const IMPORT_FIELD: &str = "import";
 
@@ -321,4 +353,20 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
     .height(Length::Fixed(32.0))
     .align_y(iced::Alignment::Center)
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_strips_in_view_are_built() {
+        assert_eq!(strips_in_view((0.0, 0.0), 200), 0..25);
+        assert_eq!(strips_in_view((0.0, 0.0), 5), 0..5);
+        // Scrolled 50 strips in: one either side of what shows.
+        let r = strips_in_view((50.0 * STRIP_PITCH, 2600.0), 200);
+        assert_eq!(r.start, 49);
+        assert!(r.end >= 50 + (2600.0 / STRIP_PITCH) as usize && r.end <= 200);
+        assert_eq!(strips_in_view((1e6, 800.0), 10), 10..10);
+    }
 }
