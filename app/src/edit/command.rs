@@ -57,6 +57,11 @@ pub enum Command {
     },
     AddBus(String),
     RemoveBus(String),
+    /// Renames a bus and every output, send and send automation that names it.
+    RenameBus {
+        old: String,
+        new: String,
+    },
     Move {
         clip: ClipRef,
         to: Option<String>,
@@ -151,6 +156,7 @@ pub const USAGE: &[(&str, &str)] = &[
     ("rename-track", "rename-track OLD NEW"),
     ("add-bus", "add-bus NAME"),
     ("remove-bus", "remove-bus NAME"),
+    ("rename-bus", "rename-bus OLD NEW"),
     ("move-track", "move-track NAME --to N"),
     ("move-bus", "move-bus NAME --to N"),
     ("move", "move TRACK:N (--to T | --by D) [--track OTHER]"),
@@ -331,12 +337,14 @@ pub fn parse_command(line: &str) -> Result<Option<Command>> {
             a.count(1, 1)?;
             Command::RemoveTrack(a.positional[0].clone())
         }
-        "rename-track" => {
+        "rename-track" | "rename-bus" => {
             let a = args(&[], &[])?;
             a.count(2, 2)?;
-            Command::RenameTrack {
-                old: a.positional[0].clone(),
-                new: a.positional[1].clone(),
+            let (old, new) = (a.positional[0].clone(), a.positional[1].clone());
+            if verb == "rename-track" {
+                Command::RenameTrack { old, new }
+            } else {
+                Command::RenameBus { old, new }
             }
         }
         "add-bus" | "remove-bus" => {

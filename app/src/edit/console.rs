@@ -214,6 +214,32 @@ impl EditSession {
         Ok(())
     }
 
+    /// Renames bus `old`, and every output, send and `send.OLD` automation lane naming it.
+    pub(super) fn rename_bus(&mut self, old: &str, new: &str) -> Result<()> {
+        self.rename("bus", old, new)?;
+        let (lane_old, lane_new) = (format!("send.{old}"), format!("send.{new}"));
+        for kind in ["track", "bus"] {
+            for strip in tables_mut(self.doc.as_table_mut(), kind)?.iter_mut() {
+                if strip.get("output").and_then(Item::as_str) == Some(old) {
+                    set_value(strip, "output", new);
+                }
+                for (sub, key, from, to) in [
+                    ("send", "bus", old, new),
+                    ("automation", "param", lane_old.as_str(), lane_new.as_str()),
+                ] {
+                    if let Some(Item::ArrayOfTables(list)) = strip.get_mut(sub) {
+                        for t in list.iter_mut() {
+                            if t.get(key).and_then(Item::as_str) == Some(from) {
+                                set_value(t, key, to);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn remove_bus(&mut self, name: &str) -> Result<()> {
         self.require_bus(name)?;
         let mut users = Vec::new();

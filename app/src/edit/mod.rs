@@ -206,6 +206,7 @@ impl EditSession {
             C::AddTrack { name, stem } => self.add_track(name, stem.as_deref()),
             C::RemoveTrack(name) => self.remove_named("track", name),
             C::RenameTrack { old, new } => self.rename("track", old, new),
+            C::RenameBus { old, new } => self.rename_bus(old, new),
             C::AddBus(name) => self.add_bus(name),
             C::RemoveBus(name) => self.remove_bus(name),
             C::Move {

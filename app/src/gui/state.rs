@@ -259,6 +259,18 @@ pub enum Message {
     /// Moves a strip left (−1) or right (+1) in the console (and its lane on the timeline).
     MoveStrip(StripRef, i32),
     BusSolo(usize),
+    /// Opens (or closes) a strip's settings: name, stem, output, remove.
+    StripMenu(StripRef),
+    /// The strip's new name as it is typed; Enter renames.
+    RenameDraft(String),
+    CommitRename,
+    /// Track i goes to this stem.
+    SetStem(usize, String),
+    /// Track i's output: a bus, or straight into its stem (`None`).
+    SetOutput(usize, Option<String>),
+    RemoveStrip(StripRef),
+    AddTrack,
+    AddBus,
     /// The console was scrolled: its offset and visible width (pixels).
     ConsoleScrolled(f32, f32),
     /// Scrolls the timeline's lanes by this many pixels (down is positive).
@@ -419,6 +431,9 @@ pub struct Workstation {
     pub lane_scroll: f32,
     /// The console's horizontal scroll offset and visible width (pixels).
     pub console_view: (f32, f32),
+    /// The strip whose settings (name, stem, output, remove) are open, and its name as
+    /// being typed.
+    pub strip_menu: Option<(StripRef, String)>,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -907,6 +922,85 @@ impl Workstation {
                     effects.push(Effect::Bypass(at, k, now));
                 }
                 effects
+            }
+            Message::StripMenu(at) => {
+                let open = self.strip_menu.as_ref().is_some_and(|(m, _)| *m == at);
+                self.strip_menu = match self.strip_name(at) {
+                    Some(name) if !open => Some((at, name)),
+                    _ => None,
+                };
+                Vec::new()
+            }
+            Message::RenameDraft(text) => {
+                if let Some((_, draft)) = &mut self.strip_menu {
+                    *draft = text;
+                }
+                Vec::new()
+            }
+            Message::CommitRename => {
+                let Some((at, new)) = self.strip_menu.take() else {
+                    return Vec::new();
+                };
+                let new = new.trim().to_string();
+                match self.strip_name(at) {
+                    Some(old) if old != new && !new.is_empty() => {
+                        let command = match at {
+                            StripRef::Track(_) => Command::RenameTrack { old, new },
+                            StripRef::Bus(_) => Command::RenameBus { old, new },
+                        };
+                        vec![Effect::Edit(EditRequest::Command(command))]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            Message::SetStem(i, stem) => match self.track_name(i) {
+                Some(name) => vec![Effect::Edit(EditRequest::Command(Command::Set {
+                    path: format!("track.{}.stem", crate::edit::path_part(&name)),
+                    value: stem,
+                }))],
+                None => Vec::new(),
+            },
+            Message::SetOutput(i, bus) => match self.track_name(i) {
+                Some(track) => vec![Effect::Edit(EditRequest::Command(Command::Route {
+                    track,
+                    bus,
+                }))],
+                None => Vec::new(),
+            },
+            Message::RemoveStrip(at) => {
+                let Some(name) = self.strip_name(at) else {
+                    return Vec::new();
+                };
+                self.strip_menu = None;
+                self.selected.clear();
+                self.editing = None;
+                self.editing_bus = None;
+                let command = match at {
+                    StripRef::Track(_) => Command::RemoveTrack(name),
+                    StripRef::Bus(_) => Command::RemoveBus(name),
+                };
+                vec![Effect::Edit(EditRequest::Command(command))]
+            }
+            Message::AddTrack | Message::AddBus => {
+                let Some(session) = &self.session else {
+                    return Vec::new();
+                };
+                let bus = matches!(message, Message::AddBus);
+                let taken = |n: &str| {
+                    session.strips.iter().any(|s| s.name == n)
+                        || session.bus_strips.iter().any(|s| s.name == n)
+                };
+                let base = if bus { "bus" } else { "track" };
+                let name = (1..)
+                    .map(|k| format!("{base} {k}"))
+                    .find(|n| !taken(n))
+                    .expect("a free name");
+                let command = if bus {
+                    Command::AddBus(name)
+                } else {
+                    Command::AddTrack { name, stem: None }
+                };
+                vec![Effect::Edit(EditRequest::Command(command))]
             }
             Message::ConsoleScrolled(offset, width) => {
                 self.console_view = (offset, width);
@@ -2035,6 +2129,67 @@ mod tests {
         w.update(Message::ToggleBrowser);
         w.update(Message::Browser(BrowserMessage::Close));
         assert!(w.browser.is_none());
+    }
+
+    #[test]
+    fn a_strip_is_renamed_routed_restemmed_removed_and_new_ones_added_by_command() {
+        let mut w = opened();
+        let edit = |c: Command| vec![Effect::Edit(EditRequest::Command(c))];
+        w.update(Message::StripMenu(StripRef::Track(0)));
+        assert_eq!(w.strip_menu, Some((StripRef::Track(0), "dx".into())));
+        w.update(Message::RenameDraft(" dialogue ".into()));
+        assert_eq!(
+            w.update(Message::CommitRename),
+            edit(Command::RenameTrack {
+                old: "dx".into(),
+                new: "dialogue".into()
+            })
+        );
+        assert!(w.strip_menu.is_none());
+        // The same name, or none, renames nothing; a second click closes the menu.
+        w.update(Message::StripMenu(StripRef::Bus(0)));
+        assert!(w.update(Message::CommitRename).is_empty());
+        w.update(Message::StripMenu(StripRef::Bus(0)));
+        w.update(Message::StripMenu(StripRef::Bus(0)));
+        assert!(w.strip_menu.is_none());
+        w.update(Message::StripMenu(StripRef::Bus(0)));
+        w.update(Message::RenameDraft("stage".into()));
+        assert_eq!(
+            w.update(Message::CommitRename),
+            edit(Command::RenameBus {
+                old: "hall".into(),
+                new: "stage".into()
+            })
+        );
+        assert_eq!(
+            w.update(Message::SetStem(0, "DX".into())),
+            edit(Command::Set {
+                path: "track.dx.stem".into(),
+                value: "DX".into()
+            })
+        );
+        assert_eq!(
+            w.update(Message::SetOutput(0, Some("hall".into()))),
+            edit(Command::Route {
+                track: "dx".into(),
+                bus: Some("hall".into())
+            })
+        );
+        assert_eq!(
+            w.update(Message::RemoveStrip(StripRef::Bus(0))),
+            edit(Command::RemoveBus("hall".into()))
+        );
+        assert_eq!(
+            w.update(Message::AddTrack),
+            edit(Command::AddTrack {
+                name: "track 1".into(),
+                stem: None
+            })
+        );
+        assert_eq!(
+            w.update(Message::AddBus),
+            edit(Command::AddBus("bus 1".into()))
+        );
     }
 
     #[test]

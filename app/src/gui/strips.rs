@@ -9,7 +9,7 @@ use super::state::Field;
 use super::state::{Message, SessionView, Strip, StripRef};
 use super::style::{panel_style, AMBER, DIM, GREEN, RED};
 use iced::widget::{
-    button, canvas as canvas_widget, column, container, pick_list, row, text, Space,
+    button, canvas as canvas_widget, column, container, pick_list, row, text, text_input, Space,
 };
 use iced::{Color, Element, Length, Theme};
 
@@ -108,10 +108,13 @@ fn small_button<'a>(label: &'static str, msg: Message) -> button::Button<'a, Mes
         .on_press(msg)
 }
 
-/// A strip's name with buttons that move it left and right.
+/// A strip's name (a click opens its settings) with buttons that move it left and right.
 fn header<'a>(at: StripRef, name: &'a str) -> Element<'a, Message> {
     row![
-        text(name).size(13),
+        button(text(name).size(13))
+            .padding(0)
+            .style(button::text)
+            .on_press(Message::StripMenu(at)),
         Space::new().width(Length::Fill),
         small_button("◂", Message::MoveStrip(at, -1)),
         small_button("▸", Message::MoveStrip(at, 1)),
@@ -119,6 +122,53 @@ fn header<'a>(at: StripRef, name: &'a str) -> Element<'a, Message> {
     .align_y(iced::Alignment::Center)
     .into()
 }
+
+/// What a strip's settings offer: its name being typed, and for a track its stem, the
+/// session's stems, its output and the buses.
+pub(super) struct StripMenu<'a> {
+    pub name: &'a str,
+    pub track: Option<(&'a str, &'a [String], Option<&'a str>, &'a [String])>,
+}
+
+/// A strip's settings: rename (Enter), stem and output for a track, and remove.
+fn strip_menu<'a>(at: StripRef, menu: StripMenu<'a>) -> Element<'a, Message> {
+    let mut col = column![text_input("name", menu.name)
+        .on_input(Message::RenameDraft)
+        .on_submit(Message::CommitRename)
+        .size(11)
+        .padding(2)]
+    .spacing(3);
+    if let (StripRef::Track(i), Some((stem, stems, output, buses))) = (at, menu.track) {
+        col = col.push(
+            pick_list(stems.to_vec(), Some(stem.to_string()), move |s| {
+                Message::SetStem(i, s)
+            })
+            .text_size(10)
+            .padding([1, 4]),
+        );
+        let mut outputs = vec![DIRECT.to_string()];
+        outputs.extend(buses.iter().cloned());
+        col = col.push(
+            pick_list(
+                outputs,
+                Some(output.unwrap_or(DIRECT).to_string()),
+                move |o| Message::SetOutput(i, (o != DIRECT).then_some(o)),
+            )
+            .text_size(10)
+            .padding([1, 4]),
+        );
+    }
+    col.push(
+        button(text("remove").size(10))
+            .padding([1, 4])
+            .style(button::danger)
+            .on_press(Message::RemoveStrip(at)),
+    )
+    .into()
+}
+
+/// The output list's entry for a track that feeds its stem directly.
+const DIRECT: &str = "→ stem (direct)";
 
 /// A strip's inserts: the name opens the editor (dimmed when bypassed), `b` bypasses, `↑`
 /// moves it up, `×` removes it; the list adds one of `kinds`.
@@ -187,12 +237,15 @@ fn reduction_meter<'a>(inserts: &[String], reduction_db: f32) -> Element<'a, Mes
         .into()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn strip<'a>(
     i: usize,
     s: &'a Strip,
     buses: &'a [String],
+    stems: &'a [String],
     (peak_db, rms_db, reduction_db): (f32, f32, f32),
     draft: Option<&'a (Field, String)>,
+    menu: Option<&'a str>,
 ) -> Element<'a, Message> {
     let remove = |msg: Message| small_button("×", msg);
     let inserts = insert_list(StripRef::Track(i), &s.inserts, &s.bypass, &TRACK_INSERTS);
@@ -229,10 +282,21 @@ pub(super) fn strip<'a>(
                 .padding([1, 4]),
         )
     };
+    let output = s.sends.get(s.file_sends).map(|(b, _)| b.as_str());
+    let settings: Element<'a, Message> = match menu {
+        Some(name) => strip_menu(
+            StripRef::Track(i),
+            StripMenu {
+                name,
+                track: Some((s.stem.as_str(), stems, output, buses)),
+            },
+        ),
+        None => text(format!("stem {}", s.stem)).size(10).color(DIM).into(),
+    };
     container(
         column![
             header(StripRef::Track(i), s.name.as_str()),
-            text(format!("stem {}", s.stem)).size(10).color(DIM),
+            settings,
             inserts,
             sends,
             text(format!("pan {:+.2}", s.pan)).size(10),
@@ -410,12 +474,17 @@ pub(super) fn bus_strip<'a>(
     s: &'a super::state::BusStrip,
     (peak_db, reduction_db): (f32, f32),
     draft: Option<&'a (Field, String)>,
+    menu: Option<&'a str>,
 ) -> Element<'a, Message> {
     let at = StripRef::Bus(b);
+    let settings: Element<'a, Message> = match menu {
+        Some(name) => strip_menu(at, StripMenu { name, track: None }),
+        None => text("bus").size(10).color(DIM).into(),
+    };
     container(
         column![
             header(at, s.name.as_str()),
-            text("bus").size(10).color(DIM),
+            settings,
             insert_list(at, &s.inserts, &s.bypass, &BUS_INSERTS),
             row![
                 fader(s.gain_db, move |v| Message::BusFader(b, v)),

@@ -6,7 +6,7 @@ use super::meters::FLOOR_DB;
 use super::scopes::{BandCorrelation, Drawn, FrequencyBalance, Goniometer, SurroundField};
 use super::spectra::{cleanup_panel, spectrum_panel};
 use super::state::Field;
-use super::state::{Message, Workstation};
+use super::state::{Message, StripRef, Workstation};
 use super::strips::{bus_strip, insert_editor, master, strip, EditedInsert};
 use super::style::{panel_style, AMBER, DIM, RED};
 use super::timeline::{self, Timeline};
@@ -96,6 +96,12 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     let count = session.strips.len() + session.bus_strips.len();
     let shown = strips_in_view(ws.console_view, count);
     let latest = ws.meters.latest.as_ref();
+    let menu_of = |at: StripRef| {
+        ws.strip_menu
+            .as_ref()
+            .filter(|(m, _)| *m == at)
+            .map(|(_, name)| name.as_str())
+    };
     let mut strips = row![].spacing(STRIP_SPACING);
     if shown.start > 0 {
         strips = strips.push(Space::new().width(Length::Fixed(
@@ -116,8 +122,10 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                     k,
                     s,
                     &session.buses,
+                    &session.stems,
                     (peak, rms, reduction),
                     ws.draft.as_ref(),
+                    menu_of(StripRef::Track(k)),
                 )
             }
             None => {
@@ -133,6 +141,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                     &session.bus_strips[b],
                     (peak, reduction),
                     ws.draft.as_ref(),
+                    menu_of(StripRef::Bus(b)),
                 )
             }
         };
@@ -143,6 +152,14 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
             (count - shown.end) as f32 * STRIP_PITCH - STRIP_SPACING,
         )));
     }
+    // New tracks and buses, after the last strip.
+    strips = strips.push(
+        column![
+            button(text("+ track").size(11)).on_press(Message::AddTrack),
+            button(text("+ bus").size(11)).on_press(Message::AddBus),
+        ]
+        .spacing(4),
+    );
     let mixer =
         column![
         row![
