@@ -123,11 +123,19 @@ fn header<'a>(at: StripRef, name: &'a str) -> Element<'a, Message> {
     .into()
 }
 
-/// What a strip's settings offer: its name being typed, and for a track its stem, the
-/// session's stems, its output and the buses.
+/// What a strip's settings offer: its name being typed, and for a track its routing.
 pub(super) struct StripMenu<'a> {
     pub name: &'a str,
-    pub track: Option<(&'a str, &'a [String], Option<&'a str>, &'a [String])>,
+    pub track: Option<TrackRouting<'a>>,
+}
+
+/// A track's stem among the session's stems, and its output among the buses (`None`:
+/// straight into its stem).
+pub(super) struct TrackRouting<'a> {
+    pub stem: &'a str,
+    pub stems: &'a [String],
+    pub output: Option<&'a str>,
+    pub buses: &'a [String],
 }
 
 /// A strip's settings: rename (Enter), stem and output for a track, and remove.
@@ -138,7 +146,16 @@ fn strip_menu<'a>(at: StripRef, menu: StripMenu<'a>) -> Element<'a, Message> {
         .size(11)
         .padding(2)]
     .spacing(3);
-    if let (StripRef::Track(i), Some((stem, stems, output, buses))) = (at, menu.track) {
+    if let (
+        StripRef::Track(i),
+        Some(TrackRouting {
+            stem,
+            stems,
+            output,
+            buses,
+        }),
+    ) = (at, menu.track)
+    {
         col = col.push(
             pick_list(stems.to_vec(), Some(stem.to_string()), move |s| {
                 Message::SetStem(i, s)
@@ -288,7 +305,12 @@ pub(super) fn strip<'a>(
             StripRef::Track(i),
             StripMenu {
                 name,
-                track: Some((s.stem.as_str(), stems, output, buses)),
+                track: Some(TrackRouting {
+                    stem: s.stem.as_str(),
+                    stems,
+                    output,
+                    buses,
+                }),
             },
         ),
         None => text(format!("stem {}", s.stem)).size(10).color(DIM).into(),
