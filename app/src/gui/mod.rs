@@ -3,6 +3,7 @@
 //! thread that plays the session and measures it, [`document`] is the open session file.
 //! This module is the shell that connects them: it runs the effects the update asks for.
 
+mod arrange;
 mod browser;
 mod cleanup;
 mod control;
@@ -256,8 +257,8 @@ impl App {
                 }
                 let k = probe.times.len();
                 let view =
-                    frames::FrameProbe::view_at(k, self.ws.view, session.length_s, session.rate);
-                self.ws.update(Message::TimelineView(view));
+                    frames::FrameProbe::view_at(k, self.ws.timeline.view, session.length_s, session.rate);
+                self.ws.update(Message::Timeline(arrange::TimelineMessage::View(view)));
                 Task::none()
             }
             AppMessage::Ui(m) => {
@@ -292,17 +293,17 @@ impl App {
             {
                 let message = match key.as_ref() {
                     keyboard::Key::Named(keyboard::key::Named::ArrowUp) => {
-                        Some(Message::ClipGainStep(1.0))
+                        Some(Message::Timeline(arrange::TimelineMessage::ClipGainStep(1.0)))
                     }
                     keyboard::Key::Named(keyboard::key::Named::ArrowDown) => {
-                        Some(Message::ClipGainStep(-1.0))
+                        Some(Message::Timeline(arrange::TimelineMessage::ClipGainStep(-1.0)))
                     }
                     keyboard::Key::Character(c) => match c.to_lowercase().as_str() {
                         "s" => Some(Message::Save),
                         "z" if modifiers.shift() => Some(Message::Redo),
                         "z" => Some(Message::Undo),
                         "y" => Some(Message::Redo),
-                        "d" => Some(Message::DuplicateClip),
+                        "d" => Some(Message::Timeline(arrange::TimelineMessage::DuplicateClip)),
                         "e" => {
                             let effects = self.ws.update(Message::ToggleExport);
                             self.run_effects(effects);

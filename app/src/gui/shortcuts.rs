@@ -2,6 +2,7 @@
 //! without Ctrl turned into messages (Ctrl combinations are handled by the shell).
 
 use super::state::Message;
+use super::arrange::TimelineMessage;
 use iced::keyboard::{key::Named, Key, Modifiers};
 
 /// Every shortcut with what it does, in the order the help overlay lists them.
@@ -71,26 +72,26 @@ pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
     let step = if modifiers.shift() { 0.1 } else { 0.01 };
     match key {
         Key::Named(Named::Home) => Some(Message::Locate(0.0)),
-        Key::Named(Named::ArrowUp) if modifiers.alt() => Some(Message::LaneHeights(1.25)),
-        Key::Named(Named::ArrowDown) if modifiers.alt() => Some(Message::LaneHeights(0.8)),
-        Key::Named(Named::Delete | Named::Backspace) => Some(Message::DeleteClip),
-        Key::Named(Named::ArrowLeft) => Some(Message::Nudge(-step)),
-        Key::Named(Named::ArrowRight) => Some(Message::Nudge(step)),
+        Key::Named(Named::ArrowUp) if modifiers.alt() => Some(Message::Timeline(TimelineMessage::LaneHeights(1.25))),
+        Key::Named(Named::ArrowDown) if modifiers.alt() => Some(Message::Timeline(TimelineMessage::LaneHeights(0.8))),
+        Key::Named(Named::Delete | Named::Backspace) => Some(Message::Timeline(TimelineMessage::DeleteClip)),
+        Key::Named(Named::ArrowLeft) => Some(Message::Timeline(TimelineMessage::Nudge(-step))),
+        Key::Named(Named::ArrowRight) => Some(Message::Timeline(TimelineMessage::Nudge(step))),
         Key::Named(Named::F1) => Some(Message::ToggleHelp),
-        Key::Named(Named::Escape) => Some(Message::SelectClip(None)),
+        Key::Named(Named::Escape) => Some(Message::Timeline(TimelineMessage::SelectClip(None))),
         Key::Character(c) => match c.to_lowercase().as_str() {
-            "s" => Some(Message::SplitAtPlayhead),
-            "m" => Some(Message::AddMarker),
-            "=" | "+" => Some(Message::ZoomAround(2.0)),
-            "-" => Some(Message::ZoomAround(0.5)),
-            "0" => Some(Message::ZoomFit),
-            "t" => Some(Message::CycleRuler),
-            "i" => Some(Message::LoopIn),
-            "o" => Some(Message::LoopOut),
-            "l" => Some(Message::ToggleLoop),
+            "s" => Some(Message::Timeline(TimelineMessage::SplitAtPlayhead)),
+            "m" => Some(Message::Timeline(TimelineMessage::AddMarker)),
+            "=" | "+" => Some(Message::Timeline(TimelineMessage::ZoomAround(2.0))),
+            "-" => Some(Message::Timeline(TimelineMessage::ZoomAround(0.5))),
+            "0" => Some(Message::Timeline(TimelineMessage::ZoomFit)),
+            "t" => Some(Message::Timeline(TimelineMessage::CycleRuler)),
+            "i" => Some(Message::Timeline(TimelineMessage::LoopIn)),
+            "o" => Some(Message::Timeline(TimelineMessage::LoopOut)),
+            "l" => Some(Message::Timeline(TimelineMessage::ToggleLoop)),
             "?" => Some(Message::ToggleHelp),
-            "[" => Some(Message::JumpMarker(-1)),
-            "]" => Some(Message::JumpMarker(1)),
+            "[" => Some(Message::Timeline(TimelineMessage::JumpMarker(-1))),
+            "]" => Some(Message::Timeline(TimelineMessage::JumpMarker(1))),
             _ => None,
         },
         _ => None,
@@ -106,15 +107,15 @@ mod tests {
         let none = Modifiers::empty();
         assert!(matches!(
             plain(Key::Character("s"), none),
-            Some(Message::SplitAtPlayhead)
+            Some(Message::Timeline(TimelineMessage::SplitAtPlayhead))
         ));
         assert!(matches!(
             plain(Key::Named(Named::ArrowLeft), Modifiers::SHIFT),
-            Some(Message::Nudge(d)) if d == -0.1
+            Some(Message::Timeline(TimelineMessage::Nudge(d))) if d == -0.1
         ));
         assert!(matches!(
             plain(Key::Named(Named::Delete), none),
-            Some(Message::DeleteClip)
+            Some(Message::Timeline(TimelineMessage::DeleteClip))
         ));
         assert!(plain(Key::Character("q"), none).is_none());
     }

@@ -5,7 +5,7 @@
 
 use super::meters::{MeterFrame, Meters};
 use super::params::Param;
-use crate::edit::{ClipRef, Command};
+use crate::edit::Command;
 use std::path::{Path, PathBuf};
 
 /// One channel strip.
@@ -212,42 +212,10 @@ pub enum Message {
     Edited(Result<SessionView, String>),
     /// The sources' peak overviews, computed in the background.
     PeaksReady(std::sync::Arc<Vec<Vec<f32>>>),
-    /// Select a clip (track, index in timeline order) or none.
-    SelectClip(Option<(usize, usize)>),
-    /// Add a clip to the selection or take it out (Shift+click).
-    ToggleClip((usize, usize)),
-    /// Select these clips (a rubber band).
-    SelectClips(Vec<(usize, usize)>),
-    /// A click on the timeline outside every clip.
-    LocateAndDeselect(f64),
-    /// A finished drag on a clip.
-    ClipGesture(super::timeline::Gesture),
-    /// Split the selected clip at the playhead (S).
-    SplitAtPlayhead,
-    /// Delete the selected clip (Delete).
-    DeleteClip,
-    /// Duplicate the selected clip right after itself (Ctrl+D).
-    DuplicateClip,
-    /// Move the selected clip by seconds (arrows).
-    Nudge(f64),
-    /// Change the selected clip's gain by dB (Ctrl+Up/Down).
-    ClipGainStep(f64),
-    /// A marker at the playhead (M).
-    AddMarker,
     /// Show or hide the shortcut map (F1).
     ToggleHelp,
-    /// The timeline shows this part of the session (zoom and scroll).
-    TimelineView(super::timeline::View),
-    /// Zoom the timeline in (factor > 1) or out around the playhead (+, −).
-    ZoomAround(f64),
-    /// Show the whole session (0).
-    ZoomFit,
-    /// Minutes:seconds → timecode → samples (T).
-    CycleRuler,
-    /// Set the loop's start or end at the playhead (I, O); loop playback on or off (L).
-    LoopIn,
-    LoopOut,
-    ToggleLoop,
+    /// The timeline panel's messages.
+    Timeline(super::arrange::TimelineMessage),
     /// Strip edits: add an insert of a type to track `.0`, remove insert `.1` of track `.0`,
     /// add a send to a bus, remove the send to a bus.
     AddInsert(StripRef, String),
@@ -273,14 +241,6 @@ pub enum Message {
     AddBus,
     /// The console was scrolled: its offset and visible width (pixels).
     ConsoleScrolled(f32, f32),
-    /// Scrolls the timeline's lanes by this many pixels (down is positive).
-    LaneScroll(f32),
-    /// Sets lane k's height (pixels).
-    LaneHeight(usize, f32),
-    /// Scales the lanes of the selected clips' tracks (all lanes when none is selected).
-    LaneHeights(f32),
-    /// Moves the playhead to the previous (−1) or next (+1) marker.
-    JumpMarker(i32),
     AddSend(usize, String),
     RemoveSend(usize, String),
     /// Open or close the export panel (Ctrl+E).
@@ -403,8 +363,8 @@ pub struct Workstation {
     pub scroll: f32,
     /// The import field's text.
     pub import_path: String,
-    /// The selected clips (track, index in timeline order).
-    pub selected: Vec<(usize, usize)>,
+    /// The timeline panel: zoom, ruler, lanes, selection, loop.
+    pub timeline: super::arrange::TimelinePanel,
     /// The shortcut map is shown.
     pub help: bool,
     /// A value being typed, and its field.
@@ -415,20 +375,6 @@ pub struct Workstation {
     pub browser: Option<super::browser::Browser>,
     /// The last revision given to a session view.
     pub revision: u64,
-    /// What part of the session the timeline shows.
-    pub view: super::timeline::View,
-    /// How the ruler and the clock count.
-    pub ruler: super::timeline::RulerMode,
-    /// The loop range's start and end (seconds), and whether playback loops over it.
-    pub loop_in: Option<f64>,
-    pub loop_out: Option<f64>,
-    pub looping: bool,
-    /// Lane heights set by the user, by track name (they follow a track that moves).
-    pub heights_by_name: std::collections::HashMap<String, f32>,
-    /// Each lane's height, top to bottom (from `heights_by_name`).
-    pub lane_heights: Vec<f32>,
-    /// How far the timeline's lanes are scrolled up (pixels).
-    pub lane_scroll: f32,
     /// The console's horizontal scroll offset and visible width (pixels).
     pub console_view: (f32, f32),
     /// The strip whose settings (name, stem, output, remove) are open, and its name as
@@ -446,44 +392,7 @@ pub fn autosave_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Seconds as an edit command writes them (never before zero).
-fn seconds_text(s: f64) -> String {
-    seconds_text_signed(s.max(0.0))
-}
-
-/// A signed duration as an edit command writes it.
-fn seconds_text_signed(s: f64) -> String {
-    crate::edit::document::tidy(s).to_string()
-}
-
 impl Workstation {
-    /// The `TRACK:N` of clip `index` of track `track`.
-    fn clip_ref(&self, (track, index): (usize, usize)) -> Option<ClipRef> {
-        let strip = self.session.as_ref()?.strips.get(track)?;
-        (index < strip.clips.len()).then(|| ClipRef {
-            track: strip.name.clone(),
-            number: index + 1,
-        })
-    }
-
-    /// Each lane's height from the heights set by name.
-    fn layout_lanes(&mut self) {
-        let Some(session) = &self.session else {
-            return;
-        };
-        self.lane_scroll = self
-            .lane_scroll
-            .min((session.strips.len().saturating_sub(1) as f32) * super::timeline::LANE_MAX);
-        self.lane_heights = session
-            .strips
-            .iter()
-            .map(|s| {
-                let h = self.heights_by_name.get(&s.name).copied();
-                h.unwrap_or(super::timeline::LANE)
-            })
-            .collect();
-    }
-
     /// The name of a track's or bus's strip.
     fn strip_name(&self, at: StripRef) -> Option<String> {
         let session = self.session.as_ref()?;
@@ -497,62 +406,17 @@ impl Workstation {
         Some(self.session.as_ref()?.strips.get(track)?.name.clone())
     }
 
-    /// The same edit of every selected clip, as one undo step (nothing when none is
-    /// selected). Clips are taken from the last on each track backwards (so the numbers of
-    /// those still to come do not change), except for moves to the left, which go forwards.
-    /// A split's time is the playhead; it splits the selected clips under it.
-    fn clip_command(&self, make: impl Fn(ClipRef, &ClipView) -> Command) -> Vec<Effect> {
-        let Some(session) = &self.session else {
-            return Vec::new();
-        };
-        let mut order = self.selected.clone();
-        order.sort_unstable();
-        order.dedup();
-        order.reverse();
-        let mut commands: Vec<Command> = Vec::new();
-        for (t, i) in order {
-            let (Some(clip), Some(view)) = (
-                self.clip_ref((t, i)),
-                session.strips.get(t).and_then(|s| s.clips.get(i)),
-            ) else {
-                continue;
-            };
-            let mut command = make(clip, view);
-            if let Command::Split { at, .. } = &mut command {
-                if self.position <= view.start || self.position >= view.start + view.length {
-                    continue;
-                }
-                *at = seconds_text(self.position);
-            }
-            commands.push(command);
-        }
-        if commands
-            .iter()
-            .any(|c| matches!(c, Command::Move { by: Some(b), .. } if b.starts_with('-')))
-        {
-            commands.reverse();
-        }
-        match commands.len() {
-            0 => Vec::new(),
-            1 => vec![Effect::Edit(EditRequest::Command(commands.remove(0)))],
-            _ => vec![Effect::Edit(EditRequest::Commands(commands))],
-        }
-    }
-
     /// The range playback loops over, when looping is on and the range is set.
     pub fn loop_range(&self) -> Option<(f64, f64)> {
-        match (self.looping, self.loop_in, self.loop_out) {
-            (true, Some(a), Some(b)) if b > a => Some((a, b)),
-            _ => None,
-        }
+        self.timeline.loop_range()
     }
 
     /// Shows a new or rebuilt session: fresh meters, the panels that referred to the old
     /// one closed.
     fn show(&mut self, view: SessionView) {
         self.meters = Meters::new(view.strips.len());
+        self.timeline.follow(&view);
         self.session = Some(view);
-        self.layout_lanes();
         self.cleanup = None;
         self.editing = None;
         self.editing_bus = None;
@@ -578,7 +442,7 @@ impl Workstation {
                 self.show(view);
                 self.zoom = 1.0;
                 self.scroll = 0.0;
-                self.view = super::timeline::View::default();
+                self.timeline.view = super::timeline::View::default();
                 self.opening = None;
                 self.error = None;
                 self.dirty = false;
@@ -653,9 +517,6 @@ impl Workstation {
                 self.show(view);
                 self.error = None;
                 self.dirty = true;
-                let session = self.session.as_ref().expect("set above");
-                self.selected
-                    .retain(|&(t, i)| session.strips.get(t).is_some_and(|s| i < s.clips.len()));
                 effects
             }
             Message::PeaksReady(peaks) => {
@@ -666,164 +527,23 @@ impl Workstation {
                 }
                 Vec::new()
             }
-            Message::SelectClip(clip) => {
-                // A click on a clip already selected keeps the selection (for its drag).
-                match clip {
-                    Some(c) if self.selected.contains(&c) => {}
-                    Some(c) => self.selected = vec![c],
-                    None => self.selected.clear(),
-                }
-                Vec::new()
-            }
-            Message::ToggleClip(c) => {
-                match self.selected.iter().position(|&s| s == c) {
-                    Some(k) => {
-                        self.selected.remove(k);
-                    }
-                    None => self.selected.push(c),
-                }
-                Vec::new()
-            }
-            Message::SelectClips(clips) => {
-                self.selected = clips;
-                Vec::new()
-            }
-            Message::LocateAndDeselect(t) => {
-                self.selected.clear();
-                self.update(Message::Locate(t))
-            }
-            Message::ClipGesture(g) => {
-                use super::timeline::Grip;
-                let Some(clip) = self.clip_ref((g.track, g.clip)) else {
+            Message::Timeline(m) => {
+                use super::arrange::TimelineEvent;
+                let Some(session) = &self.session else {
                     return Vec::new();
                 };
-                let at = seconds_text(g.seconds);
-                // One clip of a selection moved in time: the whole selection moves with it,
-                // as one undo step.
-                let together = g.grip == Grip::Move
-                    && g.to_track == g.track
-                    && self.selected.len() > 1
-                    && self.selected.contains(&(g.track, g.clip));
-                if together {
-                    let start = self
-                        .session
-                        .as_ref()
-                        .and_then(|s| s.strips.get(g.track)?.clips.get(g.clip))
-                        .map_or(g.seconds, |c| c.start);
-                    let by = g.seconds - start;
-                    return self.clip_command(|clip, _| Command::Move {
-                        clip,
-                        to: None,
-                        by: Some(seconds_text_signed(by)),
-                        track: None,
-                    });
-                }
-                let command = match g.grip {
-                    Grip::Move => {
-                        let track = (g.to_track != g.track)
-                            .then(|| self.track_name(g.to_track))
-                            .flatten();
-                        self.selected = if track.is_some() {
-                            Vec::new()
-                        } else {
-                            vec![(g.track, g.clip)]
-                        };
-                        Command::Move {
-                            clip,
-                            to: Some(at),
-                            by: None,
-                            track,
-                        }
+                match self.timeline.update(m, session, self.position) {
+                    Some(TimelineEvent::Edit(request)) => vec![Effect::Edit(request)],
+                    Some(TimelineEvent::Locate(t)) => self.update(Message::Locate(t)),
+                    // A playing engine restarts where it is with the new loop.
+                    Some(TimelineEvent::LoopChanged) if self.playing => {
+                        vec![Effect::StopEngine, Effect::StartEngine(self.position)]
                     }
-                    Grip::TrimStart => Command::Trim {
-                        clip,
-                        start: Some(at),
-                        end: None,
-                    },
-                    Grip::TrimEnd => Command::Trim {
-                        clip,
-                        start: None,
-                        end: Some(at),
-                    },
-                    Grip::FadeIn | Grip::FadeOut => Command::Fade {
-                        clip,
-                        fade_in: (g.grip == Grip::FadeIn).then(|| at.clone()),
-                        fade_out: (g.grip == Grip::FadeOut).then_some(at),
-                        shape: None,
-                    },
-                };
-                vec![Effect::Edit(EditRequest::Command(command))]
-            }
-            Message::SplitAtPlayhead => self.clip_command(|clip, _| Command::Split {
-                clip,
-                at: String::new(),
-            }),
-            Message::DeleteClip => {
-                let effects = self.clip_command(|clip, _| Command::Delete(clip));
-                self.selected.clear();
-                effects
-            }
-            Message::DuplicateClip => self.clip_command(|clip, c| Command::Duplicate {
-                clip,
-                to: seconds_text(c.start + c.length),
-            }),
-            Message::Nudge(by) => self.clip_command(|clip, _| Command::Move {
-                clip,
-                to: None,
-                by: Some(seconds_text_signed(by)),
-                track: None,
-            }),
-            Message::ClipGainStep(db) => self.clip_command(|clip, c| Command::Gain {
-                clip,
-                db: (f64::from(c.gain_db) + db).clamp(-60.0, 24.0),
-            }),
-            Message::AddMarker => {
-                let Some(s) = &self.session else {
-                    return Vec::new();
-                };
-                let name = (1..)
-                    .map(|k| format!("M{k}"))
-                    .find(|n| !s.markers.iter().any(|(m, _)| m == n))
-                    .expect("a free name");
-                vec![Effect::Edit(EditRequest::Command(Command::Marker {
-                    name,
-                    at: seconds_text(self.position),
-                }))]
+                    _ => Vec::new(),
+                }
             }
             Message::ToggleHelp => {
                 self.help = !self.help;
-                Vec::new()
-            }
-            Message::TimelineView(v) => {
-                self.view = v;
-                Vec::new()
-            }
-            Message::ZoomAround(factor) => {
-                if let Some(s) = &self.session {
-                    self.view = self.view.zoomed(factor, self.position, s.length_s, s.rate);
-                }
-                Vec::new()
-            }
-            Message::ZoomFit => {
-                self.view = super::timeline::View::default();
-                Vec::new()
-            }
-            Message::LoopIn | Message::LoopOut | Message::ToggleLoop => {
-                let before = self.loop_range();
-                match message {
-                    Message::LoopIn => self.loop_in = Some(self.position),
-                    Message::LoopOut => self.loop_out = Some(self.position),
-                    _ => self.looping = !self.looping,
-                }
-                // A playing engine restarts where it is with the new loop.
-                if self.playing && self.loop_range() != before {
-                    vec![Effect::StopEngine, Effect::StartEngine(self.position)]
-                } else {
-                    Vec::new()
-                }
-            }
-            Message::CycleRuler => {
-                self.ruler = self.ruler.next();
                 Vec::new()
             }
             Message::AddInsert(at, kind) => {
@@ -880,7 +600,7 @@ impl Workstation {
                 if to < 0 || to >= count as i64 {
                     return Vec::new();
                 }
-                self.selected.clear();
+                self.timeline.selected.clear();
                 self.editing = None;
                 self.editing_bus = None;
                 vec![Effect::Edit(EditRequest::Command(Command::Reorder {
@@ -972,7 +692,7 @@ impl Workstation {
                     return Vec::new();
                 };
                 self.strip_menu = None;
-                self.selected.clear();
+                self.timeline.selected.clear();
                 self.editing = None;
                 self.editing_bus = None;
                 let command = match at {
@@ -1005,60 +725,6 @@ impl Workstation {
             Message::ConsoleScrolled(offset, width) => {
                 self.console_view = (offset, width);
                 Vec::new()
-            }
-            Message::LaneScroll(by) => {
-                // The last lane can scroll up to the ruler, no further.
-                let lanes = super::timeline::Lanes::new(&self.lane_heights, 0.0);
-                let last = self.lane_heights.last().copied().unwrap_or(0.0);
-                let most =
-                    (lanes.total(self.lane_heights.len()) - super::timeline::RULER - last).max(0.0);
-                self.lane_scroll = (self.lane_scroll + by).clamp(0.0, most);
-                Vec::new()
-            }
-            Message::LaneHeight(k, h) => {
-                use super::timeline::{LANE_MAX, LANE_MIN};
-                if let Some(name) = self.track_name(k) {
-                    self.heights_by_name
-                        .insert(name, h.clamp(LANE_MIN, LANE_MAX));
-                    self.layout_lanes();
-                }
-                Vec::new()
-            }
-            Message::LaneHeights(factor) => {
-                use super::timeline::{LANE, LANE_MAX, LANE_MIN};
-                let Some(session) = &self.session else {
-                    return Vec::new();
-                };
-                let tracks: Vec<usize> = if self.selected.is_empty() {
-                    (0..session.strips.len()).collect()
-                } else {
-                    self.selected.iter().map(|&(t, _)| t).collect()
-                };
-                for t in tracks {
-                    if let Some(s) = session.strips.get(t) {
-                        let h = self.heights_by_name.get(&s.name).copied().unwrap_or(LANE);
-                        let h = (h * factor).clamp(LANE_MIN, LANE_MAX);
-                        self.heights_by_name.insert(s.name.clone(), h);
-                    }
-                }
-                self.layout_lanes();
-                Vec::new()
-            }
-            Message::JumpMarker(direction) => {
-                let Some(session) = &self.session else {
-                    return Vec::new();
-                };
-                let here = self.position;
-                let times = session.markers.iter().map(|(_, t)| *t);
-                let target = if direction < 0 {
-                    times.filter(|t| *t < here - 1e-6).max_by(f64::total_cmp)
-                } else {
-                    times.filter(|t| *t > here + 1e-6).min_by(f64::total_cmp)
-                };
-                match target {
-                    Some(t) => self.update(Message::Locate(t)),
-                    None => Vec::new(),
-                }
             }
             Message::BusSolo(b) => {
                 let solo = self
@@ -1515,7 +1181,9 @@ impl Workstation {
 
 #[cfg(test)]
 mod tests {
+    use super::super::arrange::TimelineMessage;
     use super::*;
+    use crate::edit::ClipRef;
 
     fn view(path: &str) -> SessionView {
         SessionView {
@@ -1683,20 +1351,20 @@ mod tests {
             number: 2,
         };
         assert!(
-            w.update(Message::SplitAtPlayhead).is_empty(),
+            w.update(Message::Timeline(TimelineMessage::SplitAtPlayhead)).is_empty(),
             "nothing selected"
         );
-        w.update(Message::SelectClip(Some((0, 1))));
+        w.update(Message::Timeline(TimelineMessage::SelectClip(Some((0, 1)))));
         w.position = 5.5;
         assert_eq!(
-            w.update(Message::SplitAtPlayhead),
+            w.update(Message::Timeline(TimelineMessage::SplitAtPlayhead)),
             edit(Command::Split {
                 clip: dx2.clone(),
                 at: "5.5".into()
             })
         );
         assert_eq!(
-            w.update(Message::Nudge(-0.01)),
+            w.update(Message::Timeline(TimelineMessage::Nudge(-0.01))),
             edit(Command::Move {
                 clip: dx2.clone(),
                 to: None,
@@ -1705,14 +1373,14 @@ mod tests {
             })
         );
         assert_eq!(
-            w.update(Message::ClipGainStep(1.0)),
+            w.update(Message::Timeline(TimelineMessage::ClipGainStep(1.0))),
             edit(Command::Gain {
                 clip: dx2.clone(),
                 db: -2.0
             })
         );
         assert_eq!(
-            w.update(Message::DuplicateClip),
+            w.update(Message::Timeline(TimelineMessage::DuplicateClip)),
             edit(Command::Duplicate {
                 clip: dx2.clone(),
                 to: "6".into()
@@ -1726,7 +1394,7 @@ mod tests {
             to_track: 0,
         };
         assert_eq!(
-            w.update(Message::ClipGesture(g)),
+            w.update(Message::Timeline(TimelineMessage::ClipGesture(g))),
             edit(Command::Trim {
                 clip: ClipRef {
                     track: "dx".into(),
@@ -1736,18 +1404,18 @@ mod tests {
                 end: Some("2.5".into())
             })
         );
-        assert_eq!(w.update(Message::DeleteClip), edit(Command::Delete(dx2)));
-        assert!(w.selected.is_empty());
+        assert_eq!(w.update(Message::Timeline(TimelineMessage::DeleteClip)), edit(Command::Delete(dx2)));
+        assert!(w.timeline.selected.is_empty());
         assert_eq!(
-            w.update(Message::AddMarker),
+            w.update(Message::Timeline(TimelineMessage::AddMarker)),
             edit(Command::Marker {
                 name: "M1".into(),
                 at: "5.5".into()
             })
         );
         // Several clips: one undo step, taken so that the numbers stay right.
-        w.update(Message::SelectClip(Some((0, 0))));
-        w.update(Message::ToggleClip((0, 1)));
+        w.update(Message::Timeline(TimelineMessage::SelectClip(Some((0, 0)))));
+        w.update(Message::Timeline(TimelineMessage::ToggleClip((0, 1))));
         let dx = |n| ClipRef {
             track: "dx".into(),
             number: n,
@@ -1759,14 +1427,14 @@ mod tests {
             track: None,
         };
         assert_eq!(
-            w.update(Message::Nudge(0.5)),
+            w.update(Message::Timeline(TimelineMessage::Nudge(0.5))),
             vec![Effect::Edit(EditRequest::Commands(vec![
                 by(2, "0.5"),
                 by(1, "0.5")
             ]))]
         );
         assert_eq!(
-            w.update(Message::Nudge(-0.5)),
+            w.update(Message::Timeline(TimelineMessage::Nudge(-0.5))),
             vec![Effect::Edit(EditRequest::Commands(vec![
                 by(1, "-0.5"),
                 by(2, "-0.5")
@@ -1775,17 +1443,17 @@ mod tests {
         // Split only splits the selected clips under the playhead (5.5 s: clip 2).
         w.position = 5.5;
         assert_eq!(
-            w.update(Message::SplitAtPlayhead),
+            w.update(Message::Timeline(TimelineMessage::SplitAtPlayhead)),
             edit(Command::Split {
                 clip: dx(2),
                 at: "5.5".into()
             })
         );
-        w.update(Message::ToggleClip((0, 1)));
-        assert_eq!(w.selected, vec![(0, 0)]);
-        w.update(Message::SelectClips(vec![(0, 0), (0, 1)]));
+        w.update(Message::Timeline(TimelineMessage::ToggleClip((0, 1))));
+        assert_eq!(w.timeline.selected, vec![(0, 0)]);
+        w.update(Message::Timeline(TimelineMessage::SelectClips(vec![(0, 0), (0, 1)])));
         assert_eq!(
-            w.update(Message::DeleteClip),
+            w.update(Message::Timeline(TimelineMessage::DeleteClip)),
             vec![Effect::Edit(EditRequest::Commands(vec![
                 Command::Delete(dx(2)),
                 Command::Delete(dx(1))
@@ -1822,18 +1490,18 @@ mod tests {
         );
         // The loop: I and O at the playhead, L on; a playing engine restarts with it.
         w.position = 2.0;
-        w.update(Message::LoopIn);
+        w.update(Message::Timeline(TimelineMessage::LoopIn));
         w.position = 4.0;
         assert!(
-            w.update(Message::LoopOut).is_empty(),
+            w.update(Message::Timeline(TimelineMessage::LoopOut)).is_empty(),
             "stopped: nothing to restart"
         );
         assert_eq!(w.loop_range(), None, "not looping yet");
-        w.update(Message::ToggleLoop);
+        w.update(Message::Timeline(TimelineMessage::ToggleLoop));
         assert_eq!(w.loop_range(), Some((2.0, 4.0)));
         w.update(Message::Play);
         assert_eq!(
-            w.update(Message::ToggleLoop),
+            w.update(Message::Timeline(TimelineMessage::ToggleLoop)),
             vec![Effect::StopEngine, Effect::StartEngine(4.0)]
         );
         w.update(Message::Stop);
@@ -2064,17 +1732,17 @@ mod tests {
     fn a_selection_moves_together_lanes_resize_by_name_and_markers_are_jumped_to() {
         use super::super::timeline::{Gesture, Grip, LANE, LANE_MAX};
         let mut w = opened();
-        w.update(Message::SelectClip(Some((0, 0))));
-        w.update(Message::ToggleClip((0, 1)));
+        w.update(Message::Timeline(TimelineMessage::SelectClip(Some((0, 0)))));
+        w.update(Message::Timeline(TimelineMessage::ToggleClip((0, 1))));
         // Clip 1 (at 1 s) dragged to 1.5 s: both selected clips move by +0.5 s, the later
         // first (so the numbers hold), as one step.
-        let e = w.update(Message::ClipGesture(Gesture {
+        let e = w.update(Message::Timeline(TimelineMessage::ClipGesture(Gesture {
             track: 0,
             clip: 0,
             grip: Grip::Move,
             seconds: 1.5,
             to_track: 0,
-        }));
+        })));
         let by = |n| Command::Move {
             clip: ClipRef {
                 track: "dx".into(),
@@ -2089,26 +1757,26 @@ mod tests {
             vec![Effect::Edit(EditRequest::Commands(vec![by(2), by(1)]))]
         );
         // Lane heights follow the track's name and stay in range.
-        assert_eq!(w.lane_heights, [LANE, LANE]);
+        assert_eq!(w.timeline.lane_heights, [LANE, LANE]);
         w.session.as_mut().unwrap().strips[1].name = "fx".into();
-        w.update(Message::LaneHeight(1, 1000.0));
-        assert_eq!(w.lane_heights, [LANE, LANE_MAX]);
-        w.selected.clear();
-        w.update(Message::LaneHeights(2.0));
-        assert_eq!(w.lane_heights, [2.0 * LANE, LANE_MAX]);
+        w.update(Message::Timeline(TimelineMessage::LaneHeight(1, 1000.0)));
+        assert_eq!(w.timeline.lane_heights, [LANE, LANE_MAX]);
+        w.timeline.selected.clear();
+        w.update(Message::Timeline(TimelineMessage::LaneHeights(2.0)));
+        assert_eq!(w.timeline.lane_heights, [2.0 * LANE, LANE_MAX]);
         // The lanes scroll no further than the last lane.
-        w.update(Message::LaneScroll(1e6));
-        assert_eq!(w.lane_scroll, 2.0 * LANE);
-        w.update(Message::LaneScroll(-1e6));
-        assert_eq!(w.lane_scroll, 0.0);
+        w.update(Message::Timeline(TimelineMessage::LaneScroll(1e6)));
+        assert_eq!(w.timeline.lane_scroll, 2.0 * LANE);
+        w.update(Message::Timeline(TimelineMessage::LaneScroll(-1e6)));
+        assert_eq!(w.timeline.lane_scroll, 0.0);
         // Markers at 2 s and 6 s (set here): jump forwards and back.
         w.session.as_mut().unwrap().markers = vec![("a".into(), 2.0), ("b".into(), 6.0)];
         w.position = 3.0;
-        w.update(Message::JumpMarker(1));
+        w.update(Message::Timeline(TimelineMessage::JumpMarker(1)));
         assert_eq!(w.position, 6.0);
-        w.update(Message::JumpMarker(1));
+        w.update(Message::Timeline(TimelineMessage::JumpMarker(1)));
         assert_eq!(w.position, 6.0, "no marker after the last");
-        w.update(Message::JumpMarker(-1));
+        w.update(Message::Timeline(TimelineMessage::JumpMarker(-1)));
         assert_eq!(w.position, 2.0);
     }
 

@@ -74,19 +74,23 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     // The lanes scroll inside the canvas (the wheel), so only those in view are drawn: up
     // to eight lanes show at once, or 320 pixels of them.
     let lanes = session.strips.len().max(1);
-    let layout = timeline::Lanes::new(&ws.lane_heights, 0.0);
+    let layout = timeline::Lanes::new(&ws.timeline.lane_heights, 0.0);
     let shown = layout
         .total(lanes.min(8))
         .max(layout.total(lanes).min(timeline::RULER + 320.0));
     let timeline = canvas_widget(Timeline {
         session,
         position: ws.position,
-        selected: &ws.selected,
-        view: ws.view,
-        ruler: ws.ruler,
-        loop_range: (ws.loop_in, ws.loop_out, ws.looping),
-        heights: &ws.lane_heights,
-        lane_scroll: ws.lane_scroll,
+        selected: &ws.timeline.selected,
+        view: ws.timeline.view,
+        ruler: ws.timeline.ruler,
+        loop_range: (
+            ws.timeline.loop_in,
+            ws.timeline.loop_out,
+            ws.timeline.looping,
+        ),
+        heights: &ws.timeline.lane_heights,
+        lane_scroll: ws.timeline.lane_scroll,
     })
     .width(Length::Fill)
     .height(Length::Fixed(shown));
@@ -344,8 +348,8 @@ fn transport<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Mess
         text(match &ws.session {
             Some(s) => format!(
                 "{} / {}",
-                ws.ruler.format(ws.position, s),
-                ws.ruler.format(length, s)
+                ws.timeline.ruler.format(ws.position, s),
+                ws.timeline.ruler.format(length, s)
             ),
             None => format!("{} / {}", clock(ws.position), clock(length)),
         })
