@@ -348,7 +348,9 @@ impl TimelinePanel {
         }
         match commands.len() {
             0 => None,
-            1 => Some(TimelineEvent::Edit(EditRequest::Command(commands.remove(0)))),
+            1 => Some(TimelineEvent::Edit(EditRequest::Command(
+                commands.remove(0),
+            ))),
             _ => Some(TimelineEvent::Edit(EditRequest::Commands(commands))),
         }
     }

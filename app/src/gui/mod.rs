@@ -6,6 +6,7 @@
 mod arrange;
 mod browser;
 mod cleanup;
+mod console;
 mod control;
 mod document;
 mod eq_curve;
@@ -256,9 +257,14 @@ impl App {
                     return iced::exit();
                 }
                 let k = probe.times.len();
-                let view =
-                    frames::FrameProbe::view_at(k, self.ws.timeline.view, session.length_s, session.rate);
-                self.ws.update(Message::Timeline(arrange::TimelineMessage::View(view)));
+                let view = frames::FrameProbe::view_at(
+                    k,
+                    self.ws.timeline.view,
+                    session.length_s,
+                    session.rate,
+                );
+                self.ws
+                    .update(Message::Timeline(arrange::TimelineMessage::View(view)));
                 Task::none()
             }
             AppMessage::Ui(m) => {
@@ -292,12 +298,12 @@ impl App {
                 if modifiers.command() =>
             {
                 let message = match key.as_ref() {
-                    keyboard::Key::Named(keyboard::key::Named::ArrowUp) => {
-                        Some(Message::Timeline(arrange::TimelineMessage::ClipGainStep(1.0)))
-                    }
-                    keyboard::Key::Named(keyboard::key::Named::ArrowDown) => {
-                        Some(Message::Timeline(arrange::TimelineMessage::ClipGainStep(-1.0)))
-                    }
+                    keyboard::Key::Named(keyboard::key::Named::ArrowUp) => Some(Message::Timeline(
+                        arrange::TimelineMessage::ClipGainStep(1.0),
+                    )),
+                    keyboard::Key::Named(keyboard::key::Named::ArrowDown) => Some(
+                        Message::Timeline(arrange::TimelineMessage::ClipGainStep(-1.0)),
+                    ),
                     keyboard::Key::Character(c) => match c.to_lowercase().as_str() {
                         "s" => Some(Message::Save),
                         "z" if modifiers.shift() => Some(Message::Redo),
@@ -421,7 +427,10 @@ impl App {
                     .as_ref()
                     .and_then(|s| s.strips[i].inserts.iter().position(|n| n == "compressor"));
                 if let Some(k) = compressor {
-                    self.ws.update(Message::EditInsert(Some((i, k))));
+                    self.ws
+                        .update(Message::Console(console::ConsoleMessage::EditInsert(Some(
+                            (i, k),
+                        ))));
                 }
             }
             let effects = self.ws.update(Message::Play);

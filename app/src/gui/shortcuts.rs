@@ -1,8 +1,8 @@
 //! The keyboard and mouse map: one table for the help overlay and the docs, and the keys
 //! without Ctrl turned into messages (Ctrl combinations are handled by the shell).
 
-use super::state::Message;
 use super::arrange::TimelineMessage;
+use super::state::Message;
 use iced::keyboard::{key::Named, Key, Modifiers};
 
 /// Every shortcut with what it does, in the order the help overlay lists them.
@@ -72,9 +72,15 @@ pub fn plain(key: Key<&str>, modifiers: Modifiers) -> Option<Message> {
     let step = if modifiers.shift() { 0.1 } else { 0.01 };
     match key {
         Key::Named(Named::Home) => Some(Message::Locate(0.0)),
-        Key::Named(Named::ArrowUp) if modifiers.alt() => Some(Message::Timeline(TimelineMessage::LaneHeights(1.25))),
-        Key::Named(Named::ArrowDown) if modifiers.alt() => Some(Message::Timeline(TimelineMessage::LaneHeights(0.8))),
-        Key::Named(Named::Delete | Named::Backspace) => Some(Message::Timeline(TimelineMessage::DeleteClip)),
+        Key::Named(Named::ArrowUp) if modifiers.alt() => {
+            Some(Message::Timeline(TimelineMessage::LaneHeights(1.25)))
+        }
+        Key::Named(Named::ArrowDown) if modifiers.alt() => {
+            Some(Message::Timeline(TimelineMessage::LaneHeights(0.8)))
+        }
+        Key::Named(Named::Delete | Named::Backspace) => {
+            Some(Message::Timeline(TimelineMessage::DeleteClip))
+        }
         Key::Named(Named::ArrowLeft) => Some(Message::Timeline(TimelineMessage::Nudge(-step))),
         Key::Named(Named::ArrowRight) => Some(Message::Timeline(TimelineMessage::Nudge(step))),
         Key::Named(Named::F1) => Some(Message::ToggleHelp),

@@ -5,7 +5,7 @@
 
 use super::meters::{MeterFrame, Meters};
 use super::params::Param;
-use crate::edit::Command;
+
 use std::path::{Path, PathBuf};
 
 /// One channel strip.
@@ -159,24 +159,6 @@ pub enum Message {
     Stop,
     /// Move the playhead (seconds).
     Locate(f64),
-    Fader(usize, f32),
-    Pan(usize, f32),
-    /// Track, send, level dB.
-    SendLevel(usize, usize, f32),
-    /// Open (or close) the parameter editor of track `.0`'s insert `.1`.
-    EditInsert(Option<(usize, usize)>),
-    /// Track, insert, parameter, value.
-    InsertParam(usize, usize, String, f32),
-    /// Bus fader.
-    BusFader(usize, f32),
-    /// Mute or unmute a bus.
-    BusMute(usize),
-    /// Open (or close) the parameter editor of bus `.0`'s insert `.1`.
-    EditBusInsert(Option<(usize, usize)>),
-    /// Bus, insert, parameter, value.
-    BusInsertParam(usize, usize, String, f32),
-    Mute(usize),
-    Solo(usize),
     /// The timer: drain the engine's meter frames.
     Tick,
     /// Meter frames drained from the engine (in order).
@@ -216,33 +198,8 @@ pub enum Message {
     ToggleHelp,
     /// The timeline panel's messages.
     Timeline(super::arrange::TimelineMessage),
-    /// Strip edits: add an insert of a type to track `.0`, remove insert `.1` of track `.0`,
-    /// add a send to a bus, remove the send to a bus.
-    AddInsert(StripRef, String),
-    RemoveInsert(StripRef, usize),
-    /// Bypasses (or brings back) insert k of a strip.
-    Bypass(StripRef, usize),
-    /// Moves insert k of a strip up one place.
-    InsertUp(StripRef, usize),
-    /// Moves a strip left (−1) or right (+1) in the console (and its lane on the timeline).
-    MoveStrip(StripRef, i32),
-    BusSolo(usize),
-    /// Opens (or closes) a strip's settings: name, stem, output, remove.
-    StripMenu(StripRef),
-    /// The strip's new name as it is typed; Enter renames.
-    RenameDraft(String),
-    CommitRename,
-    /// Track i goes to this stem.
-    SetStem(usize, String),
-    /// Track i's output: a bus, or straight into its stem (`None`).
-    SetOutput(usize, Option<String>),
-    RemoveStrip(StripRef),
-    AddTrack,
-    AddBus,
-    /// The console was scrolled: its offset and visible width (pixels).
-    ConsoleScrolled(f32, f32),
-    AddSend(usize, String),
-    RemoveSend(usize, String),
+    /// The console panel's messages.
+    Console(super::console::ConsoleMessage),
     /// Open or close the export panel (Ctrl+E).
     ToggleExport,
     /// Opens or closes the import dialog.
@@ -250,10 +207,6 @@ pub enum Message {
     Browser(super::browser::BrowserMessage),
     /// A message of the export panel.
     Export(super::export::ExportMessage),
-    /// Text typed into a value's entry field.
-    Draft(Field, String),
-    /// Enter in a value's entry field: set the value typed.
-    CommitDraft,
 }
 
 /// A value with a typed-entry field.
@@ -352,10 +305,6 @@ pub struct Workstation {
     pub auditioning: bool,
     pub spectrum: SpectrumChoice,
     pub file_spectrogram: Option<FileSpectrogram>,
-    /// The insert whose parameters are being edited (track, insert).
-    pub editing: Option<(usize, usize)>,
-    /// The bus insert being edited (bus, insert).
-    pub editing_bus: Option<(usize, usize)>,
     /// Spectrograms on a linear frequency axis (log by default).
     pub linear_frequency: bool,
     /// Whole-file view zoom (≥ 1) and scroll (0..1).
@@ -363,23 +312,18 @@ pub struct Workstation {
     pub scroll: f32,
     /// The import field's text.
     pub import_path: String,
+    /// The console panel: open editors and settings, a typed value, its scroll.
+    pub console: super::console::ConsolePanel,
     /// The timeline panel: zoom, ruler, lanes, selection, loop.
     pub timeline: super::arrange::TimelinePanel,
     /// The shortcut map is shown.
     pub help: bool,
-    /// A value being typed, and its field.
-    pub draft: Option<(Field, String)>,
     /// The export panel, when open.
     pub export: Option<super::export::ExportPanel>,
     /// The import dialog, when open.
     pub browser: Option<super::browser::Browser>,
     /// The last revision given to a session view.
     pub revision: u64,
-    /// The console's horizontal scroll offset and visible width (pixels).
-    pub console_view: (f32, f32),
-    /// The strip whose settings (name, stem, output, remove) are open, and its name as
-    /// being typed.
-    pub strip_menu: Option<(StripRef, String)>,
 }
 
 /// Where unsaved changes to `path` are autosaved.
@@ -393,19 +337,6 @@ pub fn autosave_path(path: &Path) -> PathBuf {
 }
 
 impl Workstation {
-    /// The name of a track's or bus's strip.
-    fn strip_name(&self, at: StripRef) -> Option<String> {
-        let session = self.session.as_ref()?;
-        match at {
-            StripRef::Track(i) => session.strips.get(i).map(|s| s.name.clone()),
-            StripRef::Bus(b) => session.bus_strips.get(b).map(|s| s.name.clone()),
-        }
-    }
-
-    fn track_name(&self, track: usize) -> Option<String> {
-        Some(self.session.as_ref()?.strips.get(track)?.name.clone())
-    }
-
     /// The range playback loops over, when looping is on and the range is set.
     pub fn loop_range(&self) -> Option<(f64, f64)> {
         self.timeline.loop_range()
@@ -418,8 +349,7 @@ impl Workstation {
         self.timeline.follow(&view);
         self.session = Some(view);
         self.cleanup = None;
-        self.editing = None;
-        self.editing_bus = None;
+        self.console.follow();
         self.file_spectrogram = None;
         self.spectrum = SpectrumChoice::Monitor;
     }
@@ -542,213 +472,32 @@ impl Workstation {
                     _ => Vec::new(),
                 }
             }
+            Message::Console(m) => {
+                use super::console::ConsoleEvent;
+                let (Some(session), console) = (&mut self.session, &mut self.console) else {
+                    return Vec::new();
+                };
+                let path = session.path.clone();
+                let mut effects = Vec::new();
+                for event in console.update(m, session) {
+                    match event {
+                        ConsoleEvent::Changed => {
+                            self.dirty = true;
+                            effects.push(Effect::Autosave(autosave_path(&path)));
+                        }
+                        ConsoleEvent::Live(e) if self.playing => effects.push(e),
+                        ConsoleEvent::Live(_) => {}
+                        ConsoleEvent::Edit(request) => effects.push(Effect::Edit(request)),
+                        ConsoleEvent::ForgetSelection => self.timeline.selected.clear(),
+                        ConsoleEvent::Error(e) => self.error = Some(e),
+                    }
+                }
+                effects
+            }
             Message::ToggleHelp => {
                 self.help = !self.help;
                 Vec::new()
             }
-            Message::AddInsert(at, kind) => {
-                let Some(target) = self.strip_name(at) else {
-                    return Vec::new();
-                };
-                // An EQ starts with one flat bell to shape; the rest with their defaults.
-                let params = if kind == "eq" {
-                    vec![(
-                        "bands".to_string(),
-                        "[{type=\"bell\", freq=1000.0, gain_db=0.0, q=1.0}]".to_string(),
-                    )]
-                } else {
-                    Vec::new()
-                };
-                vec![Effect::Edit(EditRequest::Command(Command::Insert {
-                    target,
-                    kind,
-                    params,
-                }))]
-            }
-            Message::RemoveInsert(at, k) => match self.strip_name(at) {
-                Some(target) => {
-                    self.editing = None;
-                    self.editing_bus = None;
-                    vec![Effect::Edit(EditRequest::Command(Command::RemoveInsert {
-                        target,
-                        number: k + 1,
-                    }))]
-                }
-                None => Vec::new(),
-            },
-            Message::InsertUp(at, k) => match self.strip_name(at) {
-                Some(target) if k > 0 => {
-                    self.editing = None;
-                    self.editing_bus = None;
-                    vec![Effect::Edit(EditRequest::Command(Command::MoveInsert {
-                        target,
-                        from: k + 1,
-                        to: k,
-                    }))]
-                }
-                _ => Vec::new(),
-            },
-            Message::MoveStrip(at, by) => {
-                let (Some(name), Some(session)) = (self.strip_name(at), &self.session) else {
-                    return Vec::new();
-                };
-                let (kind, index, count) = match at {
-                    StripRef::Track(i) => ("track", i, session.strips.len()),
-                    StripRef::Bus(b) => ("bus", b, session.bus_strips.len()),
-                };
-                let to = index as i64 + i64::from(by);
-                if to < 0 || to >= count as i64 {
-                    return Vec::new();
-                }
-                self.timeline.selected.clear();
-                self.editing = None;
-                self.editing_bus = None;
-                vec![Effect::Edit(EditRequest::Command(Command::Reorder {
-                    kind,
-                    name,
-                    to: to as usize + 1,
-                }))]
-            }
-            Message::Bypass(at, k) => {
-                let mut now = None;
-                let effects = match at {
-                    StripRef::Track(i) => {
-                        let mut effects = self.edit(i, |s| {
-                            if let Some(b) = s.bypass.get_mut(k) {
-                                *b = !*b;
-                                now = Some(*b);
-                            }
-                        });
-                        effects.retain(|e| !matches!(e, Effect::Console(..)));
-                        effects
-                    }
-                    StripRef::Bus(b) => {
-                        let on = self
-                            .session
-                            .as_ref()
-                            .and_then(|s| s.bus_strips.get(b)?.bypass.get(k).copied());
-                        let Some(on) = on else {
-                            return Vec::new();
-                        };
-                        now = Some(!on);
-                        self.edit_bus(b, |s| s.bypass[k] = !on, Effect::Bypass(at, k, !on))
-                    }
-                };
-                let Some(now) = now else {
-                    return Vec::new();
-                };
-                let mut effects = effects;
-                if self.playing && matches!(at, StripRef::Track(_)) {
-                    effects.push(Effect::Bypass(at, k, now));
-                }
-                effects
-            }
-            Message::StripMenu(at) => {
-                let open = self.strip_menu.as_ref().is_some_and(|(m, _)| *m == at);
-                self.strip_menu = match self.strip_name(at) {
-                    Some(name) if !open => Some((at, name)),
-                    _ => None,
-                };
-                Vec::new()
-            }
-            Message::RenameDraft(text) => {
-                if let Some((_, draft)) = &mut self.strip_menu {
-                    *draft = text;
-                }
-                Vec::new()
-            }
-            Message::CommitRename => {
-                let Some((at, new)) = self.strip_menu.take() else {
-                    return Vec::new();
-                };
-                let new = new.trim().to_string();
-                match self.strip_name(at) {
-                    Some(old) if old != new && !new.is_empty() => {
-                        let command = match at {
-                            StripRef::Track(_) => Command::RenameTrack { old, new },
-                            StripRef::Bus(_) => Command::RenameBus { old, new },
-                        };
-                        vec![Effect::Edit(EditRequest::Command(command))]
-                    }
-                    _ => Vec::new(),
-                }
-            }
-            Message::SetStem(i, stem) => match self.track_name(i) {
-                Some(name) => vec![Effect::Edit(EditRequest::Command(Command::Set {
-                    path: format!("track.{}.stem", crate::edit::path_part(&name)),
-                    value: stem,
-                }))],
-                None => Vec::new(),
-            },
-            Message::SetOutput(i, bus) => match self.track_name(i) {
-                Some(track) => vec![Effect::Edit(EditRequest::Command(Command::Route {
-                    track,
-                    bus,
-                }))],
-                None => Vec::new(),
-            },
-            Message::RemoveStrip(at) => {
-                let Some(name) = self.strip_name(at) else {
-                    return Vec::new();
-                };
-                self.strip_menu = None;
-                self.timeline.selected.clear();
-                self.editing = None;
-                self.editing_bus = None;
-                let command = match at {
-                    StripRef::Track(_) => Command::RemoveTrack(name),
-                    StripRef::Bus(_) => Command::RemoveBus(name),
-                };
-                vec![Effect::Edit(EditRequest::Command(command))]
-            }
-            Message::AddTrack | Message::AddBus => {
-                let Some(session) = &self.session else {
-                    return Vec::new();
-                };
-                let bus = matches!(message, Message::AddBus);
-                let taken = |n: &str| {
-                    session.strips.iter().any(|s| s.name == n)
-                        || session.bus_strips.iter().any(|s| s.name == n)
-                };
-                let base = if bus { "bus" } else { "track" };
-                let name = (1..)
-                    .map(|k| format!("{base} {k}"))
-                    .find(|n| !taken(n))
-                    .expect("a free name");
-                let command = if bus {
-                    Command::AddBus(name)
-                } else {
-                    Command::AddTrack { name, stem: None }
-                };
-                vec![Effect::Edit(EditRequest::Command(command))]
-            }
-            Message::ConsoleScrolled(offset, width) => {
-                self.console_view = (offset, width);
-                Vec::new()
-            }
-            Message::BusSolo(b) => {
-                let solo = self
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.bus_strips.get(b))
-                    .is_some_and(|s| !s.solo);
-                self.edit_bus(b, |s| s.solo = solo, Effect::BusSolo(b, solo))
-            }
-            Message::AddSend(t, bus) => match self.track_name(t) {
-                Some(from) => vec![Effect::Edit(EditRequest::Command(Command::Send {
-                    from,
-                    bus,
-                    level_db: -10.0,
-                }))],
-                None => Vec::new(),
-            },
-            Message::RemoveSend(t, bus) => match self.track_name(t) {
-                Some(from) => vec![Effect::Edit(EditRequest::Command(Command::RemoveSend {
-                    from,
-                    bus,
-                }))],
-                None => Vec::new(),
-            },
             Message::ToggleExport => {
                 let running = self.export.as_ref().is_some_and(|e| e.running.is_some());
                 match (&self.export, &self.session) {
@@ -797,36 +546,6 @@ impl Workstation {
                     Some(ExportEvent::Cancel) => vec![Effect::CancelExport],
                     None => Vec::new(),
                 }
-            }
-            Message::Draft(field, text) => {
-                self.draft = Some((field, text));
-                Vec::new()
-            }
-            Message::CommitDraft => {
-                let Some((field, text)) = self.draft.take() else {
-                    return Vec::new();
-                };
-                // "−3", "-3 dB", "2.5k" (kHz) are all understood.
-                let cleaned = text.trim().trim_end_matches("dB").trim().replace('−', "-");
-                let (number, scale) = match cleaned.strip_suffix(['k', 'K']) {
-                    Some(n) => (n.trim().to_string(), 1000.0),
-                    None => (cleaned, 1.0),
-                };
-                let Some(v) = number
-                    .parse::<f32>()
-                    .ok()
-                    .map(|v| v * scale)
-                    .filter(|v| v.is_finite())
-                else {
-                    self.error = Some(format!("\"{text}\" is not a number"));
-                    return Vec::new();
-                };
-                self.update(match field {
-                    Field::Fader(i) => Message::Fader(i, v),
-                    Field::BusFader(b) => Message::BusFader(b, v),
-                    Field::Param(i, k, name) => Message::InsertParam(i, k, name, v),
-                    Field::BusParam(b, k, name) => Message::BusInsertParam(b, k, name, v),
-                })
             }
             Message::Edited(Err(e)) => {
                 self.error = Some(e);
@@ -889,124 +608,6 @@ impl Workstation {
                     Vec::new()
                 }
             }
-            Message::Fader(i, db) => self.edit(i, |s| s.gain_db = db.clamp(-90.0, 12.0)),
-            Message::Pan(i, p) => self.edit(i, |s| s.pan = p.clamp(-1.0, 1.0)),
-            Message::Mute(i) => self.edit(i, |s| s.mute = !s.mute),
-            Message::SendLevel(i, k, db) => {
-                let db = db.clamp(-90.0, 12.0);
-                let mut done = false;
-                let editable = self
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.strips.get(i))
-                    .is_some_and(|s| k < s.file_sends);
-                if !editable {
-                    return Vec::new();
-                }
-                let mut effects = self.edit(i, |s| {
-                    if let Some(send) = s.sends.get_mut(k) {
-                        send.1 = db;
-                        done = true;
-                    }
-                });
-                if !done {
-                    return Vec::new();
-                }
-                // The console change is not needed: only this send moved.
-                effects.retain(|e| !matches!(e, Effect::Console(..)));
-                if self.playing {
-                    effects.push(Effect::SendLevel(i, k, db));
-                }
-                effects
-            }
-            Message::BusFader(b, db) => {
-                let db = db.clamp(-90.0, 12.0);
-                self.edit_bus(b, |s| s.gain_db = db, Effect::BusGain(b, db))
-            }
-            Message::BusMute(b) => {
-                let muted = self
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.bus_strips.get(b))
-                    .is_some_and(|s| !s.mute);
-                self.edit_bus(b, |s| s.mute = muted, Effect::BusMute(b, muted))
-            }
-            Message::EditBusInsert(target) => {
-                let valid = target.is_none_or(|(b, k)| {
-                    self.session
-                        .as_ref()
-                        .and_then(|s| s.bus_strips.get(b))
-                        .is_some_and(|s| k < s.inserts.len())
-                });
-                if valid {
-                    self.editing_bus = target;
-                    if target.is_some() {
-                        self.editing = None;
-                    }
-                }
-                Vec::new()
-            }
-            Message::BusInsertParam(b, k, name, value) => {
-                let current = self.session.as_ref().and_then(|s| {
-                    s.bus_strips
-                        .get(b)?
-                        .insert_params
-                        .get(k)?
-                        .iter()
-                        .find(|p| p.name == name)
-                        .map(|p| value.clamp(p.min, p.max))
-                });
-                let Some(value) = current else {
-                    return Vec::new();
-                };
-                let effect = Effect::BusInsertParam(b, k, name.clone(), value);
-                self.edit_bus(
-                    b,
-                    |s| {
-                        if let Some(p) = s.insert_params[k].iter_mut().find(|p| p.name == name) {
-                            p.value = value;
-                        }
-                    },
-                    effect,
-                )
-            }
-            Message::EditInsert(target) => {
-                let valid = target.is_none_or(|(i, k)| {
-                    self.session
-                        .as_ref()
-                        .and_then(|s| s.strips.get(i))
-                        .is_some_and(|s| k < s.inserts.len())
-                });
-                if valid {
-                    self.editing = target;
-                    if target.is_some() {
-                        self.editing_bus = None;
-                    }
-                }
-                Vec::new()
-            }
-            Message::InsertParam(i, k, name, value) => {
-                let mut done = None;
-                let mut effects = self.edit(i, |s| {
-                    if let Some(p) = s
-                        .insert_params
-                        .get_mut(k)
-                        .and_then(|ps| ps.iter_mut().find(|p| p.name == name))
-                    {
-                        p.value = value.clamp(p.min, p.max);
-                        done = Some(p.value);
-                    }
-                });
-                let Some(value) = done else {
-                    return Vec::new();
-                };
-                effects.retain(|e| !matches!(e, Effect::Console(..)));
-                if self.playing {
-                    effects.push(Effect::InsertParam(i, k, name, value));
-                }
-                effects
-            }
-            Message::Solo(i) => self.edit(i, |s| s.solo = !s.solo),
             Message::Tick => {
                 if self.playing {
                     vec![Effect::Poll]
@@ -1132,58 +733,14 @@ impl Workstation {
             }
         }
     }
-
-    /// Applies a bus strip edit: dirty, autosave, and `live` to a playing engine.
-    fn edit_bus(
-        &mut self,
-        b: usize,
-        change: impl FnOnce(&mut BusStrip),
-        live: Effect,
-    ) -> Vec<Effect> {
-        let Some(session) = &mut self.session else {
-            return Vec::new();
-        };
-        let Some(strip) = session.bus_strips.get_mut(b) else {
-            return Vec::new();
-        };
-        change(strip);
-        self.dirty = true;
-        let mut effects = vec![Effect::Autosave(autosave_path(&session.path))];
-        if self.playing {
-            effects.push(live);
-        }
-        effects
-    }
-
-    /// Applies a strip edit, marks the session dirty, autosaves, and tells a playing engine.
-    fn edit(&mut self, i: usize, change: impl FnOnce(&mut Strip)) -> Vec<Effect> {
-        let Some(session) = &mut self.session else {
-            return Vec::new();
-        };
-        let Some(strip) = session.strips.get_mut(i) else {
-            return Vec::new();
-        };
-        change(strip);
-        self.dirty = true;
-        let mut effects = vec![Effect::Autosave(autosave_path(&session.path))];
-        if self.playing {
-            effects.push(Effect::Console(
-                i,
-                strip.gain_db,
-                strip.pan,
-                strip.mute,
-                strip.solo,
-            ));
-        }
-        effects
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::arrange::TimelineMessage;
+    use super::super::console::ConsoleMessage;
     use super::*;
-    use crate::edit::ClipRef;
+    use crate::edit::{ClipRef, Command};
 
     fn view(path: &str) -> SessionView {
         SessionView {
@@ -1272,7 +829,7 @@ mod tests {
     #[test]
     fn a_broken_session_shows_an_error_and_keeps_the_current_one() {
         let mut w = opened();
-        w.update(Message::Fader(0, -6.0));
+        w.update(Message::Console(ConsoleMessage::Fader(0, -6.0)));
         w.update(Message::Open("broken.toml".into()));
         w.update(Message::Loaded(
             Err("broken.toml:3:1: unknown field".into()),
@@ -1290,11 +847,11 @@ mod tests {
     fn edits_mark_dirty_autosave_and_reach_a_playing_engine() {
         let mut w = opened();
         assert!(!w.dirty);
-        let e = w.update(Message::Fader(1, -12.5));
+        let e = w.update(Message::Console(ConsoleMessage::Fader(1, -12.5)));
         assert_eq!(e, vec![Effect::Autosave("a.toml.autosave".into())]);
         assert!(w.dirty);
         assert_eq!(w.update(Message::Play), vec![Effect::StartEngine(0.0)]);
-        let e = w.update(Message::Mute(1));
+        let e = w.update(Message::Console(ConsoleMessage::Mute(1)));
         assert_eq!(
             e,
             vec![
@@ -1303,14 +860,16 @@ mod tests {
             ]
         );
         assert_eq!(
-            w.update(Message::Fader(0, 40.0))[1],
+            w.update(Message::Console(ConsoleMessage::Fader(0, 40.0)))[1],
             Effect::Console(0, 12.0, 0.0, false, false)
         );
         assert_eq!(w.update(Message::Save), vec![Effect::Save("a.toml".into())]);
         w.update(Message::Saved(Ok("a.toml".into())));
         assert!(!w.dirty);
         // Out-of-range strips are ignored.
-        assert!(w.update(Message::Solo(9)).is_empty());
+        assert!(w
+            .update(Message::Console(ConsoleMessage::Solo(9)))
+            .is_empty());
     }
 
     #[test]
@@ -1351,7 +910,8 @@ mod tests {
             number: 2,
         };
         assert!(
-            w.update(Message::Timeline(TimelineMessage::SplitAtPlayhead)).is_empty(),
+            w.update(Message::Timeline(TimelineMessage::SplitAtPlayhead))
+                .is_empty(),
             "nothing selected"
         );
         w.update(Message::Timeline(TimelineMessage::SelectClip(Some((0, 1)))));
@@ -1404,7 +964,10 @@ mod tests {
                 end: Some("2.5".into())
             })
         );
-        assert_eq!(w.update(Message::Timeline(TimelineMessage::DeleteClip)), edit(Command::Delete(dx2)));
+        assert_eq!(
+            w.update(Message::Timeline(TimelineMessage::DeleteClip)),
+            edit(Command::Delete(dx2))
+        );
         assert!(w.timeline.selected.is_empty());
         assert_eq!(
             w.update(Message::Timeline(TimelineMessage::AddMarker)),
@@ -1451,7 +1014,10 @@ mod tests {
         );
         w.update(Message::Timeline(TimelineMessage::ToggleClip((0, 1))));
         assert_eq!(w.timeline.selected, vec![(0, 0)]);
-        w.update(Message::Timeline(TimelineMessage::SelectClips(vec![(0, 0), (0, 1)])));
+        w.update(Message::Timeline(TimelineMessage::SelectClips(vec![
+            (0, 0),
+            (0, 1),
+        ])));
         assert_eq!(
             w.update(Message::Timeline(TimelineMessage::DeleteClip)),
             vec![Effect::Edit(EditRequest::Commands(vec![
@@ -1461,7 +1027,10 @@ mod tests {
         );
         // Strip edits.
         match w
-            .update(Message::AddInsert(StripRef::Track(0), "eq".into()))
+            .update(Message::Console(ConsoleMessage::AddInsert(
+                StripRef::Track(0),
+                "eq".into(),
+            )))
             .as_slice()
         {
             [Effect::Edit(EditRequest::Command(Command::Insert {
@@ -1475,14 +1044,20 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            w.update(Message::RemoveSend(0, "hall".into())),
+            w.update(Message::Console(ConsoleMessage::RemoveSend(
+                0,
+                "hall".into()
+            ))),
             edit(Command::RemoveSend {
                 from: "dx".into(),
                 bus: "hall".into()
             })
         );
         assert_eq!(
-            w.update(Message::RemoveInsert(StripRef::Track(0), 1)),
+            w.update(Message::Console(ConsoleMessage::RemoveInsert(
+                StripRef::Track(0),
+                1
+            ))),
             edit(Command::RemoveInsert {
                 target: "dx".into(),
                 number: 2
@@ -1493,7 +1068,8 @@ mod tests {
         w.update(Message::Timeline(TimelineMessage::LoopIn));
         w.position = 4.0;
         assert!(
-            w.update(Message::Timeline(TimelineMessage::LoopOut)).is_empty(),
+            w.update(Message::Timeline(TimelineMessage::LoopOut))
+                .is_empty(),
             "stopped: nothing to restart"
         );
         assert_eq!(w.loop_range(), None, "not looping yet");
@@ -1606,32 +1182,47 @@ mod tests {
     fn send_levels_and_insert_parameters_are_edited_live_and_saved() {
         let mut w = opened();
         assert_eq!(
-            w.update(Message::SendLevel(0, 0, -6.0)),
+            w.update(Message::Console(ConsoleMessage::SendLevel(0, 0, -6.0))),
             vec![Effect::Autosave("a.toml.autosave".into())]
         );
         assert_eq!(w.session.as_ref().unwrap().strips[0].sends[0].1, -6.0);
         assert!(
-            w.update(Message::SendLevel(0, 3, -6.0)).is_empty(),
+            w.update(Message::Console(ConsoleMessage::SendLevel(0, 3, -6.0)))
+                .is_empty(),
             "no such send"
         );
         w.update(Message::Play);
         assert_eq!(
-            w.update(Message::SendLevel(0, 0, -3.0))[1],
+            w.update(Message::Console(ConsoleMessage::SendLevel(0, 0, -3.0)))[1],
             Effect::SendLevel(0, 0, -3.0)
         );
-        w.update(Message::EditInsert(Some((0, 1))));
-        assert_eq!(w.editing, Some((0, 1)));
-        w.update(Message::EditInsert(Some((0, 9))));
-        assert_eq!(w.editing, Some((0, 1)), "an invalid target is ignored");
-        let e = w.update(Message::InsertParam(0, 1, "ratio".into(), 50.0));
+        w.update(Message::Console(ConsoleMessage::EditInsert(Some((0, 1)))));
+        assert_eq!(w.console.editing, Some((0, 1)));
+        w.update(Message::Console(ConsoleMessage::EditInsert(Some((0, 9)))));
+        assert_eq!(
+            w.console.editing,
+            Some((0, 1)),
+            "an invalid target is ignored"
+        );
+        let e = w.update(Message::Console(ConsoleMessage::InsertParam(
+            0,
+            1,
+            "ratio".into(),
+            50.0,
+        )));
         assert_eq!(
             e[1],
             Effect::InsertParam(0, 1, "ratio".into(), 20.0),
             "clamped to its range"
         );
         assert!(
-            w.update(Message::InsertParam(0, 0, "ratio".into(), 3.0))
-                .is_empty(),
+            w.update(Message::Console(ConsoleMessage::InsertParam(
+                0,
+                0,
+                "ratio".into(),
+                3.0
+            )))
+            .is_empty(),
             "clean has none"
         );
         assert!(w.dirty);
@@ -1641,35 +1232,54 @@ mod tests {
     fn bus_strips_edit_gain_and_insert_parameters_live() {
         let mut w = opened();
         assert_eq!(
-            w.update(Message::BusFader(0, -3.0)),
+            w.update(Message::Console(ConsoleMessage::BusFader(0, -3.0))),
             vec![Effect::Autosave("a.toml.autosave".into())]
         );
         assert!(
-            w.update(Message::BusFader(4, -3.0)).is_empty(),
+            w.update(Message::Console(ConsoleMessage::BusFader(4, -3.0)))
+                .is_empty(),
             "no such bus"
         );
         w.update(Message::Play);
         assert_eq!(
-            w.update(Message::BusFader(0, 30.0))[1],
+            w.update(Message::Console(ConsoleMessage::BusFader(0, 30.0)))[1],
             Effect::BusGain(0, 12.0)
         );
-        assert_eq!(w.update(Message::BusMute(0))[1], Effect::BusMute(0, true));
-        assert_eq!(w.update(Message::BusMute(0))[1], Effect::BusMute(0, false));
-        w.update(Message::EditInsert(Some((0, 1))));
-        w.update(Message::EditBusInsert(Some((0, 0))));
         assert_eq!(
-            (w.editing, w.editing_bus),
+            w.update(Message::Console(ConsoleMessage::BusMute(0)))[1],
+            Effect::BusMute(0, true)
+        );
+        assert_eq!(
+            w.update(Message::Console(ConsoleMessage::BusMute(0)))[1],
+            Effect::BusMute(0, false)
+        );
+        w.update(Message::Console(ConsoleMessage::EditInsert(Some((0, 1)))));
+        w.update(Message::Console(ConsoleMessage::EditBusInsert(Some((
+            0, 0,
+        )))));
+        assert_eq!(
+            (w.console.editing, w.console.editing_bus),
             (None, Some((0, 0))),
             "one editor at a time"
         );
-        let e = w.update(Message::BusInsertParam(0, 0, "wet".into(), 0.5));
+        let e = w.update(Message::Console(ConsoleMessage::BusInsertParam(
+            0,
+            0,
+            "wet".into(),
+            0.5,
+        )));
         assert_eq!(e[1], Effect::BusInsertParam(0, 0, "wet".into(), 0.5));
         assert_eq!(
             w.session.as_ref().unwrap().bus_strips[0].insert_params[0][0].value,
             0.5
         );
         assert!(w
-            .update(Message::BusInsertParam(0, 0, "dry".into(), 0.5))
+            .update(Message::Console(ConsoleMessage::BusInsertParam(
+                0,
+                0,
+                "dry".into(),
+                0.5
+            )))
             .is_empty());
     }
 
@@ -1678,25 +1288,39 @@ mod tests {
         let mut w = opened();
         w.playing = true;
         // Bypass: live to a playing engine, kept in the strip for the next save.
-        let e = w.update(Message::Bypass(StripRef::Track(1), 1));
+        let e = w.update(Message::Console(ConsoleMessage::Bypass(
+            StripRef::Track(1),
+            1,
+        )));
         assert!(
             e.contains(&Effect::Bypass(StripRef::Track(1), 1, true)),
             "{e:?}"
         );
         assert_eq!(w.session.as_ref().unwrap().strips[1].bypass, [false, true]);
-        let e = w.update(Message::Bypass(StripRef::Bus(0), 0));
+        let e = w.update(Message::Console(ConsoleMessage::Bypass(
+            StripRef::Bus(0),
+            0,
+        )));
         assert!(
             e.contains(&Effect::Bypass(StripRef::Bus(0), 0, true)),
             "{e:?}"
         );
-        assert!(w.update(Message::Bypass(StripRef::Bus(0), 3)).is_empty());
-        let e = w.update(Message::BusSolo(0));
+        assert!(w
+            .update(Message::Console(ConsoleMessage::Bypass(
+                StripRef::Bus(0),
+                3
+            )))
+            .is_empty());
+        let e = w.update(Message::Console(ConsoleMessage::BusSolo(0)));
         assert!(e.contains(&Effect::BusSolo(0, true)), "{e:?}");
         assert!(w.session.as_ref().unwrap().bus_strips[0].solo);
         // Structure goes through the edit language.
         let edit = |c: Command| vec![Effect::Edit(EditRequest::Command(c))];
         assert_eq!(
-            w.update(Message::InsertUp(StripRef::Track(0), 1)),
+            w.update(Message::Console(ConsoleMessage::InsertUp(
+                StripRef::Track(0),
+                1
+            ))),
             edit(Command::MoveInsert {
                 target: "dx".into(),
                 from: 2,
@@ -1704,10 +1328,16 @@ mod tests {
             })
         );
         assert!(w
-            .update(Message::InsertUp(StripRef::Track(0), 0))
+            .update(Message::Console(ConsoleMessage::InsertUp(
+                StripRef::Track(0),
+                0
+            )))
             .is_empty());
         assert_eq!(
-            w.update(Message::MoveStrip(StripRef::Track(0), 1)),
+            w.update(Message::Console(ConsoleMessage::MoveStrip(
+                StripRef::Track(0),
+                1
+            ))),
             edit(Command::Reorder {
                 kind: "track",
                 name: "dx".into(),
@@ -1715,11 +1345,22 @@ mod tests {
             })
         );
         assert!(w
-            .update(Message::MoveStrip(StripRef::Track(0), -1))
+            .update(Message::Console(ConsoleMessage::MoveStrip(
+                StripRef::Track(0),
+                -1
+            )))
             .is_empty());
-        assert!(w.update(Message::MoveStrip(StripRef::Bus(0), 1)).is_empty());
+        assert!(w
+            .update(Message::Console(ConsoleMessage::MoveStrip(
+                StripRef::Bus(0),
+                1
+            )))
+            .is_empty());
         assert_eq!(
-            w.update(Message::AddInsert(StripRef::Bus(0), "limiter".into())),
+            w.update(Message::Console(ConsoleMessage::AddInsert(
+                StripRef::Bus(0),
+                "limiter".into()
+            ))),
             edit(Command::Insert {
                 target: "hall".into(),
                 kind: "limiter".into(),
@@ -1803,59 +1444,83 @@ mod tests {
     fn a_strip_is_renamed_routed_restemmed_removed_and_new_ones_added_by_command() {
         let mut w = opened();
         let edit = |c: Command| vec![Effect::Edit(EditRequest::Command(c))];
-        w.update(Message::StripMenu(StripRef::Track(0)));
-        assert_eq!(w.strip_menu, Some((StripRef::Track(0), "dx".into())));
-        w.update(Message::RenameDraft(" dialogue ".into()));
+        w.update(Message::Console(ConsoleMessage::StripMenu(
+            StripRef::Track(0),
+        )));
         assert_eq!(
-            w.update(Message::CommitRename),
+            w.console.strip_menu,
+            Some((StripRef::Track(0), "dx".into()))
+        );
+        w.update(Message::Console(ConsoleMessage::RenameDraft(
+            " dialogue ".into(),
+        )));
+        assert_eq!(
+            w.update(Message::Console(ConsoleMessage::CommitRename)),
             edit(Command::RenameTrack {
                 old: "dx".into(),
                 new: "dialogue".into()
             })
         );
-        assert!(w.strip_menu.is_none());
+        assert!(w.console.strip_menu.is_none());
         // The same name, or none, renames nothing; a second click closes the menu.
-        w.update(Message::StripMenu(StripRef::Bus(0)));
-        assert!(w.update(Message::CommitRename).is_empty());
-        w.update(Message::StripMenu(StripRef::Bus(0)));
-        w.update(Message::StripMenu(StripRef::Bus(0)));
-        assert!(w.strip_menu.is_none());
-        w.update(Message::StripMenu(StripRef::Bus(0)));
-        w.update(Message::RenameDraft("stage".into()));
+        w.update(Message::Console(ConsoleMessage::StripMenu(StripRef::Bus(
+            0,
+        ))));
+        assert!(w
+            .update(Message::Console(ConsoleMessage::CommitRename))
+            .is_empty());
+        w.update(Message::Console(ConsoleMessage::StripMenu(StripRef::Bus(
+            0,
+        ))));
+        w.update(Message::Console(ConsoleMessage::StripMenu(StripRef::Bus(
+            0,
+        ))));
+        assert!(w.console.strip_menu.is_none());
+        w.update(Message::Console(ConsoleMessage::StripMenu(StripRef::Bus(
+            0,
+        ))));
+        w.update(Message::Console(ConsoleMessage::RenameDraft(
+            "stage".into(),
+        )));
         assert_eq!(
-            w.update(Message::CommitRename),
+            w.update(Message::Console(ConsoleMessage::CommitRename)),
             edit(Command::RenameBus {
                 old: "hall".into(),
                 new: "stage".into()
             })
         );
         assert_eq!(
-            w.update(Message::SetStem(0, "DX".into())),
+            w.update(Message::Console(ConsoleMessage::SetStem(0, "DX".into()))),
             edit(Command::Set {
                 path: "track.dx.stem".into(),
                 value: "DX".into()
             })
         );
         assert_eq!(
-            w.update(Message::SetOutput(0, Some("hall".into()))),
+            w.update(Message::Console(ConsoleMessage::SetOutput(
+                0,
+                Some("hall".into())
+            ))),
             edit(Command::Route {
                 track: "dx".into(),
                 bus: Some("hall".into())
             })
         );
         assert_eq!(
-            w.update(Message::RemoveStrip(StripRef::Bus(0))),
+            w.update(Message::Console(ConsoleMessage::RemoveStrip(
+                StripRef::Bus(0)
+            ))),
             edit(Command::RemoveBus("hall".into()))
         );
         assert_eq!(
-            w.update(Message::AddTrack),
+            w.update(Message::Console(ConsoleMessage::AddTrack)),
             edit(Command::AddTrack {
                 name: "track 1".into(),
                 stem: None
             })
         );
         assert_eq!(
-            w.update(Message::AddBus),
+            w.update(Message::Console(ConsoleMessage::AddBus)),
             edit(Command::AddBus("bus 1".into()))
         );
     }
@@ -1866,7 +1531,7 @@ mod tests {
         for m in [
             Message::Play,
             Message::Save,
-            Message::Fader(0, -3.0),
+            Message::Console(ConsoleMessage::Fader(0, -3.0)),
             Message::Locate(1.0),
             Message::Tick,
         ] {

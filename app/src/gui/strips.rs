@@ -2,6 +2,7 @@
 //! the master strip with its loudness readings, the insert editor, and the value controls
 //! they use (faders, sliders, typed entries).
 
+use super::console::ConsoleMessage;
 use super::control::{label, taper_of, Control, Taper};
 use super::meters::Meters;
 use super::scopes::{Drawn, LevelMeter};
@@ -67,8 +68,8 @@ pub(super) fn entry<'a>(
         _ => shown,
     };
     iced::widget::text_input("", &value)
-        .on_input(move |t| Message::Draft(field.clone(), t))
-        .on_submit(Message::CommitDraft)
+        .on_input(move |t| Message::Console(ConsoleMessage::Draft(field.clone(), t)))
+        .on_submit(Message::Console(ConsoleMessage::CommitDraft))
         .size(11)
         .padding(2)
         .width(Length::Fixed(64.0))
@@ -114,10 +115,10 @@ fn header<'a>(at: StripRef, name: &'a str) -> Element<'a, Message> {
         button(text(name).size(13))
             .padding(0)
             .style(button::text)
-            .on_press(Message::StripMenu(at)),
+            .on_press(Message::Console(ConsoleMessage::StripMenu(at))),
         Space::new().width(Length::Fill),
-        small_button("◂", Message::MoveStrip(at, -1)),
-        small_button("▸", Message::MoveStrip(at, 1)),
+        small_button("◂", Message::Console(ConsoleMessage::MoveStrip(at, -1))),
+        small_button("▸", Message::Console(ConsoleMessage::MoveStrip(at, 1))),
     ]
     .align_y(iced::Alignment::Center)
     .into()
@@ -141,8 +142,8 @@ pub(super) struct TrackRouting<'a> {
 /// A strip's settings: rename (Enter), stem and output for a track, and remove.
 fn strip_menu<'a>(at: StripRef, menu: StripMenu<'a>) -> Element<'a, Message> {
     let mut col = column![text_input("name", menu.name)
-        .on_input(Message::RenameDraft)
-        .on_submit(Message::CommitRename)
+        .on_input(|t| Message::Console(ConsoleMessage::RenameDraft(t)))
+        .on_submit(Message::Console(ConsoleMessage::CommitRename))
         .size(11)
         .padding(2)]
     .spacing(3);
@@ -158,7 +159,7 @@ fn strip_menu<'a>(at: StripRef, menu: StripMenu<'a>) -> Element<'a, Message> {
     {
         col = col.push(
             pick_list(stems.to_vec(), Some(stem.to_string()), move |s| {
-                Message::SetStem(i, s)
+                Message::Console(ConsoleMessage::SetStem(i, s))
             })
             .text_size(10)
             .padding([1, 4]),
@@ -169,7 +170,7 @@ fn strip_menu<'a>(at: StripRef, menu: StripMenu<'a>) -> Element<'a, Message> {
             pick_list(
                 outputs,
                 Some(output.unwrap_or(DIRECT).to_string()),
-                move |o| Message::SetOutput(i, (o != DIRECT).then_some(o)),
+                move |o| Message::Console(ConsoleMessage::SetOutput(i, (o != DIRECT).then_some(o))),
             )
             .text_size(10)
             .padding([1, 4]),
@@ -179,7 +180,7 @@ fn strip_menu<'a>(at: StripRef, menu: StripMenu<'a>) -> Element<'a, Message> {
         button(text("remove").size(10))
             .padding([1, 4])
             .style(button::danger)
-            .on_press(Message::RemoveStrip(at)),
+            .on_press(Message::Console(ConsoleMessage::RemoveStrip(at))),
     )
     .into()
 }
@@ -196,8 +197,8 @@ fn insert_list<'a>(
     kinds: &[&str],
 ) -> iced::widget::Column<'a, Message> {
     let open = move |k: usize| match at {
-        StripRef::Track(i) => Message::EditInsert(Some((i, k))),
-        StripRef::Bus(b) => Message::EditBusInsert(Some((b, k))),
+        StripRef::Track(i) => Message::Console(ConsoleMessage::EditInsert(Some((i, k)))),
+        StripRef::Bus(b) => Message::Console(ConsoleMessage::EditBusInsert(Some((b, k)))),
     };
     column(inserts.iter().enumerate().map(|(k, n)| {
         let off = bypass.get(k).copied().unwrap_or(false);
@@ -215,7 +216,7 @@ fn insert_list<'a>(
         r = r.push(
             button(text("b").size(10))
                 .padding([0, 3])
-                .on_press(Message::Bypass(at, k))
+                .on_press(Message::Console(ConsoleMessage::Bypass(at, k)))
                 .style(move |theme: &Theme, status| {
                     let mut style = button::text(theme, status);
                     if off {
@@ -225,16 +226,22 @@ fn insert_list<'a>(
                 }),
         );
         if k > 0 {
-            r = r.push(small_button("↑", Message::InsertUp(at, k)));
+            r = r.push(small_button(
+                "↑",
+                Message::Console(ConsoleMessage::InsertUp(at, k)),
+            ));
         }
-        r.push(small_button("×", Message::RemoveInsert(at, k)))
-            .into()
+        r.push(small_button(
+            "×",
+            Message::Console(ConsoleMessage::RemoveInsert(at, k)),
+        ))
+        .into()
     }))
     .push(
         pick_list(
             kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
             None::<String>,
-            move |kind| Message::AddInsert(at, kind),
+            move |kind| Message::Console(ConsoleMessage::AddInsert(at, kind)),
         )
         .placeholder("+ insert")
         .text_size(10)
@@ -273,10 +280,10 @@ pub(super) fn strip<'a>(
                 row![
                     text(format!("→{b} {l:+.1}")).size(10).color(DIM),
                     Space::new().width(Length::Fill),
-                    remove(Message::RemoveSend(i, b.clone())),
+                    remove(Message::Console(ConsoleMessage::RemoveSend(i, b.clone()))),
                 ],
                 hslider(*l, (-60.0, 6.0, 0.0), Taper::Linear, move |v| {
-                    Message::SendLevel(i, k, v)
+                    Message::Console(ConsoleMessage::SendLevel(i, k, v))
                 }),
             ]
             .into()
@@ -293,10 +300,12 @@ pub(super) fn strip<'a>(
         sends
     } else {
         sends.push(
-            pick_list(free, None::<String>, move |bus| Message::AddSend(i, bus))
-                .placeholder("+ send")
-                .text_size(10)
-                .padding([1, 4]),
+            pick_list(free, None::<String>, move |bus| {
+                Message::Console(ConsoleMessage::AddSend(i, bus))
+            })
+            .placeholder("+ send")
+            .text_size(10)
+            .padding([1, 4]),
         )
     };
     let output = s.sends.get(s.file_sends).map(|(b, _)| b.as_str());
@@ -323,10 +332,12 @@ pub(super) fn strip<'a>(
             sends,
             text(format!("pan {:+.2}", s.pan)).size(10),
             hslider(s.pan, (-1.0, 1.0, 0.0), Taper::Linear, move |v| {
-                Message::Pan(i, v)
+                Message::Console(ConsoleMessage::Pan(i, v))
             }),
             row![
-                fader(s.gain_db, move |v| Message::Fader(i, v)),
+                fader(s.gain_db, move |v| Message::Console(ConsoleMessage::Fader(
+                    i, v
+                ))),
                 // RMS and (held) peak, and the gain reduction of its dynamics.
                 canvas_widget(Drawn(LevelMeter(vec![rms_db, peak_db])))
                     .width(Length::Fixed(14.0))
@@ -341,8 +352,18 @@ pub(super) fn strip<'a>(
                 Space::new().height(Length::Fixed(0.0)).into()
             },
             row![
-                toggle("M", s.mute, AMBER, Message::Mute(i)),
-                toggle("S", s.solo, GREEN, Message::Solo(i)),
+                toggle(
+                    "M",
+                    s.mute,
+                    AMBER,
+                    Message::Console(ConsoleMessage::Mute(i))
+                ),
+                toggle(
+                    "S",
+                    s.solo,
+                    GREEN,
+                    Message::Console(ConsoleMessage::Solo(i))
+                ),
             ]
             .spacing(4),
         ]
@@ -509,7 +530,9 @@ pub(super) fn bus_strip<'a>(
             settings,
             insert_list(at, &s.inserts, &s.bypass, &BUS_INSERTS),
             row![
-                fader(s.gain_db, move |v| Message::BusFader(b, v)),
+                fader(s.gain_db, move |v| Message::Console(
+                    ConsoleMessage::BusFader(b, v)
+                )),
                 canvas_widget(Drawn(LevelMeter(vec![peak_db])))
                     .width(Length::Fixed(10.0))
                     .height(Length::Fixed(FADER_HEIGHT)),
@@ -518,8 +541,18 @@ pub(super) fn bus_strip<'a>(
             .spacing(6),
             entry(draft, Field::BusFader(b), format!("{:+.1}", s.gain_db)),
             row![
-                toggle("M", s.mute, AMBER, Message::BusMute(b)),
-                toggle("S", s.solo, GREEN, Message::BusSolo(b)),
+                toggle(
+                    "M",
+                    s.mute,
+                    AMBER,
+                    Message::Console(ConsoleMessage::BusMute(b))
+                ),
+                toggle(
+                    "S",
+                    s.solo,
+                    GREEN,
+                    Message::Console(ConsoleMessage::BusSolo(b))
+                ),
             ]
             .spacing(4),
         ]

@@ -5,8 +5,8 @@
 //! off). What a drag means is worked out here ([`Gesture`]); the root turns it into an edit
 //! command.
 
-use super::state::{ClipView, Message, SessionView};
 use super::arrange::TimelineMessage;
+use super::state::{ClipView, Message, SessionView};
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
 use iced::{keyboard, mouse, Color, Point, Rectangle, Renderer, Size, Theme};
 
@@ -447,12 +447,10 @@ impl canvas::Program<Message> for Timeline<'_> {
                     let factor = 1.25f64.powf(f64::from(dy));
                     let at = scale.seconds(p.x.max(LABEL));
                     Some(
-                        canvas::Action::publish(Message::Timeline(TimelineMessage::View(self.view.zoomed(
-                            factor,
-                            at,
-                            self.session.length_s,
-                            self.session.rate,
-                        ))))
+                        canvas::Action::publish(Message::Timeline(TimelineMessage::View(
+                            self.view
+                                .zoomed(factor, at, self.session.length_s, self.session.rate),
+                        )))
                         .and_capture(),
                     )
                 } else if state.no_snap || dx != 0.0 {
@@ -465,7 +463,12 @@ impl canvas::Program<Message> for Timeline<'_> {
                         .and_capture(),
                     )
                 } else {
-                    Some(canvas::Action::publish(Message::Timeline(TimelineMessage::LaneScroll(-dy * LANE))).and_capture())
+                    Some(
+                        canvas::Action::publish(Message::Timeline(TimelineMessage::LaneScroll(
+                            -dy * LANE,
+                        )))
+                        .and_capture(),
+                    )
                 }
             }
             canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
@@ -478,9 +481,12 @@ impl canvas::Program<Message> for Timeline<'_> {
                     }
                 }
                 match hit(self.session, lanes, scale, p) {
-                    Some((t, i, _)) if state.no_snap => {
-                        Some(canvas::Action::publish(Message::Timeline(TimelineMessage::ToggleClip((t, i)))).and_capture())
-                    }
+                    Some((t, i, _)) if state.no_snap => Some(
+                        canvas::Action::publish(Message::Timeline(TimelineMessage::ToggleClip((
+                            t, i,
+                        ))))
+                        .and_capture(),
+                    ),
                     Some(grab) => {
                         state.drag = Some(Drag {
                             grab,
@@ -493,8 +499,10 @@ impl canvas::Program<Message> for Timeline<'_> {
                             return Some(canvas::Action::request_redraw().and_capture());
                         }
                         Some(
-                            canvas::Action::publish(Message::Timeline(TimelineMessage::SelectClip(Some((grab.0, grab.1)))))
-                                .and_capture(),
+                            canvas::Action::publish(Message::Timeline(
+                                TimelineMessage::SelectClip(Some((grab.0, grab.1))),
+                            ))
+                            .and_capture(),
                         )
                     }
                     None => {
@@ -507,7 +515,10 @@ impl canvas::Program<Message> for Timeline<'_> {
                 let (k, from, height) = state.resize?;
                 let y = local(cursor)?.y;
                 let h = (height + y - from).clamp(LANE_MIN, LANE_MAX);
-                Some(canvas::Action::publish(Message::Timeline(TimelineMessage::LaneHeight(k, h))).and_capture())
+                Some(
+                    canvas::Action::publish(Message::Timeline(TimelineMessage::LaneHeight(k, h)))
+                        .and_capture(),
+                )
             }
             canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left))
                 if state.resize.is_some() =>
@@ -529,11 +540,17 @@ impl canvas::Program<Message> for Timeline<'_> {
                     // A click on no clip: locate there.
                     let t = scale.seconds(from.x).clamp(0.0, self.session.length_s);
                     return Some(
-                        canvas::Action::publish(Message::Timeline(TimelineMessage::LocateAndDeselect(t))).and_capture(),
+                        canvas::Action::publish(Message::Timeline(
+                            TimelineMessage::LocateAndDeselect(t),
+                        ))
+                        .and_capture(),
                     );
                 }
                 let clips = in_band(self.session, lanes, scale, from, to);
-                Some(canvas::Action::publish(Message::Timeline(TimelineMessage::SelectClips(clips))).and_capture())
+                Some(
+                    canvas::Action::publish(Message::Timeline(TimelineMessage::SelectClips(clips)))
+                        .and_capture(),
+                )
             }
             canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) => {
                 let drag = state.drag.as_mut()?;
@@ -549,7 +566,10 @@ impl canvas::Program<Message> for Timeline<'_> {
                     // A click, not a drag: the clip alone is selected.
                     let (t, i, _) = drag.grab;
                     return Some(
-                        canvas::Action::publish(Message::Timeline(TimelineMessage::SelectClip(Some((t, i))))).and_capture(),
+                        canvas::Action::publish(Message::Timeline(TimelineMessage::SelectClip(
+                            Some((t, i)),
+                        )))
+                        .and_capture(),
                     );
                 }
                 let g = gesture(
@@ -561,7 +581,10 @@ impl canvas::Program<Message> for Timeline<'_> {
                     self.position,
                     !state.no_snap,
                 )?;
-                Some(canvas::Action::publish(Message::Timeline(TimelineMessage::ClipGesture(g))).and_capture())
+                Some(
+                    canvas::Action::publish(Message::Timeline(TimelineMessage::ClipGesture(g)))
+                        .and_capture(),
+                )
             }
             _ => None,
         }

@@ -2,6 +2,7 @@
 //! the console (`strips.rs`), the spectrograms (`spectra.rs`) and the scopes (`scopes.rs`).
 //! Views only read the state; the canvases only draw what the engine measured.
 
+use super::console::ConsoleMessage;
 use super::meters::FLOOR_DB;
 use super::scopes::{BandCorrelation, Drawn, FrequencyBalance, Goniometer, SurroundField};
 use super::spectra::{cleanup_panel, spectrum_panel};
@@ -98,10 +99,11 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     // Only the strips in view (and one either side) are built; spaces stand in for the rest,
     // so a console of hundreds of tracks costs what its visible part does.
     let count = session.strips.len() + session.bus_strips.len();
-    let shown = strips_in_view(ws.console_view, count);
+    let shown = strips_in_view(ws.console.view, count);
     let latest = ws.meters.latest.as_ref();
     let menu_of = |at: StripRef| {
-        ws.strip_menu
+        ws.console
+            .strip_menu
             .as_ref()
             .filter(|(m, _)| *m == at)
             .map(|(_, name)| name.as_str())
@@ -128,7 +130,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                     &session.buses,
                     &session.stems,
                     (peak, rms, reduction),
-                    ws.draft.as_ref(),
+                    ws.console.draft.as_ref(),
                     menu_of(StripRef::Track(k)),
                 )
             }
@@ -144,7 +146,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                     b,
                     &session.bus_strips[b],
                     (peak, reduction),
-                    ws.draft.as_ref(),
+                    ws.console.draft.as_ref(),
                     menu_of(StripRef::Bus(b)),
                 )
             }
@@ -159,31 +161,35 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     // New tracks and buses, after the last strip.
     strips = strips.push(
         column![
-            button(text("+ track").size(11)).on_press(Message::AddTrack),
-            button(text("+ bus").size(11)).on_press(Message::AddBus),
+            button(text("+ track").size(11)).on_press(Message::Console(ConsoleMessage::AddTrack)),
+            button(text("+ bus").size(11)).on_press(Message::Console(ConsoleMessage::AddBus)),
         ]
         .spacing(4),
     );
-    let mixer =
-        column![
+    let mixer = column![
         row![
             scrollable(strips)
                 .horizontal()
-                .on_scroll(|v| Message::ConsoleScrolled(v.absolute_offset().x, v.bounds().width))
+                .on_scroll(|v| Message::Console(ConsoleMessage::Scrolled(
+                    v.absolute_offset().x,
+                    v.bounds().width
+                )))
                 .width(Length::Fill),
             master(session, &ws.meters),
         ]
         .spacing(8),
-        text("Frequency balance: long-term spectra of the stems; red where they cover the dialogue")
-            .size(12)
-            .color(DIM),
+        text(
+            "Frequency balance: long-term spectra of the stems; red where they cover the dialogue"
+        )
+        .size(12)
+        .color(DIM),
         canvas_widget(Drawn(FrequencyBalance(&ws.meters)))
             .width(Length::Fill)
             .height(Length::Fixed(190.0)),
     ]
-        .spacing(6);
+    .spacing(6);
 
-    let mixer = match ws.editing.and_then(|(i, k)| {
+    let mixer = match ws.console.editing.and_then(|(i, k)| {
         let strip = session.strips.get(i)?;
         Some((i, k, strip))
     }) {
@@ -194,15 +200,15 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                 params: strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
                 eq_kinds: strip.eq_kinds.get(k).map_or(&[][..], Vec::as_slice),
                 rate: session.rate,
-                draft: ws.draft.as_ref(),
-                close: Message::EditInsert(None),
+                draft: ws.console.draft.as_ref(),
+                close: Message::Console(ConsoleMessage::EditInsert(None)),
             },
-            move |name, v| Message::InsertParam(i, k, name, v),
+            move |name, v| Message::Console(ConsoleMessage::InsertParam(i, k, name, v)),
             move |name| Field::Param(i, k, name),
         )),
         None => mixer,
     };
-    let mixer = match ws.editing_bus.and_then(|(b, k)| {
+    let mixer = match ws.console.editing_bus.and_then(|(b, k)| {
         let strip = session.bus_strips.get(b)?;
         Some((b, k, strip))
     }) {
@@ -213,10 +219,10 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                 params: strip.insert_params.get(k).map_or(&[][..], Vec::as_slice),
                 eq_kinds: strip.eq_kinds.get(k).map_or(&[][..], Vec::as_slice),
                 rate: session.rate,
-                draft: ws.draft.as_ref(),
-                close: Message::EditBusInsert(None),
+                draft: ws.console.draft.as_ref(),
+                close: Message::Console(ConsoleMessage::EditBusInsert(None)),
             },
-            move |name, v| Message::BusInsertParam(b, k, name, v),
+            move |name, v| Message::Console(ConsoleMessage::BusInsertParam(b, k, name, v)),
             move |name| Field::BusParam(b, k, name),
         )),
         None => mixer,

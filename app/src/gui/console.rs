@@ -1,0 +1,479 @@
+//! The console panel's state and logic: which insert editor and strip settings are open,
+//! a value being typed, the console's scroll, its messages, and an update that changes the
+//! session's strips (faders, pan, mute, solo, sends, insert parameters, bypass: live values,
+//! saved as `set` commands) or asks for edit commands (inserts, sends, routing, names,
+//! order). It owns its state; the root hands it the session's strips and carries out the
+//! events it returns ([`ConsoleEvent`]). Its drawing is `strips.rs`.
+
+use super::state::{BusStrip, EditRequest, Effect, Field, SessionView, Strip, StripRef};
+use crate::edit::{path_part, Command};
+
+/// The console panel.
+#[derive(Clone, Debug, Default)]
+pub struct ConsolePanel {
+    /// The track insert whose parameters are being edited (track, insert).
+    pub editing: Option<(usize, usize)>,
+    /// The bus insert being edited (bus, insert).
+    pub editing_bus: Option<(usize, usize)>,
+    /// A value being typed, and its field.
+    pub draft: Option<(Field, String)>,
+    /// The strip whose settings (name, stem, output, remove) are open, and its name as
+    /// being typed.
+    pub strip_menu: Option<(StripRef, String)>,
+    /// The console's horizontal scroll offset and visible width (pixels).
+    pub view: (f32, f32),
+}
+
+/// What the user does on the console.
+#[derive(Clone, Debug)]
+pub enum ConsoleMessage {
+    Fader(usize, f32),
+    Pan(usize, f32),
+    Mute(usize),
+    Solo(usize),
+    /// Track, send, level dB.
+    SendLevel(usize, usize, f32),
+    /// Add a send from a track to a bus (at −10 dB), or remove it.
+    AddSend(usize, String),
+    RemoveSend(usize, String),
+    /// Open (or close) the parameter editor of a track insert.
+    EditInsert(Option<(usize, usize)>),
+    /// Track, insert, parameter, value.
+    InsertParam(usize, usize, String, f32),
+    BusFader(usize, f32),
+    BusMute(usize),
+    BusSolo(usize),
+    /// Open (or close) the parameter editor of a bus insert.
+    EditBusInsert(Option<(usize, usize)>),
+    /// Bus, insert, parameter, value.
+    BusInsertParam(usize, usize, String, f32),
+    /// Add an insert of a type to a strip, or remove insert k.
+    AddInsert(StripRef, String),
+    RemoveInsert(StripRef, usize),
+    /// Bypass (or bring back) insert k of a strip.
+    Bypass(StripRef, usize),
+    /// Move insert k of a strip up one place.
+    InsertUp(StripRef, usize),
+    /// Move a strip left (−1) or right (+1) (and its lane on the timeline).
+    MoveStrip(StripRef, i32),
+    /// Open (or close) a strip's settings: name, stem, output, remove.
+    StripMenu(StripRef),
+    /// The strip's new name as it is typed; Enter renames.
+    RenameDraft(String),
+    CommitRename,
+    /// Track i goes to this stem.
+    SetStem(usize, String),
+    /// Track i's output: a bus, or straight into its stem (`None`).
+    SetOutput(usize, Option<String>),
+    RemoveStrip(StripRef),
+    AddTrack,
+    AddBus,
+    /// The console was scrolled: its offset and visible width (pixels).
+    Scrolled(f32, f32),
+    /// A value typed into a field; Enter takes it.
+    Draft(Field, String),
+    CommitDraft,
+}
+
+/// What the root does for the console.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConsoleEvent {
+    /// A strip value changed: the session is unsaved (autosave it).
+    Changed,
+    /// For a playing engine.
+    Live(Effect),
+    Edit(EditRequest),
+    /// Strips were reordered or removed: the timeline's selection no longer holds.
+    ForgetSelection,
+    /// Something typed could not be taken.
+    Error(String),
+}
+
+fn edit(c: Command) -> Vec<ConsoleEvent> {
+    vec![ConsoleEvent::Edit(EditRequest::Command(c))]
+}
+
+/// The name of a track's or bus's strip.
+fn name_of(session: &SessionView, at: StripRef) -> Option<String> {
+    match at {
+        StripRef::Track(i) => session.strips.get(i).map(|s| s.name.clone()),
+        StripRef::Bus(b) => session.bus_strips.get(b).map(|s| s.name.clone()),
+    }
+}
+
+/// Changes track strip `i`; `Changed` and the engine's console values follow when it
+/// exists.
+fn track(
+    session: &mut SessionView,
+    i: usize,
+    change: impl FnOnce(&mut Strip),
+) -> Vec<ConsoleEvent> {
+    let Some(strip) = session.strips.get_mut(i) else {
+        return Vec::new();
+    };
+    change(strip);
+    vec![
+        ConsoleEvent::Changed,
+        ConsoleEvent::Live(Effect::Console(
+            i,
+            strip.gain_db,
+            strip.pan,
+            strip.mute,
+            strip.solo,
+        )),
+    ]
+}
+
+/// Changes bus strip `b`; `Changed` and `live` follow when it exists.
+fn bus(
+    session: &mut SessionView,
+    b: usize,
+    change: impl FnOnce(&mut BusStrip),
+    live: Effect,
+) -> Vec<ConsoleEvent> {
+    let Some(strip) = session.bus_strips.get_mut(b) else {
+        return Vec::new();
+    };
+    change(strip);
+    vec![ConsoleEvent::Changed, ConsoleEvent::Live(live)]
+}
+
+/// Replaces the engine's console values in `events` with `live` (only that one value
+/// moved).
+fn only(mut events: Vec<ConsoleEvent>, live: Effect) -> Vec<ConsoleEvent> {
+    events.retain(|e| !matches!(e, ConsoleEvent::Live(Effect::Console(..))));
+    events.push(ConsoleEvent::Live(live));
+    events
+}
+
+/// A typed value: "−3", "-3 dB", "2.5k" (kHz).
+pub fn parse_typed(text: &str) -> Option<f32> {
+    let cleaned = text.trim().trim_end_matches("dB").trim().replace('−', "-");
+    let (number, scale) = match cleaned.strip_suffix(['k', 'K']) {
+        Some(n) => (n.trim().to_string(), 1000.0),
+        None => (cleaned, 1.0),
+    };
+    number
+        .parse::<f32>()
+        .ok()
+        .map(|v| v * scale)
+        .filter(|v| v.is_finite())
+}
+
+impl ConsolePanel {
+    /// Follows a new or edited session: the editors and settings that referred to the old
+    /// one close.
+    pub fn follow(&mut self) {
+        self.editing = None;
+        self.editing_bus = None;
+        self.strip_menu = None;
+    }
+
+    /// Handles one message on `session`'s strips.
+    pub fn update(
+        &mut self,
+        message: ConsoleMessage,
+        session: &mut SessionView,
+    ) -> Vec<ConsoleEvent> {
+        use ConsoleMessage as M;
+        match message {
+            M::Fader(i, db) => track(session, i, |s| s.gain_db = db.clamp(-90.0, 12.0)),
+            M::Pan(i, p) => track(session, i, |s| s.pan = p.clamp(-1.0, 1.0)),
+            M::Mute(i) => track(session, i, |s| s.mute = !s.mute),
+            M::Solo(i) => track(session, i, |s| s.solo = !s.solo),
+            M::SendLevel(i, k, db) => {
+                let db = db.clamp(-90.0, 12.0);
+                // The route to a bus (the send after the file's own) is fixed at 0 dB.
+                let editable = session.strips.get(i).is_some_and(|s| k < s.file_sends);
+                if !editable {
+                    return Vec::new();
+                }
+                let events = track(session, i, |s| s.sends[k].1 = db);
+                only(events, Effect::SendLevel(i, k, db))
+            }
+            M::AddSend(t, to) => match session.strips.get(t) {
+                Some(s) => edit(Command::Send {
+                    from: s.name.clone(),
+                    bus: to,
+                    level_db: -10.0,
+                }),
+                None => Vec::new(),
+            },
+            M::RemoveSend(t, to) => match session.strips.get(t) {
+                Some(s) => edit(Command::RemoveSend {
+                    from: s.name.clone(),
+                    bus: to,
+                }),
+                None => Vec::new(),
+            },
+            M::EditInsert(target) => {
+                let valid = target.is_none_or(|(i, k)| {
+                    session.strips.get(i).is_some_and(|s| k < s.inserts.len())
+                });
+                if valid {
+                    self.editing = target;
+                    if target.is_some() {
+                        self.editing_bus = None;
+                    }
+                }
+                Vec::new()
+            }
+            M::InsertParam(i, k, name, value) => {
+                let mut done = None;
+                let events = track(session, i, |s| {
+                    let param = s
+                        .insert_params
+                        .get_mut(k)
+                        .and_then(|ps| ps.iter_mut().find(|p| p.name == name));
+                    if let Some(p) = param {
+                        p.value = value.clamp(p.min, p.max);
+                        done = Some(p.value);
+                    }
+                });
+                match done {
+                    Some(value) => only(events, Effect::InsertParam(i, k, name, value)),
+                    None => Vec::new(),
+                }
+            }
+            M::BusFader(b, db) => {
+                let db = db.clamp(-90.0, 12.0);
+                bus(session, b, |s| s.gain_db = db, Effect::BusGain(b, db))
+            }
+            M::BusMute(b) => {
+                let muted = session.bus_strips.get(b).is_some_and(|s| !s.mute);
+                bus(session, b, |s| s.mute = muted, Effect::BusMute(b, muted))
+            }
+            M::BusSolo(b) => {
+                let solo = session.bus_strips.get(b).is_some_and(|s| !s.solo);
+                bus(session, b, |s| s.solo = solo, Effect::BusSolo(b, solo))
+            }
+            M::EditBusInsert(target) => {
+                let valid = target.is_none_or(|(b, k)| {
+                    session
+                        .bus_strips
+                        .get(b)
+                        .is_some_and(|s| k < s.inserts.len())
+                });
+                if valid {
+                    self.editing_bus = target;
+                    if target.is_some() {
+                        self.editing = None;
+                    }
+                }
+                Vec::new()
+            }
+            M::BusInsertParam(b, k, name, value) => {
+                let current = session.bus_strips.get(b).and_then(|s| {
+                    let p = s.insert_params.get(k)?.iter().find(|p| p.name == name)?;
+                    Some(value.clamp(p.min, p.max))
+                });
+                let Some(value) = current else {
+                    return Vec::new();
+                };
+                let live = Effect::BusInsertParam(b, k, name.clone(), value);
+                let change = |s: &mut BusStrip| {
+                    if let Some(p) = s.insert_params[k].iter_mut().find(|p| p.name == name) {
+                        p.value = value;
+                    }
+                };
+                bus(session, b, change, live)
+            }
+            M::AddInsert(at, kind) => {
+                let Some(target) = name_of(session, at) else {
+                    return Vec::new();
+                };
+                // An EQ starts with one flat bell to shape; the rest with their defaults.
+                let params = if kind == "eq" {
+                    vec![(
+                        "bands".to_string(),
+                        "[{type=\"bell\", freq=1000.0, gain_db=0.0, q=1.0}]".to_string(),
+                    )]
+                } else {
+                    Vec::new()
+                };
+                edit(Command::Insert {
+                    target,
+                    kind,
+                    params,
+                })
+            }
+            M::RemoveInsert(at, k) => match name_of(session, at) {
+                Some(target) => {
+                    self.follow();
+                    edit(Command::RemoveInsert {
+                        target,
+                        number: k + 1,
+                    })
+                }
+                None => Vec::new(),
+            },
+            M::InsertUp(at, k) => match name_of(session, at) {
+                Some(target) if k > 0 => {
+                    self.follow();
+                    edit(Command::MoveInsert {
+                        target,
+                        from: k + 1,
+                        to: k,
+                    })
+                }
+                _ => Vec::new(),
+            },
+            M::MoveStrip(at, by) => {
+                let Some(name) = name_of(session, at) else {
+                    return Vec::new();
+                };
+                let (kind, index, count) = match at {
+                    StripRef::Track(i) => ("track", i, session.strips.len()),
+                    StripRef::Bus(b) => ("bus", b, session.bus_strips.len()),
+                };
+                let to = index as i64 + i64::from(by);
+                if to < 0 || to >= count as i64 {
+                    return Vec::new();
+                }
+                self.follow();
+                let mut events = vec![ConsoleEvent::ForgetSelection];
+                events.extend(edit(Command::Reorder {
+                    kind,
+                    name,
+                    to: to as usize + 1,
+                }));
+                events
+            }
+            M::Bypass(at, k) => match at {
+                StripRef::Track(i) => {
+                    let mut now = None;
+                    let events = track(session, i, |s| {
+                        if let Some(b) = s.bypass.get_mut(k) {
+                            *b = !*b;
+                            now = Some(*b);
+                        }
+                    });
+                    match now {
+                        Some(on) => only(events, Effect::Bypass(at, k, on)),
+                        None => Vec::new(),
+                    }
+                }
+                StripRef::Bus(b) => {
+                    let on = session.bus_strips.get(b).and_then(|s| s.bypass.get(k));
+                    let Some(&on) = on else {
+                        return Vec::new();
+                    };
+                    bus(
+                        session,
+                        b,
+                        |s| s.bypass[k] = !on,
+                        Effect::Bypass(at, k, !on),
+                    )
+                }
+            },
+            M::StripMenu(at) => {
+                let open = self.strip_menu.as_ref().is_some_and(|(m, _)| *m == at);
+                self.strip_menu = match name_of(session, at) {
+                    Some(name) if !open => Some((at, name)),
+                    _ => None,
+                };
+                Vec::new()
+            }
+            M::RenameDraft(text) => {
+                if let Some((_, draft)) = &mut self.strip_menu {
+                    *draft = text;
+                }
+                Vec::new()
+            }
+            M::CommitRename => {
+                let Some((at, new)) = self.strip_menu.take() else {
+                    return Vec::new();
+                };
+                let new = new.trim().to_string();
+                match name_of(session, at) {
+                    Some(old) if old != new && !new.is_empty() => edit(match at {
+                        StripRef::Track(_) => Command::RenameTrack { old, new },
+                        StripRef::Bus(_) => Command::RenameBus { old, new },
+                    }),
+                    _ => Vec::new(),
+                }
+            }
+            M::SetStem(i, stem) => match session.strips.get(i) {
+                Some(s) => edit(Command::Set {
+                    path: format!("track.{}.stem", path_part(&s.name)),
+                    value: stem,
+                }),
+                None => Vec::new(),
+            },
+            M::SetOutput(i, to) => match session.strips.get(i) {
+                Some(s) => edit(Command::Route {
+                    track: s.name.clone(),
+                    bus: to,
+                }),
+                None => Vec::new(),
+            },
+            M::RemoveStrip(at) => {
+                let Some(name) = name_of(session, at) else {
+                    return Vec::new();
+                };
+                self.follow();
+                let command = match at {
+                    StripRef::Track(_) => Command::RemoveTrack(name),
+                    StripRef::Bus(_) => Command::RemoveBus(name),
+                };
+                let mut events = vec![ConsoleEvent::ForgetSelection];
+                events.extend(edit(command));
+                events
+            }
+            M::AddTrack | M::AddBus => {
+                let is_bus = matches!(message, M::AddBus);
+                let taken = |n: &str| {
+                    session.strips.iter().any(|s| s.name == n)
+                        || session.bus_strips.iter().any(|s| s.name == n)
+                };
+                let base = if is_bus { "bus" } else { "track" };
+                let name = (1..)
+                    .map(|k| format!("{base} {k}"))
+                    .find(|n| !taken(n))
+                    .expect("a free name");
+                edit(if is_bus {
+                    Command::AddBus(name)
+                } else {
+                    Command::AddTrack { name, stem: None }
+                })
+            }
+            M::Scrolled(offset, width) => {
+                self.view = (offset, width);
+                Vec::new()
+            }
+            M::Draft(field, text) => {
+                self.draft = Some((field, text));
+                Vec::new()
+            }
+            M::CommitDraft => {
+                let Some((field, text)) = self.draft.take() else {
+                    return Vec::new();
+                };
+                let Some(v) = parse_typed(&text) else {
+                    return vec![ConsoleEvent::Error(format!("\"{text}\" is not a number"))];
+                };
+                let next = match field {
+                    Field::Fader(i) => M::Fader(i, v),
+                    Field::BusFader(b) => M::BusFader(b, v),
+                    Field::Param(i, k, name) => M::InsertParam(i, k, name, v),
+                    Field::BusParam(b, k, name) => M::BusInsertParam(b, k, name, v),
+                };
+                self.update(next, session)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_values_are_read_as_a_mixer_writes_them() {
+        assert_eq!(parse_typed("−3"), Some(-3.0));
+        assert_eq!(parse_typed(" -6.5 dB "), Some(-6.5));
+        assert_eq!(parse_typed("2.5k"), Some(2500.0));
+        assert_eq!(parse_typed("loud"), None);
+        assert_eq!(parse_typed("inf"), None);
+    }
+}
