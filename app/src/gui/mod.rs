@@ -368,7 +368,11 @@ impl App {
         }
         if let Some(result) = self.spectrogram_job.as_ref().and_then(job::Job::take) {
             self.spectrogram_job = None;
-            let effects = self.ws.update(Message::FileSpectrogramReady(result));
+            let effects = self
+                .ws
+                .update(Message::Spectrum(spectra::SpectrumMessage::FileReady(
+                    result,
+                )));
             self.run_effects(effects);
         }
         if let Some(job) = &self.export_job {
@@ -552,7 +556,7 @@ impl App {
                         if let Err(e) = doc.apply(view) {
                             self.note = Some(chain(&e));
                         }
-                        let stem = match self.ws.spectrum {
+                        let stem = match self.ws.spectrum.choice {
                             state::SpectrumChoice::Stem(s) => Some(s),
                             _ => None,
                         };
@@ -676,12 +680,14 @@ impl App {
                                 self.spectrogram_job = Some(j);
                                 None
                             }
-                            Err(e) => Some(Message::FileSpectrogramReady(Err(e.to_string()))),
+                            Err(e) => Some(Message::Spectrum(spectra::SpectrumMessage::FileReady(
+                                Err(e.to_string()),
+                            ))),
                         }
                     }
-                    None => Some(Message::FileSpectrogramReady(Err(
-                        "no session is open".into()
-                    ))),
+                    None => Some(Message::Spectrum(spectra::SpectrumMessage::FileReady(Err(
+                        "no session is open".into(),
+                    )))),
                 },
                 Effect::Poll => match &mut self.engine {
                     Some(e) => {

@@ -1,5 +1,6 @@
-//! Spectrogram pictures: the live monitor/stem spectrogram, the whole-file view with zoom
-//! and scroll, and the cleanup panel's before/after pictures.
+//! The spectrogram panel (its state, messages, update and view: the live monitor or stem
+//! spectrogram, or a track's whole file with zoom and scroll) and the cleanup panel's
+//! before/after pictures.
 
 use super::live::SPECTRUM_FFT;
 use super::meters::{Meters, HISTORY};
@@ -8,6 +9,102 @@ use super::style::{panel_style, DIM};
 use crate::plot::magma;
 use iced::widget::{button, column, container, image, pick_list, row, slider, text};
 use iced::{Element, Length};
+
+/// The spectrogram panel.
+#[derive(Clone, Debug, Default)]
+pub struct SpectrumPanel {
+    pub choice: SpectrumChoice,
+    /// The whole-file spectrogram shown or last computed.
+    pub file: Option<FileSpectrogram>,
+    /// Whole-file view zoom (≥ 1) and scroll (0..1).
+    pub zoom: f32,
+    pub scroll: f32,
+    /// A linear frequency axis (log by default).
+    pub linear: bool,
+}
+
+/// What the user (or a finished analysis) does to the panel.
+#[derive(Clone, Debug)]
+pub enum SpectrumMessage {
+    Choose(SpectrumChoice),
+    /// A whole-file spectrogram was computed (or could not be).
+    FileReady(Result<FileSpectrogram, String>),
+    Zoom(f32),
+    Scroll(f32),
+    ToggleFrequencyScale,
+}
+
+/// What the root does for the panel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpectrumEvent {
+    /// The engine's live spectrogram shows the monitor (`None`) or a stem.
+    Engine(Option<usize>),
+    /// Compute the whole-file spectrogram of track i.
+    AnalyseFile(usize),
+    Error(String),
+}
+
+impl SpectrumPanel {
+    /// A new session: the monitor again, no file.
+    pub fn follow(&mut self) {
+        self.choice = SpectrumChoice::Monitor;
+        self.file = None;
+        self.zoom = 1.0;
+        self.scroll = 0.0;
+    }
+
+    pub fn update(
+        &mut self,
+        message: SpectrumMessage,
+        session: &SessionView,
+    ) -> Option<SpectrumEvent> {
+        match message {
+            SpectrumMessage::Choose(choice) => {
+                let valid = match choice {
+                    SpectrumChoice::Monitor => true,
+                    SpectrumChoice::Stem(i) => i < session.stems.len(),
+                    SpectrumChoice::File(i) => i < session.strips.len(),
+                };
+                if !valid {
+                    return None;
+                }
+                self.choice = choice;
+                match choice {
+                    SpectrumChoice::Monitor => Some(SpectrumEvent::Engine(None)),
+                    SpectrumChoice::Stem(i) => Some(SpectrumEvent::Engine(Some(i))),
+                    SpectrumChoice::File(i) if self.file.as_ref().is_some_and(|f| f.track == i) => {
+                        None
+                    }
+                    SpectrumChoice::File(i) => {
+                        self.zoom = 1.0;
+                        self.scroll = 0.0;
+                        Some(SpectrumEvent::AnalyseFile(i))
+                    }
+                }
+            }
+            SpectrumMessage::FileReady(Ok(f)) => {
+                self.file = Some(f);
+                None
+            }
+            SpectrumMessage::FileReady(Err(e)) => {
+                self.choice = SpectrumChoice::Monitor;
+                Some(SpectrumEvent::Error(e))
+            }
+            SpectrumMessage::Zoom(z) => {
+                self.zoom = z.clamp(1.0, 64.0);
+                None
+            }
+            SpectrumMessage::Scroll(s) => {
+                self.scroll = s.clamp(0.0, 1.0);
+                None
+            }
+            SpectrumMessage::ToggleFrequencyScale => {
+                self.linear = !self.linear;
+                None
+            }
+        }
+    }
+}
 
 /// Rows of dB → an RGBA image: time left to right, log frequency bottom to top.
 pub(super) fn spectrogram(meters: &Meters, rate: u32, linear: bool) -> Element<'static, Message> {
@@ -118,30 +215,27 @@ pub(super) fn spectrum_panel<'a>(
         label: format!("file of '{}' (whole)", s.name),
         choice: SpectrumChoice::File(i),
     }));
-    let selected = sources.iter().find(|s| s.choice == ws.spectrum).cloned();
+    let panel = &ws.spectrum;
+    let selected = sources.iter().find(|s| s.choice == panel.choice).cloned();
     let header = row![
         text("Spectrogram").size(12).color(DIM),
-        pick_list(sources, selected, |s: Source| Message::Spectrum(s.choice)).text_size(12),
-        button(
-            text(if ws.linear_frequency {
-                "linear Hz"
-            } else {
-                "log Hz"
-            })
-            .size(11)
-        )
-        .on_press(Message::ToggleFrequencyScale),
+        pick_list(sources, selected, |s: Source| {
+            Message::Spectrum(SpectrumMessage::Choose(s.choice))
+        })
+        .text_size(12),
+        button(text(if panel.linear { "linear Hz" } else { "log Hz" }).size(11))
+            .on_press(Message::Spectrum(SpectrumMessage::ToggleFrequencyScale)),
     ]
     .spacing(8)
     .align_y(iced::Alignment::Center);
-    match (ws.spectrum, &ws.file_spectrogram) {
+    match (panel.choice, &panel.file) {
         (SpectrumChoice::File(i), Some(f)) if f.track == i => {
-            let zoom = ws.zoom.max(1.0);
+            let zoom = panel.zoom.max(1.0);
             let span = f.seconds / f64::from(zoom);
-            let start = f64::from(ws.scroll) * (f.seconds - span);
+            let start = f64::from(panel.scroll) * (f.seconds - span);
             column![
                 header,
-                file_image(f, start, span, ws.linear_frequency),
+                file_image(f, start, span, panel.linear),
                 row![
                     text(format!(
                         "{:.2}–{:.2} s of {:.1} s",
@@ -151,11 +245,16 @@ pub(super) fn spectrum_panel<'a>(
                     ))
                     .size(11),
                     text("zoom").size(11).color(DIM),
-                    slider(1.0..=64.0, zoom, Message::Zoom)
-                        .step(0.5f32)
-                        .width(Length::Fixed(120.0)),
+                    slider(1.0..=64.0, zoom, |z| Message::Spectrum(
+                        SpectrumMessage::Zoom(z)
+                    ))
+                    .step(0.5f32)
+                    .width(Length::Fixed(120.0)),
                     text("position").size(11).color(DIM),
-                    slider(0.0..=1.0, ws.scroll, Message::Scroll).step(0.001f32),
+                    slider(0.0..=1.0, panel.scroll, |v| {
+                        Message::Spectrum(SpectrumMessage::Scroll(v))
+                    })
+                    .step(0.001f32),
                 ]
                 .spacing(8)
                 .align_y(iced::Alignment::Center),
@@ -166,12 +265,9 @@ pub(super) fn spectrum_panel<'a>(
         (SpectrumChoice::File(_), _) => column![header, text("computing …").size(12)]
             .spacing(4)
             .into(),
-        _ => column![
-            header,
-            spectrogram(&ws.meters, session.rate, ws.linear_frequency)
-        ]
-        .spacing(4)
-        .into(),
+        _ => column![header, spectrogram(&ws.meters, session.rate, panel.linear)]
+            .spacing(4)
+            .into(),
     }
 }
 

@@ -1,7 +1,10 @@
-//! The workstation's state and its update logic (the Elm architecture's model and update),
-//! free of any window: every message is handled here and answered with the effects the shell
-//! must carry out (start or stop the engine, send a console change, write a file), so the
-//! logic is unit-tested without a display.
+//! The root of the workstation's state and update (the Elm architecture's model and update),
+//! free of any window: the session view, the transport, opening, saving and editing. The
+//! panels own their state, messages and update — the timeline (`arrange.rs`), the console
+//! (`console.rs`), the spectrogram (`spectra.rs`), the import dialog (`browser.rs`) and the
+//! export panel (`export.rs`) — and hand back events, which the root turns into the effects
+//! the shell carries out (start or stop the engine, send a console change, apply an edit
+//! command, write a file). All of it is unit-tested without a display.
 
 use super::meters::{MeterFrame, Meters};
 use super::params::Param;
@@ -173,14 +176,6 @@ pub enum Message {
     /// Play what the cleanup removed.
     HearRemoved,
     StopAudition,
-    /// Choose what the spectrogram panel shows.
-    Spectrum(SpectrumChoice),
-    FileSpectrogramReady(Result<FileSpectrogram, String>),
-    /// Whole-file view: zoom factor (1 = whole file) and position of the view (0..1).
-    Zoom(f32),
-    Scroll(f32),
-    /// Switch the spectrograms between log and linear frequency.
-    ToggleFrequencyScale,
     /// Undo or redo one edit (Ctrl+Z, Ctrl+Shift+Z).
     Undo,
     Redo,
@@ -198,6 +193,8 @@ pub enum Message {
     ToggleHelp,
     /// The timeline panel's messages.
     Timeline(super::arrange::TimelineMessage),
+    /// The spectrogram panel's messages.
+    Spectrum(super::spectra::SpectrumMessage),
     /// The console panel's messages.
     Console(super::console::ConsoleMessage),
     /// Open or close the export panel (Ctrl+E).
@@ -303,13 +300,8 @@ pub struct Workstation {
     pub cleanup: Option<CleanupView>,
     /// Whether the removed signal is playing.
     pub auditioning: bool,
-    pub spectrum: SpectrumChoice,
-    pub file_spectrogram: Option<FileSpectrogram>,
-    /// Spectrograms on a linear frequency axis (log by default).
-    pub linear_frequency: bool,
-    /// Whole-file view zoom (≥ 1) and scroll (0..1).
-    pub zoom: f32,
-    pub scroll: f32,
+    /// The spectrogram panel: its source, a whole file's picture, zoom and scroll.
+    pub spectrum: super::spectra::SpectrumPanel,
     /// The import field's text.
     pub import_path: String,
     /// The console panel: open editors and settings, a typed value, its scroll.
@@ -350,8 +342,7 @@ impl Workstation {
         self.session = Some(view);
         self.cleanup = None;
         self.console.follow();
-        self.file_spectrogram = None;
-        self.spectrum = SpectrumChoice::Monitor;
+        self.spectrum.follow();
     }
 
     /// Handles one message; returns the effects for the shell.
@@ -370,8 +361,6 @@ impl Workstation {
                     effects.push(Effect::StopEngine);
                 }
                 self.show(view);
-                self.zoom = 1.0;
-                self.scroll = 0.0;
                 self.timeline.view = super::timeline::View::default();
                 self.opening = None;
                 self.error = None;
@@ -493,6 +482,21 @@ impl Workstation {
                     }
                 }
                 effects
+            }
+            Message::Spectrum(m) => {
+                use super::spectra::SpectrumEvent;
+                let (Some(session), panel) = (&self.session, &mut self.spectrum) else {
+                    return Vec::new();
+                };
+                match panel.update(m, session) {
+                    Some(SpectrumEvent::Engine(stem)) => vec![Effect::EngineSpectrum(stem)],
+                    Some(SpectrumEvent::AnalyseFile(i)) => vec![Effect::AnalyseFile(i)],
+                    Some(SpectrumEvent::Error(e)) => {
+                        self.error = Some(e);
+                        Vec::new()
+                    }
+                    None => Vec::new(),
+                }
             }
             Message::ToggleHelp => {
                 self.help = !self.help;
@@ -675,54 +679,6 @@ impl Workstation {
                 }
                 None => Vec::new(),
             },
-            Message::Spectrum(choice) => {
-                let Some(s) = &self.session else {
-                    return Vec::new();
-                };
-                let valid = match choice {
-                    SpectrumChoice::Monitor => true,
-                    SpectrumChoice::Stem(i) => i < s.stems.len(),
-                    SpectrumChoice::File(i) => i < s.strips.len(),
-                };
-                if !valid {
-                    return Vec::new();
-                }
-                self.spectrum = choice;
-                match choice {
-                    SpectrumChoice::Monitor => vec![Effect::EngineSpectrum(None)],
-                    SpectrumChoice::Stem(i) => vec![Effect::EngineSpectrum(Some(i))],
-                    SpectrumChoice::File(i) => {
-                        if self.file_spectrogram.as_ref().is_some_and(|f| f.track == i) {
-                            Vec::new()
-                        } else {
-                            self.zoom = 1.0;
-                            self.scroll = 0.0;
-                            vec![Effect::AnalyseFile(i)]
-                        }
-                    }
-                }
-            }
-            Message::FileSpectrogramReady(Ok(f)) => {
-                self.file_spectrogram = Some(f);
-                Vec::new()
-            }
-            Message::FileSpectrogramReady(Err(e)) => {
-                self.error = Some(e);
-                self.spectrum = SpectrumChoice::Monitor;
-                Vec::new()
-            }
-            Message::Zoom(z) => {
-                self.zoom = z.clamp(1.0, 64.0);
-                Vec::new()
-            }
-            Message::Scroll(s) => {
-                self.scroll = s.clamp(0.0, 1.0);
-                Vec::new()
-            }
-            Message::ToggleFrequencyScale => {
-                self.linear_frequency = !self.linear_frequency;
-                Vec::new()
-            }
             Message::StopAudition => {
                 if self.auditioning {
                     self.auditioning = false;
@@ -739,6 +695,7 @@ impl Workstation {
 mod tests {
     use super::super::arrange::TimelineMessage;
     use super::super::console::ConsoleMessage;
+    use super::super::spectra::SpectrumMessage;
     use super::*;
     use crate::edit::{ClipRef, Command};
 
@@ -1134,46 +1091,58 @@ mod tests {
     fn the_spectrogram_panel_switches_sources_and_zooms() {
         let mut w = opened();
         assert_eq!(
-            w.update(Message::Spectrum(SpectrumChoice::Stem(0))),
+            w.update(Message::Spectrum(SpectrumMessage::Choose(
+                SpectrumChoice::Stem(0)
+            ))),
             vec![Effect::EngineSpectrum(Some(0))]
         );
         assert!(
-            w.update(Message::Spectrum(SpectrumChoice::Stem(5)))
-                .is_empty(),
+            w.update(Message::Spectrum(SpectrumMessage::Choose(
+                SpectrumChoice::Stem(5)
+            )))
+            .is_empty(),
             "no such stem"
         );
-        assert_eq!(w.spectrum, SpectrumChoice::Stem(0));
+        assert_eq!(w.spectrum.choice, SpectrumChoice::Stem(0));
         assert_eq!(
-            w.update(Message::Spectrum(SpectrumChoice::File(1))),
+            w.update(Message::Spectrum(SpectrumMessage::Choose(
+                SpectrumChoice::File(1)
+            ))),
             vec![Effect::AnalyseFile(1)]
         );
-        w.update(Message::FileSpectrogramReady(Ok(FileSpectrogram {
-            track: 1,
-            name: "dx".into(),
-            rate: 48_000,
-            fft: 2048,
-            frames: 2,
-            bins: 3,
-            seconds: 1.0,
-            db: std::sync::Arc::new(vec![0.0; 6]),
-        })));
+        w.update(Message::Spectrum(SpectrumMessage::FileReady(Ok(
+            FileSpectrogram {
+                track: 1,
+                name: "dx".into(),
+                rate: 48_000,
+                fft: 2048,
+                frames: 2,
+                bins: 3,
+                seconds: 1.0,
+                db: std::sync::Arc::new(vec![0.0; 6]),
+            },
+        ))));
         assert!(
-            w.update(Message::Spectrum(SpectrumChoice::File(1)))
-                .is_empty(),
+            w.update(Message::Spectrum(SpectrumMessage::Choose(
+                SpectrumChoice::File(1)
+            )))
+            .is_empty(),
             "cached"
         );
-        w.update(Message::ToggleFrequencyScale);
-        assert!(w.linear_frequency);
-        w.update(Message::Zoom(200.0));
-        w.update(Message::Scroll(-1.0));
-        assert_eq!((w.zoom, w.scroll), (64.0, 0.0));
-        w.update(Message::FileSpectrogramReady(Err(
-            "x.wav: unreadable".into()
-        )));
-        assert_eq!(w.spectrum, SpectrumChoice::Monitor);
+        w.update(Message::Spectrum(SpectrumMessage::ToggleFrequencyScale));
+        assert!(w.spectrum.linear);
+        w.update(Message::Spectrum(SpectrumMessage::Zoom(200.0)));
+        w.update(Message::Spectrum(SpectrumMessage::Scroll(-1.0)));
+        assert_eq!((w.spectrum.zoom, w.spectrum.scroll), (64.0, 0.0));
+        w.update(Message::Spectrum(SpectrumMessage::FileReady(Err(
+            "x.wav: unreadable".into(),
+        ))));
+        assert_eq!(w.spectrum.choice, SpectrumChoice::Monitor);
         assert!(w.error.is_some());
         assert_eq!(
-            w.update(Message::Spectrum(SpectrumChoice::Monitor)),
+            w.update(Message::Spectrum(SpectrumMessage::Choose(
+                SpectrumChoice::Monitor
+            ))),
             vec![Effect::EngineSpectrum(None)]
         );
     }
