@@ -28,6 +28,8 @@ pub struct TimelinePanel {
     pub lane_heights: Vec<f32>,
     /// How far the lanes are scrolled up under the ruler (pixels).
     pub lane_scroll: f32,
+    /// The marker picked on the ruler (its index) and its name as being typed.
+    pub marker: Option<(usize, String)>,
 }
 
 /// What the user does on the timeline.
@@ -71,6 +73,13 @@ pub enum TimelineMessage {
     LaneHeights(f32),
     /// The playhead to the previous (−1) or next (+1) marker.
     JumpMarker(i32),
+    /// A marker's flag was clicked (the playhead goes there, its name can be edited), or
+    /// the marker bar closed.
+    PickMarker(Option<usize>),
+    /// The picked marker's new name as it is typed; Enter renames it.
+    MarkerName(String),
+    RenameMarker,
+    RemoveMarker,
 }
 
 /// What the root does for the timeline.
@@ -112,6 +121,13 @@ impl TimelinePanel {
         self.lane_scroll = self.lane_scroll.min(self.most_scroll());
         self.selected
             .retain(|&(t, i)| session.strips.get(t).is_some_and(|s| i < s.clips.len()));
+        if self
+            .marker
+            .as_ref()
+            .is_some_and(|(k, _)| *k >= session.markers.len())
+        {
+            self.marker = None;
+        }
     }
 
     /// The furthest the lanes scroll: the last lane up to the ruler.
@@ -243,6 +259,34 @@ impl TimelinePanel {
                         .min_by(f64::total_cmp)
                 };
                 return target.map(TimelineEvent::Locate);
+            }
+            M::PickMarker(Some(k)) => {
+                let (name, at) = session.markers.get(k)?;
+                self.marker = Some((k, name.clone()));
+                return Some(TimelineEvent::Locate(*at));
+            }
+            M::PickMarker(None) => self.marker = None,
+            M::MarkerName(text) => {
+                if let Some((_, draft)) = &mut self.marker {
+                    *draft = text;
+                }
+            }
+            M::RenameMarker => {
+                let (k, new) = self.marker.take()?;
+                let old = &session.markers.get(k)?.0;
+                let new = new.trim();
+                if new.is_empty() || new == old {
+                    return None;
+                }
+                return edit(Command::Set {
+                    path: format!("marker.{}.name", crate::edit::path_part(old)),
+                    value: new.to_string(),
+                });
+            }
+            M::RemoveMarker => {
+                let (k, _) = self.marker.take()?;
+                let name = session.markers.get(k)?.0.clone();
+                return edit(Command::RemoveMarker(name));
             }
         }
         None

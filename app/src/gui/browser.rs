@@ -45,6 +45,9 @@ pub struct Browser {
     /// The path field (a click on a file fills it).
     pub path: String,
     pub error: Option<String>,
+    /// What the dialog is for ("Import", "Impulse response for 'hall'") and its button.
+    pub title: String,
+    pub action: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,9 +78,20 @@ impl Browser {
             more: 0,
             path: String::new(),
             error: None,
+            title: "Import".into(),
+            action: "Import at the playhead".into(),
         };
         b.list(dir);
         b
+    }
+
+    /// The dialog choosing an impulse response for a reverb on strip `strip`.
+    pub fn for_impulse_response(dir: &Path, strip: &str) -> Self {
+        Self {
+            title: format!("Impulse response for a reverb on '{strip}'"),
+            action: "Use as the reverb's IR".into(),
+            ..Self::new(dir)
+        }
     }
 
     /// Reads `dir`: folders first, then audio files, each sorted by name; hidden entries
@@ -200,7 +214,7 @@ impl Browser {
         };
         column![
             row![
-                text("Import").size(14),
+                text(self.title.as_str()).size(14),
                 text(self.dir.display().to_string()).size(12).color(dim),
                 Space::new().width(Length::Fill),
                 button(text("↑ up").size(12)).on_press(BrowserMessage::Up),
@@ -216,7 +230,7 @@ impl Browser {
                     .on_input(BrowserMessage::Path)
                     .on_submit(BrowserMessage::Import)
                     .size(12),
-                button(text("Import at the playhead").size(12)).on_press(BrowserMessage::Import),
+                button(text(self.action.as_str()).size(12)).on_press(BrowserMessage::Import),
             ]
             .spacing(8),
             text("A file of more than two channels becomes one mono track per channel.")

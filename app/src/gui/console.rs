@@ -87,7 +87,12 @@ pub enum ConsoleEvent {
     ForgetSelection,
     /// Something typed could not be taken.
     Error(String),
+    /// A reverb is wanted on a strip: choose its impulse response (the import dialog).
+    ChooseImpulseResponse(StripRef),
 }
+
+/// The `+ insert` list's entry for a convolution reverb (it asks for an impulse response).
+pub const REVERB_ITEM: &str = "reverb…";
 
 fn edit(c: Command) -> Vec<ConsoleEvent> {
     vec![ConsoleEvent::Edit(EditRequest::Command(c))]
@@ -277,6 +282,9 @@ impl ConsolePanel {
                     }
                 };
                 bus(session, b, change, live)
+            }
+            M::AddInsert(at, kind) if kind == REVERB_ITEM => {
+                vec![ConsoleEvent::ChooseImpulseResponse(at)]
             }
             M::AddInsert(at, kind) => {
                 let Some(target) = name_of(session, at) else {

@@ -42,6 +42,10 @@ pub const MAP: &[(&str, &str)] = &[
     ("M", "marker at the playhead"),
     ("[, ]", "playhead to the previous, next marker"),
     (
+        "click a marker's flag",
+        "playhead there; rename (Enter) or remove it",
+    ),
+    (
         "Alt+Up, Alt+Down",
         "taller, shorter lanes (the selected clips' tracks, or all)",
     ),

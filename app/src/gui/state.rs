@@ -312,8 +312,10 @@ pub struct Workstation {
     pub help: bool,
     /// The export panel, when open.
     pub export: Option<super::export::ExportPanel>,
-    /// The import dialog, when open.
+    /// The import dialog, when open, and the strip whose reverb it chooses an impulse
+    /// response for (`None`: it imports).
     pub browser: Option<super::browser::Browser>,
+    pub browse_for: Option<StripRef>,
     /// The last revision given to a session view.
     pub revision: u64,
 }
@@ -479,6 +481,21 @@ impl Workstation {
                         ConsoleEvent::Edit(request) => effects.push(Effect::Edit(request)),
                         ConsoleEvent::ForgetSelection => self.timeline.selected.clear(),
                         ConsoleEvent::Error(e) => self.error = Some(e),
+                        ConsoleEvent::ChooseImpulseResponse(at) => {
+                            let name = match at {
+                                StripRef::Track(i) => session.strips.get(i).map(|s| &s.name),
+                                StripRef::Bus(b) => session.bus_strips.get(b).map(|s| &s.name),
+                            };
+                            if let Some(name) = name {
+                                let dir =
+                                    session.path.parent().filter(|p| !p.as_os_str().is_empty());
+                                self.browser = Some(super::browser::Browser::for_impulse_response(
+                                    dir.unwrap_or(Path::new(".")),
+                                    name,
+                                ));
+                                self.browse_for = Some(at);
+                            }
+                        }
                     }
                 }
                 effects
@@ -521,6 +538,7 @@ impl Workstation {
                     }
                     _ => None,
                 };
+                self.browse_for = None;
                 Vec::new()
             }
             Message::Browser(m) => {
@@ -531,10 +549,27 @@ impl Workstation {
                 match browser.update(m) {
                     Some(BrowserEvent::Import(file)) => {
                         self.browser = None;
-                        self.update(Message::FileDropped(file))
+                        let target = self.browse_for.take().and_then(|at| {
+                            let s = self.session.as_ref()?;
+                            match at {
+                                StripRef::Track(i) => s.strips.get(i).map(|s| s.name.clone()),
+                                StripRef::Bus(b) => s.bus_strips.get(b).map(|s| s.name.clone()),
+                            }
+                        });
+                        match target {
+                            Some(target) => vec![Effect::Edit(EditRequest::Command(
+                                crate::edit::Command::Insert {
+                                    target,
+                                    kind: "reverb".into(),
+                                    params: vec![("ir".into(), file.display().to_string())],
+                                },
+                            ))],
+                            None => self.update(Message::FileDropped(file)),
+                        }
                     }
                     Some(BrowserEvent::Close) => {
                         self.browser = None;
+                        self.browse_for = None;
                         Vec::new()
                     }
                     None => Vec::new(),
@@ -1388,6 +1423,30 @@ mod tests {
         assert_eq!(w.position, 6.0, "no marker after the last");
         w.update(Message::Timeline(TimelineMessage::JumpMarker(-1)));
         assert_eq!(w.position, 2.0);
+        // A marker picked on the ruler: the playhead goes there; it is renamed or removed.
+        w.update(Message::Timeline(TimelineMessage::PickMarker(Some(1))));
+        assert_eq!(w.position, 6.0);
+        w.update(Message::Timeline(TimelineMessage::MarkerName(
+            " Scene 2 ".into(),
+        )));
+        assert_eq!(
+            w.update(Message::Timeline(TimelineMessage::RenameMarker)),
+            vec![Effect::Edit(EditRequest::Command(Command::Set {
+                path: "marker.b.name".into(),
+                value: "Scene 2".into()
+            }))]
+        );
+        assert!(w.timeline.marker.is_none());
+        w.update(Message::Timeline(TimelineMessage::PickMarker(Some(0))));
+        assert_eq!(
+            w.update(Message::Timeline(TimelineMessage::RemoveMarker)),
+            vec![Effect::Edit(EditRequest::Command(Command::RemoveMarker(
+                "a".into()
+            )))]
+        );
+        assert!(w
+            .update(Message::Timeline(TimelineMessage::PickMarker(Some(9))))
+            .is_empty());
     }
 
     #[test]
@@ -1407,6 +1466,22 @@ mod tests {
         w.update(Message::ToggleBrowser);
         w.update(Message::Browser(BrowserMessage::Close));
         assert!(w.browser.is_none());
+        // A reverb from the strip's list: the dialog chooses its impulse response.
+        let add = ConsoleMessage::AddInsert(StripRef::Bus(0), "reverb…".into());
+        assert!(w.update(Message::Console(add)).is_empty());
+        let b = w.browser.as_ref().expect("the dialog opens");
+        assert!(b.title.contains("'hall'"), "{}", b.title);
+        let ir = PathBuf::from("/irs/plate.wav");
+        w.update(Message::Browser(BrowserMessage::Choose(ir.clone())));
+        assert_eq!(
+            w.update(Message::Browser(BrowserMessage::Import)),
+            vec![Effect::Edit(EditRequest::Command(Command::Insert {
+                target: "hall".into(),
+                kind: "reverb".into(),
+                params: vec![("ir".into(), "/irs/plate.wav".into())]
+            }))]
+        );
+        assert!(w.browse_for.is_none());
     }
 
     #[test]

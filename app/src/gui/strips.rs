@@ -78,11 +78,25 @@ pub(super) fn entry<'a>(
 
 /// Insert types the strip's list adds (a reverb needs an impulse response file:
 /// `:insert TRACK reverb ir=FILE`; `duck` goes on buses).
-pub(super) const TRACK_INSERTS: [&str; 6] =
-    ["eq", "compressor", "gate", "limiter", "clean", "multiband"];
+pub(super) const TRACK_INSERTS: [&str; 7] = [
+    "eq",
+    "compressor",
+    "gate",
+    "limiter",
+    "clean",
+    "multiband",
+    super::console::REVERB_ITEM,
+];
 
 /// Insert types a bus strip's list adds.
-pub(super) const BUS_INSERTS: [&str; 5] = ["eq", "compressor", "gate", "limiter", "multiband"];
+pub(super) const BUS_INSERTS: [&str; 6] = [
+    "eq",
+    "compressor",
+    "gate",
+    "limiter",
+    "multiband",
+    super::console::REVERB_ITEM,
+];
 
 /// Inserts that reduce gain and show it on a meter.
 const DYNAMICS: [&str; 5] = ["compressor", "gate", "limiter", "duck", "multiband"];

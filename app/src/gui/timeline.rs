@@ -473,6 +473,20 @@ impl canvas::Program<Message> for Timeline<'_> {
             }
             canvas::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)) => {
                 let p = cursor.position_in(bounds)?;
+                // A marker's flag on the ruler: pick it (to rename, remove or jump to).
+                if p.y < RULER {
+                    let near = self.session.markers.iter().position(|(_, t)| {
+                        (scale.x(*t) - p.x).abs() <= 6.0 && scale.x(*t) >= LABEL
+                    });
+                    if let Some(k) = near {
+                        return Some(
+                            canvas::Action::publish(Message::Timeline(
+                                TimelineMessage::PickMarker(Some(k)),
+                            ))
+                            .and_capture(),
+                        );
+                    }
+                }
                 // A lane's bottom edge, beside its name: resize the lane.
                 if p.x < LABEL {
                     if let Some(k) = lanes.edge_at(p.y, count) {

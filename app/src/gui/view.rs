@@ -2,6 +2,7 @@
 //! the console (`strips.rs`), the spectrograms (`spectra.rs`) and the scopes (`scopes.rs`).
 //! Views only read the state; the canvases only draw what the engine measured.
 
+use super::arrange::TimelineMessage;
 use super::console::ConsoleMessage;
 use super::meters::FLOOR_DB;
 use super::scopes::{BandCorrelation, Drawn, FrequencyBalance, Goniometer, SurroundField};
@@ -95,6 +96,29 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     })
     .width(Length::Fill)
     .height(Length::Fixed(shown));
+    // A marker picked on the ruler: its name (Enter renames it) and remove.
+    if let Some((k, name)) = &ws.timeline.marker {
+        let at = session.markers.get(*k).map_or(0.0, |(_, t)| *t);
+        let tm = |m: TimelineMessage| Message::Timeline(m);
+        page = page.push(
+            row![
+                text(format!(
+                    "marker at {}",
+                    ws.timeline.ruler.format(at, session)
+                ))
+                .size(12),
+                iced::widget::text_input("name", name)
+                    .on_input(move |t| tm(TimelineMessage::MarkerName(t)))
+                    .on_submit(tm(TimelineMessage::RenameMarker))
+                    .size(12)
+                    .width(Length::Fixed(200.0)),
+                button(text("remove").size(12)).on_press(tm(TimelineMessage::RemoveMarker)),
+                button(text("close").size(12)).on_press(tm(TimelineMessage::PickMarker(None))),
+            ]
+            .spacing(8)
+            .align_y(iced::Alignment::Center),
+        );
+    }
     page = page.push(timeline);
     // Only the strips in view (and one either side) are built; spaces stand in for the rest,
     // so a console of hundreds of tracks costs what its visible part does.
