@@ -343,6 +343,10 @@ impl TimelinePanel {
                 start: None,
                 end: Some(at),
             },
+            Grip::Gain => Command::Gain {
+                clip,
+                db: crate::edit::document::tidy(g.seconds),
+            },
             Grip::FadeIn | Grip::FadeOut => Command::Fade {
                 clip,
                 fade_in: (g.grip == Grip::FadeIn).then(|| at.clone()),

@@ -31,6 +31,10 @@ pub const MAP: &[(&str, &str)] = &[
     ("Shift while dragging", "no snapping"),
     ("drag a clip's edge", "trim it"),
     ("drag a clip's top corner", "fade in / fade out"),
+    (
+        "drag the bar at a clip's top middle",
+        "clip gain, 0.25 dB per pixel (Shift: finer)",
+    ),
     ("S", "split the selected clips under the playhead"),
     ("Delete, Backspace", "delete the selected clips"),
     ("Ctrl+D", "duplicate the selected clips after themselves"),

@@ -39,10 +39,13 @@ pub enum Grip {
     TrimEnd,
     FadeIn,
     FadeOut,
+    /// The clip-gain handle at the middle of its top edge: drag up or down.
+    Gain,
 }
 
 /// A finished drag: clip `clip` (timeline order) of track `track`, and the new value —
-/// a start (`Move`, possibly on `to_track`), an edge time (trims) or a fade length.
+/// a start (`Move`, possibly on `to_track`), an edge time (trims), a fade length, or the
+/// clip gain in dB (`Gain`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gesture {
     pub track: usize,
@@ -214,6 +217,8 @@ pub fn hit(
             Grip::FadeIn
         } else if p.y < top + 2.0 + HANDLE_PX && p.x > x1 - (x1 - x0) / 3.0 {
             Grip::FadeOut
+        } else if p.y < top + 2.0 + HANDLE_PX && x1 - x0 > 3.0 * EDGE_PX {
+            Grip::Gain
         } else if p.x - x0 <= EDGE_PX && x1 - x0 > 3.0 * EDGE_PX {
             Grip::TrimStart
         } else if x1 - p.x <= EDGE_PX && x1 - x0 > 3.0 * EDGE_PX {
@@ -275,12 +280,16 @@ fn snap(t: f64, points: &[f64], reach: f64) -> (f64, f64) {
         .map_or((t, f64::INFINITY), |(p, d)| (p, d))
 }
 
-/// The result of dragging `grip` of a clip by `dx` pixels (and to lane `to_track`).
+/// Clip gain per pixel of a vertical drag on the gain handle (a tenth with Shift).
+pub const GAIN_DB_PER_PX: f64 = 0.25;
+
+/// The result of dragging `grip` of a clip by `(dx, dy)` pixels (and to lane `to_track`);
+/// `snapping` off (Shift) also makes a gain drag ten times finer.
 pub fn gesture(
     session: &SessionView,
     scale: Scale,
     (track, clip, grip): (usize, usize, Grip),
-    dx: f32,
+    (dx, dy): (f32, f32),
     to_track: usize,
     playhead: f64,
     snapping: bool,
@@ -306,6 +315,10 @@ pub fn gesture(
         Grip::TrimEnd => snap(c.start + c.length + delta, &points, reach).0,
         Grip::FadeIn => (c.fade_in + delta).clamp(0.0, c.length),
         Grip::FadeOut => (c.fade_out - delta).clamp(0.0, c.length),
+        Grip::Gain => {
+            let per_px = GAIN_DB_PER_PX * if snapping { 1.0 } else { 0.1 };
+            (f64::from(c.gain_db) - f64::from(dy) * per_px).clamp(-60.0, 24.0)
+        }
     };
     Some(Gesture {
         track,
@@ -574,9 +587,13 @@ impl canvas::Program<Message> for Timeline<'_> {
             canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)) => {
                 let drag = state.drag.take()?;
                 let to = local(cursor).unwrap_or(drag.to);
-                let dx = to.x - drag.from.x;
+                let (dx, dy) = (to.x - drag.from.x, to.y - drag.from.y);
                 let to_track = lanes.at(to.y, count).unwrap_or(drag.grab.0);
-                if dx.abs() < 3.0 && to_track == drag.grab.0 {
+                let still = match drag.grab.2 {
+                    Grip::Gain => dy.abs() < 2.0,
+                    _ => dx.abs() < 3.0 && to_track == drag.grab.0,
+                };
+                if still {
                     // A click, not a drag: the clip alone is selected.
                     let (t, i, _) = drag.grab;
                     return Some(
@@ -590,7 +607,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                     self.session,
                     scale,
                     drag.grab,
-                    dx,
+                    (dx, dy),
                     to_track,
                     self.position,
                     !state.no_snap,
@@ -684,7 +701,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                 self.session,
                 scale,
                 drag.grab,
-                drag.to.x - drag.from.x,
+                (drag.to.x - drag.from.x, drag.to.y - drag.from.y),
                 to_track,
                 self.position,
                 !state.no_snap,
@@ -715,6 +732,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                         Grip::TrimEnd => c.length = g.seconds - c.start,
                         Grip::FadeIn => c.fade_in = g.seconds,
                         Grip::FadeOut => c.fade_out = g.seconds,
+                        Grip::Gain => c.gain_db = g.seconds as f32,
                     }
                     vec![(g.to_track, c)]
                 };
@@ -787,6 +805,7 @@ impl canvas::Program<Message> for Timeline<'_> {
                 mouse::Interaction::ResizingHorizontally
             }
             Some((_, _, Grip::Move)) => mouse::Interaction::Grab,
+            Some((_, _, Grip::Gain)) => mouse::Interaction::ResizingVertically,
             Some(_) => mouse::Interaction::Crosshair,
             None => mouse::Interaction::default(),
         }
@@ -929,6 +948,15 @@ fn draw_clip(
         frame.stroke(
             &Path::line(Point::new(xf, y0), Point::new(ux1, y0 + h)),
             line,
+        );
+    }
+    // The clip-gain handle: a short bar at the middle of the top edge.
+    if x1 - x0 > 6.0 * EDGE_PX {
+        let mid = (x0 + x1) / 2.0;
+        frame.fill_rectangle(
+            Point::new(mid - 6.0, y0 + 1.0),
+            Size::new(12.0, 3.0),
+            Color::from_rgba(1.0, 1.0, 1.0, 0.7),
         );
     }
     if x1 - x0 > 30.0 {
@@ -1123,21 +1151,44 @@ mod tests {
         let scale = Scale::of(LABEL + 1050.0, s.length_s, View::default());
         // Clip 1 (1–3 s) dragged 95 px right: its end (3.95 s) snaps to the other lane's
         // clip start at 4 s, so it starts at 2.0 s.
-        let g = gesture(&s, scale, (0, 0, Grip::Move), 95.0, 0, 0.0, true).unwrap();
+        let g = gesture(&s, scale, (0, 0, Grip::Move), (95.0, 0.0), 0, 0.0, true).unwrap();
         assert!((g.seconds - 2.0).abs() < 1e-9, "{g:?}");
         // Without snapping it lands where it was dropped.
-        let g = gesture(&s, scale, (0, 0, Grip::Move), 95.0, 1, 0.0, false).unwrap();
+        let g = gesture(&s, scale, (0, 0, Grip::Move), (95.0, 0.0), 1, 0.0, false).unwrap();
         assert!((g.seconds - 1.95).abs() < 1e-9 && g.to_track == 1);
         // A trimmed end snaps to the marker at 8 s.
-        let g = gesture(&s, scale, (1, 0, Grip::TrimEnd), 104.0, 1, 0.0, true).unwrap();
+        let g = gesture(&s, scale, (1, 0, Grip::TrimEnd), (104.0, 0.0), 1, 0.0, true).unwrap();
         assert!((g.seconds - 8.0).abs() < 1e-9);
         // To the playhead.
-        let g = gesture(&s, scale, (0, 1, Grip::TrimStart), -47.0, 0, 4.5, true).unwrap();
+        let g = gesture(
+            &s,
+            scale,
+            (0, 1, Grip::TrimStart),
+            (-47.0, 0.0),
+            0,
+            4.5,
+            true,
+        )
+        .unwrap();
         assert!((g.seconds - 4.5).abs() < 1e-9);
         // Fades stay inside the clip.
-        let g = gesture(&s, scale, (0, 0, Grip::FadeIn), 500.0, 0, 0.0, true).unwrap();
+        let g = gesture(&s, scale, (0, 0, Grip::FadeIn), (500.0, 0.0), 0, 0.0, true).unwrap();
         assert_eq!(g.seconds, 2.0);
-        let g = gesture(&s, scale, (0, 0, Grip::FadeOut), -30.0, 0, 0.0, true).unwrap();
+        let g = gesture(&s, scale, (0, 0, Grip::FadeOut), (-30.0, 0.0), 0, 0.0, true).unwrap();
         assert!((g.seconds - 0.3).abs() < 1e-9);
+        // The gain handle: 12 px up is +3 dB, with Shift +0.3 dB; a press there finds it.
+        let g = gesture(&s, scale, (0, 0, Grip::Gain), (40.0, -12.0), 1, 0.0, true).unwrap();
+        assert_eq!((g.seconds, g.to_track), (3.0, 0));
+        let g = gesture(&s, scale, (0, 0, Grip::Gain), (0.0, -12.0), 0, 0.0, false).unwrap();
+        assert!((g.seconds - 0.3).abs() < 1e-9);
+        assert_eq!(
+            hit(
+                &s,
+                Lanes::default(),
+                scale,
+                Point::new(scale.x(2.0), RULER + 4.0)
+            ),
+            Some((0, 0, Grip::Gain))
+        );
     }
 }
