@@ -115,11 +115,13 @@ fn session(seconds: usize) -> MixSpec {
                 bus: t % 3,
                 level_db: -12.0,
                 pre_fader: false,
+                mute: false,
             })
             .chain((t % 4 == 0).then_some(SendSpec {
                 bus: 3,
                 level_db: -18.0,
                 pre_fader: false,
+                mute: false,
             }))
             .collect(),
             automation: vec![],

@@ -48,6 +48,7 @@ fn post_send(bus: usize, level_db: f32) -> SendSpec {
         bus,
         level_db,
         pre_fader: false,
+        mute: false,
     }
 }
 
@@ -608,6 +609,7 @@ fn sends_feed_buses_and_each_stem_keeps_its_share() {
         bus: 0,
         level_db: -6.0,
         pre_fader: true,
+        mute: false,
     }];
     let mut mx = track("mx", 1, vec![clip(1, 0, 1000)], 0.0, 1.0, 1);
     mx.sends = vec![post_send(0, 0.0)];
@@ -1092,4 +1094,41 @@ fn gain_reduction_is_metered_per_track_and_bus_and_not_when_bypassed() {
         (0.0, 0.0),
         "bypassed: nothing metered"
     );
+}
+
+#[test]
+fn a_muted_send_feeds_nothing_and_mutes_live_without_a_jump() {
+    let n = 4096;
+    let src = vec![vec![1.0f32; n]];
+    // a: direct (pan left) and into a plain bus at −6 dB.
+    let with = |mute: bool| {
+        let a = TrackSpec {
+            sends: vec![SendSpec {
+                mute,
+                ..post_send(0, -6.0)
+            }],
+            ..track("a", 1, vec![clip(0, 0, n as u64)], 0.0, -1.0, 0)
+        };
+        spec(vec![src.clone()], vec![a], vec![plain_bus("verb")])
+    };
+    let level = |mute: bool| Mixer::new(with(mute), 256).unwrap().render(|_| {})[0][0][2000];
+    assert!((level(false) - (1.0 + g(-6.0))).abs() < 1e-6);
+    assert!((level(true) - 1.0).abs() < 1e-6, "the send is silent");
+    let mut m = Mixer::new(with(false), 256).unwrap();
+    let mut out = Vec::new();
+    for k in 0..12 {
+        if k == 6 {
+            m.set_track_send_mute(0, 0, true);
+        }
+        out.extend_from_slice(&m.process_block(256)[0][0]);
+    }
+    let steps = out[4 * 256..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        steps < 1.1 * g(-6.0) / 256.0,
+        "no jump: largest step {steps}"
+    );
+    assert!((out[out.len() - 1] - 1.0).abs() < 1e-6);
 }

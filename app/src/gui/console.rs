@@ -33,6 +33,8 @@ pub enum ConsoleMessage {
     Solo(usize),
     /// Track, send, level dB.
     SendLevel(usize, usize, f32),
+    /// Mute (or bring back) send k of track i.
+    SendMute(usize, usize),
     /// Add a send from a track to a bus (at −10 dB), or remove it.
     AddSend(usize, String),
     RemoveSend(usize, String),
@@ -195,6 +197,13 @@ impl ConsolePanel {
                 }
                 let events = track(session, i, |s| s.sends[k].1 = db);
                 only(events, Effect::SendLevel(i, k, db))
+            }
+            M::SendMute(i, k) => {
+                let Some(&muted) = session.strips.get(i).and_then(|s| s.send_mute.get(k)) else {
+                    return Vec::new();
+                };
+                let events = track(session, i, |s| s.send_mute[k] = !muted);
+                only(events, Effect::SendMute(i, k, !muted))
             }
             M::AddSend(t, to) => match session.strips.get(t) {
                 Some(s) => edit(Command::Send {

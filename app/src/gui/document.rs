@@ -133,6 +133,7 @@ fn build_view(
             eq_kinds: section.inserts.iter().map(eq_kinds).collect(),
             bypass: section.inserts.iter().map(InsertSection::bypass).collect(),
             file_sends: section.sends.len(),
+            send_mute: section.sends.iter().map(|s| s.mute).collect(),
             inserts: section
                 .inserts
                 .iter()
@@ -243,6 +244,12 @@ pub fn console_changes(file: &SessionFile, view: &SessionView) -> Vec<Command> {
                     rounded(*level).to_string(),
                 );
             }
+            if strip.send_mute.get(k).is_some_and(|&m| m != send.mute) {
+                set(
+                    format!("{at}.send.{}.mute", k + 1),
+                    (!send.mute).to_string(),
+                );
+            }
         }
         bypass_changes(&at, &section.inserts, &strip.bypass, &mut set);
         insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
@@ -329,6 +336,9 @@ impl Document {
         for (track, strip) in self.spec.tracks.iter_mut().zip(&view.strips) {
             for (send, (_, level)) in track.sends.iter_mut().zip(&strip.sends) {
                 send.level_db = *level;
+            }
+            for (send, mute) in track.sends.iter_mut().zip(&strip.send_mute) {
+                send.mute = *mute;
             }
             track.gain_db = strip.gain_db;
             track.pan = strip.pan;
@@ -554,6 +564,19 @@ mod tests {
         view.strips[0].insert_params[1][1].value = 4.0;
         view.strips[0].bypass[1] = true;
         doc.apply(&view).unwrap();
+        assert!(
+            view.strips[0].send_mute.is_empty(),
+            "no sends in this session"
+        );
+        // A muted send is saved as `mute = true` on it, and reaches the mix.
+        let text = "[session]\nsample_rate = 48000\n[[bus]]\nname = \"hall\"\n[[track]]\nname = \"dx\"\n[[track.send]]\nbus = \"hall\"\nlevel_db = -8.0\n";
+        let edit = EditSession::from_text(text, &dir.path().join("m.toml")).unwrap();
+        let (mut muted, mut view) = Document::from_edit(edit).unwrap();
+        view.strips[0].send_mute[0] = true;
+        muted.apply(&view).unwrap();
+        let saved = muted.edit.text();
+        assert!(saved.contains("level_db = -8.0\nmute = true"), "{saved}");
+        assert!(muted.spec.tracks[0].sends[0].mute);
         assert_eq!(doc.edit.history(), (1, 0));
         let saved = doc.edit.text();
         assert!(

@@ -29,6 +29,8 @@ pub const SPECTRUM_FFT: usize = 2048;
 enum Command {
     /// Track, send, level dB.
     SendLevel(usize, usize, f32),
+    /// Track, send, muted.
+    SendMute(usize, usize, bool),
     /// Track, insert, parameter, value.
     InsertParam(usize, usize, String, f32),
     BusGain(usize, f32),
@@ -170,6 +172,11 @@ impl LiveEngine {
     /// A live send level change.
     pub fn send_level(&mut self, track: usize, send: usize, level_db: f32) {
         let _ = self.console.push(Command::SendLevel(track, send, level_db));
+    }
+
+    /// A live send mute (gliding over one block).
+    pub fn send_mute(&mut self, track: usize, send: usize, mute: bool) {
+        let _ = self.console.push(Command::SendMute(track, send, mute));
     }
 
     /// A live bus gain change.
@@ -316,6 +323,7 @@ impl Worker {
                     }
                     Command::SpectrumOf(s) => self.spectrum_stem = s,
                     Command::SendLevel(i, k, db) => self.mix.mixer().set_track_send_level(i, k, db),
+                    Command::SendMute(i, k, m) => self.mix.mixer().set_track_send_mute(i, k, m),
                     Command::InsertParam(i, k, name, v) => {
                         self.mix.mixer().set_track_insert_param(i, k, &name, v);
                     }

@@ -627,6 +627,12 @@ impl App {
                     }
                     None
                 }
+                Effect::SendMute(i, k, m) => {
+                    if let Some(e) = &mut self.engine {
+                        e.send_mute(i, k, m);
+                    }
+                    None
+                }
                 Effect::InsertParam(i, k, name, v) => {
                     if let Some(e) = &mut self.engine {
                         e.insert_param(i, k, name, v);

@@ -30,6 +30,8 @@ pub struct Strip {
     pub eq_kinds: Vec<Vec<gpu_dsp::mix::FilterKind>>,
     /// Send targets with their levels.
     pub sends: Vec<(String, f32)>,
+    /// Per send in the session file: whether it is muted.
+    pub send_mute: Vec<bool>,
     /// How many of `sends` are in the session file; one more is the track's `output` route
     /// (fixed at 0 dB, not editable).
     pub file_sends: usize,
@@ -249,6 +251,8 @@ pub enum Effect {
     Console(usize, f32, f32, bool, bool),
     /// A live send level: track, send, dB.
     SendLevel(usize, usize, f32),
+    /// A live send mute: track, send, muted.
+    SendMute(usize, usize, bool),
     /// A live insert parameter: track, insert, name, value.
     InsertParam(usize, usize, String, f32),
     /// A live bus gain: bus, dB.
@@ -762,6 +766,7 @@ mod tests {
                     eq_kinds: vec![vec![], vec![]],
                     bypass: vec![false, false],
                     sends: vec![("hall".into(), -12.0)],
+                    send_mute: vec![false],
                     file_sends: 1,
                     clips: vec![
                         ClipView {
@@ -1567,6 +1572,19 @@ mod tests {
             w.update(Message::Console(ConsoleMessage::AddBus)),
             edit(Command::AddBus("bus 1".into()))
         );
+    }
+
+    #[test]
+    fn a_send_is_muted_live_and_saved() {
+        let mut w = opened();
+        w.playing = true;
+        let e = w.update(Message::Console(ConsoleMessage::SendMute(0, 0)));
+        assert!(e.contains(&Effect::SendMute(0, 0, true)), "{e:?}");
+        assert!(!e.iter().any(|e| matches!(e, Effect::Console(..))));
+        assert_eq!(w.session.as_ref().unwrap().strips[0].send_mute, [true]);
+        assert!(w
+            .update(Message::Console(ConsoleMessage::SendMute(0, 5)))
+            .is_empty());
     }
 
     #[test]

@@ -292,8 +292,15 @@ pub(super) fn strip<'a>(
         if k < s.file_sends {
             column![
                 row![
-                    text(format!("→{b} {l:+.1}")).size(10).color(DIM),
+                    text(format!("→{b} {l:+.1}")).size(10).color(
+                        if s.send_mute.get(k).copied().unwrap_or(false) {
+                            AMBER
+                        } else {
+                            DIM
+                        }
+                    ),
                     Space::new().width(Length::Fill),
+                    small_button("m", Message::Console(ConsoleMessage::SendMute(i, k))),
                     remove(Message::Console(ConsoleMessage::RemoveSend(i, b.clone()))),
                 ],
                 hslider(*l, (-60.0, 6.0, 0.0), Taper::Linear, move |v| {

@@ -154,6 +154,9 @@ pub struct SendSection {
     pub level_db: f32,
     #[serde(default)]
     pub pre_fader: bool,
+    /// Silences the send (its level is kept).
+    #[serde(default)]
+    pub mute: bool,
 }
 
 #[derive(Debug, Deserialize)]

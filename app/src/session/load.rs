@@ -539,6 +539,7 @@ impl Loader {
                     bus: find_bus(bus, &format!("{place}, output"))?,
                     level_db: 0.0,
                     pre_fader: false,
+                    mute: false,
                 });
             }
             let automation = t
@@ -827,6 +828,7 @@ fn sends(
                 bus,
                 level_db: s.level_db,
                 pre_fader: s.pre_fader,
+                mute: s.mute,
             })
         })
         .collect()

@@ -149,6 +149,8 @@ pub struct SendSpec {
     pub bus: usize,
     pub level_db: f32,
     pub pre_fader: bool,
+    /// Silences the send (a track's send glides out over one block when muted live).
+    pub mute: bool,
 }
 
 /// What an automation envelope drives.

@@ -335,17 +335,22 @@ impl Lane {
                 .find(|(tg, _)| *tg == Target::SendDb(k))
                 .map(|(_, a)| a);
             match env {
-                Some(env) => {
+                Some(env) if !send.mute => {
                     env.fill(start, &mut self.env[..n]);
                     for v in &mut self.env[..n] {
                         *v = db_to_gain(*v);
                     }
                 }
-                None => {
-                    // A constant level; a live change glides over one block.
+                _ => {
+                    // A constant level (or a muted send); a live change glides over one block.
                     let mut unknown = f32::NAN;
                     let last = state.send_gains.get_mut(k).unwrap_or(&mut unknown);
-                    glide_to(last, db_to_gain(send.level_db), &mut self.env[..n]);
+                    let target = if send.mute {
+                        0.0
+                    } else {
+                        db_to_gain(send.level_db)
+                    };
+                    glide_to(last, target, &mut self.env[..n]);
                 }
             }
             for (dst, src) in self.bus_in[spec.stem][send.bus]

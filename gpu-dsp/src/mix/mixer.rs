@@ -251,6 +251,7 @@ fn run_buses(
                 // that aligns it with the target's other inputs.
                 let env = envelope(&Target::SendDb(k)).map(|(_, e)| e);
                 let level = match env {
+                    _ if send.mute => 0.0,
                     Some(env) => {
                         env.fill(at_out, &mut state.env[..n]);
                         state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
@@ -700,6 +701,18 @@ impl Mixer {
             .and_then(|t| t.sends.get_mut(send))
         {
             s.level_db = level_db;
+        }
+    }
+
+    /// Live mute of track `track`'s send `send` (glides over one block).
+    pub fn set_track_send_mute(&mut self, track: usize, send: usize, mute: bool) {
+        if let Some(s) = self
+            .spec
+            .tracks
+            .get_mut(track)
+            .and_then(|t| t.sends.get_mut(send))
+        {
+            s.mute = mute;
         }
     }
 

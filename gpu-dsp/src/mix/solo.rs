@@ -60,6 +60,7 @@ mod tests {
             bus,
             level_db: 0.0,
             pre_fader: false,
+            mute: false,
         }
     }
 
