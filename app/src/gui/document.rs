@@ -57,24 +57,39 @@ impl Document {
     /// Rebuilds the mix and the view after the edit session changed (an undo, an import).
     pub fn rebuild(&mut self) -> Result<SessionView> {
         let (loaded, view) = load(&self.edit)?;
+        self.install(loaded);
+        Ok(view)
+    }
+
+    fn install(&mut self, loaded: LoadedSession) {
         self.file = loaded.file;
         self.spec = loaded.spec;
         self.inputs = loaded.inputs;
         self.source_keys = loaded.source_keys;
-        Ok(view)
     }
 
-    /// Applies edit commands (one undo step; an undo or redo alone) and rebuilds; on error
-    /// nothing changes.
-    pub fn edit(&mut self, commands: &[Command]) -> Result<SessionView> {
+    /// Applies edit commands to the session's text (one undo step; an undo or redo alone),
+    /// checked from media headers, and returns the rebuild of the mix from it — the slow
+    /// part (a compressed file is decoded) — to run off the window's thread; hand its
+    /// result to [`Document::finish_edit`]. On error nothing changes.
+    pub fn begin_edit(&mut self, commands: &[Command]) -> Result<Rebuild> {
         match commands {
             [one] => self.edit.apply(one)?,
             many => self.edit.apply_all(many)?,
         }
-        match self.rebuild() {
-            Ok(view) => Ok(view),
+        let (text, path) = (self.edit.text(), self.edit.path().to_path_buf());
+        Ok(Box::new(move || load_text(&text, &path)))
+    }
+
+    /// Takes a finished rebuild; when it failed where the header check passed, the edit is
+    /// taken back and the error returned.
+    pub fn finish_edit(&mut self, built: Built) -> Result<SessionView> {
+        match built {
+            Ok((loaded, view)) => {
+                self.install(loaded);
+                Ok(view)
+            }
             Err(e) => {
-                // The full load failed where the header check passed: take the step back.
                 let _ = self.edit.apply(&Command::Undo);
                 self.rebuild()?;
                 Err(e)
@@ -83,10 +98,20 @@ impl Document {
     }
 }
 
+/// A rebuilt session and its view (or why it could not be built).
+pub type Built = Result<(LoadedSession, SessionView)>;
+
+/// The rebuild of an edited session, to run on any thread.
+pub type Rebuild = Box<dyn FnOnce() -> Built + Send>;
+
 /// Loads an edit session's text (missing media as offline clips), with the window's view.
-fn load(edit: &EditSession) -> Result<(LoadedSession, SessionView)> {
-    let path = edit.path();
-    let loaded = load_session_with_offline(&edit.text(), path)?;
+fn load(edit: &EditSession) -> Built {
+    load_text(&edit.text(), edit.path())
+}
+
+/// Loads session text saved at `path`, with the window's view.
+fn load_text(text: &str, path: &Path) -> Built {
+    let loaded = load_session_with_offline(text, path)?;
     let view = build_view(
         path,
         &loaded.file,
@@ -550,6 +575,29 @@ fn settings<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_rebuilt_elsewhere_is_installed_or_taken_back() {
+        let text = "[session]\nsample_rate = 48000\n[[track]]\nname = \"dx\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let edit = EditSession::from_text(text, &dir.path().join("s.toml")).unwrap();
+        let (mut doc, _) = Document::from_edit(edit).unwrap();
+        // The rebuild runs on another thread; its result is installed.
+        let rebuild = doc.begin_edit(&[Command::AddBus("hall".into())]).unwrap();
+        let built = std::thread::spawn(rebuild).join().unwrap();
+        let view = doc.finish_edit(built).unwrap();
+        assert_eq!(view.buses, ["hall"]);
+        assert_eq!(doc.spec.buses.len(), 1);
+        // A rebuild that failed takes the edit back.
+        let _ = doc.begin_edit(&[Command::AddBus("room".into())]).unwrap();
+        assert!(doc.edit.text().contains("room"));
+        let e = doc
+            .finish_edit(Err(anyhow!("the file went away")))
+            .unwrap_err();
+        assert_eq!(e.to_string(), "the file went away");
+        assert!(!doc.edit.text().contains("room"));
+        assert_eq!(doc.spec.buses.len(), 1);
+    }
 
     #[test]
     fn window_values_become_one_undo_step_of_set_commands() {

@@ -28,6 +28,20 @@ impl<T: Send + 'static> Job<T> {
     pub fn take(&self) -> Option<T> {
         self.result.lock().ok().and_then(|mut r| r.take())
     }
+
+    /// Waits for the result (`None` if the job's thread died without one).
+    pub fn wait(self) -> Option<T> {
+        loop {
+            if let Some(v) = self.take() {
+                return Some(v);
+            }
+            // The thread holds the other handle to the slot until it has written to it.
+            if Arc::strong_count(&self.result) == 1 {
+                return self.take();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -47,5 +61,8 @@ mod tests {
         };
         assert_eq!(value, 42);
         assert_eq!(job.take(), None);
+        assert_eq!(Job::spawn("wait", || 7).unwrap().wait(), Some(7));
+        let died = Job::<u8>::spawn("panics", || panic!("on purpose")).unwrap();
+        assert_eq!(died.wait(), None, "a dead job does not hang the waiter");
     }
 }

@@ -140,6 +140,8 @@ struct App {
     export_job: Option<ExportJob>,
     /// A session being opened in the background.
     load_job: Option<(PathBuf, job::Job<Opened>)>,
+    /// An edited session being rebuilt in the background (an import may decode a file).
+    edit_job: Option<job::Job<document::Built>>,
     /// When the session being opened was asked for (reported in screenshot runs).
     load_started: Option<Instant>,
     /// The sources' peak overviews being computed in the background.
@@ -185,6 +187,7 @@ impl App {
             last_autosave: None,
             export_job: None,
             load_job: None,
+            edit_job: None,
             load_started: None,
             peaks_job: None,
             peaks_cache: Default::default(),
@@ -212,6 +215,7 @@ impl App {
             || self.autosave_due.is_some()
             || self.export_job.is_some()
             || self.load_job.is_some()
+            || self.edit_job.is_some()
             || self.peaks_job.is_some()
             || self.spectrogram_job.is_some()
             || self.shot.is_some()
@@ -346,7 +350,30 @@ impl App {
     }
 
     /// Timer chores: the debounced autosave, and noticing the end of an audition.
+    /// Installs a finished background edit (its view, or its error).
+    fn install_edit(&mut self, built: Option<document::Built>) {
+        let Some(doc) = &mut self.doc else {
+            return;
+        };
+        let built = built.unwrap_or_else(|| Err(anyhow::anyhow!("the edit stopped unexpectedly")));
+        let result = doc.finish_edit(built).map_err(|e| chain(&e));
+        let effects = self.ws.update(Message::Edited(result));
+        self.run_effects(effects);
+    }
+
+    /// Waits for a background edit to finish (before anything that needs the rebuilt mix).
+    fn finish_edit_job(&mut self) {
+        if let Some(job) = self.edit_job.take() {
+            let built = job.wait();
+            self.install_edit(built);
+        }
+    }
+
     fn on_tick(&mut self) {
+        if let Some(built) = self.edit_job.as_ref().and_then(job::Job::take) {
+            self.edit_job = None;
+            self.install_edit(Some(built));
+        }
         if let Some(result) = self.load_job.as_ref().and_then(|(_, j)| j.take()) {
             let (path, _) = self.load_job.take().expect("checked");
             if let (Some(t), Some(_)) = (self.load_started.take(), &self.shot) {
@@ -493,6 +520,19 @@ impl App {
     /// Carries out what the update asked for; results come back as messages.
     fn run_effects(&mut self, effects: Vec<Effect>) {
         for effect in effects {
+            // What needs the rebuilt mix (or the saved text of it) waits for an edit that
+            // is still being rebuilt.
+            if matches!(
+                effect,
+                Effect::Save(_)
+                    | Effect::StartExport(_)
+                    | Effect::StartEngine(_)
+                    | Effect::AnalyseCleanup(_)
+                    | Effect::AnalyseFile(_)
+                    | Effect::Load(_)
+            ) {
+                self.finish_edit_job();
+            }
             let follow = match effect {
                 Effect::Load(path) => {
                     let p = path.clone();
@@ -515,14 +555,32 @@ impl App {
                     self.autosave_due = Some(path);
                     None
                 }
-                Effect::Edit(request) => match (&mut self.doc, &self.ws.session) {
-                    (Some(doc), Some(view)) => Some(Message::Edited(
-                        doc.apply(view)
-                            .and_then(|()| doc.edit(&edit_commands(doc, request)))
-                            .map_err(|e| chain(&e)),
-                    )),
-                    _ => None,
-                },
+                Effect::Edit(request) => {
+                    // One edit at a time, in order.
+                    self.finish_edit_job();
+                    match (&mut self.doc, &self.ws.session) {
+                        (Some(doc), Some(view)) => {
+                            let begun = doc
+                                .apply(view)
+                                .and_then(|()| doc.begin_edit(&edit_commands(doc, request)));
+                            match begun {
+                                // The rebuild (decoding, counting media) runs in the
+                                // background; the window keeps drawing and playing.
+                                Ok(rebuild) => match job::Job::spawn("edit", rebuild) {
+                                    Ok(j) => {
+                                        self.edit_job = Some(j);
+                                        None
+                                    }
+                                    Err(_) => {
+                                        Some(Message::Edited(doc.rebuild().map_err(|e| chain(&e))))
+                                    }
+                                },
+                                Err(e) => Some(Message::Edited(Err(chain(&e)))),
+                            }
+                        }
+                        _ => None,
+                    }
+                }
                 Effect::StartExport(request) => match self.start_export(request) {
                     Ok(job) => {
                         self.export_job = Some(job);
