@@ -5,6 +5,7 @@ mod clean;
 mod convolve;
 mod edit;
 mod gpu;
+mod masking;
 mod play;
 mod render;
 mod spectrogram;
@@ -43,6 +44,8 @@ enum Command {
     },
     /// Loudness (BS.1770-4 / EBU R128), peaks and phase report of a file.
     Analyze(analyze::AnalyzeArgs),
+    /// Which tracks cover the dialogue stem, per third-octave band, ranked.
+    Masking(masking::MaskingArgs),
     /// Spectrogram of a file as a labelled PNG (and CSV).
     Spectrogram(spectrogram::SpectrogramArgs),
     /// Convolve a file with an impulse response (convolution reverb).
@@ -101,6 +104,7 @@ pub fn run() -> ExitCode {
             engine,
         }) => play::run(&session, from, engine.engine),
         Some(Command::Analyze(args)) => analyze::run(&args),
+        Some(Command::Masking(args)) => masking::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean(args)) => clean::run(&args),
         Some(Command::Edit(args)) => edit::run(&args, &positions("commands"), &positions("script")),

@@ -36,6 +36,9 @@ pub(crate) struct TrackState {
     pub readers: Vec<Option<Box<dyn SourceReader>>>,
     /// The first read error (the mix goes on with silence; the caller reports it).
     pub error: Option<String>,
+    /// When taps are on ([`super::Mixer::enable_track_taps`]): this block's post-fader
+    /// output in layout channels, and the delay that aligns it with the stems.
+    pub tap: Option<(Vec<Vec<f32>>, DelayLine)>,
 }
 
 /// Scratch and accumulators of one rendering lane.
@@ -304,6 +307,11 @@ impl Lane {
             state.energy += energy;
         }
         state.samples += (n * self.panned.len()) as u64;
+        if let Some((tap, _)) = &mut state.tap {
+            for (t, c) in tap.iter_mut().zip(&self.panned) {
+                t[..n].copy_from_slice(&c[..n]);
+            }
+        }
         // 7. Post-fader sends and the stem.
         self.sends(spec, state, aligned, n, false);
         if !spec.direct {

@@ -465,6 +465,7 @@ impl Mixer {
                 send_gains: vec![f32::NAN; t.sends.len()],
                 readers,
                 error: None,
+                tap: None,
             });
         }
         let max_track = track_lat.iter().copied().max().unwrap_or(0);
@@ -765,6 +766,28 @@ impl Mixer {
         any
     }
 
+    /// Keeps each track's post-fader output of every block (in layout channels, aligned
+    /// with the stems [`Mixer::process_block`] returns), for per-track analysis such as
+    /// masking; read it with [`Mixer::track_tap`]. Allocates; call before rendering.
+    pub fn enable_track_taps(&mut self) {
+        let delay = self.latency - self.track_latency;
+        for state in &mut self.tracks {
+            state.tap = Some((
+                vec![vec![0.0; self.block]; self.channels],
+                DelayLine::new(self.channels, delay),
+            ));
+        }
+    }
+
+    /// Track `i`'s output in the last block (its first `n` samples, as asked of
+    /// [`Mixer::process_block`]), when taps are on.
+    pub fn track_tap(&self, i: usize) -> Option<&[Vec<f32>]> {
+        self.tracks
+            .get(i)
+            .and_then(|t| t.tap.as_ref())
+            .map(|(tap, _)| tap.as_slice())
+    }
+
     /// Each bus's largest output sample (over its stem instances) since the last call.
     pub fn take_bus_peaks(&mut self, out: &mut [f32]) {
         out.iter_mut().for_each(|o| *o = 0.0);
@@ -877,6 +900,8 @@ impl Mixer {
                 for (state, spec) in states.iter_mut().zip(specs) {
                     if state.audible {
                         lane.track(mix, spec, state, at, n);
+                    } else if let Some((tap, _)) = &mut state.tap {
+                        tap.iter_mut().for_each(|c| c[..n].fill(0.0));
                     }
                 }
             };
@@ -916,6 +941,16 @@ impl Mixer {
                 scope.spawn(move |_| run(lane, states, specs));
             }
         });
+        // Taps: each track's block, delayed to where the stems are.
+        for state in &mut self.tracks {
+            if let Some((tap, align)) = &mut state.tap {
+                let mut views: [&mut [f32]; 8] = Default::default();
+                for (v, c) in views.iter_mut().zip(tap.iter_mut()) {
+                    *v = &mut c[..n];
+                }
+                align.process(&mut views[..self.channels]);
+            }
+        }
         let (main, others) = self.lanes.split_at_mut(1);
         let main = &mut main[0];
         for other in others.iter() {
