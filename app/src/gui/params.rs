@@ -66,15 +66,11 @@ pub fn section_params(s: &InsertSection, rate: u32) -> Vec<Param> {
         .collect()
 }
 
-/// Owned names for `(name, field)` pairs.
-fn named<'a>(pairs: Vec<(&str, &'a mut f32)>) -> Vec<(String, &'a mut f32)> {
-    pairs.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
-}
-
-/// Every live-editable field of a section with its engine parameter name, in slider order.
+/// Every live-editable field of a section with its engine parameter name, in slider order
+/// (a reverb's pre-delay and IR gain rebuild it, so they are not here).
 fn slots(s: &mut InsertSection) -> Vec<(String, &mut f32)> {
-    match s {
-        InsertSection::Eq { bands, .. } => bands
+    if let InsertSection::Eq { bands, .. } = s {
+        return bands
             .iter_mut()
             .enumerate()
             .flat_map(|(k, b)| {
@@ -84,71 +80,15 @@ fn slots(s: &mut InsertSection) -> Vec<(String, &mut f32)> {
                     (format!("band{k}_q"), &mut b.q),
                 ]
             })
-            .collect(),
-        InsertSection::Compressor {
-            threshold_db,
-            ratio,
-            attack_ms,
-            release_ms,
-            knee_db,
-            makeup_db,
-            ..
-        } => named(vec![
-            ("threshold_db", threshold_db),
-            ("ratio", ratio),
-            ("attack_ms", attack_ms),
-            ("release_ms", release_ms),
-            ("knee_db", knee_db),
-            ("makeup_db", makeup_db),
-        ]),
-        InsertSection::Gate {
-            threshold_db,
-            range_db,
-            attack_ms,
-            hold_ms,
-            release_ms,
-            ..
-        } => named(vec![
-            ("threshold_db", threshold_db),
-            ("range_db", range_db),
-            ("attack_ms", attack_ms),
-            ("hold_ms", hold_ms),
-            ("release_ms", release_ms),
-        ]),
-        InsertSection::Limiter {
-            ceiling_db,
-            release_ms,
-            ..
-        } => named(vec![("ceiling_db", ceiling_db), ("release_ms", release_ms)]),
-        InsertSection::Reverb { wet, dry, .. } => named(vec![("wet", wet), ("dry", dry)]),
-        InsertSection::Clean { reduction_db, .. } => named(vec![("reduction_db", reduction_db)]),
-        InsertSection::Duck {
-            clarity_db,
-            max_db,
-            attack_ms,
-            release_ms,
-            ..
-        } => named(vec![
-            ("clarity_db", clarity_db),
-            ("max_db", max_db),
-            ("attack_ms", attack_ms),
-            ("release_ms", release_ms),
-        ]),
-        InsertSection::Multiband {
-            threshold_db,
-            ratio,
-            attack_ms,
-            release_ms,
-            range_db,
-            ..
-        } => named(vec![
-            ("threshold_db", threshold_db),
-            ("ratio", ratio),
-            ("attack_ms", attack_ms),
-            ("release_ms", release_ms),
-            ("range_db", range_db),
-        ]),
+            .collect();
     }
+    let reverb = matches!(s, InsertSection::Reverb { .. });
+    s.settings_mut()
+        .1
+        .into_iter()
+        .filter(|(name, _)| !reverb || matches!(*name, "wet" | "dry"))
+        .map(|(name, v)| (name.to_string(), v))
+        .collect()
 }
 
 #[cfg(test)]

@@ -115,6 +115,19 @@ fn toggle<'a>(label: &'static str, on: bool, colour: Color, msg: Message) -> Ele
         .into()
 }
 
+/// A strip's mute (amber when on) and solo (green) buttons.
+fn mute_solo<'a>(
+    (mute, on_mute): (bool, ConsoleMessage),
+    (solo, on_solo): (bool, ConsoleMessage),
+) -> Element<'a, Message> {
+    row![
+        toggle("M", mute, AMBER, Message::Console(on_mute)),
+        toggle("S", solo, GREEN, Message::Console(on_solo)),
+    ]
+    .spacing(4)
+    .into()
+}
+
 /// A small text button.
 fn small_button<'a>(label: &'static str, msg: Message) -> button::Button<'a, Message> {
     button(text(label).size(10))
@@ -372,21 +385,10 @@ pub(super) fn strip<'a>(
             } else {
                 Space::new().height(Length::Fixed(0.0)).into()
             },
-            row![
-                toggle(
-                    "M",
-                    s.mute,
-                    AMBER,
-                    Message::Console(ConsoleMessage::Mute(i))
-                ),
-                toggle(
-                    "S",
-                    s.solo,
-                    GREEN,
-                    Message::Console(ConsoleMessage::Solo(i))
-                ),
-            ]
-            .spacing(4),
+            mute_solo(
+                (s.mute, ConsoleMessage::Mute(i)),
+                (s.solo, ConsoleMessage::Solo(i))
+            ),
         ]
         .spacing(4)
         .width(Length::Fixed(92.0)),
@@ -561,21 +563,10 @@ pub(super) fn bus_strip<'a>(
             ]
             .spacing(6),
             entry(draft, Field::BusFader(b), format!("{:+.1}", s.gain_db)),
-            row![
-                toggle(
-                    "M",
-                    s.mute,
-                    AMBER,
-                    Message::Console(ConsoleMessage::BusMute(b))
-                ),
-                toggle(
-                    "S",
-                    s.solo,
-                    GREEN,
-                    Message::Console(ConsoleMessage::BusSolo(b))
-                ),
-            ]
-            .spacing(4),
+            mute_solo(
+                (s.mute, ConsoleMessage::BusMute(b)),
+                (s.solo, ConsoleMessage::BusSolo(b))
+            ),
         ]
         .spacing(4)
         .width(Length::Fixed(92.0)),

@@ -2,7 +2,7 @@
 //! example. Unknown keys are errors, so a typo never passes silently.
 
 use gpu_dsp::mix::params::{
-    default_of, CLEAN, COMPRESSOR, DUCK, EQ_BAND, GATE, LIMITER, MULTIBAND,
+    default_of, ParamInfo, CLEAN, COMPRESSOR, DUCK, EQ_BAND, GATE, LIMITER, MULTIBAND,
 };
 use serde::Deserialize;
 
@@ -281,6 +281,110 @@ pub enum InsertSection {
 }
 
 impl InsertSection {
+    /// The parameter table of the insert's processor and its numeric settings by name, in
+    /// the table's order (an EQ's settings are in its bands: none here). The session loader
+    /// checks them against the table; the window edits them.
+    pub fn settings_mut(&mut self) -> (&'static [ParamInfo], Vec<(&'static str, &mut f32)>) {
+        use gpu_dsp::mix::params;
+        match self {
+            InsertSection::Eq { .. } => (params::EQ_BAND, Vec::new()),
+            InsertSection::Compressor {
+                threshold_db,
+                ratio,
+                attack_ms,
+                release_ms,
+                knee_db,
+                makeup_db,
+                ..
+            } => (
+                params::COMPRESSOR,
+                vec![
+                    ("threshold_db", threshold_db),
+                    ("ratio", ratio),
+                    ("attack_ms", attack_ms),
+                    ("release_ms", release_ms),
+                    ("knee_db", knee_db),
+                    ("makeup_db", makeup_db),
+                ],
+            ),
+            InsertSection::Gate {
+                threshold_db,
+                range_db,
+                attack_ms,
+                hold_ms,
+                release_ms,
+                ..
+            } => (
+                params::GATE,
+                vec![
+                    ("threshold_db", threshold_db),
+                    ("range_db", range_db),
+                    ("attack_ms", attack_ms),
+                    ("hold_ms", hold_ms),
+                    ("release_ms", release_ms),
+                ],
+            ),
+            InsertSection::Limiter {
+                ceiling_db,
+                release_ms,
+                ..
+            } => (
+                params::LIMITER,
+                vec![("ceiling_db", ceiling_db), ("release_ms", release_ms)],
+            ),
+            InsertSection::Reverb {
+                wet,
+                dry,
+                predelay_ms,
+                ir_gain_db,
+                ..
+            } => (
+                params::REVERB,
+                vec![
+                    ("wet", wet),
+                    ("dry", dry),
+                    ("predelay_ms", predelay_ms),
+                    ("ir_gain_db", ir_gain_db),
+                ],
+            ),
+            InsertSection::Clean { reduction_db, .. } => {
+                (params::CLEAN, vec![("reduction_db", reduction_db)])
+            }
+            InsertSection::Duck {
+                clarity_db,
+                max_db,
+                attack_ms,
+                release_ms,
+                ..
+            } => (
+                params::DUCK,
+                vec![
+                    ("clarity_db", clarity_db),
+                    ("max_db", max_db),
+                    ("attack_ms", attack_ms),
+                    ("release_ms", release_ms),
+                ],
+            ),
+            InsertSection::Multiband {
+                threshold_db,
+                ratio,
+                attack_ms,
+                release_ms,
+                range_db,
+                ..
+            } => (
+                params::MULTIBAND,
+                vec![
+                    ("threshold_db", threshold_db),
+                    ("ratio", ratio),
+                    ("attack_ms", attack_ms),
+                    ("release_ms", release_ms),
+                    ("range_db", range_db),
+                ],
+            ),
+        }
+    }
+
     /// Whether the insert is bypassed.
     pub fn bypass(&self) -> bool {
         match self {

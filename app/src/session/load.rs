@@ -920,105 +920,10 @@ fn check_f64(table: &'static [ParamInfo], name: &str, value: f64, place: &str) -
 
 /// Every numeric field of an insert against its processor's table.
 fn check_insert(ins: &InsertSection, place: &str) -> Result<()> {
-    let (table, values): (&'static [ParamInfo], Vec<(&str, f32)>) = match ins {
-        InsertSection::Eq { .. } => return Ok(()),
-        InsertSection::Compressor {
-            threshold_db,
-            ratio,
-            attack_ms,
-            release_ms,
-            knee_db,
-            makeup_db,
-            ..
-        } => (
-            params::COMPRESSOR,
-            vec![
-                ("threshold_db", *threshold_db),
-                ("ratio", *ratio),
-                ("attack_ms", *attack_ms),
-                ("release_ms", *release_ms),
-                ("knee_db", *knee_db),
-                ("makeup_db", *makeup_db),
-            ],
-        ),
-        InsertSection::Gate {
-            threshold_db,
-            range_db,
-            attack_ms,
-            hold_ms,
-            release_ms,
-            ..
-        } => (
-            params::GATE,
-            vec![
-                ("threshold_db", *threshold_db),
-                ("range_db", *range_db),
-                ("attack_ms", *attack_ms),
-                ("hold_ms", *hold_ms),
-                ("release_ms", *release_ms),
-            ],
-        ),
-        InsertSection::Limiter {
-            ceiling_db,
-            release_ms,
-            ..
-        } => (
-            params::LIMITER,
-            vec![("ceiling_db", *ceiling_db), ("release_ms", *release_ms)],
-        ),
-        InsertSection::Reverb {
-            wet,
-            dry,
-            predelay_ms,
-            ir_gain_db,
-            ..
-        } => (
-            params::REVERB,
-            vec![
-                ("wet", *wet),
-                ("dry", *dry),
-                ("predelay_ms", *predelay_ms),
-                ("ir_gain_db", *ir_gain_db),
-            ],
-        ),
-        InsertSection::Clean { reduction_db, .. } => {
-            (params::CLEAN, vec![("reduction_db", *reduction_db)])
-        }
-        InsertSection::Duck {
-            clarity_db,
-            max_db,
-            attack_ms,
-            release_ms,
-            ..
-        } => (
-            params::DUCK,
-            vec![
-                ("clarity_db", *clarity_db),
-                ("max_db", *max_db),
-                ("attack_ms", *attack_ms),
-                ("release_ms", *release_ms),
-            ],
-        ),
-        InsertSection::Multiband {
-            threshold_db,
-            ratio,
-            attack_ms,
-            release_ms,
-            range_db,
-            ..
-        } => (
-            params::MULTIBAND,
-            vec![
-                ("threshold_db", *threshold_db),
-                ("ratio", *ratio),
-                ("attack_ms", *attack_ms),
-                ("release_ms", *release_ms),
-                ("range_db", *range_db),
-            ],
-        ),
-    };
+    let mut ins = ins.clone();
+    let (table, values) = ins.settings_mut();
     for (name, v) in values {
-        check(table, name, v, place)?;
+        check(table, name, *v, place)?;
     }
     Ok(())
 }
