@@ -1,7 +1,8 @@
 //! `mixstation masking SESSION [--json] [--png OUT] [--dialogue STEM]`: which tracks cover
 //! the dialogue, in which third-octave band, and how often. The session is rendered once;
 //! every track outside the dialogue stem is compared, band by band and frame by frame, with
-//! the dialogue stem as it leaves the mix (`gpu_dsp::analysis::MaskingMeter`: the dialogue is
+//! the dialogue stem as it leaves the mix (`gpu_dsp::analysis::MaskingMatrix`, which analyses
+//! the dialogue once for all the tracks: the dialogue is
 //! active in a band above −60 dB; a track covers it there when it is within 6 dB of it or
 //! louder). Tracks are ranked by the share of the dialogue's active band-frames they cover.
 //! A track is measured by its own post-fader output, before the buses it feeds: a duck on a
@@ -10,7 +11,7 @@
 use crate::session::load_session;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::{BandMasking, MaskingMeter};
+use gpu_dsp::analysis::{BandMasking, MaskingMatrix};
 use gpu_dsp::mix::Mixer;
 use std::path::PathBuf;
 
@@ -129,10 +130,8 @@ pub fn measure(session: &std::path::Path, dialogue: &str) -> Result<(Vec<TrackMa
     mixer.enable_track_taps();
     let total = mixer.spec().length() + mixer.tail();
     let mut skip = mixer.latency() as u64;
-    let mut meters: Vec<MaskingMeter> = maskers
-        .iter()
-        .map(|_| MaskingMeter::new(channels, channels, rate))
-        .collect();
+    // The dialogue is analysed once for all the tracks.
+    let mut matrix = MaskingMatrix::new(channels, maskers.len(), channels, rate);
     // As a render: the timeline and the tails, of which the mix's latency comes first.
     let mut dialogue_block = vec![vec![0.0f32; BLOCK]; channels];
     let mut done = 0u64;
@@ -150,20 +149,21 @@ pub fn measure(session: &std::path::Path, dialogue: &str) -> Result<(Vec<TrackMa
             continue;
         }
         let dialogue: Vec<&[f32]> = dialogue_block.iter().map(|c| &c[from..n]).collect();
-        for (meter, &t) in meters.iter_mut().zip(&maskers) {
+        matrix.push_target(&dialogue);
+        for (k, &t) in maskers.iter().enumerate() {
             let tap = mixer.track_tap(t).expect("taps are on");
             let track: Vec<&[f32]> = tap.iter().map(|c| &c[from..n]).collect();
-            meter.push_target(&dialogue);
-            meter.push_masker(&track);
+            matrix.push_masker(k, &track);
         }
     }
     if let Some(e) = mixer.error() {
         bail!("{}: {e}", session.display());
     }
-    let mut tracks: Vec<TrackMasking> = meters
-        .into_iter()
+    let mut tracks: Vec<TrackMasking> = matrix
+        .finish()
+        .iter()
         .zip(names)
-        .map(|(meter, (track, stem))| summarise(track, stem, &meter.finish()))
+        .map(|(bands, (track, stem))| summarise(track, stem, bands))
         .collect();
     tracks.sort_by(|a, b| b.covered_fraction.total_cmp(&a.covered_fraction));
     let seconds = total.saturating_sub(mixer.latency() as u64) as f64 / f64::from(rate);

@@ -105,6 +105,93 @@ impl MaskingMeter {
     }
 }
 
+/// The masking of one target by many maskers (a dialogue stem by every other track): what a
+/// [`MaskingMeter`] per masker gives, with the target analysed once instead of once per
+/// masker. Target and maskers are pushed block by block, best in step.
+pub struct MaskingMatrix {
+    target: FrameStream,
+    maskers: Vec<FrameStream>,
+    folds: Vec<MaskingFold>,
+    ranges: Vec<Range<usize>>,
+    levels: Vec<Option<f64>>,
+}
+
+impl MaskingMatrix {
+    /// A matrix for a target of `target_channels` and `maskers` maskers of
+    /// `masker_channels` planar channels each, at `sample_rate`.
+    pub fn new(
+        target_channels: usize,
+        maskers: usize,
+        masker_channels: usize,
+        sample_rate: u32,
+    ) -> Self {
+        let meter = MaskingMeter::new(target_channels, masker_channels, sample_rate);
+        let ranges = meter.fold.ranges.clone();
+        let bands = ranges.len();
+        Self {
+            target: meter.target,
+            maskers: (0..maskers)
+                .map(|_| FrameStream::new(masker_channels, FFT, FFT / 2))
+                .collect(),
+            folds: (0..maskers)
+                .map(|_| MaskingFold {
+                    bands: meter.fold.bands.clone(),
+                    ranges: ranges.clone(),
+                    levels: vec![None; bands],
+                    sums: vec![BandSums::default(); bands],
+                    ahead: VecDeque::new(),
+                    target_frames: 0,
+                    masker_frames: 0,
+                })
+                .collect(),
+            levels: vec![None; bands],
+            ranges,
+        }
+    }
+
+    /// Feeds a planar block of the target.
+    pub fn push_target(&mut self, block: &[&[f32]]) {
+        let (folds, ranges, levels) = (&mut self.folds, &self.ranges, &mut self.levels);
+        self.target.push(block, |s| {
+            band_levels(ranges, s, levels);
+            folds
+                .iter_mut()
+                .for_each(|f| f.frame_levels(Side::Target, levels));
+        });
+    }
+
+    /// Feeds a planar block of masker `k`.
+    pub fn push_masker(&mut self, k: usize, block: &[&[f32]]) {
+        let fold = &mut self.folds[k];
+        self.maskers[k].push(block, |s| fold.frame(Side::Masker, s));
+    }
+
+    /// Per masker, the masking per band of everything pushed.
+    pub fn finish(self) -> Vec<Vec<BandMasking>> {
+        let Self {
+            target,
+            maskers,
+            mut folds,
+            ranges,
+            mut levels,
+        } = self;
+        target.finish(|s| {
+            band_levels(&ranges, s, &mut levels);
+            folds
+                .iter_mut()
+                .for_each(|f| f.frame_levels(Side::Target, &levels));
+        });
+        maskers
+            .into_iter()
+            .zip(folds)
+            .map(|(stream, mut fold)| {
+                stream.finish(|s| fold.frame(Side::Masker, s));
+                fold.finish()
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     Target,
@@ -132,36 +219,48 @@ struct MaskingFold {
     sums: Vec<BandSums>,
 }
 
+/// Band levels of one frame's spectra (channels averaged in power; `None`: silence).
+fn band_levels(ranges: &[Range<usize>], spectra: &[Vec<Complex32>], out: &mut [Option<f64>]) {
+    for (level, r) in out.iter_mut().zip(ranges) {
+        let p: f64 = spectra
+            .iter()
+            .map(|s| {
+                s[r.clone()]
+                    .iter()
+                    .map(|x| f64::from(x.norm_sqr()))
+                    .sum::<f64>()
+            })
+            .sum();
+        *level = level_db(p / spectra.len().max(1) as f64);
+    }
+}
+
 impl MaskingFold {
     fn frame(&mut self, side: Side, spectra: &[Vec<Complex32>]) {
-        for (level, r) in self.levels.iter_mut().zip(&self.ranges) {
-            let p: f64 = spectra
-                .iter()
-                .map(|s| {
-                    s[r.clone()]
-                        .iter()
-                        .map(|x| f64::from(x.norm_sqr()))
-                        .sum::<f64>()
-                })
-                .sum();
-            *level = level_db(p / spectra.len().max(1) as f64);
-        }
+        let mut levels = std::mem::take(&mut self.levels);
+        band_levels(&self.ranges, spectra, &mut levels);
+        self.frame_levels(side, &levels);
+        self.levels = levels;
+    }
+
+    /// Folds one frame of one side given its band levels.
+    fn frame_levels(&mut self, side: Side, levels: &[Option<f64>]) {
         let (mine, theirs) = match side {
             Side::Target => (self.target_frames, self.masker_frames),
             Side::Masker => (self.masker_frames, self.target_frames),
         };
         if theirs > mine {
             // The other side is ahead: its oldest held frame is this frame's partner.
-            for b in 0..self.bands.len() {
+            for (b, &level) in levels.iter().enumerate() {
                 let other = self.ahead.pop_front().flatten();
                 let (t, m) = match side {
-                    Side::Target => (self.levels[b], other),
-                    Side::Masker => (other, self.levels[b]),
+                    Side::Target => (level, other),
+                    Side::Masker => (other, level),
                 };
                 self.compare(b, t, m);
             }
         } else {
-            self.ahead.extend(self.levels.iter().copied());
+            self.ahead.extend(levels.iter().copied());
         }
         match side {
             Side::Target => self.target_frames += 1,
@@ -211,6 +310,39 @@ impl MaskingFold {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_matrix_gives_exactly_what_a_meter_per_masker_gives() {
+        let signal = |seed: usize, len: usize| -> Vec<f32> {
+            (0..len)
+                .map(|i| (((i * 7919 + seed * 104_729) % 1013) as f32 / 1013.0 - 0.5) * 0.3)
+                .collect()
+        };
+        let target = [signal(1, 9 * FFT), signal(2, 9 * FFT)];
+        let maskers: Vec<Vec<f32>> = (0..3).map(|k| signal(10 + k, 7 * FFT + 333 * k)).collect();
+        let mut matrix = MaskingMatrix::new(2, 3, 1, 48_000);
+        let mut meters: Vec<MaskingMeter> =
+            (0..3).map(|_| MaskingMeter::new(2, 1, 48_000)).collect();
+        for start in (0..9 * FFT).step_by(1500) {
+            let t: Vec<&[f32]> = target
+                .iter()
+                .map(|c| &c[start..(start + 1500).min(c.len())])
+                .collect();
+            matrix.push_target(&t);
+            for (k, (m, x)) in meters.iter_mut().zip(&maskers).enumerate() {
+                m.push_target(&t);
+                if start < x.len() {
+                    let b = &x[start..(start + 1500).min(x.len())];
+                    m.push_masker(&[b]);
+                    matrix.push_masker(k, &[b]);
+                }
+            }
+        }
+        let got = matrix.finish();
+        for (g, m) in got.iter().zip(meters) {
+            assert_eq!(*g, m.finish());
+        }
+    }
 
     #[test]
     fn pushing_in_step_holds_at_most_one_frame_ahead() {
