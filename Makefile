@@ -42,6 +42,7 @@ bench: deps runtime-dir
 	cargo bench --bench mix
 	cargo bench --bench cleanup
 	cargo bench --bench session
+	bash benches/timeline.sh
 
 # Noisy-dialogue set from espeak-ng, cleaned by mixstation and by the noisereduce baseline;
 # SI-SDR, STOI and PESQ into tools/quality/results.md.
