@@ -65,13 +65,13 @@ struct Report<'a> {
 const BLOCK: usize = 4096;
 
 pub fn run(args: &MaskingArgs) -> Result<()> {
+    let loaded = load_session(&args.session)?;
     if let Some(png) = &args.png {
         let mut inputs = vec![args.session.as_path()];
-        let loaded = load_session(&args.session)?;
         inputs.extend(loaded.inputs.iter().map(PathBuf::as_path));
         crate::io::check_output_path(png, &inputs)?;
     }
-    let (tracks, seconds) = measure(&args.session, &args.dialogue)?;
+    let (tracks, seconds) = measure(&args.session, loaded.spec, &args.dialogue)?;
     if args.json {
         let report = Report {
             session: args.session.display().to_string(),
@@ -92,11 +92,13 @@ pub fn run(args: &MaskingArgs) -> Result<()> {
     Ok(())
 }
 
-/// Renders the session and measures every track outside the dialogue stem against it,
-/// ranked; with the seconds analysed.
-pub fn measure(session: &std::path::Path, dialogue: &str) -> Result<(Vec<TrackMasking>, f64)> {
-    let loaded = load_session(session)?;
-    let spec = loaded.spec;
+/// Renders the mix of `session` and measures every track outside the dialogue stem against
+/// it, ranked; with the seconds analysed.
+fn measure(
+    session: &std::path::Path,
+    spec: gpu_dsp::mix::MixSpec,
+    dialogue: &str,
+) -> Result<(Vec<TrackMasking>, f64)> {
     let dx = spec
         .stems
         .iter()
@@ -151,7 +153,9 @@ pub fn measure(session: &std::path::Path, dialogue: &str) -> Result<(Vec<TrackMa
         let dialogue: Vec<&[f32]> = dialogue_block.iter().map(|c| &c[from..n]).collect();
         matrix.push_target(&dialogue);
         for (k, &t) in maskers.iter().enumerate() {
-            let tap = mixer.track_tap(t).expect("taps are on");
+            let tap = mixer
+                .track_tap(t)
+                .ok_or_else(|| anyhow!("track {t} has no output tap"))?;
             let track: Vec<&[f32]> = tap.iter().map(|c| &c[from..n]).collect();
             matrix.push_masker(k, &track);
         }

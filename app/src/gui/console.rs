@@ -100,14 +100,6 @@ fn edit(c: Command) -> Vec<ConsoleEvent> {
     vec![ConsoleEvent::Edit(EditRequest::Command(c))]
 }
 
-/// The name of a track's or bus's strip.
-fn name_of(session: &SessionView, at: StripRef) -> Option<String> {
-    match at {
-        StripRef::Track(i) => session.strips.get(i).map(|s| s.name.clone()),
-        StripRef::Bus(b) => session.bus_strips.get(b).map(|s| s.name.clone()),
-    }
-}
-
 /// Changes track strip `i`; `Changed` and the engine's console values follow when it
 /// exists.
 fn track(
@@ -296,7 +288,7 @@ impl ConsolePanel {
                 vec![ConsoleEvent::ChooseImpulseResponse(at)]
             }
             M::AddInsert(at, kind) => {
-                let Some(target) = name_of(session, at) else {
+                let Some(target) = session.strip_name(at).map(str::to_string) else {
                     return Vec::new();
                 };
                 // An EQ starts with one flat bell to shape; the rest with their defaults.
@@ -314,7 +306,7 @@ impl ConsolePanel {
                     params,
                 })
             }
-            M::RemoveInsert(at, k) => match name_of(session, at) {
+            M::RemoveInsert(at, k) => match session.strip_name(at).map(str::to_string) {
                 Some(target) => {
                     self.follow();
                     edit(Command::RemoveInsert {
@@ -324,7 +316,7 @@ impl ConsolePanel {
                 }
                 None => Vec::new(),
             },
-            M::InsertUp(at, k) => match name_of(session, at) {
+            M::InsertUp(at, k) => match session.strip_name(at).map(str::to_string) {
                 Some(target) if k > 0 => {
                     self.follow();
                     edit(Command::MoveInsert {
@@ -336,7 +328,7 @@ impl ConsolePanel {
                 _ => Vec::new(),
             },
             M::MoveStrip(at, by) => {
-                let Some(name) = name_of(session, at) else {
+                let Some(name) = session.strip_name(at).map(str::to_string) else {
                     return Vec::new();
                 };
                 let (kind, index, count) = match at {
@@ -385,7 +377,7 @@ impl ConsolePanel {
             },
             M::StripMenu(at) => {
                 let open = self.strip_menu.as_ref().is_some_and(|(m, _)| *m == at);
-                self.strip_menu = match name_of(session, at) {
+                self.strip_menu = match session.strip_name(at).map(str::to_string) {
                     Some(name) if !open => Some((at, name)),
                     _ => None,
                 };
@@ -402,7 +394,7 @@ impl ConsolePanel {
                     return Vec::new();
                 };
                 let new = new.trim().to_string();
-                match name_of(session, at) {
+                match session.strip_name(at).map(str::to_string) {
                     Some(old) if old != new && !new.is_empty() => edit(match at {
                         StripRef::Track(_) => Command::RenameTrack { old, new },
                         StripRef::Bus(_) => Command::RenameBus { old, new },
@@ -425,7 +417,7 @@ impl ConsolePanel {
                 None => Vec::new(),
             },
             M::RemoveStrip(at) => {
-                let Some(name) = name_of(session, at) else {
+                let Some(name) = session.strip_name(at).map(str::to_string) else {
                     return Vec::new();
                 };
                 self.follow();

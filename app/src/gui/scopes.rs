@@ -12,7 +12,10 @@ pub(super) struct LevelMeter(pub Vec<f32>);
 
 impl Scope for LevelMeter {
     fn key(&self) -> u64 {
-        key_of(self.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.0.iter().for_each(|v| v.to_bits().hash(&mut h));
+        h.finish()
     }
 
     fn paint(&self, frame: &mut Frame, bounds: Rectangle) {

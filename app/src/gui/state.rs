@@ -149,6 +149,24 @@ pub struct SessionView {
     pub peaks: Option<std::sync::Arc<Vec<Vec<f32>>>>,
 }
 
+impl SessionView {
+    /// The name of a track's or bus's strip.
+    pub fn strip_name(&self, at: StripRef) -> Option<&str> {
+        match at {
+            StripRef::Track(i) => self.strips.get(i).map(|s| s.name.as_str()),
+            StripRef::Bus(b) => self.bus_strips.get(b).map(|s| s.name.as_str()),
+        }
+    }
+
+    /// The session's folder (`.` for a session given by a bare file name).
+    pub fn folder(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+}
+
 /// Messages: user actions, engine reports and timer ticks.
 #[derive(Clone, Debug)]
 pub enum Message {
@@ -316,10 +334,9 @@ pub struct Workstation {
     pub help: bool,
     /// The export panel, when open.
     pub export: Option<super::export::ExportPanel>,
-    /// The import dialog, when open, and the strip whose reverb it chooses an impulse
+    /// The import dialog, when open, with the strip whose reverb it chooses an impulse
     /// response for (`None`: it imports).
-    pub browser: Option<super::browser::Browser>,
-    pub browse_for: Option<StripRef>,
+    pub browser: Option<(super::browser::Browser, Option<StripRef>)>,
     /// The last revision given to a session view.
     pub revision: u64,
 }
@@ -486,18 +503,12 @@ impl Workstation {
                         ConsoleEvent::ForgetSelection => self.timeline.selected.clear(),
                         ConsoleEvent::Error(e) => self.error = Some(e),
                         ConsoleEvent::ChooseImpulseResponse(at) => {
-                            let name = match at {
-                                StripRef::Track(i) => session.strips.get(i).map(|s| &s.name),
-                                StripRef::Bus(b) => session.bus_strips.get(b).map(|s| &s.name),
-                            };
-                            if let Some(name) = name {
-                                let dir =
-                                    session.path.parent().filter(|p| !p.as_os_str().is_empty());
-                                self.browser = Some(super::browser::Browser::for_impulse_response(
-                                    dir.unwrap_or(Path::new(".")),
+                            if let Some(name) = session.strip_name(at) {
+                                let dialog = super::browser::Browser::for_impulse_response(
+                                    session.folder(),
                                     name,
-                                ));
-                                self.browse_for = Some(at);
+                                );
+                                self.browser = Some((dialog, Some(at)));
                             }
                         }
                     }
@@ -536,29 +547,22 @@ impl Workstation {
             }
             Message::ToggleBrowser => {
                 self.browser = match (&self.browser, &self.session) {
-                    (None, Some(s)) => {
-                        let dir = s.path.parent().filter(|p| !p.as_os_str().is_empty());
-                        Some(super::browser::Browser::new(dir.unwrap_or(Path::new("."))))
-                    }
+                    (None, Some(s)) => Some((super::browser::Browser::new(s.folder()), None)),
                     _ => None,
                 };
-                self.browse_for = None;
                 Vec::new()
             }
             Message::Browser(m) => {
                 use super::browser::BrowserEvent;
-                let Some(browser) = &mut self.browser else {
+                let Some((browser, for_strip)) = &mut self.browser else {
                     return Vec::new();
                 };
+                let for_strip = *for_strip;
                 match browser.update(m) {
                     Some(BrowserEvent::Import(file)) => {
                         self.browser = None;
-                        let target = self.browse_for.take().and_then(|at| {
-                            let s = self.session.as_ref()?;
-                            match at {
-                                StripRef::Track(i) => s.strips.get(i).map(|s| s.name.clone()),
-                                StripRef::Bus(b) => s.bus_strips.get(b).map(|s| s.name.clone()),
-                            }
+                        let target = for_strip.and_then(|at| {
+                            Some(self.session.as_ref()?.strip_name(at)?.to_string())
                         });
                         match target {
                             Some(target) => vec![Effect::Edit(EditRequest::Command(
@@ -573,7 +577,6 @@ impl Workstation {
                     }
                     Some(BrowserEvent::Close) => {
                         self.browser = None;
-                        self.browse_for = None;
                         Vec::new()
                     }
                     None => Vec::new(),
@@ -1474,7 +1477,7 @@ mod tests {
         // A reverb from the strip's list: the dialog chooses its impulse response.
         let add = ConsoleMessage::AddInsert(StripRef::Bus(0), "reverb…".into());
         assert!(w.update(Message::Console(add)).is_empty());
-        let b = w.browser.as_ref().expect("the dialog opens");
+        let (b, _) = w.browser.as_ref().expect("the dialog opens");
         assert!(b.title.contains("'hall'"), "{}", b.title);
         let ir = PathBuf::from("/irs/plate.wav");
         w.update(Message::Browser(BrowserMessage::Choose(ir.clone())));
@@ -1486,7 +1489,7 @@ mod tests {
                 params: vec![("ir".into(), "/irs/plate.wav".into())]
             }))]
         );
-        assert!(w.browse_for.is_none());
+        assert!(w.browser.is_none());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     if ws.help {
         page = page.push(help_panel());
     }
-    if let Some(browser) = &ws.browser {
+    if let Some((browser, _)) = &ws.browser {
         page = page.push(
             container(browser.view().map(Message::Browser))
                 .padding(8)
