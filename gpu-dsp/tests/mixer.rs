@@ -569,6 +569,18 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
     let mut gpu = Mixer::with_gpu(mix, 256, Some(ctx)).unwrap();
     let out = gpu.render(|_| {});
     assert_eq!(gpu.error(), None);
+    // The GPU as the session's DSP: every reverb instance (hall and room, once per stem)
+    // in one submission per engine block, never more.
+    let stats = gpu.gpu_stats().expect("the reverbs run on the GPU");
+    assert_eq!(stats.regions, 2 * 4, "four reverb instances, two regions each");
+    assert!(stats.submissions <= gpu.blocks(), "{stats:?}");
+    // The first tail partition (1024 samples after a 4 × 256 head) fires every fourth block.
+    assert!(stats.submissions >= gpu.blocks() / 5, "{stats:?}");
+    assert_eq!(stats.dispatches, stats.submissions);
+    assert!(
+        stats.jobs as f64 / stats.submissions as f64 > 4.0,
+        "several instances share each submission: {stats:?}"
+    );
     for (s, (g, c)) in out.iter().zip(&cpu).enumerate() {
         for (ch, (g, c)) in g.iter().zip(c).enumerate() {
             assert_eq!(g.len(), c.len());

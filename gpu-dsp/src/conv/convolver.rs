@@ -83,12 +83,24 @@ pub struct Convolver {
     pub(crate) segments: Vec<SegmentState>,
     /// Segments from this index on are multiply-accumulated outside (on the GPU).
     pub(crate) external_from: usize,
+    /// Where the external segments live on the GPU (`None` until placed by a
+    /// [`super::TailBuffers`]; an unplaced tail contributes nothing).
+    pub(crate) tail: Option<super::gpu::TailLayout>,
+    /// Input count at the last block boundary where an external segment fired, until the
+    /// GPU engine takes its new spectra ([`super::GpuTail::stage`]).
+    pub(crate) tail_fired: Option<u64>,
 }
 
 impl Convolver {
     /// A CPU convolver of `inputs` channels with the IR `ir` (one slice per IR channel).
     pub fn new(ir: &[&[f32]], inputs: usize, config: ConvolverConfig) -> Result<Self> {
         Self::with_external_tail(ir, inputs, config, usize::MAX, 0)
+    }
+
+    /// A convolver whose tail segments (all but the first) are multiply-accumulated by a
+    /// [`super::GpuTail`] once placed in one ([`super::TailBuffers::place`]).
+    pub fn with_gpu_tail(ir: &[&[f32]], inputs: usize, config: ConvolverConfig) -> Result<Self> {
+        Self::with_external_tail(ir, inputs, config, super::gpu::GPU_FROM, config.block)
     }
 
     /// A convolver whose segments from `external_from` on are multiply-accumulated outside
@@ -162,6 +174,8 @@ impl Convolver {
             consumed: 0,
             segments,
             external_from,
+            tail: None,
+            tail_fired: None,
             plan,
             routing,
         })
@@ -197,6 +211,7 @@ impl Convolver {
         }
         self.fill = 0;
         self.consumed = 0;
+        self.tail_fired = None;
     }
 
     /// Convolves `input` (one slice per input channel) into `output` (one per output
@@ -206,13 +221,29 @@ impl Convolver {
         let mut done = 0;
         while done < n {
             let take = (self.plan.block - self.fill).min(n - done);
-            self.feed(input, output, done, take);
+            self.feed_chunk(input, output, done, take);
             done += take;
-            if self.fill == self.plan.block {
-                self.begin_block();
-                self.end_block();
-            }
         }
+    }
+
+    /// [`Self::feed`], then the block boundary when the chunk completes a block.
+    pub(crate) fn feed_chunk(
+        &mut self,
+        input: &[&[f32]],
+        output: &mut [&mut [f32]],
+        from: usize,
+        take: usize,
+    ) {
+        self.feed(input, output, from, take);
+        if self.fill == self.plan.block {
+            self.begin_block();
+            self.end_block();
+        }
+    }
+
+    /// Samples still needed to complete the current block.
+    pub(crate) fn until_boundary(&self) -> usize {
+        self.plan.block - self.fill
     }
 
     /// Takes `take` samples at `from` (not crossing a block boundary) into the history and
@@ -255,11 +286,6 @@ impl Convolver {
         self.fill += take;
     }
 
-    /// Samples of the current block received so far.
-    pub(crate) fn fill_level(&self) -> usize {
-        self.fill
-    }
-
     /// Absolute input sample count at the end of the current (complete) block.
     pub(crate) fn block_end(&self) -> u64 {
         self.consumed + self.plan.block as u64
@@ -289,6 +315,8 @@ impl Convolver {
             }
             if i < self.external_from {
                 seg.mac(&self.routing.routes);
+            } else {
+                self.tail_fired = Some(t);
             }
         }
     }

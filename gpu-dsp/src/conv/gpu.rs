@@ -1,15 +1,24 @@
-//! The GPU engine: every tail partition of every convolver in a bank is multiply-accumulated
-//! by one WGSL dispatch per block (`shaders/convolution.wgsl`); heads and FFTs stay on the CPU.
+//! The GPU engine: the multiply-accumulate of every tail partition of every convolver placed
+//! in a [`GpuTail`] runs as one WGSL dispatch in one queue submission per block
+//! (`shaders/convolution.wgsl`); heads and FFTs stay on the CPU.
 //!
-//! The tail is pipelined: the dispatch for the block that ends at input count `t` is read
-//! back at the next block boundary, through a ring of two staging buffers, so the engine never
-//! waits on the work it has just submitted. The partition plan gives every tail segment one
-//! block of extra slack (`offset >= size - latency + block`), so the result is still in time.
+//! The protocol, per engine block (at most one block boundary per convolver in between):
+//! 1. [`GpuTail::collect`] waits for the previous block's submission (normally long finished)
+//!    and [`GpuTail::deliver`] hands each convolver its results;
+//! 2. the convolvers run on the CPU wherever their owners run them (several threads);
+//! 3. [`GpuTail::stage`] takes the new input spectra of every convolver that crossed a
+//!    boundary and [`GpuTail::submit`] dispatches all of their tails at once.
+//!
+//! The partition plan gives every tail segment one block of extra slack
+//! (`offset >= size - latency + block`), so results read back a block later are still in time.
+//! [`TailArena`] plans the buffers (one [`TailRegion`] per convolver); [`TailBuffers::place`]
+//! puts a convolver's IR in a region (also off the engine thread, for IR swaps).
 
 use super::convolver::{render_offline, Convolver, ConvolverConfig, RenderShape};
 use crate::gpu::{shaders, GpuContext};
 use crate::{DspError, Result};
 use num_complex::Complex32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// Mirrors `Job` in `shaders/convolution.wgsl` field for field.
@@ -26,100 +35,222 @@ struct Job {
     _pad1: u32,
 }
 
-/// Where one GPU-resident segment keeps its data, in complex values.
-struct SegmentSlots {
-    fdl_base: Vec<u32>,
-    ir_base: Vec<u32>,
+/// The first segment index that runs on the GPU: the head segment stays on the CPU.
+pub(crate) const GPU_FROM: usize = 1;
+
+/// Where one placed convolver keeps its tail on the GPU, in complex values.
+pub(crate) struct TailLayout {
+    /// Unique per placement: results in flight are matched to their convolver by it, and a
+    /// region re-placed since is detected.
+    id: u32,
+    region: usize,
+    /// Per GPU segment, per input channel: slot 0 of its delay line.
+    fdl_base: Vec<Vec<u32>>,
+    /// Per GPU segment, per IR channel: partition 0 of its spectra.
+    ir_base: Vec<Vec<u32>>,
 }
 
-/// A submitted job's destination: instance, segment, output channel, result offset.
+/// What a convolver's GPU tail occupies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Footprint {
+    /// Complex values of delay lines.
+    fdl: usize,
+    /// Complex values of IR spectra.
+    ir: usize,
+    /// Jobs in one block at most (every segment firing at once).
+    jobs: usize,
+    /// Complex result values in one block at most.
+    values: usize,
+}
+
+impl Footprint {
+    fn of(conv: &Convolver) -> Self {
+        let routes = conv.routing().routes.len();
+        let mut f = Self::default();
+        for seg in conv.segments.iter().skip(conv.external_from) {
+            let span = seg.seg.count * seg.bins;
+            f.fdl += span * conv.routing().inputs;
+            f.ir += span * seg.ir.len();
+            f.jobs += routes;
+            f.values += routes * seg.bins;
+        }
+        f
+    }
+
+    fn fits(&self, room: &Self) -> bool {
+        self.fdl <= room.fdl
+            && self.ir <= room.ir
+            && self.jobs <= room.jobs
+            && self.values <= room.values
+    }
+}
+
+/// Room reserved in a [`TailArena`] for one convolver's tail (and later any that fits).
+#[derive(Clone, Copy, Debug)]
+pub struct TailRegion {
+    index: usize,
+    fdl_at: usize,
+    ir_at: usize,
+    room: Footprint,
+}
+
+/// Plans the buffers of a [`GpuTail`]: one region per convolver it will hold.
+#[derive(Default)]
+pub struct TailArena {
+    total: Footprint,
+    regions: usize,
+}
+
+impl TailArena {
+    /// Reserves room for `conv`'s GPU tail.
+    pub fn reserve(&mut self, conv: &Convolver) -> TailRegion {
+        let room = Footprint::of(conv);
+        let region = TailRegion {
+            index: self.regions,
+            fdl_at: self.total.fdl,
+            ir_at: self.total.ir,
+            room,
+        };
+        self.regions += 1;
+        self.total.fdl += room.fdl;
+        self.total.ir += room.ir;
+        self.total.jobs += room.jobs;
+        self.total.values += room.values;
+        region
+    }
+
+    /// Regions reserved so far.
+    pub fn regions(&self) -> usize {
+        self.regions
+    }
+}
+
+/// The GPU-resident delay lines and IR spectra, shared with whoever places convolvers.
+pub struct TailBuffers {
+    ctx: Arc<GpuContext>,
+    fdl: wgpu::Buffer,
+    ir: wgpu::Buffer,
+    /// Per region: the id of the placement that owns it.
+    owners: Vec<AtomicU32>,
+    next_id: AtomicU32,
+}
+
+impl TailBuffers {
+    /// Puts `conv`'s tail in `region`: uploads its IR spectra, clears its delay lines. Any
+    /// convolver placed there before is detached (its results are no longer delivered).
+    /// Allocates; call off the audio thread.
+    pub fn place(&self, conv: &mut Convolver, region: TailRegion) -> Result<()> {
+        let need = Footprint::of(conv);
+        if !need.fits(&region.room) {
+            return Err(DspError::InvalidInput(format!(
+                "the impulse response needs {} GPU spectra values where {} were reserved \
+                 (a GPU reverb takes IRs up to the length of its first)",
+                need.ir, region.room.ir
+            )));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = self.ctx.queue();
+        let (mut fdl_at, mut ir_at) = (region.fdl_at, region.ir_at);
+        let mut layout = TailLayout {
+            id,
+            region: region.index,
+            fdl_base: Vec::new(),
+            ir_base: Vec::new(),
+        };
+        for seg in conv.segments.iter().skip(conv.external_from) {
+            let span = seg.seg.count * seg.bins;
+            let mut fdl_base = Vec::new();
+            for _ in 0..conv.routing().inputs {
+                fdl_base.push(to_u32(fdl_at)?);
+                fdl_at += span;
+            }
+            let mut ir_base = Vec::new();
+            for spectra in &seg.ir {
+                ir_base.push(to_u32(ir_at)?);
+                queue.write_buffer(&self.ir, ir_at as u64 * 8, bytemuck::cast_slice(spectra));
+                ir_at += span;
+            }
+            layout.fdl_base.push(fdl_base);
+            layout.ir_base.push(ir_base);
+        }
+        let zeros = vec![0u8; need.fdl * 8];
+        queue.write_buffer(&self.fdl, region.fdl_at as u64 * 8, &zeros);
+        self.owners[region.index].store(id, Ordering::Release);
+        conv.tail = Some(layout);
+        conv.tail_fired = None;
+        Ok(())
+    }
+
+    fn owns(&self, layout: &TailLayout) -> bool {
+        self.owners[layout.region].load(Ordering::Acquire) == layout.id
+    }
+}
+
+/// A job in flight: which convolver, segment and output its result belongs to.
 #[derive(Clone, Copy)]
 struct Pending {
-    instance: usize,
+    id: u32,
     segment: usize,
     output: usize,
     out_base: usize,
     bins: usize,
+    fired_at: u64,
 }
 
 /// One slot of the readback ring: a staging buffer and what its dispatch computed.
 struct InFlight {
     staging: wgpu::Buffer,
     pending: Vec<Pending>,
-    /// Input sample count at the boundary where the dispatch was issued.
-    fired_at: u64,
     values: usize,
     submission: Option<wgpu::SubmissionIndex>,
 }
 
-/// Many convolvers processed in lockstep, their tail partitions on the GPU.
-pub struct GpuConvolverBank {
-    ctx: Arc<GpuContext>,
-    convolvers: Vec<Convolver>,
-    slots: Vec<Vec<SegmentSlots>>,
-    fdl_buf: wgpu::Buffer,
+/// Counters of a [`GpuTail`] since it was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TailStats {
+    /// Regions the tail holds (one per convolver; a GPU reverb reserves two, for IR swaps).
+    pub regions: usize,
+    /// Queue submissions (one per block in which any tail segment fired).
+    pub submissions: u64,
+    /// Compute dispatches (one per submission).
+    pub dispatches: u64,
+    /// Multiply-accumulate jobs (one per firing segment and channel route).
+    pub jobs: u64,
+    /// Bytes written to the GPU (input spectra and job lists).
+    pub upload_bytes: u64,
+    /// Bytes read back (accumulated spectra).
+    pub readback_bytes: u64,
+    /// Complex multiply-adds the dispatches did.
+    pub macs: u64,
+}
+
+/// The GPU side of many convolvers: their tails in shared buffers, one submission per block.
+pub struct GpuTail {
+    buffers: Arc<TailBuffers>,
     out_buf: wgpu::Buffer,
     jobs_buf: wgpu::Buffer,
     bind: wgpu::BindGroup,
     pipeline: Arc<wgpu::ComputePipeline>,
     jobs: Vec<Job>,
     ring: [InFlight; 2],
+    /// The slot the next submission goes to.
     current: usize,
-    readback: Vec<f32>,
-    block: usize,
-    dispatches: u64,
+    /// The results [`GpuTail::collect`] read, for [`GpuTail::deliver`].
+    ready: Vec<Pending>,
+    readback: Vec<Complex32>,
+    capacity: Footprint,
+    stats: TailStats,
 }
 
-/// The first segment index that runs on the GPU: the head segment stays on the CPU.
-const GPU_FROM: usize = 1;
-
-impl GpuConvolverBank {
-    /// Builds one convolver per `(ir, input channels)` pair and uploads every tail IR.
-    pub fn new(
-        ctx: Arc<GpuContext>,
-        irs: &[(Vec<Vec<f32>>, usize)],
-        config: ConvolverConfig,
-    ) -> Result<Self> {
-        let mut convolvers = Vec::with_capacity(irs.len());
-        for (ir, inputs) in irs {
-            let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-            convolvers.push(Convolver::with_external_tail(
-                &planes,
-                *inputs,
-                config,
-                GPU_FROM,
-                config.block,
-            )?);
-        }
-        let mut ir_data: Vec<Complex32> = Vec::new();
-        let mut fdl_len = 0usize;
-        let mut max_jobs = 0usize;
-        let mut max_out = 0usize;
-        let mut slots = Vec::with_capacity(convolvers.len());
-        for conv in &convolvers {
-            let mut per_seg = Vec::new();
-            for seg in conv.segments.iter().skip(GPU_FROM) {
-                let span = seg.seg.count * seg.bins;
-                let mut fdl_base = Vec::new();
-                for _ in 0..conv.routing().inputs {
-                    fdl_base.push(to_u32(fdl_len)?);
-                    fdl_len += span;
-                }
-                let mut ir_base = Vec::new();
-                for spectra in &seg.ir {
-                    ir_base.push(to_u32(ir_data.len())?);
-                    ir_data.extend_from_slice(spectra);
-                }
-                max_jobs += conv.routing().routes.len();
-                max_out += conv.routing().routes.len() * seg.bins;
-                per_seg.push(SegmentSlots { fdl_base, ir_base });
-            }
-            slots.push(per_seg);
-        }
+impl GpuTail {
+    /// Allocates the buffers `arena` planned.
+    pub fn new(ctx: Arc<GpuContext>, arena: &TailArena) -> Result<Self> {
+        let total = arena.total;
         let limit = u64::from(ctx.info().max_storage_buffer_binding_size);
         for (what, bytes) in [
-            ("delay lines", fdl_len * 8),
-            ("IR spectra", ir_data.len() * 8),
+            ("delay lines", total.fdl * 8),
+            ("IR spectra", total.ir * 8),
+            ("results", total.values * 8),
         ] {
             if bytes as u64 > limit {
                 return Err(DspError::Gpu(format!(
@@ -138,21 +269,18 @@ impl GpuConvolverBank {
                 mapped_at_creation: false,
             })
         };
-        let fdl_buf = make("fdl", fdl_len, storage);
-        let ir_buf = make("ir spectra", ir_data.len(), storage);
-        ctx.queue()
-            .write_buffer(&ir_buf, 0, bytemuck::cast_slice(&ir_data));
+        let fdl = make("fdl", total.fdl, storage);
+        let ir = make("ir spectra", total.ir, storage);
         let out_buf = make(
             "mac out",
-            max_out,
+            total.values,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         );
-        let jobs_buf = make("jobs", max_jobs * 4, storage);
+        let jobs_buf = make("jobs", total.jobs * 4, storage);
         let staging_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
         let in_flight = |label| InFlight {
-            staging: make(label, max_out, staging_usage),
-            pending: Vec::with_capacity(max_jobs),
-            fired_at: 0,
+            staging: make(label, total.values, staging_usage),
+            pending: Vec::with_capacity(total.jobs),
             values: 0,
             submission: None,
         };
@@ -164,39 +292,260 @@ impl GpuConvolverBank {
             label: Some("convolution"),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: jobs_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: fdl_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: ir_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: out_buf.as_entire_binding(),
-                },
+                bind_entry(0, &jobs_buf),
+                bind_entry(1, &fdl),
+                bind_entry(2, &ir),
+                bind_entry(3, &out_buf),
             ],
         });
         Ok(Self {
-            ctx,
-            convolvers,
-            slots,
-            fdl_buf,
+            buffers: Arc::new(TailBuffers {
+                ctx,
+                fdl,
+                ir,
+                owners: (0..arena.regions)
+                    .map(|_| AtomicU32::new(u32::MAX))
+                    .collect(),
+                next_id: AtomicU32::new(0),
+            }),
             out_buf,
             jobs_buf,
             bind,
             pipeline,
-            jobs: Vec::with_capacity(max_jobs),
+            jobs: Vec::with_capacity(total.jobs),
             ring,
             current: 0,
-            readback: vec![0.0; max_out * 2],
-            block: config.block,
-            dispatches: 0,
+            ready: Vec::with_capacity(total.jobs),
+            readback: vec![Complex32::default(); total.values],
+            capacity: total,
+            stats: TailStats {
+                regions: arena.regions,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// The buffers, for placing convolvers.
+    pub fn buffers(&self) -> &Arc<TailBuffers> {
+        &self.buffers
+    }
+
+    /// Counters since the tail was made.
+    pub fn stats(&self) -> TailStats {
+        self.stats
+    }
+
+    /// Waits for the last submission (normally finished a block ago) and reads its results
+    /// for [`GpuTail::deliver`]. Without a submission in flight there is nothing to deliver.
+    pub fn collect(&mut self) -> Result<()> {
+        self.ready.clear();
+        let slot = &mut self.ring[self.current ^ 1];
+        let Some(submission) = slot.submission.take() else {
+            return Ok(());
+        };
+        self.buffers
+            .ctx
+            .device()
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission),
+                timeout: None,
+            })
+            .map_err(|e| DspError::Gpu(e.to_string()))?;
+        let values = slot.values;
+        {
+            let view = slot.staging.slice(..(values * 8) as u64).get_mapped_range();
+            self.readback[..values].copy_from_slice(bytemuck::cast_slice(&view));
+        }
+        slot.staging.unmap();
+        std::mem::swap(&mut self.ready, &mut slot.pending);
+        Ok(())
+    }
+
+    /// Hands `conv` the results [`GpuTail::collect`] read for it (none when it is not placed
+    /// here or fired nothing).
+    pub fn deliver(&mut self, conv: &mut Convolver) {
+        let Some(layout) = &conv.tail else {
+            return;
+        };
+        let id = layout.id;
+        let mut at = 0;
+        while at < self.ready.len() {
+            let first = self.ready[at];
+            // One segment's routes are contiguous.
+            let mut end = at;
+            while end < self.ready.len()
+                && self.ready[end].id == first.id
+                && self.ready[end].segment == first.segment
+            {
+                end += 1;
+            }
+            if first.id == id {
+                let seg = &mut conv.segments[first.segment];
+                for acc in &mut seg.acc {
+                    acc.fill(Complex32::default());
+                }
+                for p in &self.ready[at..end] {
+                    let src = &self.readback[p.out_base..p.out_base + p.bins];
+                    for (a, s) in seg.acc[p.output].iter_mut().zip(src) {
+                        *a += *s;
+                    }
+                }
+                conv.deliver(first.segment, first.fired_at);
+            }
+            at = end;
+        }
+    }
+
+    /// Takes the new input spectra of `conv`'s firing tail segments (if it crossed a block
+    /// boundary since it was last staged) into this block's submission.
+    pub fn stage(&mut self, conv: &mut Convolver) -> Result<()> {
+        let Some(fired_at) = conv.tail_fired.take() else {
+            return Ok(());
+        };
+        let Some(layout) = &conv.tail else {
+            return Ok(());
+        };
+        if !self.buffers.owns(layout) {
+            return Err(DspError::Gpu(
+                "a convolver's GPU region was given to another".into(),
+            ));
+        }
+        let queue = self.buffers.ctx.queue();
+        let slot = &mut self.ring[self.current];
+        if slot.submission.is_some() {
+            return Err(DspError::Gpu(
+                "the results of two blocks ago were never collected".into(),
+            ));
+        }
+        for (k, seg) in conv.segments.iter().enumerate().skip(conv.external_from) {
+            if !fired_at.is_multiple_of(seg.seg.size as u64) {
+                continue;
+            }
+            let g = k - conv.external_from;
+            for (input, spectrum) in seg.newest.iter().enumerate() {
+                let at = (layout.fdl_base[g][input] as usize + seg.head * seg.bins) * 8;
+                queue.write_buffer(&self.buffers.fdl, at as u64, bytemuck::cast_slice(spectrum));
+                self.stats.upload_bytes += (spectrum.len() * 8) as u64;
+            }
+            for r in &conv.routing().routes {
+                if self.jobs.len() == self.capacity.jobs
+                    || slot.values + seg.bins > self.capacity.values
+                {
+                    return Err(DspError::Gpu(
+                        "more tail jobs in one block than were planned".into(),
+                    ));
+                }
+                self.jobs.push(Job {
+                    fdl_base: layout.fdl_base[g][r.input],
+                    ir_base: layout.ir_base[g][r.ir],
+                    count: seg.seg.count as u32,
+                    bins: seg.bins as u32,
+                    head: seg.head as u32,
+                    out_base: slot.values as u32,
+                    ..Default::default()
+                });
+                slot.pending.push(Pending {
+                    id: layout.id,
+                    segment: k,
+                    output: r.output,
+                    out_base: slot.values,
+                    bins: seg.bins,
+                    fired_at,
+                });
+                slot.values += seg.bins;
+                self.stats.macs += (seg.seg.count * seg.bins) as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Dispatches every staged job in one submission (none when nothing was staged); its
+    /// results are read by the next [`GpuTail::collect`].
+    pub fn submit(&mut self) -> Result<()> {
+        let slot = &mut self.ring[self.current];
+        if self.jobs.is_empty() {
+            return Ok(());
+        }
+        let queue = self.buffers.ctx.queue();
+        queue.write_buffer(&self.jobs_buf, 0, bytemuck::cast_slice(&self.jobs));
+        let max_bins = self.jobs.iter().map(|j| j.bins).max().unwrap_or(1);
+        let mut encoder = self
+            .buffers
+            .ctx
+            .device()
+            .create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind, &[]);
+            pass.dispatch_workgroups(max_bins.div_ceil(64), self.jobs.len() as u32, 1);
+        }
+        let bytes = (slot.values * 8) as u64;
+        encoder.copy_buffer_to_buffer(&self.out_buf, 0, &slot.staging, 0, bytes);
+        slot.submission = Some(queue.submit(Some(encoder.finish())));
+        slot.staging
+            .slice(..bytes)
+            .map_async(wgpu::MapMode::Read, |_| {});
+        self.stats.submissions += 1;
+        self.stats.dispatches += 1;
+        self.stats.jobs += self.jobs.len() as u64;
+        self.stats.upload_bytes += (self.jobs.len() * std::mem::size_of::<Job>()) as u64;
+        self.stats.readback_bytes += bytes;
+        self.jobs.clear();
+        self.current ^= 1;
+        let next = &mut self.ring[self.current];
+        next.pending.clear();
+        next.values = 0;
+        Ok(())
+    }
+
+    /// Drops everything in flight (waiting for it first) and anything staged.
+    pub fn forget(&mut self) -> Result<()> {
+        self.buffers.ctx.wait_idle()?;
+        for slot in &mut self.ring {
+            if slot.submission.take().is_some() {
+                slot.staging.unmap();
+            }
+            slot.pending.clear();
+            slot.values = 0;
+        }
+        self.jobs.clear();
+        self.ready.clear();
+        Ok(())
+    }
+}
+
+/// Many convolvers processed in lockstep, their tail partitions on the GPU.
+pub struct GpuConvolverBank {
+    tail: GpuTail,
+    convolvers: Vec<Convolver>,
+    regions: Vec<TailRegion>,
+}
+
+impl GpuConvolverBank {
+    /// Builds one convolver per `(ir, input channels)` pair and uploads every tail IR.
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        irs: &[(Vec<Vec<f32>>, usize)],
+        config: ConvolverConfig,
+    ) -> Result<Self> {
+        let mut convolvers = Vec::with_capacity(irs.len());
+        let mut arena = TailArena::default();
+        let mut regions = Vec::with_capacity(irs.len());
+        for (ir, inputs) in irs {
+            let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
+            let conv = Convolver::with_gpu_tail(&planes, *inputs, config)?;
+            regions.push(arena.reserve(&conv));
+            convolvers.push(conv);
+        }
+        let tail = GpuTail::new(ctx, &arena)?;
+        for (conv, region) in convolvers.iter_mut().zip(&regions) {
+            tail.buffers().place(conv, *region)?;
+        }
+        Ok(Self {
+            tail,
+            convolvers,
+            regions,
         })
     }
 
@@ -207,7 +556,12 @@ impl GpuConvolverBank {
 
     /// GPU dispatches issued so far (one per block in which any tail partition fired).
     pub fn dispatches(&self) -> u64 {
-        self.dispatches
+        self.tail.stats().dispatches
+    }
+
+    /// The GPU tail's counters.
+    pub fn stats(&self) -> TailStats {
+        self.tail.stats()
     }
 
     /// Processes the same number of samples for every convolver: `inputs[i]` and
@@ -233,150 +587,28 @@ impl GpuConvolverBank {
             .map_or(0, |c| c.len());
         let mut done = 0;
         while done < n {
-            let fill = self.convolvers.first().map_or(0, |c| c.fill_level());
-            let take = (self.block - fill).min(n - done);
+            let take = self
+                .convolvers
+                .first()
+                .map_or(n - done, Convolver::until_boundary)
+                .min(n - done);
+            self.tail.collect()?;
+            for conv in &mut self.convolvers {
+                self.tail.deliver(conv);
+            }
             for ((conv, input), output) in self
                 .convolvers
                 .iter_mut()
                 .zip(inputs)
                 .zip(outputs.iter_mut())
             {
-                conv.feed(input, output, done, take);
+                conv.feed_chunk(input, output, done, take);
             }
+            for conv in &mut self.convolvers {
+                self.tail.stage(conv)?;
+            }
+            self.tail.submit()?;
             done += take;
-            if fill + take == self.block {
-                self.block_boundary()?;
-            }
-        }
-        Ok(())
-    }
-
-    /// One block boundary: CPU heads and FFTs, this block's tail dispatch, the previous
-    /// block's tail results, then the next output block of every convolver.
-    fn block_boundary(&mut self) -> Result<()> {
-        for conv in &mut self.convolvers {
-            conv.begin_block();
-        }
-        self.submit_tail()?;
-        self.current ^= 1;
-        self.collect_previous()?;
-        for conv in &mut self.convolvers {
-            conv.end_block();
-        }
-        Ok(())
-    }
-
-    /// Uploads the new input spectra of every firing tail segment and dispatches all of
-    /// their multiply-accumulates at once into the current staging slot.
-    fn submit_tail(&mut self) -> Result<()> {
-        self.jobs.clear();
-        let slot = &mut self.ring[self.current];
-        slot.pending.clear();
-        slot.submission = None;
-        let mut out_base = 0usize;
-        let queue = self.ctx.queue();
-        for (ci, conv) in self.convolvers.iter().enumerate() {
-            slot.fired_at = conv.block_end();
-            for si in GPU_FROM..conv.segments.len() {
-                if !conv.fires(si) {
-                    continue;
-                }
-                let seg = &conv.segments[si];
-                let where_ = &self.slots[ci][si - GPU_FROM];
-                for (input, spectrum) in seg.newest.iter().enumerate() {
-                    let at = (where_.fdl_base[input] as usize + seg.head * seg.bins) * 8;
-                    queue.write_buffer(&self.fdl_buf, at as u64, bytemuck::cast_slice(spectrum));
-                }
-                for r in &conv.routing().routes {
-                    self.jobs.push(Job {
-                        fdl_base: where_.fdl_base[r.input],
-                        ir_base: where_.ir_base[r.ir],
-                        count: seg.seg.count as u32,
-                        bins: seg.bins as u32,
-                        head: seg.head as u32,
-                        out_base: out_base as u32,
-                        ..Default::default()
-                    });
-                    slot.pending.push(Pending {
-                        instance: ci,
-                        segment: si,
-                        output: r.output,
-                        out_base,
-                        bins: seg.bins,
-                    });
-                    out_base += seg.bins;
-                }
-            }
-        }
-        slot.values = out_base;
-        if self.jobs.is_empty() {
-            return Ok(());
-        }
-        queue.write_buffer(&self.jobs_buf, 0, bytemuck::cast_slice(&self.jobs));
-        let max_bins = self.jobs.iter().map(|j| j.bins).max().unwrap_or(1);
-        let mut encoder = self
-            .ctx
-            .device()
-            .create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &self.bind, &[]);
-            pass.dispatch_workgroups(max_bins.div_ceil(64), self.jobs.len() as u32, 1);
-        }
-        let bytes = (out_base * 8) as u64;
-        encoder.copy_buffer_to_buffer(&self.out_buf, 0, &slot.staging, 0, bytes);
-        slot.submission = Some(queue.submit(Some(encoder.finish())));
-        slot.staging
-            .slice(..bytes)
-            .map_async(wgpu::MapMode::Read, |_| {});
-        self.dispatches += 1;
-        Ok(())
-    }
-
-    /// Waits for the dispatch issued one block ago (normally long finished), and delivers its
-    /// results to the convolvers' output rings.
-    fn collect_previous(&mut self) -> Result<()> {
-        let slot = &mut self.ring[self.current];
-        let Some(submission) = slot.submission.take() else {
-            return Ok(());
-        };
-        self.ctx
-            .device()
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
-                timeout: None,
-            })
-            .map_err(|e| DspError::Gpu(e.to_string()))?;
-        let values = slot.values;
-        {
-            let bytes = (values * 8) as u64;
-            let view = slot.staging.slice(..bytes).get_mapped_range();
-            self.readback[..values * 2].copy_from_slice(bytemuck::cast_slice(&view));
-        }
-        slot.staging.unmap();
-        for p in &slot.pending {
-            let seg = &mut self.convolvers[p.instance].segments[p.segment];
-            for acc in &mut seg.acc {
-                acc.fill(Complex32::default());
-            }
-        }
-        for p in &slot.pending {
-            let src: &[Complex32] =
-                bytemuck::cast_slice(&self.readback[p.out_base * 2..(p.out_base + p.bins) * 2]);
-            let acc = &mut self.convolvers[p.instance].segments[p.segment].acc[p.output];
-            for (a, s) in acc.iter_mut().zip(src) {
-                *a += *s;
-            }
-        }
-        let fired_at = slot.fired_at;
-        let mut last = None;
-        for p in &slot.pending {
-            // Routes of one segment are contiguous: deliver each (instance, segment) once.
-            if last != Some((p.instance, p.segment)) {
-                self.convolvers[p.instance].deliver(p.segment, fired_at);
-                last = Some((p.instance, p.segment));
-            }
         }
         Ok(())
     }
@@ -384,17 +616,10 @@ impl GpuConvolverBank {
     /// Forgets all past input: finishes any dispatch still in flight, clears every delay line
     /// (CPU and GPU) and the convolvers' state.
     pub fn reset(&mut self) -> Result<()> {
-        self.ctx.wait_idle()?;
-        for slot in &mut self.ring {
-            if slot.submission.take().is_some() {
-                slot.staging.unmap();
-            }
-            slot.pending.clear();
-        }
-        let zeros = vec![0u8; self.fdl_buf.size() as usize];
-        self.ctx.queue().write_buffer(&self.fdl_buf, 0, &zeros);
-        for conv in &mut self.convolvers {
+        self.tail.forget()?;
+        for (conv, region) in self.convolvers.iter_mut().zip(&self.regions) {
             conv.reset();
+            self.tail.buffers().place(conv, *region)?;
         }
         Ok(())
     }
@@ -416,6 +641,13 @@ impl GpuConvolverBank {
         render_offline(shape, input, chunk, progress, |i, o| {
             self.process(&[i], &mut [o])
         })
+    }
+}
+
+fn bind_entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
     }
 }
 

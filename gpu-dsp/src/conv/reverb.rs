@@ -1,8 +1,10 @@
 //! Convolution reverb: wet/dry, pre-delay, IR gain and click-free IR swaps around a
-//! [`Convolver`].
+//! [`Convolver`], with its tail on the CPU or in a [`super::GpuTail`] (the same function).
 
 use super::convolver::{Convolver, ConvolverConfig};
+use super::gpu::{TailArena, TailBuffers, TailRegion};
 use crate::{DspError, Result};
+use std::sync::Arc;
 
 /// User parameters of a convolution reverb.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,6 +50,18 @@ pub struct ConvolutionReverb {
     dry_delay: Vec<Vec<f32>>,
     dry_pos: usize,
     max_block: usize,
+    /// Convolvers are built with their tails on the GPU.
+    gpu_tail: bool,
+    /// Where they are placed, once attached.
+    gpu: Option<GpuSide>,
+}
+
+/// A GPU-tail reverb's two regions: the current convolver's and the one an IR swap fills.
+struct GpuSide {
+    buffers: Arc<TailBuffers>,
+    regions: [TailRegion; 2],
+    /// The region of the current convolver.
+    current: usize,
 }
 
 impl ConvolutionReverb {
@@ -59,7 +73,31 @@ impl ConvolutionReverb {
         config: ConvolverConfig,
         max_block: usize,
     ) -> Result<Self> {
-        let current = Self::build(ir, inputs, &params, config)?;
+        Self::with_placement(ir, inputs, params, config, max_block, false)
+    }
+
+    /// [`ConvolutionReverb::new`] with the tail partitions on the GPU: reserve its room with
+    /// [`ConvolutionReverb::reserve_gpu`], attach it with [`ConvolutionReverb::attach_gpu`],
+    /// and drive the [`super::GpuTail`] around each block (see [`super::GpuReverb`]).
+    pub fn with_gpu_tail(
+        ir: &[&[f32]],
+        inputs: usize,
+        params: ReverbParams,
+        config: ConvolverConfig,
+        max_block: usize,
+    ) -> Result<Self> {
+        Self::with_placement(ir, inputs, params, config, max_block, true)
+    }
+
+    fn with_placement(
+        ir: &[&[f32]],
+        inputs: usize,
+        params: ReverbParams,
+        config: ConvolverConfig,
+        max_block: usize,
+        gpu_tail: bool,
+    ) -> Result<Self> {
+        let current = Self::build(ir, inputs, &params, config, gpu_tail)?;
         let outputs = current.routing().outputs;
         let latency = current.latency();
         Ok(Self {
@@ -75,7 +113,41 @@ impl ConvolutionReverb {
             dry_delay: vec![vec![0.0; latency.max(1)]; inputs],
             dry_pos: 0,
             max_block,
+            gpu_tail,
+            gpu: None,
         })
+    }
+
+    /// Reserves GPU room for this reverb (two regions, so an IR swap can fade between two
+    /// convolvers); `None` for a CPU reverb.
+    pub fn reserve_gpu(&self, arena: &mut TailArena) -> Option<[TailRegion; 2]> {
+        self.gpu_tail
+            .then(|| [arena.reserve(&self.current), arena.reserve(&self.current)])
+    }
+
+    /// Places the current convolver's tail in the first of `regions` (from
+    /// [`ConvolutionReverb::reserve_gpu`] on the arena `buffers` were made from).
+    pub fn attach_gpu(
+        &mut self,
+        buffers: &Arc<TailBuffers>,
+        regions: [TailRegion; 2],
+    ) -> Result<()> {
+        buffers.place(&mut self.current, regions[0])?;
+        self.gpu = Some(GpuSide {
+            buffers: Arc::clone(buffers),
+            regions,
+            current: 0,
+        });
+        Ok(())
+    }
+
+    /// Calls `f` on every running convolver (the current one and an incoming one), for the
+    /// GPU tail's delivery and staging.
+    pub fn for_each_convolver(&mut self, mut f: impl FnMut(&mut Convolver)) {
+        f(&mut self.current);
+        if let Some(next) = self.incoming.as_mut() {
+            f(next);
+        }
     }
 
     fn build(
@@ -83,6 +155,7 @@ impl ConvolutionReverb {
         inputs: usize,
         p: &ReverbParams,
         config: ConvolverConfig,
+        gpu_tail: bool,
     ) -> Result<Convolver> {
         let shaped: Vec<Vec<f32>> = ir
             .iter()
@@ -93,12 +166,26 @@ impl ConvolutionReverb {
             })
             .collect();
         let planes: Vec<&[f32]> = shaped.iter().map(|c| c.as_slice()).collect();
-        Convolver::new(&planes, inputs, config)
+        if gpu_tail {
+            Convolver::with_gpu_tail(&planes, inputs, config)
+        } else {
+            Convolver::new(&planes, inputs, config)
+        }
     }
 
     /// Builds a convolver for a new IR with the same parameters (allocates; not real-time).
+    /// A GPU-tail reverb places it in its spare region (IRs up to the length of the first;
+    /// not while a swap is still fading).
     pub fn prepare(&self, ir: &[&[f32]]) -> Result<Convolver> {
-        let conv = Self::build(ir, self.inputs, &self.params, self.config)?;
+        let mut conv = Self::build(ir, self.inputs, &self.params, self.config, self.gpu_tail)?;
+        if let Some(gpu) = &self.gpu {
+            if self.incoming.is_some() {
+                return Err(DspError::InvalidInput(
+                    "an IR swap is still fading: prepare the next one after it".into(),
+                ));
+            }
+            gpu.buffers.place(&mut conv, gpu.regions[gpu.current ^ 1])?;
+        }
         if conv.routing().outputs != self.current.routing().outputs {
             return Err(DspError::InvalidInput(format!(
                 "the new IR gives {} output channels, the reverb has {}",
@@ -195,6 +282,9 @@ impl ConvolutionReverb {
             if self.fade_pos >= len {
                 if let Some(next) = self.incoming.take() {
                     self.retired = Some(std::mem::replace(&mut self.current, next));
+                    if let Some(gpu) = self.gpu.as_mut() {
+                        gpu.current ^= 1;
+                    }
                 }
             }
         }

@@ -3,15 +3,12 @@
 use super::automation::Automation;
 use super::dynamics::{Compressor, Gate};
 use super::eq::ParametricEq;
-use super::gpu_reverb::GpuReverb;
 use super::graph::InsertSpec;
 use super::graph::Target;
 use super::limiter::TruePeakLimiter;
 use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
-use crate::gpu::GpuContext;
 use crate::spectral::{Cleaner, DenoiseConfig, MultibandDynamics, SpectralDucker};
 use crate::Result;
-use std::sync::Arc;
 
 /// A ready-to-run insert.
 pub enum Insert {
@@ -20,13 +17,12 @@ pub enum Insert {
     Gate(Gate),
     Limiter(TruePeakLimiter),
     /// The convolution reverb (wet/dry with the dry path delayed to match) writing into
-    /// `scratch`, which is copied back in place.
+    /// `scratch`, which is copied back in place; its tail on the CPU or in the mixer's
+    /// [`crate::conv::GpuTail`].
     Reverb {
         reverb: Box<ConvolutionReverb>,
         scratch: Vec<Vec<f32>>,
     },
-    /// The same reverb with its tail partitions on the GPU.
-    GpuReverb(Box<GpuReverb>),
     /// One cleaner per channel, each writing into `scratch`.
     Clean {
         cleaners: Vec<Cleaner>,
@@ -43,24 +39,15 @@ fn spectral_config(rate: f32) -> crate::spectral::StftConfig {
 
 impl Insert {
     /// Builds `spec` for `channels` channels at `rate`, processing at most `block` samples;
-    /// with `gpu`, a reverb runs its tail there.
+    /// with `gpu_tail`, a reverb is built with its tail for a [`crate::conv::GpuTail`] (it
+    /// contributes nothing until attached to one).
     pub fn build(
         spec: &InsertSpec,
         channels: usize,
         rate: f32,
         block: usize,
-        gpu: Option<&Arc<GpuContext>>,
+        gpu_tail: bool,
     ) -> Result<Self> {
-        if let (InsertSpec::Reverb { ir, wet, dry }, Some(ctx)) = (spec, gpu) {
-            return Ok(Insert::GpuReverb(Box::new(GpuReverb::new(
-                Arc::clone(ctx),
-                ir,
-                channels,
-                (*wet, *dry),
-                reverb_config(block),
-                block,
-            )?)));
-        }
         Ok(match spec {
             InsertSpec::Eq(bands) => Insert::Eq(ParametricEq::new(bands, rate, channels)),
             InsertSpec::Compressor(p) => Insert::Compressor(Compressor::new(*p, rate)),
@@ -81,8 +68,12 @@ impl Insert {
                     dry: *dry,
                     ..Default::default()
                 };
-                let reverb =
-                    ConvolutionReverb::new(&planes, channels, params, reverb_config(block), block)?;
+                let config = reverb_config(block);
+                let reverb = if gpu_tail {
+                    ConvolutionReverb::with_gpu_tail(&planes, channels, params, config, block)?
+                } else {
+                    ConvolutionReverb::new(&planes, channels, params, config, block)?
+                };
                 if reverb.outputs() != channels {
                     return Err(crate::DspError::InvalidInput(format!(
                         "a {}-channel IR gives {} channels where {channels} are needed",
@@ -142,7 +133,6 @@ impl Insert {
         match self {
             Insert::Limiter(l) => l.latency(),
             Insert::Reverb { reverb, .. } => reverb.latency(),
-            Insert::GpuReverb(r) => r.latency(),
             Insert::Clean { cleaners, .. } => cleaners.first().map_or(0, Cleaner::latency),
             Insert::Duck(d) => d.latency(),
             Insert::Multiband(m) => m.latency(),
@@ -191,7 +181,6 @@ impl Insert {
             Insert::Multiband(m) => m.process(channels),
             Insert::Eq(eq) => eq.process(channels),
             Insert::Compressor(c) => c.process(channels),
-            Insert::GpuReverb(r) => r.process(channels),
             Insert::Gate(g) => g.process(channels),
             Insert::Limiter(l) => l.process(channels),
             Insert::Reverb { reverb, scratch } => {
@@ -305,14 +294,6 @@ impl Insert {
                     _ => return false,
                 }
             }
-            Insert::GpuReverb(r) => {
-                let (wet, dry) = r.mix();
-                match name {
-                    "wet" => r.set_mix(v, dry),
-                    "dry" => r.set_mix(wet, v),
-                    _ => return false,
-                }
-            }
         }
         true
     }
@@ -330,10 +311,10 @@ impl Insert {
         }
     }
 
-    /// The first processing failure (a lost GPU), if any.
-    pub fn error(&self) -> Option<&str> {
+    /// The reverb, when this insert is one (for the mixer's GPU tail).
+    pub fn reverb_mut(&mut self) -> Option<&mut ConvolutionReverb> {
         match self {
-            Insert::GpuReverb(r) => r.error(),
+            Insert::Reverb { reverb, .. } => Some(reverb),
             _ => None,
         }
     }
@@ -407,7 +388,7 @@ pub(crate) fn process_automated(
 
 /// Reverb partitioning in the mix: one engine block of latency (compensated by the mixer)
 /// instead of a direct-form head, far cheaper when a session has many reverbs.
-fn reverb_config(block: usize) -> ConvolverConfig {
+pub(crate) fn reverb_config(block: usize) -> ConvolverConfig {
     ConvolverConfig {
         block: block.next_power_of_two().clamp(256, 4096),
         ..Default::default()
@@ -457,7 +438,7 @@ mod tests {
     #[test]
     fn every_declared_parameter_is_live() {
         for spec in every_kind() {
-            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, None).unwrap();
+            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, false).unwrap();
             let names = Insert::param_names(&spec);
             assert!(!names.is_empty(), "{spec:?}");
             for name in names {
@@ -467,7 +448,7 @@ mod tests {
         }
         // The limiter's settings read back as set.
         let spec = &every_kind()[3];
-        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, None).unwrap();
+        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, false).unwrap();
         limiter.set_param("ceiling_db", -3.0);
         limiter.set_param("release_ms", 250.0);
         let Insert::Limiter(l) = &limiter else {
@@ -484,7 +465,7 @@ mod tests {
         let metered: Vec<bool> = kinds
             .iter()
             .map(|s| {
-                Insert::build(s, 1, 48_000.0, 512, None)
+                Insert::build(s, 1, 48_000.0, 512, false)
                     .unwrap()
                     .reduction_db()
                     .is_some()
@@ -492,7 +473,7 @@ mod tests {
             .collect();
         assert_eq!(metered, [false, true, true, true, false, false, true, true]);
         // A closed gate reports its range.
-        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, None).unwrap();
+        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, false).unwrap();
         gate.process(&mut [&mut vec![0.0f32; 4800][..]]);
         assert!((gate.reduction_db().unwrap() + 80.0).abs() < 0.5);
     }

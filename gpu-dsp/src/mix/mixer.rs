@@ -10,9 +10,10 @@
 use super::bypass::Bypass;
 use super::delay::DelayLine;
 use super::graph::{bypassed, InsertSpec, MixSpec, Target};
-use super::insert::{process_automated, Insert};
+use super::insert::{process_automated, reverb_config, Insert};
 use super::lane::{Lane, TrackState};
 use super::{db_to_gain, glide_to};
+use crate::conv::{ConvolutionReverb, GpuTail, TailArena, TailStats};
 use crate::gpu::GpuContext;
 use crate::{DspError, Result};
 use std::sync::Arc;
@@ -144,6 +145,26 @@ pub struct Mixer {
     /// Per stem: the mono sum of its tracks for this block, where a `duck` listens to it.
     sidechains: Vec<Vec<f32>>,
     position: u64,
+    /// Every reverb's tail on the GPU: one submission per engine block for the session.
+    gpu: Option<GpuTail>,
+    /// The first GPU failure (the tails are silent from then on).
+    gpu_error: Option<String>,
+    /// Engine blocks processed.
+    blocks: u64,
+}
+
+/// Every convolution reverb of the tracks and buses, always in the same order.
+fn reverbs<'a>(
+    tracks: &'a mut [TrackState],
+    buses: &'a mut [Vec<Option<BusState>>],
+) -> impl Iterator<Item = &'a mut ConvolutionReverb> {
+    let on_tracks = tracks.iter_mut().flat_map(|t| t.inserts.iter_mut());
+    let on_buses = buses
+        .iter_mut()
+        .flatten()
+        .flatten()
+        .flat_map(|b| b.inserts.iter_mut());
+    on_tracks.chain(on_buses).filter_map(Insert::reverb_mut)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -339,27 +360,6 @@ fn lane_bounds(tracks: &[super::graph::TrackSpec], lanes: usize) -> Vec<usize> {
     bounds
 }
 
-/// [`Insert::build`]; a reverb the GPU cannot take (too large for its buffers) runs on the
-/// CPU instead, with a note saying why.
-fn build_insert(
-    spec: &InsertSpec,
-    channels: usize,
-    rate: f32,
-    block: usize,
-    gpu: Option<&Arc<GpuContext>>,
-    notes: &mut Vec<String>,
-) -> Result<Insert> {
-    match Insert::build(spec, channels, rate, block, gpu) {
-        Err(DspError::Gpu(e)) if matches!(spec, InsertSpec::Reverb { .. }) => {
-            notes.push(format!(
-                "a reverb runs on the CPU: the GPU could not take it ({e})"
-            ));
-            Insert::build(spec, channels, rate, block, None)
-        }
-        other => other,
-    }
-}
-
 /// Buses in an order where every bus comes after the buses that send to it; an error names
 /// the buses of a routing cycle.
 pub fn bus_order(spec: &MixSpec) -> Result<Vec<usize>> {
@@ -400,11 +400,53 @@ impl Mixer {
         Self::with_gpu(spec, block, None)
     }
 
-    /// [`Mixer::new`], with every convolution reverb's tail on `gpu` when given (one dispatch
-    /// per reverb and engine block, read back a block later; the same output as the CPU).
-    pub fn with_gpu(mut spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
-        let gpu = gpu.as_ref();
-        let mut notes = Vec::new();
+    /// [`Mixer::new`], with every convolution reverb's tail on `gpu` when given: one
+    /// [`GpuTail`] for the whole session, one submission per engine block, read back a block
+    /// later; the same output as the CPU. Reverbs the GPU cannot take (too large for its
+    /// buffers) run on the CPU, with a note saying why.
+    pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
+        let Some(ctx) = gpu else {
+            return Self::build(spec, block, false);
+        };
+        if reverb_config(block).block < block {
+            let mut mixer = Self::build(spec, block, false)?;
+            mixer.notes.push(format!(
+                "the reverbs run on the CPU: the GPU tail takes engine blocks up to {} samples",
+                reverb_config(block).block
+            ));
+            return Ok(mixer);
+        }
+        let mut mixer = Self::build(spec, block, true)?;
+        let mut arena = TailArena::default();
+        let regions: Vec<_> = reverbs(&mut mixer.tracks, &mut mixer.buses)
+            .filter_map(|r| r.reserve_gpu(&mut arena))
+            .collect();
+        if regions.is_empty() {
+            return Ok(mixer);
+        }
+        match GpuTail::new(ctx, &arena) {
+            Ok(tail) => {
+                for (reverb, region) in reverbs(&mut mixer.tracks, &mut mixer.buses).zip(regions) {
+                    reverb.attach_gpu(tail.buffers(), region)?;
+                }
+                mixer.gpu = Some(tail);
+                Ok(mixer)
+            }
+            Err(DspError::Gpu(e)) => {
+                let Mixer { spec, .. } = mixer;
+                let mut mixer = Self::build(spec, block, false)?;
+                mixer
+                    .notes
+                    .push(format!("the reverbs run on the CPU: the GPU could not take them ({e})"));
+                Ok(mixer)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Builds every processor, reverbs with their tails for a [`GpuTail`] when `gpu_tail`.
+    fn build(mut spec: MixSpec, block: usize, gpu_tail: bool) -> Result<Self> {
+        let notes = Vec::new();
         let rate = spec.sample_rate as f32;
         let channels = spec.layout.channels();
         let stems = spec.stems.len().max(1);
@@ -424,7 +466,7 @@ impl Mixer {
                 .iter()
                 .enumerate()
                 .map(|(k, i)| {
-                    build_insert(i, t.channels, rate, block, gpu, &mut notes).map_err(|e| {
+                    Insert::build(i, t.channels, rate, block, gpu_tail).map_err(|e| {
                         DspError::InvalidInput(format!(
                             "track '{}', insert #{}: {e}",
                             t.name,
@@ -518,7 +560,7 @@ impl Mixer {
                 let inserts = bus
                     .inserts
                     .iter()
-                    .map(|i| build_insert(i, channels, rate, block, gpu, &mut notes))
+                    .map(|i| Insert::build(i, channels, rate, block, gpu_tail))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
                 let mut before = in_lat[b];
@@ -600,6 +642,9 @@ impl Mixer {
             position: 0,
             spec,
             notes,
+            gpu: None,
+            gpu_error: None,
+            blocks: 0,
         })
     }
 
@@ -813,17 +858,21 @@ impl Mixer {
         }
     }
 
-    /// The first error a streamed source hit while reading (its samples were silence), or a
-    /// GPU reverb's failure (it then passed only its dry signal).
+    /// The first error a streamed source hit while reading (its samples were silence), or
+    /// the GPU's failure (the reverbs' tails were silent from then on).
     pub fn error(&self) -> Option<&str> {
-        let tracks = self.tracks.iter().flat_map(|t| {
-            std::iter::once(t.error.as_deref()).chain(t.inserts.iter().map(Insert::error))
-        });
-        let buses = self.buses.iter().flatten().flatten();
-        tracks
-            .chain(buses.flat_map(|b| b.inserts.iter().map(Insert::error)))
-            .flatten()
-            .next()
+        let tracks = self.tracks.iter().filter_map(|t| t.error.as_deref());
+        tracks.chain(self.gpu_error.as_deref()).next()
+    }
+
+    /// The session's GPU tail counters (`None` when no reverb runs there).
+    pub fn gpu_stats(&self) -> Option<TailStats> {
+        self.gpu.as_ref().map(GpuTail::stats)
+    }
+
+    /// Engine blocks processed since the mixer was built.
+    pub fn blocks(&self) -> u64 {
+        self.blocks
     }
 
     /// Largest block [`Mixer::process_block`] takes.
@@ -870,6 +919,7 @@ impl Mixer {
     /// run at the same time, as tasks on rayon's pool.
     pub fn process_block(&mut self, n: usize) -> &[Vec<Vec<f32>>] {
         assert!(n <= self.block);
+        self.gpu_collect();
         let position = self.position;
         let block = self.block as u64;
         // The bus stage's input: what the tracks produced one block ago (silence at first);
@@ -958,7 +1008,43 @@ impl Mixer {
         }
         self.pipe.write(position, n, main);
         self.position += n as u64;
+        self.blocks += 1;
+        self.gpu_submit();
         &self.pipe.stem_out
+    }
+
+    /// Start of a block: the tails dispatched at the end of the last one reach their reverbs.
+    fn gpu_collect(&mut self) {
+        let Some(tail) = self.gpu.as_mut().filter(|_| self.gpu_error.is_none()) else {
+            return;
+        };
+        match tail.collect() {
+            Ok(()) => {
+                for reverb in reverbs(&mut self.tracks, &mut self.buses) {
+                    reverb.for_each_convolver(|c| tail.deliver(c));
+                }
+            }
+            Err(e) => self.gpu_error = Some(format!("GPU reverb tails: {e}")),
+        }
+    }
+
+    /// End of a block: every reverb that crossed a block boundary hands its new spectra to
+    /// the one submission of this block.
+    fn gpu_submit(&mut self) {
+        let Some(tail) = self.gpu.as_mut().filter(|_| self.gpu_error.is_none()) else {
+            return;
+        };
+        let mut result = Ok(());
+        for reverb in reverbs(&mut self.tracks, &mut self.buses) {
+            reverb.for_each_convolver(|c| {
+                if result.is_ok() {
+                    result = tail.stage(c);
+                }
+            });
+        }
+        if let Err(e) = result.and_then(|()| tail.submit()) {
+            self.gpu_error = Some(format!("GPU reverb tails: {e}"));
+        }
     }
 
     /// Offline render of the whole timeline plus tails, latency removed: `[stem][channel]`.

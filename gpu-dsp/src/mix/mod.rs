@@ -9,7 +9,6 @@ mod delay;
 mod dynamics;
 mod eq;
 mod fade;
-mod gpu_reverb;
 mod graph;
 mod insert;
 mod lane;
@@ -24,7 +23,6 @@ pub use automation::{Automation, AutomationError};
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
 pub use fade::FadeShape;
-pub use gpu_reverb::GpuReverb;
 pub use graph::{
     BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
     StreamSource, Target, TrackSpec,
