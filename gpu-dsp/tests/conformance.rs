@@ -94,3 +94,27 @@ fn the_convolution_check_catches_a_wrong_backend() {
     });
     assert!(r.is_err(), "{r:?}");
 }
+
+/// The CPU trackers and the GPU bank against the gain-tracking definition.
+#[test]
+fn every_gain_tracking_backend_conforms() {
+    use gpu_dsp::conformance::{check_gain_tracking_backend, CpuGainBank, GainTrackingBackend};
+    use gpu_dsp::spectral::GpuGainBank;
+    let worst = check_gain_tracking_backend(&mut |bins, hop, rate, red, models| {
+        Ok(Box::new(CpuGainBank::new(bins, hop, rate, red, models))
+            as Box<dyn GainTrackingBackend>)
+    })
+    .unwrap();
+    assert!(worst < 1e-4, "CPU {worst:e}");
+    eprintln!("CPU gain tracking: worst {worst:e}");
+    let Some(ctx) = gpu() else { return };
+    let worst = check_gain_tracking_backend(&mut |bins, hop, rate, red, models| {
+        Ok(
+            Box::new(GpuGainBank::new(ctx.clone(), bins, hop, rate, red, models)?)
+                as Box<dyn GainTrackingBackend>,
+        )
+    })
+    .unwrap();
+    eprintln!("GPU gain tracking: worst {worst:e}");
+    assert!(worst < 1e-4, "GPU {worst:e}");
+}

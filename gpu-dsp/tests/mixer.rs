@@ -572,7 +572,11 @@ fn gpu_reverb_buses_render_what_the_cpu_renders() {
     // The GPU as the session's DSP: every reverb instance (hall and room, once per stem)
     // in one submission per engine block, never more.
     let stats = gpu.gpu_stats().expect("the reverbs run on the GPU");
-    assert_eq!(stats.regions, 2 * 4, "four reverb instances, two regions each");
+    assert_eq!(
+        stats.regions,
+        2 * 4,
+        "four reverb instances, two regions each"
+    );
     assert!(stats.submissions <= gpu.blocks(), "{stats:?}");
     // The first tail partition (1024 samples after a 4 × 256 head) fires every fourth block.
     assert!(stats.submissions >= gpu.blocks() / 5, "{stats:?}");

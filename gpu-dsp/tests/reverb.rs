@@ -156,10 +156,16 @@ fn gpu_reverb_matches_the_cpu_reverb_through_an_ir_swap() {
         let n = [97, 256, 13, 200, 256][step % 5].min(x[0].len() - pos);
         let ins = [&x[0][pos..pos + n], &x[1][pos..pos + n]];
         let (a, b) = want.split_at_mut(1);
-        cpu.process(&ins, &mut [&mut a[0][pos..pos + n], &mut b[0][pos..pos + n]]);
+        cpu.process(
+            &ins,
+            &mut [&mut a[0][pos..pos + n], &mut b[0][pos..pos + n]],
+        );
         let (a, b) = got.split_at_mut(1);
-        gpu.process(&ins, &mut [&mut a[0][pos..pos + n], &mut b[0][pos..pos + n]])
-            .unwrap();
+        gpu.process(
+            &ins,
+            &mut [&mut a[0][pos..pos + n], &mut b[0][pos..pos + n]],
+        )
+        .unwrap();
         pos += n;
         step += 1;
         if step == 60 {

@@ -6,13 +6,18 @@
 //! - [`check_spectrogram_backend`]: STFT power frames against an f64 DFT.
 //! - [`check_convolution_backend`]: partitioned convolution (head and tail multiply-accumulate)
 //!   against direct f64 convolution, streamed in ragged blocks.
+//! - [`check_gain_tracking_backend`]: the noise suppressor's per-bin gain tracking against its
+//!   definition in f64, fed in ragged batches.
 
 mod convolution;
+mod gain_tracking;
 mod spectrogram;
 
 pub use crate::analysis::spectrogram::{CpuSpectrogram, SpectrogramBackend};
 pub use crate::conv::ConvolutionBackend;
+pub use crate::spectral::{CpuGainBank, GainTrackingBackend};
 pub use convolution::check_convolution_backend;
+pub use gain_tracking::check_gain_tracking_backend;
 pub use spectrogram::{check_spectrogram_backend, dft_power};
 
 /// Deterministic uniform noise in [-1, 1) (xorshift; no dependency, the same everywhere).

@@ -435,9 +435,9 @@ impl Mixer {
             Err(DspError::Gpu(e)) => {
                 let Mixer { spec, .. } = mixer;
                 let mut mixer = Self::build(spec, block, false)?;
-                mixer
-                    .notes
-                    .push(format!("the reverbs run on the CPU: the GPU could not take them ({e})"));
+                mixer.notes.push(format!(
+                    "the reverbs run on the CPU: the GPU could not take them ({e})"
+                ));
                 Ok(mixer)
             }
             Err(e) => Err(e),

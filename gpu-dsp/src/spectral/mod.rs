@@ -1,6 +1,7 @@
 //! Spectral processing (issue #4): the STFT/WOLA framework and the processors built on it —
 //! dialogue cleanup (noise suppression and hum removal), multiband dynamics and ducking.
 
+mod backend;
 mod bands;
 mod clean;
 mod denoise;
@@ -14,6 +15,7 @@ mod profile;
 mod stft;
 mod tracker;
 
+pub use backend::{CpuGainBank, GainTrackingBackend};
 pub use bands::BandLayout;
 pub use clean::{clean_cpu, clean_gpu, CleanPlan, CleanSettings, Cleaner, HumMode};
 pub use denoise::{denoise_offline, DenoiseConfig, Denoiser};
