@@ -1,7 +1,8 @@
 # mixstation — the two set-up commands a new user needs:
 #   make demo   installs missing system packages, builds in release mode, runs the demo
 #   make test   installs missing system packages and runs the whole test suite
-# Other targets: make bench (whole commands vs FFmpeg/SoX, then criterion benchmarks), make lint (fmt + clippy), make deps,
+# Other targets: make bench (whole commands vs FFmpeg/SoX, then criterion benchmarks), make bench-gpu (GPU work per block),
+# make lint (fmt + clippy), make deps,
 # make quality (the dialogue-cleanup quality table; needs Python 3 and espeak-ng),
 # make screenshot (the window under Xvfb playing the demo, saved to docs/workstation.png).
 
@@ -14,7 +15,7 @@ APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libasound2-dev pkg-config ffmpeg 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export XDG_RUNTIME_DIR ?= /tmp/mixstation-runtime-$(shell id -u)
 
-.PHONY: demo test bench lint deps runtime-dir quality screenshot
+.PHONY: demo test bench bench-gpu lint deps runtime-dir quality screenshot
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -43,6 +44,11 @@ bench: deps runtime-dir
 	cargo bench --bench cleanup
 	cargo bench --bench session
 	bash benches/timeline.sh
+
+# What the GPU does per engine block (instances, submissions, bytes, GPU time) on the first
+# discrete or integrated adapter, lavapipe here; with a model of what a real GPU should take.
+bench-gpu: deps runtime-dir
+	cargo bench --bench gpu
 
 # Noisy-dialogue set from espeak-ng, cleaned by mixstation and by the noisereduce baseline;
 # SI-SDR, STOI and PESQ into tools/quality/results.md.

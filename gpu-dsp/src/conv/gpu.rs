@@ -222,7 +222,22 @@ pub struct TailStats {
     pub readback_bytes: u64,
     /// Complex multiply-adds the dispatches did.
     pub macs: u64,
+    /// GPU time of the timed dispatches, from timestamp queries ([`GpuTail::time_dispatches`]).
+    pub gpu_ns: u64,
+    /// Dispatches whose GPU time is in `gpu_ns`.
+    pub timed: u64,
 }
+
+/// Timestamp queries around each dispatch.
+struct Timing {
+    queries: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    /// Nanoseconds per timestamp tick.
+    period: f64,
+}
+
+/// Bytes after the results in each staging buffer: two resolved timestamps.
+const TIMESTAMP_BYTES: u64 = 16;
 
 /// The GPU side of many convolvers: their tails in shared buffers, one submission per block.
 pub struct GpuTail {
@@ -240,6 +255,7 @@ pub struct GpuTail {
     readback: Vec<Complex32>,
     capacity: Footprint,
     stats: TailStats,
+    timing: Option<Timing>,
 }
 
 impl GpuTail {
@@ -279,7 +295,8 @@ impl GpuTail {
         let jobs_buf = make("jobs", total.jobs * 4, storage);
         let staging_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
         let in_flight = |label| InFlight {
-            staging: make(label, total.values, staging_usage),
+            // The results, then room for two timestamps.
+            staging: make(label, total.values + 2, staging_usage),
             pending: Vec::with_capacity(total.jobs),
             values: 0,
             submission: None,
@@ -322,7 +339,33 @@ impl GpuTail {
                 regions: arena.regions,
                 ..Default::default()
             },
+            timing: None,
         })
+    }
+
+    /// Measures every dispatch's GPU time with timestamp queries from now on (into
+    /// [`TailStats::gpu_ns`]); false when the adapter has none.
+    pub fn time_dispatches(&mut self) -> bool {
+        let ctx = &self.buffers.ctx;
+        if !ctx.has_timestamps() {
+            return false;
+        }
+        let device = ctx.device();
+        self.timing = Some(Timing {
+            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("tail timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("tail timestamps"),
+                size: TIMESTAMP_BYTES,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            period: f64::from(ctx.queue().get_timestamp_period()),
+        });
+        true
     }
 
     /// The buffers, for placing convolvers.
@@ -352,9 +395,17 @@ impl GpuTail {
             })
             .map_err(|e| DspError::Gpu(e.to_string()))?;
         let values = slot.values;
+        let timed = self.timing.as_ref().map(|t| t.period);
+        let mapped = (values * 8) as u64 + if timed.is_some() { TIMESTAMP_BYTES } else { 0 };
         {
-            let view = slot.staging.slice(..(values * 8) as u64).get_mapped_range();
-            self.readback[..values].copy_from_slice(bytemuck::cast_slice(&view));
+            let view = slot.staging.slice(..mapped).get_mapped_range();
+            self.readback[..values].copy_from_slice(bytemuck::cast_slice(&view[..values * 8]));
+            if let Some(period) = timed {
+                let ticks: &[u64] = bytemuck::cast_slice(&view[values * 8..values * 8 + 16]);
+                let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
+                self.stats.gpu_ns += ns as u64;
+                self.stats.timed += 1;
+            }
         }
         slot.staging.unmap();
         std::mem::swap(&mut self.ready, &mut slot.pending);
@@ -475,16 +526,33 @@ impl GpuTail {
             .device()
             .create_command_encoder(&Default::default());
         {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let timestamp_writes = self
+                .timing
+                .as_ref()
+                .map(|t| wgpu::ComputePassTimestampWrites {
+                    query_set: &t.queries,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("tail"),
+                timestamp_writes,
+            });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind, &[]);
             pass.dispatch_workgroups(max_bins.div_ceil(64), self.jobs.len() as u32, 1);
         }
         let bytes = (slot.values * 8) as u64;
         encoder.copy_buffer_to_buffer(&self.out_buf, 0, &slot.staging, 0, bytes);
+        let mut mapped = bytes;
+        if let Some(t) = &self.timing {
+            encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
+            encoder.copy_buffer_to_buffer(&t.resolve, 0, &slot.staging, bytes, TIMESTAMP_BYTES);
+            mapped += TIMESTAMP_BYTES;
+        }
         slot.submission = Some(queue.submit(Some(encoder.finish())));
         slot.staging
-            .slice(..bytes)
+            .slice(..mapped)
             .map_async(wgpu::MapMode::Read, |_| {});
         self.stats.submissions += 1;
         self.stats.dispatches += 1;

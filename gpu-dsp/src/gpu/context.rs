@@ -99,9 +99,12 @@ impl GpuContext {
             max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
             ..wgpu::Limits::downlevel_defaults()
         };
+        // Timestamp queries where the adapter has them (GPU time per block in the benches).
+        let required_features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("mixstation"),
             required_limits,
+            required_features,
             ..Default::default()
         }))
         .map_err(|e| DspError::Device(e.to_string()))?;
@@ -133,6 +136,13 @@ impl GpuContext {
     /// The adapter this context runs on.
     pub fn info(&self) -> &AdapterSummary {
         &self.info
+    }
+
+    /// True when the device writes GPU timestamps (`wgpu::Features::TIMESTAMP_QUERY`).
+    pub fn has_timestamps(&self) -> bool {
+        self.device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
     }
 
     /// The wgpu device.

@@ -870,6 +870,12 @@ impl Mixer {
         self.gpu.as_ref().map(GpuTail::stats)
     }
 
+    /// Measures the GPU time of every dispatch from now on (timestamp queries); false when
+    /// no reverb runs on the GPU or the adapter has no timestamps.
+    pub fn time_gpu(&mut self) -> bool {
+        self.gpu.as_mut().is_some_and(GpuTail::time_dispatches)
+    }
+
     /// Engine blocks processed since the mixer was built.
     pub fn blocks(&self) -> u64 {
         self.blocks

@@ -1,0 +1,248 @@
+//! `make bench-gpu`: what the GPU does per engine block, on the first discrete or integrated
+//! adapter (a software adapter when there is none, said so).
+//!
+//! - Convolution: a session of 16 stereo tracks sending to 8 reverb buses (3 s stereo IRs) in
+//!   2 stems, 16 reverb instances, every tail in the session's one GPU submission per block;
+//! - cleanup: the noise suppressor's per-bin gain tracking for 16 dialogue channels, one
+//!   engine block of frames per batch;
+//! - masking: not on the GPU yet (the `masking` command runs on the CPU).
+//!
+//! Prints instances, submissions, dispatches, upload and readback bytes and GPU time per
+//! block (timestamp queries where the adapter has them), and a model of what a real GPU
+//! should take for the same work. `MIXSTATION_BENCH_SECONDS` sets the timeline (default 20).
+
+mod common;
+
+use common::{noise, signal_seconds, RATE};
+use gpu_dsp::gpu::{AdapterPolicy, GpuContext};
+use gpu_dsp::mix::{
+    BusSpec, ClipSpec, InsertSpec, Layout, MasterSpec, MixSpec, Mixer, SendSpec, TrackSpec,
+};
+use gpu_dsp::spectral::{GpuGainBank, NoiseModel};
+use std::sync::Arc;
+use std::time::Instant;
+
+const BLOCK: usize = 1024;
+/// The model's GPU: memory bandwidth, host link bandwidth and the fixed cost of a submission
+/// and a readback (bytes/s, bytes/s, s) — a mid-range discrete card on PCIe 3.0 x16.
+const MODEL_MEMORY: f64 = 300e9;
+const MODEL_LINK: f64 = 12e9;
+const MODEL_LATENCY: f64 = 30e-6;
+
+fn session(seconds: usize) -> MixSpec {
+    let n = seconds * RATE;
+    let sources: Vec<Vec<Vec<f32>>> = (0..4u32)
+        .map(|s| vec![noise(n, 1 + 2 * s), noise(n, 2 + 2 * s)])
+        .collect();
+    let ir = |seed: u32| -> Vec<Vec<f32>> {
+        (0..2)
+            .map(|c| {
+                noise(3 * RATE, seed + c)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| v * (-2.0 * i as f32 / RATE as f32).exp() * 0.05)
+                    .collect()
+            })
+            .collect()
+    };
+    let buses = (0..8u32)
+        .map(|b| BusSpec {
+            mute: false,
+            solo: false,
+            name: format!("verb{b}"),
+            gain_db: 0.0,
+            inserts: vec![InsertSpec::Reverb {
+                ir: ir(100 + 10 * b),
+                wet: 1.0,
+                dry: 0.0,
+            }],
+            bypass: vec![],
+            sends: vec![],
+            automation: vec![],
+        })
+        .collect();
+    let tracks = (0..16)
+        .map(|t| TrackSpec {
+            name: format!("t{t}"),
+            channels: 2,
+            clips: vec![ClipSpec {
+                source: t % 4,
+                start: 0,
+                offset: 0,
+                length: n as u64,
+                gain_db: -18.0,
+                ..Default::default()
+            }],
+            gain_db: -6.0,
+            pan: 0.0,
+            azimuth: None,
+            lfe_db: None,
+            stem: t % 2,
+            mute: false,
+            solo: false,
+            direct: true,
+            inserts: vec![],
+            sends: vec![SendSpec {
+                bus: (t / 2) % 8,
+                level_db: -12.0,
+                pre_fader: false,
+                mute: false,
+            }],
+            automation: vec![],
+            bypass: vec![],
+        })
+        .collect();
+    MixSpec {
+        sample_rate: RATE as u32,
+        layout: Layout::Stereo,
+        sources: sources.into_iter().map(Into::into).collect(),
+        tracks,
+        buses,
+        stems: vec!["A".into(), "B".into()],
+        master: MasterSpec::default(),
+    }
+}
+
+/// Renders `spec`'s timeline block by block; seconds taken.
+fn render(mixer: &mut Mixer, samples: usize) -> f64 {
+    let start = Instant::now();
+    let mut pos = 0;
+    while pos < samples {
+        let n = BLOCK.min(samples - pos);
+        std::hint::black_box(mixer.process_block(n));
+        pos += n;
+    }
+    start.elapsed().as_secs_f64()
+}
+
+fn convolution(ctx: &Arc<GpuContext>, seconds: usize) {
+    let samples = seconds * RATE;
+    let mut cpu = Mixer::new(session(seconds), BLOCK).expect("CPU mixer");
+    let cpu_s = render(&mut cpu, samples);
+    let mut gpu = Mixer::with_gpu(session(seconds), BLOCK, Some(ctx.clone())).expect("GPU mixer");
+    let timed = gpu.time_gpu();
+    let gpu_s = render(&mut gpu, samples);
+    let s = gpu.gpu_stats().expect("the reverbs run on the GPU");
+    let blocks = gpu.blocks() as f64;
+    let per = |v: u64| v as f64 / blocks;
+    let block_us = BLOCK as f64 / RATE as f64 * 1e6;
+    println!("\nconvolution: 16 tracks → 8 reverb buses × 2 stems, 3 s stereo IRs, {seconds} s, {BLOCK}-sample blocks ({block_us:.0} µs)");
+    println!("| per engine block | value |");
+    println!("|---|---|");
+    println!(
+        "| reverb instances | {} ({} regions) |",
+        s.regions / 2,
+        s.regions
+    );
+    println!("| submissions | {:.3} |", per(s.submissions));
+    println!("| dispatches | {:.3} |", per(s.dispatches));
+    println!("| jobs (segment × route) | {:.1} |", per(s.jobs));
+    println!("| upload bytes | {:.0} |", per(s.upload_bytes));
+    println!("| readback bytes | {:.0} |", per(s.readback_bytes));
+    println!(
+        "| complex multiply-adds | {:.0} ({:.1} MFLOP) |",
+        per(s.macs),
+        per(s.macs) * 8.0 / 1e6
+    );
+    if timed && s.timed > 0 {
+        println!(
+            "| GPU time per submission (timestamps) | {:.0} µs |",
+            s.gpu_ns as f64 / s.timed as f64 / 1e3
+        );
+    } else {
+        println!("| GPU time | no timestamp queries on this adapter |");
+    }
+    println!(
+        "| whole mix per block, GPU tails | {:.0} µs ({:.1}× real time) |",
+        gpu_s / blocks * 1e6,
+        seconds as f64 / gpu_s
+    );
+    println!(
+        "| whole mix per block, CPU tails | {:.0} µs ({:.1}× real time) |",
+        cpu_s / blocks * 1e6,
+        seconds as f64 / cpu_s
+    );
+    let sub = per(s.submissions).max(1e-9);
+    let bytes_moved = (per(s.upload_bytes) + per(s.readback_bytes)) / sub;
+    let memory = per(s.macs) / sub * 16.0;
+    let model = MODEL_LATENCY + bytes_moved / MODEL_LINK + memory / MODEL_MEMORY;
+    println!(
+        "| model per submission on a real GPU | {:.0} µs: {:.0} kB over the link, {:.1} MB read from GPU memory, {:.0} µs fixed |",
+        model * 1e6,
+        bytes_moved / 1e3,
+        memory / 1e6,
+        MODEL_LATENCY * 1e6
+    );
+}
+
+fn cleanup(ctx: &Arc<GpuContext>, seconds: usize) {
+    let (channels, fft, hop) = (16usize, 1024usize, 256usize);
+    let bins = fft / 2 + 1;
+    let frames = BLOCK / hop;
+    let models = vec![NoiseModel::Tracked; channels];
+    let mut bank = GpuGainBank::new(ctx.clone(), bins, hop, RATE as f32, 18.0, &models)
+        .expect("GPU gain bank");
+    let power: Vec<f32> = noise(channels * frames * bins, 7)
+        .iter()
+        .map(|v| v * v + 1e-4)
+        .collect();
+    let mut gains = vec![0.0f32; power.len()];
+    let batches = seconds * RATE / BLOCK;
+    let start = Instant::now();
+    for _ in 0..batches {
+        bank.process(&power, frames, &mut gains)
+            .expect("gain batch");
+    }
+    let wall = start.elapsed().as_secs_f64() / batches as f64;
+    let bytes = (power.len() * 4) as f64;
+    println!("\ncleanup: per-bin gain tracking, {channels} channels × {bins} bins, {frames} frames per {BLOCK}-sample block");
+    println!("| per engine block | value |");
+    println!("|---|---|");
+    println!("| instances (channels) | {channels} |");
+    println!("| submissions | 1 |");
+    println!("| dispatches | 2 (tracking, smoothing across frequency) |");
+    println!("| upload bytes | {bytes:.0} |");
+    println!("| readback bytes | {bytes:.0} |");
+    println!(
+        bank.name(),
+        "waits for its readback in the call"
+    );
+    println!("| wall time per block | {:.0} µs |", wall * 1e6);
+    let model = MODEL_LATENCY + 2.0 * bytes / MODEL_LINK;
+    println!("| model on a real GPU | {:.0} µs |", model * 1e6);
+}
+
+fn main() {
+    // Only run under `cargo bench` (cargo test --benches passes no --bench flag).
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let ctx = match GpuContext::new(AdapterPolicy::AllowSoftware) {
+        Ok(ctx) => Arc::new(ctx),
+        Err(e) => {
+            eprintln!("bench-gpu: no adapter: {e}");
+            std::process::exit(1);
+        }
+    };
+    let info = ctx.info();
+    println!(
+        "adapter: {} ({}, {}, {}){}",
+        info.name,
+        info.device_type,
+        info.backend,
+        info.driver,
+        if info.is_software {
+            " — a SOFTWARE adapter: it runs on this machine's CPU, so these times are not a GPU's"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "timestamp queries: {}",
+        if ctx.has_timestamps() { "yes" } else { "no" }
+    );
+    let seconds = signal_seconds(20);
+    convolution(&ctx, seconds);
+    cleanup(&ctx, seconds);
+    println!("\nmasking: not on the GPU yet (mixstation masking runs on the CPU)");
+}
