@@ -204,10 +204,9 @@ fn cleanup(ctx: &Arc<GpuContext>, seconds: usize) {
     println!("| upload bytes | {bytes:.0} |");
     println!("| readback bytes | {bytes:.0} |");
     println!(
-        bank.name(),
-        "waits for its readback in the call"
+        "| wall time per block (the bank waits for its readback) | {:.0} µs |",
+        wall * 1e6
     );
-    println!("| wall time per block | {:.0} µs |", wall * 1e6);
     let model = MODEL_LATENCY + 2.0 * bytes / MODEL_LINK;
     println!("| model on a real GPU | {:.0} µs |", model * 1e6);
 }
