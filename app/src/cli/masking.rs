@@ -11,7 +11,7 @@
 use crate::session::load_session;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::{BandMasking, MaskingMatrix};
+use gpu_dsp::analysis::{covered_share, BandMasking, MaskingMatrix};
 use gpu_dsp::mix::Mixer;
 use std::path::PathBuf;
 
@@ -176,17 +176,10 @@ fn measure(
 
 /// A track's bands and its covered share of the dialogue's active band-frames.
 fn summarise(track: String, stem: String, bands: &[BandMasking]) -> TrackMasking {
-    let (mut covered, mut active) = (0.0, 0.0);
-    for b in bands {
-        if let Some(c) = b.covered_fraction {
-            covered += c * b.active_fraction;
-            active += b.active_fraction;
-        }
-    }
     TrackMasking {
         track,
         stem,
-        covered_fraction: if active > 0.0 { covered / active } else { 0.0 },
+        covered_fraction: covered_share(bands),
         bands: bands
             .iter()
             .map(|b| BandReport {

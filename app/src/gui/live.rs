@@ -3,6 +3,7 @@
 //! `mixstation play`), and measures every block for the meters. Meter frames reach the window
 //! through a lock-free ring; when the window is slow, frames are dropped, never audio.
 
+use super::live_masking::{dialogue_stem, LiveMasking};
 use super::meters::{Balance, MeterFrame, FLOOR_DB};
 use super::state::StripRef;
 use crate::playback::{open_output, push_stereo, rings, LiveMix, OutputCallback, PlaybackCounters};
@@ -252,6 +253,10 @@ fn build_mixer(
     bus_insert_settings: &[(usize, usize, String, f32)],
 ) -> anyhow::Result<Mixer> {
     let mut mixer = Mixer::with_gpu(spec, BLOCK, gpu)?;
+    // Each track's output for the live masking matrix.
+    if LiveMasking::for_mix(mixer.spec()).is_some() {
+        mixer.enable_track_taps();
+    }
     for (track, insert, name, value) in insert_settings {
         mixer.set_track_insert_param(*track, *insert, name, *value);
     }
@@ -293,6 +298,8 @@ impl Worker {
         let mut track_reduction = vec![0.0f32; tracks];
         let mut bus_reduction = bus_peaks.clone();
         let mut balance = BalanceAccumulator::new(&self.mix.mixer().spec().stems, rate);
+        let mut masking = LiveMasking::for_mix(self.mix.mixer().spec());
+        let mut dialogue = vec![vec![0.0f32; BLOCK]; channels];
         // The mix's own latency is rendered but not heard.
         let mut skip = self.mix.mixer().latency();
         let started = Instant::now();
@@ -312,6 +319,9 @@ impl Worker {
                     bus_reduction.resize(spec.buses.len(), 0.0);
                     if balance.names != spec.stems {
                         balance = BalanceAccumulator::new(&spec.stems, rate);
+                    }
+                    if !masking.as_ref().is_some_and(|m| m.measures(spec)) {
+                        masking = LiveMasking::for_mix(spec);
                     }
                     tracks = spec.tracks.len();
                 }
@@ -364,6 +374,7 @@ impl Worker {
             } else {
                 BLOCK.min((limit - self.position) as usize)
             };
+            let dx = masking.as_ref().map(LiveMasking::dialogue);
             let stems = self.mix.render(n, &mut master);
             if skip == 0 {
                 balance.push(stems, n);
@@ -373,6 +384,14 @@ impl Worker {
                 for (i, v) in mid[..n].iter_mut().enumerate() {
                     *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
                 }
+            }
+            if let (Some(d), true) = (dx.and_then(|d| stems.get(d)), skip == 0) {
+                for (to, from) in dialogue.iter_mut().zip(d) {
+                    to[..n].copy_from_slice(&from[..n]);
+                }
+            }
+            if let (Some(m), 0) = (&mut masking, skip) {
+                m.push(self.mix.current(), &dialogue, n);
             }
             if skip > 0 {
                 skip -= n;
@@ -465,7 +484,10 @@ impl Worker {
                 }
             }
             if blocks.is_multiple_of(8) {
-                frame.balance = balance.analyse();
+                frame.balance = balance.analyse().map(|mut b| {
+                    b.maskers = masking.as_ref().map_or_else(Vec::new, |m| m.worst(6));
+                    b
+                });
             }
             // A slow window drops meter frames, never audio.
             let _ = self.meters.push(frame);
@@ -502,9 +524,7 @@ struct BalanceAccumulator {
 
 impl BalanceAccumulator {
     fn new(stems: &[String], rate: u32) -> Self {
-        let dialogue = stems.iter().position(|s| {
-            s.eq_ignore_ascii_case("dx") || s.to_ascii_lowercase().starts_with("dia")
-        });
+        let dialogue = dialogue_stem(stems);
         Self {
             names: stems.to_vec(),
             dialogue,
@@ -586,6 +606,7 @@ impl BalanceAccumulator {
                 .zip(&self.covered)
                 .map(|(a, c)| (*a > 0.0).then(|| (c / a) as f32))
                 .collect(),
+            maskers: Vec::new(),
         })
     }
 }

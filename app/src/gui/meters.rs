@@ -55,6 +55,18 @@ pub struct Balance {
     /// Per band: the fraction of dialogue-active analysis frames in which the other stems
     /// came within 6 dB of it (masking); `None` where dialogue was never active.
     pub covered: Vec<Option<f32>>,
+    /// The tracks that cover the dialogue most since play started, worst first.
+    pub maskers: Vec<Masker>,
+}
+
+/// One track's masking of the dialogue stem (as `mixstation masking` reports it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Masker {
+    pub name: String,
+    /// Share of the dialogue's active band-frames it covers (within 6 dB or louder).
+    pub covered: f32,
+    /// Per third-octave band: the covered fraction; `None` where dialogue was never active.
+    pub bands: Vec<Option<f32>>,
 }
 
 impl MeterFrame {

@@ -14,6 +14,7 @@ mod export;
 mod frames;
 mod job;
 mod live;
+mod live_masking;
 pub mod meters;
 mod params;
 mod scopes;

@@ -308,6 +308,83 @@ impl Scope for FrequencyBalance<'_> {
     }
 }
 
+/// The tracks that cover the dialogue most, one row each, coloured per third-octave band by
+/// the share of the dialogue's active time they cover; named with their overall share.
+pub(super) struct MaskingView<'a>(pub &'a Meters);
+
+impl Scope for MaskingView<'_> {
+    fn key(&self) -> u64 {
+        meters_key(self.0)
+    }
+
+    fn paint(&self, frame: &mut Frame, bounds: Rectangle) {
+        let text = |frame: &mut Frame, content: String, at: Point, color: Color| {
+            frame.fill_text(Text {
+                content,
+                position: at,
+                color,
+                size: 10.0.into(),
+                ..Default::default()
+            });
+        };
+        let Some(b) = self.0.balance.as_ref().filter(|b| !b.maskers.is_empty()) else {
+            let why = match &self.0.balance {
+                Some(b) if b.dialogue.is_none() => "no dialogue stem (DX) to measure against",
+                _ => "plays to find what covers the dialogue",
+            };
+            text(frame, why.into(), Point::new(8.0, 8.0), DIM);
+            return;
+        };
+        let left = 130.0;
+        let top = 16.0;
+        let bands = b.centres_hz.len().max(1);
+        let cell_w = ((bounds.width - left - 4.0) / bands as f32).max(1.0);
+        let cell_h = ((bounds.height - top - 16.0) / b.maskers.len() as f32).min(24.0);
+        text(
+            frame,
+            "covers the dialogue (share of its active time, per band)".into(),
+            Point::new(4.0, 0.0),
+            DIM,
+        );
+        for (row, m) in b.maskers.iter().enumerate() {
+            let y = top + row as f32 * cell_h;
+            let name: String = m.name.chars().take(14).collect();
+            let colour = if m.covered > 0.25 { RED } else { Color::WHITE };
+            text(
+                frame,
+                format!("{name} {:.0} %", 100.0 * m.covered),
+                Point::new(4.0, y + cell_h / 2.0 - 6.0),
+                colour,
+            );
+            for (col, cov) in m.bands.iter().enumerate() {
+                let fill = match cov {
+                    Some(f) => Color::from_rgb(0.15 + 0.85 * f, 0.12 + 0.55 * f * f, 0.18),
+                    None => Color::from_rgb(0.12, 0.12, 0.14),
+                };
+                frame.fill_rectangle(
+                    Point::new(left + col as f32 * cell_w, y),
+                    Size::new((cell_w - 1.0).max(1.0), (cell_h - 1.0).max(1.0)),
+                    fill,
+                );
+            }
+        }
+        let bottom = top + b.maskers.len() as f32 * cell_h + 2.0;
+        for (col, hz) in b.centres_hz.iter().enumerate().step_by(6) {
+            let label = if *hz >= 1000.0 {
+                format!("{:.0}k", hz / 1000.0)
+            } else {
+                format!("{hz:.0}")
+            };
+            text(
+                frame,
+                label,
+                Point::new(left + col as f32 * cell_w, bottom),
+                DIM,
+            );
+        }
+    }
+}
+
 pub(super) fn width_of(bounds: Rectangle) -> f32 {
     bounds.width - 34.0
 }

@@ -5,7 +5,9 @@
 use super::arrange::TimelineMessage;
 use super::console::ConsoleMessage;
 use super::meters::FLOOR_DB;
-use super::scopes::{BandCorrelation, Drawn, FrequencyBalance, Goniometer, SurroundField};
+use super::scopes::{
+    BandCorrelation, Drawn, FrequencyBalance, Goniometer, MaskingView, SurroundField,
+};
 use super::spectra::{cleanup_panel, spectrum_panel};
 use super::state::Field;
 use super::state::{Message, StripRef, Workstation};
@@ -203,13 +205,20 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         ]
         .spacing(8),
         text(
-            "Frequency balance: long-term spectra of the stems; red where they cover the dialogue"
+            "Frequency balance: long-term spectra of the stems, red where they cover the \
+             dialogue; right, the tracks that cover it most"
         )
         .size(12)
         .color(DIM),
-        canvas_widget(Drawn(FrequencyBalance(&ws.meters)))
-            .width(Length::Fill)
-            .height(Length::Fixed(190.0)),
+        row![
+            canvas_widget(Drawn(FrequencyBalance(&ws.meters)))
+                .width(Length::Fill)
+                .height(Length::Fixed(190.0)),
+            canvas_widget(Drawn(MaskingView(&ws.meters)))
+                .width(Length::Fixed(520.0))
+                .height(Length::Fixed(190.0)),
+        ]
+        .spacing(6),
     ]
     .spacing(6);
 

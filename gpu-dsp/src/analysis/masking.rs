@@ -31,6 +31,23 @@ pub struct BandMasking {
     pub mean_margin_db: Option<f64>,
 }
 
+/// A masker's covered share of the target's active band-frames: the per-band covered
+/// fractions weighted by how often the target is active in each band (0 when never active).
+pub fn covered_share(bands: &[BandMasking]) -> f64 {
+    let (mut covered, mut active) = (0.0, 0.0);
+    for b in bands {
+        if let Some(c) = b.covered_fraction {
+            covered += c * b.active_fraction;
+            active += b.active_fraction;
+        }
+    }
+    if active > 0.0 {
+        covered / active
+    } else {
+        0.0
+    }
+}
+
 /// Per-band masking of `target` by `masker` (both planar, same rate; channels are averaged
 /// in power; the shorter signal is padded with silence). A [`MaskingMeter`] fed both whole
 /// signals.
@@ -166,6 +183,13 @@ impl MaskingMatrix {
         self.maskers[k].push(block, |s| fold.frame(Side::Masker, s));
     }
 
+    /// Per masker, the masking per band of the frames both sides have completed so far
+    /// (for live views: the frames one side holds ahead and the last partial frame are
+    /// left for later). Allocates the result only.
+    pub fn snapshot(&self) -> Vec<Vec<BandMasking>> {
+        self.folds.iter().map(MaskingFold::figures).collect()
+    }
+
     /// Per masker, the masking per band of everything pushed.
     pub fn finish(self) -> Vec<Vec<BandMasking>> {
         let Self {
@@ -293,6 +317,11 @@ impl MaskingFold {
                 }
             }
         }
+        self.figures()
+    }
+
+    /// The figures of the frames compared so far.
+    fn figures(&self) -> Vec<BandMasking> {
         let frames = self.target_frames.max(self.masker_frames).max(1);
         self.bands
             .iter()
@@ -342,6 +371,43 @@ mod tests {
         for (g, m) in got.iter().zip(meters) {
             assert_eq!(*g, m.finish());
         }
+    }
+
+    #[test]
+    fn a_snapshot_reports_the_frames_compared_so_far() {
+        // Live use: a masker equal to the target covers every active band at 0 dB; a silent
+        // masker covers nothing; the snapshot grows with what was pushed and the matrix
+        // goes on after it.
+        let x: Vec<f32> = (0..12 * FFT)
+            .map(|i| ((i * 7919) % 211) as f32 / 211.0 - 0.5)
+            .collect();
+        let silence = vec![0.0f32; x.len()];
+        let mut matrix = MaskingMatrix::new(1, 2, 1, 48_000);
+        let mut seen = 0.0;
+        for (k, block) in x.chunks(FFT).enumerate() {
+            matrix.push_target(&[block]);
+            matrix.push_masker(0, &[block]);
+            matrix.push_masker(1, &[&silence[..block.len()]]);
+            let snap = matrix.snapshot();
+            let active = snap[0]
+                .iter()
+                .map(|b| b.active_fraction)
+                .fold(0.0, f64::max);
+            if k >= 2 {
+                assert!(active > 0.9, "block {k}: {active}");
+                assert_eq!(covered_share(&snap[0]), 1.0);
+                assert_eq!(covered_share(&snap[1]), 0.0);
+                for b in snap[0].iter().filter(|b| b.active_fraction > 0.0) {
+                    assert_eq!(b.mean_margin_db, Some(0.0));
+                }
+                for b in snap[1].iter().filter(|b| b.active_fraction > 0.0) {
+                    assert!(b.mean_margin_db.unwrap() < -100.0);
+                }
+            }
+            seen = active.max(seen);
+        }
+        assert!(seen > 0.9);
+        assert_eq!(covered_share(&matrix.finish()[0]), 1.0);
     }
 
     #[test]

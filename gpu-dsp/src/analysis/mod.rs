@@ -22,7 +22,7 @@ pub(crate) mod truepeak;
 pub use frames::{for_each_frame, FrameStream};
 pub use kweight::{Biquad, KWeighting};
 pub use loudness::{channel_weights, LoudnessMeter, LoudnessSummary};
-pub use masking::{masking, BandMasking, MaskingMatrix, MaskingMeter};
+pub use masking::{covered_share, masking, BandMasking, MaskingMatrix, MaskingMeter};
 pub use phase::{
     band_correlation, goniometer_points, BandCorrelation, BandCorrelationMeter, CorrelationMeter,
 };
