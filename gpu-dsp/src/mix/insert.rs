@@ -400,6 +400,24 @@ mod tests {
     use super::*;
     use crate::mix::params;
 
+    /// The plan's latencies come from the description alone: they must be what the built
+    /// processors report, for every kind, channel count, rate and block.
+    #[test]
+    fn planned_latency_is_the_built_latency() {
+        for spec in every_kind() {
+            for (channels, rate, block) in
+                [(1, 48_000.0, 256), (2, 48_000.0, 2048), (2, 96_000.0, 512)]
+            {
+                let built = Insert::build(&spec, channels, rate, block, false).unwrap();
+                assert_eq!(
+                    built.latency(),
+                    Insert::latency_of(&spec, rate, block),
+                    "{spec:?} at {channels} channels, {rate} Hz, block {block}"
+                );
+            }
+        }
+    }
+
     /// Every kind of insert with its defaults.
     fn every_kind() -> Vec<InsertSpec> {
         vec![

@@ -7,119 +7,18 @@
 //! stages share the cores; the price is one block of latency, reported and compensated like
 //! any processor's.
 
+use super::bus::{run_buses, BusState};
 use super::bypass::Bypass;
 use super::delay::DelayLine;
-use super::graph::{bypassed, InsertSpec, MixSpec, Target};
-use super::insert::{process_automated, reverb_config, Insert};
+use super::graph::{bypassed, InsertSpec, MixSpec};
+use super::insert::{reverb_config, Insert};
 use super::lane::{Lane, TrackState};
-use super::{db_to_gain, glide_to};
+use super::pipe::Pipe;
+use super::plan::MixPlan;
 use crate::conv::{ConvolutionReverb, GpuTail, TailArena, TailStats};
 use crate::gpu::GpuContext;
 use crate::{DspError, Result};
 use std::sync::Arc;
-
-struct BusState {
-    inserts: Vec<Insert>,
-    /// Per insert: its bypass crossfade.
-    bypass: Vec<Bypass>,
-    /// The deepest gain reduction of its dynamics inserts (dB, ≤ 0) since the meters last
-    /// read it.
-    reduction: f32,
-    /// Silenced by a solo elsewhere (glides like a mute).
-    silenced: bool,
-    /// Delays the bus output to the latest bus path (stem alignment).
-    align: DelayLine,
-    /// Delays the tracks' direct sends into this bus to the latency of its bus inputs.
-    input_align: DelayLine,
-    /// Per bus-to-bus send: the delay from this bus's output to the target's input latency.
-    send_align: Vec<DelayLine>,
-    /// Scratch for delayed sends.
-    scratch: Vec<Vec<f32>>,
-    /// The bus gain applied last (NaN before the first block): a live change glides.
-    gain: f32,
-    /// The mute gain applied last (1 playing, 0 muted; NaN before the first block).
-    mute_gain: f32,
-    mute_env: Vec<f32>,
-    /// Largest output sample since the meters last read it.
-    peak: f32,
-    /// The latency before this bus's inserts and at its output (timeline offsets for its
-    /// automation).
-    in_lat: usize,
-    out_lat: usize,
-    /// Automation values for one block.
-    env: Vec<f32>,
-    /// Per insert: delays a `duck`'s sidechain to the audio the duck hears (the bus input's
-    /// latency plus the inserts before it); empty for the others.
-    key_align: Vec<DelayLine>,
-    key_buf: Vec<f32>,
-}
-
-/// The tracks' outputs on their way to the buses: a ring of two engine blocks per signal,
-/// indexed by timeline sample, and the bus stage's working copy of the block it processes.
-struct Pipe {
-    /// `[stem][bus][channel]` and `[stem][channel]`, `2·block` samples each.
-    ring_bus_in: Vec<Vec<Vec<Vec<f32>>>>,
-    ring_stem: Vec<Vec<Vec<f32>>>,
-    /// The bus stage's block: its bus inputs and (after the buses) its stems.
-    bus_in: Vec<Vec<Vec<Vec<f32>>>>,
-    stem_out: Vec<Vec<Vec<f32>>>,
-}
-
-impl Pipe {
-    fn new(block: usize, channels: usize, buses: usize, stems: usize) -> Self {
-        let planes = |len: usize| vec![vec![0.0f32; len]; channels];
-        Self {
-            ring_bus_in: vec![vec![planes(2 * block); buses]; stems],
-            ring_stem: vec![planes(2 * block); stems],
-            bus_in: vec![vec![planes(block); buses]; stems],
-            stem_out: vec![planes(block); stems],
-        }
-    }
-
-    /// Forgets the tracks' output on its way to the buses.
-    fn clear(&mut self) {
-        let rings = self.ring_bus_in.iter_mut().flatten().flatten();
-        rings
-            .chain(self.ring_stem.iter_mut().flatten())
-            .for_each(|r| r.fill(0.0));
-    }
-
-    /// Copies the `n` samples that start at timeline sample `from` out of the ring.
-    fn read(&mut self, from: u64, n: usize) {
-        let rings = self.ring_bus_in.iter().flatten().flatten();
-        let rings = rings.chain(self.ring_stem.iter().flatten());
-        let work = self.bus_in.iter_mut().flatten().flatten();
-        let work = work.chain(self.stem_out.iter_mut().flatten());
-        for (ring, out) in rings.zip(work) {
-            let (a, b) = ring_runs(ring.len(), from, n);
-            let first = a.len();
-            out[..first].copy_from_slice(&ring[a]);
-            out[first..n].copy_from_slice(&ring[b]);
-        }
-    }
-
-    /// Stores the tracks' `n` samples that start at timeline sample `at` in the ring.
-    fn write(&mut self, at: u64, n: usize, lane: &Lane) {
-        let rings = self.ring_bus_in.iter_mut().flatten().flatten();
-        let rings = rings.chain(self.ring_stem.iter_mut().flatten());
-        let fresh = lane.bus_in.iter().flatten().flatten();
-        let fresh = fresh.chain(lane.stem_out.iter().flatten());
-        for (ring, src) in rings.zip(fresh) {
-            let (a, b) = ring_runs(ring.len(), at, n);
-            let first = a.len();
-            ring[a].copy_from_slice(&src[..first]);
-            ring[b].copy_from_slice(&src[first..n]);
-        }
-    }
-}
-
-/// The two runs of a ring of `len` samples that hold the `n` samples from timeline sample
-/// `at` (the second is empty unless they wrap).
-fn ring_runs(len: usize, at: u64, n: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-    let at = (at % len as u64) as usize;
-    let first = n.min(len - at);
-    (at..at + first, 0..n - first)
-}
 
 /// Renders a [`MixSpec`] block by block.
 pub struct Mixer {
@@ -129,11 +28,9 @@ pub struct Mixer {
     tracks: Vec<TrackState>,
     /// `[stem][bus]`, `None` where that stem never reaches the bus.
     buses: Vec<Vec<Option<BusState>>>,
-    bus_order: Vec<usize>,
     direct_align: Vec<DelayLine>,
-    /// The tracks' latency (every track is aligned to it before pan and fader).
-    track_latency: usize,
-    latency: usize,
+    /// Latencies, alignment delays and the bus order.
+    plan: MixPlan,
     /// One lane per core in use for the tracks; lane 0 collects the others' sums.
     lanes: Vec<Lane>,
     /// The tracks' sums, one block ahead of the buses.
@@ -165,155 +62,6 @@ fn reverbs<'a>(
         .flatten()
         .flat_map(|b| b.inserts.iter_mut());
     on_tracks.chain(on_buses).filter_map(Insert::reverb_mut)
-}
-
-#[allow(clippy::too_many_arguments)]
-/// Runs one stem's buses in routing order: inserts, gain, bus sends, alignment, into the stem.
-/// `timeline` is the timeline sample of the tracks' output in the block (automation reads
-/// each bus's envelopes that much later, less its own latency).
-fn run_buses(
-    mix: &MixSpec,
-    order: &[usize],
-    channels: usize,
-    n: usize,
-    buses: &mut [Option<BusState>],
-    bus_in: &mut [Vec<Vec<f32>>],
-    stem_out: &mut [Vec<f32>],
-    sidechains: &[Vec<f32>],
-    timeline: i64,
-) {
-    // Before any bus adds into another: align the tracks' direct sends with the bus inputs
-    // that arrive later (through latency-adding buses upstream).
-    for (state, input) in buses.iter_mut().zip(bus_in.iter_mut()) {
-        if let Some(state) = state {
-            let mut views: [&mut [f32]; 8] = Default::default();
-            for (v, c) in views.iter_mut().zip(input.iter_mut()) {
-                *v = &mut c[..n];
-            }
-            state.input_align.process(&mut views[..channels]);
-        }
-    }
-    for &b in order {
-        let Some(state) = buses[b].as_mut() else {
-            continue;
-        };
-        let spec = &mix.buses[b];
-        let (at_in, at_out) = (
-            timeline - state.in_lat as i64,
-            timeline - state.out_lat as i64,
-        );
-        let envelope = |target: &Target| spec.automation.iter().find(|(t, _)| t == target);
-        let mut input = std::mem::take(&mut bus_in[b]);
-        {
-            let mut views: [&mut [f32]; 8] = Default::default();
-            for (v, c) in views.iter_mut().zip(input.iter_mut()) {
-                *v = &mut c[..n];
-            }
-            let views = &mut views[..channels];
-            // Inserts; automated parameters follow their envelopes within the block.
-            let inserts = state.inserts.iter_mut().zip(&mut state.key_align);
-            let inserts = inserts.zip(&mut state.bypass).zip(&spec.inserts);
-            let mut reduction = 0.0;
-            for (i, (((insert, align), bypass), ispec)) in inserts.enumerate() {
-                let key = match ispec.sidechain() {
-                    Some(stem) => {
-                        let key = &mut state.key_buf[..n];
-                        key.copy_from_slice(&sidechains[stem][..n]);
-                        align.process(&mut [&mut *key]);
-                        Some(&*key)
-                    }
-                    None => None,
-                };
-                let off = bypassed(&spec.bypass, i);
-                bypass.run(off, views, |ch| {
-                    process_automated(insert, i, &spec.automation, at_in, ch, key)
-                });
-                if !off {
-                    reduction += insert.reduction_db().unwrap_or(0.0);
-                }
-            }
-            state.reduction = state.reduction.min(reduction);
-            // The bus fader: its envelope, or a constant that glides over one block when it
-            // is changed live.
-            match envelope(&Target::GainDb) {
-                Some((_, env)) => {
-                    env.fill(at_out, &mut state.env[..n]);
-                    state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
-                }
-                None => glide_to(
-                    &mut state.gain,
-                    db_to_gain(spec.gain_db),
-                    &mut state.env[..n],
-                ),
-            }
-            // Mute (or a solo elsewhere): the fader glides to (or back from) silence over
-            // one block.
-            let target = if spec.mute || state.silenced {
-                0.0
-            } else {
-                1.0
-            };
-            if state.mute_gain != 1.0 || target != 1.0 {
-                glide_to(&mut state.mute_gain, target, &mut state.mute_env[..n]);
-                for (g, m) in state.env[..n].iter_mut().zip(&state.mute_env[..n]) {
-                    *g *= m;
-                }
-            }
-            for v in views.iter_mut() {
-                for (x, g) in v.iter_mut().zip(&state.env[..n]) {
-                    *x *= g;
-                }
-            }
-            for v in views.iter() {
-                state.peak = v.iter().fold(state.peak, |m, x| m.max(x.abs()));
-            }
-            for (k, (send, delay)) in spec.sends.iter().zip(&mut state.send_align).enumerate() {
-                // The send level, automated per sample at the bus output, before the delay
-                // that aligns it with the target's other inputs.
-                let env = envelope(&Target::SendDb(k)).map(|(_, e)| e);
-                let level = match env {
-                    _ if send.mute => 0.0,
-                    Some(env) => {
-                        env.fill(at_out, &mut state.env[..n]);
-                        state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
-                        1.0
-                    }
-                    None => db_to_gain(send.level_db),
-                };
-                let mut delayed: [&mut [f32]; 8] = Default::default();
-                for ((d, c), src) in delayed
-                    .iter_mut()
-                    .zip(state.scratch.iter_mut())
-                    .zip(views.iter())
-                {
-                    match env {
-                        Some(_) => {
-                            for ((o, x), g) in c[..n].iter_mut().zip(src.iter()).zip(&state.env) {
-                                *o = g * x;
-                            }
-                        }
-                        None => c[..n].copy_from_slice(src),
-                    }
-                    *d = &mut c[..n];
-                }
-                delay.process(&mut delayed[..channels]);
-                for (dst, src) in bus_in[send.bus].iter_mut().zip(delayed.iter()) {
-                    dst[..n]
-                        .iter_mut()
-                        .zip(src.iter())
-                        .for_each(|(d, x)| *d += level * x);
-                }
-            }
-            state.align.process(views);
-            for (dst, src) in stem_out.iter_mut().zip(views.iter()) {
-                dst[..n]
-                    .iter_mut()
-                    .zip(src.iter())
-                    .for_each(|(d, x)| *d += x);
-            }
-        }
-        bus_in[b] = input;
-    }
 }
 
 /// Lanes for `tracks` tracks: two per worker thread, so the cores stay busy while the bus
@@ -358,40 +106,6 @@ fn lane_bounds(tracks: &[super::graph::TrackSpec], lanes: usize) -> Vec<usize> {
         bounds.push(tracks.len());
     }
     bounds
-}
-
-/// Buses in an order where every bus comes after the buses that send to it; an error names
-/// the buses of a routing cycle.
-pub fn bus_order(spec: &MixSpec) -> Result<Vec<usize>> {
-    let n = spec.buses.len();
-    let mut indegree = vec![0usize; n];
-    for b in &spec.buses {
-        for s in &b.sends {
-            indegree[s.bus] += 1;
-        }
-    }
-    let mut ready: Vec<usize> = (0..n).filter(|&b| indegree[b] == 0).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(b) = ready.pop() {
-        order.push(b);
-        for s in &spec.buses[b].sends {
-            indegree[s.bus] -= 1;
-            if indegree[s.bus] == 0 {
-                ready.push(s.bus);
-            }
-        }
-    }
-    if order.len() != n {
-        let stuck: Vec<&str> = (0..n)
-            .filter(|&b| indegree[b] > 0)
-            .map(|b| spec.buses[b].name.as_str())
-            .collect();
-        return Err(DspError::InvalidInput(format!(
-            "bus routing has a cycle through {}",
-            stuck.join(", ")
-        )));
-    }
-    Ok(order)
 }
 
 impl Mixer {
@@ -457,6 +171,7 @@ impl Mixer {
         for b in &mut spec.buses {
             b.bypass.resize(b.inserts.len(), false);
         }
+        let plan = MixPlan::new(&spec, block)?;
         let heard = super::solo::audible(&spec);
         let mut tracks = Vec::new();
         let mut track_lat = Vec::new();
@@ -510,49 +225,17 @@ impl Mixer {
                 tap: None,
             });
         }
-        let max_track = track_lat.iter().copied().max().unwrap_or(0);
-        for (t, (state, lat)) in spec.tracks.iter().zip(tracks.iter_mut().zip(&track_lat)) {
-            state.align = DelayLine::new(t.channels, max_track - lat);
+        for (i, (state, lat)) in tracks.iter_mut().zip(&track_lat).enumerate() {
+            debug_assert_eq!(
+                *lat, plan.track_latency[i],
+                "built latency = planned latency"
+            );
+            state.align = DelayLine::new(spec.tracks[i].channels, plan.track_align(i));
         }
-        let order = bus_order(&spec)?;
-        // Latency at each bus output: its own inserts after the latest bus feeding it.
-        let mut out_lat = vec![0usize; spec.buses.len()];
-        let mut in_lat = vec![0usize; spec.buses.len()];
-        let mut bus_lat = vec![0usize; spec.buses.len()];
-        for (b, bus) in spec.buses.iter().enumerate() {
-            bus_lat[b] = bus
-                .inserts
-                .iter()
-                .map(|i| Insert::latency_of(i, rate, block))
-                .sum();
-        }
-        for &b in &order {
-            out_lat[b] = in_lat[b] + bus_lat[b];
-            for s in &spec.buses[b].sends {
-                in_lat[s.bus] = in_lat[s.bus].max(out_lat[b]);
-            }
-        }
-        let max_bus = out_lat.iter().copied().max().unwrap_or(0);
-        // Which stems reach each bus (from every track, muted or not, so live mute and solo
-        // changes keep their share; then bus to bus in order): bus instances for other stems
-        // would only process silence, so they are not built.
-        let mut feeds = vec![vec![false; stems]; spec.buses.len()];
-        for t in &spec.tracks {
-            for send in &t.sends {
-                feeds[send.bus][t.stem] = true;
-            }
-        }
-        for &b in &order {
-            for send in &spec.buses[b].sends {
-                let from = feeds[b].clone();
-                for (to, reached) in feeds[send.bus].iter_mut().zip(from) {
-                    *to |= reached;
-                }
-            }
-        }
+        // A bus instance per stem that reaches it (others would only process silence).
         let mut buses: Vec<Vec<Option<BusState>>> = (0..stems).map(|_| Vec::new()).collect();
         for (b, bus) in spec.buses.iter().enumerate() {
-            for (per_stem, &reached) in buses.iter_mut().zip(&feeds[b]) {
+            for (per_stem, &reached) in buses.iter_mut().zip(&plan.feeds[b]) {
                 if !reached {
                     per_stem.push(None);
                     continue;
@@ -563,48 +246,8 @@ impl Mixer {
                     .map(|i| Insert::build(i, channels, rate, block, gpu_tail))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
-                let mut before = in_lat[b];
-                let key_align = inserts
-                    .iter()
-                    .zip(&bus.inserts)
-                    .map(|(insert, spec)| {
-                        let keyed = spec.sidechain().is_some();
-                        let delay = if keyed { before } else { 0 };
-                        before += insert.latency();
-                        DelayLine::new(usize::from(keyed), delay)
-                    })
-                    .collect();
-                let keyed = bus.inserts.iter().any(|i| i.sidechain().is_some());
-                let bypass = inserts
-                    .iter()
-                    .enumerate()
-                    .map(|(k, i)| {
-                        Bypass::new(channels, i.latency(), block, bypassed(&bus.bypass, k))
-                    })
-                    .collect();
-                per_stem.push(Some(BusState {
-                    inserts,
-                    bypass,
-                    reduction: 0.0,
-                    silenced: !heard.buses[b],
-                    align: DelayLine::new(channels, max_bus - out_lat[b]),
-                    input_align: DelayLine::new(channels, in_lat[b]),
-                    send_align: bus
-                        .sends
-                        .iter()
-                        .map(|send| DelayLine::new(channels, in_lat[send.bus] - out_lat[b]))
-                        .collect(),
-                    scratch: vec![vec![0.0; block]; channels],
-                    gain: f32::NAN,
-                    mute_gain: f32::NAN,
-                    mute_env: vec![0.0; block],
-                    peak: 0.0,
-                    in_lat: in_lat[b],
-                    out_lat: out_lat[b],
-                    env: vec![0.0; block],
-                    key_align,
-                    key_buf: if keyed { vec![0.0; block] } else { Vec::new() },
-                }));
+                let state = BusState::new(&spec, b, &plan, inserts, block, !heard.buses[b]);
+                per_stem.push(Some(state));
             }
         }
         let lanes = lanes_for(spec.tracks.len());
@@ -613,13 +256,9 @@ impl Mixer {
             channels,
             tracks,
             buses,
-            bus_order: order,
             direct_align: (0..stems)
-                .map(|_| DelayLine::new(channels, max_bus))
+                .map(|_| DelayLine::new(channels, plan.max_bus))
                 .collect(),
-            // The tracks' inserts, the buses' inserts and the pipe's block.
-            track_latency: max_track,
-            latency: max_track + max_bus + block,
             lanes: (0..lanes)
                 .map(|_| Lane::new(block, channels, spec.buses.len(), stems))
                 .collect(),
@@ -645,7 +284,13 @@ impl Mixer {
             gpu: None,
             gpu_error: None,
             blocks: 0,
+            plan,
         })
+    }
+
+    /// The latency and routing plan the mixer was built from.
+    pub fn plan(&self) -> &MixPlan {
+        &self.plan
     }
 
     /// What could not be built as asked (a reverb that fell back from the GPU to the CPU).
@@ -815,7 +460,7 @@ impl Mixer {
     /// with the stems [`Mixer::process_block`] returns), for per-track analysis such as
     /// masking; read it with [`Mixer::track_tap`]. Allocates; call before rendering.
     pub fn enable_track_taps(&mut self) {
-        let delay = self.latency - self.track_latency;
+        let delay = self.plan.tap_delay();
         for state in &mut self.tracks {
             state.tap = Some((
                 vec![vec![0.0; self.block]; self.channels],
@@ -895,7 +540,7 @@ impl Mixer {
 
     /// Total delay of the mix in samples (removed by [`Mixer::render`]).
     pub fn latency(&self) -> usize {
-        self.latency
+        self.plan.latency
     }
 
     /// The mix description.
@@ -917,7 +562,7 @@ impl Mixer {
             })
             .max()
             .unwrap_or(0);
-        ir as u64 + self.latency as u64
+        ir as u64 + self.plan.latency as u64
     }
 
     /// Renders the next `n` (≤ block) samples; `stems[s][c]` receive them. The tracks of this
@@ -949,7 +594,7 @@ impl Mixer {
             align.process(&mut views[..self.channels]);
         }
         let mix = &self.spec;
-        let at = (position, position as i64 - self.track_latency as i64);
+        let at = (position, position as i64 - self.plan.max_track as i64);
         let run =
             |lane: &mut Lane, states: &mut [TrackState], specs: &[super::graph::TrackSpec]| {
                 lane.clear(n);
@@ -964,10 +609,10 @@ impl Mixer {
         let bounds = &self.bounds;
         let mut rest_states: &mut [TrackState] = &mut self.tracks;
         let mut rest_specs: &[super::graph::TrackSpec] = &mix.tracks;
-        let (order, channels) = (&self.bus_order, self.channels);
+        let (order, channels) = (&self.plan.bus_order, self.channels);
         let sidechains = &self.sidechains;
         // The bus stage's block left the tracks one block ago, aligned to their latency.
-        let timeline = position as i64 - self.block as i64 - self.track_latency as i64;
+        let timeline = position as i64 - self.block as i64 - self.plan.max_track as i64;
         let bus_jobs = self
             .buses
             .iter_mut()
@@ -1068,7 +713,7 @@ impl Mixer {
             pos += n;
             progress(pos as f64 / total as f64);
         }
-        let lat = self.latency.min(total as usize);
+        let lat = self.plan.latency.min(total as usize);
         for c in out.iter_mut().flatten() {
             c.drain(..lat);
         }

@@ -4,6 +4,7 @@
 //! `process` works in place on planar channels, never allocates, and reports its latency.
 
 mod automation;
+mod bus;
 mod bypass;
 mod delay;
 mod dynamics;
@@ -17,6 +18,8 @@ mod master;
 mod mixer;
 mod pan;
 pub mod params;
+mod pipe;
+mod plan;
 pub mod solo;
 
 pub use automation::{Automation, AutomationError};
@@ -30,8 +33,9 @@ pub use graph::{
 pub use insert::Insert;
 pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterFinisher, MasterReport};
-pub use mixer::{bus_order, Mixer};
+pub use mixer::Mixer;
 pub use pan::{balance_gains, downmix_to_stereo, mono_mix, pan_gains, surround_pan_gains, Layout};
+pub use plan::{bus_order, MixPlan};
 
 /// dB to linear gain.
 #[inline]
