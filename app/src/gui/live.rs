@@ -6,7 +6,9 @@
 use super::live_masking::{dialogue_stem, LiveMasking};
 use super::meters::{Balance, MeterFrame, FLOOR_DB};
 use super::state::StripRef;
-use crate::playback::{open_output, push_stereo, rings, LiveMix, OutputCallback, PlaybackCounters};
+use crate::playback::{
+    open_output, push_stereo, rings, Engine, OutputCallback, PlaybackCounters, Step,
+};
 use gpu_dsp::analysis::spectrogram::{
     GpuSpectrogram, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
 };
@@ -14,11 +16,11 @@ use gpu_dsp::analysis::surround::energy_vector;
 use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
 use gpu_dsp::analysis::{masking, LongTermSpectrum};
 use gpu_dsp::gpu::GpuContext;
-use gpu_dsp::mix::{downmix_to_stereo, Layout, MixSpec, Mixer};
+use gpu_dsp::mix::{Layout, MixSpec, Mixer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Samples per engine block (about 21 ms at 48 kHz: one meter frame each).
 const BLOCK: usize = 1024;
@@ -78,9 +80,8 @@ impl LiveEngine {
         let loop_range = looped
             .map(|(a, b)| (samples(a), samples(b)))
             .filter(|(a, b)| b > a);
-        let mut mixer = build_mixer(spec, gpu.clone(), insert_settings, bus_insert_settings)?;
+        let mixer = build_mixer(spec, gpu.clone(), insert_settings, bus_insert_settings)?;
         let start = (from.max(0.0) * f64::from(rate)) as u64;
-        mixer.seek(start);
         let total = mixer.spec().length() + mixer.tail();
         let stop = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
@@ -94,14 +95,19 @@ impl LiveEngine {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(format!("no sound ({e}); meters only"))),
         };
+        let mut engine = Engine::new(
+            mixer,
+            start,
+            total,
+            BLOCK,
+            stream.is_some().then_some(audio_tx),
+        )
+        .paced();
+        engine.set_loop(loop_range);
         let worker = Worker {
-            mix: LiveMix::new(mixer),
+            engine,
             swaps: swaps_rx,
-            loop_range,
-            position: start,
-            end: total,
             rate,
-            audio: stream.is_some().then_some(audio_tx),
             meters: meter_tx,
             console: console_rx,
             spectrum_stem,
@@ -230,15 +236,11 @@ impl Drop for LiveEngine {
 }
 
 struct Worker {
-    mix: LiveMix,
-    /// Play `start..end` (samples) over and over.
-    loop_range: Option<(u64, u64)>,
+    /// The playback engine (the same as `mixstation play`'s), paced to real time.
+    engine: Engine,
     /// New mixes after edits, taken at the next block.
     swaps: rtrb::Consumer<Box<Mixer>>,
-    position: u64,
-    end: u64,
     rate: u32,
-    audio: Option<rtrb::Producer<f32>>,
     meters: rtrb::Producer<MeterFrame>,
     console: rtrb::Consumer<Command>,
     spectrum_stem: Option<usize>,
@@ -272,9 +274,11 @@ fn db(x: f32) -> f32 {
 
 impl Worker {
     fn run(mut self, stop: &AtomicBool) {
-        let layout = self.mix.mixer().spec().layout;
+        let spec = self.engine.mixer().spec();
+        let layout = spec.layout;
         let channels = layout.channels();
-        let mut tracks = self.mix.mixer().spec().tracks.len();
+        let mut tracks = spec.tracks.len();
+        let buses = spec.buses.len();
         let rate = self.rate;
         let mut loudness = LoudnessMeter::new(channels, rate);
         // The GPU computes the live spectrogram when there is one; the window only draws it.
@@ -288,30 +292,22 @@ impl Worker {
         });
         // The live spectrogram's input: the chosen stem or the monitor, mixed to mono.
         let mut mid = vec![0.0f32; BLOCK];
-        let mut master = vec![vec![0.0f32; BLOCK]; channels];
-        let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
         // The monitor's last eight blocks, for the per-octave correlation.
         let (mut recent_left, mut recent_right) = (Vec::new(), Vec::new());
         let mut peaks = vec![0.0f32; tracks];
         let mut rms = vec![0.0f32; tracks];
-        let mut bus_peaks = vec![0.0f32; self.mix.mixer().spec().buses.len()];
+        let mut bus_peaks = vec![0.0f32; buses];
         let mut track_reduction = vec![0.0f32; tracks];
         let mut bus_reduction = bus_peaks.clone();
-        let mut balance = BalanceAccumulator::new(&self.mix.mixer().spec().stems, rate);
-        let mut masking = LiveMasking::for_mix(self.mix.mixer().spec());
-        let mut dialogue = vec![vec![0.0f32; BLOCK]; channels];
-        // The mix's own latency is rendered but not heard.
-        let mut skip = self.mix.mixer().latency();
-        let started = Instant::now();
-        let mut played = 0u64;
+        let mut balance = BalanceAccumulator::new(&self.engine.mixer().spec().stems, rate);
+        let mut masking = LiveMasking::for_mix(self.engine.mixer().spec());
         let mut blocks = 0u64;
-        while self.position < self.end && !stop.load(Ordering::Relaxed) {
+        loop {
             // A new mix after an edit: from the next sample on, crossfaded over one block.
-            if skip == 0 {
+            if !self.engine.in_latency() {
                 if let Ok(next) = self.swaps.pop() {
-                    self.mix.swap_in(*next, self.position);
-                    let spec = self.mix.current().spec();
-                    self.end = spec.length() + self.mix.current().tail();
+                    self.engine.swap_in(*next);
+                    let spec = self.engine.mixer().spec();
                     peaks.resize(spec.tracks.len(), 0.0);
                     rms.resize(spec.tracks.len(), 0.0);
                     bus_peaks.resize(spec.buses.len(), 0.0);
@@ -327,179 +323,134 @@ impl Worker {
                 }
             }
             while let Ok(command) = self.console.pop() {
-                match command {
-                    Command::Console(i, g, p, m, s) => {
-                        self.mix.mixer().set_track_console(i, g, p, m, s)
-                    }
-                    Command::SpectrumOf(s) => self.spectrum_stem = s,
-                    Command::SendLevel(i, k, db) => self.mix.mixer().set_track_send_level(i, k, db),
-                    Command::SendMute(i, k, m) => self.mix.mixer().set_track_send_mute(i, k, m),
-                    Command::InsertParam(i, k, name, v) => {
-                        self.mix.mixer().set_track_insert_param(i, k, &name, v);
-                    }
-                    Command::BusGain(b, db) => self.mix.mixer().set_bus_gain(b, db),
-                    Command::BusMute(b, m) => self.mix.mixer().set_bus_mute(b, m),
-                    Command::BusSolo(b, on) => self.mix.mixer().set_bus_solo(b, on),
-                    Command::Bypass(StripRef::Track(t), k, on) => {
-                        self.mix.mixer().set_track_insert_bypass(t, k, on)
-                    }
-                    Command::Bypass(StripRef::Bus(b), k, on) => {
-                        self.mix.mixer().set_bus_insert_bypass(b, k, on)
-                    }
-                    Command::BusInsertParam(b, k, name, v) => {
-                        self.mix.mixer().set_bus_insert_param(b, k, &name, v);
-                    }
-                }
+                self.apply(command);
             }
-            // The loop: back to its start (the mix runs on, so reverbs ring into the
-            // repeat; its latency is run through so the start is heard on time).
-            if let Some((from, to)) = self.loop_range {
-                if skip == 0 && self.position >= to && to <= self.end {
-                    self.mix.mixer().seek(from);
-                    let mut left = self.mix.current().latency();
-                    while left > 0 {
-                        let k = left.min(BLOCK);
-                        self.mix.render(k, &mut master);
-                        left -= k;
-                    }
-                    self.position = from;
-                }
-            }
-            let limit = match self.loop_range {
-                Some((_, to)) if self.position < to => to.min(self.end),
-                _ => self.end,
-            };
-            let n = if skip > 0 {
-                skip.min(BLOCK)
-            } else {
-                BLOCK.min((limit - self.position) as usize)
-            };
-            let dx = masking.as_ref().map(LiveMasking::dialogue);
-            let stems = self.mix.render(n, &mut master);
-            if skip == 0 {
+            let spectrum_stem = self.spectrum_stem;
+            // Measurements of the block the engine just played.
+            let step = self.engine.step(stop, |b| {
+                let n = b.n;
+                let stems = b.mixer.last_stems();
                 balance.push(stems, n);
-            }
-            if let Some(s) = self.spectrum_stem.and_then(|s| stems.get(s)) {
-                let scale = 1.0 / s.len().max(1) as f32;
-                for (i, v) in mid[..n].iter_mut().enumerate() {
-                    *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
+                let mono = spectrum_stem.and_then(|s| stems.get(s));
+                match mono {
+                    Some(s) => {
+                        let scale = 1.0 / s.len().max(1) as f32;
+                        for (i, v) in mid[..n].iter_mut().enumerate() {
+                            *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
+                        }
+                    }
+                    None => {
+                        for ((m, a), r) in mid[..n].iter_mut().zip(b.left).zip(b.right) {
+                            *m = 0.5 * (a + r);
+                        }
+                    }
                 }
-            }
-            if let (Some(d), true) = (dx.and_then(|d| stems.get(d)), skip == 0) {
-                for (to, from) in dialogue.iter_mut().zip(d) {
-                    to[..n].copy_from_slice(&from[..n]);
+                if let Some(m) = &mut masking {
+                    if let Some(dialogue) = stems.get(m.dialogue()) {
+                        m.push(b.mixer, dialogue, n);
+                    }
                 }
-            }
-            if let (Some(m), 0) = (&mut masking, skip) {
-                m.push(self.mix.current(), &dialogue, n);
-            }
-            if skip > 0 {
-                skip -= n;
-                self.mix.mixer().take_track_levels(&mut peaks, &mut rms);
-                continue;
-            }
-            if layout == Layout::Stereo {
-                left[..n].copy_from_slice(&master[0][..n]);
-                right[..n].copy_from_slice(&master[1][..n]);
-            } else {
-                let planes: Vec<&[f32]> = master.iter().map(|c| &c[..n]).collect();
-                downmix_to_stereo(layout, &planes, &mut left[..n], &mut right[..n]);
-            }
-            // Real-time pacing: never more than 150 ms ahead of the wall clock.
-            let due = Duration::from_secs_f64(played as f64 / f64::from(rate));
-            let ahead = due.saturating_sub(started.elapsed());
-            if ahead > Duration::from_millis(150) {
-                std::thread::sleep(ahead - Duration::from_millis(100));
-            }
-            if let Some(ring) = &mut self.audio {
-                while ring.slots() < 2 * n && !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(2));
+                let planes: Vec<&[f32]> = b.master.iter().map(|c| &c[..n]).collect();
+                loudness.process(&planes);
+                let position = (b.position + n as u64) as f64 / f64::from(rate);
+                let mut frame = MeterFrame::silent(position, tracks);
+                for (k, ch) in [b.left, b.right].iter().enumerate() {
+                    let peak = ch.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                    let ms = ch.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32;
+                    frame.peak_db[k] = db(peak);
+                    frame.rms_db[k] = db(ms.sqrt());
                 }
-                push_stereo(ring, &left[..n], &right[..n]);
-            }
-            self.position += n as u64;
-            played += n as u64;
-            blocks += 1;
-            // Measurements.
-            let planes: Vec<&[f32]> = master.iter().map(|c| &c[..n]).collect();
-            loudness.process(&planes);
-            let mut frame = MeterFrame::silent(self.position as f64 / f64::from(rate), tracks);
-            for (k, ch) in [&left[..n], &right[..n]].iter().enumerate() {
-                let peak = ch.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                let ms = ch.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32;
-                frame.peak_db[k] = db(peak);
-                frame.rms_db[k] = db(ms.sqrt());
-            }
-            self.mix.mixer().take_track_levels(&mut peaks, &mut rms);
+                frame.momentary = loudness.momentary();
+                frame.short_term = loudness.short_term();
+                frame.integrated = loudness.integrated();
+                frame.range = loudness.range();
+                frame.true_peak = loudness.true_peak();
+                let mut corr = CorrelationMeter::default();
+                corr.process(b.left, b.right);
+                frame.correlation = corr.correlation();
+                frame.goniometer = goniometer_points(b.left, b.right, 256);
+                if let Some(s) = &mut spectrum {
+                    if let Ok(rows) = s.push(&[&mid[..n]]) {
+                        let bins = SPECTRUM_FFT / 2 + 1;
+                        frame.spectrogram = rows.chunks(bins).map(<[f32]>::to_vec).collect();
+                    }
+                }
+                // Per-octave correlation over the last ~170 ms, refreshed every 4 blocks.
+                for (recent, now) in [(&mut recent_left, b.left), (&mut recent_right, b.right)] {
+                    recent.extend_from_slice(now);
+                    let excess = recent.len().saturating_sub(8 * BLOCK);
+                    recent.drain(..excess);
+                }
+                blocks += 1;
+                if blocks.is_multiple_of(4) {
+                    frame.band_correlation = band_correlation(&recent_left, &recent_right, rate)
+                        .iter()
+                        .map(|b| (b.band.nominal_hz as f32, b.correlation.map(|c| c as f32)))
+                        .collect();
+                }
+                if channels > 2 {
+                    if let Some(v) = energy_vector(&planes) {
+                        let levels = planes
+                            .iter()
+                            .map(|c| {
+                                db((c.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32).sqrt())
+                            })
+                            .collect();
+                        frame.surround = Some((levels, v.direction_deg, v.magnitude));
+                    }
+                }
+                if blocks.is_multiple_of(8) {
+                    frame.balance = balance.analyse().map(|mut b| {
+                        b.maskers = masking.as_ref().map_or_else(Vec::new, |m| m.worst(6));
+                        b
+                    });
+                }
+                frame
+            });
+            let mut frame = match step {
+                Step::Ended => break,
+                Step::Skipped => {
+                    // The latency's levels are not the playhead's.
+                    let mixer = self.engine.mixer();
+                    mixer.take_track_levels(&mut peaks, &mut rms);
+                    continue;
+                }
+                Step::Played(frame) => frame,
+            };
+            let mixer = self.engine.mixer();
+            mixer.take_track_levels(&mut peaks, &mut rms);
             frame.track_peak_db = peaks.iter().map(|p| db(*p)).collect();
             frame.track_rms_db = rms.iter().map(|r| db(*r)).collect();
-            self.mix.mixer().take_bus_peaks(&mut bus_peaks);
+            mixer.take_bus_peaks(&mut bus_peaks);
             frame.bus_peak_db = bus_peaks.iter().map(|p| db(*p)).collect();
-            self.mix
-                .mixer()
-                .take_reductions(&mut track_reduction, &mut bus_reduction);
+            mixer.take_reductions(&mut track_reduction, &mut bus_reduction);
             frame.track_reduction_db.clone_from(&track_reduction);
             frame.bus_reduction_db.clone_from(&bus_reduction);
-            frame.momentary = loudness.momentary();
-            frame.short_term = loudness.short_term();
-            frame.integrated = loudness.integrated();
-            frame.range = loudness.range();
-            frame.true_peak = loudness.true_peak();
-            let mut corr = CorrelationMeter::default();
-            corr.process(&left[..n], &right[..n]);
-            frame.correlation = corr.correlation();
-            frame.goniometer = goniometer_points(&left[..n], &right[..n], 256);
-            if let Some(s) = &mut spectrum {
-                if self.spectrum_stem.is_none() {
-                    for ((m, a), b) in mid[..n].iter_mut().zip(&left[..n]).zip(&right[..n]) {
-                        *m = 0.5 * (a + b);
-                    }
-                }
-                if let Ok(rows) = s.push(&[&mid[..n]]) {
-                    let bins = SPECTRUM_FFT / 2 + 1;
-                    frame.spectrogram = rows.chunks(bins).map(<[f32]>::to_vec).collect();
-                }
-            }
-            // Per-octave correlation over the last ~170 ms, refreshed every 4 blocks.
-            for (recent, now) in [(&mut recent_left, &left), (&mut recent_right, &right)] {
-                recent.extend_from_slice(&now[..n]);
-                let excess = recent.len().saturating_sub(8 * BLOCK);
-                recent.drain(..excess);
-            }
-            if blocks.is_multiple_of(4) {
-                frame.band_correlation = band_correlation(&recent_left, &recent_right, rate)
-                    .iter()
-                    .map(|b| (b.band.nominal_hz as f32, b.correlation.map(|c| c as f32)))
-                    .collect();
-            }
-            if channels > 2 {
-                if let Some(v) = energy_vector(&planes) {
-                    let levels = planes
-                        .iter()
-                        .map(
-                            |c| db((c.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32).sqrt()),
-                        )
-                        .collect();
-                    frame.surround = Some((levels, v.direction_deg, v.magnitude));
-                }
-            }
-            if blocks.is_multiple_of(8) {
-                frame.balance = balance.analyse().map(|mut b| {
-                    b.maskers = masking.as_ref().map_or_else(Vec::new, |m| m.worst(6));
-                    b
-                });
-            }
             // A slow window drops meter frames, never audio.
             let _ = self.meters.push(frame);
         }
         // Let the sound card play what is still in the ring (up to half a second).
-        if let Some(ring) = &self.audio {
-            let deadline = Instant::now() + Duration::from_millis(600);
-            while ring.slots() < ring.buffer().capacity()
-                && Instant::now() < deadline
-                && !stop.load(Ordering::Relaxed)
-            {
-                std::thread::sleep(Duration::from_millis(5));
+        self.engine.drain(stop, Duration::from_millis(600));
+    }
+
+    /// A live change from the window.
+    fn apply(&mut self, command: Command) {
+        let mixer = self.engine.mixer();
+        match command {
+            Command::Console(i, g, p, m, s) => mixer.set_track_console(i, g, p, m, s),
+            Command::SpectrumOf(s) => self.spectrum_stem = s,
+            Command::SendLevel(i, k, db) => mixer.set_track_send_level(i, k, db),
+            Command::SendMute(i, k, m) => mixer.set_track_send_mute(i, k, m),
+            Command::InsertParam(i, k, name, v) => {
+                mixer.set_track_insert_param(i, k, &name, v);
+            }
+            Command::BusGain(b, db) => mixer.set_bus_gain(b, db),
+            Command::BusMute(b, m) => mixer.set_bus_mute(b, m),
+            Command::BusSolo(b, on) => mixer.set_bus_solo(b, on),
+            Command::Bypass(StripRef::Track(t), k, on) => mixer.set_track_insert_bypass(t, k, on),
+            Command::Bypass(StripRef::Bus(b), k, on) => mixer.set_bus_insert_bypass(b, k, on),
+            Command::BusInsertParam(b, k, name, v) => {
+                mixer.set_bus_insert_param(b, k, &name, v);
             }
         }
     }
@@ -675,6 +626,7 @@ impl Drop for Audition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn a_loop_plays_its_range_over_and_over() {

@@ -8,7 +8,7 @@ mod swap;
 
 pub use callback::{Command, OutputCallback, PlaybackCounters};
 pub use device::{open_output, play_session};
-pub use engine::{spawn_engine, EngineStats};
+pub use engine::{spawn_engine, Block, Engine, EngineStats, Step};
 pub use swap::LiveMix;
 
 /// Creates the sample ring (interleaved stereo frames) and the command ring.

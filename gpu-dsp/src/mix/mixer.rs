@@ -521,6 +521,16 @@ impl Mixer {
         self.gpu.as_mut().is_some_and(GpuTail::time_dispatches)
     }
 
+    /// Timeline sample of the next block.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The stems of the last block ([`Mixer::process_block`]'s result), `[stem][channel]`.
+    pub fn last_stems(&self) -> &[Vec<Vec<f32>>] {
+        &self.pipe.stem_out
+    }
+
     /// Engine blocks processed since the mixer was built.
     pub fn blocks(&self) -> u64 {
         self.blocks
