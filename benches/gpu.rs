@@ -5,7 +5,8 @@
 //!   2 stems, 16 reverb instances, every tail in the session's one GPU submission per block;
 //! - cleanup: the noise suppressor's per-bin gain tracking for 16 dialogue channels, one
 //!   engine block of frames per batch;
-//! - masking: not on the GPU yet (the `masking` command runs on the CPU).
+//! - masking: a dialogue stem and 16 stereo tracks, every track's frames transformed and
+//!   reduced to third-octave band powers in one submission per block (`masking --engine gpu`).
 //!
 //! Prints instances, submissions, dispatches, upload and readback bytes and GPU time per
 //! block (timestamp queries where the adapter has them), and a model of what a real GPU
@@ -211,6 +212,83 @@ fn cleanup(ctx: &Arc<GpuContext>, seconds: usize) {
     println!("| model on a real GPU | {:.0} µs |", model * 1e6);
 }
 
+fn masking(ctx: &Arc<GpuContext>, seconds: usize) {
+    use gpu_dsp::analysis::{GpuMasking, MaskingMatrix, MASKING_FFT};
+    let (maskers, channels, block) = (16usize, 2usize, 2048usize);
+    let len = seconds * RATE;
+    let signal: Vec<Vec<f32>> = (0..channels).map(|c| noise(len, 40 + c as u32)).collect();
+    let view: Vec<&[f32]> = signal.iter().map(Vec::as_slice).collect();
+    let blocks = len / block;
+    let run_cpu = || {
+        let mut m = MaskingMatrix::new(channels, maskers, channels, RATE as u32);
+        for b in 0..blocks {
+            let part: Vec<&[f32]> = view
+                .iter()
+                .map(|c| &c[b * block..(b + 1) * block])
+                .collect();
+            m.push_target(&part);
+            for k in 0..maskers {
+                m.push_masker(k, &part);
+            }
+        }
+        std::hint::black_box(m.finish());
+    };
+    let start = Instant::now();
+    run_cpu();
+    let cpu = start.elapsed().as_secs_f64();
+    let mut m =
+        GpuMasking::new(ctx.clone(), channels, maskers, RATE as u32, block).expect("GPU masking");
+    let start = Instant::now();
+    for b in 0..blocks {
+        let part: Vec<&[f32]> = view
+            .iter()
+            .map(|c| &c[b * block..(b + 1) * block])
+            .collect();
+        let all: Vec<&[&[f32]]> = (0..maskers).map(|_| part.as_slice()).collect();
+        m.push(&part, &all).expect("GPU masking block");
+    }
+    let submissions = m.submissions();
+    std::hint::black_box(m.finish().expect("GPU masking"));
+    let gpu = start.elapsed().as_secs_f64();
+    let signals = maskers + 1;
+    let frames = submissions as f64 / blocks as f64;
+    let bands = 31.0;
+    println!("\nmasking: dialogue + {maskers} tracks, stereo, {MASKING_FFT}-point frames every {} samples, {block}-sample blocks", MASKING_FFT / 2);
+    println!("| per engine block | value |");
+    println!("|---|---|");
+    println!(
+        "| instances (signals × channels) | {} |",
+        signals * channels
+    );
+    println!("| submissions | {frames:.3} |");
+    println!(
+        "| dispatches | {} (load, {} FFT stages, band powers) per submission |",
+        2 + MASKING_FFT.trailing_zeros(),
+        MASKING_FFT.trailing_zeros()
+    );
+    let upload = frames * (signals * channels * MASKING_FFT * 4) as f64;
+    let readback = frames * signals as f64 * bands * 4.0;
+    println!("| upload bytes | {upload:.0} |");
+    println!("| readback bytes | {readback:.0} |");
+    println!(
+        "| wall time per block, GPU | {:.0} µs |",
+        gpu / blocks as f64 * 1e6
+    );
+    println!(
+        "| wall time per block, CPU matrix (one core) | {:.0} µs |",
+        cpu / blocks as f64 * 1e6
+    );
+    let fft_flops = 5.0 * MASKING_FFT as f64 * (MASKING_FFT as f64).log2();
+    let model = MODEL_LATENCY
+        + (upload + readback) / MODEL_LINK
+        + frames * (signals * channels) as f64 * (MASKING_FFT * 8 * 2 * 13) as f64 / MODEL_MEMORY;
+    println!(
+        "| model on a real GPU | {:.0} µs ({:.1} MFLOP of FFTs per block) |",
+        model * 1e6,
+        frames * (signals * channels) as f64 * fft_flops / 1e6
+    );
+}
+
 fn main() {
     // Only run under `cargo bench` (cargo test --benches passes no --bench flag).
     if !std::env::args().any(|a| a == "--bench") {
@@ -243,5 +321,5 @@ fn main() {
     let seconds = signal_seconds(20);
     convolution(&ctx, seconds);
     cleanup(&ctx, seconds);
-    println!("\nmasking: not on the GPU yet (mixstation masking runs on the CPU)");
+    masking(&ctx, seconds);
 }

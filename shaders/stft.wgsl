@@ -26,6 +26,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> a: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> b: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> power_db: array<f32>;
+// [first, end) bins of each band (band_power only).
+@group(0) @binding(7) var<storage, read> band_ranges: array<vec2<u32>>;
 
 fn flat(gid: vec3<u32>) -> u32 {
     return gid.x + gid.y * 65535u * 256u;
@@ -119,4 +121,32 @@ fn power(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let pw = sum / f32(p.channels) * s * s;
     power_db[t] = max(10.0 * log(max(pw, 1e-30)) / log(10.0), p.floor_db);
+}
+
+// Band powers of groups of `channels` consecutive items (one signal's channels in one frame):
+// power_db[group * bins + band] = mean over the group's channels of Σ_{k in band} |scale·X_k|²
+// (linear, not dB). Here `bins` counts bands and `ns` says which buffer holds the spectra.
+@compute @workgroup_size(256)
+fn band_power(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = flat(gid);
+    let groups = p.items / p.channels;
+    if (t >= groups * p.bins) {
+        return;
+    }
+    let group = t / p.bins;
+    let range = band_ranges[t % p.bins];
+    var sum = 0.0;
+    for (var c = 0u; c < p.channels; c = c + 1u) {
+        let base = (group * p.channels + c) * p.n;
+        for (var k = range.x; k < range.y; k = k + 1u) {
+            var x: vec2<f32>;
+            if (p.ns == 1u) {
+                x = a[base + k];
+            } else {
+                x = b[base + k];
+            }
+            sum = sum + dot(x, x);
+        }
+    }
+    power_db[t] = sum / f32(p.channels) * p.scale * p.scale;
 }

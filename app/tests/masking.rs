@@ -180,3 +180,55 @@ fn a_session_without_the_dialogue_stem_or_other_tracks_is_one_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(std::fs::metadata(f.path("dx.wav")).unwrap().len() > 1000);
 }
+
+/// `--engine gpu` (lavapipe in CI) gives the CPU engine's report: the same ranking, every
+/// band's covered fraction within 0.01 and mean margin within 0.05 dB (above the f32
+/// transforms' rounding floor at −80 dB).
+#[test]
+fn the_gpu_engine_reports_what_the_cpu_engine_reports() {
+    let (f, _, _) = material();
+    let report = |engine: &str| -> serde_json::Value {
+        let o = run(&f, &["masking", "s.toml", "--json", "--engine", engine]);
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (cpu, gpu) = (report("cpu"), report("gpu"));
+    let (ct, gt) = (
+        cpu["tracks"].as_array().unwrap(),
+        gpu["tracks"].as_array().unwrap(),
+    );
+    let names = |t: &[serde_json::Value]| -> Vec<String> {
+        t.iter().map(|x| x["track"].to_string()).collect()
+    };
+    assert_eq!(names(ct), names(gt));
+    let mut compared = 0;
+    for (c, g) in ct.iter().zip(gt) {
+        let share = |t: &serde_json::Value| t["covered_fraction"].as_f64().unwrap();
+        assert!((share(c) - share(g)).abs() <= 0.01, "{}", c["track"]);
+        for (cb, gb) in c["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(g["bands"].as_array().unwrap())
+        {
+            let what = format!("{} at {} Hz", c["track"], cb["centre_hz"]);
+            match (
+                cb["covered_fraction"].as_f64(),
+                gb["covered_fraction"].as_f64(),
+            ) {
+                (Some(a), Some(b)) => {
+                    assert!((a - b).abs() <= 0.01, "{what}: {a} vs {b}");
+                    let m = |b: &serde_json::Value| b["mean_margin_db"].as_f64().unwrap();
+                    let (x, y) = (m(cb), m(gb));
+                    if x > -80.0 || y > -80.0 {
+                        assert!((x - y).abs() <= 0.05, "{what}: margin {x} vs {y}");
+                    }
+                    compared += 1;
+                }
+                (None, None) => {}
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+    }
+    assert!(compared > 30, "{compared}");
+}

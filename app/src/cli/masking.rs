@@ -8,11 +8,13 @@
 //! A track is measured by its own post-fader output, before the buses it feeds: a duck on a
 //! music bus is not counted (the bus processes the sum, which no one track owns).
 
+use super::{resolve_engine, EngineArgs};
 use crate::session::load_session;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::{covered_share, BandMasking, MaskingMatrix};
+use gpu_dsp::analysis::{covered_share, BandMasking, GpuMasking, MaskingMatrix};
 use gpu_dsp::mix::Mixer;
+use gpu_dsp::ResolvedEngine;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -28,6 +30,42 @@ pub struct MaskingArgs {
     /// The dialogue stem (by name, any case).
     #[arg(long, default_value = "DX")]
     pub dialogue: String,
+    /// Where the frames are transformed: the GPU takes every track's frames of a block in
+    /// one submission (the same figures).
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// The masking engine the command runs: the CPU matrix or the GPU one.
+enum Analyser {
+    Cpu(Box<MaskingMatrix>),
+    Gpu(Box<GpuMasking>),
+}
+
+impl Analyser {
+    /// Feeds one block of the dialogue and of every masker.
+    fn push(&mut self, dialogue: &[&[f32]], maskers: &[Vec<&[f32]>]) -> Result<()> {
+        match self {
+            Analyser::Cpu(m) => {
+                m.push_target(dialogue);
+                for (k, track) in maskers.iter().enumerate() {
+                    m.push_masker(k, track);
+                }
+            }
+            Analyser::Gpu(m) => {
+                let views: Vec<&[&[f32]]> = maskers.iter().map(Vec::as_slice).collect();
+                m.push(dialogue, &views)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<Vec<BandMasking>>> {
+        Ok(match self {
+            Analyser::Cpu(m) => m.finish(),
+            Analyser::Gpu(m) => m.finish()?,
+        })
+    }
 }
 
 /// One track's masking of the dialogue.
@@ -71,7 +109,8 @@ pub fn run(args: &MaskingArgs) -> Result<()> {
         inputs.extend(loaded.inputs.iter().map(PathBuf::as_path));
         crate::io::check_output_path(png, &inputs)?;
     }
-    let (tracks, seconds) = measure(&args.session, loaded.spec, &args.dialogue)?;
+    let engine = resolve_engine(args.engine.engine)?;
+    let (tracks, seconds) = measure(&args.session, loaded.spec, &args.dialogue, &engine)?;
     if args.json {
         let report = Report {
             session: args.session.display().to_string(),
@@ -98,6 +137,7 @@ fn measure(
     session: &std::path::Path,
     spec: gpu_dsp::mix::MixSpec,
     dialogue: &str,
+    engine: &ResolvedEngine,
 ) -> Result<(Vec<TrackMasking>, f64)> {
     let dx = spec
         .stems
@@ -133,7 +173,21 @@ fn measure(
     let total = mixer.spec().length() + mixer.tail();
     let mut skip = mixer.latency() as u64;
     // The dialogue is analysed once for all the tracks.
-    let mut matrix = MaskingMatrix::new(channels, maskers.len(), channels, rate);
+    let mut matrix = match engine {
+        ResolvedEngine::Gpu(ctx) => Analyser::Gpu(Box::new(GpuMasking::new(
+            ctx.clone(),
+            channels,
+            maskers.len(),
+            rate,
+            BLOCK,
+        )?)),
+        ResolvedEngine::Cpu { .. } => Analyser::Cpu(Box::new(MaskingMatrix::new(
+            channels,
+            maskers.len(),
+            channels,
+            rate,
+        ))),
+    };
     // As a render: the timeline and the tails, of which the mix's latency comes first.
     let mut dialogue_block = vec![vec![0.0f32; BLOCK]; channels];
     let mut done = 0u64;
@@ -151,20 +205,22 @@ fn measure(
             continue;
         }
         let dialogue: Vec<&[f32]> = dialogue_block.iter().map(|c| &c[from..n]).collect();
-        matrix.push_target(&dialogue);
-        for (k, &t) in maskers.iter().enumerate() {
-            let tap = mixer
-                .track_tap(t)
-                .ok_or_else(|| anyhow!("track {t} has no output tap"))?;
-            let track: Vec<&[f32]> = tap.iter().map(|c| &c[from..n]).collect();
-            matrix.push_masker(k, &track);
-        }
+        let tracks = maskers
+            .iter()
+            .map(|&t| {
+                let tap = mixer
+                    .track_tap(t)
+                    .ok_or_else(|| anyhow!("track {t} has no output tap"))?;
+                Ok(tap.iter().map(|c| &c[from..n]).collect())
+            })
+            .collect::<Result<Vec<Vec<&[f32]>>>>()?;
+        matrix.push(&dialogue, &tracks)?;
     }
     if let Some(e) = mixer.error() {
         bail!("{}: {e}", session.display());
     }
     let mut tracks: Vec<TrackMasking> = matrix
-        .finish()
+        .finish()?
         .iter()
         .zip(names)
         .map(|(bands, (track, stem))| summarise(track, stem, bands))

@@ -15,7 +15,9 @@ use super::bands::{bin_range, third_octaves, Band};
 use super::frames::FrameStream;
 use super::spectrum::level_db;
 
-const FFT: usize = 4096;
+/// Frame size of the masking analysis (frames every half of it).
+pub const MASKING_FFT: usize = 4096;
+const FFT: usize = MASKING_FFT;
 const ACTIVE_DB: f64 = -60.0;
 const COVERED_MARGIN_DB: f64 = -6.0;
 
@@ -128,8 +130,7 @@ impl MaskingMeter {
 pub struct MaskingMatrix {
     target: FrameStream,
     maskers: Vec<FrameStream>,
-    folds: Vec<MaskingFold>,
-    ranges: Vec<Range<usize>>,
+    folds: MaskingFolds,
     levels: Vec<Option<f64>>,
 }
 
@@ -142,44 +143,29 @@ impl MaskingMatrix {
         masker_channels: usize,
         sample_rate: u32,
     ) -> Self {
-        let meter = MaskingMeter::new(target_channels, masker_channels, sample_rate);
-        let ranges = meter.fold.ranges.clone();
-        let bands = ranges.len();
+        let folds = MaskingFolds::new(maskers, sample_rate);
         Self {
-            target: meter.target,
+            target: FrameStream::new(target_channels, FFT, FFT / 2),
             maskers: (0..maskers)
                 .map(|_| FrameStream::new(masker_channels, FFT, FFT / 2))
                 .collect(),
-            folds: (0..maskers)
-                .map(|_| MaskingFold {
-                    bands: meter.fold.bands.clone(),
-                    ranges: ranges.clone(),
-                    levels: vec![None; bands],
-                    sums: vec![BandSums::default(); bands],
-                    ahead: VecDeque::new(),
-                    target_frames: 0,
-                    masker_frames: 0,
-                })
-                .collect(),
-            levels: vec![None; bands],
-            ranges,
+            levels: vec![None; folds.ranges.len()],
+            folds,
         }
     }
 
     /// Feeds a planar block of the target.
     pub fn push_target(&mut self, block: &[&[f32]]) {
-        let (folds, ranges, levels) = (&mut self.folds, &self.ranges, &mut self.levels);
+        let (folds, levels) = (&mut self.folds, &mut self.levels);
         self.target.push(block, |s| {
-            band_levels(ranges, s, levels);
-            folds
-                .iter_mut()
-                .for_each(|f| f.frame_levels(Side::Target, levels));
+            band_levels(&folds.ranges, s, levels);
+            folds.push_target(levels);
         });
     }
 
     /// Feeds a planar block of masker `k`.
     pub fn push_masker(&mut self, k: usize, block: &[&[f32]]) {
-        let fold = &mut self.folds[k];
+        let fold = &mut self.folds.folds[k];
         self.maskers[k].push(block, |s| fold.frame(Side::Masker, s));
     }
 
@@ -187,7 +173,7 @@ impl MaskingMatrix {
     /// (for live views: the frames one side holds ahead and the last partial frame are
     /// left for later). Allocates the result only.
     pub fn snapshot(&self) -> Vec<Vec<BandMasking>> {
-        self.folds.iter().map(MaskingFold::figures).collect()
+        self.folds.snapshot()
     }
 
     /// Per masker, the masking per band of everything pushed.
@@ -196,23 +182,78 @@ impl MaskingMatrix {
             target,
             maskers,
             mut folds,
-            ranges,
             mut levels,
         } = self;
         target.finish(|s| {
-            band_levels(&ranges, s, &mut levels);
-            folds
-                .iter_mut()
-                .for_each(|f| f.frame_levels(Side::Target, &levels));
+            band_levels(&folds.ranges, s, &mut levels);
+            folds.push_target(&levels);
         });
-        maskers
-            .into_iter()
-            .zip(folds)
-            .map(|(stream, mut fold)| {
-                stream.finish(|s| fold.frame(Side::Masker, s));
-                fold.finish()
-            })
-            .collect()
+        for (k, stream) in maskers.into_iter().enumerate() {
+            let fold = &mut folds.folds[k];
+            stream.finish(|s| fold.frame(Side::Masker, s));
+        }
+        folds.finish()
+    }
+}
+
+/// The frame-by-frame comparison of a target's band levels with many maskers': what a
+/// [`MaskingMatrix`] folds its frames into, fed with band levels computed elsewhere (the GPU
+/// engine, [`super::GpuMasking`]). Levels are per band of [`MaskingFolds::ranges`], in dB re
+/// a full-scale sine (`None`: silence), frames of [`MASKING_FFT`] samples every half of it.
+pub struct MaskingFolds {
+    folds: Vec<MaskingFold>,
+    ranges: Vec<Range<usize>>,
+}
+
+impl MaskingFolds {
+    /// Folds for `maskers` maskers at `sample_rate`.
+    pub fn new(maskers: usize, sample_rate: u32) -> Self {
+        let bands = third_octaves(sample_rate);
+        let ranges: Vec<Range<usize>> = bands
+            .iter()
+            .map(|b| bin_range(b, FFT, sample_rate))
+            .collect();
+        Self {
+            folds: (0..maskers)
+                .map(|_| MaskingFold {
+                    bands: bands.clone(),
+                    ranges: ranges.clone(),
+                    levels: vec![None; bands.len()],
+                    sums: vec![BandSums::default(); bands.len()],
+                    ahead: VecDeque::new(),
+                    target_frames: 0,
+                    masker_frames: 0,
+                })
+                .collect(),
+            ranges,
+        }
+    }
+
+    /// The bins `[first, end)` of each band in a [`MASKING_FFT`]-point frame.
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.ranges
+    }
+
+    /// The target's band levels of its next frame.
+    pub fn push_target(&mut self, levels: &[Option<f64>]) {
+        for f in &mut self.folds {
+            f.frame_levels(Side::Target, levels);
+        }
+    }
+
+    /// Masker `k`'s band levels of its next frame.
+    pub fn push_masker(&mut self, k: usize, levels: &[Option<f64>]) {
+        self.folds[k].frame_levels(Side::Masker, levels);
+    }
+
+    /// See [`MaskingMatrix::snapshot`].
+    pub fn snapshot(&self) -> Vec<Vec<BandMasking>> {
+        self.folds.iter().map(MaskingFold::figures).collect()
+    }
+
+    /// Per masker, the masking per band of every frame pushed.
+    pub fn finish(self) -> Vec<Vec<BandMasking>> {
+        self.folds.into_iter().map(MaskingFold::finish).collect()
     }
 }
 

@@ -13,6 +13,7 @@ mod frames;
 mod kweight;
 mod loudness;
 mod masking;
+mod masking_gpu;
 mod phase;
 pub mod spectrogram;
 mod spectrum;
@@ -22,7 +23,10 @@ pub(crate) mod truepeak;
 pub use frames::{for_each_frame, FrameStream};
 pub use kweight::{Biquad, KWeighting};
 pub use loudness::{channel_weights, LoudnessMeter, LoudnessSummary};
-pub use masking::{covered_share, masking, BandMasking, MaskingMatrix, MaskingMeter};
+pub use masking::{
+    covered_share, masking, BandMasking, MaskingFolds, MaskingMatrix, MaskingMeter, MASKING_FFT,
+};
+pub use masking_gpu::{GpuBandPowers, GpuMasking};
 pub use phase::{
     band_correlation, goniometer_points, BandCorrelation, BandCorrelationMeter, CorrelationMeter,
 };

@@ -15,7 +15,7 @@
 //! puts a convolver's IR in a region (also off the engine thread, for IR swaps).
 
 use super::convolver::{render_offline, Convolver, ConvolverConfig, RenderShape};
-use crate::gpu::{shaders, GpuContext};
+use crate::gpu::{bind_entry, shaders, GpuContext};
 use crate::{DspError, Result};
 use num_complex::Complex32;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -709,13 +709,6 @@ impl GpuConvolverBank {
         render_offline(shape, input, chunk, progress, |i, o| {
             self.process(&[i], &mut [o])
         })
-    }
-}
-
-fn bind_entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! anyway), uploads a batch of power spectra for every channel, and reads the gains back.
 
 use super::tracker::{gain_floor, initial_state, subwindow_frames, warmup_frames, NoiseModel};
-use crate::gpu::{shaders, GpuContext};
+use crate::gpu::{bind_entry as entry, shaders, GpuContext};
 use crate::{DspError, Result};
 use std::sync::Arc;
 
@@ -46,13 +46,6 @@ pub struct GpuGainBank {
     profile: wgpu::Buffer,
     gains: wgpu::Buffer,
     staging: wgpu::Buffer,
-}
-
-fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
-    }
 }
 
 impl GpuGainBank {

@@ -3,56 +3,52 @@
 //! uploads samples and reads finished dB rows back.
 
 use super::{hann, Spectrogram, SpectrogramConfig};
-use crate::gpu::{shaders, GpuContext};
+use crate::gpu::{bind_entry as entry, shaders, GpuContext};
 use crate::{DspError, Result};
 use std::sync::Arc;
 
 /// Mirrors `Params` in `shaders/stft.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    ns: u32,
-    items: u32,
-    hop: u32,
-    span: u32,
-    frames: u32,
-    channels: u32,
-    bins: u32,
-    scale: f32,
-    floor_db: f32,
-    _pad0: u32,
-    _pad1: u32,
+pub(crate) struct Params {
+    pub n: u32,
+    pub ns: u32,
+    pub items: u32,
+    pub hop: u32,
+    pub span: u32,
+    pub frames: u32,
+    pub channels: u32,
+    pub bins: u32,
+    pub scale: f32,
+    pub floor_db: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 /// Uniform slots are 256 bytes apart (the WebGPU dynamic-offset alignment).
-const SLOT: u64 = 256;
+pub(crate) const SLOT: u64 = 256;
 /// Complex values per FFT work buffer (8 MiB·8 = 64 MiB), which bounds a batch.
 const MAX_VALUES: usize = 1 << 23;
 
-/// A GPU STFT plan for one FFT size and channel count; reusable across files.
-pub struct GpuSpectrogram {
-    ctx: Arc<GpuContext>,
-    config: SpectrogramConfig,
-    channels: usize,
-    frames_per_batch: usize,
-    layout: wgpu::BindGroupLayout,
-    load: wgpu::ComputePipeline,
-    stage_ab: wgpu::ComputePipeline,
-    stage_ba: wgpu::ComputePipeline,
-    power: wgpu::ComputePipeline,
-    window: wgpu::Buffer,
-    twiddle: wgpu::Buffer,
+/// The STFT kernels of `shaders/stft.wgsl` for one FFT size: the bind group layout
+/// (0 params with a dynamic offset, 1 samples, 2 window, 3 twiddles, 4–5 the FFT's ping-pong
+/// buffers, 6 the output, 7 band bin ranges), the pipelines, the window and the twiddles.
+/// Shared by the spectrogram and the masking band powers.
+pub(crate) struct StftKernels {
+    pub n: usize,
+    pub layout: wgpu::BindGroupLayout,
+    pub load: wgpu::ComputePipeline,
+    pub stage_ab: wgpu::ComputePipeline,
+    pub stage_ba: wgpu::ComputePipeline,
+    pub power: wgpu::ComputePipeline,
+    pub band_power: wgpu::ComputePipeline,
+    pub window: wgpu::Buffer,
+    pub twiddle: wgpu::Buffer,
 }
 
-impl GpuSpectrogram {
-    /// Compiles the kernels and uploads the window and twiddle table.
-    pub fn new(ctx: Arc<GpuContext>, config: SpectrogramConfig, channels: usize) -> Result<Self> {
-        if channels == 0 {
-            return Err(DspError::InvalidInput("no channels".into()));
-        }
-        let n = config.fft;
-        let frames_per_batch = (MAX_VALUES / n / channels).max(1);
+impl StftKernels {
+    /// Compiles the kernels for `n`-point transforms and uploads the window and twiddles.
+    pub fn new(ctx: &GpuContext, n: usize) -> Self {
         let device = ctx.device();
         let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
             binding,
@@ -85,6 +81,7 @@ impl GpuSpectrogram {
                 storage(4, false),
                 storage(5, false),
                 storage(6, false),
+                storage(7, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -120,14 +117,94 @@ impl GpuSpectrogram {
                 usage: wgpu::BufferUsages::STORAGE,
             })
         };
-        Ok(Self {
+        Self {
+            n,
             window: init("stft window", bytemuck::cast_slice(&hann(n))),
             twiddle: init("stft twiddles", bytemuck::cast_slice(&twiddles)),
             load: pipeline("load_frames"),
             stage_ab: pipeline("fft_stage_ab"),
             stage_ba: pipeline("fft_stage_ba"),
             power: pipeline("power"),
+            band_power: pipeline("band_power"),
             layout,
+        }
+    }
+
+    /// FFT stages: log2(n).
+    pub fn stages(&self) -> usize {
+        self.n.trailing_zeros() as usize
+    }
+
+    /// Writes the uniform slots for one batch: slot 0 `base` (the load), slots 1..=stages the
+    /// FFT stages, the last `last` with `ns` set to say which buffer holds the spectra (1: a,
+    /// 2: b).
+    pub fn slots(&self, base: Params, last: Params) -> Vec<u8> {
+        let stages = self.stages();
+        let mut slots = vec![0u8; (stages + 2) * SLOT as usize];
+        let mut put = |slot: usize, p: Params| {
+            let at = slot * SLOT as usize;
+            slots[at..at + std::mem::size_of::<Params>()].copy_from_slice(bytemuck::bytes_of(&p));
+        };
+        put(0, base);
+        for s in 0..stages {
+            put(1 + s, Params { ns: 1 << s, ..base });
+        }
+        let ns = if stages.is_multiple_of(2) { 1 } else { 2 };
+        put(stages + 1, Params { ns, ..last });
+        slots
+    }
+
+    /// Records the load, the FFT stages and `last` (the power or band kernel) for `items`
+    /// transforms and `outputs` output values into `pass`.
+    pub fn record(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        bind: &wgpu::BindGroup,
+        last: &wgpu::ComputePipeline,
+        items: usize,
+        outputs: usize,
+    ) {
+        let (n, stages) = (self.n, self.stages());
+        let mut run = |pipeline: &wgpu::ComputePipeline, slot: usize, threads: usize| {
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[(slot as u64 * SLOT) as u32]);
+            let groups = threads.div_ceil(256);
+            let x = groups.min(65_535) as u32;
+            let y = groups.div_ceil(65_535) as u32;
+            pass.dispatch_workgroups(x, y, 1);
+        };
+        run(&self.load, 0, items * n);
+        for s in 0..stages {
+            let pipeline = if s % 2 == 0 {
+                &self.stage_ab
+            } else {
+                &self.stage_ba
+            };
+            run(pipeline, 1 + s, items * n / 2);
+        }
+        run(last, stages + 1, outputs);
+    }
+}
+
+/// A GPU STFT plan for one FFT size and channel count; reusable across files.
+pub struct GpuSpectrogram {
+    ctx: Arc<GpuContext>,
+    config: SpectrogramConfig,
+    channels: usize,
+    frames_per_batch: usize,
+    kernels: StftKernels,
+}
+
+impl GpuSpectrogram {
+    /// Compiles the kernels and uploads the window and twiddle table.
+    pub fn new(ctx: Arc<GpuContext>, config: SpectrogramConfig, channels: usize) -> Result<Self> {
+        if channels == 0 {
+            return Err(DspError::InvalidInput("no channels".into()));
+        }
+        let n = config.fft;
+        let frames_per_batch = (MAX_VALUES / n / channels).max(1);
+        Ok(Self {
+            kernels: StftKernels::new(&ctx, n),
             ctx,
             config,
             channels,
@@ -157,7 +234,8 @@ impl GpuSpectrogram {
         let buffer =
             |_label: &str, size: usize, usage| pool.take(device, size.max(16) as u64, usage);
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let stages = n.trailing_zeros() as usize;
+        let k = &self.kernels;
+        let stages = k.stages();
         let uniforms = buffer(
             "stft params",
             (stages + 2) * SLOT as usize,
@@ -179,7 +257,7 @@ impl GpuSpectrogram {
         );
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("stft"),
-            layout: &self.layout,
+            layout: &k.layout,
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
@@ -190,11 +268,13 @@ impl GpuSpectrogram {
                     }),
                 },
                 entry(1, &samples),
-                entry(2, &self.window),
-                entry(3, &self.twiddle),
+                entry(2, &k.window),
+                entry(3, &k.twiddle),
                 entry(4, &a),
                 entry(5, &b),
                 entry(6, &power),
+                // No band ranges here: any buffer fills the slot.
+                entry(7, &k.window),
             ],
         });
         let mut db = vec![0.0f32; frames * bins];
@@ -231,47 +311,18 @@ impl GpuSpectrogram {
                 floor_db: c.floor_db,
                 ..Default::default()
             };
-            let mut slots = vec![0u8; (stages + 2) * SLOT as usize];
-            let mut put = |slot: usize, p: Params| {
-                let at = slot * SLOT as usize;
-                slots[at..at + std::mem::size_of::<Params>()]
-                    .copy_from_slice(bytemuck::bytes_of(&p));
-            };
-            put(0, base);
-            for s in 0..stages {
-                put(1 + s, Params { ns: 1 << s, ..base });
-            }
-            // The power kernel reads `a` when the stage count is even (ns = 1 flags it).
-            put(
-                stages + 1,
-                Params {
-                    ns: if stages.is_multiple_of(2) { 1 } else { 2 },
-                    ..base
-                },
-            );
+            let slots = k.slots(base, base);
             queue.write_buffer(&uniforms, 0, &slots);
             let mut encoder = device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
-                let items = self.channels * count;
-                let mut run = |pipeline: &wgpu::ComputePipeline, slot: usize, threads: usize| {
-                    pass.set_pipeline(pipeline);
-                    pass.set_bind_group(0, &bind, &[(slot as u64 * SLOT) as u32]);
-                    let groups = threads.div_ceil(256);
-                    let x = groups.min(65_535) as u32;
-                    let y = groups.div_ceil(65_535) as u32;
-                    pass.dispatch_workgroups(x, y, 1);
-                };
-                run(&self.load, 0, items * n);
-                for s in 0..stages {
-                    let pipeline = if s % 2 == 0 {
-                        &self.stage_ab
-                    } else {
-                        &self.stage_ba
-                    };
-                    run(pipeline, 1 + s, items * n / 2);
-                }
-                run(&self.power, stages + 1, count * bins);
+                k.record(
+                    &mut pass,
+                    &bind,
+                    &k.power,
+                    self.channels * count,
+                    count * bins,
+                );
             }
             encoder.copy_buffer_to_buffer(&power, 0, &staging, 0, (count * bins * 4) as u64);
             queue.submit(Some(encoder.finish()));
@@ -290,12 +341,5 @@ impl GpuSpectrogram {
             bins,
             db,
         })
-    }
-}
-
-fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
     }
 }

@@ -6,7 +6,7 @@
 
 mod backend;
 mod cpu;
-mod gpu;
+pub(crate) mod gpu;
 mod live;
 
 pub use backend::{CpuSpectrogram, SpectrogramBackend};

@@ -1,0 +1,396 @@
+//! Masking on the GPU: every signal's Hann frames (the dialogue and every masker, all
+//! channels) transformed and reduced to third-octave band powers in one queue submission per
+//! pushed block (`band_power` in `shaders/stft.wgsl`), read back one block later; the CPU
+//! only frames the samples and folds the band levels ([`MaskingFolds`]). The same frames,
+//! scaling and folds as [`super::MaskingMatrix`], so the two give the same figures.
+
+use super::masking::{BandMasking, MaskingFolds, MASKING_FFT};
+use super::spectrogram::gpu::{Params, StftKernels, SLOT};
+use super::spectrum::level_db;
+use crate::gpu::{bind_entry as entry, GpuContext};
+use crate::{DspError, Result};
+use std::sync::Arc;
+
+/// One staging buffer of the readback ring and what its submission computed.
+struct InFlight {
+    staging: wgpu::Buffer,
+    frames: usize,
+    submission: Option<wgpu::SubmissionIndex>,
+}
+
+/// Band powers of the Hann frames of many signals pushed in step, on the GPU.
+pub struct GpuBandPowers {
+    ctx: Arc<GpuContext>,
+    kernels: StftKernels,
+    signals: usize,
+    channels: usize,
+    bands: usize,
+    hop: usize,
+    norm: f32,
+    /// Per signal and channel: the samples of the frame being filled.
+    buffers: Vec<Vec<f32>>,
+    filled: usize,
+    frames: u64,
+    /// Frames staged for the next submission, `signals × channels × n` samples each.
+    upload: Vec<f32>,
+    staged: usize,
+    max_frames: usize,
+    uniforms: wgpu::Buffer,
+    samples: wgpu::Buffer,
+    out: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+    ring: [InFlight; 2],
+    current: usize,
+    readback: Vec<f32>,
+    submissions: u64,
+}
+
+impl GpuBandPowers {
+    /// An engine for `signals` signals of `channels` planar channels each, band bin ranges
+    /// `ranges` of [`MASKING_FFT`]-point frames every half frame, blocks of up to
+    /// `max_block` samples per push.
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        signals: usize,
+        channels: usize,
+        ranges: &[std::ops::Range<usize>],
+        max_block: usize,
+    ) -> Result<Self> {
+        if signals == 0 || channels == 0 || ranges.is_empty() {
+            return Err(DspError::InvalidInput(
+                "no signals, channels or bands".into(),
+            ));
+        }
+        let n = MASKING_FFT;
+        let hop = n / 2;
+        let kernels = StftKernels::new(&ctx, n);
+        let max_frames = max_block / hop + 2;
+        let items = max_frames * signals * channels;
+        let device = ctx.device();
+        let make = |label, bytes: usize, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (bytes.max(16) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let limit = u64::from(ctx.info().max_storage_buffer_binding_size);
+        if (items * n * 8) as u64 > limit {
+            return Err(DspError::Gpu(format!(
+                "{signals} signals × {channels} channels need {} bytes of FFT work space, more \
+                 than the adapter's storage binding limit {limit}",
+                items * n * 8
+            )));
+        }
+        let uniforms = make(
+            "bands params",
+            (kernels.stages() + 2) * SLOT as usize,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let samples = make("bands samples", items * n * 4, storage);
+        let a = make("bands a", items * n * 8, wgpu::BufferUsages::STORAGE);
+        let b = make("bands b", items * n * 8, wgpu::BufferUsages::STORAGE);
+        let values = max_frames * signals * ranges.len();
+        let out = make(
+            "bands out",
+            values * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let bounds: Vec<[u32; 2]> = ranges
+            .iter()
+            .map(|r| [r.start as u32, r.end as u32])
+            .collect();
+        let range_buf = {
+            use wgpu::util::DeviceExt;
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("band ranges"),
+                contents: bytemuck::cast_slice(&bounds),
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+        };
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("bands"),
+            layout: &kernels.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &uniforms,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
+                    }),
+                },
+                entry(1, &samples),
+                entry(2, &kernels.window),
+                entry(3, &kernels.twiddle),
+                entry(4, &a),
+                entry(5, &b),
+                entry(6, &out),
+                entry(7, &range_buf),
+            ],
+        });
+        let staging = |label| InFlight {
+            staging: make(
+                label,
+                values * 4,
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            ),
+            frames: 0,
+            submission: None,
+        };
+        let window = super::spectrogram::hann(n);
+        // FrameStream's scaling: band powers are mean-square powers.
+        let norm = (2.0 / (n as f64 * window.iter().map(|&w| f64::from(w).powi(2)).sum::<f64>()))
+            .sqrt() as f32;
+        Ok(Self {
+            signals,
+            channels,
+            bands: ranges.len(),
+            hop,
+            norm,
+            buffers: vec![vec![0.0; n]; signals * channels],
+            filled: 0,
+            frames: 0,
+            upload: vec![0.0; items * n],
+            staged: 0,
+            max_frames,
+            uniforms,
+            samples,
+            out,
+            bind,
+            ring: [staging("bands staging 0"), staging("bands staging 1")],
+            current: 0,
+            readback: vec![0.0; values],
+            submissions: 0,
+            kernels,
+            ctx,
+        })
+    }
+
+    /// Queue submissions so far (one per push that completed a frame).
+    pub fn submissions(&self) -> u64 {
+        self.submissions
+    }
+
+    /// Frames completed so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Feeds one block of every signal (`blocks[s][c]`, all the same length, at most the
+    /// `max_block` given to `new`); the frames it completes go to the GPU in one submission.
+    /// `each` gets the band powers (`signals × bands`, signal-major) of every frame the
+    /// previous push submitted, in order.
+    pub fn push(&mut self, blocks: &[&[&[f32]]], mut each: impl FnMut(&[f32])) -> Result<()> {
+        self.collect(&mut each)?;
+        let n = MASKING_FFT;
+        let len = blocks
+            .first()
+            .and_then(|s| s.first())
+            .map_or(0, |c| c.len());
+        let mut pos = 0;
+        while pos < len {
+            let take = (n - self.filled).min(len - pos);
+            for (k, buffer) in self.buffers.iter_mut().enumerate() {
+                let (s, c) = (k / self.channels, k % self.channels);
+                let src = blocks
+                    .get(s)
+                    .and_then(|b| b.get(c))
+                    .and_then(|x| x.get(pos..(pos + take).min(x.len())))
+                    .unwrap_or(&[]);
+                for (i, d) in buffer[self.filled..self.filled + take]
+                    .iter_mut()
+                    .enumerate()
+                {
+                    *d = src.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+                }
+            }
+            self.filled += take;
+            pos += take;
+            if self.filled == n {
+                self.stage()?;
+                for buffer in &mut self.buffers {
+                    buffer.copy_within(self.hop.., 0);
+                }
+                self.filled = n - self.hop;
+            }
+        }
+        self.submit()
+    }
+
+    /// Ends the signals: a zero-padded frame when none was complete, then every result.
+    pub fn finish(mut self, mut each: impl FnMut(&[f32])) -> Result<()> {
+        self.collect(&mut each)?;
+        if self.frames == 0 {
+            for buffer in &mut self.buffers {
+                buffer[self.filled..].fill(0.0);
+            }
+            self.stage()?;
+            self.submit()?;
+        }
+        self.collect(&mut each)
+    }
+
+    /// Copies the current frame of every signal and channel into the next upload slot.
+    fn stage(&mut self) -> Result<()> {
+        if self.staged == self.max_frames {
+            return Err(DspError::InvalidInput(
+                "a block longer than the engine was made for".into(),
+            ));
+        }
+        let n = MASKING_FFT;
+        let at = self.staged * self.buffers.len() * n;
+        for (k, buffer) in self.buffers.iter().enumerate() {
+            self.upload[at + k * n..at + (k + 1) * n].copy_from_slice(buffer);
+        }
+        self.staged += 1;
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// One submission for the staged frames: load and window, FFT, band powers.
+    fn submit(&mut self) -> Result<()> {
+        if self.staged == 0 {
+            return Ok(());
+        }
+        let n = MASKING_FFT;
+        let frames = std::mem::take(&mut self.staged);
+        let items = frames * self.buffers.len();
+        let queue = self.ctx.queue();
+        queue.write_buffer(
+            &self.samples,
+            0,
+            bytemuck::cast_slice(&self.upload[..items * n]),
+        );
+        // Each item is one channel of one signal in one frame, loaded whole (`frames` = 1,
+        // `span` = n); the band kernel averages groups of `channels` items.
+        let base = Params {
+            n: n as u32,
+            ns: 1,
+            items: items as u32,
+            hop: 0,
+            span: n as u32,
+            frames: 1,
+            channels: self.channels as u32,
+            bins: self.bands as u32,
+            scale: self.norm,
+            ..Default::default()
+        };
+        queue.write_buffer(&self.uniforms, 0, &self.kernels.slots(base, base));
+        let values = frames * self.signals * self.bands;
+        let slot = &mut self.ring[self.current];
+        let mut encoder = self
+            .ctx
+            .device()
+            .create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let k = &self.kernels;
+            k.record(&mut pass, &self.bind, &k.band_power, items, values);
+        }
+        encoder.copy_buffer_to_buffer(&self.out, 0, &slot.staging, 0, (values * 4) as u64);
+        slot.submission = Some(queue.submit(Some(encoder.finish())));
+        slot.frames = frames;
+        slot.staging
+            .slice(..(values * 4) as u64)
+            .map_async(wgpu::MapMode::Read, |_| {});
+        self.submissions += 1;
+        self.current ^= 1;
+        Ok(())
+    }
+
+    /// Waits for the last submission and hands its frames to `each`.
+    fn collect(&mut self, each: &mut impl FnMut(&[f32])) -> Result<()> {
+        let slot = &mut self.ring[self.current ^ 1];
+        let Some(submission) = slot.submission.take() else {
+            return Ok(());
+        };
+        self.ctx
+            .device()
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission),
+                timeout: None,
+            })
+            .map_err(|e| DspError::Gpu(e.to_string()))?;
+        let values = slot.frames * self.signals * self.bands;
+        {
+            let view = slot.staging.slice(..(values * 4) as u64).get_mapped_range();
+            self.readback[..values].copy_from_slice(bytemuck::cast_slice(&view));
+        }
+        slot.staging.unmap();
+        for frame in self.readback[..values].chunks_exact(self.signals * self.bands) {
+            each(frame);
+        }
+        Ok(())
+    }
+}
+
+/// The masking of one target by many maskers with the frames on the GPU: what
+/// [`super::MaskingMatrix`] gives, target and maskers pushed in step.
+pub struct GpuMasking {
+    engine: GpuBandPowers,
+    folds: MaskingFolds,
+    levels: Vec<Option<f64>>,
+}
+
+impl GpuMasking {
+    /// Masking of a target by `maskers` maskers, all of `channels` planar channels at
+    /// `sample_rate`, pushed in blocks of at most `max_block` samples.
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        channels: usize,
+        maskers: usize,
+        sample_rate: u32,
+        max_block: usize,
+    ) -> Result<Self> {
+        let folds = MaskingFolds::new(maskers, sample_rate);
+        let engine = GpuBandPowers::new(ctx, 1 + maskers, channels, folds.ranges(), max_block)?;
+        Ok(Self {
+            levels: vec![None; folds.ranges().len()],
+            engine,
+            folds,
+        })
+    }
+
+    /// Queue submissions so far: one per push that completed a frame, for every signal.
+    pub fn submissions(&self) -> u64 {
+        self.engine.submissions()
+    }
+
+    /// Feeds one block of the target and of every masker (all the same length).
+    pub fn push(&mut self, target: &[&[f32]], maskers: &[&[&[f32]]]) -> Result<()> {
+        let mut blocks: Vec<&[&[f32]]> = Vec::with_capacity(1 + maskers.len());
+        blocks.push(target);
+        blocks.extend_from_slice(maskers);
+        let (folds, levels) = (&mut self.folds, &mut self.levels);
+        self.engine
+            .push(&blocks, |frame| fold_frame(folds, levels, frame))
+    }
+
+    /// Per masker, the masking per band of everything pushed.
+    pub fn finish(self) -> Result<Vec<Vec<BandMasking>>> {
+        let Self {
+            engine,
+            mut folds,
+            mut levels,
+        } = self;
+        engine.finish(|frame| fold_frame(&mut folds, &mut levels, frame))?;
+        Ok(folds.finish())
+    }
+}
+
+/// Folds one frame's band powers (target, then each masker) as levels.
+fn fold_frame(folds: &mut MaskingFolds, levels: &mut [Option<f64>], frame: &[f32]) {
+    let bands = levels.len();
+    for (s, powers) in frame.chunks_exact(bands).enumerate() {
+        for (l, &p) in levels.iter_mut().zip(powers) {
+            *l = level_db(f64::from(p));
+        }
+        match s {
+            0 => folds.push_target(levels),
+            k => folds.push_masker(k - 1, levels),
+        }
+    }
+}
