@@ -259,11 +259,17 @@ impl Convolver {
         assert_eq!(output.len(), self.routing.outputs, "output channel count");
         let mask = self.hist_len - 1;
         let start = (self.consumed as usize + self.fill) & mask;
+        let len = self.hist_len;
         for (hist, x) in self.history.iter_mut().zip(input) {
-            for (j, &s) in x[from..from + take].iter().enumerate() {
-                let i = (start + j) & mask;
-                hist[i] = s;
-                hist[i + self.hist_len] = s;
+            // The ring is stored twice, so any window is contiguous: write both copies, in
+            // the (at most two) runs before and after the wrap.
+            let x = &x[from..from + take];
+            let first = take.min(len - start);
+            for at in [start, start + len] {
+                hist[at..at + first].copy_from_slice(&x[..first]);
+            }
+            for at in [0, len] {
+                hist[at..at + take - first].copy_from_slice(&x[first..]);
             }
         }
         for (out, block) in output.iter_mut().zip(&self.out_block) {
@@ -327,12 +333,18 @@ impl Convolver {
         let rmask = self.ring_len - 1;
         let seg = &mut self.segments[i];
         let (size, offset) = (seg.seg.size as u64, seg.seg.offset as u64);
-        let first = fired_at.wrapping_sub(size).wrapping_add(offset);
+        let first = (fired_at.wrapping_sub(size).wrapping_add(offset) as usize) & rmask;
         for o in 0..self.routing.outputs {
             let block = seg.synthesize(o);
             let ring = &mut self.ring[o];
-            for (j, &s) in block.iter().enumerate() {
-                ring[((first + j as u64) as usize) & rmask] += s;
+            // Overlap-add in the runs before and after the ring's wrap (vectorised).
+            let split = block.len().min(self.ring_len - first);
+            let (head, tail) = block.split_at(split);
+            for (r, &s) in ring[first..first + split].iter_mut().zip(head) {
+                *r += s;
+            }
+            for (r, &s) in ring[..tail.len()].iter_mut().zip(tail) {
+                *r += s;
             }
         }
     }
@@ -347,13 +359,16 @@ impl Convolver {
                 self.deliver(i, t);
             }
         }
-        let emit = t.wrapping_sub(self.plan.latency as u64) as usize;
+        let emit = t.wrapping_sub(self.plan.latency as u64) as usize & rmask;
         for (ring, block) in self.ring.iter_mut().zip(&mut self.out_block) {
-            for (j, out) in block.iter_mut().enumerate() {
-                let k = (emit + j) & rmask;
-                *out = ring[k];
-                ring[k] = 0.0;
-            }
+            // The next output block, taken out of the ring (cleared for reuse) in the runs
+            // before and after its wrap.
+            let split = block.len().min(self.ring_len - emit);
+            let rest = block.len() - split;
+            block[..split].copy_from_slice(&ring[emit..emit + split]);
+            ring[emit..emit + split].fill(0.0);
+            block[split..].copy_from_slice(&ring[..rest]);
+            ring[..rest].fill(0.0);
         }
         self.consumed = t;
         self.fill = 0;

@@ -44,6 +44,40 @@ impl Default for CompressorParams {
     }
 }
 
+/// The compressor's static curve in a branch-free form (selects instead of branches, so a
+/// chunk's targets are computed in one vectorised pass): the same values as
+/// [`Compressor::curve_db`].
+#[derive(Clone, Copy)]
+struct StaticCurve {
+    threshold: f32,
+    slope: f32,
+    knee: f32,
+}
+
+impl StaticCurve {
+    fn of(p: &CompressorParams) -> Self {
+        Self {
+            threshold: p.threshold_db,
+            slope: 1.0 / p.ratio.max(1.0) - 1.0,
+            knee: p.knee_db.max(0.0),
+        }
+    }
+
+    #[inline(always)]
+    fn reduction_db(&self, level_db: f32) -> f32 {
+        let (k, slope) = (self.knee, self.slope);
+        let over = level_db - self.threshold;
+        let lifted = over + k / 2.0;
+        let soft = slope * (lifted * lifted) / (2.0 * k);
+        let hard = if over > 0.0 { slope * over } else { 0.0 };
+        if k > 0.0 && over.abs() <= k / 2.0 {
+            soft
+        } else {
+            hard
+        }
+    }
+}
+
 /// Feed-forward compressor.
 #[derive(Clone, Debug)]
 pub struct Compressor {
@@ -97,7 +131,8 @@ impl Compressor {
         self.p
     }
 
-    /// Static curve: gain reduction (dB, ≤ 0) for an input level in dB.
+    /// Static curve: gain reduction (dB, ≤ 0) for an input level in dB (the definition;
+    /// [`StaticCurve`] computes the same without branches).
     pub fn curve_db(&self, level_db: f32) -> f32 {
         let (t, r, k) = (
             self.p.threshold_db,
@@ -155,50 +190,53 @@ impl Compressor {
         self.smooth::<true>(channels, n);
     }
 
-    /// Detector, gain computer, smoothing and gain, sample by sample.
+    /// Detector, gain computer, smoothing and gain, in chunks: only the two recursions (the
+    /// peak detector and the attack/release smoothing) run sample by sample, branch-free;
+    /// peaks, logarithms, the static curve, exponentials and gain multiplies are vectorised
+    /// passes over the chunk.
     #[inline(always)]
     fn smooth<const FMA: bool>(&mut self, channels: &mut [&mut [f32]], n: usize) {
         let (quiet, makeup_gain, makeup) = (self.quiet, self.makeup_gain, self.p.makeup_db);
         const DB_PER_OCTAVE: f32 = 6.020_6;
-        let (attack, release) = (self.attack, self.release);
-        // In chunks, so the detector and the smoothing (serial recursions) run apart from the
-        // logarithms, exponentials and gain multiplies (independent per sample, vectorised).
+        let (attack, release, detector) = (self.attack, self.release, self.detector_release);
+        let curve = StaticCurve::of(&self.p);
         const CHUNK: usize = 256;
         let mut env = [0.0f32; CHUNK];
         let mut gain = [0.0f32; CHUNK];
+        let (mut e, mut r) = (self.env, self.reduction_db);
         let mut start = 0;
         while start < n {
             let m = CHUNK.min(n - start);
-            for (i, e) in env[..m].iter_mut().enumerate() {
-                let peak = linked_peak(channels, start + i);
-                self.env = peak.max(self.env * self.detector_release);
-                *e = self.env;
-            }
-            for (g, &e) in gain[..m].iter_mut().zip(&env[..m]) {
-                *g = DB_PER_OCTAVE * fast_log2(e.max(1e-9));
-            }
-            // `gain` holds the level in dB; it becomes the smoothed reduction, or NaN where
-            // the compressor rests below the knee (gain exactly the makeup).
-            for (g, &e) in gain[..m].iter_mut().zip(&env[..m]) {
-                if e < quiet && self.reduction_db > -1e-4 {
-                    self.reduction_db = 0.0;
-                    *g = f32::NAN;
-                } else {
-                    let target = self.curve_db(*g);
-                    // Attack when more reduction is needed, release when less.
-                    let a = if target < self.reduction_db {
-                        attack
-                    } else {
-                        release
-                    };
-                    // r ← a·r + (1 − a)·target: with FMA one rounding and a shorter chain.
-                    self.reduction_db = if FMA {
-                        a.mul_add(self.reduction_db, (1.0 - a) * target)
-                    } else {
-                        target + a * (self.reduction_db - target)
-                    };
-                    *g = self.reduction_db;
+            // Linked peaks of all channels.
+            env[..m].fill(0.0);
+            for c in channels.iter() {
+                for (p, x) in env[..m].iter_mut().zip(&c[start..start + m]) {
+                    *p = p.max(x.abs());
                 }
+            }
+            // The detector: instant attack, exponential release.
+            for p in env[..m].iter_mut() {
+                e = p.max(e * detector);
+                *p = e;
+            }
+            // Level in dB, then the static curve's target reduction.
+            for (g, &e) in gain[..m].iter_mut().zip(&env[..m]) {
+                *g = curve.reduction_db(DB_PER_OCTAVE * fast_log2(e.max(1e-9)));
+            }
+            // Smoothing toward the target: attack when more reduction is needed, release when
+            // less; below the knee with nothing left to release the compressor rests (gain
+            // exactly the makeup, flagged NaN).
+            for (g, &level) in gain[..m].iter_mut().zip(&env[..m]) {
+                let target = *g;
+                let a = if target < r { attack } else { release };
+                let smoothed = if FMA {
+                    a.mul_add(r - target, target)
+                } else {
+                    target + a * (r - target)
+                };
+                let rest = level < quiet && r > -1e-4;
+                r = if rest { 0.0 } else { smoothed };
+                *g = if rest { f32::NAN } else { r };
             }
             for g in gain[..m].iter_mut() {
                 let db = *g;
@@ -215,6 +253,7 @@ impl Compressor {
             }
             start += m;
         }
+        (self.env, self.reduction_db) = (e, r);
     }
 
     pub fn reset(&mut self) {
@@ -325,5 +364,31 @@ impl Gate {
         self.env = 0.0;
         self.hold_left = 0;
         self.gain = 10f32.powf(self.p.range_db.min(0.0) / 20.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_branch_free_curve_is_the_curve() {
+        for (ratio, knee) in [(3.0, 0.0), (4.0, 6.0), (1.0, 12.0), (20.0, 0.5), (0.5, 3.0)] {
+            let p = CompressorParams {
+                threshold_db: -20.0,
+                ratio,
+                knee_db: knee,
+                ..Default::default()
+            };
+            let (c, fast) = (Compressor::new(p, 48_000.0), StaticCurve::of(&p));
+            for k in 0..=4000 {
+                let level = -120.0 + k as f32 * 0.04;
+                assert_eq!(
+                    c.curve_db(level).to_bits(),
+                    fast.reduction_db(level).to_bits(),
+                    "ratio {ratio}, knee {knee}, {level} dB"
+                );
+            }
+        }
     }
 }
