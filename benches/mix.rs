@@ -158,7 +158,34 @@ fn render(c: &mut Criterion) {
             spec.sample_rate,
         ));
     });
-    let _ = c;
+    // One compressor on 2^22 mono samples (pink-ish noise driving it in and out of
+    // reduction), in 2048-sample blocks: its per-sample cost.
+    let n = 1usize << 22;
+    let x: Vec<f32> = {
+        let mut lp = 0.0f32;
+        noise(n, 7)
+            .iter()
+            .map(|v| {
+                lp = 0.9 * lp + 0.1 * v;
+                lp * 4.0
+            })
+            .collect()
+    };
+    let mut comp = gpu_dsp::mix::Compressor::new(
+        CompressorParams {
+            threshold_db: -24.0,
+            ..Default::default()
+        },
+        RATE as f32,
+    );
+    let mut y = x.clone();
+    timed(c, "mix/compressor-4M", || {
+        y.copy_from_slice(&x);
+        for block in y.chunks_mut(2048) {
+            comp.process(&mut [block]);
+        }
+        std::hint::black_box(&y);
+    });
 }
 
 fn summary() {
@@ -168,6 +195,12 @@ fn summary() {
         println!(
             "  64 tracks (EQ + compressor each, cleanup on 8), 4 reverb buses (3 s IRs), 3 stems, {secs:.0} s: {t:.2} s = {:.1}x real time",
             secs / t
+        );
+    }
+    if let Some(t) = median("mix/compressor-4M") {
+        println!(
+            "  compressor, one mono channel: {:.2} ns per sample",
+            t / (1u64 << 22) as f64 * 1e9
         );
     }
 }
