@@ -12,7 +12,7 @@ use super::{resolve_engine, EngineArgs};
 use crate::session::load_session;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use gpu_dsp::analysis::{covered_share, BandMasking, GpuMasking, MaskingMatrix};
+use gpu_dsp::analysis::{covered_share, BandMasking, MaskingFolds, MaskingMatrix};
 use gpu_dsp::mix::Mixer;
 use gpu_dsp::ResolvedEngine;
 use std::path::PathBuf;
@@ -36,36 +36,11 @@ pub struct MaskingArgs {
     pub engine: EngineArgs,
 }
 
-/// The masking engine the command runs: the CPU matrix or the GPU one.
+/// How the command measures: the CPU matrix over the taps, or the mixer's own GPU
+/// analysis (every track's frames in the same submission as the reverb tails, per block).
 enum Analyser {
     Cpu(Box<MaskingMatrix>),
-    Gpu(Box<GpuMasking>),
-}
-
-impl Analyser {
-    /// Feeds one block of the dialogue and of every masker.
-    fn push(&mut self, dialogue: &[&[f32]], maskers: &[Vec<&[f32]>]) -> Result<()> {
-        match self {
-            Analyser::Cpu(m) => {
-                m.push_target(dialogue);
-                for (k, track) in maskers.iter().enumerate() {
-                    m.push_masker(k, track);
-                }
-            }
-            Analyser::Gpu(m) => {
-                let views: Vec<&[&[f32]]> = maskers.iter().map(Vec::as_slice).collect();
-                m.push(dialogue, &views)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Vec<Vec<BandMasking>>> {
-        Ok(match self {
-            Analyser::Cpu(m) => m.finish(),
-            Analyser::Gpu(m) => m.finish()?,
-        })
-    }
+    Gpu(MaskingFolds),
 }
 
 /// One track's masking of the dialogue.
@@ -168,59 +143,71 @@ fn measure(
             (track.name.clone(), spec.stems[track.stem].clone())
         })
         .collect();
-    let mut mixer = Mixer::new(spec, BLOCK)?;
-    mixer.enable_track_taps();
+    // The dialogue is analysed once for all the tracks; on the GPU inside the mix.
+    let (mut mixer, mut matrix) = match engine {
+        ResolvedEngine::Gpu(ctx) => {
+            let mut mixer = Mixer::with_gpu(spec, BLOCK, Some(ctx.clone()))?;
+            match mixer.enable_gpu_masking(dx) {
+                Ok(measured) if measured == maskers => {
+                    (mixer, Analyser::Gpu(MaskingFolds::new(maskers.len(), rate)))
+                }
+                Ok(_) => bail!("the GPU analysis measures other tracks than asked"),
+                Err(e) => {
+                    // Too large for the adapter: the CPU measures instead.
+                    eprintln!("note: the GPU cannot take the analysis ({e}); the CPU measures");
+                    mixer.enable_track_taps();
+                    let matrix = MaskingMatrix::new(channels, maskers.len(), channels, rate);
+                    (mixer, Analyser::Cpu(Box::new(matrix)))
+                }
+            }
+        }
+        ResolvedEngine::Cpu { .. } => {
+            let mut mixer = Mixer::new(spec, BLOCK)?;
+            mixer.enable_track_taps();
+            let matrix = MaskingMatrix::new(channels, maskers.len(), channels, rate);
+            (mixer, Analyser::Cpu(Box::new(matrix)))
+        }
+    };
     let total = mixer.spec().length() + mixer.tail();
     let mut skip = mixer.latency() as u64;
-    // The dialogue is analysed once for all the tracks.
-    let mut matrix = match engine {
-        ResolvedEngine::Gpu(ctx) => Analyser::Gpu(Box::new(GpuMasking::new(
-            ctx.clone(),
-            channels,
-            maskers.len(),
-            rate,
-            BLOCK,
-        )?)),
-        ResolvedEngine::Cpu { .. } => Analyser::Cpu(Box::new(MaskingMatrix::new(
-            channels,
-            maskers.len(),
-            channels,
-            rate,
-        ))),
-    };
     // As a render: the timeline and the tails, of which the mix's latency comes first.
-    let mut dialogue_block = vec![vec![0.0f32; BLOCK]; channels];
     let mut done = 0u64;
     while done < total {
         let n = (BLOCK as u64).min(total - done) as usize;
-        let stems = mixer.process_block(n);
-        for (to, from) in dialogue_block.iter_mut().zip(&stems[dx]) {
-            to[..n].copy_from_slice(&from[..n]);
-        }
+        mixer.process_block(n);
         done += n as u64;
         // The mix's own latency is rendered but not part of the session's time.
         let from = skip.min(n as u64) as usize;
         skip -= from as u64;
-        if from == n {
-            continue;
+        match &mut matrix {
+            Analyser::Gpu(folds) => mixer.take_band_powers(|p| folds.push_powers(p)),
+            Analyser::Cpu(m) if from < n => {
+                let dialogue: Vec<&[f32]> =
+                    mixer.last_stems()[dx].iter().map(|c| &c[from..n]).collect();
+                m.push_target(&dialogue);
+                for (k, &t) in maskers.iter().enumerate() {
+                    let tap = mixer
+                        .track_tap(t)
+                        .ok_or_else(|| anyhow!("track {t} has no output tap"))?;
+                    let track: Vec<&[f32]> = tap.iter().map(|c| &c[from..n]).collect();
+                    m.push_masker(k, &track);
+                }
+            }
+            Analyser::Cpu(_) => {}
         }
-        let dialogue: Vec<&[f32]> = dialogue_block.iter().map(|c| &c[from..n]).collect();
-        let tracks = maskers
-            .iter()
-            .map(|&t| {
-                let tap = mixer
-                    .track_tap(t)
-                    .ok_or_else(|| anyhow!("track {t} has no output tap"))?;
-                Ok(tap.iter().map(|c| &c[from..n]).collect())
-            })
-            .collect::<Result<Vec<Vec<&[f32]>>>>()?;
-        matrix.push(&dialogue, &tracks)?;
+    }
+    if let Analyser::Gpu(folds) = &mut matrix {
+        mixer.flush_gpu();
+        mixer.take_band_powers(|p| folds.push_powers(p));
     }
     if let Some(e) = mixer.error() {
         bail!("{}: {e}", session.display());
     }
-    let mut tracks: Vec<TrackMasking> = matrix
-        .finish()?
+    let figures = match matrix {
+        Analyser::Cpu(m) => m.finish(),
+        Analyser::Gpu(folds) => folds.finish(),
+    };
+    let mut tracks: Vec<TrackMasking> = figures
         .iter()
         .zip(names)
         .map(|(bands, (track, stem))| summarise(track, stem, bands))

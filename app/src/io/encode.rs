@@ -60,7 +60,7 @@ pub struct WavStream {
     unsynced: usize,
 }
 
-/// Frames between requests to start writeback (about 8 MB of 24-bit stereo): the flush to
+/// Frames between requests to start writeback (about 6 MB of 24-bit stereo): the flush to
 /// disk that makes an output durable then runs while the command works, and the final one
 /// finds little left.
 const WRITEBACK_FRAMES: usize = 1 << 20;

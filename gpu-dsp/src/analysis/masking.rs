@@ -203,6 +203,8 @@ impl MaskingMatrix {
 pub struct MaskingFolds {
     folds: Vec<MaskingFold>,
     ranges: Vec<Range<usize>>,
+    /// Scratch for [`MaskingFolds::push_powers`].
+    levels: Vec<Option<f64>>,
 }
 
 impl MaskingFolds {
@@ -225,6 +227,7 @@ impl MaskingFolds {
                     masker_frames: 0,
                 })
                 .collect(),
+            levels: vec![None; ranges.len()],
             ranges,
         }
     }
@@ -246,9 +249,27 @@ impl MaskingFolds {
         self.folds[k].frame_levels(Side::Masker, levels);
     }
 
+    /// One frame of band powers (mean-square, per band of [`MaskingFolds::ranges`]) of the
+    /// target and then every masker, as [`super::GpuBandPowers`] gives them.
+    pub fn push_powers(&mut self, frame: &[f32]) {
+        let bands = self.ranges.len();
+        let mut levels = std::mem::take(&mut self.levels);
+        levels.resize(bands, None);
+        for (s, powers) in frame.chunks_exact(bands).enumerate() {
+            for (l, &p) in levels.iter_mut().zip(powers) {
+                *l = level_db(f64::from(p));
+            }
+            match s {
+                0 => self.push_target(&levels),
+                k => self.push_masker(k - 1, &levels),
+            }
+        }
+        self.levels = levels;
+    }
+
     /// See [`MaskingMatrix::snapshot`].
     pub fn snapshot(&self) -> Vec<Vec<BandMasking>> {
-        self.folds.iter().map(MaskingFold::figures).collect()
+        self.folds.iter().map(|f| f.figures(f.compared())).collect()
     }
 
     /// Per masker, the masking per band of every frame pushed.
@@ -358,12 +379,17 @@ impl MaskingFold {
                 }
             }
         }
-        self.figures()
+        self.figures(self.target_frames.max(self.masker_frames))
     }
 
-    /// The figures of the frames compared so far.
-    fn figures(&self) -> Vec<BandMasking> {
-        let frames = self.target_frames.max(self.masker_frames).max(1);
+    /// Frames compared so far (both sides known).
+    fn compared(&self) -> usize {
+        self.target_frames.min(self.masker_frames)
+    }
+
+    /// The figures of the comparisons so far, over `frames` frames.
+    fn figures(&self, frames: usize) -> Vec<BandMasking> {
+        let frames = frames.max(1);
         self.bands
             .iter()
             .zip(&self.sums)

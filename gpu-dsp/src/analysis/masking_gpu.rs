@@ -6,7 +6,6 @@
 
 use super::masking::{BandMasking, MaskingFolds, MASKING_FFT};
 use super::spectrogram::gpu::{Params, StftKernels, SLOT};
-use super::spectrum::level_db;
 use crate::gpu::{bind_entry as entry, GpuContext};
 use crate::{DspError, Result};
 use std::sync::Arc;
@@ -185,38 +184,14 @@ impl GpuBandPowers {
     /// previous push submitted, in order.
     pub fn push(&mut self, blocks: &[&[&[f32]]], mut each: impl FnMut(&[f32])) -> Result<()> {
         self.collect(&mut each)?;
-        let n = MASKING_FFT;
         let len = blocks
             .first()
             .and_then(|s| s.first())
             .map_or(0, |c| c.len());
-        let mut pos = 0;
-        while pos < len {
-            let take = (n - self.filled).min(len - pos);
-            for (k, buffer) in self.buffers.iter_mut().enumerate() {
-                let (s, c) = (k / self.channels, k % self.channels);
-                let src = blocks
-                    .get(s)
-                    .and_then(|b| b.get(c))
-                    .and_then(|x| x.get(pos..(pos + take).min(x.len())))
-                    .unwrap_or(&[]);
-                for (i, d) in buffer[self.filled..self.filled + take]
-                    .iter_mut()
-                    .enumerate()
-                {
-                    *d = src.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
-                }
-            }
-            self.filled += take;
-            pos += take;
-            if self.filled == n {
-                self.stage()?;
-                for buffer in &mut self.buffers {
-                    buffer.copy_within(self.hop.., 0);
-                }
-                self.filled = n - self.hop;
-            }
+        for (s, block) in blocks.iter().enumerate() {
+            self.frame_signal(s, block);
         }
+        self.advance(len)?;
         self.submit()
     }
 
@@ -224,36 +199,100 @@ impl GpuBandPowers {
     pub fn finish(mut self, mut each: impl FnMut(&[f32])) -> Result<()> {
         self.collect(&mut each)?;
         if self.frames == 0 {
+            let n = MASKING_FFT;
             for buffer in &mut self.buffers {
                 buffer[self.filled..].fill(0.0);
             }
-            self.stage()?;
+            for (k, buffer) in self.buffers.iter().enumerate() {
+                self.upload[k * n..(k + 1) * n].copy_from_slice(buffer);
+            }
+            self.staged = 1;
+            self.frames = 1;
             self.submit()?;
         }
         self.collect(&mut each)
     }
 
-    /// Copies the current frame of every signal and channel into the next upload slot.
-    fn stage(&mut self) -> Result<()> {
-        if self.staged == self.max_frames {
+    /// Frames one block of signal `s` (its planar channels); every signal is framed with the
+    /// same block length before [`GpuBandPowers::advance`]. Allocation-free.
+    pub fn frame_signal(&mut self, s: usize, block: &[&[f32]]) {
+        let n = MASKING_FFT;
+        let len = block.first().map_or(0, |c| c.len());
+        let per_frame = self.buffers.len() * n;
+        let (mut filled, mut slot) = (self.filled, self.staged);
+        let mut pos = 0;
+        while pos < len {
+            let take = (n - filled).min(len - pos);
+            for c in 0..self.channels {
+                let buffer = &mut self.buffers[s * self.channels + c];
+                let src = block
+                    .get(c)
+                    .and_then(|x| x.get(pos..(pos + take).min(x.len())))
+                    .unwrap_or(&[]);
+                for (i, d) in buffer[filled..filled + take].iter_mut().enumerate() {
+                    *d = src.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+                }
+            }
+            filled += take;
+            pos += take;
+            if filled == n {
+                if slot < self.max_frames {
+                    for c in 0..self.channels {
+                        let k = s * self.channels + c;
+                        let at = slot * per_frame + k * n;
+                        self.upload[at..at + n].copy_from_slice(&self.buffers[k]);
+                    }
+                }
+                slot += 1;
+                for c in 0..self.channels {
+                    self.buffers[s * self.channels + c].copy_within(self.hop.., 0);
+                }
+                filled = n - self.hop;
+            }
+        }
+    }
+
+    /// Ends a block of `len` samples framed for every signal: counts its complete frames.
+    pub fn advance(&mut self, len: usize) -> Result<()> {
+        let n = MASKING_FFT;
+        let mut filled = self.filled + len;
+        let mut completed = 0;
+        while filled >= n {
+            completed += 1;
+            filled -= self.hop;
+        }
+        if self.staged + completed > self.max_frames {
             return Err(DspError::InvalidInput(
                 "a block longer than the engine was made for".into(),
             ));
         }
-        let n = MASKING_FFT;
-        let at = self.staged * self.buffers.len() * n;
-        for (k, buffer) in self.buffers.iter().enumerate() {
-            self.upload[at + k * n..at + (k + 1) * n].copy_from_slice(buffer);
-        }
-        self.staged += 1;
-        self.frames += 1;
+        self.filled = filled;
+        self.staged += completed;
+        self.frames += completed as u64;
         Ok(())
     }
 
-    /// One submission for the staged frames: load and window, FFT, band powers.
+    /// One submission for the staged frames: [`GpuBandPowers::record`], submit,
+    /// [`GpuBandPowers::submitted`].
     fn submit(&mut self) -> Result<()> {
+        let mut encoder = self
+            .ctx
+            .device()
+            .create_command_encoder(&Default::default());
+        if self.record(&mut encoder) {
+            let index = self.ctx.queue().submit(Some(encoder.finish()));
+            self.submitted(index);
+        }
+        Ok(())
+    }
+
+    /// Uploads the staged frames and records their load and window, FFT and band powers,
+    /// and the copy of the results for readback, into `encoder` (so they can share a
+    /// submission with other work); false when nothing is staged. Call
+    /// [`GpuBandPowers::submitted`] with the submission's index.
+    pub fn record(&mut self, encoder: &mut wgpu::CommandEncoder) -> bool {
         if self.staged == 0 {
-            return Ok(());
+            return false;
         }
         let n = MASKING_FFT;
         let frames = std::mem::take(&mut self.staged);
@@ -281,28 +320,30 @@ impl GpuBandPowers {
         queue.write_buffer(&self.uniforms, 0, &self.kernels.slots(base, base));
         let values = frames * self.signals * self.bands;
         let slot = &mut self.ring[self.current];
-        let mut encoder = self
-            .ctx
-            .device()
-            .create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             let k = &self.kernels;
             k.record(&mut pass, &self.bind, &k.band_power, items, values);
         }
         encoder.copy_buffer_to_buffer(&self.out, 0, &slot.staging, 0, (values * 4) as u64);
-        slot.submission = Some(queue.submit(Some(encoder.finish())));
         slot.frames = frames;
+        true
+    }
+
+    /// The submission that carries what [`GpuBandPowers::record`] recorded.
+    pub fn submitted(&mut self, index: wgpu::SubmissionIndex) {
+        let slot = &mut self.ring[self.current];
+        let values = slot.frames * self.signals * self.bands;
+        slot.submission = Some(index);
         slot.staging
             .slice(..(values * 4) as u64)
             .map_async(wgpu::MapMode::Read, |_| {});
         self.submissions += 1;
         self.current ^= 1;
-        Ok(())
     }
 
     /// Waits for the last submission and hands its frames to `each`.
-    fn collect(&mut self, each: &mut impl FnMut(&[f32])) -> Result<()> {
+    pub fn collect(&mut self, each: &mut impl FnMut(&[f32])) -> Result<()> {
         let slot = &mut self.ring[self.current ^ 1];
         let Some(submission) = slot.submission.take() else {
             return Ok(());
@@ -332,7 +373,6 @@ impl GpuBandPowers {
 pub struct GpuMasking {
     engine: GpuBandPowers,
     folds: MaskingFolds,
-    levels: Vec<Option<f64>>,
 }
 
 impl GpuMasking {
@@ -347,11 +387,7 @@ impl GpuMasking {
     ) -> Result<Self> {
         let folds = MaskingFolds::new(maskers, sample_rate);
         let engine = GpuBandPowers::new(ctx, 1 + maskers, channels, folds.ranges(), max_block)?;
-        Ok(Self {
-            levels: vec![None; folds.ranges().len()],
-            engine,
-            folds,
-        })
+        Ok(Self { engine, folds })
     }
 
     /// Queue submissions so far: one per push that completed a frame, for every signal.
@@ -364,33 +400,14 @@ impl GpuMasking {
         let mut blocks: Vec<&[&[f32]]> = Vec::with_capacity(1 + maskers.len());
         blocks.push(target);
         blocks.extend_from_slice(maskers);
-        let (folds, levels) = (&mut self.folds, &mut self.levels);
-        self.engine
-            .push(&blocks, |frame| fold_frame(folds, levels, frame))
+        let folds = &mut self.folds;
+        self.engine.push(&blocks, |frame| folds.push_powers(frame))
     }
 
     /// Per masker, the masking per band of everything pushed.
     pub fn finish(self) -> Result<Vec<Vec<BandMasking>>> {
-        let Self {
-            engine,
-            mut folds,
-            mut levels,
-        } = self;
-        engine.finish(|frame| fold_frame(&mut folds, &mut levels, frame))?;
+        let Self { engine, mut folds } = self;
+        engine.finish(|frame| folds.push_powers(frame))?;
         Ok(folds.finish())
-    }
-}
-
-/// Folds one frame's band powers (target, then each masker) as levels.
-fn fold_frame(folds: &mut MaskingFolds, levels: &mut [Option<f64>], frame: &[f32]) {
-    let bands = levels.len();
-    for (s, powers) in frame.chunks_exact(bands).enumerate() {
-        for (l, &p) in levels.iter_mut().zip(powers) {
-            *l = level_db(f64::from(p));
-        }
-        match s {
-            0 => folds.push_target(levels),
-            k => folds.push_masker(k - 1, levels),
-        }
     }
 }

@@ -196,8 +196,11 @@ impl Convolver {
         &self.routing
     }
 
-    /// Forgets all past input.
+    /// Forgets all past input. A convolver whose tail was placed on the GPU is detached from
+    /// it (results in flight and its GPU delay lines are old input): place it again to use
+    /// the GPU.
     pub fn reset(&mut self) {
+        self.tail = None;
         for v in self
             .history
             .iter_mut()

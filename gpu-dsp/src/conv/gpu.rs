@@ -184,6 +184,11 @@ impl TailBuffers {
     fn owns(&self, layout: &TailLayout) -> bool {
         self.owners[layout.region].load(Ordering::Acquire) == layout.id
     }
+
+    /// True when `layout` is the current placement in `region`.
+    pub(crate) fn holds(&self, layout: &TailLayout, region: TailRegion) -> bool {
+        layout.region == region.index && self.owns(layout)
+    }
 }
 
 /// A job in flight: which convolver, segment and output its result belongs to.
@@ -203,6 +208,8 @@ struct InFlight {
     pending: Vec<Pending>,
     values: usize,
     submission: Option<wgpu::SubmissionIndex>,
+    /// Its dispatch wrote timestamps after the results.
+    timed: bool,
 }
 
 /// Counters of a [`GpuTail`] since it was made.
@@ -300,6 +307,7 @@ impl GpuTail {
             pending: Vec::with_capacity(total.jobs),
             values: 0,
             submission: None,
+            timed: false,
         };
         let ring = [in_flight("mac staging 0"), in_flight("mac staging 1")];
         let pipeline = ctx
@@ -395,7 +403,11 @@ impl GpuTail {
             })
             .map_err(|e| DspError::Gpu(e.to_string()))?;
         let values = slot.values;
-        let timed = self.timing.as_ref().map(|t| t.period);
+        let timed = self
+            .timing
+            .as_ref()
+            .filter(|_| slot.timed)
+            .map(|t| t.period);
         let mapped = (values * 8) as u64 + if timed.is_some() { TIMESTAMP_BYTES } else { 0 };
         {
             let view = slot.staging.slice(..mapped).get_mapped_range();
@@ -450,6 +462,18 @@ impl GpuTail {
     /// Takes the new input spectra of `conv`'s firing tail segments (if it crossed a block
     /// boundary since it was last staged) into this block's submission.
     pub fn stage(&mut self, conv: &mut Convolver) -> Result<()> {
+        let result = self.stage_jobs(conv);
+        if result.is_err() {
+            // Nothing half-staged may be dispatched later.
+            self.jobs.clear();
+            let slot = &mut self.ring[self.current];
+            slot.pending.clear();
+            slot.values = 0;
+        }
+        result
+    }
+
+    fn stage_jobs(&mut self, conv: &mut Convolver) -> Result<()> {
         let Some(fired_at) = conv.tail_fired.take() else {
             return Ok(());
         };
@@ -513,18 +537,30 @@ impl GpuTail {
     /// Dispatches every staged job in one submission (none when nothing was staged); its
     /// results are read by the next [`GpuTail::collect`].
     pub fn submit(&mut self) -> Result<()> {
-        let slot = &mut self.ring[self.current];
-        if self.jobs.is_empty() {
-            return Ok(());
-        }
-        let queue = self.buffers.ctx.queue();
-        queue.write_buffer(&self.jobs_buf, 0, bytemuck::cast_slice(&self.jobs));
-        let max_bins = self.jobs.iter().map(|j| j.bins).max().unwrap_or(1);
         let mut encoder = self
             .buffers
             .ctx
             .device()
             .create_command_encoder(&Default::default());
+        if self.record(&mut encoder) {
+            let index = self.buffers.ctx.queue().submit(Some(encoder.finish()));
+            self.submitted(index);
+        }
+        Ok(())
+    }
+
+    /// Uploads the staged jobs and records their dispatch and the copy of the results for
+    /// readback into `encoder` (so they can share a submission with other work, as the
+    /// mixer's analysis does); false when nothing was staged. Call [`GpuTail::submitted`]
+    /// with the index of the submission that carries `encoder`.
+    pub fn record(&mut self, encoder: &mut wgpu::CommandEncoder) -> bool {
+        let slot = &mut self.ring[self.current];
+        if self.jobs.is_empty() {
+            return false;
+        }
+        let queue = self.buffers.ctx.queue();
+        queue.write_buffer(&self.jobs_buf, 0, bytemuck::cast_slice(&self.jobs));
+        let max_bins = self.jobs.iter().map(|j| j.bins).max().unwrap_or(1);
         {
             let timestamp_writes = self
                 .timing
@@ -544,27 +580,36 @@ impl GpuTail {
         }
         let bytes = (slot.values * 8) as u64;
         encoder.copy_buffer_to_buffer(&self.out_buf, 0, &slot.staging, 0, bytes);
-        let mut mapped = bytes;
         if let Some(t) = &self.timing {
             encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
             encoder.copy_buffer_to_buffer(&t.resolve, 0, &slot.staging, bytes, TIMESTAMP_BYTES);
-            mapped += TIMESTAMP_BYTES;
         }
-        slot.submission = Some(queue.submit(Some(encoder.finish())));
-        slot.staging
-            .slice(..mapped)
-            .map_async(wgpu::MapMode::Read, |_| {});
-        self.stats.submissions += 1;
+        slot.timed = self.timing.is_some();
         self.stats.dispatches += 1;
         self.stats.jobs += self.jobs.len() as u64;
         self.stats.upload_bytes += (self.jobs.len() * std::mem::size_of::<Job>()) as u64;
         self.stats.readback_bytes += bytes;
         self.jobs.clear();
+        true
+    }
+
+    /// The submission that carries what [`GpuTail::record`] recorded: its results are
+    /// mapped for the next [`GpuTail::collect`].
+    pub fn submitted(&mut self, index: wgpu::SubmissionIndex) {
+        let slot = &mut self.ring[self.current];
+        let mut mapped = (slot.values * 8) as u64;
+        if slot.timed {
+            mapped += TIMESTAMP_BYTES;
+        }
+        slot.submission = Some(index);
+        slot.staging
+            .slice(..mapped)
+            .map_async(wgpu::MapMode::Read, |_| {});
+        self.stats.submissions += 1;
         self.current ^= 1;
         let next = &mut self.ring[self.current];
         next.pending.clear();
         next.values = 0;
-        Ok(())
     }
 
     /// Drops everything in flight (waiting for it first) and anything staged.

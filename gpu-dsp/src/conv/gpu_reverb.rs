@@ -14,6 +14,8 @@ pub struct GpuReverb {
     reverb: ConvolutionReverb,
     tail: GpuTail,
     block: usize,
+    /// The first GPU failure: every later call returns it (the tail's state is undefined).
+    failed: Option<String>,
 }
 
 impl GpuReverb {
@@ -37,6 +39,7 @@ impl GpuReverb {
             reverb,
             tail,
             block: config.block,
+            failed: None,
         })
     }
 
@@ -74,6 +77,17 @@ impl GpuReverb {
     /// Processes any number of samples, in steps of at most one convolver block (one
     /// submission per step in which a tail partition fired).
     pub fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(crate::DspError::Gpu(e.clone()));
+        }
+        let result = self.run(input, output);
+        if let Err(e) = &result {
+            self.failed = Some(e.to_string());
+        }
+        result
+    }
+
+    fn run(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> Result<()> {
         let n = input.first().map_or(0, |c| c.len());
         let (ki, ko) = (input.len().min(8), output.len().min(8));
         let mut done = 0;

@@ -86,6 +86,13 @@ impl ConvolutionReverb {
         config: ConvolverConfig,
         max_block: usize,
     ) -> Result<Self> {
+        // Between two stagings of the tail a convolver may cross one block boundary only.
+        if max_block > config.block {
+            return Err(DspError::InvalidInput(format!(
+                "a GPU-tail reverb processes at most its block ({}) per call, not {max_block}",
+                config.block
+            )));
+        }
         Self::with_placement(ir, inputs, params, config, max_block, true)
     }
 
@@ -205,6 +212,17 @@ impl ConvolutionReverb {
     pub fn swap(&mut self, next: Convolver) -> std::result::Result<(), Convolver> {
         if self.incoming.is_some() || self.retired.is_some() {
             return Err(next);
+        }
+        // A GPU-tail reverb takes only a convolver its `prepare` placed in its spare region.
+        if let Some(gpu) = &self.gpu {
+            let spare = gpu.regions[gpu.current ^ 1];
+            if !next
+                .tail
+                .as_ref()
+                .is_some_and(|t| gpu.buffers.holds(t, spare))
+            {
+                return Err(next);
+            }
         }
         self.fade_pos = 0;
         self.incoming = Some(next);

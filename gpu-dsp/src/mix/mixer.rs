@@ -10,6 +10,7 @@
 use super::bus::{run_buses, BusState};
 use super::bypass::Bypass;
 use super::delay::DelayLine;
+use super::gpu_analysis::MixAnalysis;
 use super::graph::{bypassed, InsertSpec, MixSpec};
 use super::insert::{reverb_config, Insert};
 use super::lane::{Lane, TrackState};
@@ -44,6 +45,12 @@ pub struct Mixer {
     position: u64,
     /// Every reverb's tail on the GPU: one submission per engine block for the session.
     gpu: Option<GpuTail>,
+    /// The adapter, when the mixer was given one.
+    gpu_ctx: Option<Arc<GpuContext>>,
+    /// Per-track analysis on the GPU, in the same submission as the tails.
+    analysis: Option<MixAnalysis>,
+    /// Queue submissions made for the session (tails and analysis together).
+    submissions: u64,
     /// The first GPU failure (the tails are silent from then on).
     gpu_error: Option<String>,
     /// Engine blocks processed.
@@ -116,12 +123,20 @@ impl Mixer {
 
     /// [`Mixer::new`], with every convolution reverb's tail on `gpu` when given: one
     /// [`GpuTail`] for the whole session, one submission per engine block, read back a block
-    /// later; the same output as the CPU. Reverbs the GPU cannot take (too large for its
-    /// buffers) run on the CPU, with a note saying why.
+    /// later; the same output as the CPU. When the GPU cannot take the session's reverbs
+    /// (too large for its buffers) they all run on the CPU, with a note saying why.
     pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         let Some(ctx) = gpu else {
             return Self::build(spec, block, false);
         };
+        let mut mixer = Self::tails_on(spec, block, ctx.clone())?;
+        mixer.gpu_ctx = Some(ctx);
+        Ok(mixer)
+    }
+
+    /// [`Mixer::build`] with the reverbs' tails in a session [`GpuTail`] on `ctx`, or on the
+    /// CPU with a note when the GPU cannot take them.
+    fn tails_on(spec: MixSpec, block: usize, ctx: Arc<GpuContext>) -> Result<Self> {
         if reverb_config(block).block < block {
             let mut mixer = Self::build(spec, block, false)?;
             mixer.notes.push(format!(
@@ -282,6 +297,9 @@ impl Mixer {
             spec,
             notes,
             gpu: None,
+            gpu_ctx: None,
+            analysis: None,
+            submissions: 0,
             gpu_error: None,
             blocks: 0,
             plan,
@@ -662,6 +680,11 @@ impl Mixer {
                 align.process(&mut views[..self.channels]);
             }
         }
+        if let Some(analysis) = self.analysis.as_mut() {
+            if let Err(e) = analysis.frame(&self.pipe.stem_out, &self.tracks, n) {
+                self.gpu_error = Some(format!("GPU analysis: {e}"));
+            }
+        }
         let (main, others) = self.lanes.split_at_mut(1);
         let main = &mut main[0];
         for other in others.iter() {
@@ -674,38 +697,109 @@ impl Mixer {
         &self.pipe.stem_out
     }
 
-    /// Start of a block: the tails dispatched at the end of the last one reach their reverbs.
+    /// Start of a block: the tails dispatched at the end of the last one reach their
+    /// reverbs, and the analysis its results.
     fn gpu_collect(&mut self) {
-        let Some(tail) = self.gpu.as_mut().filter(|_| self.gpu_error.is_none()) else {
+        if self.gpu_error.is_some() {
             return;
-        };
-        match tail.collect() {
-            Ok(()) => {
-                for reverb in reverbs(&mut self.tracks, &mut self.buses) {
-                    reverb.for_each_convolver(|c| tail.deliver(c));
+        }
+        if let Some(tail) = self.gpu.as_mut() {
+            match tail.collect() {
+                Ok(()) => {
+                    for reverb in reverbs(&mut self.tracks, &mut self.buses) {
+                        reverb.for_each_convolver(|c| tail.deliver(c));
+                    }
                 }
+                Err(e) => self.gpu_error = Some(format!("GPU reverb tails: {e}")),
             }
-            Err(e) => self.gpu_error = Some(format!("GPU reverb tails: {e}")),
+        }
+        if let Some(analysis) = self.analysis.as_mut() {
+            if let Err(e) = analysis.collect() {
+                self.gpu_error = Some(format!("GPU analysis: {e}"));
+            }
         }
     }
 
-    /// End of a block: every reverb that crossed a block boundary hands its new spectra to
-    /// the one submission of this block.
+    /// End of a block: every reverb that crossed a block boundary hands its new spectra, and
+    /// the analysis its new frames, to the one submission of this block.
     fn gpu_submit(&mut self) {
-        let Some(tail) = self.gpu.as_mut().filter(|_| self.gpu_error.is_none()) else {
+        let Some(ctx) = self.gpu_ctx.as_ref().filter(|_| self.gpu_error.is_none()) else {
             return;
         };
-        let mut result = Ok(());
-        for reverb in reverbs(&mut self.tracks, &mut self.buses) {
-            reverb.for_each_convolver(|c| {
-                if result.is_ok() {
-                    result = tail.stage(c);
-                }
-            });
+        let mut encoder = ctx.device().create_command_encoder(&Default::default());
+        let mut tail_used = false;
+        if let Some(tail) = self.gpu.as_mut() {
+            let mut result = Ok(());
+            for reverb in reverbs(&mut self.tracks, &mut self.buses) {
+                reverb.for_each_convolver(|c| {
+                    if result.is_ok() {
+                        result = tail.stage(c);
+                    }
+                });
+            }
+            if let Err(e) = result {
+                self.gpu_error = Some(format!("GPU reverb tails: {e}"));
+                return;
+            }
+            tail_used = tail.record(&mut encoder);
         }
-        if let Err(e) = result.and_then(|()| tail.submit()) {
-            self.gpu_error = Some(format!("GPU reverb tails: {e}"));
+        let analysis_used = self
+            .analysis
+            .as_mut()
+            .is_some_and(|a| a.record(&mut encoder));
+        if !(tail_used || analysis_used) {
+            return;
         }
+        let index = ctx.queue().submit(Some(encoder.finish()));
+        self.submissions += 1;
+        if let (true, Some(tail)) = (tail_used, self.gpu.as_mut()) {
+            tail.submitted(index.clone());
+        }
+        if let (true, Some(analysis)) = (analysis_used, self.analysis.as_mut()) {
+            analysis.submitted(index);
+        }
+    }
+
+    /// Per-block masking analysis on the GPU: every frame of the dialogue stem `dialogue`
+    /// and of every track outside it (their taps) transformed and reduced to third-octave
+    /// band powers in the same submission as the reverb tails, from the first sample of the
+    /// timeline (call before rendering). Returns the tracks measured, in order. Errors
+    /// without a GPU.
+    pub fn enable_gpu_masking(&mut self, dialogue: usize) -> Result<Vec<usize>> {
+        let ctx = self
+            .gpu_ctx
+            .clone()
+            .ok_or_else(|| DspError::Gpu("the mixer has no GPU".into()))?;
+        self.enable_track_taps();
+        let analysis = MixAnalysis::new(ctx, &self.spec, dialogue, self.block, self.plan.latency)?;
+        let maskers = analysis.maskers().to_vec();
+        self.analysis = Some(analysis);
+        Ok(maskers)
+    }
+
+    /// The band powers read back since the last call, one frame at a time: `1 + maskers`
+    /// signals (the dialogue first) × the bands of [`crate::analysis::MaskingFolds`].
+    pub fn take_band_powers(&mut self, each: impl FnMut(&[f32])) {
+        if let Some(a) = self.analysis.as_mut() {
+            a.take(each);
+        }
+    }
+
+    /// Waits for everything the GPU still has in flight (after the last block), so its
+    /// results can be taken.
+    pub fn flush_gpu(&mut self) {
+        self.gpu_collect();
+    }
+
+    /// Frames the GPU analysis has completed so far (0 without one).
+    pub fn gpu_analysis_frames(&self) -> u64 {
+        self.analysis.as_ref().map_or(0, MixAnalysis::frames)
+    }
+
+    /// Queue submissions made for the session's GPU work (reverb tails and analysis
+    /// together): at most one per engine block.
+    pub fn gpu_submissions(&self) -> u64 {
+        self.submissions
     }
 
     /// Offline render of the whole timeline plus tails, latency removed: `[stem][channel]`.

@@ -10,6 +10,7 @@ mod delay;
 mod dynamics;
 mod eq;
 mod fade;
+mod gpu_analysis;
 mod graph;
 mod insert;
 mod lane;
