@@ -179,6 +179,11 @@ fn gpu_reverb_matches_the_cpu_reverb_through_an_ir_swap() {
         assert!(e < 1e-5, "channel {c}: GPU vs CPU {e:e} of peak");
     }
     assert!(gpu.take_retired().is_some(), "the swap finished");
+    // An IR longer than the first does not fit the spare region: a clear error.
+    let long = [noise(&mut r, 40_000), noise(&mut r, 40_000)];
+    let long: Vec<&[f32]> = long.iter().map(Vec::as_slice).collect();
+    let err = gpu.prepare(&long).err().expect("too long for the region");
+    assert!(err.to_string().contains("reserved"), "{err}");
     // Only the convolver the last prepare placed in the spare region is taken: an earlier
     // one (its region re-placed since) and a CPU convolver are handed back.
     let stale = gpu.prepare(&ir1).unwrap();
@@ -187,11 +192,6 @@ fn gpu_reverb_matches_the_cpu_reverb_through_an_ir_swap() {
     let cpu_conv = gpu_dsp::conv::Convolver::new(&ir1, 2, config).unwrap();
     assert!(gpu.swap(cpu_conv).is_err());
     assert!(gpu.swap(fresh).is_ok());
-    // An IR longer than the first does not fit the spare region: a clear error.
-    let long = [noise(&mut r, 40_000), noise(&mut r, 40_000)];
-    let long: Vec<&[f32]> = long.iter().map(Vec::as_slice).collect();
-    let err = gpu.prepare(&long).err().expect("too long for the region");
-    assert!(err.to_string().contains("reserved"), "{err}");
     let stats = gpu.stats();
     assert!(stats.submissions > 0 && stats.submissions == stats.dispatches);
 }
