@@ -44,12 +44,7 @@ fn track(
 
 /// A post-fader send to `bus` at `level_db`.
 fn post_send(bus: usize, level_db: f32) -> SendSpec {
-    SendSpec {
-        bus,
-        level_db,
-        pre_fader: false,
-        mute: false,
-    }
+    SendSpec::post_fader(bus, level_db)
 }
 
 /// A bus at 0 dB with no inserts, sends or automation.

@@ -6,7 +6,7 @@
 
 use super::masking::{BandMasking, MaskingFolds, MASKING_FFT};
 use super::spectrogram::gpu::{Params, StftKernels, SLOT};
-use crate::gpu::{bind_entry as entry, GpuContext};
+use crate::gpu::GpuContext;
 use crate::{DspError, Result};
 use std::sync::Arc;
 
@@ -109,27 +109,7 @@ impl GpuBandPowers {
                 usage: wgpu::BufferUsages::STORAGE,
             })
         };
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("bands"),
-            layout: &kernels.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: &uniforms,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
-                    }),
-                },
-                entry(1, &samples),
-                entry(2, &kernels.window),
-                entry(3, &kernels.twiddle),
-                entry(4, &a),
-                entry(5, &b),
-                entry(6, &out),
-                entry(7, &range_buf),
-            ],
-        });
+        let bind = kernels.bind(device, &uniforms, &samples, &a, &b, &out, Some(&range_buf));
         let staging = |label| InFlight {
             staging: make(
                 label,

@@ -153,6 +153,18 @@ pub struct SendSpec {
     pub mute: bool,
 }
 
+impl SendSpec {
+    /// A post-fader send at `level_db` to bus `bus`.
+    pub fn post_fader(bus: usize, level_db: f32) -> Self {
+        Self {
+            bus,
+            level_db,
+            pre_fader: false,
+            mute: false,
+        }
+    }
+}
+
 /// What an automation envelope drives.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {

@@ -157,12 +157,7 @@ mod tests {
     use crate::mix::{BusSpec, ClipSpec, EqBand, FilterKind, SendSpec, TrackSpec};
 
     fn send(bus: usize) -> SendSpec {
-        SendSpec {
-            bus,
-            level_db: 0.0,
-            pre_fader: false,
-            mute: false,
-        }
+        SendSpec::post_fader(bus, 0.0)
     }
 
     fn bus(name: &str, inserts: Vec<InsertSpec>, sends: Vec<SendSpec>) -> BusSpec {

@@ -56,12 +56,7 @@ mod tests {
     use crate::mix::{BusSpec, SendSpec, TrackSpec};
 
     fn send(bus: usize) -> SendSpec {
-        SendSpec {
-            bus,
-            level_db: 0.0,
-            pre_fader: false,
-            mute: false,
-        }
+        SendSpec::post_fader(bus, 0.0)
     }
 
     fn bus(name: &str, sends: Vec<SendSpec>) -> BusSpec {

@@ -130,6 +130,43 @@ impl StftKernels {
         }
     }
 
+    /// The bind group of one engine's buffers: `uniforms` (slots of [`StftKernels::slots`]),
+    /// `samples`, the ping-pong `a` and `b`, the output, and the band ranges (any buffer
+    /// when the band kernel is not used).
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind(
+        &self,
+        device: &wgpu::Device,
+        uniforms: &wgpu::Buffer,
+        samples: &wgpu::Buffer,
+        a: &wgpu::Buffer,
+        b: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        ranges: Option<&wgpu::Buffer>,
+    ) -> wgpu::BindGroup {
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("stft"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: uniforms,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
+                    }),
+                },
+                entry(1, samples),
+                entry(2, &self.window),
+                entry(3, &self.twiddle),
+                entry(4, a),
+                entry(5, b),
+                entry(6, out),
+                entry(7, ranges.unwrap_or(&self.window)),
+            ],
+        })
+    }
+
     /// FFT stages: log2(n).
     pub fn stages(&self) -> usize {
         self.n.trailing_zeros() as usize
@@ -255,28 +292,7 @@ impl GpuSpectrogram {
             fb * bins * 4,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("stft"),
-            layout: &k.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: &uniforms,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
-                    }),
-                },
-                entry(1, &samples),
-                entry(2, &k.window),
-                entry(3, &k.twiddle),
-                entry(4, &a),
-                entry(5, &b),
-                entry(6, &power),
-                // No band ranges here: any buffer fills the slot.
-                entry(7, &k.window),
-            ],
-        });
+        let bind = k.bind(device, &uniforms, &samples, &a, &b, &power, None);
         let mut db = vec![0.0f32; frames * bins];
         let mut upload = vec![0.0f32; self.channels * max_span];
         let mut first = 0;
