@@ -134,7 +134,7 @@ fn live_streams_give_the_frames_of_the_whole_signal() {
     if let Some(ctx) = gpu() {
         engines.push((
             "gpu",
-            LiveEngine::Gpu(GpuSpectrogram::new(ctx, config, 2).unwrap()),
+            LiveEngine::Gpu(Box::new(GpuSpectrogram::new(ctx, config, 2).unwrap())),
         ));
     }
     for (name, engine) in engines {

@@ -287,7 +287,7 @@ impl Worker {
                 .gpu
                 .as_ref()
                 .and_then(|ctx| GpuSpectrogram::new(ctx.clone(), c, 1).ok())
-                .map_or(SpectrumEngine::Cpu, SpectrumEngine::Gpu);
+                .map_or(SpectrumEngine::Cpu, |g| SpectrumEngine::Gpu(Box::new(g)));
             LiveSpectrogram::new(c, rate, 1, engine)
         });
         // The live spectrogram's input: the chosen stem or the monitor, mixed to mono.

@@ -184,19 +184,30 @@ impl GpuContext {
         let bytes = std::mem::size_of_val(out) as u64;
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(src, 0, staging, 0, bytes);
-        self.queue.submit(Some(encoder.finish()));
-        self.map_and_copy(staging, out)
+        let submission = self.queue.submit(Some(encoder.finish()));
+        self.map_and_copy(staging, submission, out)
     }
 
-    /// Maps `staging` (already holding the result of a submitted copy) and copies it out.
-    pub fn map_and_copy(&self, staging: &wgpu::Buffer, out: &mut [f32]) -> Result<()> {
+    /// Maps `staging` (written by the copy in `submission`) and copies it out, waiting for
+    /// that submission only (not the whole queue).
+    pub fn map_and_copy(
+        &self,
+        staging: &wgpu::Buffer,
+        submission: wgpu::SubmissionIndex,
+        out: &mut [f32],
+    ) -> Result<()> {
         let bytes = std::mem::size_of_val(out) as u64;
         let slice = staging.slice(..bytes);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.wait_idle()?;
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission),
+                timeout: None,
+            })
+            .map_err(|e| DspError::Gpu(e.to_string()))?;
         rx.recv()
             .map_err(|e| DspError::Gpu(e.to_string()))?
             .map_err(|e| DspError::Gpu(e.to_string()))?;

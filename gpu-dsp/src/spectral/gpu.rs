@@ -41,11 +41,12 @@ pub struct GpuGainBank {
     smooth: Arc<wgpu::ComputePipeline>,
     uniforms: wgpu::Buffer,
     power: wgpu::Buffer,
-    state: wgpu::Buffer,
-    raw: wgpu::Buffer,
-    profile: wgpu::Buffer,
     gains: wgpu::Buffer,
     staging: wgpu::Buffer,
+    /// Built once (they keep the state, raw-gain and profile buffers alive): the buffers
+    /// never change.
+    track_bind: wgpu::BindGroup,
+    smooth_bind: wgpu::BindGroup,
 }
 
 impl GpuGainBank {
@@ -103,32 +104,55 @@ impl GpuGainBank {
         };
         let state: Vec<f32> = (0..channels * bins).flat_map(|_| initial_state()).collect();
         let pipelines = ctx.pipelines();
+        let track = pipelines.get(device, "denoise", shaders::DENOISE, "track_noise");
+        let smooth = pipelines.get(device, "denoise", shaders::DENOISE, "smooth_gains");
+        let uniforms = buffer(
+            "denoise params",
+            std::mem::size_of::<Params>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let power = buffer("denoise power", batch_bytes, storage);
+        let state = init("denoise state", bytemuck::cast_slice(&state), storage);
+        let raw = buffer("denoise raw", batch_bytes, wgpu::BufferUsages::STORAGE);
+        let profile = init(
+            "denoise profile",
+            bytemuck::cast_slice(&profile),
+            wgpu::BufferUsages::STORAGE,
+        );
+        let gains = buffer(
+            "denoise gains",
+            batch_bytes,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let track_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("denoise track"),
+            layout: &track.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &uniforms),
+                entry(1, &power),
+                entry(2, &state),
+                entry(3, &raw),
+                entry(4, &profile),
+            ],
+        });
+        let smooth_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("denoise smooth"),
+            layout: &smooth.get_bind_group_layout(0),
+            entries: &[entry(0, &uniforms), entry(3, &raw), entry(5, &gains)],
+        });
         let bank = Self {
-            track: pipelines.get(device, "denoise", shaders::DENOISE, "track_noise"),
-            smooth: pipelines.get(device, "denoise", shaders::DENOISE, "smooth_gains"),
-            uniforms: buffer(
-                "denoise params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            ),
-            power: buffer("denoise power", batch_bytes, storage),
-            state: init("denoise state", bytemuck::cast_slice(&state), storage),
-            raw: buffer("denoise raw", batch_bytes, wgpu::BufferUsages::STORAGE),
-            profile: init(
-                "denoise profile",
-                bytemuck::cast_slice(&profile),
-                wgpu::BufferUsages::STORAGE,
-            ),
-            gains: buffer(
-                "denoise gains",
-                batch_bytes,
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            ),
             staging: buffer(
                 "denoise staging",
                 batch_bytes,
                 wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             ),
+            track,
+            smooth,
+            uniforms,
+            power,
+            gains,
+            track_bind,
+            smooth_bind,
             channels,
             bins,
             frames_per_batch,
@@ -175,41 +199,22 @@ impl GpuGainBank {
         let device = self.ctx.device();
         queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&params));
         queue.write_buffer(&self.power, 0, bytemuck::cast_slice(power));
-        let track = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("denoise track"),
-            layout: &self.track.get_bind_group_layout(0),
-            entries: &[
-                entry(0, &self.uniforms),
-                entry(1, &self.power),
-                entry(2, &self.state),
-                entry(3, &self.raw),
-                entry(4, &self.profile),
-            ],
-        });
-        let smooth = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("denoise smooth"),
-            layout: &self.smooth.get_bind_group_layout(0),
-            entries: &[
-                entry(0, &self.uniforms),
-                entry(3, &self.raw),
-                entry(5, &self.gains),
-            ],
-        });
         let mut encoder = device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             pass.set_pipeline(&self.track);
-            pass.set_bind_group(0, &track, &[]);
+            pass.set_bind_group(0, &self.track_bind, &[]);
             pass.dispatch_workgroups((self.channels * self.bins).div_ceil(64) as u32, 1, 1);
             pass.set_pipeline(&self.smooth);
-            pass.set_bind_group(0, &smooth, &[]);
+            pass.set_bind_group(0, &self.smooth_bind, &[]);
             let groups = values.div_ceil(64);
             let x = groups.min(65_535);
             pass.dispatch_workgroups(x as u32, groups.div_ceil(x) as u32, 1);
         }
         encoder.copy_buffer_to_buffer(&self.gains, 0, &self.staging, 0, (values * 4) as u64);
-        queue.submit(Some(encoder.finish()));
-        self.ctx.map_and_copy(&self.staging, &mut gains[..values])?;
+        let submission = queue.submit(Some(encoder.finish()));
+        self.ctx
+            .map_and_copy(&self.staging, submission, &mut gains[..values])?;
         self.frame += frames as u64;
         Ok(())
     }

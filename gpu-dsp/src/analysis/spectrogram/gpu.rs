@@ -230,6 +230,67 @@ pub struct GpuSpectrogram {
     channels: usize,
     frames_per_batch: usize,
     kernels: StftKernels,
+    work: std::sync::Mutex<Option<Work>>,
+}
+
+/// A spectrogram's GPU work buffers for batches of up to `frames` frames, and their bind
+/// group.
+struct Work {
+    frames: usize,
+    uniforms: wgpu::Buffer,
+    samples: wgpu::Buffer,
+    power: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+}
+
+impl Work {
+    fn new(
+        device: &wgpu::Device,
+        k: &StftKernels,
+        channels: usize,
+        frames: usize,
+        max_span: usize,
+        bins: usize,
+    ) -> Self {
+        let buffer = |label, size: usize, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16) as u64,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let uniforms = buffer(
+            "stft params",
+            (k.stages() + 2) * SLOT as usize,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let samples = buffer("stft samples", channels * max_span * 4, storage);
+        let work_bytes = channels * frames * k.n * 8;
+        let a = buffer("stft a", work_bytes, wgpu::BufferUsages::STORAGE);
+        let b = buffer("stft b", work_bytes, wgpu::BufferUsages::STORAGE);
+        let power = buffer(
+            "stft power",
+            frames * bins * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let staging = buffer(
+            "stft staging",
+            frames * bins * 4,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        let bind = k.bind(device, &uniforms, &samples, &a, &b, &power, None);
+        Self {
+            frames,
+            uniforms,
+            samples,
+            power,
+            staging,
+            bind,
+        }
+    }
 }
 
 impl GpuSpectrogram {
@@ -242,6 +303,7 @@ impl GpuSpectrogram {
         let frames_per_batch = (MAX_VALUES / n / channels).max(1);
         Ok(Self {
             kernels: StftKernels::new(&ctx, n),
+            work: std::sync::Mutex::new(None),
             ctx,
             config,
             channels,
@@ -265,34 +327,21 @@ impl GpuSpectrogram {
         let fb = self.frames_per_batch.min(frames);
         let max_span = (fb - 1) * hop + n;
         let device = self.ctx.device();
-        // Work buffers come from the context's pool, so repeated calls (live spectrograms)
-        // reuse them instead of allocating GPU memory every time.
-        let pool = self.ctx.buffers();
-        let buffer =
-            |_label: &str, size: usize, usage| pool.take(device, size.max(16) as u64, usage);
-        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let k = &self.kernels;
-        let stages = k.stages();
-        let uniforms = buffer(
-            "stft params",
-            (stages + 2) * SLOT as usize,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        let samples = buffer("stft samples", self.channels * max_span * 4, storage);
-        let work_bytes = self.channels * fb * n * 8;
-        let a = buffer("stft a", work_bytes, wgpu::BufferUsages::STORAGE);
-        let b = buffer("stft b", work_bytes, wgpu::BufferUsages::STORAGE);
-        let power = buffer(
-            "stft power",
-            fb * bins * 4,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        );
-        let staging = buffer(
-            "stft staging",
-            fb * bins * 4,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        );
-        let bind = k.bind(device, &uniforms, &samples, &a, &b, &power, None);
+        // The work buffers and their bind group are kept between calls (a live spectrogram
+        // calls every block) and only remade when a call needs larger batches.
+        let mut work = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        if work.as_ref().is_none_or(|w| w.frames < fb) {
+            *work = Some(Work::new(device, k, self.channels, fb, max_span, bins));
+        }
+        let Work {
+            uniforms,
+            samples,
+            power,
+            staging,
+            bind,
+            ..
+        } = work.as_ref().expect("made above");
         let mut db = vec![0.0f32; frames * bins];
         let mut upload = vec![0.0f32; self.channels * max_span];
         let mut first = 0;
@@ -310,7 +359,7 @@ impl GpuSpectrogram {
             }
             let queue = self.ctx.queue();
             queue.write_buffer(
-                &samples,
+                samples,
                 0,
                 bytemuck::cast_slice(&upload[..self.channels * span]),
             );
@@ -328,27 +377,26 @@ impl GpuSpectrogram {
                 ..Default::default()
             };
             let slots = k.slots(base, base);
-            queue.write_buffer(&uniforms, 0, &slots);
+            queue.write_buffer(uniforms, 0, &slots);
             let mut encoder = device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 k.record(
                     &mut pass,
-                    &bind,
+                    bind,
                     &k.power,
                     self.channels * count,
                     count * bins,
                 );
             }
-            encoder.copy_buffer_to_buffer(&power, 0, &staging, 0, (count * bins * 4) as u64);
-            queue.submit(Some(encoder.finish()));
-            self.ctx
-                .map_and_copy(&staging, &mut db[first * bins..(first + count) * bins])?;
+            encoder.copy_buffer_to_buffer(power, 0, staging, 0, (count * bins * 4) as u64);
+            let submission = queue.submit(Some(encoder.finish()));
+            self.ctx.map_and_copy(
+                staging,
+                submission,
+                &mut db[first * bins..(first + count) * bins],
+            )?;
             first += count;
-        }
-        drop(bind);
-        for b in [uniforms, samples, a, b, power, staging] {
-            pool.give(b);
         }
         Ok(Spectrogram {
             config: c,

@@ -7,7 +7,7 @@ use crate::Result;
 /// Which engine computes the frames.
 pub enum LiveEngine {
     Cpu,
-    Gpu(GpuSpectrogram),
+    Gpu(Box<GpuSpectrogram>),
 }
 
 /// Buffers a stream and turns every complete window into a frame.
