@@ -19,6 +19,30 @@ use gpu_dsp::mix::{
 };
 use gpu_dsp::spectral::HumSpec;
 
+/// The 3-band EQ on every track: a high-pass, a presence bell and a high shelf.
+fn eq_bands() -> Vec<EqBand> {
+    vec![
+        EqBand {
+            kind: FilterKind::HighPass,
+            freq: 80.0,
+            gain_db: 0.0,
+            q: 0.707,
+        },
+        EqBand {
+            kind: FilterKind::Bell,
+            freq: 2500.0,
+            gain_db: 2.0,
+            q: 1.0,
+        },
+        EqBand {
+            kind: FilterKind::HighShelf,
+            freq: 9000.0,
+            gain_db: -2.0,
+            q: 0.707,
+        },
+    ]
+}
+
 fn session(seconds: usize) -> MixSpec {
     let n = seconds * RATE;
     // Eight distinct stereo sources shared by the 64 tracks (keeps memory bounded).
@@ -54,26 +78,7 @@ fn session(seconds: usize) -> MixSpec {
             automation: vec![],
         })
         .collect();
-    let eq = vec![
-        EqBand {
-            kind: FilterKind::HighPass,
-            freq: 80.0,
-            gain_db: 0.0,
-            q: 0.707,
-        },
-        EqBand {
-            kind: FilterKind::Bell,
-            freq: 2500.0,
-            gain_db: 2.0,
-            q: 1.0,
-        },
-        EqBand {
-            kind: FilterKind::HighShelf,
-            freq: 9000.0,
-            gain_db: -2.0,
-            q: 0.707,
-        },
-    ];
+    let eq = eq_bands();
     let cleaned = |t: usize| t.is_multiple_of(3) && t < 24;
     let tracks = (0..64)
         .map(|t| TrackSpec {
@@ -178,6 +183,15 @@ fn render(c: &mut Criterion) {
         },
         RATE as f32,
     );
+    let mut eq = gpu_dsp::mix::ParametricEq::new(&eq_bands(), RATE as f32, 1);
+    let mut z = x.clone();
+    timed(c, "mix/eq3-4M", || {
+        z.copy_from_slice(&x);
+        for block in z.chunks_mut(2048) {
+            eq.process(&mut [block]);
+        }
+        std::hint::black_box(&z);
+    });
     let mut y = x.clone();
     timed(c, "mix/compressor-4M", || {
         y.copy_from_slice(&x);
@@ -195,6 +209,12 @@ fn summary() {
         println!(
             "  64 tracks (EQ + compressor each, cleanup on 8), 4 reverb buses (3 s IRs), 3 stems, {secs:.0} s: {t:.2} s = {:.1}x real time",
             secs / t
+        );
+    }
+    if let Some(t) = median("mix/eq3-4M") {
+        println!(
+            "  3-band EQ, one mono channel: {:.2} ns per sample",
+            t / (1u64 << 22) as f64 * 1e9
         );
     }
     if let Some(t) = median("mix/compressor-4M") {

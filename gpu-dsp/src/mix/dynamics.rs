@@ -248,14 +248,23 @@ impl Compressor {
             // Smoothing toward the target: attack when more reduction is needed, release when
             // less; below the knee with nothing left to release the compressor rests (gain
             // exactly the makeup, flagged NaN). Beside it, the next chunk's detector.
+            // r ← a·r + (1 − a)·t for both coefficients, one kept: the recursion through r is
+            // one multiply-add and a select.
+            let (keep_attack, keep_release) = (1.0 - attack, 1.0 - release);
             let step = |g: &mut f32, level: f32, r: &mut f32| {
                 let target = *g;
-                let a = if target < *r { attack } else { release };
-                let smoothed = if FMA {
-                    a.mul_add(*r - target, target)
+                let (by_attack, by_release) = if FMA {
+                    (
+                        attack.mul_add(*r, keep_attack * target),
+                        release.mul_add(*r, keep_release * target),
+                    )
                 } else {
-                    target + a * (*r - target)
+                    (
+                        attack * *r + keep_attack * target,
+                        release * *r + keep_release * target,
+                    )
                 };
+                let smoothed = if target < *r { by_attack } else { by_release };
                 let rest = level < quiet && *r > -1e-4;
                 *r = if rest { 0.0 } else { smoothed };
                 *g = if rest { f32::NAN } else { *r };

@@ -230,8 +230,13 @@ impl ParametricEq {
     /// registers).
     #[inline(always)]
     fn run<const B: usize, const FMA: bool>(&mut self, channels: &mut [&mut [f32]]) {
-        let coef: [([f64; 3], [f64; 2]); B] =
-            std::array::from_fn(|k| (self.filters[k].b, self.filters[k].a));
+        // The recursion rewritten so each state depends on the previous state through one
+        // multiply-add: s1' = c1·x − a1·s1 + s2 and s2' = c2·x − a2·s1 with c1 = b1 − a1·b0,
+        // c2 = b2 − a2·b0 (the same transposed-direct-form-II filter; y = b0·x + s1).
+        let coef: [([f64; 3], [f64; 2]); B] = std::array::from_fn(|k| {
+            let ([b0, b1, b2], [a1, a2]) = (self.filters[k].b, self.filters[k].a);
+            ([b0, b1 - a1 * b0, b2 - a2 * b0], [a1, a2])
+        });
         let mut c = 0;
         while c < channels.len() {
             let lanes = if c + 1 < channels.len() { 2 } else { 1 };
@@ -282,20 +287,23 @@ impl ParametricEq {
     }
 }
 
-/// One transposed-direct-form-II step: `(y, s1', s2')` for input `x`. With `FMA` the
-/// feedback terms are fused, so the recursion through `s1` is two operations long.
+/// One transposed-direct-form-II step, `(y, s1', s2')` for input `x`, with `c` =
+/// `[b0, b1 − a1·b0, b2 − a2·b0]`: the state recursion is one multiply-add long (with `FMA`
+/// fused), and the output is off it.
 #[inline(always)]
-fn tdf2<const FMA: bool>(b: &[f64; 3], a: &[f64; 2], x: f64, s1: f64, s2: f64) -> (f64, f64, f64) {
+fn tdf2<const FMA: bool>(c: &[f64; 3], a: &[f64; 2], x: f64, s1: f64, s2: f64) -> (f64, f64, f64) {
     if FMA {
-        let y = b[0].mul_add(x, s1);
         (
-            y,
-            (-a[0]).mul_add(y, b[1].mul_add(x, s2)),
-            (-a[1]).mul_add(y, b[2] * x),
+            c[0].mul_add(x, s1),
+            (-a[0]).mul_add(s1, c[1].mul_add(x, s2)),
+            (-a[1]).mul_add(s1, c[2] * x),
         )
     } else {
-        let y = b[0] * x + s1;
-        (y, b[1] * x - a[0] * y + s2, b[2] * x - a[1] * y)
+        (
+            c[0] * x + s1,
+            c[1] * x - a[0] * s1 + s2,
+            c[2] * x - a[1] * s1,
+        )
     }
 }
 
