@@ -145,6 +145,10 @@ fn convolution(ctx: &Arc<GpuContext>, seconds: usize) {
         per(s.macs),
         per(s.macs) * 8.0 / 1e6
     );
+    println!(
+        "| readbacks that waited (GPU more than two blocks behind) | {} of {} |",
+        s.late, s.submissions
+    );
     if timed && s.timed > 0 {
         println!(
             "| GPU time per submission (timestamps) | {:.0} µs |",

@@ -1229,7 +1229,7 @@ fn the_reverb_tails_and_the_track_analysis_share_one_submission_per_block() {
         name: "hall".into(),
         gain_db: 0.0,
         inserts: vec![InsertSpec::Reverb {
-            ir: vec![noise(&mut r, 5_000), noise(&mut r, 5_000)],
+            ir: vec![noise(&mut r, 30_000), noise(&mut r, 30_000)],
             wet: 0.5,
             dry: 0.0,
         }],
@@ -1259,16 +1259,18 @@ fn the_reverb_tails_and_the_track_analysis_share_one_submission_per_block() {
         })
         .collect();
     let mix = spec(sources, tracks, vec![hall]);
-    let mut mixer = Mixer::with_gpu(mix, 1024, Some(ctx)).unwrap();
+    // 2048-sample blocks: every block completes an analysis frame (hop 2048), so every block
+    // where a tail fires carries both.
+    let mut mixer = Mixer::with_gpu(mix, 2048, Some(ctx)).unwrap();
     let maskers = mixer.enable_gpu_masking(0).unwrap();
     assert_eq!(maskers, vec![1, 2, 3]);
     let mut gpu = MaskingFolds::new(3, 48_000);
     let mut cpu = MaskingMatrix::new(2, 3, 2, 48_000);
     let mut skip = mixer.latency();
-    let total = n + 5_000 + mixer.latency();
+    let total = n + 30_000 + mixer.latency();
     let (mut done, mut shared) = (0, 0);
     while done < total {
-        let k = 1024.min(total - done);
+        let k = 2048.min(total - done);
         let before = (
             mixer.gpu_submissions(),
             mixer.gpu_stats().unwrap().submissions,

@@ -196,10 +196,8 @@ impl TimelinePanel {
                 })
             }
             M::AddMarker => {
-                let name = (1..)
-                    .map(|k| format!("M{k}"))
-                    .find(|n| !session.markers.iter().any(|(m, _)| m == n))
-                    .expect("a free name");
+                let name =
+                    super::state::free_name("M", |n| session.markers.iter().any(|(m, _)| m == n));
                 return edit(Command::Marker {
                     name,
                     at: seconds_text(position),

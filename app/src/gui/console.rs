@@ -435,11 +435,8 @@ impl ConsolePanel {
                     session.strips.iter().any(|s| s.name == n)
                         || session.bus_strips.iter().any(|s| s.name == n)
                 };
-                let base = if is_bus { "bus" } else { "track" };
-                let name = (1..)
-                    .map(|k| format!("{base} {k}"))
-                    .find(|n| !taken(n))
-                    .expect("a free name");
+                let prefix = if is_bus { "bus " } else { "track " };
+                let name = super::state::free_name(prefix, taken);
                 edit(if is_bus {
                     Command::AddBus(name)
                 } else {

@@ -341,6 +341,19 @@ pub struct Workstation {
     pub revision: u64,
 }
 
+/// The first of `prefix1`, `prefix2`, … that `taken` does not hold (new markers, tracks
+/// and buses).
+pub fn free_name(prefix: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut k = 1u64;
+    loop {
+        let name = format!("{prefix}{k}");
+        if !taken(&name) {
+            return name;
+        }
+        k += 1;
+    }
+}
+
 /// Where unsaved changes to `path` are autosaved.
 pub fn autosave_path(path: &Path) -> PathBuf {
     let mut name = path

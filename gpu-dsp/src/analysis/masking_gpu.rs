@@ -1,20 +1,20 @@
 //! Masking on the GPU: every signal's Hann frames (the dialogue and every masker, all
 //! channels) transformed and reduced to third-octave band powers in one queue submission per
-//! pushed block (`band_power` in `shaders/stft.wgsl`), read back one block later; the CPU
-//! only frames the samples and folds the band levels ([`MaskingFolds`]). The same frames,
+//! pushed block (`band_power` in `shaders/stft.wgsl`), read back two blocks later; the CPU
+//! only frames the samples and folds the band levels ([`MaskingFolds`]). Results come back
+//! through a ring of two staging buffers, read two pushes later without waiting on the queue. The same frames,
 //! scaling and folds as [`super::MaskingMatrix`], so the two give the same figures.
 
 use super::masking::{BandMasking, MaskingFolds, MASKING_FFT};
 use super::spectrogram::gpu::{Params, StftKernels, SLOT};
-use crate::gpu::GpuContext;
+use crate::gpu::{GpuContext, StagingSlot};
 use crate::{DspError, Result};
 use std::sync::Arc;
 
 /// One staging buffer of the readback ring and what its submission computed.
 struct InFlight {
-    staging: wgpu::Buffer,
+    staging: StagingSlot,
     frames: usize,
-    submission: Option<wgpu::SubmissionIndex>,
 }
 
 /// Band powers of the Hann frames of many signals pushed in step, on the GPU.
@@ -42,6 +42,7 @@ pub struct GpuBandPowers {
     current: usize,
     readback: Vec<f32>,
     submissions: u64,
+    late: u64,
 }
 
 impl GpuBandPowers {
@@ -111,13 +112,12 @@ impl GpuBandPowers {
         };
         let bind = kernels.bind(device, &uniforms, &samples, &a, &b, &out, Some(&range_buf));
         let staging = |label| InFlight {
-            staging: make(
+            staging: StagingSlot::new(make(
                 label,
                 values * 4,
                 wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            ),
+            )),
             frames: 0,
-            submission: None,
         };
         let window = super::spectrogram::hann(n);
         // FrameStream's scaling: band powers are mean-square powers.
@@ -143,6 +143,7 @@ impl GpuBandPowers {
             current: 0,
             readback: vec![0.0; values],
             submissions: 0,
+            late: 0,
             kernels,
             ctx,
         })
@@ -151,6 +152,16 @@ impl GpuBandPowers {
     /// Queue submissions so far (one per push that completed a frame).
     pub fn submissions(&self) -> u64 {
         self.submissions
+    }
+
+    /// Readbacks that had to wait: the GPU was more than two pushes behind.
+    pub fn late(&self) -> u64 {
+        self.late
+    }
+
+    /// Frames waiting for the next submission.
+    pub fn staged(&self) -> usize {
+        self.staged
     }
 
     /// Frames completed so far.
@@ -190,6 +201,8 @@ impl GpuBandPowers {
             self.frames = 1;
             self.submit()?;
         }
+        // The ring's other slot (the last push), then this one.
+        self.collect(&mut each)?;
         self.collect(&mut each)
     }
 
@@ -305,45 +318,38 @@ impl GpuBandPowers {
             let k = &self.kernels;
             k.record(&mut pass, &self.bind, &k.band_power, items, values);
         }
-        encoder.copy_buffer_to_buffer(&self.out, 0, &slot.staging, 0, (values * 4) as u64);
+        let bytes = (values * 4) as u64;
+        encoder.copy_buffer_to_buffer(&self.out, 0, slot.staging.buffer(), 0, bytes);
         slot.frames = frames;
         true
     }
 
-    /// The submission that carries what [`GpuBandPowers::record`] recorded.
+    /// The submission that carries what [`GpuBandPowers::record`] recorded: its results are
+    /// mapped when it completes and read two pushes (engine blocks) later.
     pub fn submitted(&mut self, index: wgpu::SubmissionIndex) {
         let slot = &mut self.ring[self.current];
         let values = slot.frames * self.signals * self.bands;
-        slot.submission = Some(index);
-        slot.staging
-            .slice(..(values * 4) as u64)
-            .map_async(wgpu::MapMode::Read, |_| {});
+        slot.staging.submitted(index, (values * 4) as u64);
         self.submissions += 1;
-        self.current ^= 1;
     }
 
-    /// Waits for the last submission and hands its frames to `each`.
+    /// Turns the ring and hands `each` the frames of the submission made two pushes ago
+    /// (already mapped unless the GPU is further behind, which is waited for and counted in
+    /// [`GpuBandPowers::late`]); the next frames go to the freed slot.
     pub fn collect(&mut self, each: &mut impl FnMut(&[f32])) -> Result<()> {
-        let slot = &mut self.ring[self.current ^ 1];
-        let Some(submission) = slot.submission.take() else {
-            return Ok(());
-        };
-        self.ctx
-            .device()
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
-                timeout: None,
-            })
-            .map_err(|e| DspError::Gpu(e.to_string()))?;
+        self.current ^= 1;
+        let slot = &mut self.ring[self.current];
         let values = slot.frames * self.signals * self.bands;
-        {
-            let view = slot.staging.slice(..(values * 4) as u64).get_mapped_range();
-            self.readback[..values].copy_from_slice(bytemuck::cast_slice(&view));
+        let readback = &mut self.readback;
+        let read = slot.staging.read(&self.ctx, &mut self.late, |view| {
+            readback[..values].copy_from_slice(bytemuck::cast_slice(view));
+        })?;
+        if read {
+            for frame in self.readback[..values].chunks_exact(self.signals * self.bands) {
+                each(frame);
+            }
         }
-        slot.staging.unmap();
-        for frame in self.readback[..values].chunks_exact(self.signals * self.bands) {
-            each(frame);
-        }
+        slot.frames = 0;
         Ok(())
     }
 }

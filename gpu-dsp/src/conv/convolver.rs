@@ -100,7 +100,7 @@ impl Convolver {
     /// A convolver whose tail segments (all but the first) are multiply-accumulated by a
     /// [`super::GpuTail`] once placed in one ([`super::TailBuffers::place`]).
     pub fn with_gpu_tail(ir: &[&[f32]], inputs: usize, config: ConvolverConfig) -> Result<Self> {
-        Self::with_external_tail(ir, inputs, config, super::gpu::GPU_FROM, config.block)
+        Self::with_external_tail(ir, inputs, config, super::gpu::GPU_FROM, 2 * config.block)
     }
 
     /// A convolver whose segments from `external_from` on are multiply-accumulated outside

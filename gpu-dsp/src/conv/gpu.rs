@@ -3,19 +3,21 @@
 //! (`shaders/convolution.wgsl`); heads and FFTs stay on the CPU.
 //!
 //! The protocol, per engine block (at most one block boundary per convolver in between):
-//! 1. [`GpuTail::collect`] waits for the previous block's submission (normally long finished)
-//!    and [`GpuTail::deliver`] hands each convolver its results;
+//! 1. [`GpuTail::collect`] turns a ring of two staging buffers and reads the submission made
+//!    two blocks ago, already mapped (the engine never waits on the queue unless the GPU is
+//!    more than two blocks behind), and [`GpuTail::deliver`] hands each convolver its results;
 //! 2. the convolvers run on the CPU wherever their owners run them (several threads);
 //! 3. [`GpuTail::stage`] takes the new input spectra of every convolver that crossed a
 //!    boundary and [`GpuTail::submit`] dispatches all of their tails at once.
 //!
-//! The partition plan gives every tail segment one block of extra slack
-//! (`offset >= size - latency + block`), so results read back a block later are still in time.
+//! The partition plan gives every tail segment two blocks of extra slack
+//! (`offset >= size - latency + 2·block`), so results read back two blocks later are still in
+//! time.
 //! [`TailArena`] plans the buffers (one [`TailRegion`] per convolver); [`TailBuffers::place`]
 //! puts a convolver's IR in a region (also off the engine thread, for IR swaps).
 
 use super::convolver::{render_offline, Convolver, ConvolverConfig, RenderShape};
-use crate::gpu::{bind_entry, shaders, GpuContext};
+use crate::gpu::{bind_entry, shaders, GpuContext, StagingSlot};
 use crate::{DspError, Result};
 use num_complex::Complex32;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -204,10 +206,9 @@ struct Pending {
 
 /// One slot of the readback ring: a staging buffer and what its dispatch computed.
 struct InFlight {
-    staging: wgpu::Buffer,
+    staging: StagingSlot,
     pending: Vec<Pending>,
     values: usize,
-    submission: Option<wgpu::SubmissionIndex>,
     /// Its dispatch wrote timestamps after the results.
     timed: bool,
 }
@@ -233,6 +234,8 @@ pub struct TailStats {
     pub gpu_ns: u64,
     /// Dispatches whose GPU time is in `gpu_ns`.
     pub timed: u64,
+    /// Readbacks that had to wait: the GPU was more than two blocks behind.
+    pub late: u64,
 }
 
 /// Timestamp queries around each dispatch.
@@ -303,10 +306,9 @@ impl GpuTail {
         let staging_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
         let in_flight = |label| InFlight {
             // The results, then room for two timestamps.
-            staging: make(label, total.values + 2, staging_usage),
+            staging: StagingSlot::new(make(label, total.values + 2, staging_usage)),
             pending: Vec::with_capacity(total.jobs),
             values: 0,
-            submission: None,
             timed: false,
         };
         let ring = [in_flight("mac staging 0"), in_flight("mac staging 1")];
@@ -386,41 +388,34 @@ impl GpuTail {
         self.stats
     }
 
-    /// Waits for the last submission (normally finished a block ago) and reads its results
-    /// for [`GpuTail::deliver`]. Without a submission in flight there is nothing to deliver.
+    /// Start of a block: turns the ring and reads the results of the submission made two
+    /// blocks ago (long finished on any GPU keeping up; only one running further behind is
+    /// waited for, counted in [`TailStats::late`]) for [`GpuTail::deliver`]. This block's
+    /// jobs then go to the freed slot.
     pub fn collect(&mut self) -> Result<()> {
         self.ready.clear();
-        let slot = &mut self.ring[self.current ^ 1];
-        let Some(submission) = slot.submission.take() else {
-            return Ok(());
-        };
-        self.buffers
-            .ctx
-            .device()
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
-                timeout: None,
-            })
-            .map_err(|e| DspError::Gpu(e.to_string()))?;
+        self.current ^= 1;
+        let slot = &mut self.ring[self.current];
         let values = slot.values;
         let timed = self
             .timing
             .as_ref()
             .filter(|_| slot.timed)
             .map(|t| t.period);
-        let mapped = (values * 8) as u64 + if timed.is_some() { TIMESTAMP_BYTES } else { 0 };
-        {
-            let view = slot.staging.slice(..mapped).get_mapped_range();
-            self.readback[..values].copy_from_slice(bytemuck::cast_slice(&view[..values * 8]));
-            if let Some(period) = timed {
-                let ticks: &[u64] = bytemuck::cast_slice(&view[values * 8..values * 8 + 16]);
-                let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
-                self.stats.gpu_ns += ns as u64;
-                self.stats.timed += 1;
-            }
-        }
-        slot.staging.unmap();
+        let (readback, stats) = (&mut self.readback, &mut self.stats);
+        slot.staging
+            .read(&self.buffers.ctx, &mut stats.late, |view| {
+                readback[..values].copy_from_slice(bytemuck::cast_slice(&view[..values * 8]));
+                if let Some(period) = timed {
+                    let ticks: &[u64] = bytemuck::cast_slice(&view[values * 8..values * 8 + 16]);
+                    let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
+                    stats.gpu_ns += ns as u64;
+                    stats.timed += 1;
+                }
+            })?;
         std::mem::swap(&mut self.ready, &mut slot.pending);
+        slot.pending.clear();
+        slot.values = 0;
         Ok(())
     }
 
@@ -487,7 +482,7 @@ impl GpuTail {
         }
         let queue = self.buffers.ctx.queue();
         let slot = &mut self.ring[self.current];
-        if slot.submission.is_some() {
+        if slot.staging.in_flight() {
             return Err(DspError::Gpu(
                 "the results of two blocks ago were never collected".into(),
             ));
@@ -549,6 +544,11 @@ impl GpuTail {
         Ok(())
     }
 
+    /// True when jobs are staged for this block's submission.
+    pub fn has_work(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
     /// Uploads the staged jobs and records their dispatch and the copy of the results for
     /// readback into `encoder` (so they can share a submission with other work, as the
     /// mixer's analysis does); false when nothing was staged. Call [`GpuTail::submitted`]
@@ -579,10 +579,11 @@ impl GpuTail {
             pass.dispatch_workgroups(max_bins.div_ceil(64), self.jobs.len() as u32, 1);
         }
         let bytes = (slot.values * 8) as u64;
-        encoder.copy_buffer_to_buffer(&self.out_buf, 0, &slot.staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(&self.out_buf, 0, slot.staging.buffer(), 0, bytes);
         if let Some(t) = &self.timing {
             encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
-            encoder.copy_buffer_to_buffer(&t.resolve, 0, &slot.staging, bytes, TIMESTAMP_BYTES);
+            let staging = slot.staging.buffer();
+            encoder.copy_buffer_to_buffer(&t.resolve, 0, staging, bytes, TIMESTAMP_BYTES);
         }
         slot.timed = self.timing.is_some();
         self.stats.dispatches += 1;
@@ -594,31 +595,22 @@ impl GpuTail {
     }
 
     /// The submission that carries what [`GpuTail::record`] recorded: its results are
-    /// mapped for the next [`GpuTail::collect`].
+    /// mapped when it completes and read two blocks later.
     pub fn submitted(&mut self, index: wgpu::SubmissionIndex) {
         let slot = &mut self.ring[self.current];
         let mut mapped = (slot.values * 8) as u64;
         if slot.timed {
             mapped += TIMESTAMP_BYTES;
         }
-        slot.submission = Some(index);
-        slot.staging
-            .slice(..mapped)
-            .map_async(wgpu::MapMode::Read, |_| {});
+        slot.staging.submitted(index, mapped);
         self.stats.submissions += 1;
-        self.current ^= 1;
-        let next = &mut self.ring[self.current];
-        next.pending.clear();
-        next.values = 0;
     }
 
     /// Drops everything in flight (waiting for it first) and anything staged.
     pub fn forget(&mut self) -> Result<()> {
         self.buffers.ctx.wait_idle()?;
         for slot in &mut self.ring {
-            if slot.submission.take().is_some() {
-                slot.staging.unmap();
-            }
+            slot.staging.forget();
             slot.pending.clear();
             slot.values = 0;
         }

@@ -32,7 +32,7 @@ impl GpuReverb {
         let mut arena = TailArena::default();
         let regions = reverb
             .reserve_gpu(&mut arena)
-            .expect("a reverb built with its tail on the GPU reserves room");
+            .ok_or_else(|| crate::DspError::Gpu("the reverb reserved no room on the GPU".into()))?;
         let tail = GpuTail::new(ctx, &arena)?;
         reverb.attach_gpu(tail.buffers(), regions)?;
         Ok(Self {

@@ -3,11 +3,13 @@
 mod buffers;
 mod context;
 mod pipelines;
+mod readback;
 pub mod shaders;
 
 pub use buffers::BufferPool;
 pub use context::{AdapterPolicy, AdapterSummary, GpuContext};
 pub use pipelines::PipelineCache;
+pub use readback::StagingSlot;
 
 /// A bind group entry for a whole buffer.
 pub fn bind_entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {

@@ -100,6 +100,11 @@ impl MixAnalysis {
         self.engine.advance(n - from)
     }
 
+    /// True when frames are staged for this block's submission.
+    pub fn has_work(&self) -> bool {
+        self.engine.staged() > 0
+    }
+
     /// See [`GpuBandPowers::record`].
     pub fn record(&mut self, encoder: &mut wgpu::CommandEncoder) -> bool {
         self.engine.record(encoder)

@@ -726,8 +726,6 @@ impl Mixer {
         let Some(ctx) = self.gpu_ctx.as_ref().filter(|_| self.gpu_error.is_none()) else {
             return;
         };
-        let mut encoder = ctx.device().create_command_encoder(&Default::default());
-        let mut tail_used = false;
         if let Some(tail) = self.gpu.as_mut() {
             let mut result = Ok(());
             for reverb in reverbs(&mut self.tracks, &mut self.buses) {
@@ -741,15 +739,19 @@ impl Mixer {
                 self.gpu_error = Some(format!("GPU reverb tails: {e}"));
                 return;
             }
-            tail_used = tail.record(&mut encoder);
         }
-        let analysis_used = self
-            .analysis
-            .as_mut()
-            .is_some_and(|a| a.record(&mut encoder));
-        if !(tail_used || analysis_used) {
+        let tail_work = self.gpu.as_ref().is_some_and(GpuTail::has_work);
+        let analysis_work = self.analysis.as_ref().is_some_and(MixAnalysis::has_work);
+        if !(tail_work || analysis_work) {
             return;
         }
+        let mut encoder = ctx.device().create_command_encoder(&Default::default());
+        let tail_used = tail_work && self.gpu.as_mut().is_some_and(|t| t.record(&mut encoder));
+        let analysis_used = analysis_work
+            && self
+                .analysis
+                .as_mut()
+                .is_some_and(|a| a.record(&mut encoder));
         let index = ctx.queue().submit(Some(encoder.finish()));
         self.submissions += 1;
         if let (true, Some(tail)) = (tail_used, self.gpu.as_mut()) {
@@ -788,7 +790,15 @@ impl Mixer {
     /// Waits for everything the GPU still has in flight (after the last block), so its
     /// results can be taken.
     pub fn flush_gpu(&mut self) {
-        self.gpu_collect();
+        // Both slots of the analysis's readback ring (the tails' results are not needed
+        // after the last block).
+        for _ in 0..2 {
+            if let Some(analysis) = self.analysis.as_mut() {
+                if let Err(e) = analysis.collect() {
+                    self.gpu_error = Some(format!("GPU analysis: {e}"));
+                }
+            }
+        }
     }
 
     /// Frames the GPU analysis has completed so far (0 without one).

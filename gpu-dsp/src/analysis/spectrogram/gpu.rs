@@ -331,9 +331,10 @@ impl GpuSpectrogram {
         // The work buffers and their bind group are kept between calls (a live spectrogram
         // calls every block) and only remade when a call needs larger batches.
         let mut work = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        if work.as_ref().is_none_or(|w| w.frames < fb) {
-            *work = Some(Work::new(device, k, self.channels, fb, max_span, bins));
-        }
+        let work = match work.take() {
+            Some(w) if w.frames >= fb => work.insert(w),
+            _ => work.insert(Work::new(device, k, self.channels, fb, max_span, bins)),
+        };
         let Work {
             uniforms,
             samples,
@@ -341,7 +342,7 @@ impl GpuSpectrogram {
             staging,
             bind,
             ..
-        } = work.as_ref().expect("made above");
+        } = &*work;
         let mut db = vec![0.0f32; frames * bins];
         let mut upload = vec![0.0f32; self.channels * max_span];
         let mut first = 0;
