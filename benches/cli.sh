@@ -22,10 +22,13 @@ echo "material: ${MINUTES} min stereo 48 kHz 24-bit pink noise, a 3 s stereo dec
 sox -n -r 48000 -c 2 -b 24 "$work/in.wav" synth "$seconds" pinknoise vol 0.3
 sox -n -r 48000 -c 2 -b 24 "$work/ir.wav" synth 3 whitenoise fade q 0 3 3 vol 0.05
 
-# Runs a command RUNS times; prints the best wall time (s) and its peak RSS (MB).
+# Runs a command RUNS times; prints the best wall time (s) and its peak RSS (MB). Every run
+# writes new files (outputs from the run before are removed first, for both tools: replacing
+# a file costs mixstation a flush to disk that a new file does not need).
 measure() {
   local best="" mem=""
   for _ in $(seq "$RUNS"); do
+    rm -rf "$work"/conv*.wav "$work"/s*.png "$work/r/mix.wav" "$work/r/stems"/*
     /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
       cat "$work/err" >&2; return 1; }
     read -r t m < "$work/time"

@@ -1,18 +1,20 @@
 //! `mixstation convolve`: offline convolution reverb of a file, streamed: decode → convolve →
 //! encode block by block, so memory does not grow with the input's length.
 
+use super::convolve_cpu::{self, WetDry};
 use super::{resolve_engine, EngineArgs, FormatArgs};
 use crate::io::{check_output_path, load_ir, AudioFile, ReadAhead, WavStream, WriteBehind};
 use crate::progress;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use gpu_dsp::conv::{ConvolutionBackend, Convolver, ConvolverConfig, GpuConvolverBank, Routing};
+use gpu_dsp::conv::{ConvolutionBackend, ConvolverConfig, GpuConvolverBank, Routing};
 use gpu_dsp::ResolvedEngine;
+use indicatif::ProgressBar;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Frames per block read, convolved and written.
+/// Frames per block read, convolved and written by the GPU engine.
 const CHUNK: usize = 1 << 15;
 
 #[derive(Args, Debug)]
@@ -40,58 +42,6 @@ pub struct ConvolveArgs {
     pub engine: EngineArgs,
 }
 
-/// One mono convolver per output channel, run side by side on the cores (per-channel,
-/// mono-IR and mono-input routings): `(convolver, input channel)`.
-struct ParallelChannels(Vec<(Convolver, usize)>);
-
-impl ConvolutionBackend for ParallelChannels {
-    fn name(&self) -> String {
-        "CPU convolvers, one per channel".into()
-    }
-
-    fn latency(&self) -> usize {
-        self.0.first().map_or(0, |(c, _)| c.latency())
-    }
-
-    fn process(&mut self, input: &[&[f32]], output: &mut [&mut [f32]]) -> gpu_dsp::Result<()> {
-        use rayon::prelude::*;
-        output
-            .par_iter_mut()
-            .zip(self.0.par_iter_mut())
-            .for_each(|(o, (conv, i))| conv.process(&[input[*i]], &mut [&mut **o]));
-        Ok(())
-    }
-}
-
-/// The CPU engine for `routing`: one convolver per output where each output has one route,
-/// else one convolver for the whole routing (true stereo).
-fn cpu_backend(
-    ir: &[Vec<f32>],
-    inputs: usize,
-    routing: &Routing,
-) -> Result<Box<dyn ConvolutionBackend>> {
-    let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
-    let config = ConvolverConfig::offline(ir_len);
-    let routes: Option<Vec<_>> = (0..routing.outputs)
-        .map(|o| {
-            let mut it = routing.routes.iter().filter(|r| r.output == o);
-            match (it.next(), it.next()) {
-                (Some(r), None) => Some(r),
-                _ => None,
-            }
-        })
-        .collect();
-    if let Some(routes) = routes.filter(|r| r.len() > 1) {
-        let split = routes
-            .into_iter()
-            .map(|r| Ok((Convolver::new(&[&ir[r.ir]], 1, config)?, r.input)))
-            .collect::<Result<_>>()?;
-        return Ok(Box::new(ParallelChannels(split)));
-    }
-    let planes: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-    Ok(Box::new(Convolver::new(&planes, inputs, config)?))
-}
-
 pub fn run(args: &ConvolveArgs) -> Result<()> {
     for (name, v) in [("--wet", args.wet), ("--dry", args.dry)] {
         if !(v.is_finite() && v.abs() <= 100.0) {
@@ -108,29 +58,67 @@ pub fn run(args: &ConvolveArgs) -> Result<()> {
         .with_context(|| format!("{}: {} channels", args.ir.display(), ir.len()))?;
     let engine = resolve_engine(args.engine.engine)?;
     let ir_len = ir.iter().map(Vec::len).max().unwrap_or(0);
-    // The IR is consumed here: only the engine's partitions are kept.
-    let mut backend: Box<dyn ConvolutionBackend> = match &engine {
-        ResolvedEngine::Cpu { .. } => {
-            let cpu = cpu_backend(&ir, channels, &routing)?;
-            drop(ir);
-            cpu
-        }
-        ResolvedEngine::Gpu(ctx) => Box::new(GpuConvolverBank::new(
-            ctx.clone(),
-            &[(ir, channels)],
-            ConvolverConfig::gpu_offline(),
-        )?),
-    };
     let started = Instant::now();
     let outputs = routing.outputs;
-    let out = WavStream::create(&args.output, rate, outputs, args.format.format)?;
+    let mut out = WavStream::create(&args.output, rate, outputs, args.format.format)?;
+    let bar = progress::bar(
+        input.frames().map_or(0, |f| f + (ir_len - 1) as u64),
+        "convolving",
+    );
+    let written = match &engine {
+        ResolvedEngine::Cpu { .. } => {
+            let gains = WetDry {
+                wet: args.wet,
+                dry: args.dry,
+            };
+            let written = convolve_cpu::convolve(input, ir, &routing, gains, &mut out, &bar)?;
+            if written == 0 {
+                bail!("{}: nothing to convolve", args.input.display());
+            }
+            out.finish_staged()?.commit()?;
+            written
+        }
+        ResolvedEngine::Gpu(ctx) => {
+            // The IR is consumed here: only the engine's partitions are kept.
+            let bank = GpuConvolverBank::new(
+                ctx.clone(),
+                &[(ir, channels)],
+                ConvolverConfig::gpu_offline(),
+            )?;
+            stream(args, input, Box::new(bank), (ir_len, outputs), out, &bar)?
+        }
+    };
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let secs = written as f64 / f64::from(rate);
+    say!(
+        "{} -> {}: {} ch, {:.2} s, engine {}, {:.2} s ({:.0}x real time)",
+        args.input.display(),
+        args.output.display(),
+        outputs,
+        secs,
+        engine.describe(),
+        elapsed,
+        secs / elapsed.max(1e-9)
+    );
+    Ok(())
+}
+
+/// Streams `input` through `backend` (which may have latency) in chunks, with the dry signal
+/// delayed to match, decoding ahead and encoding behind on their own threads. Returns the
+/// frames written.
+fn stream(
+    args: &ConvolveArgs,
+    input: AudioFile,
+    mut backend: Box<dyn ConvolutionBackend>,
+    (ir_len, outputs): (usize, usize),
+    out: WavStream,
+    bar: &ProgressBar,
+) -> Result<u64> {
+    let channels = input.channels();
     let mut writer = WriteBehind::new(out, outputs, 3);
     let latency = backend.latency();
     let tail = ir_len - 1;
-    let bar = progress::bar(
-        input.frames().map_or(0, |f| f + (tail + latency) as u64),
-        "convolving",
-    );
     let mut reader = ReadAhead::new(input, CHUNK, 3);
     let zeros = vec![vec![0.0f32; CHUNK]; channels];
     let mut y = vec![vec![0.0f32; CHUNK]; outputs];
@@ -186,22 +174,9 @@ pub fn run(args: &ConvolveArgs) -> Result<()> {
         written += (n - skip) as u64;
         bar.set_position(fed);
     }
-    bar.finish_and_clear();
     if written == 0 {
         return Err(anyhow!("{}: nothing to convolve", args.input.display()));
     }
     writer.finish_staged()?.commit()?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let secs = written as f64 / f64::from(rate);
-    say!(
-        "{} -> {}: {} ch, {:.2} s, engine {}, {:.2} s ({:.0}x real time)",
-        args.input.display(),
-        args.output.display(),
-        outputs,
-        secs,
-        engine.describe(),
-        elapsed,
-        secs / elapsed.max(1e-9)
-    );
-    Ok(())
+    Ok(written)
 }

@@ -3,6 +3,7 @@
 mod analyze;
 mod clean;
 mod convolve;
+mod convolve_cpu;
 mod edit;
 mod gpu;
 mod masking;

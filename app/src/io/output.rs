@@ -134,7 +134,10 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Flushes a complete temporary file to disk and stages it for `path`.
+    /// Stages a complete temporary file for `path`. When `path` already exists, the file is
+    /// first flushed to disk, so a crash after the rename cannot leave the old file replaced
+    /// by an incomplete one; a new file is left to the kernel's writeback (as every other
+    /// tool does), since a crash can lose nothing that existed before.
     pub fn from_temp(tmp: tempfile::NamedTempFile, path: &Path) -> Result<Self> {
         #[cfg(unix)]
         {
@@ -144,9 +147,11 @@ impl Staged {
                 .as_file()
                 .set_permissions(std::fs::Permissions::from_mode(0o644));
         }
-        tmp.as_file()
-            .sync_all()
-            .with_context(|| format!("{}: write failed", path.display()))?;
+        if path.exists() {
+            tmp.as_file()
+                .sync_all()
+                .with_context(|| format!("{}: write failed", path.display()))?;
+        }
         let src = tmp
             .into_temp_path()
             .keep()

@@ -198,6 +198,11 @@ impl WavReader {
         Ok(frames)
     }
 
+    /// True for floating-point data, the only kind that can hold NaN or infinite samples.
+    pub fn is_float(&self) -> bool {
+        matches!(self.encoding, Encoding::F32 | Encoding::F64)
+    }
+
     /// Moves to `frame` (clamped to the end of a known-length file).
     pub fn seek(&mut self, frame: u64) -> Result<()> {
         let frame = self.frames.map_or(frame, |t| frame.min(t));
@@ -257,13 +262,11 @@ fn parse_fmt(b: &[u8]) -> Result<(Encoding, usize, u32)> {
 /// loop per encoding so the inner loop has no branch.
 fn decode(raw: &[u8], encoding: Encoding, out: &mut [&mut [f32]]) {
     fn each<const W: usize>(raw: &[u8], out: &mut [&mut [f32]], f: impl Fn(&[u8; W]) -> f32) {
-        let channels = out.len();
+        let stride = W * out.len();
         for (c, plane) in out.iter_mut().enumerate() {
-            let frames = raw.len() / (W * channels);
-            for (i, v) in plane[..frames].iter_mut().enumerate() {
-                let at = (i * channels + c) * W;
+            for (v, frame) in plane.iter_mut().zip(raw.chunks_exact(stride)) {
                 let mut b = [0u8; W];
-                b.copy_from_slice(&raw[at..at + W]);
+                b.copy_from_slice(&frame[c * W..(c + 1) * W]);
                 *v = f(&b);
             }
         }

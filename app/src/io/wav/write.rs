@@ -122,24 +122,31 @@ impl<W: Write + Seek> WavWriter<W> {
             return Ok(());
         }
         let width = self.format.bytes();
-        self.bytes.resize(frames * self.channels * width, 0);
+        let stride = self.channels * width;
+        self.bytes.resize(frames * stride, 0);
+        // Quantised a run at a time (a vectorisable pass), then stored interleaved.
+        let mut q = [0i32; RUN];
         for (c, plane) in planes.iter().enumerate() {
-            let stride = self.channels * width;
-            let dst = self.bytes[c * width..].chunks_mut(stride);
-            match self.format {
-                WavSampleFormat::Pcm16 => {
-                    for (d, &s) in dst.zip(plane.iter()) {
-                        d[..2].copy_from_slice(&(quantize(s, 16) as i16).to_le_bytes());
+            let runs = self.bytes[c * width..].chunks_mut(RUN * stride);
+            for (run, dst) in plane.chunks(RUN).zip(runs) {
+                let dst = dst.chunks_mut(stride);
+                match self.format {
+                    WavSampleFormat::Pcm16 => {
+                        quantize_run(run, 16, &mut q);
+                        for (d, v) in dst.zip(&q[..run.len()]) {
+                            d[..2].copy_from_slice(&(*v as i16).to_le_bytes());
+                        }
                     }
-                }
-                WavSampleFormat::Pcm24 => {
-                    for (d, &s) in dst.zip(plane.iter()) {
-                        d[..3].copy_from_slice(&quantize(s, 24).to_le_bytes()[..3]);
+                    WavSampleFormat::Pcm24 => {
+                        quantize_run(run, 24, &mut q);
+                        for (d, v) in dst.zip(&q[..run.len()]) {
+                            d[..3].copy_from_slice(&v.to_le_bytes()[..3]);
+                        }
                     }
-                }
-                WavSampleFormat::F32 => {
-                    for (d, &s) in dst.zip(plane.iter()) {
-                        d[..4].copy_from_slice(&s.to_le_bytes());
+                    WavSampleFormat::F32 => {
+                        for (d, s) in dst.zip(run) {
+                            d[..4].copy_from_slice(&s.to_le_bytes());
+                        }
                     }
                 }
             }
@@ -202,6 +209,16 @@ impl<W: Write + Seek> WavWriter<W> {
     }
 }
 
+/// Samples quantised at a time by [`WavWriter::write`].
+const RUN: usize = 256;
+
+/// [`quantize`] of each sample of `run` into `q`.
+fn quantize_run(run: &[f32], bits: u32, q: &mut [i32; RUN]) {
+    for (d, &s) in q.iter_mut().zip(run) {
+        *d = quantize(s, bits);
+    }
+}
+
 /// Rounds to the nearest integer code of a `bits`-bit signed format (ties to even),
 /// clipping at full scale; NaN becomes 0. Adding 1.5 · 2^52 in f64 rounds without a libm
 /// call, so the encoder's loop stays vectorisable.
@@ -209,8 +226,10 @@ impl<W: Write + Seek> WavWriter<W> {
 pub fn quantize(s: f32, bits: u32) -> i32 {
     const ROUND: f64 = 6_755_399_441_055_744.0;
     let full = (1i64 << (bits - 1)) as f64;
-    let v = (f64::from(s) * full).clamp(-full, full - 1.0);
-    ((v + ROUND) - ROUND) as i32
+    let s = if s.is_nan() { 0.0 } else { f64::from(s) };
+    let v = (s * full).clamp(-full, full - 1.0);
+    // After the addition the integer sits, two's complement, in the low mantissa bits.
+    (v + ROUND).to_bits() as i32
 }
 
 #[cfg(test)]
