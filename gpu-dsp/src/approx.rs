@@ -19,16 +19,21 @@ pub fn fast_log2(x: f32) -> f32 {
 /// error below 1e-4, 0.001 dB).
 #[inline]
 pub fn fast_exp2(x: f32) -> f32 {
+    // 1.5 · 2^23: adding it rounds to an integer, which then sits in the low mantissa bits.
+    const MAGIC: f32 = 12_582_912.0;
     let x = x.clamp(-126.0, 126.0);
-    // floor without a libm call (x is clamped, so the cast is exact and cannot overflow).
-    let t = x as i32 as f32;
+    // floor without a libm call or an integer conversion, so loops over it vectorise.
+    let t = (x + MAGIC) - MAGIC;
     let i = if t > x { t - 1.0 } else { t };
     let f = x - i;
     // Minimax-style polynomial for 2^f on [0, 1).
     let p = 1.0
         + f * (std::f32::consts::LN_2
             + f * (0.240_226_5 + f * (0.055_504_11 + f * (0.009_618_129 + f * 0.001_333_355))));
-    f32::from_bits(((i as i32 + 127) as u32) << 23) * p
+    let exponent = (i + (127.0 + MAGIC))
+        .to_bits()
+        .wrapping_sub(MAGIC.to_bits());
+    f32::from_bits(exponent << 23) * p
 }
 
 #[cfg(test)]

@@ -1344,3 +1344,91 @@ fn the_reverb_tails_and_the_track_analysis_share_one_submission_per_block() {
     let share = |j: usize| gpu_dsp::analysis::covered_share(&got[j]);
     assert!(share(2) < 0.1 * share(1), "{} vs {}", share(2), share(1));
 }
+
+#[test]
+fn many_compressed_tracks_equal_their_compressors_run_alone() {
+    // Twelve tracks, mono and stereo, each with its own compressor settings (the mixer runs
+    // them side by side in SIMD lanes, eight at a time), one with an EQ before it, one with
+    // its compressor bypassed, one muted; loud, soft and silent material. The master must be
+    // each track's own chain run alone, panned and summed.
+    use gpu_dsp::mix::{balance_gains, Compressor, CompressorParams, ParametricEq};
+    let (n, block, count) = (5000, 256, 12);
+    let mut r = rng(91);
+    let params = |k: usize| CompressorParams {
+        threshold_db: -30.0 + 2.0 * k as f32,
+        ratio: 1.5 + k as f32,
+        attack_ms: 1.0 + 2.0 * k as f32,
+        release_ms: 30.0 + 20.0 * k as f32,
+        knee_db: [0.0, 6.0, 2.0][k % 3],
+        makeup_db: [0.0, 3.0, -2.0][k % 3],
+    };
+    let bell = vec![EqBand {
+        kind: FilterKind::Bell,
+        freq: 1000.0,
+        gain_db: 9.0,
+        q: 1.0,
+    }];
+    let level = |k: usize| [0.9, 0.3, 0.02, 0.0][k % 4];
+    let sources: Vec<Vec<Vec<f32>>> = (0..count)
+        .map(|k| {
+            (0..1 + k % 2)
+                .map(|_| noise(&mut r, n).iter().map(|v| v * level(k)).collect())
+                .collect()
+        })
+        .collect();
+    let pan = |k: usize| -1.0 + 2.0 * k as f32 / (count - 1) as f32;
+    let tracks: Vec<TrackSpec> = (0..count)
+        .map(|k| {
+            let mut inserts = vec![InsertSpec::Compressor(params(k))];
+            if k == 3 {
+                inserts.insert(0, InsertSpec::Eq(bell.clone()));
+            }
+            TrackSpec {
+                inserts,
+                bypass: if k == 5 { vec![true] } else { vec![] },
+                mute: k == 7,
+                ..track("t", 1 + k % 2, vec![clip(k, 0, n as u64)], 0.0, pan(k), 0)
+            }
+        })
+        .collect();
+    let stems = Mixer::new(spec(sources.clone(), tracks, vec![]), block)
+        .unwrap()
+        .render(|_| {});
+    let master = sum_stems(&stems);
+    let mut want = vec![vec![0.0f32; n]; 2];
+    for (k, source) in sources.iter().enumerate() {
+        if k == 7 {
+            continue;
+        }
+        let mut x = source.clone();
+        let mut eq = ParametricEq::new(&bell, RATE as f32, x.len());
+        let mut comp = Compressor::new(params(k), RATE as f32);
+        for from in (0..n).step_by(block) {
+            let to = (from + block).min(n);
+            let mut views: Vec<&mut [f32]> = x.iter_mut().map(|c| &mut c[from..to]).collect();
+            if k == 3 {
+                eq.process(&mut views);
+            }
+            if k != 5 {
+                comp.process(&mut views);
+            }
+        }
+        let (gl, gr) = if x.len() == 1 {
+            pan_gains(pan(k))
+        } else {
+            balance_gains(pan(k))
+        };
+        for i in 0..n {
+            want[0][i] += gl * x[0][i];
+            want[1][i] += gr * x[x.len() - 1][i];
+        }
+    }
+    for c in 0..2 {
+        assert_close(
+            &master[c][..n],
+            &want[c],
+            1e-6,
+            &format!("master channel {c}"),
+        );
+    }
+}

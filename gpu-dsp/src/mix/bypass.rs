@@ -29,6 +29,12 @@ impl Bypass {
         }
     }
 
+    /// True when [`Bypass::run`] would only call `process` (active, not fading, no latency),
+    /// so the insert may run elsewhere.
+    pub fn passes_through(&self, bypassed: bool) -> bool {
+        !bypassed && self.mix == 1.0 && self.latency == 0
+    }
+
     /// Runs `process` over `channels` in place, then makes the result the insert's output
     /// (`bypassed` false), its delayed input (true), or a one-block crossfade between them
     /// when `bypassed` changed since the last block. Never allocates.

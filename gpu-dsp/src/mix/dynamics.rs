@@ -4,6 +4,9 @@
 use crate::analysis::truepeak::abs_max;
 use crate::approx::{fast_exp2, fast_log2};
 
+/// Decibels per octave of amplitude (20·log10 2): levels are taken with `fast_log2`.
+pub(super) const DB_PER_OCTAVE: f32 = 6.020_6;
+
 /// One-pole coefficient for a time constant of `ms` at `rate`.
 fn coeff(ms: f32, rate: f32) -> f32 {
     if ms <= 0.0 {
@@ -47,17 +50,17 @@ impl Default for CompressorParams {
 /// The compressor's static curve in a branch-free form (selects instead of branches and no
 /// division, so a chunk's targets are computed in one vectorised pass): the values of
 /// [`Compressor::curve_db`] to within a rounding.
-#[derive(Clone, Copy)]
-struct StaticCurve {
-    threshold: f32,
-    slope: f32,
-    knee: f32,
+#[derive(Clone, Copy, Default)]
+pub(super) struct StaticCurve {
+    pub threshold: f32,
+    pub slope: f32,
+    pub knee: f32,
     /// slope / (2·knee), 0 for a hard knee.
-    soft_scale: f32,
+    pub soft_scale: f32,
 }
 
 impl StaticCurve {
-    fn of(p: &CompressorParams) -> Self {
+    pub fn of(p: &CompressorParams) -> Self {
         let (slope, knee) = (1.0 / p.ratio.max(1.0) - 1.0, p.knee_db.max(0.0));
         Self {
             threshold: p.threshold_db,
@@ -72,7 +75,7 @@ impl StaticCurve {
     }
 
     #[inline(always)]
-    fn reduction_db(&self, level_db: f32) -> f32 {
+    pub fn reduction_db(&self, level_db: f32) -> f32 {
         let (k, slope) = (self.knee, self.slope);
         let over = level_db - self.threshold;
         let lifted = over + k / 2.0;
@@ -89,18 +92,18 @@ impl StaticCurve {
 /// Feed-forward compressor.
 #[derive(Clone, Debug)]
 pub struct Compressor {
-    p: CompressorParams,
+    pub(super) p: CompressorParams,
     rate: f32,
-    env: f32,
-    reduction_db: f32,
-    detector_release: f32,
-    attack: f32,
-    release: f32,
+    pub(super) env: f32,
+    pub(super) reduction_db: f32,
+    pub(super) detector_release: f32,
+    pub(super) attack: f32,
+    pub(super) release: f32,
     /// Detector level below which the curve is flat (threshold minus half the knee).
-    quiet: f32,
-    makeup_gain: f32,
+    pub(super) quiet: f32,
+    pub(super) makeup_gain: f32,
     /// The CPU has AVX2 and fused multiply-add (the smoothing recursion uses them).
-    fma: bool,
+    pub(super) fma: bool,
 }
 
 impl Compressor {
@@ -165,6 +168,22 @@ impl Compressor {
 
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let n = channels.first().map_or(0, |c| c.len());
+        if self.rest_if_quiet(channels) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.fma {
+            // SAFETY: the CPU has AVX2 and FMA (checked when the compressor was built).
+            unsafe { self.smooth_fma(channels, n) };
+            return;
+        }
+        self.smooth::<false>(channels, n);
+    }
+
+    /// The block's shortcut when it is quiet: applies the makeup gain and returns true when
+    /// the whole block is below the knee with no reduction pending.
+    pub(super) fn rest_if_quiet(&mut self, channels: &mut [&mut [f32]]) -> bool {
+        let n = channels.first().map_or(0, |c| c.len());
         // Below the knee with no reduction left, the gain is just the makeup.
         let (quiet, makeup_gain) = (self.quiet, self.makeup_gain);
         // Whole block below the knee with no reduction pending: the per-sample gain would be
@@ -180,15 +199,9 @@ impl Compressor {
                     c.iter_mut().for_each(|v| *v *= makeup_gain);
                 }
             }
-            return;
+            return true;
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: the CPU has AVX2 and FMA (checked when the compressor was built).
-            unsafe { self.smooth_fma(channels, n) };
-            return;
-        }
-        self.smooth::<false>(channels, n);
+        false
     }
 
     /// [`Compressor::process`]'s per-sample part compiled with AVX2 and fused multiply-adds.
@@ -205,7 +218,6 @@ impl Compressor {
     #[inline(always)]
     fn smooth<const FMA: bool>(&mut self, channels: &mut [&mut [f32]], n: usize) {
         let (quiet, makeup_gain, makeup) = (self.quiet, self.makeup_gain, self.p.makeup_db);
-        const DB_PER_OCTAVE: f32 = 6.020_6;
         let (attack, release, detector) = (self.attack, self.release, self.detector_release);
         let curve = StaticCurve::of(&self.p);
         const CHUNK: usize = 256;

@@ -3,6 +3,7 @@
 
 use super::bypass::Bypass;
 use super::delay::DelayLine;
+use super::dynamics_lanes::{compress_lanes, Item, LANES};
 use super::graph::{bypassed, MixSpec, Source, SourceReader, Target, TrackSpec};
 use super::insert::{process_automated, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
@@ -41,9 +42,14 @@ pub(crate) struct TrackState {
     pub tap: Option<(Vec<Vec<f32>>, DelayLine)>,
 }
 
+/// Tracks rendered together, so their inserts can share SIMD lanes.
+const GROUP: usize = LANES;
+
 /// Scratch and accumulators of one rendering lane.
 pub(crate) struct Lane {
     track_buf: Vec<Vec<f32>>,
+    /// Per member of the group being rendered: its block between the clips and the pan.
+    held: Vec<Vec<Vec<f32>>>,
     panned: Vec<Vec<f32>>,
     env: Vec<f32>,
     clip_gain: Vec<f32>,
@@ -59,6 +65,7 @@ impl Lane {
     pub fn new(block: usize, channels: usize, buses: usize, stems: usize) -> Self {
         Self {
             track_buf: vec![vec![0.0; block]; 2],
+            held: vec![vec![vec![0.0; block]; 2]; GROUP],
             panned: vec![vec![0.0; block]; channels],
             env: vec![0.0; block],
             clip_gain: vec![0.0; block],
@@ -101,16 +108,51 @@ impl Lane {
         }
     }
 
-    /// One track's block into its stem and the buses: the clips and inserts at timeline
-    /// sample `position`; after the latency alignment the audio is at timeline sample
-    /// `aligned` (`position` less the tracks' latency), where pan, fader and send automation
-    /// are read.
-    pub fn track(
+    /// The audible tracks' blocks into their stems and the buses: the clips and inserts at
+    /// timeline sample `position`; after the latency alignment the audio is at timeline
+    /// sample `aligned` (`position` less the tracks' latency), where pan, fader and send
+    /// automation are read. Tracks go in groups of [`GROUP`], whose inserts run side by side
+    /// where they can; silent tracks only clear their taps.
+    pub fn tracks(
+        &mut self,
+        mix: &MixSpec,
+        specs: &[TrackSpec],
+        states: &mut [TrackState],
+        (position, aligned): (u64, i64),
+        n: usize,
+    ) {
+        let mut group = [0usize; GROUP];
+        let mut len = 0;
+        for i in 0..states.len() {
+            if states[i].audible {
+                group[len] = i;
+                len += 1;
+            } else if let Some((tap, _)) = &mut states[i].tap {
+                tap.iter_mut().for_each(|c| c[..n].fill(0.0));
+            }
+            if len == GROUP || (len > 0 && i + 1 == states.len()) {
+                let members = &group[..len];
+                for (g, &t) in members.iter().enumerate() {
+                    self.clips(mix, &specs[t], &mut states[t], position, n);
+                    std::mem::swap(&mut self.track_buf, &mut self.held[g]);
+                }
+                self.inserts(specs, states, members, position, n);
+                for (g, &t) in members.iter().enumerate() {
+                    std::mem::swap(&mut self.track_buf, &mut self.held[g]);
+                    self.finish(mix, &specs[t], &mut states[t], aligned, n);
+                }
+                len = 0;
+            }
+        }
+    }
+
+    /// A track's clips at timeline sample `start` into `track_buf`.
+    fn clips(
         &mut self,
         mix: &MixSpec,
         spec: &TrackSpec,
         state: &mut TrackState,
-        (position, aligned): (u64, i64),
+        start: u64,
         n: usize,
     ) {
         let tch = spec.channels;
@@ -118,7 +160,7 @@ impl Lane {
         for c in &mut self.track_buf {
             c[..n].fill(0.0);
         }
-        let (start, end) = (position, position + n as u64);
+        let end = start + n as u64;
         for (ci, clip) in spec.clips.iter().enumerate() {
             let len = mix.clip_len(clip);
             let (c0, c1) = (clip.start.max(start), (clip.start + len).min(end));
@@ -187,26 +229,92 @@ impl Lane {
                 }
             }
         }
-        // 2. Inserts (automated parameters follow their envelopes within the block) and
-        // latency alignment.
-        {
-            let (a, b) = self.track_buf.split_at_mut(1);
-            let mut both: [&mut [f32]; 2] = [&mut a[0][..n], &mut b[0][..n]];
-            let at = start as i64;
-            let mut reduction = 0.0;
-            let chain = state.inserts.iter_mut().zip(&mut state.bypass);
-            for (i, (insert, bypass)) in chain.enumerate() {
-                let off = bypassed(&spec.bypass, i);
-                bypass.run(off, &mut both[..tch], |ch| {
-                    process_automated(insert, i, &spec.automation, at, ch, None)
-                });
-                if !off {
-                    reduction += insert.reduction_db().unwrap_or(0.0);
+    }
+
+    /// The inserts of the group `members` (indices into `states`, ascending), whose blocks
+    /// are in `held`, then their latency alignment. Insert by insert across the group:
+    /// compressors that run plainly (not bypassed or fading, not automated) go through
+    /// [`compress_lanes`] together; every other insert runs on its own track.
+    fn inserts(
+        &mut self,
+        specs: &[TrackSpec],
+        states: &mut [TrackState],
+        members: &[usize],
+        start: u64,
+        n: usize,
+    ) {
+        let at = start as i64;
+        let mut picked: [Option<(&mut TrackState, &TrackSpec)>; GROUP] = Default::default();
+        let mut next = members.iter().enumerate().peekable();
+        for (i, state) in states.iter_mut().enumerate() {
+            if let Some((g, _)) = next.next_if(|(_, &t)| t == i) {
+                picked[g] = Some((state, &specs[i]));
+            }
+        }
+        let mut views: [[&mut [f32]; 2]; GROUP] = Default::default();
+        for (v, planes) in views.iter_mut().zip(self.held.iter_mut()) {
+            let (a, b) = planes.split_at_mut(1);
+            *v = [&mut a[0][..n], &mut b[0][..n]];
+        }
+        let mut reduction = [0.0f32; GROUP];
+        let depth = picked.iter().flatten().map(|(s, _)| s.inserts.len()).max();
+        for i in 0..depth.unwrap_or(0) {
+            let mut lanes: [Item<'_, '_>; GROUP] = Default::default();
+            for ((member, view), lane) in picked.iter_mut().zip(&mut views).zip(&mut lanes) {
+                let Some((state, spec)) = member else {
+                    continue;
+                };
+                let mut chain = state.inserts.iter_mut().zip(&mut state.bypass);
+                let Some((insert, bypass)) = chain.nth(i) else {
+                    continue;
+                };
+                let (off, channels) = (bypassed(&spec.bypass, i), &mut view[..spec.channels]);
+                let automated = spec
+                    .automation
+                    .iter()
+                    .any(|(t, _)| matches!(t, Target::Insert(k, _) if *k == i));
+                let plain = bypass.passes_through(off) && !automated;
+                if plain && matches!(insert, Insert::Compressor(_)) {
+                    if let Insert::Compressor(c) = insert {
+                        *lane = Some((c, channels));
+                    }
+                } else {
+                    bypass.run(off, channels, |ch| {
+                        process_automated(insert, i, &spec.automation, at, ch, None)
+                    });
                 }
             }
-            state.reduction = state.reduction.min(reduction);
-            state.align.process(&mut both[..tch]);
+            compress_lanes(&mut lanes);
+            for (member, r) in picked.iter_mut().zip(&mut reduction) {
+                let Some((state, spec)) = member else {
+                    continue;
+                };
+                if let Some(insert) = state.inserts.get(i) {
+                    if !bypassed(&spec.bypass, i) {
+                        *r += insert.reduction_db().unwrap_or(0.0);
+                    }
+                }
+            }
         }
+        for ((member, view), r) in picked.iter_mut().zip(&mut views).zip(reduction) {
+            if let Some((state, spec)) = member {
+                state.reduction = state.reduction.min(r);
+                state.align.process(&mut view[..spec.channels]);
+            }
+        }
+    }
+
+    /// A track's aligned block (in `track_buf`) panned, faded and sent: into its stem and
+    /// buses, its meters and its tap.
+    fn finish(
+        &mut self,
+        mix: &MixSpec,
+        spec: &TrackSpec,
+        state: &mut TrackState,
+        aligned: i64,
+        n: usize,
+    ) {
+        let tch = spec.channels;
         // 4. Pan into the layout (pre-fader).
         let layout = mix.layout;
         let pan_env = spec

@@ -626,13 +626,7 @@ impl Mixer {
         let run =
             |lane: &mut Lane, states: &mut [TrackState], specs: &[super::graph::TrackSpec]| {
                 lane.clear(n);
-                for (state, spec) in states.iter_mut().zip(specs) {
-                    if state.audible {
-                        lane.track(mix, spec, state, at, n);
-                    } else if let Some((tap, _)) = &mut state.tap {
-                        tap.iter_mut().for_each(|c| c[..n].fill(0.0));
-                    }
-                }
+                lane.tracks(mix, specs, states, at, n);
             };
         let bounds = &self.bounds;
         let mut rest_states: &mut [TrackState] = &mut self.tracks;

@@ -8,6 +8,7 @@ mod bus;
 mod bypass;
 mod delay;
 mod dynamics;
+mod dynamics_lanes;
 mod eq;
 mod fade;
 mod gpu_analysis;
