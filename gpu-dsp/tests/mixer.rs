@@ -1348,7 +1348,7 @@ fn the_reverb_tails_and_the_track_analysis_share_one_submission_per_block() {
 #[test]
 fn many_compressed_tracks_equal_their_compressors_run_alone() {
     // Twelve tracks, mono and stereo, each with its own compressor settings (the mixer runs
-    // them side by side in SIMD lanes, eight at a time), one with an EQ before it, one with
+    // them side by side in SIMD lanes, eight at a time), some with an EQ before it, one with
     // its compressor bypassed, one muted; loud, soft and silent material. The master must be
     // each track's own chain run alone, panned and summed.
     use gpu_dsp::mix::{balance_gains, Compressor, CompressorParams, ParametricEq};
@@ -1362,12 +1362,18 @@ fn many_compressed_tracks_equal_their_compressors_run_alone() {
         knee_db: [0.0, 6.0, 2.0][k % 3],
         makeup_db: [0.0, 3.0, -2.0][k % 3],
     };
-    let bell = vec![EqBand {
-        kind: FilterKind::Bell,
-        freq: 1000.0,
-        gain_db: 9.0,
-        q: 1.0,
-    }];
+    // EQs of one or two bands on every third track (their channels share lanes too).
+    let bands = |k: usize| -> Vec<EqBand> {
+        (0..1 + k % 2)
+            .map(|b| EqBand {
+                kind: [FilterKind::Bell, FilterKind::HighPass][b],
+                freq: 1000.0 + 100.0 * k as f32 - 900.0 * b as f32,
+                gain_db: 9.0,
+                q: 1.0,
+            })
+            .collect()
+    };
+    let with_eq = |k: usize| k % 3 == 0;
     let level = |k: usize| [0.9, 0.3, 0.02, 0.0][k % 4];
     let sources: Vec<Vec<Vec<f32>>> = (0..count)
         .map(|k| {
@@ -1380,8 +1386,8 @@ fn many_compressed_tracks_equal_their_compressors_run_alone() {
     let tracks: Vec<TrackSpec> = (0..count)
         .map(|k| {
             let mut inserts = vec![InsertSpec::Compressor(params(k))];
-            if k == 3 {
-                inserts.insert(0, InsertSpec::Eq(bell.clone()));
+            if with_eq(k) {
+                inserts.insert(0, InsertSpec::Eq(bands(k)));
             }
             TrackSpec {
                 inserts,
@@ -1401,12 +1407,12 @@ fn many_compressed_tracks_equal_their_compressors_run_alone() {
             continue;
         }
         let mut x = source.clone();
-        let mut eq = ParametricEq::new(&bell, RATE as f32, x.len());
+        let mut eq = ParametricEq::new(&bands(k), RATE as f32, x.len());
         let mut comp = Compressor::new(params(k), RATE as f32);
         for from in (0..n).step_by(block) {
             let to = (from + block).min(n);
             let mut views: Vec<&mut [f32]> = x.iter_mut().map(|c| &mut c[from..to]).collect();
-            if k == 3 {
+            if with_eq(k) {
                 eq.process(&mut views);
             }
             if k != 5 {

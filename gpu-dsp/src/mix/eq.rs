@@ -26,7 +26,7 @@ pub struct EqBand {
 pub struct Biquad {
     pub b: [f64; 3],
     pub a: [f64; 2],
-    state: Vec<[f64; 2]>,
+    pub(super) state: Vec<[f64; 2]>,
 }
 
 impl Biquad {
@@ -137,10 +137,10 @@ impl Biquad {
 #[derive(Clone, Debug)]
 pub struct ParametricEq {
     bands: Vec<EqBand>,
-    filters: Vec<Biquad>,
+    pub(super) filters: Vec<Biquad>,
     rate: f32,
     /// AVX2 and FMA are available.
-    fma: bool,
+    pub(super) fma: bool,
 }
 
 impl ParametricEq {
@@ -291,7 +291,13 @@ impl ParametricEq {
 /// `[b0, b1 − a1·b0, b2 − a2·b0]`: the state recursion is one multiply-add long (with `FMA`
 /// fused), and the output is off it.
 #[inline(always)]
-fn tdf2<const FMA: bool>(c: &[f64; 3], a: &[f64; 2], x: f64, s1: f64, s2: f64) -> (f64, f64, f64) {
+pub(super) fn tdf2<const FMA: bool>(
+    c: &[f64; 3],
+    a: &[f64; 2],
+    x: f64,
+    s1: f64,
+    s2: f64,
+) -> (f64, f64, f64) {
     if FMA {
         (
             c[0].mul_add(x, s1),
@@ -308,7 +314,7 @@ fn tdf2<const FMA: bool>(c: &[f64; 3], a: &[f64; 2], x: f64, s1: f64, s2: f64) -
 }
 
 /// Zeroes denormal-sized filter state so silence stays cheap.
-fn flush(s: [f64; 2]) -> [f64; 2] {
+pub(super) fn flush(s: [f64; 2]) -> [f64; 2] {
     s.map(|v| if v.abs() < 1e-30 { 0.0 } else { v })
 }
 

@@ -4,6 +4,7 @@
 use super::bypass::Bypass;
 use super::delay::DelayLine;
 use super::dynamics_lanes::{compress_lanes, Item, LANES};
+use super::eq_lanes::{equalize_lanes, Item as EqItem};
 use super::graph::{bypassed, MixSpec, Source, SourceReader, Target, TrackSpec};
 use super::insert::{process_automated, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
@@ -233,8 +234,9 @@ impl Lane {
 
     /// The inserts of the group `members` (indices into `states`, ascending), whose blocks
     /// are in `held`, then their latency alignment. Insert by insert across the group:
-    /// compressors that run plainly (not bypassed or fading, not automated) go through
-    /// [`compress_lanes`] together; every other insert runs on its own track.
+    /// compressors and EQs that run plainly (not bypassed or fading, not automated) go
+    /// through [`compress_lanes`] and [`equalize_lanes`] together; every other insert runs
+    /// on its own track.
     fn inserts(
         &mut self,
         specs: &[TrackSpec],
@@ -260,7 +262,12 @@ impl Lane {
         let depth = picked.iter().flatten().map(|(s, _)| s.inserts.len()).max();
         for i in 0..depth.unwrap_or(0) {
             let mut lanes: [Item<'_, '_>; GROUP] = Default::default();
-            for ((member, view), lane) in picked.iter_mut().zip(&mut views).zip(&mut lanes) {
+            let mut eqs: [EqItem<'_, '_>; GROUP] = Default::default();
+            let members = picked
+                .iter_mut()
+                .zip(&mut views)
+                .zip(lanes.iter_mut().zip(&mut eqs));
+            for ((member, view), (lane, eq_lane)) in members {
                 let Some((state, spec)) = member else {
                     continue;
                 };
@@ -274,9 +281,11 @@ impl Lane {
                     .iter()
                     .any(|(t, _)| matches!(t, Target::Insert(k, _) if *k == i));
                 let plain = bypass.passes_through(off) && !automated;
-                if plain && matches!(insert, Insert::Compressor(_)) {
-                    if let Insert::Compressor(c) = insert {
-                        *lane = Some((c, channels));
+                if plain && matches!(insert, Insert::Compressor(_) | Insert::Eq(_)) {
+                    match insert {
+                        Insert::Compressor(c) => *lane = Some((c, channels)),
+                        Insert::Eq(eq) => *eq_lane = Some((eq, channels)),
+                        _ => {}
                     }
                 } else {
                     bypass.run(off, channels, |ch| {
@@ -285,6 +294,7 @@ impl Lane {
                 }
             }
             compress_lanes(&mut lanes);
+            equalize_lanes(&mut eqs);
             for (member, r) in picked.iter_mut().zip(&mut reduction) {
                 let Some((state, spec)) = member else {
                     continue;

@@ -10,6 +10,7 @@ mod delay;
 mod dynamics;
 mod dynamics_lanes;
 mod eq;
+mod eq_lanes;
 mod fade;
 mod gpu_analysis;
 mod graph;
