@@ -58,11 +58,14 @@ pub struct WavStream {
     writer: WavWriter<BufWriter<File>>,
     /// Frames written since the kernel was last asked to start writing them to disk.
     unsynced: usize,
+    /// The output replaces a file, so it is flushed to disk before the rename
+    /// ([`Staged::from_temp`]): writeback then starts as it goes.
+    replaces: bool,
 }
 
-/// Frames between requests to start writeback (about 6 MB of 24-bit stereo): the flush to
-/// disk that makes an output durable then runs while the command works, and the final one
-/// finds little left.
+/// Frames between requests to start writeback (about 6 MB of 24-bit stereo) of an output
+/// that replaces a file: the flush to disk that makes it durable then runs while the command
+/// works, and the final one finds little left. A new file is left to the kernel.
 const WRITEBACK_FRAMES: usize = 1 << 20;
 
 /// Asks the kernel to start writing `file`'s dirty pages to disk without waiting for them.
@@ -104,6 +107,7 @@ impl WavStream {
             tmp,
             writer,
             unsynced: 0,
+            replaces: path.exists(),
         })
     }
 
@@ -113,14 +117,15 @@ impl WavStream {
             .write(planes)
             .map_err(|e| anyhow!("{}: write failed: {e}", self.path.display()))?;
         self.unsynced += planes.first().map_or(0, |c| c.len());
-        if self.unsynced >= WRITEBACK_FRAMES {
+        if self.replaces && self.unsynced >= WRITEBACK_FRAMES {
             self.unsynced = 0;
             start_writeback(self.tmp.as_file());
         }
         Ok(())
     }
 
-    /// Completes the header and flushes to disk, ready to be renamed into place.
+    /// Completes the header (flushed to disk when it replaces a file), ready to be renamed
+    /// into place.
     pub fn finish_staged(self) -> Result<Staged> {
         let name = self.path.display().to_string();
         let buffered = self
