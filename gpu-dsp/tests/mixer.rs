@@ -1373,7 +1373,7 @@ fn many_compressed_tracks_equal_their_compressors_run_alone() {
             })
             .collect()
     };
-    let with_eq = |k: usize| k % 3 == 0;
+    let with_eq = |k: usize| k.is_multiple_of(3);
     let level = |k: usize| [0.9, 0.3, 0.02, 0.0][k % 4];
     let sources: Vec<Vec<Vec<f32>>> = (0..count)
         .map(|k| {
