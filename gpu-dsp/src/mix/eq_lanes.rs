@@ -48,7 +48,7 @@ pub(crate) fn equalize_lanes(items: &mut [Item<'_, '_>]) {
         return;
     }
     let lanes = &mut lanes[..count];
-    lanes.sort_by_key(|&(_, _, bands)| bands);
+    lanes.sort_unstable_by_key(|&(_, _, bands)| bands);
     for group in lanes.chunk_by(|a, b| a.2 == b.2) {
         for batch in group.chunks(LANES) {
             let picks: [(usize, usize); LANES] =
