@@ -95,7 +95,7 @@ pub fn render_with(
         false => spec.clone(),
     };
     let stem_names = mixed.stems.clone();
-    let mut mixer = Mixer::with_gpu(mixed, BLOCK, gpu).context("building the mix")?;
+    let mut mixer = Mixer::for_render(mixed, BLOCK, gpu).context("building the mix")?;
     for note in mixer.notes() {
         eprintln!("note: {note}");
     }

@@ -39,14 +39,14 @@ fn spectral_config(rate: f32) -> crate::spectral::StftConfig {
 
 impl Insert {
     /// Builds `spec` for `channels` channels at `rate`, processing at most `block` samples;
-    /// with `gpu_tail`, a reverb is built with its tail for a [`crate::conv::GpuTail`] (it
-    /// contributes nothing until attached to one).
+    /// a reverb is partitioned and placed as `reverbs` says (with [`ReverbMode::GpuTail`]
+    /// it contributes nothing until attached to a [`crate::conv::GpuTail`]).
     pub fn build(
         spec: &InsertSpec,
         channels: usize,
         rate: f32,
         block: usize,
-        gpu_tail: bool,
+        reverbs: ReverbMode,
     ) -> Result<Self> {
         Ok(match spec {
             InsertSpec::Eq(bands) => Insert::Eq(ParametricEq::new(bands, rate, channels)),
@@ -68,8 +68,8 @@ impl Insert {
                     dry: *dry,
                     ..Default::default()
                 };
-                let config = reverb_config(block);
-                let reverb = if gpu_tail {
+                let config = reverb_config(block, reverbs, ir_len(ir));
+                let reverb = if reverbs == ReverbMode::GpuTail {
                     ConvolutionReverb::with_gpu_tail(&planes, channels, params, config, block)?
                 } else {
                     ConvolutionReverb::new(&planes, channels, params, config, block)?
@@ -113,14 +113,15 @@ impl Insert {
         })
     }
 
-    /// Delay `spec` will add when built for `block`-sample processing (without building it).
-    pub fn latency_of(spec: &InsertSpec, rate: f32, block: usize) -> usize {
+    /// Delay `spec` will add when built for `block`-sample processing with `reverbs` (without
+    /// building it).
+    pub fn latency_of(spec: &InsertSpec, rate: f32, block: usize, reverbs: ReverbMode) -> usize {
         match spec {
             InsertSpec::Limiter {
                 ceiling_db,
                 release_ms,
             } => TruePeakLimiter::new(*ceiling_db, *release_ms, 0, rate).latency(),
-            InsertSpec::Reverb { .. } => reverb_config(block).block,
+            InsertSpec::Reverb { ir, .. } => reverb_config(block, reverbs, ir_len(ir)).block,
             InsertSpec::Clean { .. } | InsertSpec::Duck { .. } | InsertSpec::Multiband(_) => {
                 spectral_config(rate).fft
             }
@@ -386,12 +387,35 @@ pub(crate) fn process_automated(
     }
 }
 
-/// Reverb partitioning in the mix: one engine block of latency (compensated by the mixer)
-/// instead of a direct-form head, far cheaper when a session has many reverbs.
-pub(crate) fn reverb_config(block: usize) -> ConvolverConfig {
-    ConvolverConfig {
-        block: block.next_power_of_two().clamp(256, 4096),
-        ..Default::default()
+/// How a mix partitions and places its convolution reverbs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReverbMode {
+    /// One engine block of latency (compensated by the mixer) instead of a direct-form head,
+    /// then partitions growing ×4: little work in any one block, for playback.
+    #[default]
+    Streaming,
+    /// [`ReverbMode::Streaming`] with the tail partitions' multiply-accumulates in a
+    /// session [`crate::conv::GpuTail`].
+    GpuTail,
+    /// Uniform partitions of about a sixteenth of the IR ([`ConvolverConfig::offline`]):
+    /// the least work per sample, uneven across blocks, for offline renders (whose latency
+    /// is removed anyway). A 3 s IR is 9 partitions of 16384 samples.
+    Offline,
+}
+
+/// The longest channel of an IR.
+fn ir_len(ir: &[Vec<f32>]) -> usize {
+    ir.iter().map(Vec::len).max().unwrap_or(0)
+}
+
+/// Reverb partitioning in the mix for engine blocks of `block` samples and IRs of `ir_len`.
+pub(crate) fn reverb_config(block: usize, mode: ReverbMode, ir_len: usize) -> ConvolverConfig {
+    match mode {
+        ReverbMode::Offline => ConvolverConfig::offline(ir_len),
+        ReverbMode::Streaming | ReverbMode::GpuTail => ConvolverConfig {
+            block: block.next_power_of_two().clamp(256, 4096),
+            ..Default::default()
+        },
     }
 }
 
@@ -408,12 +432,14 @@ mod tests {
             for (channels, rate, block) in
                 [(1, 48_000.0, 256), (2, 48_000.0, 2048), (2, 96_000.0, 512)]
             {
-                let built = Insert::build(&spec, channels, rate, block, false).unwrap();
-                assert_eq!(
-                    built.latency(),
-                    Insert::latency_of(&spec, rate, block),
-                    "{spec:?} at {channels} channels, {rate} Hz, block {block}"
-                );
+                for mode in [ReverbMode::Streaming, ReverbMode::Offline] {
+                    let built = Insert::build(&spec, channels, rate, block, mode).unwrap();
+                    assert_eq!(
+                        built.latency(),
+                        Insert::latency_of(&spec, rate, block, mode),
+                        "{spec:?} at {channels} channels, {rate} Hz, block {block}, {mode:?}"
+                    );
+                }
             }
         }
     }
@@ -456,7 +482,7 @@ mod tests {
     #[test]
     fn every_declared_parameter_is_live() {
         for spec in every_kind() {
-            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, false).unwrap();
+            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, ReverbMode::Streaming).unwrap();
             let names = Insert::param_names(&spec);
             assert!(!names.is_empty(), "{spec:?}");
             for name in names {
@@ -466,7 +492,7 @@ mod tests {
         }
         // The limiter's settings read back as set.
         let spec = &every_kind()[3];
-        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, false).unwrap();
+        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, ReverbMode::Streaming).unwrap();
         limiter.set_param("ceiling_db", -3.0);
         limiter.set_param("release_ms", 250.0);
         let Insert::Limiter(l) = &limiter else {
@@ -483,7 +509,7 @@ mod tests {
         let metered: Vec<bool> = kinds
             .iter()
             .map(|s| {
-                Insert::build(s, 1, 48_000.0, 512, false)
+                Insert::build(s, 1, 48_000.0, 512, ReverbMode::Streaming)
                     .unwrap()
                     .reduction_db()
                     .is_some()
@@ -491,7 +517,7 @@ mod tests {
             .collect();
         assert_eq!(metered, [false, true, true, true, false, false, true, true]);
         // A closed gate reports its range.
-        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, false).unwrap();
+        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, ReverbMode::Streaming).unwrap();
         gate.process(&mut [&mut vec![0.0f32; 4800][..]]);
         assert!((gate.reduction_db().unwrap() + 80.0).abs() < 0.5);
     }

@@ -12,7 +12,7 @@ use super::bypass::Bypass;
 use super::delay::DelayLine;
 use super::gpu_analysis::MixAnalysis;
 use super::graph::{bypassed, InsertSpec, MixSpec};
-use super::insert::{reverb_config, Insert};
+use super::insert::{reverb_config, Insert, ReverbMode};
 use super::lane::{Lane, TrackState};
 use super::pipe::Pipe;
 use super::plan::MixPlan;
@@ -127,7 +127,7 @@ impl Mixer {
     /// (too large for its buffers) they all run on the CPU, with a note saying why.
     pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         let Some(ctx) = gpu else {
-            return Self::build(spec, block, false);
+            return Self::build(spec, block, ReverbMode::Streaming);
         };
         let mut mixer = Self::tails_on(spec, block, ctx.clone())?;
         mixer.gpu_ctx = Some(ctx);
@@ -137,15 +137,15 @@ impl Mixer {
     /// [`Mixer::build`] with the reverbs' tails in a session [`GpuTail`] on `ctx`, or on the
     /// CPU with a note when the GPU cannot take them.
     fn tails_on(spec: MixSpec, block: usize, ctx: Arc<GpuContext>) -> Result<Self> {
-        if reverb_config(block).block < block {
-            let mut mixer = Self::build(spec, block, false)?;
+        let partition = reverb_config(block, ReverbMode::GpuTail, 0).block;
+        if partition < block {
+            let mut mixer = Self::build(spec, block, ReverbMode::Streaming)?;
             mixer.notes.push(format!(
-                "the reverbs run on the CPU: the GPU tail takes engine blocks up to {} samples",
-                reverb_config(block).block
+                "the reverbs run on the CPU: the GPU tail takes engine blocks up to {partition} samples"
             ));
             return Ok(mixer);
         }
-        let mut mixer = Self::build(spec, block, true)?;
+        let mut mixer = Self::build(spec, block, ReverbMode::GpuTail)?;
         let mut arena = TailArena::default();
         let regions: Vec<_> = reverbs(&mut mixer.tracks, &mut mixer.buses)
             .filter_map(|r| r.reserve_gpu(&mut arena))
@@ -163,7 +163,7 @@ impl Mixer {
             }
             Err(DspError::Gpu(e)) => {
                 let Mixer { spec, .. } = mixer;
-                let mut mixer = Self::build(spec, block, false)?;
+                let mut mixer = Self::build(spec, block, ReverbMode::Streaming)?;
                 mixer.notes.push(format!(
                     "the reverbs run on the CPU: the GPU could not take them ({e})"
                 ));
@@ -173,8 +173,18 @@ impl Mixer {
         }
     }
 
-    /// Builds every processor, reverbs with their tails for a [`GpuTail`] when `gpu_tail`.
-    fn build(mut spec: MixSpec, block: usize, gpu_tail: bool) -> Result<Self> {
+    /// For offline renders: [`Mixer::with_gpu`], but without a GPU the reverbs take the
+    /// offline partitioning ([`ReverbMode::Offline`]: a third less work for a 3 s IR than
+    /// the streaming layout, and a latency the render removes).
+    pub fn for_render(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
+        match gpu {
+            Some(_) => Self::with_gpu(spec, block, gpu),
+            None => Self::build(spec, block, ReverbMode::Offline),
+        }
+    }
+
+    /// Builds every processor, the reverbs as `reverbs` says.
+    fn build(mut spec: MixSpec, block: usize, reverbs: ReverbMode) -> Result<Self> {
         let notes = Vec::new();
         let rate = spec.sample_rate as f32;
         let channels = spec.layout.channels();
@@ -186,7 +196,7 @@ impl Mixer {
         for b in &mut spec.buses {
             b.bypass.resize(b.inserts.len(), false);
         }
-        let plan = MixPlan::new(&spec, block)?;
+        let plan = MixPlan::with_reverbs(&spec, block, reverbs)?;
         let heard = super::solo::audible(&spec);
         let mut tracks = Vec::new();
         let mut track_lat = Vec::new();
@@ -196,7 +206,7 @@ impl Mixer {
                 .iter()
                 .enumerate()
                 .map(|(k, i)| {
-                    Insert::build(i, t.channels, rate, block, gpu_tail).map_err(|e| {
+                    Insert::build(i, t.channels, rate, block, reverbs).map_err(|e| {
                         DspError::InvalidInput(format!(
                             "track '{}', insert #{}: {e}",
                             t.name,
@@ -258,7 +268,7 @@ impl Mixer {
                 let inserts = bus
                     .inserts
                     .iter()
-                    .map(|i| Insert::build(i, channels, rate, block, gpu_tail))
+                    .map(|i| Insert::build(i, channels, rate, block, reverbs))
                     .collect::<Result<Vec<_>>>()
                     .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
                 let state = BusState::new(&spec, b, &plan, inserts, block, !heard.buses[b]);

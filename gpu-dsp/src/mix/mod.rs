@@ -33,7 +33,7 @@ pub use graph::{
     BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
     StreamSource, Target, TrackSpec,
 };
-pub use insert::Insert;
+pub use insert::{Insert, ReverbMode};
 pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterFinisher, MasterReport};
 pub use mixer::Mixer;
