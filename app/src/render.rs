@@ -2,20 +2,22 @@
 //! normalisation, a true-peak limiter and a report. Shared by `render`, `demo` and the
 //! window's export.
 
-use crate::io::{commit_all, register_work_path, ExportFormat, WavStream};
+use crate::io::{commit_all, register_work_path, ExportFormat, WavStream, WriteBehind};
 use anyhow::{bail, Context, Result};
 use gpu_dsp::analysis::{LoudnessMeter, LoudnessSummary};
 use gpu_dsp::mix::{MasterFinisher, MasterReport, MixSpec, Mixer};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 /// Samples per engine block in offline renders (as in playback): latency does not matter
 /// offline, and larger blocks halve the per-block work of scheduling, summing and the
 /// reverbs' first partitions (the mix benchmark: 24× real time against 20× at 1024).
-pub const BLOCK: usize = 2048;
+pub const BLOCK: usize = 4096;
 
 /// What a render did.
 pub struct RenderSummary {
@@ -48,6 +50,148 @@ impl RenderProgress {
         }
         Ok(())
     }
+}
+
+/// The error for work files that cannot be written in `folder`.
+fn spill_failed(folder: &Path, e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}: cannot write the render's work files: {e}",
+        folder.display()
+    )
+}
+
+/// Planar stems, `[stem][channel][frame]`.
+type Stems = Vec<Vec<Vec<f32>>>;
+
+/// A block of stems for the [`MixSink`]: its frames `range` start at output frame
+/// `first_frame`.
+type Taken = (Stems, std::ops::Range<usize>, u64);
+
+/// What the mix pass keeps of each block, and how.
+struct Keep {
+    /// The master gain (linear).
+    gain: f32,
+    names: Vec<String>,
+    rate: u32,
+    channels: usize,
+    /// Spill the master sum (no stem files), else every stem.
+    spill_sum: bool,
+    /// Where the work files are (for messages).
+    folder: PathBuf,
+}
+
+/// The mix pass's keeping, on a thread of its own so the mix never waits for it: each
+/// block's stems checked for non-finite samples, the master's loudness measured, and the
+/// stems (or their sum) spilled to raw work files. Buffers travel back for reuse.
+struct MixSink {
+    tx: Option<SyncSender<Taken>>,
+    free: Receiver<Stems>,
+    worker: Option<JoinHandle<Result<LoudnessMeter>>>,
+}
+
+impl MixSink {
+    fn start(files: Vec<BufWriter<File>>, keep: Keep) -> Self {
+        let (tx, rx) = sync_channel::<Taken>(4);
+        let (free_tx, free) = channel();
+        let worker = std::thread::spawn(move || keep_blocks(files, &keep, rx, free_tx));
+        Self {
+            tx: Some(tx),
+            free,
+            worker: Some(worker),
+        }
+    }
+
+    /// Hands over a copy of `stems`' frames `range` (output frame `first_frame` on); the
+    /// keeper's error when it stopped.
+    fn take(
+        &mut self,
+        stems: &[Vec<Vec<f32>>],
+        range: std::ops::Range<usize>,
+        first: u64,
+    ) -> Result<()> {
+        let mut copy = self.free.try_recv().unwrap_or_default();
+        copy.resize_with(stems.len(), Vec::new);
+        for (dst, src) in copy.iter_mut().zip(stems) {
+            dst.resize_with(src.len(), Vec::new);
+            for (d, s) in dst.iter_mut().zip(src) {
+                d.clear();
+                d.extend_from_slice(&s[..range.end]);
+            }
+        }
+        match self.tx.as_ref().map(|tx| tx.send((copy, range, first))) {
+            Some(Ok(())) => Ok(()),
+            _ => self.join().map(|_| ()),
+        }
+    }
+
+    /// Waits for every block to be kept; the master's loudness meter.
+    fn finish(mut self) -> Result<LoudnessMeter> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<LoudnessMeter> {
+        self.tx = None;
+        match self.worker.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => bail!("the render's keeping thread failed"),
+        }
+    }
+}
+
+impl Drop for MixSink {
+    /// Unfinished (an error upstream): let the keeper end before the files are removed.
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+/// The [`MixSink`]'s thread.
+fn keep_blocks(
+    mut files: Vec<BufWriter<File>>,
+    keep: &Keep,
+    blocks: Receiver<Taken>,
+    free: std::sync::mpsc::Sender<Stems>,
+) -> Result<LoudnessMeter> {
+    let mut before = LoudnessMeter::new(keep.channels, keep.rate);
+    let mut master = vec![vec![0.0f32; BLOCK]; keep.channels];
+    let mut bytes: Vec<u8> = Vec::new();
+    for (stems, range, first) in blocks {
+        check_finite_stems(&stems, range.clone(), &keep.names, first, keep.rate)?;
+        let (skip, n) = (range.start, range.end);
+        for m in &mut master {
+            m[skip..n].fill(0.0);
+        }
+        for stem in &stems {
+            for (m, c) in master.iter_mut().zip(stem) {
+                m[skip..n]
+                    .iter_mut()
+                    .zip(&c[skip..n])
+                    .for_each(|(a, b)| *a += keep.gain * b);
+            }
+        }
+        let planes: Vec<&[f32]> = master.iter().map(|c| &c[skip..n]).collect();
+        before.process(&planes);
+        let (sources, scale): (Vec<&Vec<Vec<f32>>>, f32) = if keep.spill_sum {
+            (vec![&master], 1.0)
+        } else {
+            (stems.iter().collect(), keep.gain)
+        };
+        for (file, group) in files.iter_mut().zip(sources) {
+            bytes.clear();
+            for i in skip..n {
+                for c in group {
+                    bytes.extend_from_slice(&(c[i] * scale).to_le_bytes());
+                }
+            }
+            file.write_all(&bytes)
+                .map_err(|e| spill_failed(&keep.folder, e))?;
+        }
+        let _ = free.send(stems);
+    }
+    for f in &mut files {
+        f.flush().map_err(|e| spill_failed(&keep.folder, e))?;
+    }
+    Ok(before)
 }
 
 /// Frames per block of the finishing pass.
@@ -120,21 +264,23 @@ pub fn render_with(
         .tempdir_in(&parent)
         .with_context(|| format!("{}: cannot create a work folder", parent.display()))?;
     register_work_path(spill_dir.path());
-    let spill_failed = |e: std::io::Error| {
-        anyhow::anyhow!(
-            "{}: cannot write the render's work files: {e}",
-            parent.display()
-        )
-    };
     let spill_path = |g: usize| spill_dir.path().join(format!("{g}.f32"));
-    let mut spill: Vec<BufWriter<File>> = (0..groups)
+    let spill: Vec<BufWriter<File>> = (0..groups)
         .map(|g| File::create(spill_path(g)).map(BufWriter::new))
         .collect::<std::io::Result<_>>()
-        .map_err(spill_failed)?;
+        .map_err(|e| spill_failed(&parent, e))?;
     let gain = 10f32.powf(spec.master.gain_db / 20.0);
-    let mut before = LoudnessMeter::new(channels, rate);
-    let mut master = vec![vec![0.0f32; BLOCK]; channels];
-    let mut bytes: Vec<u8> = Vec::with_capacity(BLOCK * channels * 4);
+    let mut sink = MixSink::start(
+        spill,
+        Keep {
+            gain,
+            names: stem_names,
+            rate,
+            channels,
+            spill_sum: groups == 1,
+            folder: parent.clone(),
+        },
+    );
     let bar = crate::progress::bar(1000, "mixing");
     let mut pos = 0u64;
     while pos < total {
@@ -145,41 +291,7 @@ pub fn render_with(
         if skip == n {
             continue;
         }
-        check_finite_stems(
-            stems,
-            skip..n,
-            &stem_names,
-            pos - n as u64 + skip as u64 - latency,
-            rate,
-        )?;
-        for m in &mut master {
-            m[skip..n].fill(0.0);
-        }
-        for stem in stems {
-            for (m, c) in master.iter_mut().zip(stem) {
-                m[skip..n]
-                    .iter_mut()
-                    .zip(&c[skip..n])
-                    .for_each(|(a, b)| *a += gain * b);
-            }
-        }
-        let planes: Vec<&[f32]> = master.iter().map(|c| &c[skip..n]).collect();
-        before.process(&planes);
-        let sources: Vec<&Vec<Vec<f32>>> = if groups == 1 {
-            vec![&master]
-        } else {
-            stems.iter().collect()
-        };
-        let scale = if groups == 1 { 1.0 } else { gain };
-        for (file, group) in spill.iter_mut().zip(sources) {
-            bytes.clear();
-            for i in skip..n {
-                for c in group {
-                    bytes.extend_from_slice(&(c[i] * scale).to_le_bytes());
-                }
-            }
-            file.write_all(&bytes).map_err(spill_failed)?;
-        }
+        sink.take(stems, skip..n, pos - n as u64 + skip as u64 - latency)?;
         bar.set_position(pos * 1000 / total.max(1));
         progress.set(pos * 500 / total.max(1));
         progress.check()?;
@@ -189,10 +301,7 @@ pub fn render_with(
         bail!("the mix failed: {e}");
     }
     drop(mixer);
-    for f in &mut spill {
-        f.flush().map_err(spill_failed)?;
-    }
-    drop(spill);
+    let before = sink.finish()?;
     // Pass 2: gains, limiter, files.
     let measured = before.integrated();
     let mut finisher = MasterFinisher::new(&spec.master, measured, channels, rate);
@@ -204,11 +313,17 @@ pub fn render_with(
         );
     }
     let mut to_flush = finisher.delay();
-    let mut master_out = WavStream::create(output, rate, channels, format)?;
-    let mut stem_out: Vec<WavStream> = stem_paths
-        .iter()
-        .map(|p| WavStream::create(p, rate, channels, format))
-        .collect::<Result<_>>()?;
+    // Every output encoded and written on a thread of its own, beside the finishing.
+    let open = |p: &Path| -> Result<WriteBehind> {
+        Ok(WriteBehind::new(
+            WavStream::create(p, rate, channels, format)?,
+            channels,
+            4,
+        ))
+    };
+    let mut master_out = open(output)?;
+    let mut stem_out: Vec<WriteBehind> =
+        stem_paths.iter().map(|p| open(p)).collect::<Result<_>>()?;
     let mut readers: Vec<BufReader<File>> = (0..groups)
         .map(|g| File::open(spill_path(g)).map(BufReader::new))
         .collect::<std::io::Result<_>>()?;
@@ -239,8 +354,7 @@ pub fn render_with(
                     f32::from_le_bytes([v[0], v[1], v[2], v[3]]) * g;
             }
             if let Some(out) = stem_out.get_mut(k) {
-                let planes: Vec<&[f32]> = group.iter().map(|c| &c[..m]).collect();
-                out.write(&planes)?;
+                out.write(&group, 0, m)?;
             }
             for (b, x) in block.iter_mut().zip(&group) {
                 b[..m].iter_mut().zip(&x[..m]).for_each(|(a, y)| *a += y);
@@ -264,7 +378,7 @@ pub fn render_with(
                 (written + i) as f64 / f64::from(rate)
             );
         }
-        master_out.write(&planes)?;
+        master_out.write(&block, done.start, done.start + keep)?;
         written += keep;
         progress.set(500 + (written as u64 * 500) / frames.max(1) as u64);
         progress.check()?;

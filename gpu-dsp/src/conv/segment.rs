@@ -18,7 +18,8 @@ pub(crate) struct SegmentState {
     pub ir: Vec<Vec<Complex32>>,
     /// Per input channel: `count` slots of input spectra (empty when the MAC runs elsewhere).
     fdl: Vec<Vec<Complex32>>,
-    /// Per input channel: the newest input spectrum.
+    /// Per input channel: the newest input spectrum, when the delay line lives elsewhere
+    /// (on the GPU).
     pub newest: Vec<Vec<Complex32>>,
     /// Slot of the newest spectrum in the delay line.
     pub head: usize,
@@ -72,7 +73,7 @@ impl SegmentState {
             ifft,
             ir: ir_spectra,
             fdl: vec![vec![Complex32::default(); fdl_len]; inputs],
-            newest: vec![vec![Complex32::default(); bins]; inputs],
+            newest: vec![vec![Complex32::default(); if keep_fdl { 0 } else { bins }]; inputs],
             head: 0,
             acc: vec![vec![Complex32::default(); bins]; outputs],
             time,
@@ -103,15 +104,16 @@ impl SegmentState {
     pub fn analyze(&mut self, input: usize, a: &[f32], b: &[f32]) {
         self.time[..a.len()].copy_from_slice(a);
         self.time[a.len()..].copy_from_slice(b);
-        let _ = self.fft.process_with_scratch(
-            &mut self.time,
-            &mut self.newest[input],
-            &mut self.scratch,
-        );
-        if !self.fdl[input].is_empty() {
+        // Straight into the delay line's slot when the multiply-accumulate runs here.
+        let out = if self.fdl[input].is_empty() {
+            &mut self.newest[input][..]
+        } else {
             let slot = self.head * self.bins;
-            self.fdl[input][slot..slot + self.bins].copy_from_slice(&self.newest[input]);
-        }
+            &mut self.fdl[input][slot..slot + self.bins]
+        };
+        let _ = self
+            .fft
+            .process_with_scratch(&mut self.time, out, &mut self.scratch);
     }
 
     /// Multiply-accumulates every route over every partition into `acc` (the CPU MAC).

@@ -5,7 +5,7 @@ use crate::io::limits::{check_channels, check_sample_rate};
 use crate::io::source::read_up_to;
 use anyhow::{bail, Context, Result};
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 /// Data sizes that mean "unknown": FFmpeg and most streaming writers put 0xFFFFFFFF, SoX
 /// 0x7FFFF000, some 0. With one of these and less data in the file than claimed, the data
@@ -183,9 +183,25 @@ impl WavReader {
             None => want,
         };
         let block = self.encoding.bytes() * self.channels;
-        self.raw.resize(want * block, 0);
-        let got = read_up_to(&mut self.reader, &mut self.raw).context("read failed")?;
-        let frames = got / block;
+        // Decoded straight out of the reader's buffer; a frame split across two fills goes
+        // through `raw`.
+        let mut frames = 0;
+        while frames < want {
+            let buf = self.reader.fill_buf().context("read failed")?;
+            let whole = (buf.len() / block).min(want - frames);
+            if whole > 0 {
+                decode(&buf[..whole * block], self.encoding, out, frames);
+                self.reader.consume(whole * block);
+                frames += whole;
+                continue;
+            }
+            self.raw.resize(block, 0);
+            if read_up_to(&mut self.reader, &mut self.raw).context("read failed")? < block {
+                break;
+            }
+            decode(&self.raw, self.encoding, out, frames);
+            frames += 1;
+        }
         if frames < want && self.frames.is_some() {
             bail!(
                 "truncated: the header promises {} frames, the file holds {}",
@@ -193,7 +209,6 @@ impl WavReader {
                 self.pos + frames as u64
             );
         }
-        decode(&self.raw[..frames * block], self.encoding, out);
         self.pos += frames as u64;
         Ok(frames)
     }
@@ -258,13 +273,18 @@ fn parse_fmt(b: &[u8]) -> Result<(Encoding, usize, u32)> {
     Ok((encoding, channels, rate))
 }
 
-/// Interleaved little-endian samples to planar f32 (integers scaled by 2^−(bits−1)); one
-/// loop per encoding so the inner loop has no branch.
-fn decode(raw: &[u8], encoding: Encoding, out: &mut [&mut [f32]]) {
-    fn each<const W: usize>(raw: &[u8], out: &mut [&mut [f32]], f: impl Fn(&[u8; W]) -> f32) {
+/// Interleaved little-endian samples to frames `at..` of planar f32 (integers scaled by
+/// 2^−(bits−1)); one loop per encoding so the inner loop has no branch.
+fn decode(raw: &[u8], encoding: Encoding, out: &mut [&mut [f32]], at: usize) {
+    fn each<const W: usize>(
+        raw: &[u8],
+        out: &mut [&mut [f32]],
+        at: usize,
+        f: impl Fn(&[u8; W]) -> f32,
+    ) {
         let stride = W * out.len();
         for (c, plane) in out.iter_mut().enumerate() {
-            for (v, frame) in plane.iter_mut().zip(raw.chunks_exact(stride)) {
+            for (v, frame) in plane[at..].iter_mut().zip(raw.chunks_exact(stride)) {
                 let mut b = [0u8; W];
                 b.copy_from_slice(&frame[c * W..(c + 1) * W]);
                 *v = f(&b);
@@ -272,15 +292,17 @@ fn decode(raw: &[u8], encoding: Encoding, out: &mut [&mut [f32]]) {
         }
     }
     match encoding {
-        Encoding::U8 => each::<1>(raw, out, |s| (f32::from(s[0]) - 128.0) / 128.0),
-        Encoding::I16 => each::<2>(raw, out, |s| f32::from(i16::from_le_bytes(*s)) / 32_768.0),
-        Encoding::I24 => each::<3>(raw, out, |s| {
+        Encoding::U8 => each::<1>(raw, out, at, |s| (f32::from(s[0]) - 128.0) / 128.0),
+        Encoding::I16 => each::<2>(raw, out, at, |s| {
+            f32::from(i16::from_le_bytes(*s)) / 32_768.0
+        }),
+        Encoding::I24 => each::<3>(raw, out, at, |s| {
             (i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8) as f32 / 8_388_608.0
         }),
-        Encoding::I32 => each::<4>(raw, out, |s| {
+        Encoding::I32 => each::<4>(raw, out, at, |s| {
             (f64::from(i32::from_le_bytes(*s)) / 2_147_483_648.0) as f32
         }),
-        Encoding::F32 => each::<4>(raw, out, |s| f32::from_le_bytes(*s)),
-        Encoding::F64 => each::<8>(raw, out, |s| f64::from_le_bytes(*s) as f32),
+        Encoding::F32 => each::<4>(raw, out, at, |s| f32::from_le_bytes(*s)),
+        Encoding::F64 => each::<8>(raw, out, at, |s| f64::from_le_bytes(*s) as f32),
     }
 }
