@@ -5,7 +5,7 @@
 #
 #   bash benches/cli.sh            # 10-minute stereo 48 kHz input
 #   MINUTES=120 bash benches/cli.sh  # a two-hour input (about 2 GB of WAV)
-#   RUNS=3 bash benches/cli.sh       # best of three runs per command
+#   RUNS=3 bash benches/cli.sh       # the median of three runs per command
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES="${MINUTES:-10}"
@@ -22,28 +22,43 @@ echo "material: ${MINUTES} min stereo 48 kHz 24-bit pink noise, a 3 s stereo dec
 sox -n -r 48000 -c 2 -b 24 "$work/in.wav" synth "$seconds" pinknoise vol 0.3
 sox -n -r 48000 -c 2 -b 24 "$work/ir.wav" synth 3 whitenoise fade q 0 3 3 vol 0.05
 
-# Runs a command RUNS times; prints the best wall time (s) and its peak RSS (MB). Every run
-# writes new files (outputs from the run before are removed first, for both tools: replacing
-# a file costs mixstation a flush to disk that a new file does not need).
-measure() {
-  local best="" mem=""
-  for _ in $(seq "$RUNS"); do
-    rm -rf "$work"/conv*.wav "$work"/s*.png "$work/r/mix.wav" "$work/r/stems"/*
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
-      cat "$work/err" >&2; return 1; }
-    read -r t m < "$work/time"
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; mem=$m; fi
-  done
-  echo "$best $((mem / 1024))"
+# Times one run of a command into "$work/$1" (appends "seconds peak-KB"). Every run writes
+# new files (outputs from the run before are removed first, for both tools: replacing a file
+# costs mixstation a flush to disk that a new file does not need).
+once() {
+  local log="$work/$1"; shift
+  rm -rf "$work"/conv*.wav "$work"/s*.png "$work/r/mix.wav" "$work/r/stems"/*
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+    cat "$work/err" >&2; return 1; }
+  cat "$work/time" >> "$log"
 }
 
-row() { # job, ours..., --, theirs...
+# The median run of a log: "seconds peak-MB".
+median() {
+  local t m
+  read -r t m < <(sort -n "$work/$1" | sed -n "$(( (RUNS + 1) / 2 ))p")
+  echo "$t $((m / 1024))"
+}
+
+# Runs a command RUNS times; prints the median wall time (s) and that run's peak RSS (MB).
+measure() {
+  : > "$work/alone"
+  for _ in $(seq "$RUNS"); do once alone "$@"; done
+  median alone
+}
+
+row() { # job, ours..., --, theirs... (runs alternate: ours, theirs, ours, …)
   local job="$1"; shift
   local ours=() theirs=()
   while [ "$1" != "--" ]; do ours+=("$1"); shift; done; shift
   theirs=("$@")
-  read -r t1 m1 < <(measure "${ours[@]}")
-  read -r t2 m2 < <(measure "${theirs[@]}")
+  : > "$work/ours"; : > "$work/theirs"
+  for _ in $(seq "$RUNS"); do
+    once ours "${ours[@]}"
+    once theirs "${theirs[@]}"
+  done
+  read -r t1 m1 < <(median ours)
+  read -r t2 m2 < <(median theirs)
   local ratio
   ratio=$(awk "BEGIN{printf \"%.2f\", $t2 / ($t1 > 0 ? $t1 : 1e-9)}")
   printf "| %-44s | %7.2f s | %5d MB | %7.2f s | %5d MB | %5sx |\n" "$job" "$t1" "$m1" "$t2" "$m2" "$ratio"
@@ -56,6 +71,11 @@ row "convolve, 3 s stereo IR (vs FFmpeg afir)" \
   "$BIN" convolve "$work/in.wav" --ir "$work/ir.wav" -o "$work/conv.wav" --engine cpu -- \
   ffmpeg -loglevel error -y -i "$work/in.wav" -i "$work/ir.wav" \
   -filter_complex "[0:a][1:a]afir=gtype=none:dry=1:wet=1" -c:a pcm_s24le "$work/conv-ff.wav"
+sox "$work/in.wav" "$work/in60.wav" trim 0 60
+row "convolve 60 s, 3 s stereo IR (vs FFmpeg afir)" \
+  "$BIN" convolve "$work/in60.wav" --ir "$work/ir.wav" -o "$work/conv60.wav" --engine cpu -- \
+  ffmpeg -loglevel error -y -i "$work/in60.wav" -i "$work/ir.wav" \
+  -filter_complex "[0:a][1:a]afir=gtype=none:dry=1:wet=1" -c:a pcm_s24le "$work/conv60-ff.wav"
 row "analyze --json (vs FFmpeg ebur128=peak=true)" \
   "$BIN" analyze "$work/in.wav" --json -- \
   ffmpeg -nostats -loglevel error -i "$work/in.wav" -af ebur128=peak=true -f null -
