@@ -1441,7 +1441,7 @@ fn many_compressed_tracks_equal_their_compressors_run_alone() {
 
 #[test]
 fn offline_reverb_partitioning_renders_what_playback_partitioning_does() {
-    // Two stems sending to a reverb bus (an 9000-tap IR: uniform partitions of 1024 offline
+    // Two stems sending to a reverb bus (a 9000-tap IR: uniform partitions of 4096 offline
     // against the streaming layout's 256-sample head and growing partitions) and a bus
     // reverb after an EQ: the offline render equals the playback layout's within 1e-5 of
     // the peak, every stem, in time (its longer latency is removed).
@@ -1480,7 +1480,7 @@ fn offline_reverb_partitioning_renders_what_playback_partitioning_does() {
     let mix = spec(vec![a, b], vec![dx, mx], vec![bus]);
     let mut streaming = Mixer::new(mix.clone(), 256).unwrap();
     let mut offline = Mixer::for_render(mix, 256, None).unwrap();
-    assert_eq!(offline.latency(), streaming.latency() - 256 + 1024);
+    assert_eq!(offline.latency(), streaming.latency() - 256 + 4096);
     let (streaming, offline) = (streaming.render(|_| {}), offline.render(|_| {}));
     let peak = streaming
         .iter()
