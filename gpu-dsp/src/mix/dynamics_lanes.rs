@@ -250,6 +250,7 @@ unsafe fn smooth_avx(
 mod tests {
     use super::*;
     use crate::conformance::noise;
+    use crate::mix::lanes_test::alone_and_together;
     use crate::mix::CompressorParams;
 
     #[test]
@@ -280,25 +281,16 @@ mod tests {
                     .map(|(j, v)| v * level * (1.0 + (j as f32 * 0.01).sin()) * 0.5)
                     .collect()
             };
-            let mut want: Vec<Vec<Vec<f32>>> = (0..count)
+            let blocks = (0..count)
                 .map(|i| (0..channels(i)).map(|c| signal(i, c)).collect())
                 .collect();
-            let mut got = want.clone();
-            for (comp, planes) in alone.iter_mut().zip(&mut want) {
-                let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[..]).collect();
-                comp.process(&mut views);
-            }
-            let mut views: Vec<Vec<&mut [f32]>> = got
-                .iter_mut()
-                .map(|planes| planes.iter_mut().map(|p| &mut p[..]).collect())
-                .collect();
-            let mut items: Vec<Item<'_, '_>> = lanes
-                .iter_mut()
-                .zip(&mut views)
-                .map(|(c, v)| Some((c, &mut v[..])))
-                .collect();
-            compress_lanes(&mut items);
-            drop(items);
+            let (want, got) = alone_and_together(
+                &mut alone,
+                &mut lanes,
+                blocks,
+                |c, ch| c.process(ch),
+                compress_lanes,
+            );
             assert_eq!(got, want, "block {b}");
             for (a, l) in alone.iter().zip(&lanes) {
                 assert_eq!(a.reduction_db().to_bits(), l.reduction_db().to_bits());

@@ -187,6 +187,7 @@ unsafe fn biquads_avx<const B: usize>(buf: &mut [[f64; LANES]], ch: &mut Chain<B
 mod tests {
     use super::*;
     use crate::conformance::noise;
+    use crate::mix::lanes_test::alone_and_together;
     use crate::mix::{EqBand, FilterKind};
 
     #[test]
@@ -215,28 +216,20 @@ mod tests {
         let mut alone: Vec<ParametricEq> = (0..count).map(eq).collect();
         let mut lanes = alone.clone();
         for (b, n) in [256, 100, 513].into_iter().enumerate() {
-            let mut want: Vec<Vec<Vec<f32>>> = (0..count)
+            let blocks = (0..count)
                 .map(|i| {
                     (0..1 + i % 2)
                         .map(|c| noise((31 * i + 7 * c + b) as u32 + 1, n))
                         .collect()
                 })
                 .collect();
-            let mut got = want.clone();
-            for (e, planes) in alone.iter_mut().zip(&mut want) {
-                let mut views: Vec<&mut [f32]> = planes.iter_mut().map(|p| &mut p[..]).collect();
-                e.process(&mut views);
-            }
-            let mut views: Vec<Vec<&mut [f32]>> = got
-                .iter_mut()
-                .map(|planes| planes.iter_mut().map(|p| &mut p[..]).collect())
-                .collect();
-            let mut items: Vec<Item<'_, '_>> = lanes
-                .iter_mut()
-                .zip(&mut views)
-                .map(|(e, v)| Some((e, &mut v[..])))
-                .collect();
-            equalize_lanes(&mut items);
+            let (want, got) = alone_and_together(
+                &mut alone,
+                &mut lanes,
+                blocks,
+                |e, ch| e.process(ch),
+                equalize_lanes,
+            );
             assert_eq!(got, want, "block {b}");
         }
     }

@@ -16,6 +16,8 @@ mod gpu_analysis;
 mod graph;
 mod insert;
 mod lane;
+#[cfg(test)]
+pub(crate) mod lanes_test;
 mod limiter;
 mod master;
 mod mixer;
@@ -26,6 +28,7 @@ mod plan;
 pub mod solo;
 
 pub use automation::{Automation, AutomationError};
+
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
 pub use fade::FadeShape;
