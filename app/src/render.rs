@@ -349,9 +349,11 @@ pub fn render_with(
                 break;
             }
             reader.read_exact(&mut raw[..m * channels * 4])?;
-            for (i, v) in raw[..m * channels * 4].chunks_exact(4).enumerate() {
-                group[i % channels][i / channels] =
-                    f32::from_le_bytes([v[0], v[1], v[2], v[3]]) * g;
+            for (c, plane) in group.iter_mut().enumerate() {
+                let frames = raw[c * 4..].chunks(channels * 4);
+                for (x, v) in plane[..m].iter_mut().zip(frames) {
+                    *x = f32::from_le_bytes([v[0], v[1], v[2], v[3]]) * g;
+                }
             }
             if let Some(out) = stem_out.get_mut(k) {
                 out.write(&group, 0, m)?;

@@ -102,11 +102,12 @@ pub(super) fn convolve(
         let mut to_workers = Vec::new();
         let mut results = Vec::new();
         let mut recycle = Vec::new();
+        let mut workers = Vec::new();
         for group in groups {
             let (tx, rx) = sync_channel::<Shared>(DEPTH);
             let (result_tx, result_rx) = sync_channel::<(Planes, usize)>(DEPTH);
             let (free_tx, free_rx) = channel::<Planes>();
-            s.spawn(move || work(group, gains, rx, result_tx, free_rx));
+            workers.push(s.spawn(move || work(group, gains, rx, result_tx, free_rx)));
             to_workers.push(tx);
             results.push(result_rx);
             recycle.push(free_tx);
@@ -132,6 +133,11 @@ pub(super) fn convolve(
             }
         }
         drop(results);
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow!("a convolution thread failed"))?;
+        }
         reader
             .join()
             .map_err(|_| anyhow!("the decoding thread failed"))??;

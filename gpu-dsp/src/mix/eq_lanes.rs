@@ -160,10 +160,11 @@ fn biquads<const B: usize, const FMA: bool>(buf: &mut [[f64; LANES]], ch: &mut C
 unsafe fn biquads_avx<const B: usize>(buf: &mut [[f64; LANES]], ch: &mut Chain<B>) {
     use std::arch::x86_64::*;
     let load = |v: &[f64; LANES]| _mm256_loadu_pd(v.as_ptr());
-    let zero = _mm256_setzero_pd();
+    // Negation flips the sign bit (as `-a` does, signed zeros included).
+    let sign = _mm256_set1_pd(-0.0);
     let c: [[__m256d; 3]; B] = std::array::from_fn(|k| ch.c[k].each_ref().map(load));
     let na: [[__m256d; 2]; B] =
-        std::array::from_fn(|k| ch.a[k].each_ref().map(|a| _mm256_sub_pd(zero, load(a))));
+        std::array::from_fn(|k| ch.a[k].each_ref().map(|a| _mm256_xor_pd(load(a), sign)));
     let mut s1: [__m256d; B] = std::array::from_fn(|k| load(&ch.s1[k]));
     let mut s2: [__m256d; B] = std::array::from_fn(|k| load(&ch.s2[k]));
     for v in buf {

@@ -187,7 +187,12 @@ impl WavReader {
         // through `raw`.
         let mut frames = 0;
         while frames < want {
-            let buf = self.reader.fill_buf().context("read failed")?;
+            let buf = loop {
+                match self.reader.fill_buf() {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other.context("read failed")?,
+                }
+            };
             let whole = (buf.len() / block).min(want - frames);
             if whole > 0 {
                 decode(&buf[..whole * block], self.encoding, out, frames);
