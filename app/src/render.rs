@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-/// Samples per engine block in offline renders (as in playback): latency does not matter
-/// offline, and larger blocks halve the per-block work of scheduling, summing and the
-/// reverbs' first partitions (the mix benchmark: 24× real time against 20× at 1024).
+/// Samples per engine block in offline renders (playback uses 1024): latency does not
+/// matter offline, and larger blocks cut the per-block work of scheduling and summing (the
+/// 96-track render of `benches/cli.sh`: a few per cent faster than at 2048; 24× real time
+/// against 20× at 1024 in the mix benchmark before that).
 pub const BLOCK: usize = 4096;
 
 /// What a render did.
