@@ -329,19 +329,20 @@ impl GpuBandPowers {
     pub fn submitted(&mut self, index: wgpu::SubmissionIndex) {
         let slot = &mut self.ring[self.current];
         let values = slot.frames * self.signals * self.bands;
-        slot.staging.submitted(index, (values * 4) as u64);
+        slot.staging
+            .submitted(&self.ctx, index, (values * 4) as u64);
         self.submissions += 1;
     }
 
     /// Turns the ring and hands `each` the frames of the submission made two pushes ago
-    /// (already mapped unless the GPU is further behind, which is waited for and counted in
+    /// (already mapped unless the GPU is further behind: that mapping is slept for, counted in
     /// [`GpuBandPowers::late`]); the next frames go to the freed slot.
     pub fn collect(&mut self, each: &mut impl FnMut(&[f32])) -> Result<()> {
         self.current ^= 1;
         let slot = &mut self.ring[self.current];
         let values = slot.frames * self.signals * self.bands;
         let readback = &mut self.readback;
-        let read = slot.staging.read(&self.ctx, &mut self.late, |view| {
+        let read = slot.staging.read(&mut self.late, |view| {
             readback[..values].copy_from_slice(bytemuck::cast_slice(view));
         })?;
         if read {

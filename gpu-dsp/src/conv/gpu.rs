@@ -4,8 +4,9 @@
 //!
 //! The protocol, per engine block (at most one block boundary per convolver in between):
 //! 1. [`GpuTail::collect`] turns a ring of two staging buffers and reads the submission made
-//!    two blocks ago, already mapped (the engine never waits on the queue unless the GPU is
-//!    more than two blocks behind), and [`GpuTail::deliver`] hands each convolver its results;
+//!    two blocks ago, already mapped by the context's poll thread (the engine never polls or
+//!    waits on the queue; with the GPU more than two blocks behind it sleeps until that
+//!    slot's mapping arrives), and [`GpuTail::deliver`] hands each convolver its results;
 //! 2. the convolvers run on the CPU wherever their owners run them (several threads);
 //! 3. [`GpuTail::stage`] takes the new input spectra of every convolver that crossed a
 //!    boundary and [`GpuTail::submit`] dispatches all of their tails at once.
@@ -389,8 +390,8 @@ impl GpuTail {
     }
 
     /// Start of a block: turns the ring and reads the results of the submission made two
-    /// blocks ago (long finished on any GPU keeping up; only one running further behind is
-    /// waited for, counted in [`TailStats::late`]) for [`GpuTail::deliver`]. This block's
+    /// blocks ago (long finished on any GPU keeping up; the mapping of one running further
+    /// behind is slept for, counted in [`TailStats::late`]) for [`GpuTail::deliver`]. This block's
     /// jobs then go to the freed slot.
     pub fn collect(&mut self) -> Result<()> {
         self.ready.clear();
@@ -403,16 +404,15 @@ impl GpuTail {
             .filter(|_| slot.timed)
             .map(|t| t.period);
         let (readback, stats) = (&mut self.readback, &mut self.stats);
-        slot.staging
-            .read(&self.buffers.ctx, &mut stats.late, |view| {
-                readback[..values].copy_from_slice(bytemuck::cast_slice(&view[..values * 8]));
-                if let Some(period) = timed {
-                    let ticks: &[u64] = bytemuck::cast_slice(&view[values * 8..values * 8 + 16]);
-                    let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
-                    stats.gpu_ns += ns as u64;
-                    stats.timed += 1;
-                }
-            })?;
+        slot.staging.read(&mut stats.late, |view| {
+            readback[..values].copy_from_slice(bytemuck::cast_slice(&view[..values * 8]));
+            if let Some(period) = timed {
+                let ticks: &[u64] = bytemuck::cast_slice(&view[values * 8..values * 8 + 16]);
+                let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
+                stats.gpu_ns += ns as u64;
+                stats.timed += 1;
+            }
+        })?;
         std::mem::swap(&mut self.ready, &mut slot.pending);
         slot.pending.clear();
         slot.values = 0;
@@ -602,7 +602,7 @@ impl GpuTail {
         if slot.timed {
             mapped += TIMESTAMP_BYTES;
         }
-        slot.staging.submitted(index, mapped);
+        slot.staging.submitted(&self.buffers.ctx, index, mapped);
         self.stats.submissions += 1;
     }
 

@@ -1,5 +1,6 @@
 //! Adapter selection and the device/queue pair every GPU processor shares.
 
+use super::readback::Poller;
 use super::{BufferPool, PipelineCache};
 use crate::{DspError, Result};
 use wgpu::util::DeviceExt;
@@ -37,6 +38,8 @@ pub struct GpuContext {
     info: AdapterSummary,
     pipelines: PipelineCache,
     buffers: BufferPool,
+    /// Drives the device for readback rings (started with the first one).
+    poller: std::sync::OnceLock<Option<Poller>>,
 }
 
 fn rank(device_type: wgpu::DeviceType) -> u8 {
@@ -130,6 +133,7 @@ impl GpuContext {
             info: summary,
             pipelines: PipelineCache::default(),
             buffers: BufferPool::default(),
+            poller: std::sync::OnceLock::new(),
         })
     }
 
@@ -163,6 +167,17 @@ impl GpuContext {
     /// Reusable buffers.
     pub fn buffers(&self) -> &BufferPool {
         &self.buffers
+    }
+
+    /// Has the poll thread wait for submission `index`, so its map callbacks run as soon as
+    /// the GPU finishes it (without one, mappings complete at the next poll).
+    pub(crate) fn watch(&self, index: wgpu::SubmissionIndex) {
+        let poller = self
+            .poller
+            .get_or_init(|| Poller::start(self.device.clone()).ok());
+        if let Some(p) = poller {
+            p.watch(index);
+        }
     }
 
     /// Blocks until the GPU has finished all submitted work.
