@@ -24,12 +24,11 @@ pub struct ConvolverConfig {
 
 impl ConvolverConfig {
     /// Fastest layout when latency does not matter (offline renders): uniform partitions of
-    /// about a sixteenth of the IR, between 256 and 32768 samples (measured on this machine's
-    /// CPU with `benches/convolution.rs`).
+    /// [`super::BlockConvolver::block_for`] (about a quarter of the IR, 1024–32768), the
+    /// `convolve` command's.
     pub fn offline(ir_len: usize) -> Self {
-        let block = (ir_len / 16).next_power_of_two().clamp(256, 32768);
         Self {
-            block,
+            block: super::BlockConvolver::block_for(ir_len),
             uniform: true,
             ..Self::default()
         }

@@ -89,6 +89,47 @@ impl StaticCurve {
     }
 }
 
+/// The attack/release smoothing of the gain reduction and where it rests.
+#[derive(Clone, Copy)]
+pub(super) struct Smoothing {
+    pub attack: f32,
+    pub release: f32,
+    /// Detector level below which the curve is flat.
+    pub quiet: f32,
+}
+
+impl Smoothing {
+    /// One step of the reduction `r` toward `target` (dB) with the detector at `level`:
+    /// attack when more reduction is needed, release when less; below the knee with nothing
+    /// left to release the compressor rests (`r` 0, and NaN is returned to flag the gain as
+    /// exactly the makeup), else the new `r`. r ← a·r + (1 − a)·t for both coefficients, one
+    /// kept: the recursion through `r` is one multiply-add (fused with `FMA`) and a select.
+    #[inline(always)]
+    pub fn step<const FMA: bool>(&self, target: f32, level: f32, r: &mut f32) -> f32 {
+        let (attack, release) = (self.attack, self.release);
+        let (keep_attack, keep_release) = (1.0 - attack, 1.0 - release);
+        let (by_attack, by_release) = if FMA {
+            (
+                attack.mul_add(*r, keep_attack * target),
+                release.mul_add(*r, keep_release * target),
+            )
+        } else {
+            (
+                attack * *r + keep_attack * target,
+                release * *r + keep_release * target,
+            )
+        };
+        let smoothed = if target < *r { by_attack } else { by_release };
+        let rest = level < self.quiet && *r > -1e-4;
+        *r = if rest { 0.0 } else { smoothed };
+        if rest {
+            f32::NAN
+        } else {
+            *r
+        }
+    }
+}
+
 /// Feed-forward compressor.
 #[derive(Clone, Debug)]
 pub struct Compressor {
@@ -260,26 +301,13 @@ impl Compressor {
             // Smoothing toward the target: attack when more reduction is needed, release when
             // less; below the knee with nothing left to release the compressor rests (gain
             // exactly the makeup, flagged NaN). Beside it, the next chunk's detector.
-            // r ← a·r + (1 − a)·t for both coefficients, one kept: the recursion through r is
-            // one multiply-add and a select.
-            let (keep_attack, keep_release) = (1.0 - attack, 1.0 - release);
+            let smoothing = Smoothing {
+                attack,
+                release,
+                quiet,
+            };
             let step = |g: &mut f32, level: f32, r: &mut f32| {
-                let target = *g;
-                let (by_attack, by_release) = if FMA {
-                    (
-                        attack.mul_add(*r, keep_attack * target),
-                        release.mul_add(*r, keep_release * target),
-                    )
-                } else {
-                    (
-                        attack * *r + keep_attack * target,
-                        release * *r + keep_release * target,
-                    )
-                };
-                let smoothed = if target < *r { by_attack } else { by_release };
-                let rest = level < quiet && *r > -1e-4;
-                *r = if rest { 0.0 } else { smoothed };
-                *g = if rest { f32::NAN } else { *r };
+                *g = smoothing.step::<FMA>(*g, level, r);
             };
             let both = m.min(m_next);
             for ((g, &level), p) in gain[..both]

@@ -4,7 +4,7 @@
 //! side in SIMD lanes, so a mix of many compressed tracks pays that latency once per eight.
 //! The results are those of [`Compressor::process`], bit for bit.
 
-use super::dynamics::{Compressor, StaticCurve, DB_PER_OCTAVE};
+use super::dynamics::{Compressor, Smoothing, StaticCurve, DB_PER_OCTAVE};
 use crate::approx::{fast_exp2, fast_log2};
 
 /// Compressors run side by side.
@@ -93,8 +93,6 @@ fn smooth_lanes<const FMA: bool>(active: &mut [Item<'_, '_>; LANES]) {
         k.soft_scale[l] = curve.soft_scale;
         (e[l], r[l]) = (c.env, c.reduction_db);
     }
-    let keep_attack = k.attack.map(|a| 1.0 - a);
-    let keep_release = k.release.map(|a| 1.0 - a);
     // [sample][lane]: the detector's level, then the target, smoothed, then the gain.
     let mut level = [[0.0f32; LANES]; CHUNK];
     let mut gain = [[0.0f32; LANES]; CHUNK];
@@ -129,18 +127,14 @@ fn smooth_lanes<const FMA: bool>(active: &mut [Item<'_, '_>; LANES]) {
         }
         for (g, lv) in gain[..m].iter_mut().zip(&level[..m]) {
             for l in 0..LANES {
-                // `StaticCurve::reduction_db`, operation for operation.
-                let level_db = DB_PER_OCTAVE * fast_log2(lv[l].max(1e-9));
-                let (knee, slope) = (k.knee[l], k.slope[l]);
-                let over = level_db - k.threshold[l];
-                let lifted = over + knee / 2.0;
-                let soft = k.soft_scale[l] * (lifted * lifted);
-                let hard = if over > 0.0 { slope * over } else { 0.0 };
-                g[l] = if knee > 0.0 && over.abs() <= knee / 2.0 {
-                    soft
-                } else {
-                    hard
+                // Built from the lanes' fields, so the pass vectorises across them.
+                let curve = StaticCurve {
+                    threshold: k.threshold[l],
+                    slope: k.slope[l],
+                    knee: k.knee[l],
+                    soft_scale: k.soft_scale[l],
                 };
+                g[l] = curve.reduction_db(DB_PER_OCTAVE * fast_log2(lv[l].max(1e-9)));
             }
         }
         #[cfg(target_arch = "x86_64")]
@@ -151,22 +145,12 @@ fn smooth_lanes<const FMA: bool>(active: &mut [Item<'_, '_>; LANES]) {
         if !FMA || cfg!(not(target_arch = "x86_64")) {
             for (g, lv) in gain[..m].iter_mut().zip(&level[..m]) {
                 for l in 0..LANES {
-                    let target = g[l];
-                    let (by_attack, by_release) = if FMA {
-                        (
-                            k.attack[l].mul_add(r[l], keep_attack[l] * target),
-                            k.release[l].mul_add(r[l], keep_release[l] * target),
-                        )
-                    } else {
-                        (
-                            k.attack[l] * r[l] + keep_attack[l] * target,
-                            k.release[l] * r[l] + keep_release[l] * target,
-                        )
+                    let smoothing = Smoothing {
+                        attack: k.attack[l],
+                        release: k.release[l],
+                        quiet: k.quiet[l],
                     };
-                    let smoothed = if target < r[l] { by_attack } else { by_release };
-                    let rest = lv[l] < k.quiet[l] && r[l] > -1e-4;
-                    r[l] = if rest { 0.0 } else { smoothed };
-                    g[l] = if rest { f32::NAN } else { r[l] };
+                    g[l] = smoothing.step::<FMA>(g[l], lv[l], &mut r[l]);
                 }
             }
         }

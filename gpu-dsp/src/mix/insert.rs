@@ -6,7 +6,7 @@ use super::eq::ParametricEq;
 use super::graph::InsertSpec;
 use super::graph::Target;
 use super::limiter::TruePeakLimiter;
-use crate::conv::{BlockConvolver, ConvolutionReverb, ConvolverConfig, ReverbParams};
+use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
 use crate::spectral::{Cleaner, DenoiseConfig, MultibandDynamics, SpectralDucker};
 use crate::Result;
 
@@ -397,8 +397,8 @@ pub enum ReverbMode {
     /// [`ReverbMode::Streaming`] with the tail partitions' multiply-accumulates in a
     /// session [`crate::conv::GpuTail`].
     GpuTail,
-    /// Uniform partitions of about a quarter of the IR, as the `convolve` command's
-    /// [`BlockConvolver::block_for`]: the least work per sample, uneven across blocks, for
+    /// Uniform partitions of about a quarter of the IR ([`ConvolverConfig::offline`], as the
+    /// `convolve` command's): the least work per sample, uneven across blocks, for
     /// offline renders (whose latency is removed anyway). A 3 s IR is 5 partitions of 32768
     /// samples.
     Offline,
@@ -412,11 +412,7 @@ fn ir_len(ir: &[Vec<f32>]) -> usize {
 /// Reverb partitioning in the mix for engine blocks of `block` samples and IRs of `ir_len`.
 pub(crate) fn reverb_config(block: usize, mode: ReverbMode, ir_len: usize) -> ConvolverConfig {
     match mode {
-        ReverbMode::Offline => ConvolverConfig {
-            block: BlockConvolver::block_for(ir_len),
-            uniform: true,
-            ..Default::default()
-        },
+        ReverbMode::Offline => ConvolverConfig::offline(ir_len),
         ReverbMode::Streaming | ReverbMode::GpuTail => ConvolverConfig {
             block: block.next_power_of_two().clamp(256, 4096),
             ..Default::default()
