@@ -3,8 +3,8 @@
 //!
 //! - Convolution: a session of 16 stereo tracks sending to 8 reverb buses (3 s stereo IRs) in
 //!   2 stems, 16 reverb instances, every tail in the session's one GPU submission per block;
-//! - cleanup: the noise suppressor's per-bin gain tracking for 16 dialogue channels, one
-//!   engine block of frames per batch;
+//! - cleanup: 16 dialogue tracks with `clean` inserts, every insert's per-bin gain tracking
+//!   in the session's one submission per block (against the same mix on the CPU);
 //! - masking: a dialogue stem and 16 stereo tracks, every track's frames transformed and
 //!   reduced to third-octave band powers in one submission per block (`masking --engine gpu`).
 //!
@@ -19,7 +19,6 @@ use gpu_dsp::gpu::{AdapterPolicy, GpuContext};
 use gpu_dsp::mix::{
     BusSpec, ClipSpec, InsertSpec, Layout, MasterSpec, MixSpec, Mixer, SendSpec, TrackSpec,
 };
-use gpu_dsp::spectral::{GpuGainBank, NoiseModel};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -180,40 +179,67 @@ fn convolution(ctx: &Arc<GpuContext>, seconds: usize) {
     );
 }
 
+/// 16 mono dialogue tracks, each through a `clean` insert, in one stem.
+fn dialogue_session(seconds: usize) -> MixSpec {
+    let mut spec = session(seconds);
+    spec.buses.clear();
+    for t in &mut spec.tracks {
+        t.channels = 1;
+        t.sends.clear();
+        t.stem = 0;
+        t.inserts = vec![InsertSpec::Clean {
+            reduction_db: 18.0,
+            hum: None,
+        }];
+    }
+    spec
+}
+
 fn cleanup(ctx: &Arc<GpuContext>, seconds: usize) {
-    let (channels, fft, hop) = (16usize, 1024usize, 256usize);
+    let samples = seconds * RATE;
+    let mut cpu = Mixer::new(dialogue_session(seconds), BLOCK).expect("CPU mixer");
+    let cpu_s = render(&mut cpu, samples);
+    let mut gpu =
+        Mixer::with_gpu(dialogue_session(seconds), BLOCK, Some(ctx.clone())).expect("GPU mixer");
+    let gpu_s = render(&mut gpu, samples);
+    let channels = gpu.gpu_clean_channels();
+    let (fft, hop) = (1024usize, 256usize);
     let bins = fft / 2 + 1;
     let frames = BLOCK / hop;
-    let models = vec![NoiseModel::Tracked; channels];
-    let mut bank = GpuGainBank::new(ctx.clone(), bins, hop, RATE as f32, 18.0, &models)
-        .expect("GPU gain bank");
-    let power: Vec<f32> = noise(channels * frames * bins, 7)
-        .iter()
-        .map(|v| v * v + 1e-4)
-        .collect();
-    let mut gains = vec![0.0f32; power.len()];
-    let batches = seconds * RATE / BLOCK;
-    let start = Instant::now();
-    for _ in 0..batches {
-        bank.process(&power, frames, &mut gains)
-            .expect("gain batch");
-    }
-    let wall = start.elapsed().as_secs_f64() / batches as f64;
-    let bytes = (power.len() * 4) as f64;
-    println!("\ncleanup: per-bin gain tracking, {channels} channels × {bins} bins, {frames} frames per {BLOCK}-sample block");
+    let slots = gpu_dsp::spectral::frames_per_block(BLOCK, hop);
+    let blocks = gpu.blocks() as f64;
+    let upload = (channels * slots * (bins + 1) * 4) as f64;
+    let readback = (channels * slots * bins * 4) as f64;
+    println!(
+        "
+cleanup: 16 dialogue tracks, each through a `clean` insert, {seconds} s, {BLOCK}-sample blocks"
+    );
     println!("| per engine block | value |");
     println!("|---|---|");
     println!("| instances (channels) | {channels} |");
-    println!("| submissions | 1 |");
-    println!("| dispatches | 2 (tracking, smoothing across frequency) |");
-    println!("| upload bytes | {bytes:.0} |");
-    println!("| readback bytes | {bytes:.0} |");
     println!(
-        "| wall time per block (the bank waits for its readback) | {:.0} µs |",
-        wall * 1e6
+        "| submissions (shared with the tails and analysis) | {:.3} |",
+        gpu.gpu_submissions() as f64 / blocks
     );
-    let model = MODEL_LATENCY + 2.0 * bytes / MODEL_LINK;
-    println!("| model on a real GPU | {:.0} µs |", model * 1e6);
+    println!("| dispatches | 2 (tracking, smoothing across frequency) |");
+    println!("| frames per channel | {frames} of {bins} bins ({slots} slots) |");
+    println!("| upload bytes (power spectra and floors, every slot) | {upload:.0} |");
+    println!("| readback bytes (gains, every slot) | {readback:.0} |");
+    println!(
+        "| whole mix per block, gains on the GPU | {:.0} µs ({:.1}× real time) |",
+        gpu_s / blocks * 1e6,
+        seconds as f64 / gpu_s
+    );
+    println!(
+        "| whole mix per block, gains on the CPU | {:.0} µs ({:.1}× real time) |",
+        cpu_s / blocks * 1e6,
+        seconds as f64 / cpu_s
+    );
+    let model = MODEL_LATENCY + (upload + readback) / MODEL_LINK;
+    println!(
+        "| model per submission on a real GPU | {:.0} µs |",
+        model * 1e6
+    );
 }
 
 fn masking(ctx: &Arc<GpuContext>, seconds: usize) {

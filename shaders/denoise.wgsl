@@ -1,20 +1,31 @@
 // Noise suppression gains for many channels at once (mirrors gpu-dsp/src/spectral/tracker.rs,
-// and is tested against it). `track` runs one thread per (channel, bin) and walks the batch's
-// frames in order, carrying the bin's state between batches; `smooth` runs one thread per
-// (channel, frame, bin) and smooths the gains across frequency.
+// and is tested against it). `track` runs one thread per (channel, bin) and walks the channel's
+// frames of the batch in order, carrying the bin's state between batches; `smooth` runs one
+// thread per (channel, frame slot, bin) and smooths the gains across frequency. Channels may
+// bring different numbers of frames to a batch (a muted track's insert brings none).
 
 struct Params {
     channels: u32,
     bins: u32,
+    // Frame slots per channel in the batch layout.
     frames: u32,
-    // Index of the batch's first frame since the start of the signal.
-    frame_base: u32,
     subwindow: u32,
-    floor: f32,
     // Leading frames that reach back before the signal.
     warmup: u32,
     // Hz per bin.
     bin_hz: f32,
+    pad0: u32,
+    pad1: u32,
+}
+
+// One channel's part of the batch.
+struct Lane {
+    // Frames it brings (at most `frames`).
+    count: u32,
+    // Index of its first frame since the start of its signal.
+    base: u32,
+    pad0: u32,
+    pad1: u32,
 }
 
 const SMOOTH: f32 = 0.8;
@@ -40,6 +51,10 @@ const F32_MAX: f32 = 3.40282347e38;
 @group(0) @binding(4) var<storage, read> profile: array<f32>;
 // [channel][frame][bin], final gains
 @group(0) @binding(5) var<storage, read_write> gains: array<f32>;
+// [channel]
+@group(0) @binding(6) var<storage, read> lanes: array<Lane>;
+// [channel][frame]: each frame's gain floor (linear), so automation lands on its frame.
+@group(0) @binding(7) var<storage, read> floors: array<f32>;
 
 @compute @workgroup_size(64)
 fn track_noise(@builtin(global_invocation_id) id: vec3<u32>) {
@@ -60,10 +75,11 @@ fn track_noise(@builtin(global_invocation_id) id: vec3<u32>) {
     var prev_clean = state[s + 7u];
     var started = state[s + 8u];
     let fixed = profile[item];
-    for (var f = 0u; f < params.frames; f++) {
+    let lane = lanes[c];
+    for (var f = 0u; f < lane.count; f++) {
         let at = (c * params.frames + f) * params.bins + k;
         let p = power[at];
-        let index = params.frame_base + f;
+        let index = lane.base + f;
         if fixed >= 0.0 {
             noise = fixed;
         } else {
@@ -91,7 +107,7 @@ fn track_noise(@builtin(global_invocation_id) id: vec3<u32>) {
         let n = max(noise, 1e-20);
         let post = p / n;
         let prior = DD_ALPHA * prev_clean / n + (1.0 - DD_ALPHA) * max(post - 1.0, 0.0);
-        let g = max(prior / (1.0 + prior), params.floor);
+        let g = max(prior / (1.0 + prior), floors[c * params.frames + f]);
         prev_clean = g * g * p;
         raw[at] = g;
     }
@@ -114,9 +130,15 @@ fn smooth_gains(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workg
     }
     let k = item % params.bins;
     let row = item - k;
+    let c = item / (params.frames * params.bins);
+    let lane = lanes[c];
+    if (item / params.bins) % params.frames >= lane.count {
+        return;
+    }
     let left = raw[row + select(k - 1u, 0u, k == 0u)];
     let right = raw[row + min(k + 1u, params.bins - 1u)];
-    let smoothed = max(0.25 * left + 0.5 * raw[item] + 0.25 * right, params.floor);
+    let floor = floors[item / params.bins];
+    let smoothed = max(0.25 * left + 0.5 * raw[item] + 0.25 * right, floor);
     let r = f32(k) * params.bin_hz / LOW_CUT_HZ;
-    gains[item] = max(min(smoothed, min(r * r, 1.0)), params.floor);
+    gains[item] = max(min(smoothed, min(r * r, 1.0)), floor);
 }

@@ -354,3 +354,90 @@ fn gpu_tracker_state_carries_across_batches() {
     eprintln!("GPU vs CPU gains over {frame} frames in 7 batches: worst {worst:.2e}");
     assert!(worst < 1e-4, "GPU gains drift from the CPU by {worst}");
 }
+
+#[test]
+fn the_session_gain_bank_tracks_channels_that_skip_blocks() {
+    // The mixer's bank: each block every channel brings 0..=slots frames (a muted track's
+    // insert brings none), each frame with its own reduction, recorded into a caller's encoder and read
+    // back two blocks later; every channel's gains equal its own CPU tracker's within 1e-4
+    // (the gain-tracking contract's tolerance).
+    use gpu_dsp::spectral::{GainTracker, SessionGainBank};
+    let Some(ctx) = gpu() else { return };
+    let (bins, hop, channels, block) = (129, 64, 4, 256);
+    let mut bank = SessionGainBank::new(ctx.clone(), channels, bins, hop, RATE, block).unwrap();
+    let slots = bank.slots();
+    assert_eq!(slots, 5);
+    let reductions = [18.0f32, 6.0, 30.0, 12.0];
+    let mut cpu: Vec<GainTracker> = reductions
+        .iter()
+        .map(|&red| GainTracker::new(bins, hop, RATE, red, NoiseModel::Tracked))
+        .collect();
+    let mut r = rng(17);
+    // Per block, per channel: the CPU's gains, to compare when the GPU's arrive.
+    let mut expected: std::collections::VecDeque<Vec<Vec<f32>>> = Default::default();
+    let (mut worst, mut compared, mut frames) = (0.0f32, 0usize, [0usize; 4]);
+    for blk in 0..80 {
+        // A block's start: the gains submitted two blocks ago (the mixer's order).
+        bank.collect().unwrap();
+        if expected.len() == 2 {
+            let want: Vec<Vec<f32>> = expected.pop_front().unwrap();
+            for (c, w) in want.iter().enumerate() {
+                let got = bank.gains(c);
+                assert_eq!(got.len(), w.len(), "block {blk} channel {c}");
+                for (a, b) in got.iter().zip(w) {
+                    worst = worst.max((a - b).abs());
+                }
+                compared += w.len();
+            }
+        }
+        let mut want = vec![Vec::new(); channels];
+        for c in 0..channels {
+            // Channel 1 is silent for a stretch (muted), channel 3 brings a frame now and then.
+            let count = match c {
+                1 if (20..45).contains(&blk) => 0,
+                3 => blk % 3,
+                _ => (blk + c) % (slots + 1),
+            };
+            let mut power = vec![0.0f32; count * bins];
+            for (f, row) in power.chunks_exact_mut(bins).enumerate() {
+                let level = if ((frames[c] + f) / 90).is_multiple_of(2) {
+                    1.0
+                } else {
+                    20.0
+                };
+                for (k, p) in row.iter_mut().enumerate() {
+                    let v = noise(&mut r, 2);
+                    *p = level * (v[0] * v[0] + v[1] * v[1]) * (1.0 + k as f32 * 0.02);
+                }
+            }
+            // Each frame's own reduction (automation lands on frames).
+            let base = if blk >= 50 {
+                reductions[c] / 2.0
+            } else {
+                reductions[c]
+            };
+            let per_frame: Vec<f32> = (0..count).map(|f| base + 3.0 * f as f32).collect();
+            let mut g = vec![0.0f32; bins];
+            for (row, &reduction) in power.chunks_exact(bins).zip(&per_frame) {
+                cpu[c].set_reduction_db(reduction);
+                cpu[c].frame(row, &mut g);
+                want[c].extend_from_slice(&g);
+            }
+            frames[c] += count;
+            bank.stage(c, &power, &per_frame);
+        }
+        expected.push_back(want);
+        if bank.has_work() {
+            let mut encoder = ctx.device().create_command_encoder(&Default::default());
+            assert!(bank.record(&mut encoder));
+            let index = ctx.queue().submit(Some(encoder.finish()));
+            bank.submitted(index);
+        }
+    }
+    eprintln!("session bank vs CPU trackers over {compared} gains: worst {worst:.2e}");
+    assert!(compared > 4 * 100 * bins, "{compared} gains compared");
+    assert!(
+        worst < 1e-4,
+        "the session bank drifts from the CPU by {worst}"
+    );
+}

@@ -7,7 +7,7 @@ use super::graph::InsertSpec;
 use super::graph::Target;
 use super::limiter::TruePeakLimiter;
 use crate::conv::{ConvolutionReverb, ConvolverConfig, ReverbParams};
-use crate::spectral::{Cleaner, DenoiseConfig, MultibandDynamics, SpectralDucker};
+use crate::spectral::{Cleaner, DeferredCleaner, DenoiseConfig, MultibandDynamics, SpectralDucker};
 use crate::Result;
 
 /// A ready-to-run insert.
@@ -28,6 +28,9 @@ pub enum Insert {
         cleaners: Vec<Cleaner>,
         scratch: Vec<f32>,
     },
+    /// One cleaner per channel with its gains from the mixer's
+    /// [`crate::spectral::SessionGainBank`] ([`DspMode::Gpu`]).
+    CleanDeferred(Vec<DeferredCleaner>),
     Duck(Box<SpectralDucker>),
     Multiband(Box<MultibandDynamics>),
 }
@@ -39,14 +42,15 @@ fn spectral_config(rate: f32) -> crate::spectral::StftConfig {
 
 impl Insert {
     /// Builds `spec` for `channels` channels at `rate`, processing at most `block` samples;
-    /// a reverb is partitioned and placed as `reverbs` says (with [`ReverbMode::GpuTail`]
-    /// it contributes nothing until attached to a [`crate::conv::GpuTail`]).
+    /// a reverb is partitioned and placed as `mode` says (with [`DspMode::Gpu`] it
+    /// contributes nothing until attached to a [`crate::conv::GpuTail`], and a `clean`
+    /// insert's gains come from the mixer's GPU bank).
     pub fn build(
         spec: &InsertSpec,
         channels: usize,
         rate: f32,
         block: usize,
-        reverbs: ReverbMode,
+        mode: DspMode,
     ) -> Result<Self> {
         Ok(match spec {
             InsertSpec::Eq(bands) => Insert::Eq(ParametricEq::new(bands, rate, channels)),
@@ -68,8 +72,8 @@ impl Insert {
                     dry: *dry,
                     ..Default::default()
                 };
-                let config = reverb_config(block, reverbs, ir_len(ir));
-                let reverb = if reverbs == ReverbMode::GpuTail {
+                let config = reverb_config(block, mode, ir_len(ir));
+                let reverb = if mode == DspMode::Gpu {
                     ConvolutionReverb::with_gpu_tail(&planes, channels, params, config, block)?
                 } else {
                     ConvolutionReverb::new(&planes, channels, params, config, block)?
@@ -91,6 +95,16 @@ impl Insert {
                     reduction_db: *reduction_db,
                     ..DenoiseConfig::dialogue(rate)
                 };
+                if mode == DspMode::Gpu {
+                    let delay = gpu_clean_delay(block);
+                    return Ok(Insert::CleanDeferred(
+                        (0..channels)
+                            .map(|_| {
+                                DeferredCleaner::new(&config, hum.as_ref(), rate, block, delay)
+                            })
+                            .collect(),
+                    ));
+                }
                 Insert::Clean {
                     cleaners: (0..channels)
                         .map(|_| Cleaner::new(config.clone(), hum.as_ref(), rate))
@@ -113,15 +127,18 @@ impl Insert {
         })
     }
 
-    /// Delay `spec` will add when built for `block`-sample processing with `reverbs` (without
+    /// Delay `spec` will add when built for `block`-sample processing with `mode` (without
     /// building it).
-    pub fn latency_of(spec: &InsertSpec, rate: f32, block: usize, reverbs: ReverbMode) -> usize {
+    pub fn latency_of(spec: &InsertSpec, rate: f32, block: usize, mode: DspMode) -> usize {
         match spec {
             InsertSpec::Limiter {
                 ceiling_db,
                 release_ms,
             } => TruePeakLimiter::new(*ceiling_db, *release_ms, 0, rate).latency(),
-            InsertSpec::Reverb { ir, .. } => reverb_config(block, reverbs, ir_len(ir)).block,
+            InsertSpec::Reverb { ir, .. } => reverb_config(block, mode, ir_len(ir)).block,
+            InsertSpec::Clean { .. } if mode == DspMode::Gpu => {
+                spectral_config(rate).fft + gpu_clean_delay(block)
+            }
             InsertSpec::Clean { .. } | InsertSpec::Duck { .. } | InsertSpec::Multiband(_) => {
                 spectral_config(rate).fft
             }
@@ -135,6 +152,7 @@ impl Insert {
             Insert::Limiter(l) => l.latency(),
             Insert::Reverb { reverb, .. } => reverb.latency(),
             Insert::Clean { cleaners, .. } => cleaners.first().map_or(0, Cleaner::latency),
+            Insert::CleanDeferred(cleaners) => cleaners.first().map_or(0, DeferredCleaner::latency),
             Insert::Duck(d) => d.latency(),
             Insert::Multiband(m) => m.latency(),
             _ => 0,
@@ -176,6 +194,11 @@ impl Insert {
                     let n = x.len();
                     c.process(x, &mut scratch[..n]);
                     x.copy_from_slice(&scratch[..n]);
+                }
+            }
+            Insert::CleanDeferred(cleaners) => {
+                for (c, x) in cleaners.iter_mut().zip(channels.iter_mut()) {
+                    c.process(x);
                 }
             }
             Insert::Duck(_) => self.process_keyed(channels, None),
@@ -241,6 +264,10 @@ impl Insert {
                 }
             }
             Insert::Clean { cleaners, .. } => match name {
+                "reduction_db" => cleaners.iter_mut().for_each(|c| c.set_reduction_db(v)),
+                _ => return false,
+            },
+            Insert::CleanDeferred(cleaners) => match name {
                 "reduction_db" => cleaners.iter_mut().for_each(|c| c.set_reduction_db(v)),
                 _ => return false,
             },
@@ -320,6 +347,14 @@ impl Insert {
         }
     }
 
+    /// The cleaners, when this insert is a `clean` with its gains from the mixer's GPU bank.
+    pub fn deferred_cleaners_mut(&mut self) -> Option<&mut [DeferredCleaner]> {
+        match self {
+            Insert::CleanDeferred(cleaners) => Some(cleaners),
+            _ => None,
+        }
+    }
+
     /// The parameter names `set_param` accepts (for session validation and automation):
     /// every declared parameter of the processor ([`super::params`]), less a reverb's
     /// pre-delay and IR gain.
@@ -387,21 +422,30 @@ pub(crate) fn process_automated(
     }
 }
 
-/// How a mix partitions and places its convolution reverbs.
+/// Where a mix's heavy processing runs and how its convolution reverbs are partitioned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ReverbMode {
+pub enum DspMode {
     /// One engine block of latency (compensated by the mixer) instead of a direct-form head,
     /// then partitions growing ×4: little work in any one block, for playback.
     #[default]
     Streaming,
-    /// [`ReverbMode::Streaming`] with the tail partitions' multiply-accumulates in a
-    /// session [`crate::conv::GpuTail`].
-    GpuTail,
+    /// [`DspMode::Streaming`] with the session's GPU work in one submission per engine
+    /// block: the reverbs' tail multiply-accumulates in a [`crate::conv::GpuTail`], the
+    /// `clean` inserts' per-bin gain tracking in a [`crate::spectral::SessionGainBank`]
+    /// (their gains come back two blocks later, which [`gpu_clean_delay`] adds to their
+    /// latency).
+    Gpu,
     /// Uniform partitions of about a quarter of the IR ([`ConvolverConfig::offline`], as the
     /// `convolve` command's): the least work per sample, uneven across blocks, for
     /// offline renders (whose latency is removed anyway). A 3 s IR is 5 partitions of 32768
     /// samples.
     Offline,
+}
+
+/// What a `clean` insert waits for its gains from the GPU with engine blocks of `block`
+/// samples: the readback ring's two blocks.
+pub(crate) fn gpu_clean_delay(block: usize) -> usize {
+    2 * block
 }
 
 /// The longest channel of an IR.
@@ -410,10 +454,10 @@ fn ir_len(ir: &[Vec<f32>]) -> usize {
 }
 
 /// Reverb partitioning in the mix for engine blocks of `block` samples and IRs of `ir_len`.
-pub(crate) fn reverb_config(block: usize, mode: ReverbMode, ir_len: usize) -> ConvolverConfig {
+pub(crate) fn reverb_config(block: usize, mode: DspMode, ir_len: usize) -> ConvolverConfig {
     match mode {
-        ReverbMode::Offline => ConvolverConfig::offline(ir_len),
-        ReverbMode::Streaming | ReverbMode::GpuTail => ConvolverConfig {
+        DspMode::Offline => ConvolverConfig::offline(ir_len),
+        DspMode::Streaming | DspMode::Gpu => ConvolverConfig {
             block: block.next_power_of_two().clamp(256, 4096),
             ..Default::default()
         },
@@ -433,7 +477,7 @@ mod tests {
             for (channels, rate, block) in
                 [(1, 48_000.0, 256), (2, 48_000.0, 2048), (2, 96_000.0, 512)]
             {
-                for mode in [ReverbMode::Streaming, ReverbMode::Offline] {
+                for mode in [DspMode::Streaming, DspMode::Offline] {
                     let built = Insert::build(&spec, channels, rate, block, mode).unwrap();
                     assert_eq!(
                         built.latency(),
@@ -483,7 +527,7 @@ mod tests {
     #[test]
     fn every_declared_parameter_is_live() {
         for spec in every_kind() {
-            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, ReverbMode::Streaming).unwrap();
+            let mut insert = Insert::build(&spec, 2, 48_000.0, 512, DspMode::Streaming).unwrap();
             let names = Insert::param_names(&spec);
             assert!(!names.is_empty(), "{spec:?}");
             for name in names {
@@ -493,7 +537,7 @@ mod tests {
         }
         // The limiter's settings read back as set.
         let spec = &every_kind()[3];
-        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, ReverbMode::Streaming).unwrap();
+        let mut limiter = Insert::build(spec, 2, 48_000.0, 512, DspMode::Streaming).unwrap();
         limiter.set_param("ceiling_db", -3.0);
         limiter.set_param("release_ms", 250.0);
         let Insert::Limiter(l) = &limiter else {
@@ -510,7 +554,7 @@ mod tests {
         let metered: Vec<bool> = kinds
             .iter()
             .map(|s| {
-                Insert::build(s, 1, 48_000.0, 512, ReverbMode::Streaming)
+                Insert::build(s, 1, 48_000.0, 512, DspMode::Streaming)
                     .unwrap()
                     .reduction_db()
                     .is_some()
@@ -518,7 +562,7 @@ mod tests {
             .collect();
         assert_eq!(metered, [false, true, true, true, false, false, true, true]);
         // A closed gate reports its range.
-        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, ReverbMode::Streaming).unwrap();
+        let mut gate = Insert::build(&kinds[2], 1, 48_000.0, 512, DspMode::Streaming).unwrap();
         gate.process(&mut [&mut vec![0.0f32; 4800][..]]);
         assert!((gate.reduction_db().unwrap() + 80.0).abs() < 0.5);
     }

@@ -12,12 +12,13 @@ use super::bypass::Bypass;
 use super::delay::DelayLine;
 use super::gpu_analysis::MixAnalysis;
 use super::graph::{bypassed, InsertSpec, MixSpec};
-use super::insert::{reverb_config, Insert, ReverbMode};
+use super::insert::{reverb_config, DspMode, Insert};
 use super::lane::{Lane, TrackState};
 use super::pipe::Pipe;
 use super::plan::MixPlan;
 use crate::conv::{ConvolutionReverb, GpuTail, TailArena, TailStats};
 use crate::gpu::GpuContext;
+use crate::spectral::{DeferredCleaner, SessionGainBank};
 use crate::{DspError, Result};
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct Mixer {
     position: u64,
     /// Every reverb's tail on the GPU: one submission per engine block for the session.
     gpu: Option<GpuTail>,
+    /// Every `clean` insert's gain tracking on the GPU, in the same submission.
+    clean: Option<SessionGainBank>,
     /// The adapter, when the mixer was given one.
     gpu_ctx: Option<Arc<GpuContext>>,
     /// Per-track analysis on the GPU, in the same submission as the tails.
@@ -69,6 +72,24 @@ fn reverbs<'a>(
         .flatten()
         .flat_map(|b| b.inserts.iter_mut());
     on_tracks.chain(on_buses).filter_map(Insert::reverb_mut)
+}
+
+/// Every channel of every `clean` insert whose gains come from the GPU, of the tracks and
+/// buses, always in the same order (a channel's index is its place in the GPU bank).
+fn deferred_cleaners<'a>(
+    tracks: &'a mut [TrackState],
+    buses: &'a mut [Vec<Option<BusState>>],
+) -> impl Iterator<Item = &'a mut DeferredCleaner> {
+    let on_tracks = tracks.iter_mut().flat_map(|t| t.inserts.iter_mut());
+    let on_buses = buses
+        .iter_mut()
+        .flatten()
+        .flatten()
+        .flat_map(|b| b.inserts.iter_mut());
+    on_tracks
+        .chain(on_buses)
+        .filter_map(Insert::deferred_cleaners_mut)
+        .flatten()
 }
 
 /// Lanes for `tracks` tracks: two per worker thread, so the cores stay busy while the bus
@@ -121,51 +142,42 @@ impl Mixer {
         Self::with_gpu(spec, block, None)
     }
 
-    /// [`Mixer::new`], with every convolution reverb's tail on `gpu` when given: one
-    /// [`GpuTail`] for the whole session, one submission per engine block, read back a block
-    /// later; the same output as the CPU. When the GPU cannot take the session's reverbs
-    /// (too large for its buffers) they all run on the CPU, with a note saying why.
+    /// [`Mixer::new`], with the session's GPU work on `gpu` when given: every convolution
+    /// reverb's tail in one [`GpuTail`] and every `clean` insert's gain tracking in one
+    /// [`SessionGainBank`], one submission per engine block, read back two blocks later; the
+    /// same output as the CPU (the clean inserts two blocks later, compensated like any
+    /// latency). When the GPU cannot take them (too large for its buffers) they all run on
+    /// the CPU, with a note saying why.
     pub fn with_gpu(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         let Some(ctx) = gpu else {
-            return Self::build(spec, block, ReverbMode::Streaming);
+            return Self::build(spec, block, DspMode::Streaming);
         };
-        let mut mixer = Self::tails_on(spec, block, ctx.clone())?;
+        let mut mixer = Self::gpu_work_on(spec, block, ctx.clone())?;
         mixer.gpu_ctx = Some(ctx);
         Ok(mixer)
     }
 
-    /// [`Mixer::build`] with the reverbs' tails in a session [`GpuTail`] on `ctx`, or on the
-    /// CPU with a note when the GPU cannot take them.
-    fn tails_on(spec: MixSpec, block: usize, ctx: Arc<GpuContext>) -> Result<Self> {
-        let partition = reverb_config(block, ReverbMode::GpuTail, 0).block;
+    /// [`Mixer::build`] with the session's GPU work on `ctx`, or on the CPU with a note when
+    /// the GPU cannot take it.
+    fn gpu_work_on(spec: MixSpec, block: usize, ctx: Arc<GpuContext>) -> Result<Self> {
+        let partition = reverb_config(block, DspMode::Gpu, 0).block;
         if partition < block {
-            let mut mixer = Self::build(spec, block, ReverbMode::Streaming)?;
+            let mut mixer = Self::build(spec, block, DspMode::Streaming)?;
             mixer.notes.push(format!(
-                "the reverbs run on the CPU: the GPU tail takes engine blocks up to {partition} samples"
+                "the reverbs and clean inserts run on the CPU: the GPU takes engine blocks up to \
+                 {partition} samples"
             ));
             return Ok(mixer);
         }
-        let mut mixer = Self::build(spec, block, ReverbMode::GpuTail)?;
-        let mut arena = TailArena::default();
-        let regions: Vec<_> = reverbs(&mut mixer.tracks, &mut mixer.buses)
-            .filter_map(|r| r.reserve_gpu(&mut arena))
-            .collect();
-        if regions.is_empty() {
-            return Ok(mixer);
-        }
-        match GpuTail::new(ctx, &arena) {
-            Ok(tail) => {
-                for (reverb, region) in reverbs(&mut mixer.tracks, &mut mixer.buses).zip(regions) {
-                    reverb.attach_gpu(tail.buffers(), region)?;
-                }
-                mixer.gpu = Some(tail);
-                Ok(mixer)
-            }
+        let mut mixer = Self::build(spec, block, DspMode::Gpu)?;
+        match mixer.attach_gpu(&ctx) {
+            Ok(()) => Ok(mixer),
             Err(DspError::Gpu(e)) => {
                 let Mixer { spec, .. } = mixer;
-                let mut mixer = Self::build(spec, block, ReverbMode::Streaming)?;
+                let mut mixer = Self::build(spec, block, DspMode::Streaming)?;
                 mixer.notes.push(format!(
-                    "the reverbs run on the CPU: the GPU could not take them ({e})"
+                    "the reverbs and clean inserts run on the CPU: the GPU could not take them \
+                     ({e})"
                 ));
                 Ok(mixer)
             }
@@ -173,18 +185,43 @@ impl Mixer {
         }
     }
 
+    /// Places the reverbs' tails in a session [`GpuTail`] and the clean inserts' gain
+    /// tracking in a [`SessionGainBank`] on `ctx`.
+    fn attach_gpu(&mut self, ctx: &Arc<GpuContext>) -> Result<()> {
+        let mut arena = TailArena::default();
+        let regions: Vec<_> = reverbs(&mut self.tracks, &mut self.buses)
+            .filter_map(|r| r.reserve_gpu(&mut arena))
+            .collect();
+        if !regions.is_empty() {
+            let tail = GpuTail::new(ctx.clone(), &arena)?;
+            for (reverb, region) in reverbs(&mut self.tracks, &mut self.buses).zip(regions) {
+                reverb.attach_gpu(tail.buffers(), region)?;
+            }
+            self.gpu = Some(tail);
+        }
+        let mut cleaners = deferred_cleaners(&mut self.tracks, &mut self.buses);
+        if let Some(first) = cleaners.next() {
+            let (bins, hop) = (first.bins(), first.hop());
+            let count = 1 + cleaners.count();
+            let rate = self.spec.sample_rate as f32;
+            let bank = SessionGainBank::new(ctx.clone(), count, bins, hop, rate, self.block)?;
+            self.clean = Some(bank);
+        }
+        Ok(())
+    }
+
     /// For offline renders: [`Mixer::with_gpu`], but without a GPU the reverbs take the
-    /// offline partitioning ([`ReverbMode::Offline`]: a third less work for a 3 s IR than
+    /// offline partitioning ([`DspMode::Offline`]: a third less work for a 3 s IR than
     /// the streaming layout, and a latency the render removes).
     pub fn for_render(spec: MixSpec, block: usize, gpu: Option<Arc<GpuContext>>) -> Result<Self> {
         match gpu {
             Some(_) => Self::with_gpu(spec, block, gpu),
-            None => Self::build(spec, block, ReverbMode::Offline),
+            None => Self::build(spec, block, DspMode::Offline),
         }
     }
 
     /// Builds every processor, the reverbs as `reverbs` says.
-    fn build(mut spec: MixSpec, block: usize, reverbs: ReverbMode) -> Result<Self> {
+    fn build(mut spec: MixSpec, block: usize, reverbs: DspMode) -> Result<Self> {
         let notes = Vec::new();
         let rate = spec.sample_rate as f32;
         let channels = spec.layout.channels();
@@ -196,7 +233,7 @@ impl Mixer {
         for b in &mut spec.buses {
             b.bypass.resize(b.inserts.len(), false);
         }
-        let plan = MixPlan::with_reverbs(&spec, block, reverbs)?;
+        let plan = MixPlan::with_mode(&spec, block, reverbs)?;
         let heard = super::solo::audible(&spec);
         let mut tracks = Vec::new();
         let mut track_lat = Vec::new();
@@ -307,6 +344,7 @@ impl Mixer {
             spec,
             notes,
             gpu: None,
+            clean: None,
             gpu_ctx: None,
             analysis: None,
             submissions: 0,
@@ -538,6 +576,11 @@ impl Mixer {
         tracks.chain(self.gpu_error.as_deref()).next()
     }
 
+    /// Channels of `clean` inserts whose gain tracking runs on the GPU (0 without).
+    pub fn gpu_clean_channels(&self) -> usize {
+        self.clean.as_ref().map_or(0, SessionGainBank::channels)
+    }
+
     /// The session's GPU tail counters (`None` when no reverb runs there).
     pub fn gpu_stats(&self) -> Option<TailStats> {
         self.gpu.as_ref().map(GpuTail::stats)
@@ -717,6 +760,17 @@ impl Mixer {
                 Err(e) => self.gpu_error = Some(format!("GPU reverb tails: {e}")),
             }
         }
+        if let Some(bank) = self.clean.as_mut() {
+            match bank.collect() {
+                Ok(()) => {
+                    let cleaners = deferred_cleaners(&mut self.tracks, &mut self.buses);
+                    for (i, cleaner) in cleaners.enumerate() {
+                        cleaner.deliver(bank.gains(i));
+                    }
+                }
+                Err(e) => self.gpu_error = Some(format!("GPU clean inserts: {e}")),
+            }
+        }
         if let Some(analysis) = self.analysis.as_mut() {
             if let Err(e) = analysis.collect() {
                 self.gpu_error = Some(format!("GPU analysis: {e}"));
@@ -744,13 +798,22 @@ impl Mixer {
                 return;
             }
         }
+        if let Some(bank) = self.clean.as_mut() {
+            let cleaners = deferred_cleaners(&mut self.tracks, &mut self.buses);
+            for (i, cleaner) in cleaners.enumerate() {
+                let (power, reductions) = cleaner.staged();
+                bank.stage(i, power, reductions);
+            }
+        }
         let tail_work = self.gpu.as_ref().is_some_and(GpuTail::has_work);
+        let clean_work = self.clean.as_ref().is_some_and(SessionGainBank::has_work);
         let analysis_work = self.analysis.as_ref().is_some_and(MixAnalysis::has_work);
-        if !(tail_work || analysis_work) {
+        if !(tail_work || clean_work || analysis_work) {
             return;
         }
         let mut encoder = ctx.device().create_command_encoder(&Default::default());
         let tail_used = tail_work && self.gpu.as_mut().is_some_and(|t| t.record(&mut encoder));
+        let clean_used = clean_work && self.clean.as_mut().is_some_and(|b| b.record(&mut encoder));
         let analysis_used = analysis_work
             && self
                 .analysis
@@ -760,6 +823,9 @@ impl Mixer {
         self.submissions += 1;
         if let (true, Some(tail)) = (tail_used, self.gpu.as_mut()) {
             tail.submitted(index.clone());
+        }
+        if let (true, Some(bank)) = (clean_used, self.clean.as_mut()) {
+            bank.submitted(index.clone());
         }
         if let (true, Some(analysis)) = (analysis_used, self.analysis.as_mut()) {
             analysis.submitted(index);
@@ -810,8 +876,8 @@ impl Mixer {
         self.analysis.as_ref().map_or(0, MixAnalysis::frames)
     }
 
-    /// Queue submissions made for the session's GPU work (reverb tails and analysis
-    /// together): at most one per engine block.
+    /// Queue submissions made for the session's GPU work (reverb tails, clean inserts and
+    /// analysis together): at most one per engine block.
     pub fn gpu_submissions(&self) -> u64 {
         self.submissions
     }

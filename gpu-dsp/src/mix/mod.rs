@@ -36,7 +36,7 @@ pub use graph::{
     BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
     StreamSource, Target, TrackSpec,
 };
-pub use insert::{Insert, ReverbMode};
+pub use insert::{DspMode, Insert};
 pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterFinisher, MasterReport};
 pub use mixer::Mixer;

@@ -4,7 +4,7 @@
 //! the mixer builds its delay lines and bus instances from it.
 
 use super::graph::{InsertSpec, MixSpec};
-use super::insert::{Insert, ReverbMode};
+use super::insert::{DspMode, Insert};
 use crate::{DspError, Result};
 
 /// Where every delay of a mix goes.
@@ -27,24 +27,25 @@ pub struct MixPlan {
     pub feeds: Vec<Vec<bool>>,
     /// The whole mix: tracks, buses and the one block between the track and bus stages.
     pub latency: usize,
-    /// How the reverbs are partitioned (their latencies follow).
-    pub reverbs: ReverbMode,
+    /// Where the heavy inserts run and how the reverbs are partitioned (their latencies
+    /// follow).
+    pub mode: DspMode,
 }
 
 impl MixPlan {
     /// The plan of `spec` processed in `block`-sample engine blocks; an error names the buses
     /// of a routing cycle.
     pub fn new(spec: &MixSpec, block: usize) -> Result<Self> {
-        Self::with_reverbs(spec, block, ReverbMode::Streaming)
+        Self::with_mode(spec, block, DspMode::Streaming)
     }
 
-    /// [`MixPlan::new`] with the reverbs partitioned as `reverbs` says.
-    pub fn with_reverbs(spec: &MixSpec, block: usize, reverbs: ReverbMode) -> Result<Self> {
+    /// [`MixPlan::new`] with the inserts placed as `mode` says.
+    pub fn with_mode(spec: &MixSpec, block: usize, mode: DspMode) -> Result<Self> {
         let rate = spec.sample_rate as f32;
         let chain = |inserts: &[InsertSpec]| -> usize {
             inserts
                 .iter()
-                .map(|i| Insert::latency_of(i, rate, block, reverbs))
+                .map(|i| Insert::latency_of(i, rate, block, mode))
                 .sum()
         };
         let track_latency: Vec<usize> = spec.tracks.iter().map(|t| chain(&t.inserts)).collect();
@@ -83,7 +84,7 @@ impl MixPlan {
             max_bus,
             feeds,
             latency: max_track + max_bus + block,
-            reverbs,
+            mode,
         })
     }
 
@@ -113,7 +114,7 @@ impl MixPlan {
             .iter()
             .map(|i| {
                 let delay = i.sidechain().map(|_| before);
-                before += Insert::latency_of(i, rate, block, self.reverbs);
+                before += Insert::latency_of(i, rate, block, self.mode);
                 delay
             })
             .collect()
@@ -238,7 +239,7 @@ mod tests {
         let spec = mix();
         let block = 512;
         let plan = MixPlan::new(&spec, block).unwrap();
-        let lat = |i: &InsertSpec| Insert::latency_of(i, 48_000.0, block, ReverbMode::Streaming);
+        let lat = |i: &InsertSpec| Insert::latency_of(i, 48_000.0, block, DspMode::Streaming);
         let limiter = lat(&LIMITER);
         let clean = lat(&spec.tracks[2].inserts[0]);
         let reverb = lat(&spec.buses[0].inserts[0]);
