@@ -5,6 +5,7 @@ use super::routing::Routing;
 use super::segment::SegmentState;
 use crate::{DspError, Result};
 use realfft::RealFftPlanner;
+use std::sync::Arc;
 
 /// How a convolver is partitioned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,6 +179,40 @@ impl Convolver {
             plan,
             routing,
         })
+    }
+
+    /// A new convolver with no past input and the same IR, layout and routing, sharing the
+    /// IR's partition spectra with this one (a bus's instance per stem: the spectra are
+    /// computed and held once). A GPU tail must be placed again.
+    pub fn fresh_instance(&self) -> Self {
+        let zeros = |v: &Vec<f32>| vec![0.0; v.len()];
+        Self {
+            plan: self.plan.clone(),
+            routing: self.routing.clone(),
+            direct: self.direct.clone(),
+            history: self.history.iter().map(zeros).collect(),
+            hist_len: self.hist_len,
+            ring: self.ring.iter().map(zeros).collect(),
+            ring_len: self.ring_len,
+            out_block: self.out_block.iter().map(zeros).collect(),
+            fill: 0,
+            consumed: 0,
+            segments: self.segments.iter().map(SegmentState::fresh).collect(),
+            external_from: self.external_from,
+            tail: None,
+            tail_fired: None,
+        }
+    }
+
+    /// True when `other` holds the same IR spectra (not a copy): one made by
+    /// [`Convolver::fresh_instance`] from the other.
+    pub fn shares_spectra_with(&self, other: &Convolver) -> bool {
+        self.segments.len() == other.segments.len()
+            && self
+                .segments
+                .iter()
+                .zip(&other.segments)
+                .all(|(a, b)| Arc::ptr_eq(&a.ir, &b.ir))
     }
 
     /// Samples by which the output lags the input: 0 or one block.

@@ -168,7 +168,7 @@ impl TailBuffers {
                 fdl_at += span;
             }
             let mut ir_base = Vec::new();
-            for spectra in &seg.ir {
+            for spectra in seg.ir.iter() {
                 ir_base.push(to_u32(ir_at)?);
                 queue.write_buffer(&self.ir, ir_at as u64 * 8, bytemuck::cast_slice(spectra));
                 ir_at += span;

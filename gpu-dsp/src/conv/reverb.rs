@@ -125,6 +125,34 @@ impl ConvolutionReverb {
         })
     }
 
+    /// A new reverb with no past input, the same parameters and IR, sharing the IR's
+    /// partition spectra with this one (see [`Convolver::fresh_instance`]); a GPU-tail
+    /// reverb must be reserved and attached again. An IR swap in progress is not carried.
+    pub fn fresh_instance(&self) -> Self {
+        let zeros = |v: &Vec<f32>| vec![0.0; v.len()];
+        Self {
+            params: self.params,
+            config: self.config,
+            inputs: self.inputs,
+            current: self.current.fresh_instance(),
+            incoming: None,
+            retired: None,
+            fade_pos: 0,
+            wet_a: self.wet_a.iter().map(zeros).collect(),
+            wet_b: self.wet_b.iter().map(zeros).collect(),
+            dry_delay: self.dry_delay.iter().map(zeros).collect(),
+            dry_pos: 0,
+            max_block: self.max_block,
+            gpu_tail: self.gpu_tail,
+            gpu: None,
+        }
+    }
+
+    /// The convolver in use.
+    pub fn convolver(&self) -> &Convolver {
+        &self.current
+    }
+
     /// Reserves GPU room for this reverb (two regions, so an IR swap can fade between two
     /// convolvers); `None` for a CPU reverb.
     pub fn reserve_gpu(&self, arena: &mut TailArena) -> Option<[TailRegion; 2]> {

@@ -14,8 +14,9 @@ pub(crate) struct SegmentState {
     pub bins: usize,
     fft: Arc<dyn RealToComplex<f32>>,
     ifft: Arc<dyn ComplexToReal<f32>>,
-    /// Per IR channel: `count` partition spectra, scaled by 1/(2·size) for the inverse FFT.
-    pub ir: Vec<Vec<Complex32>>,
+    /// Per IR channel: `count` partition spectra, scaled by 1/(2·size) for the inverse FFT;
+    /// shared by every instance made with [`SegmentState::fresh`].
+    pub ir: Arc<[Vec<Complex32>]>,
     /// Per input channel: `count` slots of input spectra (empty when the MAC runs elsewhere).
     fdl: Vec<Vec<Complex32>>,
     /// Per input channel: the newest input spectrum, when the delay line lives elsewhere
@@ -48,7 +49,7 @@ impl SegmentState {
         let mut scratch = vec![Complex32::default(); scratch_len];
         let mut time = vec![0.0f32; n];
         let scale = 1.0 / n as f32;
-        let ir_spectra = ir
+        let ir_spectra: Arc<[Vec<Complex32>]> = ir
             .iter()
             .map(|taps| {
                 let mut spectra = vec![Complex32::default(); seg.count * bins];
@@ -78,6 +79,24 @@ impl SegmentState {
             acc: vec![vec![Complex32::default(); bins]; outputs],
             time,
             scratch,
+        }
+    }
+
+    /// A new instance of the segment with no past input, sharing its IR spectra and FFTs.
+    pub fn fresh(&self) -> Self {
+        let zeros = |v: &Vec<Complex32>| vec![Complex32::default(); v.len()];
+        Self {
+            seg: self.seg,
+            bins: self.bins,
+            fft: Arc::clone(&self.fft),
+            ifft: Arc::clone(&self.ifft),
+            ir: Arc::clone(&self.ir),
+            fdl: self.fdl.iter().map(zeros).collect(),
+            newest: self.newest.iter().map(zeros).collect(),
+            head: 0,
+            acc: self.acc.iter().map(zeros).collect(),
+            time: vec![0.0; self.time.len()],
+            scratch: zeros(&self.scratch),
         }
     }
 

@@ -339,6 +339,18 @@ impl Insert {
         }
     }
 
+    /// Another instance of a built reverb with no past input, sharing its IR's partition
+    /// spectra (a bus's instance per stem); `None` for every other kind.
+    pub fn shared_instance(&self) -> Option<Insert> {
+        match self {
+            Insert::Reverb { reverb, scratch } => Some(Insert::Reverb {
+                reverb: Box::new(reverb.fresh_instance()),
+                scratch: scratch.iter().map(|c| vec![0.0; c.len()]).collect(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The reverb, when this insert is one (for the mixer's GPU tail).
     pub fn reverb_mut(&mut self) -> Option<&mut ConvolutionReverb> {
         match self {

@@ -294,20 +294,31 @@ impl Mixer {
             );
             state.align = DelayLine::new(spec.tracks[i].channels, plan.track_align(i));
         }
-        // A bus instance per stem that reaches it (others would only process silence).
+        // A bus instance per stem that reaches it (others would only process silence); its
+        // reverbs' IR spectra are computed once and shared by the instances.
         let mut buses: Vec<Vec<Option<BusState>>> = (0..stems).map(|_| Vec::new()).collect();
         for (b, bus) in spec.buses.iter().enumerate() {
+            let build = |i| Insert::build(i, channels, rate, block, reverbs);
+            let bus_error = |e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name));
+            let mut template: Option<Vec<Insert>> = None;
             for (per_stem, &reached) in buses.iter_mut().zip(&plan.feeds[b]) {
                 if !reached {
                     per_stem.push(None);
                     continue;
                 }
-                let inserts = bus
-                    .inserts
+                let first = match &template {
+                    Some(t) => t,
+                    None => {
+                        let built = bus.inserts.iter().map(build).collect::<Result<Vec<_>>>();
+                        template.insert(built.map_err(bus_error)?)
+                    }
+                };
+                let inserts = first
                     .iter()
-                    .map(|i| Insert::build(i, channels, rate, block, reverbs))
+                    .zip(&bus.inserts)
+                    .map(|(t, i)| t.shared_instance().map_or_else(|| build(i), Ok))
                     .collect::<Result<Vec<_>>>()
-                    .map_err(|e| DspError::InvalidInput(format!("bus '{}': {e}", bus.name)))?;
+                    .map_err(bus_error)?;
                 let state = BusState::new(&spec, b, &plan, inserts, block, !heard.buses[b]);
                 per_stem.push(Some(state));
             }
