@@ -5,7 +5,8 @@ mod common;
 
 use common::{gpu, noise, rng};
 use gpu_dsp::analysis::spectrogram::{
-    spectrogram_cpu, GpuSpectrogram, LiveEngine, LiveSpectrogram, Spectrogram, SpectrogramConfig,
+    spectrogram_cpu, GpuSpectrogram, GpuSpectrogramStream, LiveEngine, LiveSpectrogram,
+    Spectrogram, SpectrogramConfig,
 };
 use gpu_dsp::conformance::dft_power;
 
@@ -114,10 +115,11 @@ fn live_frames(live: &mut LiveSpectrogram, x: &[Vec<f32>]) -> Vec<f32> {
     while pos < len {
         let n = [1usize, 777, 64, 4000, 13][k % 5].min(len - pos);
         let block: Vec<&[f32]> = x.iter().map(|c| &c[pos..pos + n]).collect();
-        out.extend(live.push(&block).unwrap());
+        live.push(&block, |row| out.extend_from_slice(row)).unwrap();
         pos += n;
         k += 1;
     }
+    live.finish(|row| out.extend_from_slice(row)).unwrap();
     out
 }
 
@@ -134,7 +136,10 @@ fn live_streams_give_the_frames_of_the_whole_signal() {
     if let Some(ctx) = gpu() {
         engines.push((
             "gpu",
-            LiveEngine::Gpu(Box::new(GpuSpectrogram::new(ctx, config, 2).unwrap())),
+            // At most 5 frames per submission: the 4000-sample pushes take several.
+            LiveEngine::Gpu(Box::new(
+                GpuSpectrogramStream::new(ctx, config, 2, 5).unwrap(),
+            )),
         ));
     }
     for (name, engine) in engines {

@@ -10,7 +10,7 @@ use crate::playback::{
     open_output, push_stereo, rings, Engine, OutputCallback, PlaybackCounters, Step,
 };
 use gpu_dsp::analysis::spectrogram::{
-    GpuSpectrogram, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
+    GpuSpectrogramStream, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
 };
 use gpu_dsp::analysis::surround::energy_vector;
 use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
@@ -286,7 +286,7 @@ impl Worker {
             let engine = self
                 .gpu
                 .as_ref()
-                .and_then(|ctx| GpuSpectrogram::new(ctx.clone(), c, 1).ok())
+                .and_then(|ctx| GpuSpectrogramStream::new(ctx.clone(), c, 1, 2).ok())
                 .map_or(SpectrumEngine::Cpu, |g| SpectrumEngine::Gpu(Box::new(g)));
             LiveSpectrogram::new(c, rate, 1, engine)
         });
@@ -370,10 +370,9 @@ impl Worker {
                 frame.correlation = corr.correlation();
                 frame.goniometer = goniometer_points(b.left, b.right, 256);
                 if let Some(s) = &mut spectrum {
-                    if let Ok(rows) = s.push(&[&mid[..n]]) {
-                        let bins = SPECTRUM_FFT / 2 + 1;
-                        frame.spectrogram = rows.chunks(bins).map(<[f32]>::to_vec).collect();
-                    }
+                    // On the GPU the rows come back two blocks later, never waited for.
+                    let rows = &mut frame.spectrogram;
+                    let _ = s.push(&[&mid[..n]], |row| rows.push(row.to_vec()));
                 }
                 // Per-octave correlation over the last ~170 ms, refreshed every 4 blocks.
                 for (recent, now) in [(&mut recent_left, b.left), (&mut recent_right, b.right)] {

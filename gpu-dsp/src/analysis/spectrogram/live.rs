@@ -1,13 +1,14 @@
 //! Spectrograms of live streams: samples arrive in blocks of any size, frames come out as
 //! soon as they are complete, identical to the frames of the whole signal.
 
-use super::{spectrogram_cpu, GpuSpectrogram, Spectrogram, SpectrogramConfig};
+use super::{spectrogram_cpu, GpuSpectrogramStream, Spectrogram, SpectrogramConfig};
 use crate::Result;
 
 /// Which engine computes the frames.
 pub enum LiveEngine {
     Cpu,
-    Gpu(Box<GpuSpectrogram>),
+    /// On the GPU: each push's frames come out two pushes later (never waited for).
+    Gpu(Box<GpuSpectrogramStream>),
 }
 
 /// Buffers a stream and turns every complete window into a frame.
@@ -37,35 +38,61 @@ impl LiveSpectrogram {
         }
     }
 
-    /// Frames emitted so far.
+    /// Frames completed so far (on the GPU, some may still be on their way back).
     pub fn frames(&self) -> usize {
         self.frames_out
     }
 
-    /// Adds a block of planar samples; returns the frames it completed (possibly none),
-    /// `bins` dB values each, in order.
-    pub fn push(&mut self, block: &[&[f32]]) -> Result<Vec<f32>> {
+    /// Adds a block of planar samples and hands `each` the frames ready (`bins` dB values
+    /// each, in order): on the CPU the frames this block completed, on the GPU those
+    /// completed two pushes ago.
+    pub fn push(&mut self, block: &[&[f32]], mut each: impl FnMut(&[f32])) -> Result<()> {
         for (p, x) in self.pending.iter_mut().zip(block) {
             p.extend_from_slice(x);
         }
         let (n, hop) = (self.config.fft, self.config.hop);
         let have = self.pending.first().map_or(0, Vec::len);
-        if have < n {
-            return Ok(Vec::new());
+        let complete = if have < n { 0 } else { (have - n) / hop + 1 };
+        match &mut self.engine {
+            LiveEngine::Cpu if complete > 0 => {
+                let span = (complete - 1) * hop + n;
+                let planes: Vec<&[f32]> = self.pending.iter().map(|p| &p[..span]).collect();
+                let s: Spectrogram = spectrogram_cpu(&planes, self.sample_rate, self.config);
+                s.db[..complete * s.bins]
+                    .chunks_exact(s.bins)
+                    .for_each(&mut each);
+            }
+            LiveEngine::Cpu => {}
+            LiveEngine::Gpu(g) => {
+                // One collect per submit (the ring's turn), a submission per batch of frames.
+                let mut done = 0;
+                loop {
+                    g.collect(&mut each)?;
+                    let count = g.max_frames().min(complete - done);
+                    let planes: [&[f32]; 8] = std::array::from_fn(|c| {
+                        self.pending.get(c).map_or(&[][..], |p| &p[done * hop..])
+                    });
+                    g.submit(&planes[..self.pending.len().min(8)], count)?;
+                    done += count;
+                    if done == complete {
+                        break;
+                    }
+                }
+            }
         }
-        // Complete frames only: starts 0, hop, … while start + n ≤ have.
-        let complete = (have - n) / hop + 1;
-        let span = (complete - 1) * hop + n;
-        let planes: Vec<&[f32]> = self.pending.iter().map(|p| &p[..span]).collect();
-        let s: Spectrogram = match &self.engine {
-            LiveEngine::Cpu => spectrogram_cpu(&planes, self.sample_rate, self.config),
-            LiveEngine::Gpu(g) => g.compute(&planes, self.sample_rate)?,
-        };
-        let db = s.db[..complete * s.bins].to_vec();
         for p in &mut self.pending {
             p.drain(..complete * hop);
         }
         self.frames_out += complete;
-        Ok(db)
+        Ok(())
+    }
+
+    /// Hands `each` the frames still on their way back from the GPU (none on the CPU).
+    pub fn finish(&mut self, mut each: impl FnMut(&[f32])) -> Result<()> {
+        if let LiveEngine::Gpu(g) = &mut self.engine {
+            g.collect(&mut each)?;
+            g.collect(&mut each)?;
+        }
+        Ok(())
     }
 }

@@ -7,11 +7,13 @@
 mod backend;
 mod cpu;
 pub(crate) mod gpu;
+mod gpu_stream;
 mod live;
 
 pub use backend::{CpuSpectrogram, SpectrogramBackend};
 pub use cpu::spectrogram_cpu;
 pub use gpu::GpuSpectrogram;
+pub use gpu_stream::GpuSpectrogramStream;
 pub use live::{LiveEngine, LiveSpectrogram};
 
 use crate::{DspError, Result};
