@@ -593,6 +593,13 @@ fn absurd_sessions_are_refused_by_range() {
         (format!("{head}[master]\ntrue_peak_ceiling = -1e9\n{track}"), "true_peak_ceiling"),
         (format!("{head}{track}[[track.automation]]\nparam = \"gain_db\"\npoints = [[0.0, 1e9]]\n"), "point 1: gain_db"),
         (format!("{head}{track}[[track.insert]]\ntype = \"eq\"\nbands = [{{ type = \"bell\", freq = 1000.0 }}]\n[[track.automation]]\nparam = \"insert.1.band0_gain_db\"\npoints = [[0.0, 1e9]]\n"), "point 1: gain_db"),
+        // Every processor's automation is range-checked from its one table (a clean, a
+        // limiter, a gate and a multiband were not before).
+        (format!("{head}{track}[[track.insert]]\ntype = \"clean\"\n[[track.automation]]\nparam = \"insert.1.reduction_db\"\npoints = [[0.0, 18.0], [1.0, 100.0]]\n"), "point 2: reduction_db 100: expected 0 to 60 dB"),
+        (format!("{head}{track}[[track.insert]]\ntype = \"limiter\"\n[[track.automation]]\nparam = \"insert.1.ceiling_db\"\npoints = [[0.0, 3.0]]\n"), "point 1: ceiling_db 3"),
+        (format!("{head}{track}[[track.insert]]\ntype = \"gate\"\n[[track.automation]]\nparam = \"insert.1.range_db\"\npoints = [[0.0, 40.0]]\n"), "point 1: range_db 40"),
+        (format!("{head}{track}[[track.insert]]\ntype = \"multiband\"\n[[track.automation]]\nparam = \"insert.1.ratio\"\npoints = [[0.0, 0.5]]\n"), "point 1: ratio 0.5"),
+        (format!("{head}{track}[[track.insert]]\ntype = \"clean\"\n[[track.automation]]\nparam = \"insert.1.ratio\"\npoints = [[0.0, 2.0]]\n"), "has no automatable parameter 'ratio' (it has: reduction_db)"),
         (format!("[session]\nsample_rate = 48000\nstems = [\"\"]\n{track}"), "a stem needs a name"),
         (format!("{head}{track}stem = \"D/X\"\n[[track]]\nname = \"b\"\nfile = \"a.wav\"\nstem = \"D:X\"\n"), "would write the same file"),
         (format!("[session]\nsample_rate = 4294967295\n{track}"), "sample_rate"),

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{noise, rng};
+use gpu_dsp::mix::params::{self, ParamId};
 use gpu_dsp::mix::{
     finish_master, pan_gains, Automation, Biquad, BusSpec, ClipSpec, EqBand, FilterKind,
     InsertSpec, Layout, MasterSpec, MixSpec, Mixer, SendSpec, Target, TrackSpec,
@@ -475,7 +476,7 @@ fn insert_automation_follows_its_envelope_within_the_block() {
     let mut t = track("dx", 2, vec![clip(0, 0, n as u64)], 0.0, 0.0, 0);
     t.inserts = vec![InsertSpec::Eq(vec![bell(0.0)])];
     t.automation = vec![(
-        Target::Insert(0, "band0_gain_db".into()),
+        Target::Insert(0, ParamId::resolve_band("band0_gain_db").unwrap()),
         Automation::new(&[(0.0, 0.0), (0.25, 12.0)], f64::from(RATE)).unwrap(),
     )];
     let mut m = Mixer::new(spec(vec![vec![x.clone(); 2]], vec![t], vec![]), 1024).unwrap();
@@ -907,7 +908,11 @@ fn live_console_changes_glide_and_meters_read_levels() {
         back[0] < 0.01 && (back[1023] - 0.25).abs() < 1e-4,
         "unmute glides back"
     );
-    assert!(!mixer.set_track_insert_param(0, 0, "ratio", 4.0));
+    let ratio = ParamId::resolve(params::COMPRESSOR, "ratio").unwrap();
+    assert!(
+        !mixer.set_track_insert_param(0, 0, ratio, 4.0),
+        "the track has no insert"
+    );
 }
 
 #[test]
@@ -934,7 +939,7 @@ fn live_bus_gain_glides_and_bus_meters_read_the_output() {
         .all(|w| w[1] <= w[0] + 1e-7 && w[0] - w[1] < 0.25 / 1024.0 + 1e-6));
     assert!((glide[1023] - 0.25).abs() < 1e-4);
     assert!(
-        !mixer.set_bus_insert_param(0, 0, "wet", 0.5),
+        !mixer.set_bus_insert_param(0, 0, ParamId::resolve(params::REVERB, "wet").unwrap(), 0.5),
         "the bus has no insert"
     );
 }
@@ -1544,7 +1549,7 @@ fn gpu_clean_inserts_render_what_the_cpu_renders_in_the_blocks_submission() {
     let mut dx = track("dx", 1, vec![clip(0, 0, n as u64)], 0.0, 0.0, 0);
     dx.inserts = vec![clean(18.0, Some(HumSpec::all_harmonics(50.0, rate)))];
     dx.automation = vec![(
-        Target::Insert(0, "reduction_db".into()),
+        Target::Insert(0, ParamId::resolve(params::CLEAN, "reduction_db").unwrap()),
         Automation::new(&[(0.2, 18.0), (0.5, 6.0)], f64::from(RATE)).unwrap(),
     )];
     dx.sends = vec![post_send(0, -6.0)];

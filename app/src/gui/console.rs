@@ -233,11 +233,11 @@ impl ConsolePanel {
                         .and_then(|ps| ps.iter_mut().find(|p| p.name == name));
                     if let Some(p) = param {
                         p.value = value.clamp(p.min, p.max);
-                        done = Some(p.value);
+                        done = Some((p.id, p.value));
                     }
                 });
                 match done {
-                    Some(value) => only(events, Effect::InsertParam(i, k, name, value)),
+                    Some((id, value)) => only(events, Effect::InsertParam(i, k, id, value)),
                     None => Vec::new(),
                 }
             }
@@ -271,12 +271,12 @@ impl ConsolePanel {
             M::BusInsertParam(b, k, name, value) => {
                 let current = session.bus_strips.get(b).and_then(|s| {
                     let p = s.insert_params.get(k)?.iter().find(|p| p.name == name)?;
-                    Some(value.clamp(p.min, p.max))
+                    Some((p.id, value.clamp(p.min, p.max)))
                 });
-                let Some(value) = current else {
+                let Some((id, value)) = current else {
                     return Vec::new();
                 };
-                let live = Effect::BusInsertParam(b, k, name.clone(), value);
+                let live = Effect::BusInsertParam(b, k, id, value);
                 let change = |s: &mut BusStrip| {
                     if let Some(p) = s.insert_params[k].iter_mut().find(|p| p.name == name) {
                         p.value = value;

@@ -111,6 +111,7 @@ mod tests {
     fn param(name: &str, value: f32) -> Param {
         Param {
             name: name.into(),
+            id: gpu_dsp::mix::ParamId::resolve_band(name).unwrap_or_default(),
             value,
             min: -100.0,
             max: 30_000.0,

@@ -16,7 +16,7 @@ use gpu_dsp::analysis::surround::energy_vector;
 use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
 use gpu_dsp::analysis::{masking, LongTermSpectrum};
 use gpu_dsp::gpu::GpuContext;
-use gpu_dsp::mix::{Layout, MixSpec, Mixer};
+use gpu_dsp::mix::{Insert, InsertSpec, Layout, MixSpec, Mixer, ParamId};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -27,20 +27,21 @@ const BLOCK: usize = 1024;
 /// Spectrogram of the monitor: 2048-point frames every 1024 samples.
 pub const SPECTRUM_FFT: usize = 2048;
 
-/// Changes the window sends the engine while it plays.
-#[derive(Clone, Debug)]
+/// Changes the window sends the engine while it plays: plain values (nothing to allocate
+/// or free on the engine thread, no names to match there).
+#[derive(Clone, Copy, Debug)]
 enum Command {
     /// Track, send, level dB.
     SendLevel(usize, usize, f32),
     /// Track, send, muted.
     SendMute(usize, usize, bool),
     /// Track, insert, parameter, value.
-    InsertParam(usize, usize, String, f32),
+    InsertParam(usize, usize, ParamId, f32),
     BusGain(usize, f32),
     BusMute(usize, bool),
     BusSolo(usize, bool),
     Bypass(super::state::StripRef, usize, bool),
-    BusInsertParam(usize, usize, String, f32),
+    BusInsertParam(usize, usize, ParamId, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
     /// What the live spectrogram shows: the monitor (`None`) or one stem.
@@ -207,17 +208,17 @@ impl LiveEngine {
     }
 
     /// A live bus insert parameter change.
-    pub fn bus_insert_param(&mut self, bus: usize, insert: usize, name: String, value: f32) {
+    pub fn bus_insert_param(&mut self, bus: usize, insert: usize, id: ParamId, value: f32) {
         let _ = self
             .console
-            .push(Command::BusInsertParam(bus, insert, name, value));
+            .push(Command::BusInsertParam(bus, insert, id, value));
     }
 
     /// A live insert parameter change.
-    pub fn insert_param(&mut self, track: usize, insert: usize, name: String, value: f32) {
+    pub fn insert_param(&mut self, track: usize, insert: usize, id: ParamId, value: f32) {
         let _ = self
             .console
-            .push(Command::InsertParam(track, insert, name, value));
+            .push(Command::InsertParam(track, insert, id, value));
     }
 
     /// Shows the monitor (`None`) or stem `s` in the live spectrogram.
@@ -259,11 +260,23 @@ fn build_mixer(
     if LiveMasking::for_mix(mixer.spec()).is_some() {
         mixer.enable_track_taps();
     }
+    // Names are resolved here, once, against the mix the engine will play.
+    let id = |inserts: Option<&Vec<InsertSpec>>, k: usize, name: &str| {
+        inserts
+            .and_then(|i| i.get(k))
+            .and_then(|spec| Insert::resolve(spec, name))
+    };
     for (track, insert, name, value) in insert_settings {
-        mixer.set_track_insert_param(*track, *insert, name, *value);
+        let inserts = mixer.spec().tracks.get(*track).map(|t| &t.inserts);
+        if let Some(id) = id(inserts, *insert, name) {
+            mixer.set_track_insert_param(*track, *insert, id, *value);
+        }
     }
     for (bus, insert, name, value) in bus_insert_settings {
-        mixer.set_bus_insert_param(*bus, *insert, name, *value);
+        let inserts = mixer.spec().buses.get(*bus).map(|b| &b.inserts);
+        if let Some(id) = id(inserts, *insert, name) {
+            mixer.set_bus_insert_param(*bus, *insert, id, *value);
+        }
     }
     Ok(mixer)
 }
@@ -440,16 +453,16 @@ impl Worker {
             Command::SpectrumOf(s) => self.spectrum_stem = s,
             Command::SendLevel(i, k, db) => mixer.set_track_send_level(i, k, db),
             Command::SendMute(i, k, m) => mixer.set_track_send_mute(i, k, m),
-            Command::InsertParam(i, k, name, v) => {
-                mixer.set_track_insert_param(i, k, &name, v);
+            Command::InsertParam(i, k, id, v) => {
+                mixer.set_track_insert_param(i, k, id, v);
             }
             Command::BusGain(b, db) => mixer.set_bus_gain(b, db),
             Command::BusMute(b, m) => mixer.set_bus_mute(b, m),
             Command::BusSolo(b, on) => mixer.set_bus_solo(b, on),
             Command::Bypass(StripRef::Track(t), k, on) => mixer.set_track_insert_bypass(t, k, on),
             Command::Bypass(StripRef::Bus(b), k, on) => mixer.set_bus_insert_bypass(b, k, on),
-            Command::BusInsertParam(b, k, name, v) => {
-                mixer.set_bus_insert_param(b, k, &name, v);
+            Command::BusInsertParam(b, k, id, v) => {
+                mixer.set_bus_insert_param(b, k, id, v);
             }
         }
     }

@@ -3,11 +3,14 @@
 //! engine's inserts accept live (`Insert::param_names`).
 
 use crate::session::format::InsertSection;
+use gpu_dsp::mix::params::{self, find_param, ParamId, ParamInfo};
 
 /// One editable parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param {
     pub name: String,
+    /// The engine's id for it (resolved once here; the engine never matches names).
+    pub id: ParamId,
     pub value: f32,
     pub min: f32,
     pub max: f32,
@@ -15,24 +18,36 @@ pub struct Param {
     pub default: f32,
 }
 
+/// The parameter table of a section's processor.
+fn table(section: &InsertSection) -> &'static [ParamInfo] {
+    match section {
+        InsertSection::Eq { .. } => params::EQ_BAND,
+        InsertSection::Compressor { .. } => params::COMPRESSOR,
+        InsertSection::Gate { .. } => params::GATE,
+        InsertSection::Limiter { .. } => params::LIMITER,
+        InsertSection::Reverb { .. } => params::REVERB,
+        InsertSection::Clean { .. } => params::CLEAN,
+        InsertSection::Duck { .. } => params::DUCK,
+        InsertSection::Multiband { .. } => params::MULTIBAND,
+    }
+}
+
+/// The engine's id of a section's parameter `name`.
+fn id_of(section: &InsertSection, name: &str) -> Option<ParamId> {
+    match section {
+        InsertSection::Eq { .. } => ParamId::resolve_band(name),
+        _ => ParamId::resolve(table(section), name),
+    }
+}
+
 /// Slider range of a parameter: its declared range (`gpu_dsp::mix::params`), with
 /// frequencies stopped below Nyquist at `rate` and gains kept to a usable ±24 dB travel.
 fn range(section: &InsertSection, name: &str, rate: u32) -> (f32, f32, f32) {
-    use gpu_dsp::mix::params::{self, find_param};
-    let (table, field) = match section {
-        InsertSection::Eq { .. } => (
-            params::EQ_BAND,
-            name.split_once('_').map_or(name, |(_, f)| f),
-        ),
-        InsertSection::Compressor { .. } => (params::COMPRESSOR, name),
-        InsertSection::Gate { .. } => (params::GATE, name),
-        InsertSection::Limiter { .. } => (params::LIMITER, name),
-        InsertSection::Reverb { .. } => (params::REVERB, name),
-        InsertSection::Clean { .. } => (params::CLEAN, name),
-        InsertSection::Duck { .. } => (params::DUCK, name),
-        InsertSection::Multiband { .. } => (params::MULTIBAND, name),
+    let field = match section {
+        InsertSection::Eq { .. } => name.split_once('_').map_or(name, |(_, f)| f),
+        _ => name,
     };
-    let Some(p) = find_param(table, field) else {
+    let Some(p) = find_param(table(section), field) else {
         return (0.0, 1.0, 0.0);
     };
     let (min, max) = match field {
@@ -49,6 +64,7 @@ fn param(section: &InsertSection, name: &str, value: f32, rate: u32) -> Param {
     let (min, max, default) = range(section, name, rate);
     Param {
         name: name.to_string(),
+        id: id_of(section, name).unwrap_or_default(),
         value,
         min,
         max,
@@ -146,6 +162,15 @@ mod tests {
                 _ => InsertSpec::Multiband(Default::default()),
             };
             assert_eq!(names, Insert::param_names(&spec), "{kind}");
+            // ... and the window's ids are the engine's.
+            for p in section_params(&s, 48_000) {
+                assert_eq!(
+                    Some(p.id),
+                    Insert::resolve(&spec, &p.name),
+                    "{kind} {}",
+                    p.name
+                );
+            }
         }
         // A band's frequency slider stops below Nyquist.
         assert_eq!(section_params(&s, 16_000)[0].max, 7_200.0);

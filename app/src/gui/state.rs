@@ -271,8 +271,8 @@ pub enum Effect {
     SendLevel(usize, usize, f32),
     /// A live send mute: track, send, muted.
     SendMute(usize, usize, bool),
-    /// A live insert parameter: track, insert, name, value.
-    InsertParam(usize, usize, String, f32),
+    /// A live insert parameter: track, insert, the engine's id, value.
+    InsertParam(usize, usize, gpu_dsp::mix::ParamId, f32),
     /// A live bus gain: bus, dB.
     BusGain(usize, f32),
     /// A live bus mute.
@@ -281,8 +281,8 @@ pub enum Effect {
     BusSolo(usize, bool),
     /// A live insert bypass: strip, insert, bypassed.
     Bypass(StripRef, usize, bool),
-    /// A live bus insert parameter: bus, insert, name, value.
-    BusInsertParam(usize, usize, String, f32),
+    /// A live bus insert parameter: bus, insert, the engine's id, value.
+    BusInsertParam(usize, usize, gpu_dsp::mix::ParamId, f32),
     /// Drain the engine's meter ring (answer with `Frames`).
     Poll,
     /// Analyse track `i`'s cleanup (answer with `CleanupReady`).
@@ -753,6 +753,15 @@ mod tests {
     use super::super::spectra::SpectrumMessage;
     use super::*;
     use crate::edit::{ClipRef, Command};
+    use gpu_dsp::mix::params::{self, ParamId};
+
+    fn ratio_id() -> ParamId {
+        ParamId::resolve(params::COMPRESSOR, "ratio").unwrap()
+    }
+
+    fn wet_id() -> ParamId {
+        ParamId::resolve(params::REVERB, "wet").unwrap()
+    }
 
     fn view(path: &str) -> SessionView {
         SessionView {
@@ -773,6 +782,7 @@ mod tests {
                         vec![],
                         vec![Param {
                             name: "ratio".into(),
+                            id: ratio_id(),
                             value: 2.0,
                             min: 1.0,
                             max: 20.0,
@@ -813,6 +823,7 @@ mod tests {
                 eq_kinds: vec![vec![]],
                 insert_params: vec![vec![Param {
                     name: "wet".into(),
+                    id: wet_id(),
                     value: 1.0,
                     min: 0.0,
                     max: 1.0,
@@ -1237,7 +1248,7 @@ mod tests {
         )));
         assert_eq!(
             e[1],
-            Effect::InsertParam(0, 1, "ratio".into(), 20.0),
+            Effect::InsertParam(0, 1, ratio_id(), 20.0),
             "clamped to its range"
         );
         assert!(
@@ -1293,7 +1304,7 @@ mod tests {
             "wet".into(),
             0.5,
         )));
-        assert_eq!(e[1], Effect::BusInsertParam(0, 0, "wet".into(), 0.5));
+        assert_eq!(e[1], Effect::BusInsertParam(0, 0, wet_id(), 0.5));
         assert_eq!(
             w.session.as_ref().unwrap().bus_strips[0].insert_params[0][0].value,
             0.5

@@ -888,11 +888,11 @@ fn automation(
                 let ins = inserts.get(i.wrapping_sub(1)).ok_or_else(|| {
                     anyhow!("{place}: there is no insert #{index} (inserts count from 1)")
                 })?;
-                let names = gpu_dsp::mix::Insert::param_names(ins);
-                if !names.iter().any(|n| n == name) {
+                let Some(id) = gpu_dsp::mix::Insert::resolve(ins, name) else {
+                    let names = gpu_dsp::mix::Insert::param_names(ins);
                     bail!("{place}: insert #{index} has no automatable parameter '{name}' (it has: {})", if names.is_empty() { "none".into() } else { names.join(", ") });
-                }
-                Target::Insert(i - 1, name.to_string())
+                };
+                Target::Insert(i - 1, id)
             } else {
                 bail!("{place}: unknown parameter; expected gain_db, pan, send.<bus> or insert.<n>.<parameter>")
             }
@@ -934,19 +934,7 @@ fn automation_range(target: &Target, inserts: &[InsertSpec]) -> Option<&'static 
         Target::GainDb => find_param(params::CONSOLE, "gain_db"),
         Target::Pan => find_param(params::CONSOLE, "pan"),
         Target::SendDb(_) => find_param(params::CONSOLE, "level_db"),
-        Target::Insert(i, name) => {
-            let table = match inserts.get(*i)? {
-                InsertSpec::Compressor(_) => params::COMPRESSOR,
-                InsertSpec::Gate(_) => params::GATE,
-                InsertSpec::Reverb { .. } => params::REVERB,
-                InsertSpec::Eq(_) => {
-                    let field = name.split_once('_').map_or(name.as_str(), |(_, f)| f);
-                    return find_param(params::EQ_BAND, field);
-                }
-                _ => return None,
-            };
-            find_param(table, name)
-        }
+        Target::Insert(i, id) => gpu_dsp::mix::Insert::info(inserts.get(*i)?, *id),
     }
 }
 

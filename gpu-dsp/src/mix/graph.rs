@@ -172,8 +172,8 @@ pub enum Target {
     Pan,
     /// Level of send `i` (dB).
     SendDb(usize),
-    /// A named parameter of insert `i` (updated every 16 samples).
-    Insert(usize, String),
+    /// A parameter of insert `i`, resolved from its name at load (updated every 16 samples).
+    Insert(usize, crate::mix::params::ParamId),
 }
 
 /// One track.

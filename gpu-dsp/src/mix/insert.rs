@@ -15,7 +15,7 @@ pub enum Insert {
     Eq(ParametricEq),
     Compressor(Compressor),
     Gate(Gate),
-    Limiter(TruePeakLimiter),
+    Limiter(Box<TruePeakLimiter>),
     /// The convolution reverb (wet/dry with the dry path delayed to match) writing into
     /// `scratch`, which is copied back in place; its tail on the CPU or in the mixer's
     /// [`crate::conv::GpuTail`].
@@ -59,12 +59,12 @@ impl Insert {
             InsertSpec::Limiter {
                 ceiling_db,
                 release_ms,
-            } => Insert::Limiter(TruePeakLimiter::new(
+            } => Insert::Limiter(Box::new(TruePeakLimiter::new(
                 *ceiling_db,
                 *release_ms,
                 channels,
                 rate,
-            )),
+            ))),
             InsertSpec::Reverb { ir, wet, dry } => {
                 let planes: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
                 let params = ReverbParams {
@@ -226,104 +226,33 @@ impl Insert {
         }
     }
 
-    /// Sets a named parameter; false when the insert has no such parameter. Every parameter
-    /// of [`Insert::param_names`] is live; a reverb's pre-delay and IR gain rebuild it.
-    pub fn set_param(&mut self, name: &str, v: f32) -> bool {
-        match self {
-            Insert::Compressor(c) => {
-                let mut p = c.params();
-                match name {
-                    "threshold_db" => p.threshold_db = v,
-                    "ratio" => p.ratio = v,
-                    "makeup_db" => p.makeup_db = v,
-                    "attack_ms" => p.attack_ms = v,
-                    "release_ms" => p.release_ms = v,
-                    "knee_db" => p.knee_db = v,
-                    _ => return false,
-                }
-                c.set_params(p);
-            }
-            Insert::Gate(g) => {
-                let mut p = g.params();
-                match name {
-                    "threshold_db" => p.threshold_db = v,
-                    "range_db" => p.range_db = v,
-                    "attack_ms" => p.attack_ms = v,
-                    "hold_ms" => p.hold_ms = v,
-                    "release_ms" => p.release_ms = v,
-                    _ => return false,
-                }
-                g.set_params(p);
-            }
-            Insert::Limiter(l) => {
-                let (ceiling, release) = l.params();
-                match name {
-                    "ceiling_db" => l.set_params(v, release),
-                    "release_ms" => l.set_params(ceiling, v),
-                    _ => return false,
-                }
-            }
-            Insert::Clean { cleaners, .. } => match name {
-                "reduction_db" => cleaners.iter_mut().for_each(|c| c.set_reduction_db(v)),
-                _ => return false,
-            },
-            Insert::CleanDeferred(cleaners) => match name {
-                "reduction_db" => cleaners.iter_mut().for_each(|c| c.set_reduction_db(v)),
-                _ => return false,
-            },
-            Insert::Duck(d) => {
-                let mut p = d.params();
-                match name {
-                    "clarity_db" => p.clarity_db = v,
-                    "max_db" => p.max_db = v,
-                    "attack_ms" => p.attack_ms = v,
-                    "release_ms" => p.release_ms = v,
-                    _ => return false,
-                }
-                d.set_params(p);
-            }
-            Insert::Multiband(m) => {
-                let mut p = m.params();
-                match name {
-                    "threshold_db" => p.threshold_db = v,
-                    "ratio" => p.ratio = v,
-                    "attack_ms" => p.attack_ms = v,
-                    "release_ms" => p.release_ms = v,
-                    "range_db" => p.range_db = v,
-                    _ => return false,
-                }
-                m.set_params(p);
-            }
+    /// Sets a named parameter; false when the insert has no such parameter. Tests only: the
+    /// library sets parameters by id ([`Insert::set`]), resolved once, so no name is ever
+    /// matched on the engine thread.
+    #[cfg(test)]
+    pub(crate) fn set_param(&mut self, name: &str, v: f32) -> bool {
+        self.resolve_own(name).is_some_and(|id| self.set(id, v))
+    }
+
+    /// [`Insert::resolve`] against this built insert (its kind, and an EQ's bands).
+    #[cfg(test)]
+    fn resolve_own(&self, name: &str) -> Option<super::ParamId> {
+        use super::params::{self, ParamId};
+        let table = match self {
             Insert::Eq(eq) => {
-                // band<k>_gain_db / band<k>_freq / band<k>_q
-                let Some((band, field)) = name.strip_prefix("band").and_then(|r| r.split_once('_'))
-                else {
-                    return false;
-                };
-                let Ok(k) = band.parse::<usize>() else {
-                    return false;
-                };
-                let Some(mut b) = eq.bands().get(k).copied() else {
-                    return false;
-                };
-                match field {
-                    "gain_db" => b.gain_db = v,
-                    "freq" => b.freq = v,
-                    "q" => b.q = v,
-                    _ => return false,
-                }
-                eq.set_band(k, b);
+                let id = ParamId::resolve_band(name)?;
+                return (usize::from(id.band) < eq.bands().len()).then_some(id);
             }
-            Insert::Reverb { reverb, .. } => {
-                let p = reverb.params();
-                match name {
-                    "wet" => reverb.set_mix(v, p.dry),
-                    "dry" => reverb.set_mix(p.wet, v),
-                    _ => return false,
-                }
-            }
-        }
-        true
+            Insert::Reverb { .. } if !matches!(name, "wet" | "dry") => return None,
+            Insert::Compressor(_) => params::COMPRESSOR,
+            Insert::Gate(_) => params::GATE,
+            Insert::Limiter(_) => params::LIMITER,
+            Insert::Reverb { .. } => params::REVERB,
+            Insert::Clean { .. } | Insert::CleanDeferred(_) => params::CLEAN,
+            Insert::Duck(_) => params::DUCK,
+            Insert::Multiband(_) => params::MULTIBAND,
+        };
+        ParamId::resolve(table, name)
     }
 
     /// The gain reduction this insert applies now (dB, ≤ 0) when it is a dynamics processor
@@ -419,9 +348,9 @@ pub(crate) fn process_automated(
     while at < n {
         let m = CONTROL_SAMPLES.min(n - at);
         for (target, env) in automation {
-            if let Target::Insert(i, name) = target {
+            if let Target::Insert(i, id) = target {
                 if *i == index {
-                    insert.set_param(name, env.value_at((start + at as i64) as f64));
+                    insert.set(*id, env.value_at((start + at as i64) as f64));
                 }
             }
         }

@@ -21,6 +21,8 @@ const RUN: usize = 256;
 pub struct TruePeakLimiter {
     ceiling: f32,
     release: f32,
+    /// The settings as given (the coefficients above do not give them back exactly).
+    settings: (f32, f32),
     lookahead: usize,
     interp: Vec<[f32; TAPS]>,
     /// Per channel: the last `TAPS − 1` inputs (for interpolation), then the run being
@@ -54,6 +56,7 @@ impl TruePeakLimiter {
     pub fn new(ceiling_db: f32, release_ms: f32, channels: usize, rate: f32) -> Self {
         let lookahead = ((LOOKAHEAD_MS * 0.001 * rate) as usize).max(1);
         Self {
+            settings: (ceiling_db, release_ms),
             ceiling: 10f32.powf(ceiling_db / 20.0),
             release: (-1.0 / (release_ms.max(1.0) * 0.001 * rate)).exp(),
             lookahead,
@@ -79,16 +82,14 @@ impl TruePeakLimiter {
 
     /// Changes the ceiling (dBTP) and release time, from the next sample.
     pub fn set_params(&mut self, ceiling_db: f32, release_ms: f32) {
+        self.settings = (ceiling_db, release_ms);
         self.ceiling = 10f32.powf(ceiling_db / 20.0);
         self.release = (-1.0 / (release_ms.max(1.0) * 0.001 * self.rate)).exp();
     }
 
     /// The ceiling (dBTP) and release time (ms).
     pub fn params(&self) -> (f32, f32) {
-        (
-            20.0 * self.ceiling.log10(),
-            -1.0 / (self.release.ln() * 0.001 * self.rate),
-        )
+        self.settings
     }
 
     /// The gain reduction applied to the latest sample (dB, ≤ 0), for meters.

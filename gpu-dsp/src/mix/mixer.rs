@@ -60,18 +60,27 @@ pub struct Mixer {
     blocks: u64,
 }
 
-/// Every convolution reverb of the tracks and buses, always in the same order.
-fn reverbs<'a>(
+/// Every insert of the tracks, then of the buses (every stem's instance), always in the
+/// same order.
+fn all_inserts<'a>(
     tracks: &'a mut [TrackState],
     buses: &'a mut [Vec<Option<BusState>>],
-) -> impl Iterator<Item = &'a mut ConvolutionReverb> {
+) -> impl Iterator<Item = &'a mut Insert> {
     let on_tracks = tracks.iter_mut().flat_map(|t| t.inserts.iter_mut());
     let on_buses = buses
         .iter_mut()
         .flatten()
         .flatten()
         .flat_map(|b| b.inserts.iter_mut());
-    on_tracks.chain(on_buses).filter_map(Insert::reverb_mut)
+    on_tracks.chain(on_buses)
+}
+
+/// Every convolution reverb of the tracks and buses, always in the same order.
+fn reverbs<'a>(
+    tracks: &'a mut [TrackState],
+    buses: &'a mut [Vec<Option<BusState>>],
+) -> impl Iterator<Item = &'a mut ConvolutionReverb> {
+    all_inserts(tracks, buses).filter_map(Insert::reverb_mut)
 }
 
 /// Every channel of every `clean` insert whose gains come from the GPU, of the tracks and
@@ -80,14 +89,7 @@ fn deferred_cleaners<'a>(
     tracks: &'a mut [TrackState],
     buses: &'a mut [Vec<Option<BusState>>],
 ) -> impl Iterator<Item = &'a mut DeferredCleaner> {
-    let on_tracks = tracks.iter_mut().flat_map(|t| t.inserts.iter_mut());
-    let on_buses = buses
-        .iter_mut()
-        .flatten()
-        .flatten()
-        .flat_map(|b| b.inserts.iter_mut());
-    on_tracks
-        .chain(on_buses)
+    all_inserts(tracks, buses)
         .filter_map(Insert::deferred_cleaners_mut)
         .flatten()
 }
@@ -484,19 +486,19 @@ impl Mixer {
         }
     }
 
-    /// Live change of a parameter of track `track`'s insert `insert` (see
-    /// [`Insert::param_names`]); false when it has no such parameter.
+    /// Live change of parameter `id` ([`Insert::resolve`]) of track `track`'s insert
+    /// `insert`; false when it has no such parameter. Never allocates.
     pub fn set_track_insert_param(
         &mut self,
         track: usize,
         insert: usize,
-        name: &str,
+        id: super::ParamId,
         value: f32,
     ) -> bool {
         self.tracks
             .get_mut(track)
             .and_then(|t| t.inserts.get_mut(insert))
-            .is_some_and(|i| i.set_param(name, value))
+            .is_some_and(|i| i.set(id, value))
     }
 
     /// Live change of bus `bus`'s gain (glides over one block).
@@ -513,20 +515,20 @@ impl Mixer {
         }
     }
 
-    /// Live change of a parameter of bus `bus`'s insert `insert`, in every stem's instance;
-    /// false when it has no such parameter.
+    /// Live change of parameter `id` of bus `bus`'s insert `insert`, in every stem's
+    /// instance; false when it has no such parameter. Never allocates.
     pub fn set_bus_insert_param(
         &mut self,
         bus: usize,
         insert: usize,
-        name: &str,
+        id: super::ParamId,
         value: f32,
     ) -> bool {
         let mut any = false;
         for stem in &mut self.buses {
             if let Some(Some(state)) = stem.get_mut(bus) {
                 if let Some(i) = state.inserts.get_mut(insert) {
-                    any |= i.set_param(name, value);
+                    any |= i.set(id, value);
                 }
             }
         }

@@ -22,6 +22,7 @@ mod limiter;
 mod master;
 mod mixer;
 mod pan;
+mod param_access;
 pub mod params;
 mod pipe;
 mod plan;
@@ -41,6 +42,7 @@ pub use limiter::TruePeakLimiter;
 pub use master::{finish_master, MasterFinisher, MasterReport};
 pub use mixer::Mixer;
 pub use pan::{balance_gains, downmix_to_stereo, mono_mix, pan_gains, surround_pan_gains, Layout};
+pub use params::ParamId;
 pub use plan::{bus_order, MixPlan};
 
 /// dB to linear gain.

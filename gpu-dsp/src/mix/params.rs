@@ -43,6 +43,40 @@ impl ParamInfo {
     }
 }
 
+/// A parameter of a processor, resolved from its name once (when a session is loaded or a
+/// control is built) so the engine never matches strings: the index of its entry in the
+/// processor's table and, for an EQ, the band.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ParamId {
+    pub index: u8,
+    pub band: u8,
+}
+
+impl ParamId {
+    /// The id of `name` in `table` (band 0).
+    pub fn resolve(table: &'static [ParamInfo], name: &str) -> Option<Self> {
+        let index = table.iter().position(|p| p.name == name)?;
+        Some(Self {
+            index: u8::try_from(index).ok()?,
+            band: 0,
+        })
+    }
+
+    /// An EQ band's parameter from its session name `band<k>_<field>` ([`EQ_BAND`]).
+    pub fn resolve_band(name: &str) -> Option<Self> {
+        let (band, field) = name.strip_prefix("band")?.split_once('_')?;
+        Some(Self {
+            band: band.parse().ok()?,
+            ..Self::resolve(EQ_BAND, field)?
+        })
+    }
+
+    /// Its declaration in `table`.
+    pub fn info(self, table: &'static [ParamInfo]) -> Option<&'static ParamInfo> {
+        table.get(usize::from(self.index))
+    }
+}
+
 /// Looks a parameter up by name in a table.
 pub fn find_param(table: &'static [ParamInfo], name: &str) -> Option<&'static ParamInfo> {
     table.iter().find(|p| p.name == name)
@@ -156,6 +190,19 @@ mod tests {
                 assert!(table[..i].iter().all(|q| q.name != p.name), "{}", p.name);
             }
         }
+        // Names resolve to ids and back, in every table.
+        for table in [COMPRESSOR, GATE, LIMITER, REVERB, CLEAN, DUCK, MULTIBAND] {
+            for p in table {
+                let id = ParamId::resolve(table, p.name).unwrap();
+                assert_eq!(id.info(table), Some(p));
+            }
+            assert_eq!(ParamId::resolve(table, "no_such"), None);
+        }
+        let q3 = ParamId::resolve_band("band3_q").unwrap();
+        assert_eq!((q3.index, q3.band), (2, 3));
+        assert_eq!(q3.info(EQ_BAND).unwrap().name, "q");
+        assert_eq!(ParamId::resolve_band("q"), None);
+        assert_eq!(ParamId::resolve_band("band1_ratio"), None);
         assert!(GATE[1].check(40.0).is_err());
         assert!(COMPRESSOR[1].check(f64::NAN).is_err());
         assert_eq!(

@@ -290,12 +290,14 @@ fn for_channels<I: Send>(
 pub struct Cleaner {
     hum: Option<HumRemover>,
     denoiser: Denoiser,
+    reduction_db: f32,
 }
 
 impl Cleaner {
     pub fn new(config: DenoiseConfig, hum: Option<&HumSpec>, rate: f32) -> Self {
         Self {
             hum: hum.map(|h| HumRemover::new(h, rate)),
+            reduction_db: config.reduction_db,
             denoiser: Denoiser::new(config, rate),
         }
     }
@@ -312,7 +314,13 @@ impl Cleaner {
 
     /// Changes the largest broadband attenuation (from the next frame).
     pub fn set_reduction_db(&mut self, reduction_db: f32) {
+        self.reduction_db = reduction_db;
         self.denoiser.set_reduction_db(reduction_db);
+    }
+
+    /// The largest broadband attenuation in dB.
+    pub fn reduction_db(&self) -> f32 {
+        self.reduction_db
     }
 
     pub fn reset(&mut self) {

@@ -157,6 +157,11 @@ impl DeferredCleaner {
         self.analysis.config().hop
     }
 
+    /// The largest broadband attenuation in dB.
+    pub fn reduction_db(&self) -> f32 {
+        self.reduction_db
+    }
+
     /// Changes the largest broadband attenuation (dB) for the frames analysed from now on.
     pub fn set_reduction_db(&mut self, reduction_db: f32) {
         self.reduction_db = reduction_db;

@@ -74,16 +74,8 @@ impl GpuGainBank {
         reduction_db: f32,
         models: &[NoiseModel],
     ) -> Result<Self> {
-        let channels = models.len();
-        if channels == 0 || bins == 0 {
-            return Err(DspError::InvalidInput("no channels or bins".into()));
-        }
-        if channels * bins > MAX_VALUES {
-            return Err(DspError::InvalidInput(format!(
-                "{channels} channels x {bins} bins is more than one batch holds"
-            )));
-        }
-        let frames_per_batch = (MAX_VALUES / (channels * bins)).clamp(1, 4096);
+        // As many frames as a batch holds (`with_batch` refuses what does not fit one).
+        let frames_per_batch = (MAX_VALUES / (models.len() * bins).max(1)).clamp(1, 4096);
         Self::with_batch(ctx, bins, hop, rate, reduction_db, models, frames_per_batch)
     }
 

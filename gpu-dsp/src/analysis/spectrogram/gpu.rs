@@ -25,6 +25,27 @@ pub(crate) struct Params {
     pub _pad1: u32,
 }
 
+impl Params {
+    /// The spectrogram's parameters for `frames` frames of `channels` channels, frame `f`
+    /// at sample `f·hop` of the uploaded span.
+    pub(crate) fn frames(config: SpectrogramConfig, channels: usize, frames: usize) -> Self {
+        let (n, hop) = (config.fft, config.hop);
+        Self {
+            n: n as u32,
+            ns: 1,
+            items: (channels * frames) as u32,
+            hop: hop as u32,
+            span: ((frames.max(1) - 1) * hop + n) as u32,
+            frames: frames as u32,
+            channels: channels as u32,
+            bins: config.bins() as u32,
+            scale: config.scale(),
+            floor_db: config.floor_db,
+            ..Default::default()
+        }
+    }
+}
+
 /// Uniform slots are 256 bytes apart (the WebGPU dynamic-offset alignment).
 pub(crate) const SLOT: u64 = 256;
 /// Complex values per FFT work buffer (8 MiB·8 = 64 MiB), which bounds a batch.
@@ -364,19 +385,7 @@ impl GpuSpectrogram {
                 0,
                 bytemuck::cast_slice(&upload[..self.channels * span]),
             );
-            let base = Params {
-                n: n as u32,
-                ns: 1,
-                items: (self.channels * count) as u32,
-                hop: hop as u32,
-                span: span as u32,
-                frames: count as u32,
-                channels: self.channels as u32,
-                bins: bins as u32,
-                scale: c.scale(),
-                floor_db: c.floor_db,
-                ..Default::default()
-            };
+            let base = Params::frames(c, self.channels, count);
             let slots = k.slots(base, base);
             queue.write_buffer(uniforms, 0, &slots);
             let mut encoder = device.create_command_encoder(&Default::default());

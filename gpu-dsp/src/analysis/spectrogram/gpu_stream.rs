@@ -159,19 +159,7 @@ impl GpuSpectrogramStream {
         let queue = self.ctx.queue();
         let upload = &self.upload[..self.channels * span];
         queue.write_buffer(&self.samples, 0, bytemuck::cast_slice(upload));
-        let base = Params {
-            n: n as u32,
-            ns: 1,
-            items: (self.channels * frames) as u32,
-            hop: hop as u32,
-            span: span as u32,
-            frames: frames as u32,
-            channels: self.channels as u32,
-            bins: bins as u32,
-            scale: c.scale(),
-            floor_db: c.floor_db,
-            ..Default::default()
-        };
+        let base = Params::frames(c, self.channels, frames);
         let k = &self.kernels;
         queue.write_buffer(&self.uniforms, 0, &k.slots(base, base));
         let mut encoder = self
