@@ -4,6 +4,7 @@
 //! `process` works in place on planar channels, never allocates, and reports its latency.
 
 mod automation;
+mod automation_write;
 mod bus;
 mod bypass;
 mod delay;
@@ -29,6 +30,7 @@ mod plan;
 pub mod solo;
 
 pub use automation::{Automation, AutomationError};
+pub use automation_write::{envelope_at, thin, AutomationMode, PassRecorder};
 
 pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
