@@ -63,6 +63,8 @@ pub struct Engine {
     paced: bool,
     started: Option<Instant>,
     played: u64,
+    /// Timeline sample of the first audible block.
+    first: u64,
     master: Vec<Vec<f32>>,
     left: Vec<f32>,
     right: Vec<f32>,
@@ -95,6 +97,7 @@ impl Engine {
             paced: false,
             started: None,
             played: 0,
+            first: from,
             master: vec![vec![0.0; block]; channels],
             left: vec![0.0; block],
             right: vec![0.0; block],
@@ -122,6 +125,29 @@ impl Engine {
     /// Timeline sample of the next block.
     pub fn position(&self) -> u64 {
         self.position
+    }
+
+    /// The timeline sample being heard now, where a control's move lands when automation is
+    /// written: paced, the one the clock has reached since the first audible block; with a
+    /// sound card, the rendered position less what still waits in its ring (the device's
+    /// own buffer is not known to cpal and is not counted); otherwise the rendered position.
+    /// Not meaningful across a loop's jump.
+    pub fn heard(&self) -> u64 {
+        if self.paced {
+            let Some(started) = self.started else {
+                return self.first;
+            };
+            let rate = f64::from(self.mix.current().spec().sample_rate);
+            let elapsed = (started.elapsed().as_secs_f64() * rate) as u64;
+            return self.first + elapsed.min(self.played);
+        }
+        match &self.ring {
+            Some(ring) => {
+                let queued = (ring.buffer().capacity() - ring.slots()) / 2;
+                self.position.saturating_sub(queued as u64)
+            }
+            None => self.position,
+        }
     }
 
     /// True while the mix's latency is still being rendered (a swap waits for the end of it).
@@ -213,6 +239,9 @@ impl Engine {
         self.stats.max_load = self.stats.max_load.max(load);
         self.stats.blocks += 1;
         let position = self.position;
+        if self.played == 0 {
+            self.first = position;
+        }
         self.position += n as u64;
         self.played += n as u64;
         Step::Played(tap(Block {

@@ -5,11 +5,13 @@ mod callback;
 mod device;
 mod engine;
 mod swap;
+mod write;
 
 pub use callback::{Command, OutputCallback, PlaybackCounters};
 pub use device::{open_output, play_session};
 pub use engine::{spawn_engine, Block, Engine, EngineStats, Step};
 pub use swap::LiveMix;
+pub use write::{AutomationPass, WrittenLane, DEFAULT_GLIDE};
 
 /// Creates the sample ring (interleaved stereo frames) and the command ring.
 pub fn rings(

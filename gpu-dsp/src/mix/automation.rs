@@ -52,6 +52,14 @@ impl Automation {
         })
     }
 
+    /// The points as (seconds, value) at `rate` Hz.
+    pub fn points_seconds(&self, rate: f64) -> Vec<(f64, f64)> {
+        self.points
+            .iter()
+            .map(|&(t, v)| (t / rate, f64::from(v)))
+            .collect()
+    }
+
     /// Value at sample position `pos`.
     pub fn value_at(&self, pos: f64) -> f32 {
         let i = self.points.partition_point(|p| p.0 <= pos);

@@ -168,7 +168,8 @@ pub struct PassRecorder {
     spans: Vec<Span>,
     /// The control's value at the touch ([`AutomationMode::Trim`]: offsets are from it).
     anchor: f64,
-    held: bool,
+    /// Preallocated room, taken by the next stretch that opens.
+    spare: Vec<(f64, f64)>,
 }
 
 impl PassRecorder {
@@ -182,7 +183,29 @@ impl PassRecorder {
             glide: glide.max(0.0),
             spans: Vec::new(),
             anchor: 0.0,
-            held: false,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Room for `moves` written points before the recorder allocates (it runs on an engine
+    /// thread).
+    pub fn reserve(&mut self, moves: usize) {
+        self.spans.reserve(64);
+        self.spare = Vec::with_capacity(moves);
+    }
+
+    /// The mode of the pass.
+    pub fn mode(&self) -> AutomationMode {
+        self.mode
+    }
+
+    /// What the mix should hear at `t` for the control at `control`: the control, or in
+    /// [`AutomationMode::Trim`] the envelope moved by the control's offset from the touch.
+    pub fn live_value(&self, t: f64, control: f64) -> f64 {
+        if self.mode == AutomationMode::Trim {
+            self.base_at(t) + control - self.anchor
+        } else {
+            control
         }
     }
 
@@ -205,7 +228,6 @@ impl PassRecorder {
 
     /// The control is grabbed at `t` (at `value`).
     pub fn touch(&mut self, t: f64, value: f64) {
-        self.held = true;
         match self.mode {
             AutomationMode::Touch | AutomationMode::Latch if !self.writing() => self.open(t, value),
             AutomationMode::Trim if !self.writing() => {
@@ -238,7 +260,6 @@ impl PassRecorder {
 
     /// The control is let go at `t`: `touch` and `trim` stop writing and glide back.
     pub fn release(&mut self, t: f64) {
-        self.held = false;
         if matches!(self.mode, AutomationMode::Touch | AutomationMode::Trim) {
             self.close(t, self.glide);
         }
@@ -255,9 +276,12 @@ impl PassRecorder {
     }
 
     fn open(&mut self, t: f64, value: f64) {
+        let mut points = std::mem::take(&mut self.spare);
+        points.clear();
+        points.push((t, value));
         self.spans.push(Span {
             start: t,
-            points: vec![(t, value)],
+            points,
             end: None,
             glide: 0.0,
         });

@@ -29,6 +29,8 @@ pub(super) struct BusState {
     pub(super) scratch: Vec<Vec<f32>>,
     /// The bus gain applied last (NaN before the first block): a live change glides.
     pub(super) gain: f32,
+    /// Targets whose live control wins over their envelope (automation being written).
+    pub(super) overrides: super::graph::Overrides,
     /// The mute gain applied last (1 playing, 0 muted; NaN before the first block).
     pub(super) mute_gain: f32,
     pub(super) mute_env: Vec<f32>,
@@ -84,6 +86,7 @@ impl BusState {
                 .collect(),
             scratch: vec![vec![0.0; block]; channels],
             gain: f32::NAN,
+            overrides: Default::default(),
             mute_gain: f32::NAN,
             mute_env: vec![0.0; block],
             peak: 0.0,
@@ -131,7 +134,11 @@ pub(super) fn run_buses(
             timeline - state.in_lat as i64,
             timeline - state.out_lat as i64,
         );
-        let envelope = |target: &Target| spec.automation.iter().find(|(t, _)| t == target);
+        let overrides = state.overrides;
+        let envelope = |target: &Target| {
+            let found = spec.automation.iter().find(|(t, _)| t == target);
+            found.filter(|_| !overrides.has(target))
+        };
         let mut input = std::mem::take(&mut bus_in[b]);
         {
             let mut views: [&mut [f32]; 8] = Default::default();
@@ -168,6 +175,7 @@ pub(super) fn run_buses(
                 Some((_, env)) => {
                     env.fill(at_out, &mut state.env[..n]);
                     state.env[..n].iter_mut().for_each(|g| *g = db_to_gain(*g));
+                    state.gain = state.env[n - 1];
                 }
                 None => glide_to(
                     &mut state.gain,

@@ -166,7 +166,7 @@ impl SendSpec {
 }
 
 /// What an automation envelope drives.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Target {
     GainDb,
     Pan,
@@ -174,6 +174,41 @@ pub enum Target {
     SendDb(usize),
     /// A parameter of insert `i`, resolved from its name at load (updated every 16 samples).
     Insert(usize, crate::mix::params::ParamId),
+}
+
+/// The automation targets of a track or bus whose live control wins over their envelope
+/// (a pass writing them): a bit each for the fader, the pan and up to 62 sends. Plain data,
+/// so the engine thread sets and reads it without allocating.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides(u64);
+
+impl Overrides {
+    fn bit(target: &Target) -> Option<u64> {
+        match *target {
+            Target::GainDb => Some(1),
+            Target::Pan => Some(2),
+            Target::SendDb(k) if k < 62 => Some(4 << k),
+            _ => None,
+        }
+    }
+
+    /// Overrides `target` (or stops); false for a target it cannot hold (insert parameters).
+    pub fn set(&mut self, target: &Target, on: bool) -> bool {
+        let Some(bit) = Self::bit(target) else {
+            return false;
+        };
+        if on {
+            self.0 |= bit;
+        } else {
+            self.0 &= !bit;
+        }
+        true
+    }
+
+    /// True when `target`'s live control wins over its envelope.
+    pub fn has(&self, target: &Target) -> bool {
+        Self::bit(target).is_some_and(|bit| self.0 & bit != 0)
+    }
 }
 
 /// One track.

@@ -5,7 +5,7 @@ use super::bypass::Bypass;
 use super::delay::DelayLine;
 use super::dynamics_lanes::{compress_lanes, Item, LANES};
 use super::eq_lanes::{equalize_lanes, Item as EqItem};
-use super::graph::{bypassed, MixSpec, Source, SourceReader, Target, TrackSpec};
+use super::graph::{bypassed, MixSpec, Overrides, Source, SourceReader, Target, TrackSpec};
 use super::insert::{process_automated, Insert};
 use super::pan::{balance_gains, pan_gains, surround_pan_gains, Layout};
 use super::{db_to_gain, glide_to};
@@ -38,6 +38,8 @@ pub(crate) struct TrackState {
     pub readers: Vec<Option<Box<dyn SourceReader>>>,
     /// The first read error (the mix goes on with silence; the caller reports it).
     pub error: Option<String>,
+    /// Targets whose live control wins over their envelope (automation being written).
+    pub overrides: Overrides,
     /// When taps are on ([`super::Mixer::enable_track_taps`]): this block's post-fader
     /// output in layout channels, and the delay that aligns it with the stems.
     pub tap: Option<(Vec<Vec<f32>>, DelayLine)>,
@@ -330,7 +332,7 @@ impl Lane {
         let pan_env = spec
             .automation
             .iter()
-            .find(|(k, _)| *k == Target::Pan)
+            .find(|(k, _)| *k == Target::Pan && !state.overrides.has(k))
             .map(|(_, a)| a);
         for c in &mut self.panned {
             c[..n].fill(0.0);
@@ -398,12 +400,18 @@ impl Lane {
         // 5. Pre-fader sends.
         self.sends(spec, state, aligned, n, true);
         // 6. Fader (sample-accurate automation).
-        match spec.automation.iter().find(|(k, _)| *k == Target::GainDb) {
+        let fader_env = spec
+            .automation
+            .iter()
+            .find(|(k, _)| *k == Target::GainDb && !state.overrides.has(k));
+        match fader_env {
             Some((_, env)) => {
                 env.fill(aligned, &mut self.env[..n]);
                 for v in &mut self.env[..n] {
                     *v = db_to_gain(*v);
                 }
+                // Where a live control taking over (a written pass) glides from.
+                state.fader = self.env[n - 1];
             }
             None => {
                 // A constant fader; a live change glides linearly over one block.
@@ -458,13 +466,16 @@ impl Lane {
             let env = spec
                 .automation
                 .iter()
-                .find(|(tg, _)| *tg == Target::SendDb(k))
+                .find(|(tg, _)| *tg == Target::SendDb(k) && !state.overrides.has(tg))
                 .map(|(_, a)| a);
             match env {
                 Some(env) if !send.mute => {
                     env.fill(start, &mut self.env[..n]);
                     for v in &mut self.env[..n] {
                         *v = db_to_gain(*v);
+                    }
+                    if let Some(last) = state.send_gains.get_mut(k) {
+                        *last = self.env[n - 1];
                     }
                 }
                 _ => {

@@ -11,7 +11,7 @@ use super::bus::{run_buses, BusState};
 use super::bypass::Bypass;
 use super::delay::DelayLine;
 use super::gpu_analysis::MixAnalysis;
-use super::graph::{bypassed, InsertSpec, MixSpec};
+use super::graph::{bypassed, InsertSpec, MixSpec, Target};
 use super::insert::{reverb_config, DspMode, Insert};
 use super::lane::{Lane, TrackState};
 use super::pipe::Pipe;
@@ -287,6 +287,7 @@ impl Mixer {
                 readers,
                 error: None,
                 tap: None,
+                overrides: Default::default(),
             });
         }
         for (i, (state, lat)) in tracks.iter_mut().zip(&track_lat).enumerate() {
@@ -388,6 +389,26 @@ impl Mixer {
         t.mute = mute;
         t.solo = solo;
         self.apply_solo();
+    }
+
+    /// While `on`, track `i`'s `target` (fader, pan or a send) follows its live control
+    /// instead of its envelope: automation being written. Taking over glides from where the
+    /// envelope was; false for a target that cannot be held this way. Never allocates.
+    pub fn set_track_override(&mut self, i: usize, target: Target, on: bool) -> bool {
+        self.tracks
+            .get_mut(i)
+            .is_some_and(|t| t.overrides.set(&target, on))
+    }
+
+    /// [`Mixer::set_track_override`] for bus `bus` (every stem's instance).
+    pub fn set_bus_override(&mut self, bus: usize, target: Target, on: bool) -> bool {
+        let mut any = false;
+        for stem in &mut self.buses {
+            if let Some(Some(state)) = stem.get_mut(bus) {
+                any |= state.overrides.set(&target, on);
+            }
+        }
+        any
     }
 
     /// Live solo of bus `bus` (from the next block; whatever it silences glides out).

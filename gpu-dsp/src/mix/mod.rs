@@ -36,7 +36,7 @@ pub use dynamics::{Compressor, CompressorParams, Gate, GateParams};
 pub use eq::{Biquad, EqBand, FilterKind, ParametricEq};
 pub use fade::FadeShape;
 pub use graph::{
-    BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, SendSpec, Source, SourceReader,
+    BusSpec, ClipSpec, InsertSpec, MasterSpec, MixSpec, Overrides, SendSpec, Source, SourceReader,
     StreamSource, Target, TrackSpec,
 };
 pub use insert::{DspMode, Insert};

@@ -1,0 +1,199 @@
+//! A pass of automation writing over the playing mix: each armed track's fader, pan and
+//! sends get a [`PassRecorder`]; touches, moves and releases are stamped with the timeline
+//! position being *heard* ([`super::Engine::heard`]: the render-ahead and the ring
+//! compensated), and while a recorder writes, its control drives the mix instead of the
+//! envelope. When playback stops each recorder merges its moves into its envelope.
+
+use gpu_dsp::mix::{AutomationMode, MixSpec, Mixer, PassRecorder, Target};
+
+/// Seconds a `touch` or `trim` pass takes to glide back to the envelope after a release.
+pub const DEFAULT_GLIDE: f64 = 0.25;
+
+/// One armed control.
+struct Armed {
+    track: usize,
+    target: Target,
+    recorder: PassRecorder,
+}
+
+/// An envelope a pass wrote: the whole lane to keep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WrittenLane {
+    pub track: usize,
+    pub target: Target,
+    /// (seconds, value) points.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The recorders of one pass (play → stop).
+pub struct AutomationPass {
+    rate: f64,
+    armed: Vec<Armed>,
+}
+
+/// Points a recorder holds before it would allocate on the engine thread (an hour of moves
+/// at 60 per second fits eight times over... per pass, long enough for any ride).
+const MOVES: usize = 1 << 15;
+
+impl AutomationPass {
+    /// Arms the fader, pan and sends of every track whose mode (`modes[t]`, `read` where
+    /// missing) writes, over the envelopes of `spec`; touches glide back over `glide`
+    /// seconds.
+    pub fn new(spec: &MixSpec, modes: &[AutomationMode], glide: f64) -> Self {
+        let rate = f64::from(spec.sample_rate);
+        let mut armed = Vec::new();
+        for (t, track) in spec.tracks.iter().enumerate() {
+            let mode = modes.get(t).copied().unwrap_or_default();
+            if !mode.writes() {
+                continue;
+            }
+            let targets = [
+                (Target::GainDb, f64::from(track.gain_db)),
+                (Target::Pan, f64::from(track.pan)),
+            ]
+            .into_iter()
+            .chain(
+                track
+                    .sends
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| (Target::SendDb(k), f64::from(s.level_db))),
+            );
+            for (target, value) in targets {
+                let base = track
+                    .automation
+                    .iter()
+                    .find(|(k, _)| *k == target)
+                    .map_or_else(Vec::new, |(_, a)| a.points_seconds(rate));
+                let mut recorder = PassRecorder::new(mode, &base, value, glide);
+                recorder.reserve(MOVES);
+                armed.push(Armed {
+                    track: t,
+                    target,
+                    recorder,
+                });
+            }
+        }
+        Self { rate, armed }
+    }
+
+    /// True when some control is armed.
+    pub fn is_armed(&self) -> bool {
+        !self.armed.is_empty()
+    }
+
+    /// Playback starts with the heard position at timeline sample `heard`: `write` takes
+    /// over every armed control at its current value.
+    pub fn start(&mut self, mixer: &mut Mixer, heard: u64) {
+        let t = heard as f64 / self.rate;
+        for a in &mut self.armed {
+            let value = a.recorder.base_at(t);
+            a.recorder.start(t, value);
+            if a.recorder.writing() {
+                apply(mixer, a.track, a.target, value);
+            }
+            mixer.set_track_override(a.track, a.target, a.recorder.writing());
+        }
+    }
+
+    /// Track `track`'s control `target` is grabbed at `value`.
+    pub fn touch(
+        &mut self,
+        mixer: &mut Mixer,
+        track: usize,
+        target: Target,
+        value: f64,
+        heard: u64,
+    ) {
+        let t = heard as f64 / self.rate;
+        self.with(mixer, (track, target), (t, value), |r| r.touch(t, value));
+    }
+
+    /// Track `track`'s control `target` moves to `value` (in every mode the mix hears it
+    /// while that control writes; otherwise the envelope keeps playing).
+    pub fn moved(
+        &mut self,
+        mixer: &mut Mixer,
+        track: usize,
+        target: Target,
+        value: f64,
+        heard: u64,
+    ) {
+        let t = heard as f64 / self.rate;
+        self.with(mixer, (track, target), (t, value), |r| r.moved(t, value));
+    }
+
+    /// Track `track`'s control `target` is let go.
+    pub fn release(&mut self, mixer: &mut Mixer, track: usize, target: Target, heard: u64) {
+        let t = heard as f64 / self.rate;
+        if let Some(a) = self.find(track, target) {
+            a.recorder.release(t);
+            let writing = a.recorder.writing();
+            mixer.set_track_override(track, target, writing);
+        }
+    }
+
+    /// Playback stops with the heard position at `heard`: every control goes back to its
+    /// envelope in the mix, and each armed lane that was written comes back merged and
+    /// thinned (0.05 dB for levels, 0.1 % of the range for pan).
+    pub fn stop(self, mixer: &mut Mixer, heard: u64) -> Vec<WrittenLane> {
+        let t = heard as f64 / self.rate;
+        let mut lanes = Vec::new();
+        for mut a in self.armed {
+            a.recorder.stop(t);
+            mixer.set_track_override(a.track, a.target, false);
+            let tolerance = match a.target {
+                Target::Pan => 0.001 * 2.0,
+                _ => 0.05,
+            };
+            if let Some(points) = a.recorder.finish(tolerance) {
+                lanes.push(WrittenLane {
+                    track: a.track,
+                    target: a.target,
+                    points,
+                });
+            }
+        }
+        lanes
+    }
+
+    fn find(&mut self, track: usize, target: Target) -> Option<&mut Armed> {
+        self.armed
+            .iter_mut()
+            .find(|a| a.track == track && a.target == target)
+    }
+
+    /// Runs `step` on the control's recorder, then lets the mix follow the control (at
+    /// `value`, heard time `t`) while it writes.
+    fn with(
+        &mut self,
+        mixer: &mut Mixer,
+        (track, target): (usize, Target),
+        (t, value): (f64, f64),
+        step: impl FnOnce(&mut PassRecorder),
+    ) {
+        let Some(a) = self.find(track, target) else {
+            return;
+        };
+        step(&mut a.recorder);
+        let writing = a.recorder.writing();
+        if writing {
+            apply(mixer, track, target, a.recorder.live_value(t, value));
+        }
+        mixer.set_track_override(track, target, writing);
+    }
+}
+
+/// Sets track `track`'s `target` live to `value`.
+fn apply(mixer: &mut Mixer, track: usize, target: Target, value: f64) {
+    let Some(t) = mixer.spec().tracks.get(track) else {
+        return;
+    };
+    let (gain, pan, mute, solo) = (t.gain_db, t.pan, t.mute, t.solo);
+    match target {
+        Target::GainDb => mixer.set_track_console(track, value as f32, pan, mute, solo),
+        Target::Pan => mixer.set_track_console(track, gain, value as f32, mute, solo),
+        Target::SendDb(k) => mixer.set_track_send_level(track, k, value as f32),
+        Target::Insert(..) => {}
+    }
+}
