@@ -676,3 +676,96 @@ fn tracks_buses_and_inserts_reorder_with_their_automation_and_bypass_and_solo_ar
         stderr(&o)
     );
 }
+
+/// The points of `track`'s automation lane `param`.
+fn lane(t: &toml::Table, param: &str) -> Option<Vec<(f64, f64)>> {
+    let lanes = t.get("automation")?.as_array()?;
+    let lane = lanes.iter().find(|l| l["param"].as_str() == Some(param))?;
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    Some(
+        lane["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let p = p.as_array().unwrap();
+                (num(&p[0]), num(&p[1]))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn automation_lanes_are_edited_point_by_point_and_replaced_whole() {
+    let (f, _, _) = material();
+    ok(&edit(
+        &f,
+        &[
+            "import a.wav --track dx",
+            "add-bus hall",
+            "send dx hall -12",
+            "insert dx compressor",
+            "automation dx gain_db add 0.5 -6",
+            "automation dx gain_db add 1.5 0",
+            "automation dx gain_db add 1 -20",
+            // A point at a time already there takes the new value.
+            "automation dx gain_db add 1 -18",
+            "automation dx pan points 0=-1 1=1",
+            "automation dx send.hall add 0 -30",
+            "automation dx insert.1.ratio add 0 2",
+            "automation hall gain_db add 0.25 -3",
+            "set session.frame_rate 25",
+            // Timecode on the session's clock: 00:00:01:00 is 1 s.
+            "automation dx pan clear 00:00:00:00 00:00:00:12",
+            "automation dx send.hall clear",
+        ],
+    ));
+    let s = session(&f);
+    let dx = track(&s, "dx");
+    assert_eq!(
+        lane(dx, "gain_db").unwrap(),
+        vec![(0.5, -6.0), (1.0, -18.0), (1.5, 0.0)]
+    );
+    assert_eq!(lane(dx, "pan").unwrap(), vec![(1.0, 1.0)]);
+    assert_eq!(lane(dx, "send.hall"), None, "a cleared lane is removed");
+    assert_eq!(lane(dx, "insert.1.ratio").unwrap(), vec![(0.0, 2.0)]);
+    let hall = s["bus"].as_array().unwrap()[0].as_table().unwrap();
+    assert_eq!(lane(hall, "gain_db").unwrap(), vec![(0.25, -3.0)]);
+    // Each command is one undo step, and checked as a load would check it.
+    ok(&edit(
+        &f,
+        &["automation dx gain_db points 0=0 2=-6", "undo"],
+    ));
+    assert_eq!(
+        lane(track(&session(&f), "dx"), "gain_db").unwrap(),
+        vec![(0.5, -6.0), (1.0, -18.0), (1.5, 0.0)]
+    );
+    for (bad, says) in [
+        ("automation dx gain_db add 1 1e9", "gain_db 1000000000"),
+        ("automation dx insert.1.ratio add 0 0.5", "ratio 0.5"),
+        ("automation dx volume add 0 1", "unknown parameter"),
+        (
+            "automation nobody gain_db add 0 1",
+            "no track or bus 'nobody'",
+        ),
+        ("automation dx gain_db points 1=0 0.5=1", "not later"),
+        ("automation dx gain_db points 1:0", "expected TIME=VALUE"),
+        (
+            "automation dx gain_db clear 2 1",
+            "the end is before the start",
+        ),
+        (
+            "automation dx gain_db move 1 2",
+            "expected `automation STRIP PARAM",
+        ),
+    ] {
+        let o = edit(&f, &[bad]);
+        assert!(!o.status.success(), "{bad} was accepted");
+        assert!(stderr(&o).contains(says), "{bad}: {}", stderr(&o));
+    }
+    // The edited session loads and renders.
+    ok(&run(
+        &f,
+        &["render", "s.toml", "-o", "mix.wav", "--engine", "cpu"],
+    ));
+}

@@ -141,6 +141,12 @@ pub enum Command {
         old: String,
         new: PathBuf,
     },
+    /// An automation lane of a track or bus: a point added, points cleared, or all replaced.
+    Automation {
+        strip: String,
+        param: String,
+        edit: super::automation::LaneEdit,
+    },
     Undo,
     Redo,
 }
@@ -179,6 +185,10 @@ pub const USAGE: &[(&str, &str)] = &[
     ("marker", "marker NAME --at T"),
     ("remove-marker", "remove-marker NAME"),
     ("relink", "relink OLD_FILE NEW_FILE"),
+    (
+        "automation",
+        "automation STRIP PARAM (add T VALUE | clear [T0 T1] | points T=VALUE...)",
+    ),
     ("undo", "undo"),
     ("redo", "redo"),
 ];
@@ -535,6 +545,37 @@ pub fn parse_command(line: &str) -> Result<Option<Command>> {
             Command::Relink {
                 old: a.positional[0].clone(),
                 new: PathBuf::from(&a.positional[1]),
+            }
+        }
+        "automation" => {
+            use super::automation::LaneEdit;
+            let a = args(&[], &[])?;
+            a.count(3, usize::MAX)?;
+            let p = &a.positional;
+            let edit = match (p[2].as_str(), p.len()) {
+                ("add", 5) => LaneEdit::Add {
+                    at: p[3].clone(),
+                    value: number(verb, "value", &p[4])?,
+                },
+                ("clear", 3) => LaneEdit::Clear(None),
+                ("clear", 5) => LaneEdit::Clear(Some((p[3].clone(), p[4].clone()))),
+                ("points", n) if n > 3 => LaneEdit::Points(
+                    p[3..]
+                        .iter()
+                        .map(|w| {
+                            let (t, v) = w.rsplit_once('=').ok_or_else(|| {
+                                anyhow!("{verb}: \"{w}\" is not a point: expected TIME=VALUE")
+                            })?;
+                            Ok((t.to_string(), number(verb, "value", v)?))
+                        })
+                        .collect::<Result<_>>()?,
+                ),
+                _ => bail!("{verb}: expected `{}`", usage(verb)),
+            };
+            Command::Automation {
+                strip: p[0].clone(),
+                param: p[1].clone(),
+                edit,
             }
         }
         "undo" | "redo" => {

@@ -3,12 +3,14 @@
 //! comments, order and spelling stay; only what was edited changes), is checked as a load
 //! would check it (media headers only), and is one step of an undo history.
 
+mod automation;
 mod clips;
 mod command;
 mod console;
 pub mod document;
 mod words;
 
+pub use automation::LaneEdit;
 pub use command::{parse_command, ClipRef, Command, USAGE};
 pub use console::path_part;
 pub use words::{quote, split_words};
@@ -245,6 +247,7 @@ impl EditSession {
             C::Marker { name, at } => self.marker(name, at),
             C::RemoveMarker(name) => self.remove_marker(name),
             C::Relink { old, new } => self.relink(old, new),
+            C::Automation { strip, param, edit } => self.automation(strip, param, edit),
             C::Undo | C::Redo => unreachable!("handled in apply"),
         }
     }
