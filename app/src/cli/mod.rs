@@ -40,6 +40,15 @@ enum Command {
         /// Start position in seconds.
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         from: f64,
+        /// Listen for a control surface over OSC (UDP) at HOST:PORT.
+        #[arg(long, value_name = "HOST:PORT")]
+        osc: Option<String>,
+        /// Arm every track for writing automation: touch, latch, write or trim.
+        #[arg(long, value_name = "MODE")]
+        write: Option<String>,
+        /// Output device by name, or `none` to play paced by the clock without one.
+        #[arg(long, value_name = "NAME")]
+        device: Option<String>,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -102,8 +111,16 @@ pub fn run() -> ExitCode {
         Some(Command::Play {
             session,
             from,
+            osc,
+            write,
+            device,
             engine,
-        }) => play::run(&session, from, engine.engine),
+        }) => play::run(
+            &session,
+            from,
+            engine.engine,
+            &play::Control { osc, write, device },
+        ),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Masking(args)) => masking::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),

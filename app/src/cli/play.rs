@@ -1,21 +1,92 @@
-//! `mixstation play`: a session through the default output device.
+//! `mixstation play`: a session through the default output device, or under control: an
+//! OSC surface (`--osc`), automation writing (`--write`, or the tracks' `automation_mode`),
+//! and `--device none` (paced by the clock, no sound card) or `--device NAME`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use gpu_dsp::mix::AutomationMode;
 use std::path::Path;
 
+/// The control options of `play`.
+pub struct Control {
+    pub osc: Option<String>,
+    pub write: Option<String>,
+    pub device: Option<String>,
+}
+
 /// Plays `session` from `from` seconds; with a GPU the reverbs' tails run there.
-pub fn run(session: &Path, from: f64, engine: super::Engine) -> Result<()> {
+pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) -> Result<()> {
+    let write = match control.write.as_deref() {
+        None => None,
+        Some(m) => Some(
+            AutomationMode::parse(m)
+                .filter(|m| m.writes())
+                .ok_or_else(|| anyhow!("--write {m}: expected touch, latch, write or trim"))?,
+        ),
+    };
     let loaded = crate::session::load_session(session)?;
     if !(from.is_finite() && from >= 0.0) {
         bail!("--from {from}: expected a time in seconds ≥ 0");
     }
-    let start = (from * f64::from(loaded.spec.sample_rate)).round() as u64;
+    let rate = loaded.spec.sample_rate;
+    let start = (from * f64::from(rate)).round() as u64;
     let gpu = super::resolve_engine(engine)?.gpu();
-    let mut mixer = gpu_dsp::mix::Mixer::with_gpu(loaded.spec, 2048, gpu)
+    let writes = write.is_some() || loaded.track_modes.iter().any(|m| m.writes());
+    let controlled = control.osc.is_some() || writes || control.device.is_some();
+    let block = if controlled { 1024 } else { 2048 };
+    let mut mixer = gpu_dsp::mix::Mixer::with_gpu(loaded.spec, block, gpu)
         .with_context(|| session.display().to_string())?;
     for note in mixer.notes() {
         eprintln!("note: {note}");
     }
-    mixer.seek(start);
-    crate::playback::play_session(mixer, start)
+    if !controlled {
+        mixer.seek(start);
+        return crate::playback::play_session(mixer, start);
+    }
+    let total = mixer.spec().length() + mixer.tail();
+    if start >= total {
+        bail!(
+            "--from is past the end of the session ({:.2} s)",
+            total as f64 / f64::from(rate)
+        );
+    }
+    let options = crate::playback::ControlOptions {
+        osc: control.osc.clone(),
+        write,
+        track_modes: loaded.track_modes,
+    };
+    let report = match control.device.as_deref() {
+        Some("none") => crate::playback::play_controlled(session, mixer, start, None, &options)?,
+        device => {
+            use crate::playback::{open_output_on, rings, OutputCallback, PlaybackCounters};
+            use std::sync::Arc;
+            let counters = Arc::new(PlaybackCounters::default());
+            let (audio_tx, audio_rx, _cmd_tx, cmd_rx) = rings(rate as usize / 4, 2);
+            let callback = OutputCallback::new(audio_rx, cmd_rx, 2, rate as f32, counters);
+            let stream = open_output_on(device, rate, callback, |_| {})?;
+            let report =
+                crate::playback::play_controlled(session, mixer, start, Some(audio_tx), &options)?;
+            drop(stream);
+            report
+        }
+    };
+    for lane in &report.lanes {
+        say!(
+            "  wrote {} points of automation on track {} ({:?})",
+            lane.points.len(),
+            lane.track + 1,
+            lane.target
+        );
+    }
+    if !report.lanes.is_empty() {
+        say!("  saved to {}", session.display());
+    }
+    if control.osc.is_some() {
+        say!(
+            "  OSC: {} messages, {} ignored (unknown or malformed), {} dropped",
+            report.received,
+            report.ignored,
+            report.dropped
+        );
+    }
+    Ok(())
 }

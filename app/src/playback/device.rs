@@ -17,8 +17,18 @@ pub fn open_output(
     callback: OutputCallback,
     around: impl FnMut(bool) + Send + 'static,
 ) -> Result<cpal::Stream> {
+    open_output_on(None, rate, callback, around)
+}
+
+/// [`open_output`] on the output device called `device` (the default one when `None`).
+pub fn open_output_on(
+    device: Option<&str>,
+    rate: u32,
+    callback: OutputCallback,
+    around: impl FnMut(bool) + Send + 'static,
+) -> Result<cpal::Stream> {
     // ALSA prints its own lines for every device it fails to open; ours says it once.
-    quiet_stderr(|| open_output_inner(rate, callback, around))
+    quiet_stderr(|| open_output_inner(device, rate, callback, around))
 }
 
 /// Runs `f` with the process's standard error sent to the null device, restored after.
@@ -49,14 +59,37 @@ fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn open_output_inner(
+    wanted: Option<&str>,
     rate: u32,
     mut callback: OutputCallback,
     mut around: impl FnMut(bool) + Send + 'static,
 ) -> Result<cpal::Stream> {
     let host = cpal::default_host();
-    let device = host.default_output_device().ok_or_else(|| {
-        anyhow!("no audio output device (is a sound card or ALSA's null device configured?)")
-    })?;
+    let device = match wanted {
+        None => host.default_output_device().ok_or_else(|| {
+            anyhow!("no audio output device (is a sound card or ALSA's null device configured?)")
+        })?,
+        Some(wanted) => {
+            let devices: Vec<cpal::Device> = host
+                .output_devices()
+                .map_err(|e| anyhow!("cannot list the audio output devices: {e}"))?
+                .collect();
+            let names: Vec<String> = devices.iter().filter_map(|d| d.name().ok()).collect();
+            devices
+                .into_iter()
+                .find(|d| d.name().is_ok_and(|n| n == wanted))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "--device {wanted}: no such output device (devices: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    )
+                })?
+        }
+    };
     let name = device.name().unwrap_or_else(|_| "unknown".into());
     let supported = device
         .supported_output_configs()

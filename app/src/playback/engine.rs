@@ -122,6 +122,17 @@ impl Engine {
         self.mix.mixer()
     }
 
+    /// Moves the playhead to timeline sample `to` (the mix's latency is rendered again, not
+    /// heard; the heard clock starts over there).
+    pub fn locate(&mut self, to: u64) {
+        self.mix.mixer().seek(to);
+        self.position = to;
+        self.skip = self.mix.current().latency() as u64;
+        self.first = to;
+        self.played = 0;
+        self.started = None;
+    }
+
     /// Timeline sample of the next block.
     pub fn position(&self) -> u64 {
         self.position
@@ -133,21 +144,29 @@ impl Engine {
     /// own buffer is not known to cpal and is not counted); otherwise the rendered position.
     /// Not meaningful across a loop's jump.
     pub fn heard(&self) -> u64 {
+        self.heard_at(Instant::now())
+    }
+
+    /// [`Engine::heard`] at the instant `at` (a control's arrival, stamped by the thread
+    /// that received it: the engine may be asleep ahead of the clock when it arrives).
+    pub fn heard_at(&self, at: Instant) -> u64 {
+        let rate = f64::from(self.mix.current().spec().sample_rate);
         if self.paced {
             let Some(started) = self.started else {
                 return self.first;
             };
-            let rate = f64::from(self.mix.current().spec().sample_rate);
-            let elapsed = (started.elapsed().as_secs_f64() * rate) as u64;
-            return self.first + elapsed.min(self.played);
+            let elapsed = at.saturating_duration_since(started).as_secs_f64();
+            return self.first + ((elapsed * rate) as u64).min(self.played);
         }
-        match &self.ring {
+        let now = match &self.ring {
             Some(ring) => {
                 let queued = (ring.buffer().capacity() - ring.slots()) / 2;
                 self.position.saturating_sub(queued as u64)
             }
             None => self.position,
-        }
+        };
+        let ago = Instant::now().saturating_duration_since(at).as_secs_f64();
+        now.saturating_sub((ago * rate) as u64)
     }
 
     /// True while the mix's latency is still being rendered (a swap waits for the end of it).

@@ -2,13 +2,16 @@
 //! callback only copies from it and applies last-moment fader gains.
 
 mod callback;
+mod controlled;
 mod device;
 mod engine;
+pub mod osc;
 mod swap;
 mod write;
 
 pub use callback::{Command, OutputCallback, PlaybackCounters};
-pub use device::{open_output, play_session};
+pub use controlled::{play_controlled, save_lanes, ControlOptions, ControlReport};
+pub use device::{open_output, open_output_on, play_session};
 pub use engine::{spawn_engine, Block, Engine, EngineStats, Step};
 pub use swap::LiveMix;
 pub use write::{AutomationPass, WrittenLane, DEFAULT_GLIDE};

@@ -77,6 +77,13 @@ impl AutomationPass {
         Self { rate, armed }
     }
 
+    /// True when track `track`'s `target` is armed for writing.
+    pub fn armed(&self, track: usize, target: Target) -> bool {
+        self.armed
+            .iter()
+            .any(|a| a.track == track && a.target == target)
+    }
+
     /// True when some control is armed.
     pub fn is_armed(&self) -> bool {
         !self.armed.is_empty()

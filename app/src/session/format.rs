@@ -78,6 +78,8 @@ pub struct BusSection {
     /// `gain_db`, `send.<bus>` or `insert.<index>.<parameter>`.
     #[serde(default)]
     pub automation: Vec<AutomationSection>,
+    /// `off`, `read` (the default), `touch`, `latch`, `write` or `trim`.
+    pub automation_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +114,8 @@ pub struct TrackSection {
     pub sends: Vec<SendSection>,
     #[serde(default)]
     pub automation: Vec<AutomationSection>,
+    /// `off`, `read` (the default), `touch`, `latch`, `write` or `trim`.
+    pub automation_mode: Option<String>,
 }
 
 fn default_stem() -> String {

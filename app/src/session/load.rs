@@ -9,8 +9,9 @@ use crate::io::{decode_all, resample, AudioFile};
 use anyhow::{anyhow, bail, Context, Result};
 use gpu_dsp::mix::params::{self, find_param, ParamInfo};
 use gpu_dsp::mix::{
-    mono_mix, Automation, BusSpec, ClipSpec, CompressorParams, EqBand, FadeShape, FilterKind,
-    GateParams, InsertSpec, Layout, MasterSpec, MixSpec, SendSpec, Source, Target, TrackSpec,
+    mono_mix, Automation, AutomationMode, BusSpec, ClipSpec, CompressorParams, EqBand, FadeShape,
+    FilterKind, GateParams, InsertSpec, Layout, MasterSpec, MixSpec, SendSpec, Source, Target,
+    TrackSpec,
 };
 use gpu_dsp::spectral::{detect_hum, DuckParams, DynamicsMode, HumSpec, MultibandParams};
 use std::collections::HashMap;
@@ -32,6 +33,25 @@ pub struct LoadedSession {
     pub file: SessionFile,
     /// What each source is, by index: its file's path (`path#N` for one channel of it).
     pub source_keys: Vec<PathBuf>,
+    /// Each track's automation mode (`read` unless the session says otherwise); a track in
+    /// `off` has its envelopes left out of `spec`.
+    pub track_modes: Vec<AutomationMode>,
+    /// Each bus's automation mode.
+    pub bus_modes: Vec<AutomationMode>,
+}
+
+/// A strip's `automation_mode` (`read` when absent).
+fn automation_mode(mode: Option<&str>, place: &str) -> Result<AutomationMode> {
+    match mode {
+        None => Ok(AutomationMode::Read),
+        Some(m) => AutomationMode::parse(m).ok_or_else(|| {
+            let all: Vec<&str> = AutomationMode::ALL.iter().map(|m| m.name()).collect();
+            anyhow!(
+                "{place}: automation_mode \"{m}\": expected one of {}",
+                all.join(", ")
+            )
+        }),
+    }
 }
 
 /// What a media file's header says (for checking a session without decoding it).
@@ -432,6 +452,7 @@ impl Loader {
         self.track_source = None;
         self.on_track = false;
         let mut buses = Vec::new();
+        let (mut track_modes, mut bus_modes) = (Vec::new(), Vec::new());
         for (i, b) in f.buses.iter().enumerate() {
             let place = format!("[[bus]] #{} '{}'", i + 1, b.name);
             check(params::CONSOLE, "gain_db", b.gain_db, &place)?;
@@ -449,6 +470,14 @@ impl Loader {
                     automation(a, &b.sends, &inserts, &at, f64::from(self.rate))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let mode = automation_mode(b.automation_mode.as_deref(), &place)?;
+            bus_modes.push(mode);
+            // `off`: the envelopes stay in the file but are not played.
+            let automation = if mode == AutomationMode::Off {
+                Vec::new()
+            } else {
+                automation
+            };
             buses.push(BusSpec {
                 mute: b.mute,
                 solo: b.solo,
@@ -556,6 +585,13 @@ impl Loader {
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let mode = automation_mode(t.automation_mode.as_deref(), &place)?;
+            track_modes.push(mode);
+            let automation = if mode == AutomationMode::Off {
+                Vec::new()
+            } else {
+                automation
+            };
             if !(-1.0..=1.0).contains(&t.pan) {
                 bail!("{place}: pan {} outside −1..1", t.pan);
             }
@@ -611,6 +647,8 @@ impl Loader {
                 }
                 keys
             },
+            track_modes,
+            bus_modes,
         })
     }
 

@@ -400,6 +400,23 @@ impl Mixer {
             .is_some_and(|t| t.overrides.set(&target, on))
     }
 
+    /// Replaces track `i`'s envelope for `target` (`None` removes it): a written pass taken
+    /// into the playing mix. Allocates; call between passes, not per block.
+    pub fn set_track_automation(
+        &mut self,
+        i: usize,
+        target: Target,
+        envelope: Option<super::Automation>,
+    ) {
+        let Some(t) = self.spec.tracks.get_mut(i) else {
+            return;
+        };
+        t.automation.retain(|(k, _)| *k != target);
+        if let Some(env) = envelope {
+            t.automation.push((target, env));
+        }
+    }
+
     /// [`Mixer::set_track_override`] for bus `bus` (every stem's instance).
     pub fn set_bus_override(&mut self, bus: usize, target: Target, on: bool) -> bool {
         let mut any = false;

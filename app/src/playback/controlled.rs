@@ -1,0 +1,347 @@
+//! `mixstation play` under control: an OSC surface moves the console while the session
+//! plays, armed tracks write their moves as automation (stamped with the position being
+//! heard), controls in `read` follow their envelopes (sent back to the surface), and when
+//! playback stops the written lanes are saved to the session as one undo step.
+
+use super::osc::{Control, OscServer, Touchable};
+use super::{AutomationPass, Engine, Step, WrittenLane, DEFAULT_GLIDE};
+use crate::edit::{Command, EditSession, LaneEdit};
+use anyhow::{Context, Result};
+use gpu_dsp::mix::{Automation, AutomationMode, MixSpec, Mixer, Target};
+use rosc::{OscMessage, OscType};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Samples per engine block under control (about 21 ms at 48 kHz: a move lands within one).
+const BLOCK: usize = 1024;
+/// Feedback to the surface at most this often.
+const FEEDBACK: Duration = Duration::from_millis(33);
+
+/// How `play` runs under control.
+pub struct ControlOptions {
+    /// `HOST:PORT` to listen on for OSC.
+    pub osc: Option<String>,
+    /// Arms every track in this mode (instead of each track's `automation_mode`).
+    pub write: Option<AutomationMode>,
+    /// The tracks' modes from the session.
+    pub track_modes: Vec<AutomationMode>,
+}
+
+/// What a controlled playback did.
+#[derive(Debug, Default)]
+pub struct ControlReport {
+    pub lanes: Vec<WrittenLane>,
+    pub received: u64,
+    pub ignored: u64,
+    pub dropped: u64,
+}
+
+/// Plays `mixer` from `from` (paced by the clock: `--device none`, or into the sound card's
+/// `ring`) under control, and saves what was written to `session` when it stops.
+pub fn play_controlled(
+    session: &Path,
+    mixer: Mixer,
+    from: u64,
+    ring: Option<rtrb::Producer<f32>>,
+    options: &ControlOptions,
+) -> Result<ControlReport> {
+    let spec = mixer.spec().clone();
+    let end = spec.length() + mixer.tail();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (controls_tx, mut controls) = rtrb::RingBuffer::new(4096);
+    let server = match &options.osc {
+        Some(addr) => Some(OscServer::start(
+            addr,
+            spec.clone(),
+            controls_tx,
+            stop.clone(),
+        )?),
+        None => None,
+    };
+    if let Some(addr) = server.as_ref().and_then(OscServer::local_addr) {
+        say!("listening for OSC on {addr}");
+    }
+    let paced = ring.is_none();
+    let mut engine = Engine::new(mixer, from, end, BLOCK, ring);
+    if paced {
+        engine = engine.paced();
+    }
+    let modes: Vec<AutomationMode> = (0..spec.tracks.len())
+        .map(|t| {
+            options
+                .write
+                .unwrap_or_else(|| options.track_modes.get(t).copied().unwrap_or_default())
+        })
+        .collect();
+    let mut state = Console::new(&spec, modes);
+    let never = AtomicBool::new(false);
+    state.start(&mut engine, &never);
+    say!(
+        "playing from {:.2} s{}",
+        from as f64 / f64::from(spec.sample_rate),
+        if state.pass.is_armed() {
+            ", writing automation"
+        } else {
+            ""
+        }
+    );
+    let mut last_feedback = Instant::now();
+    loop {
+        while let Ok((arrived, control)) = controls.pop() {
+            if !state.apply(&mut engine, control, arrived, &never) {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match engine.step(&stop, |_| ()) {
+            Step::Ended => break,
+            Step::Played(()) | Step::Skipped => {}
+        }
+        if let Some(s) = &server {
+            if last_feedback.elapsed() >= FEEDBACK {
+                last_feedback = Instant::now();
+                s.send(state.feedback(&mut engine));
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let heard = engine.heard();
+    state.finish_pass(engine.mixer(), heard);
+    let mut report = ControlReport {
+        lanes: std::mem::take(&mut state.written),
+        ..Default::default()
+    };
+    if let Some(s) = server {
+        report.received = s.counters.received.load(Ordering::Relaxed);
+        report.ignored = s.counters.ignored.load(Ordering::Relaxed);
+        report.dropped = s.counters.dropped.load(Ordering::Relaxed);
+    }
+    if !report.lanes.is_empty() {
+        save_lanes(session, &spec, &report.lanes)?;
+    }
+    Ok(report)
+}
+
+/// The console as the surface drives it: the pass being written and what was written.
+struct Console {
+    spec: MixSpec,
+    modes: Vec<AutomationMode>,
+    pass: AutomationPass,
+    /// Lanes written by the passes so far (a locate ends a pass), latest per target.
+    written: Vec<WrittenLane>,
+    /// What was last sent back, per track: gain, pan.
+    sent: Vec<(f32, f32)>,
+    peaks: Vec<f32>,
+    rms: Vec<f32>,
+}
+
+impl Console {
+    fn new(spec: &MixSpec, modes: Vec<AutomationMode>) -> Self {
+        let tracks = spec.tracks.len();
+        Self {
+            pass: AutomationPass::new(spec, &modes, DEFAULT_GLIDE),
+            spec: spec.clone(),
+            modes,
+            written: Vec::new(),
+            sent: vec![(f32::NAN, f32::NAN); tracks],
+            peaks: vec![0.0; tracks],
+            rms: vec![0.0; tracks],
+        }
+    }
+
+    /// Renders the mix's latency and starts a pass at the first audible sample.
+    fn start(&mut self, engine: &mut Engine, stop: &AtomicBool) {
+        while engine.in_latency() {
+            let _ = engine.step(stop, |_| ());
+        }
+        let heard = engine.heard();
+        self.pass.start(engine.mixer(), heard);
+    }
+
+    /// Ends the pass at `heard`: its lanes replace earlier ones of the same targets and go
+    /// into the playing mix.
+    fn finish_pass(&mut self, mixer: &mut Mixer, heard: u64) {
+        let pass = std::mem::replace(
+            &mut self.pass,
+            AutomationPass::new(&MixSpec::one_track(1, vec![0.0]), &[], 0.0),
+        );
+        for lane in pass.stop(mixer, heard) {
+            let rate = f64::from(self.spec.sample_rate);
+            if let Ok(env) = Automation::new(&lane.points, rate) {
+                mixer.set_track_automation(lane.track, lane.target, Some(env.clone()));
+                if let Some(t) = self.spec.tracks.get_mut(lane.track) {
+                    t.automation.retain(|(k, _)| *k != lane.target);
+                    t.automation.push((lane.target, env));
+                }
+            }
+            self.written
+                .retain(|w| !(w.track == lane.track && w.target == lane.target));
+            self.written.push(lane);
+        }
+    }
+
+    /// The value track `t`'s `target` control shows now: its envelope where one plays there
+    /// (the fader follows the automation), else its setting.
+    fn shown(&self, mixer: &Mixer, t: usize, target: Target, heard: u64) -> f64 {
+        let track = &mixer.spec().tracks[t];
+        if let Some((_, env)) = track.automation.iter().find(|(k, _)| *k == target) {
+            if self.modes[t] != AutomationMode::Write || !self.pass.armed(t, target) {
+                return f64::from(env.value_at(heard as f64));
+            }
+        }
+        f64::from(match target {
+            Target::GainDb => track.gain_db,
+            Target::Pan => track.pan,
+            Target::SendDb(k) => track.sends.get(k).map_or(0.0, |s| s.level_db),
+            Target::Insert(..) => 0.0,
+        })
+    }
+
+    /// Applies one control that arrived at `arrived`; false for a stop.
+    fn apply(
+        &mut self,
+        engine: &mut Engine,
+        control: Control,
+        arrived: Instant,
+        stop: &AtomicBool,
+    ) -> bool {
+        let heard = engine.heard_at(arrived);
+        let target_of = |what: Touchable| match what {
+            Touchable::Gain => Target::GainDb,
+            Touchable::Pan => Target::Pan,
+            Touchable::Send(k) => Target::SendDb(k),
+        };
+        let moved = |me: &mut Self, engine: &mut Engine, t: usize, target: Target, v: f64| {
+            let mixer = engine.mixer();
+            if me.pass.armed(t, target) {
+                me.pass.moved(mixer, t, target, v, heard);
+                return;
+            }
+            // Not writing: a control whose envelope plays is refused (the surface gets the
+            // envelope's value back); one without an envelope changes live.
+            let has_env = mixer.spec().tracks[t]
+                .automation
+                .iter()
+                .any(|(k, _)| *k == target);
+            if has_env && me.modes[t] != AutomationMode::Off {
+                return;
+            }
+            set_live(mixer, t, target, v);
+        };
+        match control {
+            Control::TrackGain(t, v) => moved(self, engine, t, Target::GainDb, f64::from(v)),
+            Control::TrackPan(t, v) => moved(self, engine, t, Target::Pan, f64::from(v)),
+            Control::SendLevel(t, k, v) => moved(self, engine, t, Target::SendDb(k), f64::from(v)),
+            Control::Touch(t, what, true) => {
+                let target = target_of(what);
+                let value = self.shown(engine.mixer(), t, target, heard);
+                self.pass.touch(engine.mixer(), t, target, value, heard);
+            }
+            Control::Touch(t, what, false) => {
+                self.pass.release(engine.mixer(), t, target_of(what), heard);
+            }
+            Control::TrackMute(t, m) => {
+                let tr = &engine.mixer().spec().tracks[t];
+                let (g, p, s) = (tr.gain_db, tr.pan, tr.solo);
+                engine.mixer().set_track_console(t, g, p, m, s);
+            }
+            Control::TrackSolo(t, s) => {
+                let tr = &engine.mixer().spec().tracks[t];
+                let (g, p, m) = (tr.gain_db, tr.pan, tr.mute);
+                engine.mixer().set_track_console(t, g, p, m, s);
+            }
+            Control::InsertParam(t, k, id, v) => {
+                engine.mixer().set_track_insert_param(t, k, id, v);
+            }
+            Control::BusGain(b, v) => engine.mixer().set_bus_gain(b, v),
+            Control::Play => {}
+            Control::Stop => return false,
+            Control::Locate(seconds) => {
+                self.finish_pass(engine.mixer(), heard);
+                let to = (seconds * f64::from(self.spec.sample_rate)) as u64;
+                engine.locate(to);
+                self.pass = AutomationPass::new(&self.spec, &self.modes, DEFAULT_GLIDE);
+                self.start(engine, stop);
+            }
+        }
+        true
+    }
+
+    /// The surface's update: every track's fader and pan where they changed (a control in
+    /// `read` follows its envelope), and its peak meter in dBFS.
+    fn feedback(&mut self, engine: &mut Engine) -> Vec<OscMessage> {
+        let heard = engine.heard();
+        let mixer = engine.mixer();
+        mixer.take_track_levels(&mut self.peaks, &mut self.rms);
+        let mut out = Vec::new();
+        for t in 0..self.spec.tracks.len() {
+            let name = &self.spec.tracks[t].name;
+            let gain = self.shown(mixer, t, Target::GainDb, heard) as f32;
+            let pan = self.shown(mixer, t, Target::Pan, heard) as f32;
+            let msg = |what: &str, v: f32| OscMessage {
+                addr: format!("/track/{name}/{what}"),
+                args: vec![OscType::Float(v)],
+            };
+            if (gain - self.sent[t].0).abs() > 0.01 || self.sent[t].0.is_nan() {
+                out.push(msg("gain_db", gain));
+            }
+            if (pan - self.sent[t].1).abs() > 0.001 || self.sent[t].1.is_nan() {
+                out.push(msg("pan", pan));
+            }
+            self.sent[t] = (gain, pan);
+            let peak = 20.0 * self.peaks[t].max(1e-9).log10();
+            out.push(msg("meter", peak.max(-120.0)));
+        }
+        out
+    }
+}
+
+/// Sets track `t`'s `target` live.
+fn set_live(mixer: &mut Mixer, t: usize, target: Target, v: f64) {
+    let tr = &mixer.spec().tracks[t];
+    let (g, p, m, s) = (tr.gain_db, tr.pan, tr.mute, tr.solo);
+    match target {
+        Target::GainDb => mixer.set_track_console(t, v as f32, p, m, s),
+        Target::Pan => mixer.set_track_console(t, g, v as f32, m, s),
+        Target::SendDb(k) => mixer.set_track_send_level(t, k, v as f32),
+        Target::Insert(..) => {}
+    }
+}
+
+/// Saves written lanes into the session file as one undo step of `automation … points`
+/// commands (checked as a load would check them), atomically.
+pub fn save_lanes(session: &Path, spec: &MixSpec, lanes: &[WrittenLane]) -> Result<()> {
+    let mut edit = EditSession::open(session)?;
+    let commands: Vec<Command> = lanes
+        .iter()
+        .filter_map(|lane| {
+            let track = spec.tracks.get(lane.track)?;
+            let param = match lane.target {
+                Target::GainDb => "gain_db".to_string(),
+                Target::Pan => "pan".to_string(),
+                Target::SendDb(k) => {
+                    let bus = spec.buses.get(track.sends.get(k)?.bus)?;
+                    format!("send.{}", bus.name)
+                }
+                Target::Insert(..) => return None,
+            };
+            let points = lane
+                .points
+                .iter()
+                .map(|&(t, v)| (format!("{t:.6}"), v))
+                .collect();
+            Some(Command::Automation {
+                strip: track.name.clone(),
+                param,
+                edit: LaneEdit::Points(points),
+            })
+        })
+        .collect();
+    edit.apply_all(&commands)
+        .with_context(|| format!("{}: cannot save the written automation", session.display()))?;
+    edit.save()
+}

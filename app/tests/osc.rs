@@ -1,0 +1,197 @@
+//! A control surface over OSC: `mixstation play --device none --osc … --write touch` plays a
+//! session paced by the clock while this test sends a fader ride over UDP on loopback; the
+//! session saved when playback ends must hold the ride within one engine block of where each
+//! move was sent, malformed and unknown messages are counted and ignored, and the surface
+//! gets the fader's values and meters back.
+
+mod common;
+
+use common::{bin, write_f32, Files};
+use rosc::{OscMessage, OscPacket, OscType};
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const RATE: u32 = 48_000;
+/// The engine block under control (21.3 ms).
+const BLOCK: f64 = 1024.0 / 48_000.0;
+
+fn send(socket: &UdpSocket, to: &str, addr: &str, args: Vec<OscType>) {
+    let packet = OscPacket::Message(OscMessage {
+        addr: addr.into(),
+        args,
+    });
+    socket
+        .send_to(&rosc::encoder::encode(&packet).unwrap(), to)
+        .unwrap();
+}
+
+/// `[(seconds, value)]` of the saved lane `param` of track `track`.
+fn lane(text: &str, track: &str, param: &str) -> Vec<(f64, f64)> {
+    let s: toml::Table = text.parse().unwrap();
+    let t = s["track"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"].as_str() == Some(track))
+        .unwrap();
+    let lane = t["automation"]
+        .as_array()
+        .expect("automation written")
+        .iter()
+        .find(|l| l["param"].as_str() == Some(param))
+        .expect("the lane");
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    lane["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let p = p.as_array().unwrap();
+            (num(&p[0]), num(&p[1]))
+        })
+        .collect()
+}
+
+fn value_at(points: &[(f64, f64)], t: f64) -> f64 {
+    gpu_dsp::mix::envelope_at(points, t, 0.0)
+}
+
+#[test]
+fn an_osc_ride_is_written_where_it_was_heard_and_saved() {
+    let f = Files::new();
+    write_f32(&f.path("dx.wav"), RATE, &[vec![0.25f32; 2 * RATE as usize]]);
+    let session = "# a ride\n[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"dx.wav\"\nstem = \"DX\"\n";
+    std::fs::write(f.path("s.toml"), session).unwrap();
+    let mut child = bin()
+        .current_dir(f.root())
+        .args([
+            "play",
+            "s.toml",
+            "--device",
+            "none",
+            "--osc",
+            "127.0.0.1:0",
+            "--write",
+            "touch",
+            "--engine",
+            "cpu",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut port = None;
+    let t0 = loop {
+        let line = lines.next().expect("play printed its address").unwrap();
+        if let Some(addr) = line.strip_prefix("listening for OSC on ") {
+            port = Some(addr.to_string());
+        }
+        if line.starts_with("playing from") {
+            break Instant::now();
+        }
+    };
+    let to = port.expect("an OSC address");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let at = |s: f64| {
+        let due = t0 + Duration::from_secs_f64(s);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        t0.elapsed().as_secs_f64()
+    };
+    // Noise first: not OSC, and an address the console does not have.
+    socket.send_to(b"not osc at all", &to).unwrap();
+    send(
+        &socket,
+        &to,
+        "/track/nobody/gain_db",
+        vec![OscType::Float(-6.0)],
+    );
+    // The ride: grab at 0.4 s, down to −20 dB by 0.8 s in 20 ms steps, let go at 1.0 s.
+    let touched = at(0.4);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db/touch",
+        vec![OscType::Int(1)],
+    );
+    let mut moves = Vec::new();
+    for k in 1..=20 {
+        let v = -(k as f32);
+        let sent = at(0.4 + 0.02 * k as f64);
+        send(&socket, &to, "/track/dx/gain_db", vec![OscType::Float(v)]);
+        moves.push((sent, f64::from(v)));
+    }
+    let released = at(1.0);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db/touch",
+        vec![OscType::Int(0)],
+    );
+    // The surface hears back: values and meters, in bundles.
+    let mut buf = [0u8; 65_536];
+    let mut heard_back = Vec::new();
+    let until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < until {
+        if let Ok((len, _)) = socket.recv_from(&mut buf) {
+            if let Ok((_, OscPacket::Bundle(b))) = rosc::decoder::decode_udp(&buf[..len]) {
+                for p in b.content {
+                    if let OscPacket::Message(m) = p {
+                        heard_back.push(m.addr);
+                    }
+                }
+            }
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        out.status.success(),
+        "play failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        heard_back.iter().any(|a| a == "/track/dx/gain_db"),
+        "{heard_back:?}"
+    );
+    assert!(
+        heard_back.iter().any(|a| a == "/track/dx/meter"),
+        "{heard_back:?}"
+    );
+    let report = rest.join("\n");
+    assert!(report.contains("OSC: 23 messages, 2 ignored"), "{report}");
+    let text = std::fs::read_to_string(f.path("s.toml")).unwrap();
+    assert!(
+        text.starts_with("# a ride\n"),
+        "the user's comment stays:\n{text}"
+    );
+    let ride = lane(&text, "dx", "gain_db");
+    eprintln!("ride: {ride:?}\nmoves: {moves:?}");
+    // Each move sits within one engine block (plus 5 ms for the loopback and the pipe) of
+    // the time it was sent: the envelope there is the sent value, on a ramp of 50 dB/s.
+    let slack = BLOCK + 0.005;
+    for &(sent, v) in &moves {
+        let (early, late) = (value_at(&ride, sent - slack), value_at(&ride, sent + slack));
+        assert!(
+            early >= v - 0.06 && late <= v + 0.06,
+            "move to {v} dB sent at {sent:.3} s: envelope {early:.2} .. {late:.2} around it"
+        );
+    }
+    // Untouched before the grab; held at −20 dB to the release, then back to 0 dB after the
+    // 0.25 s glide.
+    assert!(value_at(&ride, touched - slack).abs() < 0.05, "{ride:?}");
+    assert!(
+        (value_at(&ride, released - slack) + 20.0).abs() < 0.05,
+        "{ride:?}"
+    );
+    assert!(
+        value_at(&ride, released + 0.25 + slack).abs() < 0.05,
+        "{ride:?}"
+    );
+    assert!(ride.len() < 12, "thinned to a few points: {ride:?}");
+}
