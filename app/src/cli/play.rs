@@ -49,10 +49,32 @@ pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) 
             total as f64 / f64::from(rate)
         );
     }
+    // A VCA member's fader envelope is played folded with its VCA's: writing it would write
+    // the sum into the member's lane, so VCA members are not armed (not yet).
+    let mut track_modes = loaded.track_modes;
+    let mut write_modes = vec![write; track_modes.len()];
+    for vca in &loaded.file.vcas {
+        for name in &vca.members {
+            if let Some(t) = loaded.file.tracks.iter().position(|t| &t.name == name) {
+                if write.is_some() || track_modes[t].writes() {
+                    eprintln!(
+                        "note: track '{name}' is in VCA '{}': its automation is not written",
+                        vca.name
+                    );
+                }
+                track_modes[t] = AutomationMode::Read;
+                write_modes[t] = None;
+            }
+        }
+    }
     let options = crate::playback::ControlOptions {
         osc: control.osc.clone(),
-        write,
-        track_modes: loaded.track_modes,
+        write: None,
+        track_modes: track_modes
+            .iter()
+            .zip(&write_modes)
+            .map(|(m, w)| w.unwrap_or(*m))
+            .collect(),
     };
     let report = match control.device.as_deref() {
         Some("none") => crate::playback::play_controlled(session, mixer, start, None, &options)?,

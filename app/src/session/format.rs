@@ -18,6 +18,25 @@ pub struct SessionFile {
     pub tracks: Vec<TrackSection>,
     #[serde(default, rename = "marker")]
     pub markers: Vec<MarkerSection>,
+    #[serde(default, rename = "vca")]
+    pub vcas: Vec<VcaSection>,
+}
+
+/// A VCA master: its fader (and its automation) scales its member tracks' gain, in dB; a
+/// muted VCA mutes them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcaSection {
+    pub name: String,
+    #[serde(default)]
+    pub gain_db: f32,
+    #[serde(default)]
+    pub mute: bool,
+    /// Member track names.
+    pub members: Vec<String>,
+    /// `gain_db` only.
+    #[serde(default)]
+    pub automation: Vec<AutomationSection>,
 }
 
 /// A named position on the timeline.

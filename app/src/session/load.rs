@@ -616,6 +616,7 @@ impl Loader {
         if stems.is_empty() {
             stems.push("MX".into());
         }
+        super::vca::apply_vcas(&f.vcas, &mut tracks, f64::from(self.rate))?;
         let spec = MixSpec {
             sample_rate: self.rate,
             layout,

@@ -4,6 +4,7 @@
 pub mod format;
 mod load;
 pub mod timecode;
+mod vca;
 
 pub use load::{
     check_session, load_session, load_session_text, load_session_with_offline, media_info, parse,
