@@ -195,3 +195,108 @@ fn an_osc_ride_is_written_where_it_was_heard_and_saved() {
     );
     assert!(ride.len() < 12, "thinned to a few points: {ride:?}");
 }
+
+/// Starts `play s.toml --device none --osc 127.0.0.1:0 --write touch` in `f`; returns the
+/// child, the OSC address and the instant playback started.
+fn start_play(f: &Files) -> (std::process::Child, String, Instant) {
+    let mut child = bin()
+        .current_dir(f.root())
+        .args([
+            "play",
+            "s.toml",
+            "--device",
+            "none",
+            "--osc",
+            "127.0.0.1:0",
+            "--write",
+            "touch",
+            "--engine",
+            "cpu",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut port = None;
+    let t0 = loop {
+        let line = lines.next().expect("play printed its address").unwrap();
+        if let Some(addr) = line.strip_prefix("listening for OSC on ") {
+            port = Some(addr.to_string());
+        }
+        if line.starts_with("playing from") {
+            break Instant::now();
+        }
+    };
+    // Keep reading, so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, port.expect("an OSC address"), t0)
+}
+
+#[test]
+fn a_grouped_fader_moves_and_writes_its_group() {
+    // dx and adr in a group; the surface rides dx only: adr follows by the same change in
+    // dB, and both rides are written.
+    let f = Files::new();
+    write_f32(&f.path("dx.wav"), RATE, &[vec![0.25f32; RATE as usize]]);
+    let session = "[session]\nsample_rate = 48000\n\
+        [[track]]\nname = \"dx\"\nfile = \"dx.wav\"\n\
+        [[track]]\nname = \"adr\"\nfile = \"dx.wav\"\ngain_db = -6.0\n\
+        [[group]]\nname = \"dialogue\"\nmembers = [\"dx\", \"adr\"]\n";
+    std::fs::write(f.path("s.toml"), session).unwrap();
+    let (child, to, t0) = start_play(&f);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let at = |s: f64| {
+        let due = t0 + Duration::from_secs_f64(s);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        t0.elapsed().as_secs_f64()
+    };
+    let grabbed = at(0.2);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db/touch",
+        vec![OscType::Int(1)],
+    );
+    let moved = at(0.3);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db",
+        vec![OscType::Float(-10.0)],
+    );
+    let released = at(0.5);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db/touch",
+        vec![OscType::Int(0)],
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(f.path("s.toml")).unwrap();
+    let (dx, adr) = (lane(&text, "dx", "gain_db"), lane(&text, "adr", "gain_db"));
+    let slack = BLOCK + 0.005;
+    for (ride, from) in [(&dx, 0.0), (&adr, -6.0)] {
+        assert!(
+            (value_at(ride, grabbed - slack) - from).abs() < 0.05,
+            "{ride:?}"
+        );
+        assert!(
+            (value_at(ride, moved + slack) - (from - 10.0)).abs() < 0.05,
+            "{ride:?}"
+        );
+        assert!(
+            (value_at(ride, released - slack) - (from - 10.0)).abs() < 0.05,
+            "{ride:?}"
+        );
+        assert!(
+            (value_at(ride, released + 0.25 + slack) - from).abs() < 0.05,
+            "{ride:?}"
+        );
+    }
+}

@@ -75,6 +75,7 @@ pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) 
             .zip(&write_modes)
             .map(|(m, w)| w.unwrap_or(*m))
             .collect(),
+        groups: loaded.groups,
     };
     let report = match control.device.as_deref() {
         Some("none") => crate::playback::play_controlled(session, mixer, start, None, &options)?,

@@ -7,6 +7,7 @@
 
 use super::state::{BusStrip, EditRequest, Effect, Field, SessionView, Strip, StripRef};
 use crate::edit::{path_part, Command};
+use crate::session::groups::Link;
 
 /// The console panel.
 #[derive(Clone, Debug, Default)]
@@ -176,10 +177,42 @@ impl ConsolePanel {
     ) -> Vec<ConsoleEvent> {
         use ConsoleMessage as M;
         match message {
-            M::Fader(i, db) => track(session, i, |s| s.gain_db = db.clamp(-90.0, 12.0)),
+            M::Fader(i, db) => {
+                let Some(old) = session.strips.get(i).map(|s| s.gain_db) else {
+                    return Vec::new();
+                };
+                let db = db.clamp(-90.0, 12.0);
+                // A group's other faders move by the same change in dB.
+                let delta = db - old;
+                let mut events = track(session, i, |s| s.gain_db = db);
+                for m in session.groups.linked(i, Link::Fader) {
+                    events.extend(track(session, m, |s| {
+                        s.gain_db = (s.gain_db + delta).clamp(-90.0, 12.0)
+                    }));
+                }
+                events
+            }
             M::Pan(i, p) => track(session, i, |s| s.pan = p.clamp(-1.0, 1.0)),
-            M::Mute(i) => track(session, i, |s| s.mute = !s.mute),
-            M::Solo(i) => track(session, i, |s| s.solo = !s.solo),
+            M::Mute(i) => {
+                let Some(on) = session.strips.get(i).map(|s| !s.mute) else {
+                    return Vec::new();
+                };
+                let mut events = track(session, i, |s| s.mute = on);
+                for m in session.groups.linked(i, Link::Mute) {
+                    events.extend(track(session, m, |s| s.mute = on));
+                }
+                events
+            }
+            M::Solo(i) => {
+                let Some(on) = session.strips.get(i).map(|s| !s.solo) else {
+                    return Vec::new();
+                };
+                let mut events = track(session, i, |s| s.solo = on);
+                for m in session.groups.linked(i, Link::Solo) {
+                    events.extend(track(session, m, |s| s.solo = on));
+                }
+                events
+            }
             M::SendLevel(i, k, db) => {
                 let db = db.clamp(-90.0, 12.0);
                 // The route to a bus (the send after the file's own) is fixed at 0 dB.

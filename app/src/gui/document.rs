@@ -112,7 +112,7 @@ fn load(edit: &EditSession) -> Built {
 /// Loads session text saved at `path`, with the window's view.
 fn load_text(text: &str, path: &Path) -> Built {
     let loaded = load_session_with_offline(text, path)?;
-    let view = build_view(
+    let mut view = build_view(
         path,
         &loaded.file,
         &loaded.spec,
@@ -120,6 +120,7 @@ fn load_text(text: &str, path: &Path) -> Built {
         &loaded.offline,
         &loaded.clock,
     );
+    view.groups = loaded.groups.clone();
     Ok((loaded, view))
 }
 
@@ -146,9 +147,11 @@ fn build_view(
         .map(|(t, section)| Strip {
             name: t.name.clone(),
             stem: spec.stems.get(t.stem).cloned().unwrap_or_default(),
-            gain_db: t.gain_db,
+            // The strip's own fader and mute, as the file has them (a VCA's share is not
+            // the track's: it is folded into the mix only).
+            gain_db: section.gain_db,
             pan: t.pan,
-            mute: t.mute,
+            mute: section.mute,
             solo: t.solo,
             insert_params: section
                 .inserts
@@ -213,6 +216,7 @@ fn build_view(
         },
         revision: 0,
         clock: *clock,
+        groups: Default::default(),
         peaks: None,
     }
 }

@@ -147,6 +147,8 @@ pub struct SessionView {
     pub clock: crate::session::timecode::Clock,
     /// Each source's peak overview (see `document::source_peaks`), once computed.
     pub peaks: Option<std::sync::Arc<Vec<Vec<f32>>>>,
+    /// Track groups: linked faders (relative), mutes and solos.
+    pub groups: crate::session::groups::Groups,
 }
 
 impl SessionView {
@@ -837,6 +839,7 @@ mod tests {
             clock: Default::default(),
             revision: 0,
             peaks: None,
+            groups: Default::default(),
         }
     }
 
@@ -865,6 +868,46 @@ mod tests {
         assert!(w.dirty);
         w.update(Message::DismissError);
         assert_eq!(w.error, None);
+    }
+
+    #[test]
+    fn a_group_moves_its_faders_relatively_and_links_only_what_it_says() {
+        use crate::session::groups::{Group, Groups, Link};
+        let mut w = opened();
+        w.session.as_mut().unwrap().groups = Groups(vec![Group {
+            name: "dialogue".into(),
+            members: vec![0, 1],
+            links: vec![Link::Fader, Link::Mute],
+        }]);
+        w.update(Message::Console(ConsoleMessage::Fader(1, -10.0)));
+        w.update(Message::Play);
+        let before: Vec<f32> = w
+            .session
+            .as_ref()
+            .unwrap()
+            .strips
+            .iter()
+            .map(|s| s.gain_db)
+            .collect();
+        assert_eq!(before[1], -10.0);
+        let e = w.update(Message::Console(ConsoleMessage::Fader(0, before[0] - 4.0)));
+        let s = w.session.as_ref().unwrap();
+        assert_eq!(s.strips[0].gain_db, before[0] - 4.0);
+        assert_eq!(s.strips[1].gain_db, -14.0, "moved by the same change");
+        assert!(
+            e.contains(&Effect::Console(1, -14.0, 0.0, false, false)),
+            "{e:?}"
+        );
+        // Near the top a member stops at +12 dB while the others keep moving.
+        w.update(Message::Console(ConsoleMessage::Fader(1, 12.0)));
+        let top = (before[0] - 4.0 + 26.0).min(12.0);
+        assert_eq!(w.session.as_ref().unwrap().strips[0].gain_db, top);
+        w.update(Message::Console(ConsoleMessage::Mute(1)));
+        let s = w.session.as_ref().unwrap();
+        assert!(s.strips[0].mute && s.strips[1].mute, "mute is linked");
+        w.update(Message::Console(ConsoleMessage::Solo(0)));
+        let s = w.session.as_ref().unwrap();
+        assert!(s.strips[0].solo && !s.strips[1].solo, "solo is not");
     }
 
     #[test]

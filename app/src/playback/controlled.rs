@@ -6,6 +6,7 @@
 use super::osc::{Control, OscServer, Touchable};
 use super::{AutomationPass, Engine, Step, WrittenLane, DEFAULT_GLIDE};
 use crate::edit::{Command, EditSession, LaneEdit};
+use crate::session::groups::{Groups, Link};
 use anyhow::{Context, Result};
 use gpu_dsp::mix::{Automation, AutomationMode, MixSpec, Mixer, Target};
 use rosc::{OscMessage, OscType};
@@ -27,6 +28,8 @@ pub struct ControlOptions {
     pub write: Option<AutomationMode>,
     /// The tracks' modes from the session.
     pub track_modes: Vec<AutomationMode>,
+    /// Track groups: a move of one member moves the others.
+    pub groups: Groups,
 }
 
 /// What a controlled playback did.
@@ -75,7 +78,7 @@ pub fn play_controlled(
                 .unwrap_or_else(|| options.track_modes.get(t).copied().unwrap_or_default())
         })
         .collect();
-    let mut state = Console::new(&spec, modes);
+    let mut state = Console::new(&spec, modes, options.groups.clone());
     let never = AtomicBool::new(false);
     state.start(&mut engine, &never);
     say!(
@@ -130,6 +133,7 @@ pub fn play_controlled(
 struct Console {
     spec: MixSpec,
     modes: Vec<AutomationMode>,
+    groups: Groups,
     pass: AutomationPass,
     /// Lanes written by the passes so far (a locate ends a pass), latest per target.
     written: Vec<WrittenLane>,
@@ -140,12 +144,13 @@ struct Console {
 }
 
 impl Console {
-    fn new(spec: &MixSpec, modes: Vec<AutomationMode>) -> Self {
+    fn new(spec: &MixSpec, modes: Vec<AutomationMode>, groups: Groups) -> Self {
         let tracks = spec.tracks.len();
         Self {
             pass: AutomationPass::new(spec, &modes, DEFAULT_GLIDE),
             spec: spec.clone(),
             modes,
+            groups,
             written: Vec::new(),
             sent: vec![(f32::NAN, f32::NAN); tracks],
             peaks: vec![0.0; tracks],
@@ -233,26 +238,52 @@ impl Console {
             set_live(mixer, t, target, v);
         };
         match control {
-            Control::TrackGain(t, v) => moved(self, engine, t, Target::GainDb, f64::from(v)),
+            Control::TrackGain(t, v) => {
+                // The group's other faders move by the same change in dB.
+                let delta = f64::from(v) - self.shown(engine.mixer(), t, Target::GainDb, heard);
+                moved(self, engine, t, Target::GainDb, f64::from(v));
+                for m in self.groups.linked(t, Link::Fader) {
+                    let now = self.shown(engine.mixer(), m, Target::GainDb, heard);
+                    moved(
+                        self,
+                        engine,
+                        m,
+                        Target::GainDb,
+                        (now + delta).clamp(-144.0, 24.0),
+                    );
+                }
+            }
             Control::TrackPan(t, v) => moved(self, engine, t, Target::Pan, f64::from(v)),
             Control::SendLevel(t, k, v) => moved(self, engine, t, Target::SendDb(k), f64::from(v)),
-            Control::Touch(t, what, true) => {
+            Control::Touch(t, what, on) => {
                 let target = target_of(what);
-                let value = self.shown(engine.mixer(), t, target, heard);
-                self.pass.touch(engine.mixer(), t, target, value, heard);
+                // A grouped fader grabs (and lets go of) the group's other faders with it.
+                let linked = match what {
+                    Touchable::Gain => self.groups.linked(t, Link::Fader),
+                    _ => Vec::new(),
+                };
+                for k in std::iter::once(t).chain(linked) {
+                    if on {
+                        let value = self.shown(engine.mixer(), k, target, heard);
+                        self.pass.touch(engine.mixer(), k, target, value, heard);
+                    } else {
+                        self.pass.release(engine.mixer(), k, target, heard);
+                    }
+                }
             }
-            Control::Touch(t, what, false) => {
-                self.pass.release(engine.mixer(), t, target_of(what), heard);
+            Control::TrackMute(t, on) => {
+                for k in std::iter::once(t).chain(self.groups.linked(t, Link::Mute)) {
+                    let tr = &engine.mixer().spec().tracks[k];
+                    let (g, p, s) = (tr.gain_db, tr.pan, tr.solo);
+                    engine.mixer().set_track_console(k, g, p, on, s);
+                }
             }
-            Control::TrackMute(t, m) => {
-                let tr = &engine.mixer().spec().tracks[t];
-                let (g, p, s) = (tr.gain_db, tr.pan, tr.solo);
-                engine.mixer().set_track_console(t, g, p, m, s);
-            }
-            Control::TrackSolo(t, s) => {
-                let tr = &engine.mixer().spec().tracks[t];
-                let (g, p, m) = (tr.gain_db, tr.pan, tr.mute);
-                engine.mixer().set_track_console(t, g, p, m, s);
+            Control::TrackSolo(t, on) => {
+                for k in std::iter::once(t).chain(self.groups.linked(t, Link::Solo)) {
+                    let tr = &engine.mixer().spec().tracks[k];
+                    let (g, p, m) = (tr.gain_db, tr.pan, tr.mute);
+                    engine.mixer().set_track_console(k, g, p, m, on);
+                }
             }
             Control::InsertParam(t, k, id, v) => {
                 engine.mixer().set_track_insert_param(t, k, id, v);

@@ -20,6 +20,19 @@ pub struct SessionFile {
     pub markers: Vec<MarkerSection>,
     #[serde(default, rename = "vca")]
     pub vcas: Vec<VcaSection>,
+    #[serde(default, rename = "group")]
+    pub groups: Vec<GroupSection>,
+}
+
+/// A track group: its members' faders (relatively), mutes and solos move together.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSection {
+    pub name: String,
+    /// Member track names.
+    pub members: Vec<String>,
+    /// What moves together: any of `fader`, `mute`, `solo` (all three when absent).
+    pub link: Option<Vec<String>>,
 }
 
 /// A VCA master: its fader (and its automation) scales its member tracks' gain, in dB; a

@@ -38,6 +38,8 @@ pub struct LoadedSession {
     pub track_modes: Vec<AutomationMode>,
     /// Each bus's automation mode.
     pub bus_modes: Vec<AutomationMode>,
+    /// The track groups.
+    pub groups: super::groups::Groups,
 }
 
 /// A strip's `automation_mode` (`read` when absent).
@@ -617,6 +619,8 @@ impl Loader {
             stems.push("MX".into());
         }
         super::vca::apply_vcas(&f.vcas, &mut tracks, f64::from(self.rate))?;
+        let names: Vec<&str> = f.tracks.iter().map(|t| t.name.as_str()).collect();
+        let groups = super::groups::Groups::from_sections(&f.groups, &names)?;
         let spec = MixSpec {
             sample_rate: self.rate,
             layout,
@@ -650,6 +654,7 @@ impl Loader {
             },
             track_modes,
             bus_modes,
+            groups,
         })
     }
 

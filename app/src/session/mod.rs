@@ -2,6 +2,7 @@
 //! error naming its place ([`load`]).
 
 pub mod format;
+pub mod groups;
 mod load;
 pub mod timecode;
 mod vca;
