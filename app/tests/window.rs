@@ -477,6 +477,69 @@ sleep 1.5
     assert!((3.5..6.5).contains(&fx), "fx {fx}:\n{saved}");
 }
 
+/// During playback a user drags a fader that plays its automation (`read`) and one that
+/// has none: the automated one refuses the hand (its saved value stays; the window shows
+/// why) while the other moves; the automation is untouched.
+#[test]
+fn the_window_refuses_a_hand_on_an_automated_fader() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_f32(&root.join("a.wav"), 48_000, &[noise(4 * 48_000, 5)]);
+    write_f32(&root.join("b.wav"), 48_000, &[noise(4 * 48_000, 9)]);
+    let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n\
+        [[track.automation]]\nparam = \"gain_db\"\npoints = [[0.0, -20.0], [4.0, 0.0]]\n\n\
+        [[track]]\nname = \"fx\"\nfile = \"b.wav\"\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    let script = format!(
+        r#"{preamble}xdotool key space
+sleep 1
+# Drags up by 21 pixels on dx (automated) and on fx, starting away from their thumbs.
+xdotool mousemove --window "$WID" 27 415 mousedown 1
+sleep 0.3
+xdotool mousemove --window "$WID" 27 405
+sleep 0.2
+xdotool mousemove --window "$WID" 27 394
+sleep 0.3
+xdotool mouseup 1
+sleep 0.3
+xdotool mousemove --window "$WID" 137 415 mousedown 1
+sleep 0.3
+xdotool mousemove --window "$WID" 137 405
+sleep 0.2
+xdotool mousemove --window "$WID" 137 394
+sleep 0.3
+xdotool mouseup 1
+sleep 0.3
+xdotool key space
+sleep 0.3
+xdotool key ctrl+s
+sleep 1.5
+{POSTAMBLE}"#,
+        preamble = preamble(),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let saved = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    let t: toml::Table = saved.parse().unwrap();
+    let gain = |k: usize| {
+        t["track"][k]
+            .get("gain_db")
+            .map(|v| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap())
+    };
+    assert_eq!(gain(0), None, "the automated fader moved:\n{saved}");
+    assert!(
+        gain(1).is_some_and(|g| (3.5..6.5).contains(&g)),
+        "fx did not move:\n{saved}"
+    );
+    assert!(
+        saved.contains("points = [[0.0, -20.0], [4.0, 0.0]]"),
+        "{saved}"
+    );
+}
+
 /// Ctrl+E, Enter: the export panel renders the session in the background to
 /// `SESSION-mix.wav`, the same samples `mixstation render` writes.
 #[test]

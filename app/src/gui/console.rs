@@ -101,6 +101,11 @@ fn edit(c: Command) -> Vec<ConsoleEvent> {
     vec![ConsoleEvent::Edit(EditRequest::Command(c))]
 }
 
+/// True when a strip's fader plays its automation (so a hand on it would be overridden).
+fn follows_automation(strip: &Strip) -> bool {
+    strip.gain_automated && strip.automation_mode != gpu_dsp::mix::AutomationMode::Off
+}
+
 /// Changes track strip `i`; `Changed` and the engine's console values follow when it
 /// exists.
 fn track(
@@ -178,14 +183,28 @@ impl ConsolePanel {
         use ConsoleMessage as M;
         match message {
             M::Fader(i, db) => {
-                let Some(old) = session.strips.get(i).map(|s| s.gain_db) else {
+                let Some(strip) = session.strips.get(i) else {
                     return Vec::new();
                 };
+                // A fader that plays its automation is not moved by hand (it would be
+                // silently overridden): the refusal is shown.
+                if follows_automation(strip) {
+                    return vec![ConsoleEvent::Error(format!(
+                        "track '{}': its fader plays its automation ({}); set its \
+                         automation_mode to off to move it by hand, or ride it with \
+                         `mixstation play --osc HOST:PORT --write touch`",
+                        strip.name, strip.automation_mode
+                    ))];
+                }
+                let old = strip.gain_db;
                 let db = db.clamp(-90.0, 12.0);
                 // A group's other faders move by the same change in dB.
                 let delta = db - old;
                 let mut events = track(session, i, |s| s.gain_db = db);
                 for m in session.groups.linked(i, Link::Fader) {
+                    if session.strips.get(m).is_some_and(follows_automation) {
+                        continue;
+                    }
                     events.extend(track(session, m, |s| {
                         s.gain_db = (s.gain_db + delta).clamp(-90.0, 12.0)
                     }));

@@ -8,6 +8,7 @@ use crate::edit::{path_part, Command, EditSession};
 use crate::session::format::{InsertSection, SessionFile};
 use crate::session::{load_session_with_offline, parse, LoadedSession};
 use anyhow::{anyhow, Result};
+use gpu_dsp::mix::AutomationMode;
 use gpu_dsp::mix::{MixSpec, Source};
 use std::path::Path;
 
@@ -174,6 +175,12 @@ fn build_view(
                 .map(|s| (spec.buses[s.bus].name.clone(), s.level_db))
                 .collect(),
             clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
+            gain_automated: section.automation.iter().any(|a| a.param == "gain_db"),
+            automation_mode: section
+                .automation_mode
+                .as_deref()
+                .and_then(AutomationMode::parse)
+                .unwrap_or_default(),
         })
         .collect();
     SessionView {

@@ -367,6 +367,7 @@ impl Worker {
                 loudness.process(&planes);
                 let position = (b.position + n as u64) as f64 / f64::from(rate);
                 let mut frame = MeterFrame::silent(position, tracks);
+                automated_faders(b.mixer.spec(), b.position, &mut frame.track_fader_db);
                 for (k, ch) in [b.left, b.right].iter().enumerate() {
                     let peak = ch.iter().fold(0.0f32, |m, x| m.max(x.abs()));
                     let ms = ch.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32;
@@ -465,6 +466,18 @@ impl Worker {
                 mixer.set_bus_insert_param(b, k, id, v);
             }
         }
+    }
+}
+
+/// Each track's fader where its automation is at timeline sample `at` (`None` for a fader
+/// without an envelope).
+fn automated_faders(spec: &MixSpec, at: u64, out: &mut [Option<f32>]) {
+    for (o, t) in out.iter_mut().zip(&spec.tracks) {
+        *o = t
+            .automation
+            .iter()
+            .find(|(k, _)| *k == gpu_dsp::mix::Target::GainDb)
+            .map(|(_, env)| env.value_at(at as f64));
     }
 }
 
@@ -667,5 +680,19 @@ mod tests {
             after.iter().all(|&p| (p - (0.1 + block)).abs() < 1e-6),
             "{after:?}"
         );
+    }
+
+    #[test]
+    fn meter_frames_carry_where_each_automated_fader_is() {
+        use gpu_dsp::mix::{Automation, Target};
+        let mut spec = MixSpec::one_track(48_000, vec![0.0; 48_000]);
+        spec.tracks.push(spec.tracks[0].clone());
+        spec.tracks[1].automation = vec![(
+            Target::GainDb,
+            Automation::new(&[(0.0, -20.0), (1.0, 0.0)], 48_000.0).unwrap(),
+        )];
+        let mut faders = vec![Some(1.0); 2];
+        automated_faders(&spec, 12_000, &mut faders);
+        assert_eq!(faders, vec![None, Some(-15.0)]);
     }
 }

@@ -18,6 +18,9 @@ pub struct MeterFrame {
     /// Per track: post-fader peak and RMS (dBFS).
     pub track_peak_db: Vec<f32>,
     pub track_rms_db: Vec<f32>,
+    /// Per track: where its fader's automation is at the block (dB), for tracks whose fader
+    /// plays an envelope — the strip's fader follows it.
+    pub track_fader_db: Vec<Option<f32>>,
     /// Per bus: output peak (dBFS).
     pub bus_peak_db: Vec<f32>,
     /// Per track and per bus: the gain reduction of its dynamics inserts (dB, ≤ 0).
@@ -78,6 +81,7 @@ impl MeterFrame {
             rms_db: [FLOOR_DB; 2],
             track_peak_db: vec![FLOOR_DB; tracks],
             track_rms_db: vec![FLOOR_DB; tracks],
+            track_fader_db: vec![None; tracks],
             bus_peak_db: Vec::new(),
             track_reduction_db: vec![0.0; tracks],
             bus_reduction_db: Vec::new(),

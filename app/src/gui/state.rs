@@ -37,6 +37,9 @@ pub struct Strip {
     pub file_sends: usize,
     /// The track's clips in timeline order (the N of `TRACK:N` is the index + 1).
     pub clips: Vec<ClipView>,
+    /// The fader has automation, played unless the mode is `off`.
+    pub gain_automated: bool,
+    pub automation_mode: gpu_dsp::mix::AutomationMode,
 }
 
 /// A clip as the timeline shows it (seconds).
@@ -811,6 +814,8 @@ mod tests {
                             ..Default::default()
                         },
                     ],
+                    gain_automated: false,
+                    automation_mode: Default::default(),
                 };
                 2
             ],
@@ -908,6 +913,32 @@ mod tests {
         w.update(Message::Console(ConsoleMessage::Solo(0)));
         let s = w.session.as_ref().unwrap();
         assert!(s.strips[0].solo && !s.strips[1].solo, "solo is not");
+    }
+
+    #[test]
+    fn an_automated_fader_refuses_a_hand_visibly_unless_its_automation_is_off() {
+        use gpu_dsp::mix::AutomationMode;
+        let mut w = opened();
+        w.update(Message::Play);
+        {
+            let s = &mut w.session.as_mut().unwrap().strips[0];
+            s.gain_automated = true;
+            s.automation_mode = AutomationMode::Read;
+        }
+        let before = w.session.as_ref().unwrap().strips[0].gain_db;
+        let e = w.update(Message::Console(ConsoleMessage::Fader(0, before - 20.0)));
+        assert!(!e.iter().any(|e| matches!(e, Effect::Console(..))), "{e:?}");
+        assert_eq!(w.session.as_ref().unwrap().strips[0].gain_db, before);
+        let shown = w.error.clone().expect("the refusal is shown");
+        assert!(shown.contains("plays its automation (read)"), "{shown}");
+        w.update(Message::DismissError);
+        w.session.as_mut().unwrap().strips[0].automation_mode = AutomationMode::Off;
+        let e = w.update(Message::Console(ConsoleMessage::Fader(0, before - 20.0)));
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::Console(0, ..))),
+            "{e:?}"
+        );
+        assert_eq!(w.error, None);
     }
 
     #[test]

@@ -294,10 +294,12 @@ pub(super) fn strip<'a>(
     s: &'a Strip,
     buses: &'a [String],
     stems: &'a [String],
-    (peak_db, rms_db, reduction_db): (f32, f32, f32),
+    (peak_db, rms_db, reduction_db, automated): (f32, f32, f32, Option<f32>),
     draft: Option<&'a (Field, String)>,
     menu: Option<&'a str>,
 ) -> Element<'a, Message> {
+    // A fader that plays its automation follows the envelope (a grab is refused, shown).
+    let gain_db = automated.unwrap_or(s.gain_db);
     let remove = |msg: Message| small_button("×", msg);
     let inserts = insert_list(StripRef::Track(i), &s.inserts, &s.bypass, &TRACK_INSERTS);
     // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
@@ -369,7 +371,7 @@ pub(super) fn strip<'a>(
                 Message::Console(ConsoleMessage::Pan(i, v))
             }),
             row![
-                fader(s.gain_db, move |v| Message::Console(ConsoleMessage::Fader(
+                fader(gain_db, move |v| Message::Console(ConsoleMessage::Fader(
                     i, v
                 ))),
                 // RMS and (held) peak, and the gain reduction of its dynamics.
@@ -379,7 +381,17 @@ pub(super) fn strip<'a>(
                 reduction_meter(&s.inserts, reduction_db),
             ]
             .spacing(6),
-            entry(draft, Field::Fader(i), format!("{:+.1}", s.gain_db)),
+            entry(
+                draft,
+                Field::Fader(i),
+                if automated.is_some()
+                    || (s.gain_automated && s.automation_mode != gpu_dsp::mix::AutomationMode::Off)
+                {
+                    format!("{gain_db:+.1} auto")
+                } else {
+                    format!("{gain_db:+.1}")
+                }
+            ),
             if s.inserts.iter().any(|n| n == "clean") {
                 Element::from(button(text("cleanup ▸").size(11)).on_press(Message::ShowCleanup(i)))
             } else {

@@ -150,12 +150,16 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                 let reduction = latest
                     .and_then(|f| f.track_reduction_db.get(k).copied())
                     .unwrap_or(0.0);
+                // Playing its automation, the fader shows where the envelope is.
+                let automated = latest
+                    .and_then(|f| f.track_fader_db.get(k).copied().flatten())
+                    .filter(|_| s.automation_mode != gpu_dsp::mix::AutomationMode::Off);
                 strip(
                     k,
                     s,
                     &session.buses,
                     &session.stems,
-                    (peak, rms, reduction),
+                    (peak, rms, reduction, automated),
                     ws.console.draft.as_ref(),
                     menu_of(StripRef::Track(k)),
                 )
