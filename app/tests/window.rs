@@ -540,6 +540,57 @@ sleep 1.5
     );
 }
 
+/// Alt+click on a track's lane adds a fader automation point there (an edit command, saved
+/// with Ctrl+S; the lane then draws it), and Ctrl+Z takes it back.
+#[test]
+fn the_window_adds_automation_points_with_alt_click() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_f32(&root.join("a.wav"), 48_000, &[noise(96_000, 5)]);
+    let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    // As in the clip test: time zero 90 px into the canvas at (10, 46), the session and 5 %
+    // more over 1390 px; lane 0 spans y = 70 … 96.
+    let x = |t: f64| (100.0 + t / (2.0 * 1.05) * 1390.0).round() as i64;
+    let script = format!(
+        r#"{preamble}xdotool mousemove --window "$WID" {x1} 80
+sleep 0.3
+xdotool keydown alt
+sleep 0.2
+xdotool click 1
+sleep 0.2
+xdotool keyup alt
+sleep 1
+xdotool key ctrl+s
+sleep 1.5
+cp s.toml added.toml
+xdotool key ctrl+z
+sleep 1
+xdotool key ctrl+s
+sleep 1.5
+{POSTAMBLE}"#,
+        preamble = preamble(),
+        x1 = x(1.0),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let added = std::fs::read_to_string(root.join("added.toml")).unwrap();
+    let t: toml::Table = added.parse().unwrap();
+    let lane = &t["track"][0]["automation"][0];
+    assert_eq!(lane["param"].as_str(), Some("gain_db"), "{added}");
+    let points = lane["points"].as_array().unwrap();
+    assert_eq!(points.len(), 1, "{added}");
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    let (at, db) = (num(&points[0][0]), num(&points[0][1]));
+    assert!((at - 1.0).abs() < 0.01, "at {at}:\n{added}");
+    assert!((-60.0..=12.0).contains(&db), "{db}:\n{added}");
+    let undone = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    assert!(!undone.contains("automation"), "undo:\n{undone}");
+}
+
 /// Ctrl+E, Enter: the export panel renders the session in the background to
 /// `SESSION-mix.wav`, the same samples `mixstation render` writes.
 #[test]

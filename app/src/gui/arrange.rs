@@ -55,6 +55,10 @@ pub enum TimelineMessage {
     ClipGainStep(f64),
     /// A marker at the playhead.
     AddMarker,
+    /// Alt+click on a track's lane: a fader automation point there (seconds, dB), or the
+    /// point under the pointer removed (its time).
+    AutomationPoint(usize, f64, f64),
+    RemoveAutomationPoint(usize, f64),
     /// Show this part of the session.
     View(View),
     /// Zoom by a factor around the playhead.
@@ -201,6 +205,26 @@ impl TimelinePanel {
                 return edit(Command::Marker {
                     name,
                     at: seconds_text(position),
+                });
+            }
+            M::AutomationPoint(track, at, db) => {
+                let strip = session.strips.get(track)?;
+                return edit(Command::Automation {
+                    strip: strip.name.clone(),
+                    param: "gain_db".into(),
+                    edit: crate::edit::LaneEdit::Add {
+                        at: seconds_text(at),
+                        value: (db * 10.0).round() / 10.0,
+                    },
+                });
+            }
+            M::RemoveAutomationPoint(track, at) => {
+                let strip = session.strips.get(track)?;
+                let at = seconds_text(at);
+                return edit(Command::Automation {
+                    strip: strip.name.clone(),
+                    param: "gain_db".into(),
+                    edit: crate::edit::LaneEdit::Clear(Some((at.clone(), at))),
                 });
             }
             M::View(v) => self.view = v,

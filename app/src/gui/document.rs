@@ -176,6 +176,11 @@ fn build_view(
                 .collect(),
             clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
             gain_automated: section.automation.iter().any(|a| a.param == "gain_db"),
+            gain_envelope: section
+                .automation
+                .iter()
+                .find(|a| a.param == "gain_db")
+                .map_or_else(Vec::new, |a| a.points.clone()),
             automation_mode: section
                 .automation_mode
                 .as_deref()

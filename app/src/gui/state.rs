@@ -39,6 +39,8 @@ pub struct Strip {
     pub clips: Vec<ClipView>,
     /// The fader has automation, played unless the mode is `off`.
     pub gain_automated: bool,
+    /// The fader's automation points (seconds, dB), drawn over the track's lane.
+    pub gain_envelope: Vec<(f64, f64)>,
     pub automation_mode: gpu_dsp::mix::AutomationMode,
 }
 
@@ -815,6 +817,7 @@ mod tests {
                         },
                     ],
                     gain_automated: false,
+                    gain_envelope: Vec::new(),
                     automation_mode: Default::default(),
                 };
                 2
@@ -1072,6 +1075,30 @@ mod tests {
             edit(Command::Marker {
                 name: "M1".into(),
                 at: "5.5".into()
+            })
+        );
+        // Alt+click on a lane: a fader automation point (to 0.1 dB), or one removed.
+        assert_eq!(
+            w.update(Message::Timeline(TimelineMessage::AutomationPoint(
+                0, 1.25, -6.04
+            ))),
+            edit(Command::Automation {
+                strip: "dx".into(),
+                param: "gain_db".into(),
+                edit: crate::edit::LaneEdit::Add {
+                    at: "1.25".into(),
+                    value: -6.0
+                }
+            })
+        );
+        assert_eq!(
+            w.update(Message::Timeline(TimelineMessage::RemoveAutomationPoint(
+                0, 2.0
+            ))),
+            edit(Command::Automation {
+                strip: "dx".into(),
+                param: "gain_db".into(),
+                edit: crate::edit::LaneEdit::Clear(Some(("2".into(), "2".into())))
             })
         );
         // Several clips: one undo step, taken so that the numbers stay right.

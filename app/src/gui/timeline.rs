@@ -400,6 +400,8 @@ pub struct TimelineState {
     drawn: std::cell::Cell<Option<u64>>,
     /// Ctrl held: the wheel zooms.
     zoom_key: bool,
+    /// Alt held: a click edits the fader automation of the lane under it.
+    alt: bool,
 }
 
 impl Timeline<'_> {
@@ -446,6 +448,7 @@ impl canvas::Program<Message> for Timeline<'_> {
             canvas::Event::Keyboard(keyboard::Event::ModifiersChanged(m)) => {
                 state.no_snap = m.shift();
                 state.zoom_key = m.command();
+                state.alt = m.alt();
                 None
             }
             // Ctrl+wheel zooms around the pointer; Shift+wheel (or a sideways wheel) scrolls
@@ -506,6 +509,22 @@ impl canvas::Program<Message> for Timeline<'_> {
                         state.resize = Some((k, p.y, lanes.height(k)));
                         return Some(canvas::Action::capture());
                     }
+                }
+                // Alt+click: a fader automation point added there, or the one under the
+                // pointer removed.
+                if state.alt && p.x >= LABEL {
+                    let k = lanes.at(p.y, count)?;
+                    let lane = (lanes.top(k), lanes.height(k));
+                    let strip = self.session.strips.get(k)?;
+                    let message = match envelope_point_at(&strip.gain_envelope, scale, lane, p) {
+                        Some(t) => TimelineMessage::RemoveAutomationPoint(k, t),
+                        None => TimelineMessage::AutomationPoint(
+                            k,
+                            scale.seconds(p.x).max(0.0),
+                            envelope_db(p.y, lane),
+                        ),
+                    };
+                    return Some(canvas::Action::publish(Message::Timeline(message)).and_capture());
                 }
                 match hit(self.session, lanes, scale, p) {
                     Some((t, i, _)) if state.no_snap => Some(
@@ -668,6 +687,16 @@ impl canvas::Program<Message> for Timeline<'_> {
                         waveform(frame, scale, (top, height), c, p, self.session.rate);
                     }
                 }
+                if !s.gain_envelope.is_empty() {
+                    // Amber while it plays; grey when the track's automation is off.
+                    let colour = if s.automation_mode == gpu_dsp::mix::AutomationMode::Off {
+                        Color::from_rgb(0.55, 0.55, 0.55)
+                    } else {
+                        Color::from_rgb(1.0, 0.72, 0.25)
+                    };
+                    let lane = (top, height);
+                    envelope(frame, scale, lane, &s.gain_envelope, (bounds.width, colour));
+                }
             }
             // Lanes scrolled up pass under the ruler.
             if self.lane_scroll > 0.0 {
@@ -808,6 +837,65 @@ impl canvas::Program<Message> for Timeline<'_> {
             Some((_, _, Grip::Gain)) => mouse::Interaction::ResizingVertically,
             Some(_) => mouse::Interaction::Crosshair,
             None => mouse::Interaction::default(),
+        }
+    }
+}
+
+/// The fader range an automation lane spans: −60 dB at a lane's bottom, +12 dB at its top.
+const ENVELOPE_DB: (f64, f64) = (-60.0, 12.0);
+
+/// The y of `db` in the lane at `(top, height)` (3 pixels in from its edges).
+pub fn envelope_y(db: f64, (top, height): (f32, f32)) -> f32 {
+    let (low, high) = ENVELOPE_DB;
+    let f = ((db - low) / (high - low)).clamp(0.0, 1.0) as f32;
+    top + height - 3.0 - f * (height - 6.0).max(1.0)
+}
+
+/// The dB at `y` in the lane at `(top, height)` (the inverse of [`envelope_y`]).
+pub fn envelope_db(y: f32, (top, height): (f32, f32)) -> f64 {
+    let (low, high) = ENVELOPE_DB;
+    let f = f64::from((top + height - 3.0 - y) / (height - 6.0).max(1.0)).clamp(0.0, 1.0);
+    low + f * (high - low)
+}
+
+/// The time of the automation point within 5 pixels of `p`, if any.
+fn envelope_point_at(
+    points: &[(f64, f64)],
+    scale: Scale,
+    lane: (f32, f32),
+    p: Point,
+) -> Option<f64> {
+    points
+        .iter()
+        .find(|&&(t, v)| {
+            (scale.x(t) - p.x).abs() <= 5.0 && (envelope_y(v, lane) - p.y).abs() <= 5.0
+        })
+        .map(|&(t, _)| t)
+}
+
+/// A track's fader automation over its lane: the envelope (held before its first point and
+/// after its last) and a handle at each point.
+fn envelope(
+    frame: &mut Frame,
+    scale: Scale,
+    lane: (f32, f32),
+    points: &[(f64, f64)],
+    (width, colour): (f32, Color),
+) {
+    let path = Path::new(|b| {
+        let first = points[0];
+        b.move_to(Point::new(LABEL, envelope_y(first.1, lane)));
+        for &(t, v) in points {
+            b.line_to(Point::new(scale.x(t).max(LABEL), envelope_y(v, lane)));
+        }
+        let last = points[points.len() - 1];
+        b.line_to(Point::new(width, envelope_y(last.1, lane)));
+    });
+    frame.stroke(&path, Stroke::default().with_color(colour).with_width(2.0));
+    for &(t, v) in points {
+        let (x, y) = (scale.x(t), envelope_y(v, lane));
+        if x >= LABEL && x <= width {
+            frame.fill_rectangle(Point::new(x - 2.5, y - 2.5), Size::new(5.0, 5.0), colour);
         }
     }
 }
@@ -1092,6 +1180,24 @@ mod tests {
             whole,
             "nothing to scroll when all shows"
         );
+    }
+
+    #[test]
+    fn an_automation_lane_maps_decibels_to_its_height_and_back() {
+        let lane = (100.0, 80.0);
+        assert_eq!(envelope_y(12.0, lane), 103.0);
+        assert_eq!(envelope_y(-60.0, lane), 177.0);
+        assert_eq!(envelope_y(-200.0, lane), 177.0, "held at the bottom");
+        for db in [-60.0, -23.5, -6.0, 0.0, 12.0] {
+            let back = envelope_db(envelope_y(db, lane), lane);
+            assert!((back - db).abs() < 1e-4, "{db} -> {back}");
+        }
+        let scale = Scale::of(1000.0, 10.0, View::default());
+        let points = [(2.0, -6.0), (5.0, 0.0)];
+        let near = Point::new(scale.x(2.0) + 3.0, envelope_y(-6.0, lane) - 2.0);
+        assert_eq!(envelope_point_at(&points, scale, lane, near), Some(2.0));
+        let far = Point::new(scale.x(3.0), envelope_y(-6.0, lane));
+        assert_eq!(envelope_point_at(&points, scale, lane, far), None);
     }
 
     #[test]
