@@ -300,3 +300,59 @@ fn a_grouped_fader_moves_and_writes_its_group() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_stops_playback_and_keeps_the_pass() {
+    // A ride, then SIGINT (Ctrl-C) long before the session's end: playback stops, the pass
+    // is saved, and the command ends normally.
+    let f = Files::new();
+    write_f32(
+        &f.path("dx.wav"),
+        RATE,
+        &[vec![0.25f32; 20 * RATE as usize]],
+    );
+    let session = "[session]\nsample_rate = 48000\n[[track]]\nname = \"dx\"\nfile = \"dx.wav\"\n";
+    std::fs::write(f.path("s.toml"), session).unwrap();
+    let (child, to, t0) = start_play(&f);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let at = |s: f64| {
+        let due = t0 + Duration::from_secs_f64(s);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+    };
+    at(0.2);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db/touch",
+        vec![OscType::Int(1)],
+    );
+    at(0.3);
+    send(
+        &socket,
+        &to,
+        "/track/dx/gain_db",
+        vec![OscType::Float(-8.0)],
+    );
+    at(0.6);
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it stopped at once"
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ride = lane(
+        &std::fs::read_to_string(f.path("s.toml")).unwrap(),
+        "dx",
+        "gain_db",
+    );
+    assert!((value_at(&ride, 0.45) + 8.0).abs() < 0.05, "{ride:?}");
+}

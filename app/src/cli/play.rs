@@ -52,7 +52,12 @@ pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) 
     // A VCA member's fader envelope is played folded with its VCA's: writing it would write
     // the sum into the member's lane, so VCA members are not armed (not yet).
     let mut track_modes = loaded.track_modes;
-    let mut write_modes = vec![write; track_modes.len()];
+    // A track in `off` keeps its file's envelopes out of the mix; it is not armed (writing
+    // it would replace them with what was written over nothing).
+    let mut write_modes: Vec<Option<AutomationMode>> = track_modes
+        .iter()
+        .map(|m| write.filter(|_| *m != AutomationMode::Off))
+        .collect();
     for vca in &loaded.file.vcas {
         for name in &vca.members {
             if let Some(t) = loaded.file.tracks.iter().position(|t| &t.name == name) {

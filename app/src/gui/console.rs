@@ -117,13 +117,14 @@ fn track(
         return Vec::new();
     };
     change(strip);
+    // The mix hears the fader with its VCAs' share (folded in when the session loaded).
     vec![
         ConsoleEvent::Changed,
         ConsoleEvent::Live(Effect::Console(
             i,
-            strip.gain_db,
+            strip.gain_db + strip.vca_db,
             strip.pan,
-            strip.mute,
+            strip.mute || strip.vca_mute,
             strip.solo,
         )),
     ]

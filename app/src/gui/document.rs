@@ -125,6 +125,16 @@ fn load_text(text: &str, path: &Path) -> Built {
     Ok((loaded, view))
 }
 
+/// The VCAs that track `name` is a member of.
+fn vcas_of<'a>(
+    file: &'a SessionFile,
+    name: &'a str,
+) -> impl Iterator<Item = &'a crate::session::format::VcaSection> {
+    file.vcas
+        .iter()
+        .filter(move |v| v.members.iter().any(|m| m == name))
+}
+
 /// The window's view of a loaded session.
 fn build_view(
     path: &Path,
@@ -175,7 +185,14 @@ fn build_view(
                 .map(|s| (spec.buses[s.bus].name.clone(), s.level_db))
                 .collect(),
             clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
-            gain_automated: section.automation.iter().any(|a| a.param == "gain_db"),
+            // A VCA with automation makes its members' faders play an envelope too.
+            gain_automated: section.automation.iter().any(|a| a.param == "gain_db")
+                || vcas_of(file, &t.name).any(|v| !v.automation.is_empty()),
+            vca_db: vcas_of(file, &t.name)
+                .filter(|v| v.automation.is_empty())
+                .map(|v| v.gain_db)
+                .sum(),
+            vca_mute: vcas_of(file, &t.name).any(|v| v.mute),
             gain_envelope: section
                 .automation
                 .iter()

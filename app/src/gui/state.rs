@@ -41,6 +41,10 @@ pub struct Strip {
     pub gain_automated: bool,
     /// The fader's automation points (seconds, dB), drawn over the track's lane.
     pub gain_envelope: Vec<(f64, f64)>,
+    /// The share of its VCAs without automation (dB) and whether one of them mutes it: the
+    /// mix hears the fader plus this.
+    pub vca_db: f32,
+    pub vca_mute: bool,
     pub automation_mode: gpu_dsp::mix::AutomationMode,
 }
 
@@ -818,6 +822,8 @@ mod tests {
                     ],
                     gain_automated: false,
                     gain_envelope: Vec::new(),
+                    vca_db: 0.0,
+                    vca_mute: false,
                     automation_mode: Default::default(),
                 };
                 2
@@ -942,6 +948,27 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(w.error, None);
+    }
+
+    #[test]
+    fn a_vca_members_live_values_carry_the_vcas_share() {
+        let mut w = opened();
+        w.update(Message::Play);
+        {
+            let s = &mut w.session.as_mut().unwrap().strips[1];
+            s.vca_db = -12.0;
+            s.vca_mute = true;
+        }
+        let gain = w.session.as_ref().unwrap().strips[1].gain_db;
+        let e = w.update(Message::Console(ConsoleMessage::Solo(1)));
+        assert!(
+            e.contains(&Effect::Console(1, gain - 12.0, 0.0, true, true)),
+            "{e:?}"
+        );
+        assert!(
+            !w.session.as_ref().unwrap().strips[1].mute,
+            "the strip's own mute"
+        );
     }
 
     #[test]

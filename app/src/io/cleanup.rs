@@ -5,9 +5,22 @@
 //! touched them for ten minutes.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A flag the next interrupt sets instead of ending the process (see [`interrupt_stops`]).
+static STOP_INSTEAD: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+
+/// While `flag` is given, the next SIGINT, SIGTERM or SIGHUP sets it instead of ending the
+/// process (a playback that saves what it wrote, then ends); a second one ends it as usual.
+/// `None` restores the usual handling.
+pub fn interrupt_stops(flag: Option<Arc<AtomicBool>>) {
+    if let Ok(mut s) = STOP_INSTEAD.lock() {
+        *s = flag;
+    }
+}
 
 /// Marks `path` (a file or a folder) for removal if the process is interrupted.
 pub fn register(path: &Path) {
@@ -54,7 +67,12 @@ pub fn install_signal_cleanup() {
             return;
         };
         std::thread::spawn(move || {
-            if let Some(sig) = signals.forever().next() {
+            for sig in signals.forever() {
+                let graceful = STOP_INSTEAD.lock().ok().and_then(|mut s| s.take());
+                if let Some(flag) = graceful {
+                    flag.store(true, Ordering::Relaxed);
+                    continue;
+                }
                 remove_registered();
                 eprintln!("interrupted: no output written");
                 std::process::exit(128 + sig);

@@ -16,7 +16,8 @@ mod stream;
 pub mod wav;
 
 pub use cleanup::{
-    forget as forget_work_path, install_signal_cleanup, register as register_work_path, sweep_stale,
+    forget as forget_work_path, install_signal_cleanup, interrupt_stops,
+    register as register_work_path, sweep_stale,
 };
 pub use decode::{decode_all, decode_file, DecodedAudio};
 pub use encode::{write_wav, ExportFormat, WavStream};

@@ -53,6 +53,8 @@ pub fn play_controlled(
     let spec = mixer.spec().clone();
     let end = spec.length() + mixer.tail();
     let stop = Arc::new(AtomicBool::new(false));
+    // Ctrl-C (or SIGTERM) stops playback and saves what was written; a second one ends.
+    crate::io::interrupt_stops(Some(stop.clone()));
     let (controls_tx, mut controls) = rtrb::RingBuffer::new(4096);
     let server = match &options.osc {
         Some(addr) => Some(OscServer::start(
@@ -112,6 +114,10 @@ pub fn play_controlled(
         }
     }
     stop.store(true, Ordering::Relaxed);
+    crate::io::interrupt_stops(None);
+    if let Some(e) = engine.mixer().error() {
+        eprintln!("warning: {e}");
+    }
     let heard = engine.heard();
     state.finish_pass(engine.mixer(), heard);
     let mut report = ControlReport {
@@ -192,6 +198,10 @@ impl Console {
     /// The value track `t`'s `target` control shows now: its envelope where one plays there
     /// (the fader follows the automation), else its setting.
     fn shown(&self, mixer: &Mixer, t: usize, target: Target, heard: u64) -> f64 {
+        // A control that is writing shows what it writes (a latch grabbed again stays put).
+        if let Some(v) = self.pass.writing_value(t, target) {
+            return v;
+        }
         let track = &mixer.spec().tracks[t];
         if let Some((_, env)) = track.automation.iter().find(|(k, _)| *k == target) {
             if self.modes[t] != AutomationMode::Write || !self.pass.armed(t, target) {
@@ -360,10 +370,12 @@ pub fn save_lanes(session: &Path, spec: &MixSpec, lanes: &[WrittenLane]) -> Resu
                 }
                 Target::Insert(..) => return None,
             };
+            // Nine decimals, as the edit language writes times: points written within one
+            // sample of each other stay apart.
             let points = lane
                 .points
                 .iter()
-                .map(|&(t, v)| (format!("{t:.6}"), v))
+                .map(|&(t, v)| (format!("{t:.9}"), v))
                 .collect();
             Some(Command::Automation {
                 strip: track.name.clone(),

@@ -70,15 +70,20 @@ pub fn parse(spec: &MixSpec, msg: &OscMessage) -> Option<Control> {
     let bus = |name: &str| spec.buses.iter().position(|b| b.name == name);
     let value = || number(&msg.args);
     let on = || value().map(|v| v != 0.0);
+    // The file's own sends (not a routed output) by their bus.
     let send_of = |t: usize, bus_name: &str| {
         let b = bus(bus_name)?;
-        spec.tracks[t].sends.iter().position(|s| s.bus == b)
+        let track = &spec.tracks[t];
+        let own = super::write::file_sends(track);
+        track.sends[..own].iter().position(|s| s.bus == b)
     };
+    // Levels within the console's range (a fader at 1e39 dB is not a level).
+    let level = || value().map(|v| v.clamp(-200.0, 24.0) as f32);
     Some(match parts.as_slice() {
         ["transport", "play"] => Control::Play,
         ["transport", "stop"] => Control::Stop,
         ["transport", "locate"] => Control::Locate(value().filter(|v| *v >= 0.0)?),
-        ["track", name, "gain_db"] => Control::TrackGain(track(name)?, value()? as f32),
+        ["track", name, "gain_db"] => Control::TrackGain(track(name)?, level()?),
         ["track", name, "pan"] => Control::TrackPan(track(name)?, value()?.clamp(-1.0, 1.0) as f32),
         ["track", name, "mute"] => Control::TrackMute(track(name)?, on()?),
         ["track", name, "solo"] => Control::TrackSolo(track(name)?, on()?),
@@ -86,7 +91,7 @@ pub fn parse(spec: &MixSpec, msg: &OscMessage) -> Option<Control> {
         ["track", name, "pan", "touch"] => Control::Touch(track(name)?, Touchable::Pan, on()?),
         ["track", name, "send", b, "level_db"] => {
             let t = track(name)?;
-            Control::SendLevel(t, send_of(t, b)?, value()? as f32)
+            Control::SendLevel(t, send_of(t, b)?, level()?)
         }
         ["track", name, "send", b, "level_db", "touch"] => {
             let t = track(name)?;
@@ -101,7 +106,7 @@ pub fn parse(spec: &MixSpec, msg: &OscMessage) -> Option<Control> {
             let v = value()?.clamp(f64::from(info.min), f64::from(info.max));
             Control::InsertParam(t, k, id, v as f32)
         }
-        ["bus", name, "gain_db"] => Control::BusGain(bus(name)?, value()? as f32),
+        ["bus", name, "gain_db"] => Control::BusGain(bus(name)?, level()?),
         _ => return None,
     })
 }

@@ -31,9 +31,10 @@ pub struct AutomationPass {
     armed: Vec<Armed>,
 }
 
-/// Points a recorder holds before it would allocate on the engine thread (an hour of moves
-/// at 60 per second fits eight times over... per pass, long enough for any ride).
-const MOVES: usize = 1 << 15;
+/// Points a control's first written stretch holds before it allocates on the engine thread
+/// (about a minute of moves at 60 per second; a longer ride, or a later stretch, grows it —
+/// this thread renders ahead, it is not the audio callback).
+const MOVES: usize = 1 << 12;
 
 impl AutomationPass {
     /// Arms the fader, pan and sends of every track whose mode (`modes[t]`, `read` where
@@ -47,14 +48,16 @@ impl AutomationPass {
             if !mode.writes() {
                 continue;
             }
+            // The file's own sends: a routed output (`output = "bus"`) is a send the loader
+            // adds last, fixed at 0 dB, not a control.
+            let sends = file_sends(track);
             let targets = [
                 (Target::GainDb, f64::from(track.gain_db)),
                 (Target::Pan, f64::from(track.pan)),
             ]
             .into_iter()
             .chain(
-                track
-                    .sends
+                track.sends[..sends]
                     .iter()
                     .enumerate()
                     .map(|(k, s)| (Target::SendDb(k), f64::from(s.level_db))),
@@ -82,6 +85,14 @@ impl AutomationPass {
         self.armed
             .iter()
             .any(|a| a.track == track && a.target == target)
+    }
+
+    /// What track `track`'s `target` control is writing now (`None` when it is not).
+    pub fn writing_value(&self, track: usize, target: Target) -> Option<f64> {
+        self.armed
+            .iter()
+            .find(|a| a.track == track && a.target == target && a.recorder.writing())
+            .and_then(|a| a.recorder.current())
     }
 
     /// True when some control is armed.
@@ -153,7 +164,9 @@ impl AutomationPass {
                 Target::Pan => 0.001 * 2.0,
                 _ => 0.05,
             };
-            if let Some(points) = a.recorder.finish(tolerance) {
+            if let Some(mut points) = a.recorder.finish(tolerance) {
+                let (low, high) = target_range(a.target);
+                points.iter_mut().for_each(|p| p.1 = p.1.clamp(low, high));
                 lanes.push(WrittenLane {
                     track: a.track,
                     target: a.target,
@@ -191,16 +204,60 @@ impl AutomationPass {
     }
 }
 
+/// Sends of `track` that are in the session file (a routed output is added last by the
+/// loader, as a send without its own control).
+pub fn file_sends(track: &gpu_dsp::mix::TrackSpec) -> usize {
+    track.sends.len() - usize::from(!track.direct && !track.sends.is_empty())
+}
+
+/// The range a written value of `target` is kept in.
+pub fn target_range(target: Target) -> (f64, f64) {
+    match target {
+        Target::Pan => (-1.0, 1.0),
+        _ => (-200.0, 24.0),
+    }
+}
+
 /// Sets track `track`'s `target` live to `value`.
 fn apply(mixer: &mut Mixer, track: usize, target: Target, value: f64) {
     let Some(t) = mixer.spec().tracks.get(track) else {
         return;
     };
+    let (low, high) = target_range(target);
+    let value = value.clamp(low, high);
     let (gain, pan, mute, solo) = (t.gain_db, t.pan, t.mute, t.solo);
     match target {
         Target::GainDb => mixer.set_track_console(track, value as f32, pan, mute, solo),
         Target::Pan => mixer.set_track_console(track, gain, value as f32, mute, solo),
         Target::SendDb(k) => mixer.set_track_send_level(track, k, value as f32),
         Target::Insert(..) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gpu_dsp::mix::SendSpec;
+
+    #[test]
+    fn a_routed_output_is_not_armed_and_off_tracks_are_not_armed() {
+        let mut spec = MixSpec::one_track(48_000, vec![0.0; 10]);
+        spec.tracks.push(spec.tracks[0].clone());
+        // Track 0: a send of its own and its output routed to a bus (added last at load).
+        spec.tracks[0].sends = vec![SendSpec::post_fader(0, -12.0), SendSpec::post_fader(1, 0.0)];
+        spec.tracks[0].direct = false;
+        let pass = AutomationPass::new(
+            &spec,
+            &[AutomationMode::Touch, AutomationMode::Off],
+            DEFAULT_GLIDE,
+        );
+        assert!(pass.armed(0, Target::GainDb) && pass.armed(0, Target::Pan));
+        assert!(pass.armed(0, Target::SendDb(0)));
+        assert!(
+            !pass.armed(0, Target::SendDb(1)),
+            "the routed output is no control"
+        );
+        assert!(!pass.armed(1, Target::GainDb), "off writes nothing");
+        assert_eq!(target_range(Target::Pan), (-1.0, 1.0));
     }
 }

@@ -209,6 +209,18 @@ impl PassRecorder {
         }
     }
 
+    /// The value being written now (the last written point, a trim's offset added to the
+    /// envelope there), or `None` when nothing is written.
+    pub fn current(&self) -> Option<f64> {
+        let span = self.spans.last().filter(|s| s.end.is_none())?;
+        let &(t, v) = span.points.last()?;
+        Some(if self.mode == AutomationMode::Trim {
+            self.base_at(t) + v
+        } else {
+            v
+        })
+    }
+
     /// The envelope before the pass at `t`.
     pub fn base_at(&self, t: f64) -> f64 {
         envelope_at(&self.base, t, self.fallback)
@@ -564,6 +576,18 @@ mod tests {
         }
         assert!((envelope_at(&env, 5.0, 0.0) + 6.0).abs() < 1e-9);
         assert_eq!(AutomationMode::parse("latch"), Some(AutomationMode::Latch));
+        // What a control writes now: a latch let go still writes its last value; a trim
+        // writes its offset over the envelope.
+        let mut latch = PassRecorder::new(AutomationMode::Latch, &RAMP, 0.0, 0.5);
+        assert_eq!(latch.current(), None);
+        latch.touch(2.0, ramp(2.0));
+        latch.moved(2.5, -3.0);
+        latch.release(3.0);
+        assert_eq!(latch.current(), Some(-3.0));
+        let mut trim = PassRecorder::new(AutomationMode::Trim, &RAMP, 0.0, 0.5);
+        trim.touch(2.0, 0.0);
+        trim.moved(5.0, 2.0);
+        assert!((trim.current().unwrap() - (ramp(5.0) + 2.0)).abs() < 1e-12);
         assert_eq!(AutomationMode::parse("punch"), None);
     }
 }

@@ -66,7 +66,8 @@ impl FrameQueue {
     }
 
     /// The oldest frame with its gains applied into `out` (its gains into `applied`); a
-    /// frame whose gains never came is silenced. False when the queue is empty.
+    /// frame whose gains never came (the GPU failed; the mixer reports it) passes
+    /// unprocessed. False when the queue is empty.
     fn pop(&mut self, out: &mut [Complex32], applied: &mut [f32]) -> bool {
         if self.len == 0 {
             out.fill(Complex32::default());
@@ -81,7 +82,8 @@ impl FrameQueue {
             applied.copy_from_slice(gains);
             self.delivered -= 1;
         } else {
-            out.fill(Complex32::default());
+            out.copy_from_slice(&self.spectra[row]);
+            applied.fill(1.0);
         }
         self.head = (self.head + 1) % self.capacity;
         self.len -= 1;
@@ -339,5 +341,28 @@ mod tests {
             "the test signal came through"
         );
         assert_eq!(deferred.missed(), 0);
+    }
+
+    /// Gains that never come (a failed GPU) leave the audio unprocessed, not silent: the
+    /// STFT's perfect reconstruction, `latency()` later.
+    #[test]
+    fn missing_gains_pass_the_audio_through() {
+        let rate = 48_000.0;
+        let config = DenoiseConfig::dialogue(rate);
+        let mut cleaner = DeferredCleaner::new(&config, None, rate, 512, 1024);
+        let x: Vec<f32> = (0..20_000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+        let mut y = x.clone();
+        for block in y.chunks_mut(512) {
+            cleaner.process(block);
+            let _ = cleaner.staged();
+        }
+        let lat = cleaner.latency();
+        let worst = y[lat..]
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "pass-through off by {worst}");
+        assert!(cleaner.missed() > 0);
     }
 }
