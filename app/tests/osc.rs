@@ -64,36 +64,7 @@ fn an_osc_ride_is_written_where_it_was_heard_and_saved() {
     write_f32(&f.path("dx.wav"), RATE, &[vec![0.25f32; 2 * RATE as usize]]);
     let session = "# a ride\n[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"dx.wav\"\nstem = \"DX\"\n";
     std::fs::write(f.path("s.toml"), session).unwrap();
-    let mut child = bin()
-        .current_dir(f.root())
-        .args([
-            "play",
-            "s.toml",
-            "--device",
-            "none",
-            "--osc",
-            "127.0.0.1:0",
-            "--write",
-            "touch",
-            "--engine",
-            "cpu",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut port = None;
-    let t0 = loop {
-        let line = lines.next().expect("play printed its address").unwrap();
-        if let Some(addr) = line.strip_prefix("listening for OSC on ") {
-            port = Some(addr.to_string());
-        }
-        if line.starts_with("playing from") {
-            break Instant::now();
-        }
-    };
-    let to = port.expect("an OSC address");
+    let (child, to, t0, output) = start_play(&f);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
@@ -149,7 +120,7 @@ fn an_osc_ride_is_written_where_it_was_heard_and_saved() {
         }
     }
     let out = child.wait_with_output().unwrap();
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let rest = output.join().unwrap();
     assert!(
         out.status.success(),
         "play failed: {}",
@@ -196,9 +167,12 @@ fn an_osc_ride_is_written_where_it_was_heard_and_saved() {
     assert!(ride.len() < 12, "thinned to a few points: {ride:?}");
 }
 
+/// The lines a running `play` prints after playback starts (join once it has ended).
+type Output = std::thread::JoinHandle<Vec<String>>;
+
 /// Starts `play s.toml --device none --osc 127.0.0.1:0 --write touch` in `f`; returns the
-/// child, the OSC address and the instant playback started.
-fn start_play(f: &Files) -> (std::process::Child, String, Instant) {
+/// child, the OSC address, the instant playback started and what it prints after that.
+fn start_play(f: &Files) -> (std::process::Child, String, Instant, Output) {
     let mut child = bin()
         .current_dir(f.root())
         .args([
@@ -229,8 +203,8 @@ fn start_play(f: &Files) -> (std::process::Child, String, Instant) {
         }
     };
     // Keep reading, so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, port.expect("an OSC address"), t0)
+    let output = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+    (child, port.expect("an OSC address"), t0, output)
 }
 
 #[test]
@@ -244,7 +218,7 @@ fn a_grouped_fader_moves_and_writes_its_group() {
         [[track]]\nname = \"adr\"\nfile = \"dx.wav\"\ngain_db = -6.0\n\
         [[group]]\nname = \"dialogue\"\nmembers = [\"dx\", \"adr\"]\n";
     std::fs::write(f.path("s.toml"), session).unwrap();
-    let (child, to, t0) = start_play(&f);
+    let (child, to, t0, _) = start_play(&f);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let at = |s: f64| {
         let due = t0 + Duration::from_secs_f64(s);
@@ -313,7 +287,7 @@ fn ctrl_c_stops_playback_and_keeps_the_pass() {
     );
     let session = "[session]\nsample_rate = 48000\n[[track]]\nname = \"dx\"\nfile = \"dx.wav\"\n";
     std::fs::write(f.path("s.toml"), session).unwrap();
-    let (child, to, t0) = start_play(&f);
+    let (child, to, t0, _) = start_play(&f);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let at = |s: f64| {
         let due = t0 + Duration::from_secs_f64(s);

@@ -245,7 +245,7 @@ impl Console {
             if has_env && me.modes[t] != AutomationMode::Off {
                 return;
             }
-            set_live(mixer, t, target, v);
+            super::write::apply(mixer, t, target, v);
         };
         match control {
             Control::TrackGain(t, v) => {
@@ -338,18 +338,6 @@ impl Console {
             out.push(msg("meter", peak.max(-120.0)));
         }
         out
-    }
-}
-
-/// Sets track `t`'s `target` live.
-fn set_live(mixer: &mut Mixer, t: usize, target: Target, v: f64) {
-    let tr = &mixer.spec().tracks[t];
-    let (g, p, m, s) = (tr.gain_db, tr.pan, tr.mute, tr.solo);
-    match target {
-        Target::GainDb => mixer.set_track_console(t, v as f32, p, m, s),
-        Target::Pan => mixer.set_track_console(t, g, v as f32, m, s),
-        Target::SendDb(k) => mixer.set_track_send_level(t, k, v as f32),
-        Target::Insert(..) => {}
     }
 }
 

@@ -219,7 +219,7 @@ pub fn target_range(target: Target) -> (f64, f64) {
 }
 
 /// Sets track `track`'s `target` live to `value`.
-fn apply(mixer: &mut Mixer, track: usize, target: Target, value: f64) {
+pub(crate) fn apply(mixer: &mut Mixer, track: usize, target: Target, value: f64) {
     let Some(t) = mixer.spec().tracks.get(track) else {
         return;
     };

@@ -406,7 +406,7 @@ pub(crate) fn reverb_config(block: usize, mode: DspMode, ir_len: usize) -> Convo
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::mix::params;
 
@@ -418,7 +418,7 @@ mod tests {
             for (channels, rate, block) in
                 [(1, 48_000.0, 256), (2, 48_000.0, 2048), (2, 96_000.0, 512)]
             {
-                for mode in [DspMode::Streaming, DspMode::Offline] {
+                for mode in [DspMode::Streaming, DspMode::Offline, DspMode::Gpu] {
                     let built = Insert::build(&spec, channels, rate, block, mode).unwrap();
                     assert_eq!(
                         built.latency(),
@@ -430,8 +430,8 @@ mod tests {
         }
     }
 
-    /// Every kind of insert with its defaults.
-    fn every_kind() -> Vec<InsertSpec> {
+    /// Every kind of insert with its defaults (an EQ of two bands).
+    pub(crate) fn every_kind() -> Vec<InsertSpec> {
         vec![
             InsertSpec::Eq(vec![
                 crate::mix::EqBand {

@@ -184,41 +184,8 @@ impl Insert {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mix::insert::tests::every_kind;
     use crate::mix::insert::DspMode;
-    use crate::mix::FilterKind;
-
-    /// Every kind of insert, two bands for the EQ.
-    fn every_kind() -> Vec<InsertSpec> {
-        let bell = |freq| EqBand {
-            kind: FilterKind::Bell,
-            freq,
-            gain_db: 0.0,
-            q: 1.0,
-        };
-        vec![
-            InsertSpec::Eq(vec![bell(500.0), bell(4000.0)]),
-            InsertSpec::Compressor(Default::default()),
-            InsertSpec::Gate(Default::default()),
-            InsertSpec::Limiter {
-                ceiling_db: -1.0,
-                release_ms: 100.0,
-            },
-            InsertSpec::Reverb {
-                ir: vec![vec![1.0, 0.5, 0.25]],
-                wet: 1.0,
-                dry: 0.0,
-            },
-            InsertSpec::Clean {
-                reduction_db: 18.0,
-                hum: None,
-            },
-            InsertSpec::Duck {
-                params: Default::default(),
-                sidechain: 0,
-            },
-            InsertSpec::Multiband(Default::default()),
-        ]
-    }
 
     /// Walks every table: each live name resolves to an id whose declaration is its table's
     /// entry; setting a value inside the range through the id changes exactly that
