@@ -77,8 +77,9 @@ impl EditSession {
             }
             (None, true) => {}
             (Some(i), false) => {
-                let lane = lanes.get_mut(i).expect("found");
-                lane.insert("points", Item::Value(write_points(&points)));
+                if let Some(lane) = lanes.get_mut(i) {
+                    lane.insert("points", Item::Value(write_points(&points)));
+                }
             }
             (None, false) => {
                 let mut lane = toml_edit::Table::new();

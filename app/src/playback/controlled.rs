@@ -176,11 +176,7 @@ impl Console {
     /// Ends the pass at `heard`: its lanes replace earlier ones of the same targets and go
     /// into the playing mix.
     fn finish_pass(&mut self, mixer: &mut Mixer, heard: u64) {
-        let pass = std::mem::replace(
-            &mut self.pass,
-            AutomationPass::new(&MixSpec::one_track(1, vec![0.0]), &[], 0.0),
-        );
-        for lane in pass.stop(mixer, heard) {
+        for lane in self.pass.stop(mixer, heard) {
             let rate = f64::from(self.spec.sample_rate);
             if let Ok(env) = Automation::new(&lane.points, rate) {
                 mixer.set_track_automation(lane.track, lane.target, Some(env.clone()));

@@ -151,13 +151,13 @@ impl AutomationPass {
         }
     }
 
-    /// Playback stops with the heard position at `heard`: every control goes back to its
-    /// envelope in the mix, and each armed lane that was written comes back merged and
+    /// Playback stops with the heard position at `heard` (the pass is over: nothing stays
+    /// armed): every control goes back to its envelope in the mix, and each armed lane that was written comes back merged and
     /// thinned (0.05 dB for levels, 0.1 % of the range for pan).
-    pub fn stop(self, mixer: &mut Mixer, heard: u64) -> Vec<WrittenLane> {
+    pub fn stop(&mut self, mixer: &mut Mixer, heard: u64) -> Vec<WrittenLane> {
         let t = heard as f64 / self.rate;
         let mut lanes = Vec::new();
-        for mut a in self.armed {
+        for mut a in std::mem::take(&mut self.armed) {
             a.recorder.stop(t);
             mixer.set_track_override(a.track, a.target, false);
             let tolerance = match a.target {

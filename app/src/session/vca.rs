@@ -11,7 +11,8 @@ use gpu_dsp::mix::{envelope_at, Automation, Target, TrackSpec};
 /// Folds `vcas` into `tracks` at `rate` Hz: each member's fader (and its envelope) plus the
 /// VCA's in dB, and a muted VCA mutes its members.
 pub fn apply_vcas(vcas: &[VcaSection], tracks: &mut [TrackSpec], rate: f64) -> Result<()> {
-    let gain = find_param(params::CONSOLE, "gain_db").expect("declared");
+    let gain = find_param(params::CONSOLE, "gain_db")
+        .ok_or_else(|| anyhow!("the console declares no gain_db parameter"))?;
     for (i, vca) in vcas.iter().enumerate() {
         let place = format!("[[vca]] #{} '{}'", i + 1, vca.name);
         if vcas[..i].iter().any(|v| v.name == vca.name) {

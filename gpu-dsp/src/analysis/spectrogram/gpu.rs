@@ -251,56 +251,43 @@ pub struct GpuSpectrogram {
     channels: usize,
     frames_per_batch: usize,
     kernels: StftKernels,
-    work: std::sync::Mutex<Option<Work>>,
+    /// The work buffers and their staging buffer, kept between calls.
+    work: std::sync::Mutex<Option<(Work, wgpu::Buffer)>>,
 }
 
-/// A spectrogram's GPU work buffers for batches of up to `frames` frames, and their bind
-/// group.
-struct Work {
-    frames: usize,
-    uniforms: wgpu::Buffer,
-    samples: wgpu::Buffer,
-    power: wgpu::Buffer,
-    staging: wgpu::Buffer,
-    bind: wgpu::BindGroup,
+/// A spectrogram's GPU work buffers for batches of up to `frames` frames of `channels`
+/// channels, and their bind group (which keeps the FFT's ping-pong buffers alive); the
+/// power rows land in `power`, for a copy to a staging buffer.
+pub(super) struct Work {
+    pub frames: usize,
+    pub uniforms: wgpu::Buffer,
+    pub samples: wgpu::Buffer,
+    pub power: wgpu::Buffer,
+    pub bind: wgpu::BindGroup,
 }
 
 impl Work {
-    fn new(
+    pub fn new(
         device: &wgpu::Device,
         k: &StftKernels,
-        channels: usize,
-        frames: usize,
-        max_span: usize,
-        bins: usize,
+        (channels, frames, max_span, bins): (usize, usize, usize, usize),
     ) -> Self {
-        let buffer = |label, size: usize, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size.max(16) as u64,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let uniforms = buffer(
+            device,
             "stft params",
             (k.stages() + 2) * SLOT as usize,
             wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         );
-        let samples = buffer("stft samples", channels * max_span * 4, storage);
+        let samples = buffer(device, "stft samples", channels * max_span * 4, storage);
         let work_bytes = channels * frames * k.n * 8;
-        let a = buffer("stft a", work_bytes, wgpu::BufferUsages::STORAGE);
-        let b = buffer("stft b", work_bytes, wgpu::BufferUsages::STORAGE);
+        let a = buffer(device, "stft a", work_bytes, wgpu::BufferUsages::STORAGE);
+        let b = buffer(device, "stft b", work_bytes, wgpu::BufferUsages::STORAGE);
         let power = buffer(
+            device,
             "stft power",
             frames * bins * 4,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        );
-        let staging = buffer(
-            "stft staging",
-            frames * bins * 4,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
         let bind = k.bind(device, &uniforms, &samples, &a, &b, &power, None);
         Self {
@@ -308,10 +295,39 @@ impl Work {
             uniforms,
             samples,
             power,
-            staging,
             bind,
         }
     }
+}
+
+/// A buffer of `size` bytes (at least 16) for `usage`.
+pub(super) fn buffer(
+    device: &wgpu::Device,
+    label: &str,
+    size: usize,
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: size.max(16) as u64,
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+/// A staging buffer for `frames` rows of `bins` values.
+pub(super) fn staging_buffer(
+    device: &wgpu::Device,
+    label: &str,
+    frames: usize,
+    bins: usize,
+) -> wgpu::Buffer {
+    buffer(
+        device,
+        label,
+        frames * bins * 4,
+        wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+    )
 }
 
 impl GpuSpectrogram {
@@ -349,18 +365,20 @@ impl GpuSpectrogram {
         let max_span = (fb - 1) * hop + n;
         let device = self.ctx.device();
         let k = &self.kernels;
-        // The work buffers and their bind group are kept between calls (a live spectrogram
-        // calls every block) and only remade when a call needs larger batches.
+        // The work buffers and their bind group are kept between calls and only remade
+        // when a call needs larger batches.
         let mut work = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        let work = match work.take() {
-            Some(w) if w.frames >= fb => work.insert(w),
-            _ => work.insert(Work::new(device, k, self.channels, fb, max_span, bins)),
+        let (work, staging) = match work.take() {
+            Some(w) if w.0.frames >= fb => work.insert(w),
+            _ => work.insert((
+                Work::new(device, k, (self.channels, fb, max_span, bins)),
+                staging_buffer(device, "stft staging", fb, bins),
+            )),
         };
         let Work {
             uniforms,
             samples,
             power,
-            staging,
             bind,
             ..
         } = &*work;

@@ -2,7 +2,7 @@
 //! submission, and their dB rows come back through a ring of two staging buffers two pushes
 //! later, so the thread that pushes (the window's engine thread) never waits on the queue.
 
-use super::gpu::{Params, StftKernels, SLOT};
+use super::gpu::{staging_buffer, Params, StftKernels, Work};
 use super::SpectrogramConfig;
 use crate::gpu::{GpuContext, StagingSlot};
 use crate::{DspError, Result};
@@ -22,10 +22,7 @@ pub struct GpuSpectrogramStream {
     kernels: StftKernels,
     /// Most frames one submission takes.
     max_frames: usize,
-    uniforms: wgpu::Buffer,
-    samples: wgpu::Buffer,
-    power: wgpu::Buffer,
-    bind: wgpu::BindGroup,
+    work: Work,
     ring: [InFlight; 2],
     current: usize,
     /// The samples of a submission, `[channel][span]`.
@@ -49,38 +46,10 @@ impl GpuSpectrogramStream {
         let (n, bins) = (config.fft, config.bins());
         let kernels = StftKernels::new(&ctx, n);
         let device = ctx.device();
-        let buffer = |label, size: usize, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size.max(16) as u64,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
-        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
         let max_span = (max_frames - 1) * config.hop + n;
-        let uniforms = buffer(
-            "live stft params",
-            (kernels.stages() + 2) * SLOT as usize,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        let samples = buffer("live stft samples", channels * max_span * 4, storage);
-        let work = channels * max_frames * n * 8;
-        let a = buffer("live stft a", work, wgpu::BufferUsages::STORAGE);
-        let b = buffer("live stft b", work, wgpu::BufferUsages::STORAGE);
-        let out_bytes = max_frames * bins * 4;
-        let power = buffer(
-            "live stft power",
-            out_bytes,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        );
-        let bind = kernels.bind(device, &uniforms, &samples, &a, &b, &power, None);
+        let work = Work::new(device, &kernels, (channels, max_frames, max_span, bins));
         let staging = |label| InFlight {
-            staging: StagingSlot::new(buffer(
-                label,
-                out_bytes,
-                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            )),
+            staging: StagingSlot::new(staging_buffer(device, label, max_frames, bins)),
             frames: 0,
         };
         Ok(Self {
@@ -94,10 +63,7 @@ impl GpuSpectrogramStream {
             late: 0,
             kernels,
             max_frames,
-            uniforms,
-            samples,
-            power,
-            bind,
+            work,
             ctx,
             config,
             channels,
@@ -158,10 +124,10 @@ impl GpuSpectrogramStream {
         }
         let queue = self.ctx.queue();
         let upload = &self.upload[..self.channels * span];
-        queue.write_buffer(&self.samples, 0, bytemuck::cast_slice(upload));
+        queue.write_buffer(&self.work.samples, 0, bytemuck::cast_slice(upload));
         let base = Params::frames(c, self.channels, frames);
         let k = &self.kernels;
-        queue.write_buffer(&self.uniforms, 0, &k.slots(base, base));
+        queue.write_buffer(&self.work.uniforms, 0, &k.slots(base, base));
         let mut encoder = self
             .ctx
             .device()
@@ -169,11 +135,11 @@ impl GpuSpectrogramStream {
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             let items = self.channels * frames;
-            k.record(&mut pass, &self.bind, &k.power, items, frames * bins);
+            k.record(&mut pass, &self.work.bind, &k.power, items, frames * bins);
         }
         let bytes = (frames * bins * 4) as u64;
         let slot = &mut self.ring[self.current];
-        encoder.copy_buffer_to_buffer(&self.power, 0, slot.staging.buffer(), 0, bytes);
+        encoder.copy_buffer_to_buffer(&self.work.power, 0, slot.staging.buffer(), 0, bytes);
         let index = queue.submit(Some(encoder.finish()));
         slot.staging.submitted(&self.ctx, index, bytes);
         slot.frames = frames;

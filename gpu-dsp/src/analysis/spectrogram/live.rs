@@ -45,50 +45,65 @@ impl LiveSpectrogram {
 
     /// Adds a block of planar samples and hands `each` the frames ready (`bins` dB values
     /// each, in order): on the CPU the frames this block completed, on the GPU those
-    /// completed two pushes ago.
+    /// submitted two pushes ago. The GPU takes at most its batch of frames per push (one
+    /// submission; the ring is never waited on), so a larger backlog waits for the next
+    /// pushes.
     pub fn push(&mut self, block: &[&[f32]], mut each: impl FnMut(&[f32])) -> Result<()> {
         for (p, x) in self.pending.iter_mut().zip(block) {
             p.extend_from_slice(x);
         }
+        self.step(&mut each)
+    }
+
+    /// Frames complete in the pending samples.
+    fn complete(&self) -> usize {
         let (n, hop) = (self.config.fft, self.config.hop);
         let have = self.pending.first().map_or(0, Vec::len);
-        let complete = if have < n { 0 } else { (have - n) / hop + 1 };
-        match &mut self.engine {
+        if have < n {
+            0
+        } else {
+            (have - n) / hop + 1
+        }
+    }
+
+    /// Transforms what is complete (on the GPU: one submission of at most its batch, after
+    /// turning the ring) and drops the samples no later frame needs.
+    fn step(&mut self, each: &mut impl FnMut(&[f32])) -> Result<()> {
+        let (n, hop) = (self.config.fft, self.config.hop);
+        let complete = self.complete();
+        let taken = match &mut self.engine {
             LiveEngine::Cpu if complete > 0 => {
                 let span = (complete - 1) * hop + n;
                 let planes: Vec<&[f32]> = self.pending.iter().map(|p| &p[..span]).collect();
                 let s: Spectrogram = spectrogram_cpu(&planes, self.sample_rate, self.config);
                 s.db[..complete * s.bins]
                     .chunks_exact(s.bins)
-                    .for_each(&mut each);
+                    .for_each(each);
+                complete
             }
-            LiveEngine::Cpu => {}
+            LiveEngine::Cpu => 0,
             LiveEngine::Gpu(g) => {
-                // One collect per submit (the ring's turn), a submission per batch of frames.
-                let mut done = 0;
-                loop {
-                    g.collect(&mut each)?;
-                    let count = g.max_frames().min(complete - done);
-                    let planes: [&[f32]; 8] = std::array::from_fn(|c| {
-                        self.pending.get(c).map_or(&[][..], |p| &p[done * hop..])
-                    });
-                    g.submit(&planes[..self.pending.len().min(8)], count)?;
-                    done += count;
-                    if done == complete {
-                        break;
-                    }
-                }
+                g.collect(each)?;
+                let count = g.max_frames().min(complete);
+                let planes: [&[f32]; 8] =
+                    std::array::from_fn(|c| self.pending.get(c).map_or(&[][..], |p| &p[..]));
+                g.submit(&planes[..self.pending.len().min(8)], count)?;
+                count
             }
-        }
+        };
         for p in &mut self.pending {
-            p.drain(..complete * hop);
+            p.drain(..taken * hop);
         }
-        self.frames_out += complete;
+        self.frames_out += taken;
         Ok(())
     }
 
-    /// Hands `each` the frames still on their way back from the GPU (none on the CPU).
+    /// At the end of the stream: transforms the backlog and hands `each` every frame still
+    /// on its way back from the GPU (waiting for them: nothing is rendered after this).
     pub fn finish(&mut self, mut each: impl FnMut(&[f32])) -> Result<()> {
+        while matches!(self.engine, LiveEngine::Gpu(_)) && self.complete() > 0 {
+            self.step(&mut each)?;
+        }
         if let LiveEngine::Gpu(g) = &mut self.engine {
             g.collect(&mut each)?;
             g.collect(&mut each)?;
