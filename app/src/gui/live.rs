@@ -3,29 +3,19 @@
 //! `mixstation play`), and measures every block for the meters. Meter frames reach the window
 //! through a lock-free ring; when the window is slow, frames are dropped, never audio.
 
-use super::live_masking::{dialogue_stem, LiveMasking};
-use super::meters::{Balance, MeterFrame, FLOOR_DB};
+use super::live_masking::LiveMasking;
+use super::live_meters::{MeterRings, MeterWorker, SpectrumChoice, Tap, BLOCK, TAPS};
+use super::meters::MeterFrame;
 use super::state::StripRef;
 use crate::playback::{
-    open_output, push_stereo, rings, Engine, OutputCallback, PlaybackCounters, Step,
+    on_engine_pool, open_output, push_stereo, rings, Engine, OutputCallback, PlaybackCounters, Step,
 };
-use gpu_dsp::analysis::spectrogram::{
-    GpuSpectrogramStream, LiveEngine as SpectrumEngine, LiveSpectrogram, SpectrogramConfig,
-};
-use gpu_dsp::analysis::surround::energy_vector;
-use gpu_dsp::analysis::{band_correlation, goniometer_points, CorrelationMeter, LoudnessMeter};
-use gpu_dsp::analysis::{masking, LongTermSpectrum};
 use gpu_dsp::gpu::GpuContext;
 use gpu_dsp::mix::{Insert, InsertSpec, Layout, MixSpec, Mixer, ParamId};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// Samples per engine block (about 21 ms at 48 kHz: one meter frame each).
-const BLOCK: usize = 1024;
-/// Spectrogram of the monitor: 2048-point frames every 1024 samples.
-pub const SPECTRUM_FFT: usize = 2048;
 
 /// Changes the window sends the engine while it plays: plain values (nothing to allocate
 /// or free on the engine thread, no names to match there).
@@ -44,18 +34,55 @@ enum Command {
     BusInsertParam(usize, usize, ParamId, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
-    /// What the live spectrogram shows: the monitor (`None`) or one stem.
-    SpectrumOf(Option<usize>),
 }
 
-/// A running engine; dropping it stops the thread.
+/// How to start playing in the window.
+pub struct LivePlay<'a> {
+    /// Where to start (seconds).
+    pub from: f64,
+    /// The GPU for the reverbs' tails, the clean inserts and the live spectrogram.
+    pub gpu: Option<Arc<GpuContext>>,
+    /// The stem the live spectrogram shows (`None`: the monitor).
+    pub spectrum_stem: Option<usize>,
+    /// The window's live insert settings (track or bus, insert, parameter, value).
+    pub insert_settings: &'a [(usize, usize, String, f32)],
+    pub bus_insert_settings: &'a [(usize, usize, String, f32)],
+    /// Loop between these times (seconds).
+    pub looped: Option<(f64, f64)>,
+    /// Called on the engine thread with `true` before each block and `false` after it,
+    /// and on the engine pool's other threads with `true` when they start and `false` when
+    /// they end (the real-time test counts allocations in between).
+    pub block_hook: fn(bool),
+}
+
+impl LivePlay<'_> {
+    /// Plays from `from` seconds with no GPU, no live settings, no loop.
+    pub fn from(from: f64) -> LivePlay<'static> {
+        LivePlay {
+            from,
+            gpu: None,
+            spectrum_stem: None,
+            insert_settings: &[],
+            bus_insert_settings: &[],
+            looped: None,
+            block_hook: |_| {},
+        }
+    }
+}
+
+/// A running engine and its meter thread; dropping it stops both.
 pub struct LiveEngine {
     stop: Arc<AtomicBool>,
+    /// Set when the meter thread measured every block the engine played to the end.
     finished: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
     meters: rtrb::Consumer<MeterFrame>,
     console: rtrb::Producer<Command>,
     swaps: rtrb::Producer<Box<Mixer>>,
+    /// Each swapped mix's spec for the meter thread, with the generation it starts.
+    mixes: rtrb::Producer<(u64, Box<MixSpec>)>,
+    generation: u64,
+    spectrum_of: SpectrumChoice,
     layout: Layout,
     gpu: Option<Arc<GpuContext>>,
     _stream: Option<cpal::Stream>,
@@ -64,31 +91,38 @@ pub struct LiveEngine {
 }
 
 impl LiveEngine {
-    /// Starts playing `spec` from `from` seconds; with `gpu` the reverbs' tails and the live
-    /// spectrogram run there. The spectrogram shows the monitor or stem `spectrum_stem`.
-    pub fn start(
-        spec: MixSpec,
-        from: f64,
-        gpu: Option<Arc<GpuContext>>,
-        spectrum_stem: Option<usize>,
-        insert_settings: &[(usize, usize, String, f32)],
-        bus_insert_settings: &[(usize, usize, String, f32)],
-        looped: Option<(f64, f64)>,
-    ) -> anyhow::Result<Self> {
+    /// Starts playing `spec` as `play` says: the engine thread renders (and, with a GPU,
+    /// runs the reverbs' tails and clean inserts there), the meter thread measures.
+    pub fn start(spec: MixSpec, play: LivePlay<'_>) -> anyhow::Result<Self> {
         let rate = spec.sample_rate;
         let layout = spec.layout;
         let samples = |s: f64| (s.max(0.0) * f64::from(rate)).round() as u64;
-        let loop_range = looped
+        let loop_range = play
+            .looped
             .map(|(a, b)| (samples(a), samples(b)))
             .filter(|(a, b)| b > a);
-        let mixer = build_mixer(spec, gpu.clone(), insert_settings, bus_insert_settings)?;
-        let start = (from.max(0.0) * f64::from(rate)) as u64;
+        let meter_spec = spec.clone();
+        let mixer = build_mixer(
+            spec,
+            play.gpu.clone(),
+            play.insert_settings,
+            play.bus_insert_settings,
+        )?;
+        let start = (play.from.max(0.0) * f64::from(rate)) as u64;
+        let tracks = mixer.spec().tracks.len();
         let total = mixer.spec().length() + mixer.tail();
         let stop = Arc::new(AtomicBool::new(false));
+        let engine_done = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
-        let (meter_tx, meters) = rtrb::RingBuffer::new(256);
+        let (frames_tx, meters) = rtrb::RingBuffer::new(256);
         let (console, console_rx) = rtrb::RingBuffer::new(256);
         let (swaps, swaps_rx) = rtrb::RingBuffer::new(2);
+        let (mixes, mixes_rx) = rtrb::RingBuffer::new(8);
+        let (played_tx, played_rx) = rtrb::RingBuffer::new(TAPS);
+        let (mut free_tx, free_rx) = rtrb::RingBuffer::new(TAPS);
+        for _ in 0..TAPS {
+            let _ = free_tx.push(Tap::for_mixer(&mixer));
+        }
         let counters = Arc::new(PlaybackCounters::default());
         let (audio_tx, audio_rx, _cmd_tx, cmd_rx) = rings(rate as usize / 2, 2);
         let callback = OutputCallback::new(audio_rx, cmd_rx, 2, rate as f32, counters);
@@ -108,31 +142,67 @@ impl LiveEngine {
         let worker = Worker {
             engine,
             swaps: swaps_rx,
-            rate,
-            meters: meter_tx,
+            generation: 0,
+            played: played_tx,
+            free: free_rx,
             console: console_rx,
-            spectrum_stem,
-            gpu,
+            discard: (vec![0.0; tracks], vec![0.0; tracks]),
+            spare: None,
+            hook: play.block_hook,
         };
-        let worker_gpu = worker.gpu.clone();
-        let thread = {
-            let (stop, finished) = (stop.clone(), finished.clone());
+        let spectrum_of = SpectrumChoice::new(play.spectrum_stem);
+        let meter = MeterWorker::new(
+            meter_spec,
+            MeterRings {
+                played: played_rx,
+                free: free_tx,
+                mixes: mixes_rx,
+                frames: frames_tx,
+            },
+            spectrum_of.clone(),
+            play.gpu.clone(),
+        );
+        let engine_thread = {
+            let (stop, done) = (stop.clone(), engine_done.clone());
             std::thread::Builder::new()
                 .name("mixstation-gui-engine".into())
                 .spawn(move || {
-                    worker.run(&stop);
+                    let hook = worker.hook;
+                    let mut worker = Some(worker);
+                    // On the engine's own pool a block allocates nothing; without one (no
+                    // threads to be had), it still plays.
+                    let pooled = on_engine_pool("mixstation-gui-engine", hook, || {
+                        if let Some(w) = worker.take() {
+                            w.run(&stop);
+                        }
+                    });
+                    if let (Err(_), Some(w)) = (pooled, worker.take()) {
+                        w.run(&stop);
+                    }
+                    done.store(true, Ordering::Release);
+                })?
+        };
+        let meter_thread = {
+            let (stop, done, finished) = (stop.clone(), engine_done.clone(), finished.clone());
+            std::thread::Builder::new()
+                .name("mixstation-gui-meters".into())
+                .spawn(move || {
+                    meter.run(&stop, &done);
                     finished.store(true, Ordering::Release);
                 })?
         };
         Ok(Self {
             stop,
             finished,
-            thread: Some(thread),
+            threads: vec![engine_thread, meter_thread],
             meters,
             console,
             swaps,
+            mixes,
+            generation: 0,
+            spectrum_of,
             layout,
-            gpu: worker_gpu,
+            gpu: play.gpu,
             _stream: stream,
             note,
         })
@@ -150,10 +220,16 @@ impl LiveEngine {
         if spec.layout != self.layout {
             anyhow::bail!("the output layout changed");
         }
+        if self.swaps.slots() == 0 || self.mixes.slots() == 0 {
+            anyhow::bail!("the engine has not taken the previous change yet");
+        }
+        let meter_spec = Box::new(spec.clone());
         let mixer = build_mixer(spec, self.gpu.clone(), insert_settings, bus_insert_settings)?;
-        self.swaps
-            .push(Box::new(mixer))
-            .map_err(|_| anyhow::anyhow!("the engine has not taken the previous change yet"))
+        self.generation += 1;
+        // Both rings had room, and only this thread pushes to them.
+        let _ = self.mixes.push((self.generation, meter_spec));
+        let _ = self.swaps.push(Box::new(mixer));
+        Ok(())
     }
 
     /// The meter frames that arrived since the last call.
@@ -165,7 +241,7 @@ impl LiveEngine {
         out
     }
 
-    /// Whether the engine reached the end of the session.
+    /// Whether the engine reached the end of the session and every block was measured.
     pub fn finished(&self) -> bool {
         self.finished.load(Ordering::Acquire)
     }
@@ -223,29 +299,36 @@ impl LiveEngine {
 
     /// Shows the monitor (`None`) or stem `s` in the live spectrogram.
     pub fn spectrum_of(&mut self, stem: Option<usize>) {
-        let _ = self.console.push(Command::SpectrumOf(stem));
+        self.spectrum_of.set(stem);
     }
 }
 
 impl Drop for LiveEngine {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 }
 
+/// The engine thread: renders, applies the window's changes and hands each played block to
+/// the meter thread. It allocates nothing per block (`app/tests/window_engine.rs`).
 struct Worker {
     /// The playback engine (the same as `mixstation play`'s), paced to real time.
     engine: Engine,
-    /// New mixes after edits, taken at the next block.
+    /// New mixes after edits, taken at the next block; how many were taken.
     swaps: rtrb::Consumer<Box<Mixer>>,
-    rate: u32,
-    meters: rtrb::Producer<MeterFrame>,
+    generation: u64,
+    /// Played blocks out to the meter thread, and empty taps back.
+    played: rtrb::Producer<Tap>,
+    free: rtrb::Consumer<Tap>,
     console: rtrb::Consumer<Command>,
-    spectrum_stem: Option<usize>,
-    gpu: Option<Arc<GpuContext>>,
+    /// Levels of the blocks in the latency (not heard, not measured).
+    discard: (Vec<f32>, Vec<f32>),
+    /// A tap taken from the pool but not filled (a block in the latency).
+    spare: Option<Tap>,
+    hook: fn(bool),
 }
 
 /// A mixer for `spec` with the window's live insert settings.
@@ -281,169 +364,68 @@ fn build_mixer(
     Ok(mixer)
 }
 
-fn db(x: f32) -> f32 {
-    (20.0 * x.max(1e-9).log10()).max(FLOOR_DB)
-}
-
 impl Worker {
     fn run(mut self, stop: &AtomicBool) {
-        let spec = self.engine.mixer().spec();
-        let layout = spec.layout;
-        let channels = layout.channels();
-        let mut tracks = spec.tracks.len();
-        let buses = spec.buses.len();
-        let rate = self.rate;
-        let mut loudness = LoudnessMeter::new(channels, rate);
-        // The GPU computes the live spectrogram when there is one; the window only draws it.
-        let mut spectrum = SpectrogramConfig::new(SPECTRUM_FFT, BLOCK).ok().map(|c| {
-            let engine = self
-                .gpu
-                .as_ref()
-                .and_then(|ctx| GpuSpectrogramStream::new(ctx.clone(), c, 1, 2).ok())
-                .map_or(SpectrumEngine::Cpu, |g| SpectrumEngine::Gpu(Box::new(g)));
-            LiveSpectrogram::new(c, rate, 1, engine)
-        });
-        // The live spectrogram's input: the chosen stem or the monitor, mixed to mono.
-        let mut mid = vec![0.0f32; BLOCK];
-        // The monitor's last eight blocks, for the per-octave correlation.
-        let (mut recent_left, mut recent_right) = (Vec::new(), Vec::new());
-        let mut peaks = vec![0.0f32; tracks];
-        let mut rms = vec![0.0f32; tracks];
-        let mut bus_peaks = vec![0.0f32; buses];
-        let mut track_reduction = vec![0.0f32; tracks];
-        let mut bus_reduction = bus_peaks.clone();
-        let mut balance = BalanceAccumulator::new(&self.engine.mixer().spec().stems, rate);
-        let mut masking = LiveMasking::for_mix(self.engine.mixer().spec());
-        let mut blocks = 0u64;
         loop {
-            // A new mix after an edit: from the next sample on, crossfaded over one block.
-            if !self.engine.in_latency() {
-                if let Ok(next) = self.swaps.pop() {
-                    self.engine.swap_in(*next);
-                    let spec = self.engine.mixer().spec();
-                    peaks.resize(spec.tracks.len(), 0.0);
-                    rms.resize(spec.tracks.len(), 0.0);
-                    bus_peaks.resize(spec.buses.len(), 0.0);
-                    track_reduction.resize(spec.tracks.len(), 0.0);
-                    bus_reduction.resize(spec.buses.len(), 0.0);
-                    if balance.names != spec.stems {
-                        balance = BalanceAccumulator::new(&spec.stems, rate);
-                    }
-                    if !masking.as_ref().is_some_and(|m| m.measures(spec)) {
-                        masking = LiveMasking::for_mix(spec);
-                    }
-                    tracks = spec.tracks.len();
-                }
+            (self.hook)(true);
+            let played = self.block(stop);
+            (self.hook)(false);
+            if !played {
+                break;
             }
-            while let Ok(command) = self.console.pop() {
-                self.apply(command);
-            }
-            let spectrum_stem = self.spectrum_stem;
-            // Measurements of the block the engine just played.
-            let step = self.engine.step(stop, |b| {
-                let n = b.n;
-                let stems = b.mixer.last_stems();
-                balance.push(stems, n);
-                let mono = spectrum_stem.and_then(|s| stems.get(s));
-                match mono {
-                    Some(s) => {
-                        let scale = 1.0 / s.len().max(1) as f32;
-                        for (i, v) in mid[..n].iter_mut().enumerate() {
-                            *v = s.iter().map(|c| c[i]).sum::<f32>() * scale;
-                        }
-                    }
-                    None => {
-                        for ((m, a), r) in mid[..n].iter_mut().zip(b.left).zip(b.right) {
-                            *m = 0.5 * (a + r);
-                        }
-                    }
-                }
-                if let Some(m) = &mut masking {
-                    if let Some(dialogue) = stems.get(m.dialogue()) {
-                        m.push(b.mixer, dialogue, n);
-                    }
-                }
-                let planes: Vec<&[f32]> = b.master.iter().map(|c| &c[..n]).collect();
-                loudness.process(&planes);
-                let position = (b.position + n as u64) as f64 / f64::from(rate);
-                let mut frame = MeterFrame::silent(position, tracks);
-                automated_faders(b.mixer.spec(), b.position, &mut frame.track_fader_db);
-                for (k, ch) in [b.left, b.right].iter().enumerate() {
-                    let peak = ch.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                    let ms = ch.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32;
-                    frame.peak_db[k] = db(peak);
-                    frame.rms_db[k] = db(ms.sqrt());
-                }
-                frame.momentary = loudness.momentary();
-                frame.short_term = loudness.short_term();
-                frame.integrated = loudness.integrated();
-                frame.range = loudness.range();
-                frame.true_peak = loudness.true_peak();
-                let mut corr = CorrelationMeter::default();
-                corr.process(b.left, b.right);
-                frame.correlation = corr.correlation();
-                frame.goniometer = goniometer_points(b.left, b.right, 256);
-                if let Some(s) = &mut spectrum {
-                    // On the GPU the rows come back two blocks later, never waited for.
-                    let rows = &mut frame.spectrogram;
-                    let _ = s.push(&[&mid[..n]], |row| rows.push(row.to_vec()));
-                }
-                // Per-octave correlation over the last ~170 ms, refreshed every 4 blocks.
-                for (recent, now) in [(&mut recent_left, b.left), (&mut recent_right, b.right)] {
-                    recent.extend_from_slice(now);
-                    let excess = recent.len().saturating_sub(8 * BLOCK);
-                    recent.drain(..excess);
-                }
-                blocks += 1;
-                if blocks.is_multiple_of(4) {
-                    frame.band_correlation = band_correlation(&recent_left, &recent_right, rate)
-                        .iter()
-                        .map(|b| (b.band.nominal_hz as f32, b.correlation.map(|c| c as f32)))
-                        .collect();
-                }
-                if channels > 2 {
-                    if let Some(v) = energy_vector(&planes) {
-                        let levels = planes
-                            .iter()
-                            .map(|c| {
-                                db((c.iter().map(|x| x * x).sum::<f32>() / n.max(1) as f32).sqrt())
-                            })
-                            .collect();
-                        frame.surround = Some((levels, v.direction_deg, v.magnitude));
-                    }
-                }
-                if blocks.is_multiple_of(8) {
-                    frame.balance = balance.analyse().map(|mut b| {
-                        b.maskers = masking.as_ref().map_or_else(Vec::new, |m| m.worst(6));
-                        b
-                    });
-                }
-                frame
-            });
-            let mut frame = match step {
-                Step::Ended => break,
-                Step::Skipped => {
-                    // The latency's levels are not the playhead's.
-                    let mixer = self.engine.mixer();
-                    mixer.take_track_levels(&mut peaks, &mut rms);
-                    continue;
-                }
-                Step::Played(frame) => frame,
-            };
-            let mixer = self.engine.mixer();
-            mixer.take_track_levels(&mut peaks, &mut rms);
-            frame.track_peak_db = peaks.iter().map(|p| db(*p)).collect();
-            frame.track_rms_db = rms.iter().map(|r| db(*r)).collect();
-            mixer.take_bus_peaks(&mut bus_peaks);
-            frame.bus_peak_db = bus_peaks.iter().map(|p| db(*p)).collect();
-            mixer.take_reductions(&mut track_reduction, &mut bus_reduction);
-            frame.track_reduction_db.clone_from(&track_reduction);
-            frame.bus_reduction_db.clone_from(&bus_reduction);
-            // A slow window drops meter frames, never audio.
-            let _ = self.meters.push(frame);
         }
         // Let the sound card play what is still in the ring (up to half a second).
         self.engine.drain(stop, Duration::from_millis(600));
+    }
+
+    /// Takes the window's changes and plays one block; false at the end.
+    fn block(&mut self, stop: &AtomicBool) -> bool {
+        // A new mix after an edit: from the next sample on, crossfaded over one block.
+        if !self.engine.in_latency() {
+            if let Ok(next) = self.swaps.pop() {
+                self.engine.swap_in(*next);
+                self.generation += 1;
+                let tracks = self.engine.mixer().spec().tracks.len();
+                self.discard.0.resize(tracks, 0.0);
+                self.discard.1.resize(tracks, 0.0);
+            }
+        }
+        while let Ok(command) = self.console.pop() {
+            self.apply(command);
+        }
+        // A meter thread that has every tap still to measure costs this block's meters.
+        let mut tap = self.spare.take().or_else(|| self.free.pop().ok());
+        let generation = self.generation;
+        let step = self.engine.step(stop, |b| {
+            if let Some(t) = &mut tap {
+                t.generation = generation;
+                t.fill(b.mixer, (b.position, b.n), b.master);
+                t.fill_monitor(b.left, b.right);
+            }
+        });
+        let mixer = self.engine.mixer();
+        match step {
+            Step::Played(()) => {
+                // Without a tap the levels carry over to the next measured block.
+                if let Some(mut t) = tap {
+                    t.take_levels(mixer);
+                    // The pool holds exactly the taps there are, so there is always room.
+                    let _ = self.played.push(t);
+                }
+                true
+            }
+            Step::Skipped => {
+                // The latency's levels are not the playhead's.
+                let (peaks, rms) = &mut self.discard;
+                mixer.take_track_levels(peaks, rms);
+                self.spare = tap;
+                true
+            }
+            Step::Ended => {
+                self.spare = tap;
+                false
+            }
+        }
     }
 
     /// A live change from the window.
@@ -451,7 +433,6 @@ impl Worker {
         let mixer = self.engine.mixer();
         match command {
             Command::Console(i, g, p, m, s) => mixer.set_track_console(i, g, p, m, s),
-            Command::SpectrumOf(s) => self.spectrum_stem = s,
             Command::SendLevel(i, k, db) => mixer.set_track_send_level(i, k, db),
             Command::SendMute(i, k, m) => mixer.set_track_send_mute(i, k, m),
             Command::InsertParam(i, k, id, v) => {
@@ -466,124 +447,6 @@ impl Worker {
                 mixer.set_bus_insert_param(b, k, id, v);
             }
         }
-    }
-}
-
-/// Each track's fader where its automation is at timeline sample `at` (`None` for a fader
-/// without an envelope).
-fn automated_faders(spec: &MixSpec, at: u64, out: &mut [Option<f32>]) {
-    for (o, t) in out.iter_mut().zip(&spec.tracks) {
-        *o = t
-            .automation
-            .iter()
-            .find(|(k, _)| *k == gpu_dsp::mix::Target::GainDb)
-            .map(|(_, env)| env.value_at(at as f64));
-    }
-}
-
-/// Samples per frequency-balance analysis window.
-const BALANCE_WINDOW: usize = 8 * BLOCK;
-
-/// Collects each stem (mono) for the frequency-balance view and accumulates long-term
-/// third-octave power and masking counts.
-struct BalanceAccumulator {
-    names: Vec<String>,
-    dialogue: Option<usize>,
-    rate: u32,
-    recent: Vec<Vec<f32>>,
-    centres_hz: Vec<f32>,
-    power: Vec<Vec<f64>>,
-    windows: u64,
-    active: Vec<f64>,
-    covered: Vec<f64>,
-}
-
-impl BalanceAccumulator {
-    fn new(stems: &[String], rate: u32) -> Self {
-        let dialogue = dialogue_stem(stems);
-        Self {
-            names: stems.to_vec(),
-            dialogue,
-            rate,
-            recent: vec![Vec::with_capacity(BALANCE_WINDOW); stems.len()],
-            centres_hz: Vec::new(),
-            power: vec![Vec::new(); stems.len()],
-            windows: 0,
-            active: Vec::new(),
-            covered: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, stems: &[Vec<Vec<f32>>], n: usize) {
-        for (r, s) in self.recent.iter_mut().zip(stems) {
-            let scale = 1.0 / s.len().max(1) as f32;
-            r.extend((0..n).map(|i| s.iter().map(|c| c[i]).sum::<f32>() * scale));
-            if r.len() > BALANCE_WINDOW {
-                r.drain(..r.len() - BALANCE_WINDOW);
-            }
-        }
-    }
-
-    /// Adds the recent window to the long-term figures and reports them.
-    fn analyse(&mut self) -> Option<Balance> {
-        if self.recent.first().is_none_or(|r| r.len() < BALANCE_WINDOW) {
-            return None;
-        }
-        for (k, r) in self.recent.iter().enumerate() {
-            let bands = LongTermSpectrum::of(&[r], self.rate).third_octave();
-            if self.centres_hz.is_empty() {
-                self.centres_hz = bands.iter().map(|b| b.band.nominal_hz as f32).collect();
-            }
-            let p = &mut self.power[k];
-            p.resize(bands.len(), 0.0);
-            for (acc, b) in p.iter_mut().zip(&bands) {
-                *acc += b.db.map_or(0.0, |db| 10f64.powf(db / 10.0));
-            }
-        }
-        if let Some(d) = self.dialogue {
-            let others: Vec<f32> = (0..BALANCE_WINDOW)
-                .map(|i| {
-                    self.recent
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, _)| *k != d)
-                        .map(|(_, r)| r[i])
-                        .sum()
-                })
-                .collect();
-            let m = masking(&[&self.recent[d]], &[&others], self.rate);
-            self.active.resize(m.len(), 0.0);
-            self.covered.resize(m.len(), 0.0);
-            for ((a, c), b) in self.active.iter_mut().zip(self.covered.iter_mut()).zip(&m) {
-                *a += b.active_fraction;
-                *c += b.active_fraction * b.covered_fraction.unwrap_or(0.0);
-            }
-        }
-        self.windows += 1;
-        let w = self.windows as f64;
-        Some(Balance {
-            centres_hz: self.centres_hz.clone(),
-            stems: self
-                .names
-                .iter()
-                .zip(&self.power)
-                .map(|(name, p)| {
-                    let db = p
-                        .iter()
-                        .map(|x| (*x > 0.0).then(|| (10.0 * (x / w).log10()) as f32))
-                        .collect();
-                    (name.clone(), db)
-                })
-                .collect(),
-            dialogue: self.dialogue,
-            covered: self
-                .active
-                .iter()
-                .zip(&self.covered)
-                .map(|(a, c)| (*a > 0.0).then(|| (c / a) as f32))
-                .collect(),
-            maskers: Vec::new(),
-        })
     }
 }
 
@@ -656,8 +519,14 @@ mod tests {
     #[test]
     fn a_loop_plays_its_range_over_and_over() {
         let spec = MixSpec::one_track(48_000, vec![0.1f32; 48_000]);
-        let mut engine =
-            LiveEngine::start(spec, 0.0, None, None, &[], &[], Some((0.1, 0.3))).unwrap();
+        let mut engine = LiveEngine::start(
+            spec,
+            LivePlay {
+                looped: Some((0.1, 0.3)),
+                ..LivePlay::from(0.0)
+            },
+        )
+        .unwrap();
         let mut positions = Vec::new();
         let deadline = Instant::now() + Duration::from_millis(900);
         while Instant::now() < deadline {
@@ -680,19 +549,5 @@ mod tests {
             after.iter().all(|&p| (p - (0.1 + block)).abs() < 1e-6),
             "{after:?}"
         );
-    }
-
-    #[test]
-    fn meter_frames_carry_where_each_automated_fader_is() {
-        use gpu_dsp::mix::{Automation, Target};
-        let mut spec = MixSpec::one_track(48_000, vec![0.0; 48_000]);
-        spec.tracks.push(spec.tracks[0].clone());
-        spec.tracks[1].automation = vec![(
-            Target::GainDb,
-            Automation::new(&[(0.0, -20.0), (1.0, 0.0)], 48_000.0).unwrap(),
-        )];
-        let mut faders = vec![Some(1.0); 2];
-        automated_faders(&spec, 12_000, &mut faders);
-        assert_eq!(faders, vec![None, Some(-15.0)]);
     }
 }

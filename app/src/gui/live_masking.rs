@@ -4,7 +4,7 @@
 
 use super::meters::Masker;
 use gpu_dsp::analysis::{covered_share, MaskingMatrix};
-use gpu_dsp::mix::{MixSpec, Mixer};
+use gpu_dsp::mix::MixSpec;
 
 /// The dialogue stem: named `DX` or starting with `dia` (any case).
 pub(super) fn dialogue_stem(stems: &[String]) -> Option<usize> {
@@ -61,9 +61,14 @@ impl LiveMasking {
                 .all(|(&t, name)| spec.tracks.get(t).is_some_and(|s| &s.name == name))
     }
 
-    /// Feeds `n` samples: the dialogue stem's block and every masker's tap from `mixer`
-    /// (whose track taps are on).
-    pub fn push(&mut self, mixer: &Mixer, dialogue: &[Vec<f32>], n: usize) {
+    /// Feeds `n` samples: the dialogue stem's block and every masker's track tap (`tap(t)`
+    /// is track `t`'s output, as [`gpu_dsp::mix::Mixer::track_tap`] gives it).
+    pub fn push<'a>(
+        &mut self,
+        dialogue: &[Vec<f32>],
+        tap: impl Fn(usize) -> Option<&'a [Vec<f32>]>,
+        n: usize,
+    ) {
         let mut views: [&[f32]; 8] = [&[]; 8];
         let k = dialogue.len().min(8);
         for (v, c) in views.iter_mut().zip(dialogue) {
@@ -71,7 +76,7 @@ impl LiveMasking {
         }
         self.matrix.push_target(&views[..k]);
         for (m, &t) in self.maskers.iter().enumerate() {
-            let Some(tap) = mixer.track_tap(t) else {
+            let Some(tap) = tap(t) else {
                 continue;
             };
             let k = tap.len().min(8);
@@ -107,7 +112,7 @@ impl LiveMasking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gpu_dsp::mix::{ClipSpec, TrackSpec};
+    use gpu_dsp::mix::{ClipSpec, Mixer, TrackSpec};
 
     /// Dialogue-like bursts (harmonics of 150 Hz up to 4 kHz), a 1–2 kHz noise track at the
     /// dialogue's level and a loud 60 Hz rumble, played block by block as the window does:
@@ -174,7 +179,7 @@ mod tests {
             for (to, from) in dx.iter_mut().zip(&stems[0]) {
                 to[..k].copy_from_slice(&from[..k]);
             }
-            live.push(&mixer, &dx, k);
+            live.push(&dx, |t| mixer.track_tap(t), k);
             done += k;
         }
         let worst = live.worst(6);

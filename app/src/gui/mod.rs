@@ -15,6 +15,7 @@ mod frames;
 mod job;
 mod live;
 mod live_masking;
+mod live_meters;
 pub mod meters;
 mod params;
 mod scopes;
@@ -28,7 +29,8 @@ mod view;
 
 use document::Document;
 use iced::{keyboard, window, Subscription, Task, Theme};
-use live::{Audition, LiveEngine};
+use live::Audition;
+pub use live::{LiveEngine, LivePlay};
 use state::{Effect, Message, Workstation};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -621,15 +623,16 @@ impl App {
                         };
                         let settings = Document::insert_settings(view);
                         let bus_settings = Document::bus_insert_settings(view);
-                        match LiveEngine::start(
-                            doc.spec.clone(),
+                        let play = LivePlay {
                             from,
-                            self.gpu.clone(),
-                            stem,
-                            &settings,
-                            &bus_settings,
-                            self.ws.loop_range(),
-                        ) {
+                            gpu: self.gpu.clone(),
+                            spectrum_stem: stem,
+                            insert_settings: &settings,
+                            bus_insert_settings: &bus_settings,
+                            looped: self.ws.loop_range(),
+                            block_hook: |_| {},
+                        };
+                        match LiveEngine::start(doc.spec.clone(), play) {
                             Ok(engine) => {
                                 self.note = engine.note.clone();
                                 self.engine = Some(engine);

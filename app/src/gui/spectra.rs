@@ -2,7 +2,7 @@
 //! spectrogram, or a track's whole file with zoom and scroll) and the cleanup panel's
 //! before/after pictures.
 
-use super::live::SPECTRUM_FFT;
+use super::live_meters::SPECTRUM_FFT;
 use super::meters::{Meters, HISTORY};
 use super::state::{FileSpectrogram, Message, SessionView, SpectrumChoice, Workstation};
 use super::style::{panel_style, DIM};

@@ -338,7 +338,11 @@ pub fn spawn_engine(
         let _done = Done(counters);
         let from = mixer.position();
         let mut engine = Engine::new(mixer, from, from + frames, block, Some(ring));
-        while !matches!(engine.step(&stop, |_| ()), Step::Ended) {}
+        let run = |engine: &mut Engine| while !matches!(engine.step(&stop, |_| ()), Step::Ended) {};
+        // On the engine's own pool a block allocates nothing; without one, it still plays.
+        if super::on_engine_pool("mixstation-engine", |_| {}, || run(&mut engine)).is_err() {
+            run(&mut engine);
+        }
         engine.stats()
     })
 }

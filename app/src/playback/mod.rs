@@ -6,6 +6,7 @@ mod controlled;
 mod device;
 mod engine;
 pub mod osc;
+mod pool;
 mod swap;
 mod write;
 
@@ -13,6 +14,7 @@ pub use callback::{Command, OutputCallback, PlaybackCounters};
 pub use controlled::{play_controlled, save_lanes, ControlOptions, ControlReport};
 pub use device::{open_output, open_output_on, play_session};
 pub use engine::{spawn_engine, Block, Engine, EngineStats, Step};
+pub use pool::on_engine_pool;
 pub use swap::LiveMix;
 pub use write::{AutomationPass, WrittenLane, DEFAULT_GLIDE};
 

@@ -20,6 +20,8 @@ use crate::conv::{ConvolutionReverb, GpuTail, TailArena, TailStats};
 use crate::gpu::GpuContext;
 use crate::spectral::{DeferredCleaner, SessionGainBank};
 use crate::{DspError, Result};
+use rayon::prelude::*;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// Renders a [`MixSpec`] block by block.
@@ -58,6 +60,23 @@ pub struct Mixer {
     gpu_error: Option<String>,
     /// Engine blocks processed.
     blocks: u64,
+    /// Who is heard under the current mutes and solos (kept to reuse its buffers).
+    heard: super::solo::Audible,
+}
+
+/// One job of a block: a stem's buses (with their inputs and the stem's output), or a lane
+/// of tracks.
+enum Job<'a> {
+    Buses(
+        &'a mut Vec<Option<BusState>>,
+        &'a mut Vec<Vec<Vec<f32>>>,
+        &'a mut Vec<Vec<f32>>,
+    ),
+    Lane(
+        &'a mut Lane,
+        &'a mut [TrackState],
+        &'a [super::graph::TrackSpec],
+    ),
 }
 
 /// Every insert of the tracks, then of the buses (every stem's instance), always in the
@@ -328,6 +347,7 @@ impl Mixer {
         }
         let lanes = lanes_for(spec.tracks.len());
         Ok(Self {
+            heard: heard.clone(),
             block,
             channels,
             tracks,
@@ -440,7 +460,9 @@ impl Mixer {
     /// glides to silence (no click, no stale delay line later); one that was silent from
     /// the start begins from a clean delay.
     fn apply_solo(&mut self) {
-        let heard = super::solo::audible(&self.spec);
+        let heard = &mut self.heard;
+        super::solo::audible_into(&self.spec, heard);
+        let heard = &self.heard;
         for (state, &hear) in self.tracks.iter_mut().zip(&heard.tracks) {
             if hear && !state.audible {
                 state.align.reset();
@@ -749,25 +771,31 @@ impl Mixer {
                     .zip(self.pipe.stem_out.iter_mut()),
             )
             .filter(|(buses, _)| buses.iter().any(Option::is_some));
-        // One task per stem's buses (independent of the other stems') and per lane, on the
-        // shared worker pool: the cores take whichever is next, so neither stage waits.
-        rayon::scope(|scope| {
-            for (buses, (bus_in, stem_out)) in bus_jobs {
-                scope.spawn(move |_| {
-                    run_buses(
-                        mix, order, channels, n, buses, bus_in, stem_out, sidechains, timeline,
-                    )
-                });
-            }
-            for (i, lane) in self.lanes.iter_mut().enumerate() {
-                let len = bounds[i + 1] - bounds[i];
-                let (states, more) = std::mem::take(&mut rest_states).split_at_mut(len);
-                rest_states = more;
-                let (specs, more) = rest_specs.split_at(len);
-                rest_specs = more;
-                scope.spawn(move |_| run(lane, states, specs));
-            }
-        });
+        // One job per stem's buses (independent of the other stems') and per lane, on the
+        // worker pool: the cores take whichever is next, so neither stage waits. The jobs
+        // live on the stack and rayon's fork-join boxes nothing, so a block allocates
+        // nothing when the caller is a pool thread (see `app/src/playback/pool.rs`).
+        let mut jobs: SmallVec<[Job<'_>; 24]> = SmallVec::new();
+        for (buses, (bus_in, stem_out)) in bus_jobs {
+            jobs.push(Job::Buses(buses, bus_in, stem_out));
+        }
+        for (i, lane) in self.lanes.iter_mut().enumerate() {
+            let len = bounds[i + 1] - bounds[i];
+            let (states, more) = std::mem::take(&mut rest_states).split_at_mut(len);
+            rest_states = more;
+            let (specs, more) = rest_specs.split_at(len);
+            rest_specs = more;
+            jobs.push(Job::Lane(lane, states, specs));
+        }
+        jobs.par_iter_mut()
+            .with_max_len(1)
+            .for_each(|job| match job {
+                Job::Buses(buses, bus_in, stem_out) => run_buses(
+                    mix, order, channels, n, buses, bus_in, stem_out, sidechains, timeline,
+                ),
+                Job::Lane(lane, states, specs) => run(lane, states, specs),
+            });
+        drop(jobs);
         // Taps: each track's block, delayed to where the stems are.
         for state in &mut self.tracks {
             if let Some((tap, align)) = &mut state.tap {

@@ -14,28 +14,46 @@ pub struct Audible {
 /// The tracks and buses `spec` lets through, given its mutes and solos. With nothing
 /// soloed every unmuted track and every bus is heard.
 pub fn audible(spec: &MixSpec) -> Audible {
+    let mut out = Audible {
+        tracks: Vec::new(),
+        buses: Vec::new(),
+    };
+    audible_into(spec, &mut out);
+    out
+}
+
+/// [`audible`] into `out`, reusing its buffers (allocation-free once they have the mix's
+/// size: the mixer calls it on the engine thread).
+pub fn audible_into(spec: &MixSpec, out: &mut Audible) {
     let any_solo = spec.tracks.iter().any(|t| t.solo) || spec.buses.iter().any(|b| b.solo);
+    let (tracks, buses) = (&mut out.tracks, &mut out.buses);
+    tracks.clear();
+    buses.clear();
     if !any_solo {
-        return Audible {
-            tracks: spec.tracks.iter().map(|t| !t.mute).collect(),
-            buses: vec![true; spec.buses.len()],
-        };
+        tracks.extend(spec.tracks.iter().map(|t| !t.mute));
+        buses.resize(spec.buses.len(), true);
+        return;
     }
     // Buses that are soloed or lead into a soloed bus (upstream of a solo).
-    let mut leads = spec.buses.iter().map(|b| b.solo).collect::<Vec<_>>();
+    buses.extend(spec.buses.iter().map(|b| b.solo));
     while let Some(b) = (0..spec.buses.len())
-        .find(|&b| !leads[b] && spec.buses[b].sends.iter().any(|s| leads[s.bus]))
+        .find(|&b| !buses[b] && spec.buses[b].sends.iter().any(|s| buses[s.bus]))
     {
-        leads[b] = true;
+        buses[b] = true;
     }
-    let tracks: Vec<bool> = spec
+    let leads = &*buses;
+    tracks.extend(
+        spec.tracks
+            .iter()
+            .map(|t| !t.mute && (t.solo || t.sends.iter().any(|s| leads[s.bus]))),
+    );
+    // Heard buses: those leading to a solo, and everything a heard track or bus feeds.
+    for (t, _) in spec
         .tracks
         .iter()
-        .map(|t| !t.mute && (t.solo || t.sends.iter().any(|s| leads[s.bus])))
-        .collect();
-    // Heard buses: those leading to a solo, and everything a heard track or bus feeds.
-    let mut buses = leads;
-    for (t, _) in spec.tracks.iter().zip(&tracks).filter(|(_, heard)| **heard) {
+        .zip(tracks.iter())
+        .filter(|(_, heard)| **heard)
+    {
         for s in &t.sends {
             buses[s.bus] = true;
         }
@@ -47,7 +65,6 @@ pub fn audible(spec: &MixSpec) -> Audible {
             buses[s.bus] = true;
         }
     }
-    Audible { tracks, buses }
 }
 
 #[cfg(test)]
