@@ -121,7 +121,7 @@ fn drive(mode: AutomationMode, to: f64) -> Pass {
                     pass.touch(mixer, 0, Target::GainDb, value, heard);
                 }
                 1 => pass.moved(mixer, 0, Target::GainDb, to, heard),
-                2 => pass.release(mixer, 0, Target::GainDb, heard),
+                2 => pass.release(0, Target::GainDb, heard),
                 _ => {
                     let lanes = pass.stop(mixer, heard);
                     break lanes.into_iter().next().map_or_else(Vec::new, |l| l.points);
@@ -130,6 +130,7 @@ fn drive(mode: AutomationMode, to: f64) -> Pass {
             next += 1;
             continue;
         }
+        pass.follow(engine.mixer());
         match engine.step(&stop, |b| (b.position, b.left[0])) {
             Step::Played(sample) => live.push(sample),
             Step::Skipped => {}
@@ -236,6 +237,40 @@ fn every_write_mode_lands_on_what_was_heard_and_renders_back() {
             assert!(
                 held.iter().all(|g| (g - db).abs() < 0.01),
                 "{mode}: live {held:?}"
+            );
+        }
+        // After the release the mix glides back with the lane: from the second block after
+        // the release (the first ramps from the hand in) to the stop, every block plays the
+        // kept envelope within 0.1 dB (0.003 dB on the glide's straight part; the glide's
+        // end falls inside a block, whose ramp cuts the corner by up to 0.08 dB).
+        if matches!(mode, AutomationMode::Touch | AutomationMode::Trim) {
+            let (from, until) = (pass.rendered[2] + 2 * BLOCK as u64, pass.rendered[3]);
+            let after: Vec<(f64, f64, f64)> = pass
+                .live
+                .iter()
+                .filter(|(p, _)| (from..until).contains(p))
+                .map(|&(p, l)| {
+                    let t = p as f64 / rate;
+                    (t, gain_db_of(l), envelope_at(&pass.written, t, f64::NAN))
+                })
+                .collect();
+            assert!(
+                after.len() > 5,
+                "{mode}: {} blocks after release",
+                after.len()
+            );
+            let gliding = after
+                .iter()
+                .filter(|(t, g, _)| (g - base(*t)).abs() > 0.1)
+                .count();
+            assert!(gliding > 1, "{mode}: no glide heard {after:?}");
+            let off = after
+                .iter()
+                .map(|(_, g, w)| (g - w).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                off < 0.1,
+                "{mode}: live glide off the lane by {off} dB: {after:?}"
             );
         }
         // Rendered back, the session carries the written envelope sample for sample.

@@ -98,7 +98,13 @@ fn the_window_engine_thread_allocates_nothing_per_block() {
         // What the window sends while a user rides the console.
         k += 1;
         let x = (k % 20) as f32 / 20.0;
-        engine.console(k as usize % tracks, -12.0 * x, x - 0.5, false, k.is_multiple_of(7));
+        engine.console(
+            k as usize % tracks,
+            -12.0 * x,
+            x - 0.5,
+            false,
+            k.is_multiple_of(7),
+        );
         engine.insert_param(eq_track, 0, id, info.min + (info.max - info.min) * x);
         engine.bypass(StripRef::Track(eq_track), 0, k.is_multiple_of(11));
         if let Some(t) = sends {

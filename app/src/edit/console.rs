@@ -27,7 +27,8 @@ const INTEGER_KEYS: [&str; 2] = ["sample_rate", "channel"];
 
 /// Keys whose values are text, even when they look like numbers (`frame_rate = "24"`,
 /// `hum = "50"`).
-const STRING_KEYS: [&str; 16] = [
+const STRING_KEYS: [&str; 17] = [
+    "automation_mode",
     "name",
     "file",
     "stem",

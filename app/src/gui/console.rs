@@ -5,9 +5,11 @@
 //! order). It owns its state; the root hands it the session's strips and carries out the
 //! events it returns ([`ConsoleEvent`]). Its drawing is `strips.rs`.
 
+use super::live::Ride;
 use super::state::{BusStrip, EditRequest, Effect, Field, SessionView, Strip, StripRef};
 use crate::edit::{path_part, Command};
 use crate::session::groups::Link;
+use gpu_dsp::mix::{AutomationMode, Target};
 
 /// The console panel.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +25,11 @@ pub struct ConsolePanel {
     pub strip_menu: Option<(StripRef, String)>,
     /// The console's horizontal scroll offset and visible width (pixels).
     pub view: (f32, f32),
+    /// The control a hand is writing automation with: track, fader or pan, value.
+    pub riding: Option<(usize, Target, f32)>,
+    /// Whether the engine plays (set by the window before each update): controls write
+    /// automation only then.
+    pub playing: bool,
 }
 
 /// What the user does on the console.
@@ -30,6 +37,12 @@ pub struct ConsolePanel {
 pub enum ConsoleMessage {
     Fader(usize, f32),
     Pan(usize, f32),
+    /// A hand takes track i's fader or pan (at its value), and lets it go.
+    Grab(usize, Target, f32),
+    Release(usize, Target),
+    /// Track i's automation mode steps to the next (off → read → touch → latch → write →
+    /// trim → off).
+    NextMode(usize),
     Mute(usize),
     Solo(usize),
     /// Track, send, level dB.
@@ -92,6 +105,8 @@ pub enum ConsoleEvent {
     Error(String),
     /// A reverb is wanted on a strip: choose its impulse response (the import dialog).
     ChooseImpulseResponse(StripRef),
+    /// Playback restarts where it is (a new automation pass with the new modes).
+    Replay,
 }
 
 /// The `+ insert` list's entry for a convolution reverb (it asks for an impulse response).
@@ -103,7 +118,43 @@ fn edit(c: Command) -> Vec<ConsoleEvent> {
 
 /// True when a strip's fader plays its automation (so a hand on it would be overridden).
 fn follows_automation(strip: &Strip) -> bool {
-    strip.gain_automated && strip.automation_mode != gpu_dsp::mix::AutomationMode::Off
+    plays_envelope(strip, Target::GainDb)
+}
+
+/// True when track control `target` (fader or pan) plays an envelope.
+fn plays_envelope(strip: &Strip, target: Target) -> bool {
+    let automated = match target {
+        Target::Pan => strip.pan_automated,
+        _ => strip.gain_automated,
+    };
+    automated && strip.automation_mode != AutomationMode::Off
+}
+
+/// The refusal of a hand on a control that plays its envelope and is not writing.
+fn refusal(strip: &Strip, what: &str) -> ConsoleEvent {
+    let how = if strip.automation_mode.writes() {
+        "it writes while playing: start playback and ride it"
+    } else {
+        "click its mode (under the fader) for touch, latch, write or trim and ride it \
+         while playing, or set it to off to move it by hand"
+    };
+    ConsoleEvent::Error(format!(
+        "track '{}': its {what} plays its automation ({}); {how}",
+        strip.name, strip.automation_mode
+    ))
+}
+
+/// The mode after `mode` on the strip's button.
+fn next_mode(mode: AutomationMode) -> AutomationMode {
+    use AutomationMode as A;
+    match mode {
+        A::Off => A::Read,
+        A::Read => A::Touch,
+        A::Touch => A::Latch,
+        A::Latch => A::Write,
+        A::Write => A::Trim,
+        A::Trim => A::Off,
+    }
 }
 
 /// Changes track strip `i`; `Changed` and the engine's console values follow when it
@@ -183,6 +234,61 @@ impl ConsolePanel {
     ) -> Vec<ConsoleEvent> {
         use ConsoleMessage as M;
         match message {
+            M::Grab(i, target, v) => {
+                let writes = session
+                    .strips
+                    .get(i)
+                    .is_some_and(|s| s.automation_mode.writes());
+                if !(self.playing && writes) {
+                    return Vec::new();
+                }
+                self.riding = Some((i, target, v));
+                vec![ConsoleEvent::Live(Effect::Ride(i, target, Ride::Touch(v)))]
+            }
+            M::Release(i, target) => match self.riding {
+                Some((k, t, _)) if k == i && t == target => {
+                    self.riding = None;
+                    vec![ConsoleEvent::Live(Effect::Ride(i, target, Ride::Release))]
+                }
+                _ => Vec::new(),
+            },
+            M::NextMode(i) => {
+                let Some(s) = session.strips.get(i) else {
+                    return Vec::new();
+                };
+                self.riding = None;
+                let mut events = edit(Command::Set {
+                    path: format!("track.{}.automation_mode", path_part(&s.name)),
+                    value: next_mode(s.automation_mode).name().to_string(),
+                });
+                // A pass arms its tracks when it starts: playback goes on with a new one.
+                if self.playing {
+                    events.push(ConsoleEvent::Replay);
+                }
+                events
+            }
+            M::Fader(i, db)
+                if self
+                    .riding
+                    .is_some_and(|r| r.0 == i && r.1 == Target::GainDb) =>
+            {
+                let db = db.clamp(-90.0, 12.0);
+                self.riding = Some((i, Target::GainDb, db));
+                vec![ConsoleEvent::Live(Effect::Ride(
+                    i,
+                    Target::GainDb,
+                    Ride::Move(db),
+                ))]
+            }
+            M::Pan(i, p) if self.riding.is_some_and(|r| r.0 == i && r.1 == Target::Pan) => {
+                let p = p.clamp(-1.0, 1.0);
+                self.riding = Some((i, Target::Pan, p));
+                vec![ConsoleEvent::Live(Effect::Ride(
+                    i,
+                    Target::Pan,
+                    Ride::Move(p),
+                ))]
+            }
             M::Fader(i, db) => {
                 let Some(strip) = session.strips.get(i) else {
                     return Vec::new();
@@ -190,12 +296,7 @@ impl ConsolePanel {
                 // A fader that plays its automation is not moved by hand (it would be
                 // silently overridden): the refusal is shown.
                 if follows_automation(strip) {
-                    return vec![ConsoleEvent::Error(format!(
-                        "track '{}': its fader plays its automation ({}); set its \
-                         automation_mode to off to move it by hand, or ride it with \
-                         `mixstation play --osc HOST:PORT --write touch`",
-                        strip.name, strip.automation_mode
-                    ))];
+                    return vec![refusal(strip, "fader")];
                 }
                 let old = strip.gain_db;
                 let db = db.clamp(-90.0, 12.0);
@@ -212,7 +313,13 @@ impl ConsolePanel {
                 }
                 events
             }
-            M::Pan(i, p) => track(session, i, |s| s.pan = p.clamp(-1.0, 1.0)),
+            M::Pan(i, p) => {
+                match session.strips.get(i) {
+                    Some(s) if plays_envelope(s, Target::Pan) => return vec![refusal(s, "pan")],
+                    _ => {}
+                }
+                track(session, i, |s| s.pan = p.clamp(-1.0, 1.0))
+            }
             M::Mute(i) => {
                 let Some(on) = session.strips.get(i).map(|s| !s.mute) else {
                     return Vec::new();

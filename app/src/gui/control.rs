@@ -89,6 +89,10 @@ pub struct Control<'a> {
     pub taper: Taper,
     pub vertical: bool,
     pub on_change: Box<dyn Fn(f32) -> Message + 'a>,
+    /// A hand takes the control (at its value) and lets it go: what automation writing
+    /// in `touch` needs.
+    pub on_grab: Option<Box<dyn Fn(f32) -> Message + 'a>>,
+    pub on_release: Option<Message>,
 }
 
 /// A grab in progress, the last press (for double-clicks) and the fine modifier.
@@ -146,7 +150,10 @@ impl canvas::Program<Message> for Control<'_> {
                     return self.emit(self.taper.travel(self.default, self.min, self.max));
                 }
                 state.grab = Some((p, self.taper.travel(self.value, self.min, self.max)));
-                Some(canvas::Action::capture())
+                Some(match &self.on_grab {
+                    Some(grab) => canvas::Action::publish(grab(self.value)).and_capture(),
+                    None => canvas::Action::capture(),
+                })
             }
             canvas::Event::Mouse(mouse::Event::CursorMoved { position }) => {
                 let (from, start) = state.grab?;
@@ -159,7 +166,11 @@ impl canvas::Program<Message> for Control<'_> {
                 self.emit(start + drag_travel(pixels, length, state.fine))
             }
             canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)) => {
-                state.grab.take().map(|_| canvas::Action::capture())
+                state.grab.take()?;
+                Some(match &self.on_release {
+                    Some(m) => canvas::Action::publish(m.clone()).and_capture(),
+                    None => canvas::Action::capture(),
+                })
             }
             canvas::Event::Mouse(mouse::Event::WheelScrolled { delta }) => {
                 cursor.position_in(bounds)?;

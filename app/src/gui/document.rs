@@ -186,6 +186,7 @@ fn build_view(
                 .collect(),
             clips: clip_views(spec, t, section, rate, |f| offline.contains(&dir.join(f))),
             // A VCA with automation makes its members' faders play an envelope too.
+            pan_automated: section.automation.iter().any(|a| a.param == "pan"),
             gain_automated: section.automation.iter().any(|a| a.param == "gain_db")
                 || vcas_of(file, &t.name).any(|v| !v.automation.is_empty()),
             vca_db: vcas_of(file, &t.name)

@@ -10,8 +10,9 @@ use super::state::StripRef;
 use crate::playback::{
     on_engine_pool, open_output, push_stereo, rings, Engine, OutputCallback, PlaybackCounters, Step,
 };
+use crate::playback::{AutomationPass, WrittenLane, DEFAULT_GLIDE};
 use gpu_dsp::gpu::GpuContext;
-use gpu_dsp::mix::{Insert, InsertSpec, Layout, MixSpec, Mixer, ParamId};
+use gpu_dsp::mix::{AutomationMode, Insert, InsertSpec, Layout, MixSpec, Mixer, ParamId, Target};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -34,6 +35,16 @@ enum Command {
     BusInsertParam(usize, usize, ParamId, f32),
     /// Track, gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
+    /// A hand on a track's control that writes automation: grabbed at, moved to, let go.
+    Ride(usize, Target, Ride),
+}
+
+/// What a hand does to a control that writes automation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ride {
+    Touch(f32),
+    Move(f32),
+    Release,
 }
 
 /// How to start playing in the window.
@@ -49,6 +60,9 @@ pub struct LivePlay<'a> {
     pub bus_insert_settings: &'a [(usize, usize, String, f32)],
     /// Loop between these times (seconds).
     pub looped: Option<(f64, f64)>,
+    /// Each track's automation mode: the tracks in `touch`, `latch`, `write` or `trim`
+    /// write a pass (their lanes come back from [`LiveEngine::finish`]).
+    pub modes: Vec<AutomationMode>,
     /// Called on the engine thread with `true` before each block and `false` after it,
     /// and on the engine pool's other threads with `true` when they start and `false` when
     /// they end (the real-time test counts allocations in between).
@@ -65,6 +79,7 @@ impl LivePlay<'_> {
             insert_settings: &[],
             bus_insert_settings: &[],
             looped: None,
+            modes: Vec::new(),
             block_hook: |_| {},
         }
     }
@@ -75,7 +90,9 @@ pub struct LiveEngine {
     stop: Arc<AtomicBool>,
     /// Set when the meter thread measured every block the engine played to the end.
     finished: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
+    /// The engine thread gives back the lanes its pass wrote.
+    engine_thread: Option<JoinHandle<Vec<WrittenLane>>>,
+    meter_thread: Option<JoinHandle<()>>,
     meters: rtrb::Consumer<MeterFrame>,
     console: rtrb::Producer<Command>,
     swaps: rtrb::Producer<Box<Mixer>>,
@@ -110,6 +127,7 @@ impl LiveEngine {
         )?;
         let start = (play.from.max(0.0) * f64::from(rate)) as u64;
         let tracks = mixer.spec().tracks.len();
+        let pass = AutomationPass::new(mixer.spec(), &play.modes, DEFAULT_GLIDE);
         let total = mixer.spec().length() + mixer.tail();
         let stop = Arc::new(AtomicBool::new(false));
         let engine_done = Arc::new(AtomicBool::new(false));
@@ -140,6 +158,8 @@ impl LiveEngine {
         .paced();
         engine.set_loop(loop_range);
         let worker = Worker {
+            pass,
+            pass_started: false,
             engine,
             swaps: swaps_rx,
             generation: 0,
@@ -172,14 +192,15 @@ impl LiveEngine {
                     // On the engine's own pool a block allocates nothing; without one (no
                     // threads to be had), it still plays.
                     let pooled = on_engine_pool("mixstation-gui-engine", hook, || {
-                        if let Some(w) = worker.take() {
-                            w.run(&stop);
-                        }
+                        worker.take().map(|w| w.run(&stop))
                     });
-                    if let (Err(_), Some(w)) = (pooled, worker.take()) {
-                        w.run(&stop);
-                    }
+                    let lanes = match (pooled, worker.take()) {
+                        (Ok(Some(lanes)), _) => lanes,
+                        (_, Some(w)) => w.run(&stop),
+                        _ => Vec::new(),
+                    };
                     done.store(true, Ordering::Release);
+                    lanes
                 })?
         };
         let meter_thread = {
@@ -194,7 +215,8 @@ impl LiveEngine {
         Ok(Self {
             stop,
             finished,
-            threads: vec![engine_thread, meter_thread],
+            engine_thread: Some(engine_thread),
+            meter_thread: Some(meter_thread),
             meters,
             console,
             swaps,
@@ -303,18 +325,44 @@ impl LiveEngine {
     }
 }
 
-impl Drop for LiveEngine {
-    fn drop(&mut self) {
+impl LiveEngine {
+    /// Stops playing and gives back the automation the pass wrote (the whole lanes to
+    /// keep, thinned), empty when nothing was written.
+    pub fn finish(mut self) -> Vec<WrittenLane> {
+        self.stop_threads()
+    }
+
+    fn stop_threads(&mut self) -> Vec<WrittenLane> {
         self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
+        let lanes = self
+            .engine_thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        if let Some(t) = self.meter_thread.take() {
             let _ = t.join();
         }
+        lanes
+    }
+
+    /// A hand on track `track`'s `target` (fader or pan) that writes automation.
+    pub fn ride(&mut self, track: usize, target: Target, ride: Ride) {
+        let _ = self.console.push(Command::Ride(track, target, ride));
+    }
+}
+
+impl Drop for LiveEngine {
+    fn drop(&mut self) {
+        self.stop_threads();
     }
 }
 
 /// The engine thread: renders, applies the window's changes and hands each played block to
 /// the meter thread. It allocates nothing per block (`app/tests/window_engine.rs`).
 struct Worker {
+    /// The automation pass being written (nothing armed when no track writes).
+    pass: AutomationPass,
+    pass_started: bool,
     /// The playback engine (the same as `mixstation play`'s), paced to real time.
     engine: Engine,
     /// New mixes after edits, taken at the next block; how many were taken.
@@ -365,7 +413,8 @@ fn build_mixer(
 }
 
 impl Worker {
-    fn run(mut self, stop: &AtomicBool) {
+    /// Plays to the end (or until `stop`); returns the lanes the pass wrote.
+    fn run(mut self, stop: &AtomicBool) -> Vec<WrittenLane> {
         loop {
             (self.hook)(true);
             let played = self.block(stop);
@@ -374,8 +423,11 @@ impl Worker {
                 break;
             }
         }
+        let heard = self.engine.heard();
+        let lanes = self.pass.stop(self.engine.mixer(), heard);
         // Let the sound card play what is still in the ring (up to half a second).
         self.engine.drain(stop, Duration::from_millis(600));
+        lanes
     }
 
     /// Takes the window's changes and plays one block; false at the end.
@@ -390,17 +442,31 @@ impl Worker {
                 self.discard.1.resize(tracks, 0.0);
             }
         }
+        // The pass starts with the first heard block (after the mix's latency).
+        if !self.pass_started && !self.engine.in_latency() {
+            self.pass_started = true;
+            let heard = self.engine.heard();
+            self.pass.start(self.engine.mixer(), heard);
+        }
         while let Ok(command) = self.console.pop() {
             self.apply(command);
         }
+        self.pass.follow(self.engine.mixer());
         // A meter thread that has every tap still to measure costs this block's meters.
         let mut tap = self.spare.take().or_else(|| self.free.pop().ok());
         let generation = self.generation;
+        let pass = &self.pass;
         let step = self.engine.step(stop, |b| {
             if let Some(t) = &mut tap {
                 t.generation = generation;
                 t.fill(b.mixer, (b.position, b.n), b.master);
                 t.fill_monitor(b.left, b.right);
+                // A fader the pass is writing shows what it writes.
+                for (k, f) in t.faders.iter_mut().enumerate() {
+                    if let Some(v) = pass.playing_value(k, Target::GainDb, b.position) {
+                        *f = Some(v as f32);
+                    }
+                }
             }
         });
         let mixer = self.engine.mixer();
@@ -430,6 +496,16 @@ impl Worker {
 
     /// A live change from the window.
     fn apply(&mut self, command: Command) {
+        if let Command::Ride(track, target, ride) = command {
+            let heard = self.engine.heard();
+            let (pass, mixer) = (&mut self.pass, self.engine.mixer());
+            match ride {
+                Ride::Touch(v) => pass.touch(mixer, track, target, f64::from(v), heard),
+                Ride::Move(v) => pass.moved(mixer, track, target, f64::from(v), heard),
+                Ride::Release => pass.release(track, target, heard),
+            }
+            return;
+        }
         let mixer = self.engine.mixer();
         match command {
             Command::Console(i, g, p, m, s) => mixer.set_track_console(i, g, p, m, s),
@@ -446,6 +522,7 @@ impl Worker {
             Command::BusInsertParam(b, k, id, v) => {
                 mixer.set_bus_insert_param(b, k, id, v);
             }
+            Command::Ride(..) => {}
         }
     }
 }
@@ -548,6 +625,92 @@ mod tests {
         assert!(
             after.iter().all(|&p| (p - (0.1 + block)).abs() < 1e-6),
             "{after:?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod ride_tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// A hand rides a fader in `touch` while the window's engine plays: the meters show the
+    /// ride, and after the release the glide back to the static fader (0 dB); stopping gives
+    /// back one thinned lane that holds the ride and returns to 0 dB.
+    #[test]
+    fn a_ride_in_touch_is_heard_shown_and_given_back_as_a_lane() {
+        let spec = MixSpec::one_track(48_000, vec![0.1f32; 4 * 48_000]);
+        let mut engine = LiveEngine::start(
+            spec,
+            LivePlay {
+                modes: vec![AutomationMode::Touch],
+                ..LivePlay::from(0.0)
+            },
+        )
+        .unwrap();
+        let mut frames = Vec::new();
+        let mut wait = |engine: &mut LiveEngine, ms: u64| {
+            let until = Instant::now() + Duration::from_millis(ms);
+            while Instant::now() < until {
+                frames.extend(engine.poll());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        wait(&mut engine, 300);
+        engine.ride(0, Target::GainDb, Ride::Touch(0.0));
+        for k in 1..=10 {
+            engine.ride(0, Target::GainDb, Ride::Move(-2.0 * k as f32));
+            wait(&mut engine, 20);
+        }
+        wait(&mut engine, 400);
+        engine.ride(0, Target::GainDb, Ride::Release);
+        wait(&mut engine, 600);
+        let lanes = engine.finish();
+        let shown: Vec<f32> = frames.iter().filter_map(|f| f.track_fader_db[0]).collect();
+        assert!(
+            shown.iter().any(|&v| (v + 20.0).abs() < 1e-3),
+            "the ride is shown: {shown:?}"
+        );
+        // The glide: values strictly between the ride and the fader, then nothing shown.
+        assert!(
+            shown.iter().any(|&v| v > -19.0 && v < -1.0),
+            "no glide shown: {shown:?}"
+        );
+        assert_eq!(frames.last().and_then(|f| f.track_fader_db[0]), None);
+        // The track's level follows the ride (20 dB down), and is back where it was after
+        // the glide.
+        let peaks: Vec<f32> = frames.iter().map(|f| f.track_peak_db[0]).collect();
+        let start = peaks[0];
+        let quiet = peaks
+            .iter()
+            .filter(|p| (*p - (start - 20.0)).abs() < 0.1)
+            .count();
+        assert!(quiet > 5, "the ride is heard ({quiet} frames): {peaks:?}");
+        let end = peaks[peaks.len() - 1];
+        assert!((end - start).abs() < 1e-3, "back at the fader: {peaks:?}");
+        assert_eq!(lanes.len(), 1, "{lanes:?}");
+        let lane = &lanes[0];
+        assert_eq!((lane.track, lane.target), (0, Target::GainDb));
+        assert!(lane.points.len() < 20, "thinned: {:?}", lane.points);
+        assert!(lane.points.iter().any(|p| (p.1 + 20.0).abs() < 1e-6));
+        let last = lane.points.last().unwrap();
+        assert!(last.1.abs() < 1e-6, "back to the fader: {:?}", lane.points);
+        // The glide is DEFAULT_GLIDE long: from the last −20 dB point to 0 dB.
+        let held = lane
+            .points
+            .iter()
+            .rev()
+            .find(|p| (p.1 + 20.0).abs() < 1e-6)
+            .unwrap();
+        let back = lane
+            .points
+            .iter()
+            .find(|p| p.0 > held.0 && p.1.abs() < 1e-6)
+            .unwrap();
+        assert!(
+            (back.0 - held.0 - DEFAULT_GLIDE).abs() < 1e-6,
+            "{:?}",
+            lane.points
         );
     }
 }

@@ -521,6 +521,15 @@ impl App {
     }
 
     /// Carries out what the update asked for; results come back as messages.
+    /// Stops the engine; the automation its pass wrote comes back as one edit (one undo
+    /// step) for the window to apply.
+    fn end_engine(&mut self) -> Option<Message> {
+        let lanes = self.engine.take()?.finish();
+        let doc = self.doc.as_ref()?;
+        let commands = crate::playback::lane_commands(&doc.spec, &lanes);
+        (!commands.is_empty()).then_some(Message::Written(commands))
+    }
+
     fn run_effects(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             // What needs the rebuilt mix (or the saved text of it) waits for an edit that
@@ -630,6 +639,7 @@ impl App {
                             insert_settings: &settings,
                             bus_insert_settings: &bus_settings,
                             looped: self.ws.loop_range(),
+                            modes: view.strips.iter().map(|s| s.automation_mode).collect(),
                             block_hook: |_| {},
                         };
                         match LiveEngine::start(doc.spec.clone(), play) {
@@ -647,13 +657,16 @@ impl App {
                         None
                     }
                 }
-                Effect::StopEngine => {
-                    self.engine = None;
-                    None
-                }
+                Effect::StopEngine => self.end_engine(),
                 Effect::Console(i, g, p, m, s) => {
                     if let Some(e) = &mut self.engine {
                         e.console(i, g, p, m, s);
+                    }
+                    None
+                }
+                Effect::Ride(i, target, ride) => {
+                    if let Some(e) = &mut self.engine {
+                        e.ride(i, target, ride);
                     }
                     None
                 }
@@ -767,7 +780,10 @@ impl App {
                             self.run_effects(more);
                         }
                         if done {
-                            self.engine = None;
+                            if let Some(written) = self.end_engine() {
+                                let more = self.ws.update(written);
+                                self.run_effects(more);
+                            }
                             Some(Message::Finished)
                         } else {
                             None

@@ -37,8 +37,9 @@ pub struct Strip {
     pub file_sends: usize,
     /// The track's clips in timeline order (the N of `TRACK:N` is the index + 1).
     pub clips: Vec<ClipView>,
-    /// The fader has automation, played unless the mode is `off`.
+    /// The fader (pan) has automation, played unless the mode is `off`.
     pub gain_automated: bool,
+    pub pan_automated: bool,
     /// The fader's automation points (seconds, dB), drawn over the track's lane.
     pub gain_envelope: Vec<(f64, f64)>,
     /// The share of its VCAs without automation (dB) and whether one of them mutes it: the
@@ -199,6 +200,8 @@ pub enum Message {
     Frames(Vec<MeterFrame>),
     /// The engine reached the end.
     Finished,
+    /// Playback stopped and the automation pass wrote these lanes: kept as one edit.
+    Written(Vec<crate::edit::Command>),
     DismissError,
     /// Open the cleanup view of a track with a `clean` insert.
     ShowCleanup(usize),
@@ -278,6 +281,8 @@ pub enum Effect {
     StopEngine,
     /// A live console change for track `i`: gain dB, pan, mute, solo.
     Console(usize, f32, f32, bool, bool),
+    /// A hand writing automation on track i's fader or pan.
+    Ride(usize, gpu_dsp::mix::Target, super::live::Ride),
     /// A live send level: track, send, dB.
     SendLevel(usize, usize, f32),
     /// A live send mute: track, send, muted.
@@ -515,6 +520,7 @@ impl Workstation {
                 };
                 let path = session.path.clone();
                 let mut effects = Vec::new();
+                console.playing = self.playing;
                 for event in console.update(m, session) {
                     match event {
                         ConsoleEvent::Changed => {
@@ -525,6 +531,11 @@ impl Workstation {
                         ConsoleEvent::Live(_) => {}
                         ConsoleEvent::Edit(request) => effects.push(Effect::Edit(request)),
                         ConsoleEvent::ForgetSelection => self.timeline.selected.clear(),
+                        ConsoleEvent::Replay if self.playing => {
+                            effects.push(Effect::StopEngine);
+                            effects.push(Effect::StartEngine(self.position));
+                        }
+                        ConsoleEvent::Replay => {}
                         ConsoleEvent::Error(e) => self.error = Some(e),
                         ConsoleEvent::ChooseImpulseResponse(at) => {
                             if let Some(name) = session.strip_name(at) {
@@ -659,6 +670,7 @@ impl Workstation {
                 _ => Vec::new(),
             },
             Message::Stop => {
+                self.console.riding = None;
                 if self.playing {
                     self.playing = false;
                     self.meters.stopped();
@@ -702,9 +714,14 @@ impl Workstation {
                 }
             }
             Message::Finished => {
+                self.console.riding = None;
                 self.playing = false;
                 self.meters.stopped();
                 Vec::new()
+            }
+            Message::Written(commands) => {
+                self.dirty = true;
+                vec![Effect::Edit(EditRequest::Commands(commands))]
             }
             Message::DismissError => {
                 self.error = None;
@@ -821,6 +838,7 @@ mod tests {
                         },
                     ],
                     gain_automated: false,
+                    pan_automated: false,
                     gain_envelope: Vec::new(),
                     vca_db: 0.0,
                     vca_mute: false,
@@ -948,6 +966,71 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(w.error, None);
+    }
+
+    /// In a writing mode a hand rides the control while playing: grab, moves and release
+    /// reach the engine as a ride (the strip's static value and the file stay), the strip
+    /// shows the hand; stopped, the automated fader refuses; the mode button steps the
+    /// mode as an edit and, while playing, restarts the pass.
+    #[test]
+    fn a_writing_mode_rides_the_control_while_playing_and_steps_by_its_button() {
+        use super::super::live::Ride;
+        use gpu_dsp::mix::{AutomationMode, Target};
+        let mut w = opened();
+        {
+            let s = &mut w.session.as_mut().unwrap().strips[0];
+            s.gain_automated = true;
+            s.automation_mode = AutomationMode::Touch;
+        }
+        let before = w.session.as_ref().unwrap().strips[0].gain_db;
+        // Stopped: a grab does nothing, a move is refused with how to write.
+        assert!(w
+            .update(Message::Console(ConsoleMessage::Grab(
+                0,
+                Target::GainDb,
+                -3.0
+            )))
+            .is_empty());
+        w.update(Message::Console(ConsoleMessage::Fader(0, -9.0)));
+        let shown = w.error.take().expect("refused while stopped");
+        assert!(shown.contains("start playback and ride it"), "{shown}");
+        w.update(Message::Play);
+        let ride = |w: &mut Workstation, m| w.update(Message::Console(m));
+        assert_eq!(
+            ride(&mut w, ConsoleMessage::Grab(0, Target::GainDb, -3.0)),
+            vec![Effect::Ride(0, Target::GainDb, Ride::Touch(-3.0))]
+        );
+        assert_eq!(
+            ride(&mut w, ConsoleMessage::Fader(0, -9.5)),
+            vec![Effect::Ride(0, Target::GainDb, Ride::Move(-9.5))]
+        );
+        assert_eq!(w.console.riding, Some((0, Target::GainDb, -9.5)));
+        assert!(!w.dirty, "a ride is not a strip change");
+        // Another strip's pan in read mode without automation moves as usual.
+        let e = ride(&mut w, ConsoleMessage::Pan(1, 0.5));
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::Console(1, ..))),
+            "{e:?}"
+        );
+        assert_eq!(
+            ride(&mut w, ConsoleMessage::Release(0, Target::GainDb)),
+            vec![Effect::Ride(0, Target::GainDb, Ride::Release)]
+        );
+        assert_eq!(w.console.riding, None);
+        assert_eq!(w.session.as_ref().unwrap().strips[0].gain_db, before);
+        // The mode button: an edit of the file's mode, and a new pass while playing.
+        let e = ride(&mut w, ConsoleMessage::NextMode(0));
+        assert_eq!(
+            e,
+            vec![
+                Effect::Edit(EditRequest::Command(Command::Set {
+                    path: "track.dx.automation_mode".into(),
+                    value: "latch".into(),
+                })),
+                Effect::StopEngine,
+                Effect::StartEngine(w.position),
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::scopes::{Drawn, LevelMeter};
 use super::state::Field;
 use super::state::{Message, SessionView, Strip, StripRef};
 use super::style::{panel_style, AMBER, DIM, GREEN, RED};
+use gpu_dsp::mix::{AutomationMode, Target};
 use iced::widget::{
     button, canvas as canvas_widget, column, container, pick_list, row, text, text_input, Space,
 };
@@ -22,7 +23,28 @@ pub(super) fn fader<'a>(
     value: f32,
     on_change: impl Fn(f32) -> Message + 'a,
 ) -> Element<'a, Message> {
-    canvas_widget(Control {
+    ridden_fader(value, on_change, None)
+}
+
+/// A track's control a hand may ride to write automation: the grab and the release of
+/// track `i`'s `target` are reported to the console.
+fn ride<'a>(mut c: Control<'a>, at: Option<(usize, Target)>) -> Control<'a> {
+    if let Some((i, target)) = at {
+        c.on_grab = Some(Box::new(move |v| {
+            Message::Console(ConsoleMessage::Grab(i, target, v))
+        }));
+        c.on_release = Some(Message::Console(ConsoleMessage::Release(i, target)));
+    }
+    c
+}
+
+/// [`fader`], reporting grabs and releases of track `ride`'s fader.
+fn ridden_fader<'a>(
+    value: f32,
+    on_change: impl Fn(f32) -> Message + 'a,
+    at: Option<usize>,
+) -> Element<'a, Message> {
+    let control = Control {
         value,
         min: -90.0,
         max: 12.0,
@@ -30,20 +52,34 @@ pub(super) fn fader<'a>(
         taper: Taper::Fader,
         vertical: true,
         on_change: Box::new(on_change),
-    })
-    .width(Length::Fixed(22.0))
-    .height(Length::Fixed(FADER_HEIGHT))
-    .into()
+        on_grab: None,
+        on_release: None,
+    };
+    canvas_widget(ride(control, at.map(|i| (i, Target::GainDb))))
+        .width(Length::Fixed(22.0))
+        .height(Length::Fixed(FADER_HEIGHT))
+        .into()
 }
 
 /// A horizontal slider over (min, max, default).
 pub(super) fn hslider<'a>(
     value: f32,
-    (min, max, default): (f32, f32, f32),
+    range: (f32, f32, f32),
     taper: Taper,
     on_change: impl Fn(f32) -> Message + 'a,
 ) -> Element<'a, Message> {
-    canvas_widget(Control {
+    ridden_slider(value, range, taper, on_change, None)
+}
+
+/// [`hslider`], reporting grabs and releases of a track's control.
+fn ridden_slider<'a>(
+    value: f32,
+    (min, max, default): (f32, f32, f32),
+    taper: Taper,
+    on_change: impl Fn(f32) -> Message + 'a,
+    at: Option<(usize, Target)>,
+) -> Element<'a, Message> {
+    let control = Control {
         value,
         min,
         max,
@@ -51,10 +87,13 @@ pub(super) fn hslider<'a>(
         taper,
         vertical: false,
         on_change: Box::new(on_change),
-    })
-    .width(Length::Fill)
-    .height(Length::Fixed(14.0))
-    .into()
+        on_grab: None,
+        on_release: None,
+    };
+    canvas_widget(ride(control, at))
+        .width(Length::Fill)
+        .height(Length::Fixed(14.0))
+        .into()
 }
 
 /// A typed-entry field showing `shown` (or what is being typed into it).
@@ -297,9 +336,13 @@ pub(super) fn strip<'a>(
     (peak_db, rms_db, reduction_db, automated): (f32, f32, f32, Option<f32>),
     draft: Option<&'a (Field, String)>,
     menu: Option<&'a str>,
+    riding: Option<(Target, f32)>,
 ) -> Element<'a, Message> {
-    // A fader that plays its automation follows the envelope (a grab is refused, shown).
-    let gain_db = automated.unwrap_or(s.gain_db);
+    // A fader that plays its automation follows the envelope (a grab is refused, shown,
+    // unless the mode writes); a hand writing it shows where the hand is.
+    let held = |target: Target| riding.filter(|r| r.0 == target).map(|r| r.1);
+    let gain_db = held(Target::GainDb).or(automated).unwrap_or(s.gain_db);
+    let pan = held(Target::Pan).unwrap_or(s.pan);
     let remove = |msg: Message| small_button("×", msg);
     let inserts = insert_list(StripRef::Track(i), &s.inserts, &s.bypass, &TRACK_INSERTS);
     // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
@@ -366,14 +409,20 @@ pub(super) fn strip<'a>(
             settings,
             inserts,
             sends,
-            text(format!("pan {:+.2}", s.pan)).size(10),
-            hslider(s.pan, (-1.0, 1.0, 0.0), Taper::Linear, move |v| {
-                Message::Console(ConsoleMessage::Pan(i, v))
-            }),
+            text(format!("pan {pan:+.2}")).size(10),
+            ridden_slider(
+                pan,
+                (-1.0, 1.0, 0.0),
+                Taper::Linear,
+                move |v| { Message::Console(ConsoleMessage::Pan(i, v)) },
+                Some((i, Target::Pan))
+            ),
             row![
-                fader(gain_db, move |v| Message::Console(ConsoleMessage::Fader(
-                    i, v
-                ))),
+                ridden_fader(
+                    gain_db,
+                    move |v| Message::Console(ConsoleMessage::Fader(i, v)),
+                    Some(i)
+                ),
                 // RMS and (held) peak, and the gain reduction of its dynamics.
                 canvas_widget(Drawn(LevelMeter(vec![rms_db, peak_db])))
                     .width(Length::Fixed(14.0))
@@ -381,17 +430,16 @@ pub(super) fn strip<'a>(
                 reduction_meter(&s.inserts, reduction_db),
             ]
             .spacing(6),
-            entry(
-                draft,
-                Field::Fader(i),
-                if automated.is_some()
-                    || (s.gain_automated && s.automation_mode != gpu_dsp::mix::AutomationMode::Off)
-                {
-                    format!("{gain_db:+.1} auto")
-                } else {
-                    format!("{gain_db:+.1}")
-                }
-            ),
+            entry(draft, Field::Fader(i), format!("{gain_db:+.1}")),
+            // The automation mode: a click steps to the next (off, read, touch, latch,
+            // write, trim); amber while it writes.
+            button(
+                text(s.automation_mode.name())
+                    .size(10)
+                    .color(mode_colour(s.automation_mode, riding.is_some()))
+            )
+            .padding([1, 6])
+            .on_press(Message::Console(ConsoleMessage::NextMode(i))),
             if s.inserts.iter().any(|n| n == "clean") {
                 Element::from(button(text("cleanup ▸").size(11)).on_press(Message::ShowCleanup(i)))
             } else {
@@ -408,6 +456,17 @@ pub(super) fn strip<'a>(
     .padding(6)
     .style(|_| panel_style())
     .into()
+}
+
+/// A mode's colour on its strip button: dim when off, amber when it writes (red while a
+/// hand writes), the text colour when it reads.
+fn mode_colour(mode: AutomationMode, riding: bool) -> Color {
+    match mode {
+        AutomationMode::Off => DIM,
+        AutomationMode::Read => Color::from_rgb(0.55, 0.85, 0.55),
+        _ if riding => Color::from_rgb(1.0, 0.35, 0.3),
+        _ => AMBER,
+    }
 }
 
 pub(super) fn master<'a>(session: &'a SessionView, meters: &'a Meters) -> Element<'a, Message> {

@@ -162,6 +162,10 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                     (peak, rms, reduction, automated),
                     ws.console.draft.as_ref(),
                     menu_of(StripRef::Track(k)),
+                    ws.console
+                        .riding
+                        .filter(|r| r.0 == k)
+                        .map(|(_, target, v)| (target, v)),
                 )
             }
             None => {

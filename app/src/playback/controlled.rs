@@ -102,6 +102,7 @@ pub fn play_controlled(
         if stop.load(Ordering::Relaxed) {
             break;
         }
+        state.pass.follow(engine.mixer());
         match engine.step(&stop, |_| ()) {
             Step::Ended => break,
             Step::Played(()) | Step::Skipped => {}
@@ -273,7 +274,7 @@ impl Console {
                         let value = self.shown(engine.mixer(), k, target, heard);
                         self.pass.touch(engine.mixer(), k, target, value, heard);
                     } else {
-                        self.pass.release(engine.mixer(), k, target, heard);
+                        self.pass.release(k, target, heard);
                     }
                 }
             }
@@ -341,7 +342,16 @@ impl Console {
 /// commands (checked as a load would check them), atomically.
 pub fn save_lanes(session: &Path, spec: &MixSpec, lanes: &[WrittenLane]) -> Result<()> {
     let mut edit = EditSession::open(session)?;
-    let commands: Vec<Command> = lanes
+    let commands = lane_commands(spec, lanes);
+    edit.apply_all(&commands)
+        .with_context(|| format!("{}: cannot save the written automation", session.display()))?;
+    edit.save()
+}
+
+/// The edit commands that keep written lanes (each lane replaced whole: `automation STRIP
+/// PARAM points ...`), applied as one undo step by the caller.
+pub fn lane_commands(spec: &MixSpec, lanes: &[WrittenLane]) -> Vec<Command> {
+    lanes
         .iter()
         .filter_map(|lane| {
             let track = spec.tracks.get(lane.track)?;
@@ -367,8 +377,5 @@ pub fn save_lanes(session: &Path, spec: &MixSpec, lanes: &[WrittenLane]) -> Resu
                 edit: LaneEdit::Points(points),
             })
         })
-        .collect();
-    edit.apply_all(&commands)
-        .with_context(|| format!("{}: cannot save the written automation", session.display()))?;
-    edit.save()
+        .collect()
 }

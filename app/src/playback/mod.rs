@@ -11,7 +11,7 @@ mod swap;
 mod write;
 
 pub use callback::{Command, OutputCallback, PlaybackCounters};
-pub use controlled::{play_controlled, save_lanes, ControlOptions, ControlReport};
+pub use controlled::{lane_commands, play_controlled, save_lanes, ControlOptions, ControlReport};
 pub use device::{open_output, open_output_on, play_session};
 pub use engine::{spawn_engine, Block, Engine, EngineStats, Step};
 pub use pool::on_engine_pool;

@@ -14,6 +14,8 @@ struct Armed {
     track: usize,
     target: Target,
     recorder: PassRecorder,
+    /// The pass held the mix at the last [`AutomationPass::follow`].
+    held: bool,
 }
 
 /// An envelope a pass wrote: the whole lane to keep.
@@ -74,6 +76,7 @@ impl AutomationPass {
                     track: t,
                     target,
                     recorder,
+                    held: false,
                 });
             }
         }
@@ -141,14 +144,46 @@ impl AutomationPass {
         self.with(mixer, (track, target), (t, value), |r| r.moved(t, value));
     }
 
-    /// Track `track`'s control `target` is let go.
-    pub fn release(&mut self, mixer: &mut Mixer, track: usize, target: Target, heard: u64) {
+    /// Track `track`'s control `target` is let go: in `touch` and `trim` the mix glides
+    /// back to the envelope with the lane, from the next [`AutomationPass::follow`] on.
+    pub fn release(&mut self, track: usize, target: Target, heard: u64) {
         let t = heard as f64 / self.rate;
         if let Some(a) = self.find(track, target) {
             a.recorder.release(t);
-            let writing = a.recorder.writing();
-            mixer.set_track_override(track, target, writing);
         }
+    }
+
+    /// Before `mixer` renders its next block (its tracks at [`Mixer::position`]): writing
+    /// controls hold the mix (a trim's offset rides the envelope there), controls gliding
+    /// back after a release play the lane's glide, and the others hand the mix back to the
+    /// envelope. Also puts the pass onto a mix swapped in after an edit. Allocation-free.
+    ///
+    /// A live value glides to its target over the block, so the target is the lane at the
+    /// block's end: the mix then plays the lane's straight segments exactly.
+    pub fn follow(&mut self, mixer: &mut Mixer) {
+        let t = (mixer.position() + mixer.block() as u64) as f64 / self.rate;
+        for a in &mut self.armed {
+            let value = a.recorder.playing_value(t);
+            match value {
+                Some(v) => apply(mixer, a.track, a.target, v),
+                // The glide is over: the control's own value again (the envelope's, or
+                // the static one where there is none).
+                None if a.held => apply(mixer, a.track, a.target, a.recorder.base_at(t)),
+                None => {}
+            }
+            a.held = value.is_some();
+            mixer.set_track_override(a.track, a.target, a.held);
+        }
+    }
+
+    /// What track `track`'s `target` plays at timeline sample `at` because of the pass
+    /// (written, trimmed or gliding back), `None` where its envelope plays.
+    pub fn playing_value(&self, track: usize, target: Target, at: u64) -> Option<f64> {
+        let t = at as f64 / self.rate;
+        self.armed
+            .iter()
+            .find(|a| a.track == track && a.target == target)
+            .and_then(|a| a.recorder.playing_value(t))
     }
 
     /// Playback stops with the heard position at `heard` (the pass is over: nothing stays

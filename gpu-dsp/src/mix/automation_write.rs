@@ -221,6 +221,43 @@ impl PassRecorder {
         })
     }
 
+    /// What the control makes the mix play at `t`: while writing, the last written value (a
+    /// trim's offset on the envelope at `t`); then the glide back; `None` when the envelope
+    /// plays.
+    pub fn playing_value(&self, t: f64) -> Option<f64> {
+        if !self.writing() {
+            return self.gliding_value(t);
+        }
+        let &(_, last) = self.spans.last()?.points.last()?;
+        Some(if self.mode == AutomationMode::Trim {
+            self.base_at(t) + last
+        } else {
+            last
+        })
+    }
+
+    /// After a release, while the control glides back to the envelope: what the mix hears
+    /// at `t` (exactly what the kept lane will hold there); `None` when not gliding.
+    pub fn gliding_value(&self, t: f64) -> Option<f64> {
+        let span = self.spans.last()?;
+        let end = span.end?;
+        if span.glide <= 0.0 || t < end || t >= end + span.glide {
+            return None;
+        }
+        let &(_, last) = span.points.last()?;
+        let written = if self.mode == AutomationMode::Trim {
+            self.base_at(end) + last
+        } else {
+            last
+        };
+        let glide = Glide {
+            end,
+            length: span.glide,
+            difference: written - self.base_at(end),
+        };
+        Some(self.base_at(t) + glide.left(t))
+    }
+
     /// The envelope before the pass at `t`.
     pub fn base_at(&self, t: f64) -> f64 {
         envelope_at(&self.base, t, self.fallback)
@@ -408,6 +445,48 @@ impl PassRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A touch let go at 2 s over a −20→0 dB ramp glides back over 0.5 s: the live value
+    /// equals the lane the pass keeps at every instant of the glide, and is `None` after.
+    #[test]
+    fn the_live_glide_after_a_release_is_the_kept_lane() {
+        let base = [(0.0, -20.0), (4.0, 0.0)];
+        for mode in [AutomationMode::Touch, AutomationMode::Trim] {
+            let mut r = PassRecorder::new(mode, &base, 0.0, 0.5);
+            r.start(0.0, -20.0);
+            r.touch(1.0, -6.0);
+            r.moved(1.5, -3.0);
+            r.moved(2.0, -1.0);
+            r.release(2.0);
+            assert!(!r.writing());
+            let live: Vec<(f64, f64)> = (0..=50)
+                .map(|k| 2.0 + 0.01 * f64::from(k))
+                .map(|t| (t, r.gliding_value(t).unwrap_or(f64::NAN)))
+                .collect();
+            assert_eq!(r.gliding_value(2.5), None);
+            assert_eq!(r.gliding_value(1.9), None, "not before the release");
+            let kept = r.clone().finish(0.0).unwrap();
+            for &(t, v) in live.iter().take(50) {
+                let want = envelope_at(&kept, t, f64::NAN);
+                assert!(
+                    (v - want).abs() < 1e-9,
+                    "{mode}: at {t} live {v} kept {want}"
+                );
+            }
+            // It starts where the hand left it and ends on the envelope.
+            let at_release = if mode == AutomationMode::Trim {
+                -10.0 + 5.0
+            } else {
+                -1.0
+            };
+            assert!(
+                (live[0].1 - at_release).abs() < 1e-9,
+                "{mode}: {}",
+                live[0].1
+            );
+            assert!((live[49].1 - envelope_at(&base, 2.49, 0.0)).abs() < 0.05);
+        }
+    }
 
     /// The largest |a(t) − b(t)| over a fine grid of `from..to`.
     fn worst(a: &[(f64, f64)], b: impl Fn(f64) -> f64, from: f64, to: f64) -> f64 {
