@@ -540,6 +540,116 @@ sleep 1.5
     );
 }
 
+/// Automation written by hand in the window: dx (`touch`, over a −20 → 0 dB ramp) is
+/// dragged down and let go while playing, fx (`latch`, no automation) is pushed up; at
+/// stop both lanes are kept as one edit (saved with Ctrl+S): dx dips and glides back to
+/// its ramp, fx holds its move to the end of the pass. One Ctrl+Z takes both back; a
+/// click on dx's mode button steps it from touch to latch.
+#[test]
+fn the_window_writes_automation_by_hand_in_touch_and_latch() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_f32(&root.join("a.wav"), 48_000, &[noise(4 * 48_000, 5)]);
+    write_f32(&root.join("b.wav"), 48_000, &[noise(4 * 48_000, 9)]);
+    let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n\
+        automation_mode = \"touch\"\n\
+        [[track.automation]]\nparam = \"gain_db\"\npoints = [[0.0, -20.0], [4.0, 0.0]]\n\n\
+        [[track]]\nname = \"fx\"\nfile = \"b.wav\"\nautomation_mode = \"latch\"\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    let script = format!(
+        r#"{preamble}xdotool key space
+sleep 0.6
+# dx: grabbed, pulled down 45 px, held, let go.
+xdotool mousemove --window "$WID" 27 415 mousedown 1
+sleep 0.2
+xdotool mousemove --window "$WID" 27 440
+sleep 0.2
+xdotool mousemove --window "$WID" 27 460
+sleep 0.6
+xdotool mouseup 1
+sleep 0.4
+# fx: pushed up 25 px and let go (latch keeps writing).
+xdotool mousemove --window "$WID" 137 415 mousedown 1
+sleep 0.2
+xdotool mousemove --window "$WID" 137 390
+sleep 0.3
+xdotool mouseup 1
+sleep 0.4
+xdotool key space
+sleep 2
+xdotool key ctrl+s
+sleep 1.5
+cp s.toml written.toml
+xdotool key ctrl+z
+sleep 1.5
+xdotool key ctrl+s
+sleep 1.5
+cp s.toml undone.toml
+# dx's mode button, under its level entry.
+xdotool mousemove --window "$WID" 36 494 click 1
+sleep 1.5
+xdotool key ctrl+s
+sleep 1.5
+{POSTAMBLE}"#,
+        preamble = preamble(),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let written = std::fs::read_to_string(root.join("written.toml")).unwrap();
+    let t: toml::Table = written.parse().unwrap();
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    let lane = |k: usize| -> Vec<(f64, f64)> {
+        t["track"][k]
+            .get("automation")
+            .and_then(|a| a.as_array())
+            .and_then(|a| a.iter().find(|l| l["param"].as_str() == Some("gain_db")))
+            .map(|l| {
+                l["points"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (num(&p[0]), num(&p[1])))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let at = |points: &[(f64, f64)], t: f64| gpu_dsp::mix::envelope_at(points, t, f64::NAN);
+    let ramp = |t: f64| -20.0 + 5.0 * t;
+    let dx = lane(0);
+    assert!(dx.len() > 3, "dx kept no ride:\n{written}");
+    let dip = dx.iter().map(|p| p.1 - ramp(p.0)).fold(0.0, f64::min);
+    assert!(dip < -8.0, "dx did not dip ({dip} dB):\n{written}");
+    assert!(
+        (at(&dx, 3.9) - ramp(3.9)).abs() < 0.1,
+        "dx is back on its ramp:\n{written}"
+    );
+    let fx = lane(1);
+    assert!(!fx.is_empty(), "fx wrote nothing:\n{written}");
+    // Latch holds the push until the stop, then the pass ends (back to 0 dB one step on).
+    let stop = fx.last().unwrap().0;
+    assert!(
+        at(&fx, stop - 0.01) > 1.0 && at(&fx, stop - 0.5) > 1.0,
+        "fx holds its push to the stop: {fx:?}"
+    );
+    assert_eq!(t["track"][1].get("gain_db"), None, "the static fader stays");
+    let undone = std::fs::read_to_string(root.join("undone.toml")).unwrap();
+    assert!(
+        undone.contains("points = [[0.0, -20.0], [4.0, 0.0]]")
+            && undone.matches("[[track.automation]]").count() == 1,
+        "one undo takes both lanes back:\n{undone}"
+    );
+    let last = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    let t: toml::Table = last.parse().unwrap();
+    assert_eq!(
+        t["track"][0]["automation_mode"].as_str(),
+        Some("latch"),
+        "the mode button:\n{last}"
+    );
+}
+
 /// Alt+click on a track's lane adds a fader automation point there (an edit command, saved
 /// with Ctrl+S; the lane then draws it), and Ctrl+Z takes it back.
 #[test]
