@@ -769,3 +769,60 @@ fn automation_lanes_are_edited_point_by_point_and_replaced_whole() {
         &["render", "s.toml", "-o", "mix.wav", "--engine", "cpu"],
     ));
 }
+
+/// `automation STRIP PARAM shape step`: the lane holds each point's value to the next one.
+/// Rendered, the step lane's output over the same session without automation is exactly
+/// −20 dB before 1 s and 0 dB from 1 s on (a straight lane would be between); `shape
+/// linear` takes it back, and an unknown shape is refused.
+#[test]
+fn a_step_lane_holds_its_values_in_the_render() {
+    let (f, _, _) = material();
+    ok(&edit(&f, &["import a.wav --track dx"]));
+    let render = |name: &str| {
+        ok(&run(
+            &f,
+            &[
+                "render", "s.toml", "-o", name, "--format", "f32", "--engine", "cpu",
+            ],
+        ));
+        read(&f.path(name))
+    };
+    let flat = render("flat.wav");
+    ok(&edit(
+        &f,
+        &[
+            "automation dx gain_db points 0=-20 1=0",
+            "automation dx gain_db shape step",
+        ],
+    ));
+    let s = session(&f);
+    let lanes = track(&s, "dx")["automation"].as_array().unwrap().clone();
+    assert_eq!(lanes[0]["shape"].as_str(), Some("step"));
+    let stepped = render("step.wav");
+    let mut checked = 0;
+    for i in (0..flat[0].len()).step_by(97) {
+        if flat[0][i].abs() < 1e-3 {
+            continue;
+        }
+        let want = if i < RATE as usize { 0.1 } else { 1.0 };
+        let ratio = stepped[0][i] / flat[0][i];
+        assert!((ratio - want).abs() < 1e-4, "sample {i}: {ratio} vs {want}");
+        checked += 1;
+    }
+    assert!(checked > 500, "{checked}");
+    ok(&edit(&f, &["automation dx gain_db shape linear"]));
+    let lanes = track(&session(&f), "dx")["automation"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(lanes[0].get("shape"), None, "linear is the default");
+    let o = edit(&f, &["automation dx gain_db shape smooth"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("expected linear or step"),
+        "{}",
+        stderr(&o)
+    );
+    let o = edit(&f, &["automation dx pan shape step"]);
+    assert!(stderr(&o).contains("no pan lane"), "{}", stderr(&o));
+}

@@ -15,6 +15,8 @@ pub enum LaneEdit {
     Clear(Option<(String, String)>),
     /// The lane's points, replaced (times increasing).
     Points(Vec<(String, f64)>),
+    /// How the lane goes from point to point: `linear` or `step` (held to the next point).
+    Shape(String),
 }
 
 impl EditSession {
@@ -41,6 +43,12 @@ impl EditSession {
                 }
                 Resolved::Clear(a, b)
             }
+            LaneEdit::Shape(shape) => {
+                if shape != "linear" && shape != "step" {
+                    bail!("automation: shape '{shape}': expected linear or step");
+                }
+                Resolved::Shape(shape == "step")
+            }
             LaneEdit::Points(list) => {
                 let mut points = Vec::with_capacity(list.len());
                 for (at, v) in list {
@@ -62,7 +70,20 @@ impl EditSession {
             .and_then(|i| lanes.get(i))
             .map(|lane| read_points(lane.get("points")))
             .unwrap_or_default();
+        if let Resolved::Shape(step) = edit {
+            let Some(lane) = index.and_then(|i| lanes.get_mut(i)) else {
+                bail!("automation: '{strip}' has no {param} lane to shape");
+            };
+            // Linear is the default: the key is written only for a step lane.
+            if step {
+                lane.insert("shape", toml_edit::value("step"));
+            } else {
+                lane.remove("shape");
+            }
+            return Ok(());
+        }
         match edit {
+            Resolved::Shape(_) => {}
             Resolved::Add(t, v) => {
                 points.retain(|p| (p.0 - t).abs() > 1e-9);
                 let at = points.partition_point(|p| p.0 < t);
@@ -97,6 +118,7 @@ impl EditSession {
 
 /// An edit with its times read on the session's clock.
 enum Resolved {
+    Shape(bool),
     Add(f64, f64),
     Clear(f64, f64),
     Replace(Vec<(f64, f64)>),

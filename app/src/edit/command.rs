@@ -187,7 +187,7 @@ pub const USAGE: &[(&str, &str)] = &[
     ("relink", "relink OLD_FILE NEW_FILE"),
     (
         "automation",
-        "automation STRIP PARAM (add T VALUE | clear [T0 T1] | points T=VALUE...)",
+        "automation STRIP PARAM (add T VALUE | clear [T0 T1] | points T=VALUE... | shape linear|step)",
     ),
     ("undo", "undo"),
     ("redo", "redo"),
@@ -558,6 +558,7 @@ pub fn parse_command(line: &str) -> Result<Option<Command>> {
                     value: number(verb, "value", &p[4])?,
                 },
                 ("clear", 3) => LaneEdit::Clear(None),
+                ("shape", 4) => LaneEdit::Shape(p[3].clone()),
                 ("clear", 5) => LaneEdit::Clear(Some((p[3].clone(), p[4].clone()))),
                 ("points", n) if n > 3 => LaneEdit::Points(
                     p[3..]

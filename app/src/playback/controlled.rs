@@ -371,11 +371,22 @@ pub fn lane_commands(spec: &MixSpec, lanes: &[WrittenLane]) -> Vec<Command> {
                 .iter()
                 .map(|&(t, v)| (format!("{t:.9}"), v))
                 .collect();
-            Some(Command::Automation {
+            let lane_command = |edit| Command::Automation {
                 strip: track.name.clone(),
-                param,
-                edit: LaneEdit::Points(points),
-            })
+                param: param.clone(),
+                edit,
+            };
+            let mut out = vec![lane_command(LaneEdit::Points(points))];
+            // A pass over a step lane keeps its corners as points: the lane is linear now.
+            let was_step = track
+                .automation
+                .iter()
+                .any(|(k, a)| *k == lane.target && a.is_step());
+            if was_step {
+                out.push(lane_command(LaneEdit::Shape("linear".into())));
+            }
+            Some(out)
         })
+        .flatten()
         .collect()
 }

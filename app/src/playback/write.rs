@@ -69,7 +69,7 @@ impl AutomationPass {
                     .automation
                     .iter()
                     .find(|(k, _)| *k == target)
-                    .map_or_else(Vec::new, |(_, a)| a.points_seconds(rate));
+                    .map_or_else(Vec::new, |(_, a)| a.linear_points_seconds(rate));
                 let mut recorder = PassRecorder::new(mode, &base, value, glide);
                 recorder.reserve(MOVES);
                 armed.push(Armed {

@@ -202,6 +202,19 @@ pub struct AutomationSection {
     pub param: String,
     /// `[[seconds, value], ...]`, times increasing.
     pub points: Vec<(f64, f64)>,
+    /// `linear` (straight lines between points) or `step` (each value holds until the next
+    /// point).
+    #[serde(default)]
+    pub shape: LaneShape,
+}
+
+/// How an automation lane goes from one point to the next.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LaneShape {
+    #[default]
+    Linear,
+    Step,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -949,6 +949,10 @@ fn automation(
         }
     }
     let env = Automation::new(&a.points, rate).map_err(|e| anyhow!("{place}: {e}"))?;
+    let env = match a.shape {
+        super::format::LaneShape::Linear => env,
+        super::format::LaneShape::Step => env.stepped(),
+    };
     Ok((target, env))
 }
 

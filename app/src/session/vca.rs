@@ -30,8 +30,13 @@ pub fn apply_vcas(vcas: &[VcaSection], tracks: &mut [TrackSpec], rate: f64) -> R
                 gain.check(v)
                     .map_err(|e| anyhow!("{at}: point {}: {e}", p + 1))?;
             }
-            Automation::new(&a.points, rate).map_err(|e| anyhow!("{at}: {e}"))?;
-            envelope = Some(a.points.clone());
+            let env = Automation::new(&a.points, rate).map_err(|e| anyhow!("{at}: {e}"))?;
+            let env = match a.shape {
+                super::format::LaneShape::Linear => env,
+                super::format::LaneShape::Step => env.stepped(),
+            };
+            // Combined with the members' in straight lines (a step lane's corners kept).
+            envelope = Some(env.linear_points_seconds(rate));
         }
         let mut members = Vec::with_capacity(vca.members.len());
         for name in &vca.members {
@@ -63,7 +68,7 @@ fn fold(
         .automation
         .iter()
         .find(|(k, _)| *k == Target::GainDb)
-        .map(|(_, a)| a.points_seconds(rate));
+        .map(|(_, a)| a.linear_points_seconds(rate));
     if own.is_none() && envelope.is_none() {
         track.gain_db += gain_db;
         return Ok(());

@@ -1,4 +1,5 @@
-//! Breakpoint automation: (seconds, value) points, linear between them, held outside.
+//! Breakpoint automation: (seconds, value) points, linear between them (or held until the
+//! next point: a step lane), held outside.
 
 use std::fmt;
 
@@ -31,6 +32,8 @@ impl fmt::Display for AutomationError {
 pub struct Automation {
     /// (sample position, value), strictly increasing positions.
     points: Vec<(f64, f32)>,
+    /// Each value holds until the next point (a step), instead of a straight line to it.
+    step: bool,
 }
 
 impl Automation {
@@ -49,7 +52,34 @@ impl Automation {
         }
         Ok(Self {
             points: points.iter().map(|&(t, v)| (t * rate, v as f32)).collect(),
+            step: false,
         })
+    }
+
+    /// The same points as steps: each value holds until the next point.
+    pub fn stepped(mut self) -> Self {
+        self.step = true;
+        self
+    }
+
+    /// True for a step lane.
+    pub fn is_step(&self) -> bool {
+        self.step
+    }
+
+    /// The envelope as straight-line points (seconds, value) at `rate` Hz: a step lane gets
+    /// a corner one sample before each point, so a linear reading of them plays the same.
+    pub fn linear_points_seconds(&self, rate: f64) -> Vec<(f64, f64)> {
+        let mut out = Vec::with_capacity(2 * self.points.len());
+        for (k, &(t, v)) in self.points.iter().enumerate() {
+            if self.step && k > 0 {
+                let (t0, v0) = self.points[k - 1];
+                let corner = (t - 1.0).max(t0 + 0.5);
+                out.push((corner / rate, f64::from(v0)));
+            }
+            out.push((t / rate, f64::from(v)));
+        }
+        out
     }
 
     /// The points as (seconds, value) at `rate` Hz.
@@ -66,6 +96,7 @@ impl Automation {
         match i {
             0 => self.points[0].1,
             i if i == self.points.len() => self.points[i - 1].1,
+            i if self.step => self.points[i - 1].1,
             i => {
                 let (t0, v0) = self.points[i - 1];
                 let (t1, v1) = self.points[i];
@@ -88,6 +119,7 @@ impl Automation {
             *o = match i {
                 0 => self.points[0].1,
                 i if i == self.points.len() => self.points[i - 1].1,
+                i if self.step => self.points[i - 1].1,
                 i => {
                     let (t0, v0) = self.points[i - 1];
                     let (t1, v1) = self.points[i];
@@ -116,6 +148,28 @@ mod tests {
         let mut tail = [0.0f32; 5];
         a.fill(12, &mut tail);
         assert!((tail[0] + 48.0).abs() < 1e-4);
+    }
+
+    /// A step lane holds each value to the next point, sample for sample, and its linear
+    /// points read linearly give the same values at every sample.
+    #[test]
+    fn a_step_lane_holds_each_value_until_the_next_point() {
+        let a = Automation::new(&[(1.0, -60.0), (2.0, 0.0), (2.5, -6.0)], 10.0)
+            .unwrap()
+            .stepped();
+        assert!(a.is_step());
+        assert_eq!(a.value_at(5.0), -60.0);
+        assert_eq!(a.value_at(19.9), -60.0);
+        assert_eq!(a.value_at(20.0), 0.0);
+        assert_eq!(a.value_at(24.0), 0.0);
+        assert_eq!(a.value_at(30.0), -6.0);
+        let mut out = [0.0f32; 40];
+        a.fill(0, &mut out);
+        let linear = Automation::new(&a.linear_points_seconds(10.0), 10.0).unwrap();
+        for (k, v) in out.iter().enumerate() {
+            assert_eq!(*v, a.value_at(k as f64), "{k}");
+            assert!((linear.value_at(k as f64) - v).abs() < 1e-5, "{k}");
+        }
     }
 
     #[test]
