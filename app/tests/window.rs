@@ -650,6 +650,83 @@ sleep 1.5
     );
 }
 
+/// An automation lane under a track (dx's pan), edited with the mouse: a point dragged to
+/// a new time and value, a band drawn round another and Delete, a click adding a point,
+/// and the lane's glyph switching it to step; saved with Ctrl+S.
+#[test]
+fn the_window_edits_an_automation_lane_with_the_mouse() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_f32(&root.join("a.wav"), 48_000, &[noise(4 * 48_000, 5)]);
+    let original = "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n\
+        [[track.automation]]\nparam = \"pan\"\npoints = [[0.0, -1.0], [2.0, 1.0], [4.0, 0.0]]\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    // The canvas at (10, 50): time zero 90 px in, 4 s and 5 % more over 1390 px; dx's clip
+    // lane y = 72 … 102, its pan lane y = 102 … 124 (−1 at y 121, +1 at y 105).
+    let x = |t: f64| (100.0 + t / (4.0 * 1.05) * 1390.0).round() as i64;
+    let script = format!(
+        r#"{preamble}xdotool mousemove --window "$WID" {x2} 105 mousedown 1
+sleep 0.2
+xdotool mousemove --window "$WID" {x24} 109
+sleep 0.2
+xdotool mousemove --window "$WID" {x25} 113
+sleep 0.2
+xdotool mouseup 1
+sleep 1.5
+xdotool mousemove --window "$WID" {x35} 103 mousedown 1
+sleep 0.2
+xdotool mousemove --window "$WID" {x41} 123
+sleep 0.2
+xdotool mouseup 1
+sleep 0.3
+xdotool key Delete
+sleep 1.5
+xdotool mousemove --window "$WID" {x1} 113 click 1
+sleep 1.5
+xdotool mousemove --window "$WID" 90 110 click 1
+sleep 1.5
+xdotool key ctrl+s
+sleep 1.5
+{POSTAMBLE}"#,
+        preamble = preamble(),
+        x1 = x(1.0),
+        x2 = x(2.0),
+        x24 = x(2.3),
+        x25 = x(2.5),
+        x35 = x(3.5),
+        x41 = x(4.1),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let saved = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    let t: toml::Table = saved.parse().unwrap();
+    let lane = &t["track"][0]["automation"][0];
+    assert_eq!(lane["param"].as_str(), Some("pan"), "{saved}");
+    assert_eq!(lane["shape"].as_str(), Some("step"), "{saved}");
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    let points: Vec<(f64, f64)> = lane["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (num(&p[0]), num(&p[1])))
+        .collect();
+    assert_eq!(points.len(), 3, "{saved}");
+    assert_eq!(points[0], (0.0, -1.0), "{saved}");
+    // The click: a point at 1 s (one pixel is 3 ms) at the lane's middle (pan 0 ± a pixel).
+    assert!(
+        (points[1].0 - 1.0).abs() < 0.01 && points[1].1.abs() < 0.15,
+        "{saved}"
+    );
+    // The dragged point: from (2 s, +1) to about (2.5 s, 0).
+    assert!(
+        (points[2].0 - 2.5).abs() < 0.01 && points[2].1.abs() < 0.15,
+        "{saved}"
+    );
+}
+
 /// Alt+click on a track's lane adds a fader automation point there (an edit command, saved
 /// with Ctrl+S; the lane then draws it), and Ctrl+Z takes it back.
 #[test]

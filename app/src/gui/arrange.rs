@@ -30,6 +30,12 @@ pub struct TimelinePanel {
     pub lane_scroll: f32,
     /// The marker picked on the ruler (its index) and its name as being typed.
     pub marker: Option<(usize, String)>,
+    /// Under each track, the parameters with an automation lane of their own (indices
+    /// into its strip's `lanes`), and how many.
+    pub sub_lanes: Vec<Vec<usize>>,
+    pub sub_counts: Vec<usize>,
+    /// Selected automation points: track, lane (index into its strip's `lanes`), times.
+    pub points: Option<(usize, usize, Vec<f64>)>,
 }
 
 /// What the user does on the timeline.
@@ -55,10 +61,17 @@ pub enum TimelineMessage {
     ClipGainStep(f64),
     /// A marker at the playhead.
     AddMarker,
-    /// Alt+click on a track's lane: a fader automation point there (seconds, dB), or the
-    /// point under the pointer removed (its time).
-    AutomationPoint(usize, f64, f64),
-    RemoveAutomationPoint(usize, f64),
+    /// A point added to an automation lane (track, lane, seconds, value), or removed
+    /// (track, lane, its time).
+    AutomationPoint(usize, usize, f64, f64),
+    RemoveAutomationPoint(usize, usize, f64),
+    /// A point dragged by (seconds, value): with the other selected points of its lane
+    /// when it is one of them (track, lane, its time, dt, dv).
+    MovePoints(usize, usize, f64, f64, f64),
+    /// Select these points of a lane (a band drawn on it).
+    SelectPoints(usize, usize, Vec<f64>),
+    /// A lane switches between linear and step.
+    ToggleShape(usize, usize),
     /// Show this part of the session.
     View(View),
     /// Zoom by a factor around the playhead.
@@ -95,6 +108,38 @@ pub enum TimelineEvent {
     LoopChanged,
 }
 
+/// Track `track`'s name and its automation lane `k`.
+fn lane_of(
+    session: &SessionView,
+    track: usize,
+    k: usize,
+) -> Option<(&str, &super::state::LaneParam)> {
+    let strip = session.strips.get(track)?;
+    Some((strip.name.as_str(), strip.lanes.get(k)?))
+}
+
+/// The edit that replaces lane `param` of `strip` with `points` (or clears it).
+fn lane_points(strip: &str, param: &str, points: &[(f64, f64)]) -> Option<TimelineEvent> {
+    use crate::edit::LaneEdit;
+    let edit = if points.is_empty() {
+        LaneEdit::Clear(None)
+    } else {
+        LaneEdit::Points(
+            points
+                .iter()
+                .map(|&(t, v)| (format!("{t:.9}"), v))
+                .collect(),
+        )
+    };
+    Some(TimelineEvent::Edit(EditRequest::Command(
+        Command::Automation {
+            strip: strip.to_string(),
+            param: param.to_string(),
+            edit,
+        },
+    )))
+}
+
 /// Seconds as an edit command writes them (nanosecond precision, no float noise).
 pub fn seconds_text(s: f64) -> String {
     crate::edit::document::tidy(s.max(0.0)).to_string()
@@ -117,6 +162,19 @@ impl TimelinePanel {
     /// Follows a new or edited session: lane heights by name, the scroll and the selection
     /// kept within it.
     pub fn follow(&mut self, session: &SessionView) {
+        self.sub_lanes = super::auto_lanes::sub_lanes(session);
+        self.sub_counts = self.sub_lanes.iter().map(Vec::len).collect();
+        if let Some((t, k, times)) = &mut self.points {
+            let points = session
+                .strips
+                .get(*t)
+                .and_then(|s| s.lanes.get(*k))
+                .map(|l| &l.points);
+            times.retain(|x| points.is_some_and(|p| p.iter().any(|q| (q.0 - *x).abs() < 1e-9)));
+            if times.is_empty() {
+                self.points = None;
+            }
+        }
         self.lane_heights = session
             .strips
             .iter()
@@ -136,7 +194,7 @@ impl TimelinePanel {
 
     /// The furthest the lanes scroll: the last lane up to the ruler.
     fn most_scroll(&self) -> f32 {
-        let lanes = Lanes::new(&self.lane_heights, 0.0);
+        let lanes = Lanes::new(&self.lane_heights, 0.0).with_subs(&self.sub_counts);
         let last = self.lane_heights.last().copied().unwrap_or(0.0);
         (lanes.total(self.lane_heights.len()) - RULER - last).max(0.0)
     }
@@ -151,6 +209,13 @@ impl TimelinePanel {
         use TimelineMessage as M;
         let edit = |c: Command| Some(TimelineEvent::Edit(EditRequest::Command(c)));
         match message {
+            M::SelectClip(clip) if clip.is_some() => {
+                self.points = None;
+                let c = clip?;
+                if !self.selected.contains(&c) {
+                    self.selected = vec![c];
+                }
+            }
             M::SelectClip(clip) => match clip {
                 Some(c) if self.selected.contains(&c) => {}
                 Some(c) => self.selected = vec![c],
@@ -165,6 +230,7 @@ impl TimelinePanel {
             M::SelectClips(clips) => self.selected = clips,
             M::LocateAndDeselect(t) => {
                 self.selected.clear();
+                self.points = None;
                 return Some(TimelineEvent::Locate(t));
             }
             M::ClipGesture(g) => return self.gesture(g, session, position),
@@ -173,6 +239,18 @@ impl TimelinePanel {
                     clip,
                     at: String::new(),
                 })
+            }
+            M::DeleteClip if self.points.is_some() => {
+                // Selected automation points go first (the clips stay).
+                let (track, k, times) = self.points.take()?;
+                let (strip, lane) = lane_of(session, track, k)?;
+                let kept: Vec<(f64, f64)> = lane
+                    .points
+                    .iter()
+                    .filter(|p| !times.iter().any(|t| (t - p.0).abs() < 1e-9))
+                    .copied()
+                    .collect();
+                return lane_points(strip, &lane.param, &kept);
             }
             M::DeleteClip => {
                 let event = self.clip_command(session, position, |clip, _| Command::Delete(clip));
@@ -207,24 +285,61 @@ impl TimelinePanel {
                     at: seconds_text(position),
                 });
             }
-            M::AutomationPoint(track, at, db) => {
-                let strip = session.strips.get(track)?;
+            M::AutomationPoint(track, k, at, value) => {
+                let (strip, lane) = lane_of(session, track, k)?;
                 return edit(Command::Automation {
-                    strip: strip.name.clone(),
-                    param: "gain_db".into(),
+                    strip: strip.to_string(),
+                    param: lane.param.clone(),
                     edit: crate::edit::LaneEdit::Add {
                         at: seconds_text(at),
-                        value: (db * 10.0).round() / 10.0,
+                        value: lane.rounded(value),
                     },
                 });
             }
-            M::RemoveAutomationPoint(track, at) => {
-                let strip = session.strips.get(track)?;
+            M::RemoveAutomationPoint(track, k, at) => {
+                let (strip, lane) = lane_of(session, track, k)?;
                 let at = seconds_text(at);
+                self.points = None;
                 return edit(Command::Automation {
-                    strip: strip.name.clone(),
-                    param: "gain_db".into(),
+                    strip: strip.to_string(),
+                    param: lane.param.clone(),
                     edit: crate::edit::LaneEdit::Clear(Some((at.clone(), at))),
+                });
+            }
+            M::MovePoints(track, k, grabbed, dt, dv) => {
+                let (strip, lane) = lane_of(session, track, k)?;
+                let moved = match &self.points {
+                    Some((t, l, times))
+                        if (*t, *l) == (track, k)
+                            && times.iter().any(|x| (x - grabbed).abs() < 1e-9) =>
+                    {
+                        times.clone()
+                    }
+                    _ => vec![grabbed],
+                };
+                let points = super::auto_lanes::dragged(lane, &moved, dt, dv);
+                // The moved points stay selected where they landed.
+                let landed = moved
+                    .iter()
+                    .map(|t| crate::edit::document::tidy((t + dt).max(0.0)))
+                    .collect();
+                self.points = Some((track, k, landed));
+                return lane_points(strip, &lane.param, &points);
+            }
+            M::SelectPoints(track, k, times) => {
+                self.selected.clear();
+                self.points = (!times.is_empty()).then_some((track, k, times));
+            }
+            M::ToggleShape(track, k) => {
+                let (strip, lane) = lane_of(session, track, k)?;
+                if lane.points.is_empty() {
+                    return None;
+                }
+                let shape = if lane.step { "linear" } else { "step" };
+                return edit(Command::Automation {
+                    strip: strip.to_string(),
+                    param: lane.param.clone(),
+                    edit: crate::edit::LaneEdit::Shape(shape.into()),
                 });
             }
             M::View(v) => self.view = v,

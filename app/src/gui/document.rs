@@ -194,11 +194,7 @@ fn build_view(
                 .map(|v| v.gain_db)
                 .sum(),
             vca_mute: vcas_of(file, &t.name).any(|v| v.mute),
-            gain_envelope: section
-                .automation
-                .iter()
-                .find(|a| a.param == "gain_db")
-                .map_or_else(Vec::new, |a| a.points.clone()),
+            lanes: lanes_of(t, section),
             automation_mode: section
                 .automation_mode
                 .as_deref()
@@ -261,6 +257,41 @@ pub fn rounded(value: f32) -> f64 {
         _ => 1.0,
     };
     crate::edit::document::tidy((v / step).round() * step)
+}
+
+/// Every automatable parameter of track `t` (the fader, pan, the file's sends, each
+/// insert's live parameters) with the automation its section has.
+fn lanes_of(
+    t: &gpu_dsp::mix::TrackSpec,
+    section: &crate::session::format::TrackSection,
+) -> Vec<super::state::LaneParam> {
+    use super::state::LaneParam;
+    use gpu_dsp::mix::Insert;
+    const LEVEL: (f64, f64) = (-60.0, 12.0);
+    let mut lanes = vec![
+        LaneParam::new("gain_db", LEVEL),
+        LaneParam::new("pan", (-1.0, 1.0)),
+    ];
+    for s in &section.sends {
+        lanes.push(LaneParam::new(&format!("send.{}", s.bus), LEVEL));
+    }
+    for (n, ins) in t.inserts.iter().enumerate() {
+        for name in Insert::param_names(ins) {
+            let Some(info) = Insert::resolve(ins, &name).and_then(|id| Insert::info(ins, id))
+            else {
+                continue;
+            };
+            let range = (f64::from(info.min), f64::from(info.max));
+            lanes.push(LaneParam::new(&format!("insert.{}.{name}", n + 1), range));
+        }
+    }
+    for a in &section.automation {
+        if let Some(lane) = lanes.iter_mut().find(|l| l.param == a.param) {
+            lane.points.clone_from(&a.points);
+            lane.step = a.shape == crate::session::format::LaneShape::Step;
+        }
+    }
+    lanes
 }
 
 /// `set` commands for every console value of `view` that differs from `file`.

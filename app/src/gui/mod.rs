@@ -4,6 +4,7 @@
 //! This module is the shell that connects them: it runs the effects the update asks for.
 
 mod arrange;
+mod auto_lanes;
 mod browser;
 mod cleanup;
 mod console;

@@ -12,6 +12,64 @@ use super::params::Param;
 use std::path::{Path, PathBuf};
 
 /// One channel strip.
+/// An automatable parameter of a track as its timeline lane shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneParam {
+    /// The session's name: `gain_db`, `pan`, `send.<bus>`, `insert.<n>.<parameter>`.
+    pub param: String,
+    /// The values the lane spans, bottom to top.
+    pub range: (f64, f64),
+    /// (seconds, value) points, empty without automation; `step`: held to the next point.
+    pub points: Vec<(f64, f64)>,
+    pub step: bool,
+}
+
+impl LaneParam {
+    /// A lane of `param` over `range` without automation.
+    pub fn new(param: &str, range: (f64, f64)) -> Self {
+        Self {
+            param: param.to_string(),
+            range,
+            points: Vec::new(),
+            step: false,
+        }
+    }
+
+    /// The lane's value at `t` seconds (`None` without points).
+    pub fn value_at(&self, t: f64) -> Option<f64> {
+        let first = self.points.first()?;
+        if self.step {
+            let k = self.points.partition_point(|p| p.0 <= t);
+            return Some(if k == 0 {
+                first.1
+            } else {
+                self.points[k - 1].1
+            });
+        }
+        Some(gpu_dsp::mix::envelope_at(&self.points, t, first.1))
+    }
+
+    /// A value typed by a click, rounded as a mixer reads it (0.1 dB, or a thousandth of
+    /// the range).
+    pub fn rounded(&self, v: f64) -> f64 {
+        let (lo, hi) = self.range;
+        let step = if self.param == "gain_db" || self.param.starts_with("send.") {
+            0.1
+        } else {
+            let r = (hi - lo) / 1000.0;
+            10f64.powf(r.log10().floor())
+        };
+        crate::edit::document::tidy(((v.clamp(lo, hi)) / step).round() * step)
+    }
+}
+
+impl Strip {
+    /// The lane of `param`, if the track has that parameter.
+    pub fn lane(&self, param: &str) -> Option<&LaneParam> {
+        self.lanes.iter().find(|l| l.param == param)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Strip {
     pub name: String,
@@ -40,8 +98,9 @@ pub struct Strip {
     /// The fader (pan) has automation, played unless the mode is `off`.
     pub gain_automated: bool,
     pub pan_automated: bool,
-    /// The fader's automation points (seconds, dB), drawn over the track's lane.
-    pub gain_envelope: Vec<(f64, f64)>,
+    /// Every automatable parameter (fader first, then pan, sends, insert parameters)
+    /// with its automation: what the track's timeline lane can show and edit.
+    pub lanes: Vec<LaneParam>,
     /// The share of its VCAs without automation (dB) and whether one of them mutes it: the
     /// mix hears the fader plus this.
     pub vca_db: f32,
@@ -839,7 +898,7 @@ mod tests {
                     ],
                     gain_automated: false,
                     pan_automated: false,
-                    gain_envelope: Vec::new(),
+                    lanes: vec![LaneParam::new("gain_db", (-60.0, 12.0))],
                     vca_db: 0.0,
                     vca_mute: false,
                     automation_mode: Default::default(),
@@ -966,6 +1025,69 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(w.error, None);
+    }
+
+    /// Automation points: a band selects points of one lane, a drag moves the selection
+    /// together (one `points` edit), Delete removes the selected points (not the clips),
+    /// and the shape glyph switches the lane to step.
+    #[test]
+    fn automation_points_are_selected_moved_deleted_and_shaped() {
+        use crate::edit::LaneEdit;
+        let mut w = opened();
+        let pan = LaneParam {
+            points: vec![(0.0, -1.0), (1.0, 0.0), (2.0, 1.0)],
+            ..LaneParam::new("pan", (-1.0, 1.0))
+        };
+        w.session.as_mut().unwrap().strips[0].lanes.push(pan);
+        let view = w.session.clone().unwrap();
+        w.timeline.follow(&view);
+        assert_eq!(
+            w.timeline.sub_lanes[0],
+            vec![1],
+            "pan has a lane of its own"
+        );
+        let mut w2 = w;
+        let points = |e: Vec<Effect>| match e.as_slice() {
+            [Effect::Edit(EditRequest::Command(Command::Automation { param, edit, .. }))] => {
+                (param.clone(), edit.clone())
+            }
+            other => panic!("{other:?}"),
+        };
+        w2.update(Message::Timeline(TimelineMessage::SelectPoints(
+            0,
+            1,
+            vec![1.0, 2.0],
+        )));
+        let (param, edit) = points(w2.update(Message::Timeline(TimelineMessage::MovePoints(
+            0, 1, 2.0, -0.5, -0.25,
+        ))));
+        assert_eq!(param, "pan");
+        assert_eq!(
+            edit,
+            LaneEdit::Points(vec![
+                ("0.000000000".into(), -1.0),
+                ("0.500000000".into(), -0.25),
+                ("1.500000000".into(), 0.75),
+            ])
+        );
+        assert_eq!(w2.timeline.points, Some((0, 1, vec![0.5, 1.5])));
+        // Delete takes the selected points (of the lane before the move was applied).
+        w2.timeline.points = Some((0, 1, vec![1.0]));
+        let (_, edit) = points(w2.update(Message::Timeline(TimelineMessage::DeleteClip)));
+        assert_eq!(
+            edit,
+            LaneEdit::Points(vec![
+                ("0.000000000".into(), -1.0),
+                ("2.000000000".into(), 1.0)
+            ])
+        );
+        assert_eq!(w2.timeline.points, None);
+        let (_, edit) = points(w2.update(Message::Timeline(TimelineMessage::ToggleShape(0, 1))));
+        assert_eq!(edit, LaneEdit::Shape("step".into()));
+        // A click selecting a clip forgets the points.
+        w2.timeline.points = Some((0, 1, vec![1.0]));
+        w2.update(Message::Timeline(TimelineMessage::SelectClip(Some((0, 0)))));
+        assert_eq!(w2.timeline.points, None);
     }
 
     /// In a writing mode a hand rides the control while playing: grab, moves and release
@@ -1190,7 +1312,7 @@ mod tests {
         // Alt+click on a lane: a fader automation point (to 0.1 dB), or one removed.
         assert_eq!(
             w.update(Message::Timeline(TimelineMessage::AutomationPoint(
-                0, 1.25, -6.04
+                0, 0, 1.25, -6.04
             ))),
             edit(Command::Automation {
                 strip: "dx".into(),
@@ -1203,7 +1325,7 @@ mod tests {
         );
         assert_eq!(
             w.update(Message::Timeline(TimelineMessage::RemoveAutomationPoint(
-                0, 2.0
+                0, 0, 2.0
             ))),
             edit(Command::Automation {
                 strip: "dx".into(),

@@ -6,6 +6,7 @@
 //! command.
 
 use super::arrange::TimelineMessage;
+use super::auto_lanes::{self, LaneAt};
 use super::state::{ClipView, Message, SessionView};
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
 use iced::{keyboard, mouse, Color, Point, Rectangle, Renderer, Size, Theme};
@@ -134,47 +135,89 @@ impl Scale {
 pub const LANE_MIN: f32 = 18.0;
 pub const LANE_MAX: f32 = 240.0;
 
-/// The lanes' heights, top to bottom (a lane without an entry is [`LANE`] high), scrolled
-/// up by `scroll` pixels under the ruler.
+/// The lanes' heights, top to bottom (a lane without an entry is [`LANE`] high), each
+/// followed by its track's automation lanes (`subs[k]` of them, [`SUB`] high each),
+/// scrolled up by `scroll` pixels under the ruler.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Lanes<'a> {
     pub heights: &'a [f32],
+    pub subs: &'a [usize],
     pub scroll: f32,
 }
 
+/// The height of one automation lane under a track.
+pub const SUB: f32 = 22.0;
+
 impl<'a> Lanes<'a> {
     pub fn new(heights: &'a [f32], scroll: f32) -> Self {
-        Self { heights, scroll }
+        Self {
+            heights,
+            subs: &[],
+            scroll,
+        }
     }
 
+    /// The same lanes with `subs[k]` automation lanes under track `k`.
+    pub fn with_subs(mut self, subs: &'a [usize]) -> Self {
+        self.subs = subs;
+        self
+    }
+
+    /// The height of track `k`'s clip lane.
     pub fn height(&self, k: usize) -> f32 {
         self.heights.get(k).copied().unwrap_or(LANE)
     }
 
+    /// Track `k`'s clip lane and its automation lanes.
+    fn block(&self, k: usize) -> f32 {
+        self.height(k) + self.subs.get(k).copied().unwrap_or(0) as f32 * SUB
+    }
+
     /// The top of lane `k` on the canvas.
     pub fn top(&self, k: usize) -> f32 {
-        RULER + (0..k).map(|i| self.height(i)).sum::<f32>() - self.scroll
+        RULER + (0..k).map(|i| self.block(i)).sum::<f32>() - self.scroll
     }
 
     /// The ruler and `count` lanes, unscrolled.
     pub fn total(&self, count: usize) -> f32 {
-        RULER + (0..count).map(|i| self.height(i)).sum::<f32>()
+        RULER + (0..count).map(|i| self.block(i)).sum::<f32>()
     }
 
-    /// The lane (of `count`) under `y`, if any (none under the ruler).
+    /// The clip lane (of `count`) under `y`, if any (none under the ruler or on an
+    /// automation lane).
     pub fn at(&self, y: f32, count: usize) -> Option<usize> {
         if y < RULER {
             return None;
         }
         let mut top = RULER - self.scroll;
         for k in 0..count {
-            let h = self.height(k);
-            if y >= top && y < top + h {
+            if y >= top && y < top + self.height(k) {
                 return Some(k);
             }
-            top += h;
+            top += self.block(k);
         }
         None
+    }
+
+    /// The automation lane under `y`: (track, its `j`th automation lane).
+    pub fn sub_at(&self, y: f32, count: usize) -> Option<(usize, usize)> {
+        if y < RULER {
+            return None;
+        }
+        let mut top = RULER - self.scroll;
+        for k in 0..count {
+            let clips = top + self.height(k);
+            if y >= clips && y < top + self.block(k) {
+                return Some((k, ((y - clips) / SUB) as usize));
+            }
+            top += self.block(k);
+        }
+        None
+    }
+
+    /// The top of track `k`'s `j`th automation lane.
+    pub fn sub_top(&self, k: usize, j: usize) -> f32 {
+        self.top(k) + self.height(k) + j as f32 * SUB
     }
 
     /// The lane whose bottom edge is within 4 pixels of `y` (a press there resizes it).
@@ -182,13 +225,13 @@ impl<'a> Lanes<'a> {
         if y < RULER {
             return None;
         }
-        (0..count).find(|&k| (self.top(k + 1) - y).abs() <= 4.0)
+        (0..count).find(|&k| (self.top(k) + self.height(k) - y).abs() <= 4.0)
     }
 
     /// The lanes (of `count`) that show on a canvas `height` pixels high.
     pub fn visible(&self, count: usize, height: f32) -> std::ops::Range<usize> {
         let first = (0..count)
-            .find(|&k| self.top(k) + self.height(k) > RULER)
+            .find(|&k| self.top(k) + self.block(k) > RULER)
             .unwrap_or(count);
         let end = (first..count)
             .find(|&k| self.top(k) >= height)
@@ -342,6 +385,11 @@ pub struct Timeline<'a> {
     pub heights: &'a [f32],
     /// How far the lanes are scrolled up under the ruler (pixels).
     pub lane_scroll: f32,
+    /// Under each track, the parameters with an automation lane of their own, and how many.
+    pub sub_lanes: &'a [Vec<usize>],
+    pub sub_counts: &'a [usize],
+    /// The selected automation points (track, lane, times).
+    pub points: Option<&'a (usize, usize, Vec<f64>)>,
 }
 
 /// How the ruler counts.
@@ -402,9 +450,33 @@ pub struct TimelineState {
     zoom_key: bool,
     /// Alt held: a click edits the fader automation of the lane under it.
     alt: bool,
+    /// A press on an automation lane: on a point (its time) or not, from where to where.
+    point_drag: Option<PointDrag>,
+}
+
+/// A press on an automation lane, until its release.
+#[derive(Clone, Copy, Debug)]
+pub struct PointDrag {
+    at: LaneAt,
+    grabbed: Option<f64>,
+    from: Point,
+    to: Point,
 }
 
 impl Timeline<'_> {
+    /// The lanes on the canvas: clip lanes and the automation lanes under them.
+    fn lanes(&self) -> Lanes<'_> {
+        Lanes::new(self.heights, self.lane_scroll).with_subs(self.sub_counts)
+    }
+
+    /// The selected points' times on track `k`'s lane `lane`.
+    fn selected_points(&self, k: usize, lane: usize) -> &[f64] {
+        match self.points {
+            Some((t, l, times)) if (*t, *l) == (k, lane) => times,
+            _ => &[],
+        }
+    }
+
     /// What the cached layer depends on.
     fn key(&self, bounds: Rectangle) -> u64 {
         use std::hash::{Hash, Hasher};
@@ -423,6 +495,11 @@ impl Timeline<'_> {
             height.to_bits().hash(&mut h);
         }
         self.lane_scroll.to_bits().hash(&mut h);
+        self.sub_counts.hash(&mut h);
+        if let Some((t, l, times)) = self.points {
+            (t, l).hash(&mut h);
+            times.iter().for_each(|x| x.to_bits().hash(&mut h));
+        }
         h.finish()
     }
 }
@@ -438,7 +515,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         cursor: mouse::Cursor,
     ) -> Option<canvas::Action<Message>> {
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
-        let lanes = Lanes::new(self.heights, self.lane_scroll);
+        let lanes = self.lanes();
         let count = self.session.strips.len();
         let local = |c: mouse::Cursor| {
             c.position()
@@ -510,21 +587,44 @@ impl canvas::Program<Message> for Timeline<'_> {
                         return Some(canvas::Action::capture());
                     }
                 }
-                // Alt+click: a fader automation point added there, or the one under the
-                // pointer removed.
-                if state.alt && p.x >= LABEL {
-                    let k = lanes.at(p.y, count)?;
-                    let lane = (lanes.top(k), lanes.height(k));
-                    let strip = self.session.strips.get(k)?;
-                    let message = match envelope_point_at(&strip.gain_envelope, scale, lane, p) {
-                        Some(t) => TimelineMessage::RemoveAutomationPoint(k, t),
-                        None => TimelineMessage::AutomationPoint(
-                            k,
-                            scale.seconds(p.x).max(0.0),
-                            envelope_db(p.y, lane),
-                        ),
+                // The shape glyph of an automation lane, or of the fader envelope beside
+                // the track's name.
+                if p.x < LABEL {
+                    let glyph = match lanes.sub_at(p.y, count) {
+                        Some((k, j)) => {
+                            Some((k, *self.sub_lanes.get(k)?.get(j)?, lanes.sub_top(k, j)))
+                        }
+                        None => lanes.at(p.y, count).map(|k| (k, 0, lanes.top(k))),
                     };
-                    return Some(canvas::Action::publish(Message::Timeline(message)).and_capture());
+                    if let Some((k, lane, top)) = glyph {
+                        let has = self.session.strips[k]
+                            .lanes
+                            .get(lane)
+                            .is_some_and(|l| !l.points.is_empty());
+                        if has && auto_lanes::on_shape_glyph(p, top) {
+                            return Some(
+                                canvas::Action::publish(Message::Timeline(
+                                    TimelineMessage::ToggleShape(k, lane),
+                                ))
+                                .and_capture(),
+                            );
+                        }
+                    }
+                }
+                // An automation lane (the fader's over the clips with Alt held): a point
+                // grabbed, or a band or a click begun.
+                if p.x >= LABEL {
+                    if let Some(at) = auto_lanes::under(lanes, self.sub_lanes, count, p, state.alt)
+                    {
+                        let lane = self.session.strips.get(at.track)?.lanes.get(at.lane)?;
+                        state.point_drag = Some(PointDrag {
+                            at,
+                            grabbed: auto_lanes::point_at(lane, scale, at, p),
+                            from: p,
+                            to: p,
+                        });
+                        return Some(canvas::Action::capture());
+                    }
                 }
                 match hit(self.session, lanes, scale, p) {
                     Some((t, i, _)) if state.no_snap => Some(
@@ -556,6 +656,46 @@ impl canvas::Program<Message> for Timeline<'_> {
                         Some(canvas::Action::capture())
                     }
                 }
+            }
+            canvas::Event::Mouse(mouse::Event::CursorMoved { .. })
+                if state.point_drag.is_some() =>
+            {
+                if let (Some(d), Some(p)) = (state.point_drag.as_mut(), local(cursor)) {
+                    d.to = p;
+                }
+                Some(canvas::Action::request_redraw().and_capture())
+            }
+            canvas::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left))
+                if state.point_drag.is_some() =>
+            {
+                let d = state.point_drag.take()?;
+                let to = local(cursor).unwrap_or(d.to);
+                let lane = self.session.strips.get(d.at.track)?.lanes.get(d.at.lane)?;
+                let still = (to.x - d.from.x).abs() < 3.0 && (to.y - d.from.y).abs() < 3.0;
+                let (track, k) = (d.at.track, d.at.lane);
+                let value = |y: f32| auto_lanes::value_of(y, lane.range, d.at);
+                let message = match (d.grabbed, still) {
+                    (Some(t), true) => TimelineMessage::RemoveAutomationPoint(track, k, t),
+                    (Some(t), false) => TimelineMessage::MovePoints(
+                        track,
+                        k,
+                        t,
+                        scale.seconds(to.x) - scale.seconds(d.from.x),
+                        value(to.y) - value(d.from.y),
+                    ),
+                    (None, true) => TimelineMessage::AutomationPoint(
+                        track,
+                        k,
+                        scale.seconds(d.from.x).max(0.0),
+                        value(d.from.y),
+                    ),
+                    (None, false) => TimelineMessage::SelectPoints(
+                        track,
+                        k,
+                        auto_lanes::points_in(lane, scale, d.at, d.from, to),
+                    ),
+                };
+                Some(canvas::Action::publish(Message::Timeline(message)).and_capture())
             }
             canvas::Event::Mouse(mouse::Event::CursorMoved { .. }) if state.resize.is_some() => {
                 let (k, from, height) = state.resize?;
@@ -649,7 +789,7 @@ impl canvas::Program<Message> for Timeline<'_> {
         _: mouse::Cursor,
     ) -> Vec<Geometry> {
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
-        let layout = Lanes::new(self.heights, self.lane_scroll);
+        let layout = self.lanes();
         let key = self.key(bounds);
         if state.drawn.get() != Some(key) {
             state.lanes.clear();
@@ -687,15 +827,39 @@ impl canvas::Program<Message> for Timeline<'_> {
                         waveform(frame, scale, (top, height), c, p, self.session.rate);
                     }
                 }
-                if !s.gain_envelope.is_empty() {
-                    // Amber while it plays; grey when the track's automation is off.
-                    let colour = if s.automation_mode == gpu_dsp::mix::AutomationMode::Off {
-                        Color::from_rgb(0.55, 0.55, 0.55)
-                    } else {
-                        Color::from_rgb(1.0, 0.72, 0.25)
+                // Amber while it plays; grey when the track's automation is off.
+                let colour = if s.automation_mode == gpu_dsp::mix::AutomationMode::Off {
+                    auto_lanes::IDLE
+                } else {
+                    auto_lanes::PLAYS
+                };
+                if let Some(gain) = s.lanes.first().filter(|l| !l.points.is_empty()) {
+                    let at = LaneAt {
+                        track: k,
+                        lane: 0,
+                        top,
+                        height,
                     };
-                    let lane = (top, height);
-                    envelope(frame, scale, lane, &s.gain_envelope, (bounds.width, colour));
+                    let chosen = self.selected_points(k, 0);
+                    auto_lanes::envelope(frame, scale, at, gain, (bounds.width, colour), chosen);
+                    auto_lanes::shape_glyph(frame, top, gain.step);
+                }
+                for (j, &lane) in self.sub_lanes.get(k).into_iter().flatten().enumerate() {
+                    let at = LaneAt {
+                        track: k,
+                        lane,
+                        top: layout.sub_top(k, j),
+                        height: SUB,
+                    };
+                    let chosen = self.selected_points(k, lane);
+                    auto_lanes::draw_sub(
+                        frame,
+                        scale,
+                        at,
+                        &s.lanes[lane],
+                        (bounds.width, colour),
+                        chosen,
+                    );
                 }
             }
             // Lanes scrolled up pass under the ruler.
@@ -705,6 +869,10 @@ impl canvas::Program<Message> for Timeline<'_> {
             }
         });
         let mut frame = Frame::new(renderer, bounds.size());
+        // A press on an automation lane: the band it draws, or where its points go.
+        if let Some(d) = state.point_drag {
+            self.draw_point_drag(&mut frame, scale, d);
+        }
         // The rubber band.
         if let Some((a, b)) = state.band {
             let (x, y) = (a.x.min(b.x), a.y.min(b.y));
@@ -818,7 +986,7 @@ impl canvas::Program<Message> for Timeline<'_> {
             return mouse::Interaction::Grabbing;
         }
         let scale = Scale::of(bounds.width, self.session.length_s, self.view);
-        let lanes = Lanes::new(self.heights, self.lane_scroll);
+        let lanes = self.lanes();
         if state.resize.is_some()
             || cursor.position_in(bounds).is_some_and(|p| {
                 p.x < LABEL && lanes.edge_at(p.y, self.session.strips.len()).is_some()
@@ -841,61 +1009,50 @@ impl canvas::Program<Message> for Timeline<'_> {
     }
 }
 
-/// The fader range an automation lane spans: −60 dB at a lane's bottom, +12 dB at its top.
-const ENVELOPE_DB: (f64, f64) = (-60.0, 12.0);
-
-/// The y of `db` in the lane at `(top, height)` (3 pixels in from its edges).
-pub fn envelope_y(db: f64, (top, height): (f32, f32)) -> f32 {
-    let (low, high) = ENVELOPE_DB;
-    let f = ((db - low) / (high - low)).clamp(0.0, 1.0) as f32;
-    top + height - 3.0 - f * (height - 6.0).max(1.0)
-}
-
-/// The dB at `y` in the lane at `(top, height)` (the inverse of [`envelope_y`]).
-pub fn envelope_db(y: f32, (top, height): (f32, f32)) -> f64 {
-    let (low, high) = ENVELOPE_DB;
-    let f = f64::from((top + height - 3.0 - y) / (height - 6.0).max(1.0)).clamp(0.0, 1.0);
-    low + f * (high - low)
-}
-
-/// The time of the automation point within 5 pixels of `p`, if any.
-fn envelope_point_at(
-    points: &[(f64, f64)],
-    scale: Scale,
-    lane: (f32, f32),
-    p: Point,
-) -> Option<f64> {
-    points
-        .iter()
-        .find(|&&(t, v)| {
-            (scale.x(t) - p.x).abs() <= 5.0 && (envelope_y(v, lane) - p.y).abs() <= 5.0
-        })
-        .map(|&(t, _)| t)
-}
-
-/// A track's fader automation over its lane: the envelope (held before its first point and
-/// after its last) and a handle at each point.
-fn envelope(
-    frame: &mut Frame,
-    scale: Scale,
-    lane: (f32, f32),
-    points: &[(f64, f64)],
-    (width, colour): (f32, Color),
-) {
-    let path = Path::new(|b| {
-        let first = points[0];
-        b.move_to(Point::new(LABEL, envelope_y(first.1, lane)));
-        for &(t, v) in points {
-            b.line_to(Point::new(scale.x(t).max(LABEL), envelope_y(v, lane)));
-        }
-        let last = points[points.len() - 1];
-        b.line_to(Point::new(width, envelope_y(last.1, lane)));
-    });
-    frame.stroke(&path, Stroke::default().with_color(colour).with_width(2.0));
-    for &(t, v) in points {
-        let (x, y) = (scale.x(t), envelope_y(v, lane));
-        if x >= LABEL && x <= width {
-            frame.fill_rectangle(Point::new(x - 2.5, y - 2.5), Size::new(5.0, 5.0), colour);
+impl Timeline<'_> {
+    /// The band a press on an automation lane draws, or the points it drags, where they
+    /// would land.
+    fn draw_point_drag(&self, frame: &mut Frame, scale: Scale, d: PointDrag) {
+        let Some(lane) = self
+            .session
+            .strips
+            .get(d.at.track)
+            .and_then(|s| s.lanes.get(d.at.lane))
+        else {
+            return;
+        };
+        match d.grabbed {
+            None => {
+                let (a, b) = (d.from, d.to);
+                let size = Size::new((a.x - b.x).abs(), (a.y - b.y).abs());
+                frame.stroke(
+                    &Path::rectangle(Point::new(a.x.min(b.x), a.y.min(b.y)), size),
+                    Stroke::default().with_color(Color::from_rgba(1.0, 0.85, 0.5, 0.8)),
+                );
+            }
+            Some(t) => {
+                let dt = scale.seconds(d.to.x) - scale.seconds(d.from.x);
+                let value = |y: f32| auto_lanes::value_of(y, lane.range, d.at);
+                let dv = value(d.to.y) - value(d.from.y);
+                let selected = self.selected_points(d.at.track, d.at.lane);
+                let moved: Vec<f64> = if selected.iter().any(|x| (x - t).abs() < 1e-9) {
+                    selected.to_vec()
+                } else {
+                    vec![t]
+                };
+                for &(pt, pv) in lane
+                    .points
+                    .iter()
+                    .filter(|p| moved.iter().any(|m| (m - p.0).abs() < 1e-9))
+                {
+                    let x = scale.x((pt + dt).max(0.0));
+                    let y = auto_lanes::y_of(lane.rounded(pv + dv), lane.range, d.at);
+                    frame.stroke(
+                        &Path::rectangle(Point::new(x - 4.0, y - 4.0), Size::new(8.0, 8.0)),
+                        Stroke::default().with_color(Color::WHITE),
+                    );
+                }
+            }
         }
     }
 }
@@ -1180,24 +1337,6 @@ mod tests {
             whole,
             "nothing to scroll when all shows"
         );
-    }
-
-    #[test]
-    fn an_automation_lane_maps_decibels_to_its_height_and_back() {
-        let lane = (100.0, 80.0);
-        assert_eq!(envelope_y(12.0, lane), 103.0);
-        assert_eq!(envelope_y(-60.0, lane), 177.0);
-        assert_eq!(envelope_y(-200.0, lane), 177.0, "held at the bottom");
-        for db in [-60.0, -23.5, -6.0, 0.0, 12.0] {
-            let back = envelope_db(envelope_y(db, lane), lane);
-            assert!((back - db).abs() < 1e-4, "{db} -> {back}");
-        }
-        let scale = Scale::of(1000.0, 10.0, View::default());
-        let points = [(2.0, -6.0), (5.0, 0.0)];
-        let near = Point::new(scale.x(2.0) + 3.0, envelope_y(-6.0, lane) - 2.0);
-        assert_eq!(envelope_point_at(&points, scale, lane, near), Some(2.0));
-        let far = Point::new(scale.x(3.0), envelope_y(-6.0, lane));
-        assert_eq!(envelope_point_at(&points, scale, lane, far), None);
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
     // The lanes scroll inside the canvas (the wheel), so only those in view are drawn: up
     // to eight lanes show at once, or 320 pixels of them.
     let lanes = session.strips.len().max(1);
-    let layout = timeline::Lanes::new(&ws.timeline.lane_heights, 0.0);
+    let layout =
+        timeline::Lanes::new(&ws.timeline.lane_heights, 0.0).with_subs(&ws.timeline.sub_counts);
     let shown = layout
         .total(lanes.min(8))
         .max(layout.total(lanes).min(timeline::RULER + 320.0));
@@ -95,6 +96,9 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         ),
         heights: &ws.timeline.lane_heights,
         lane_scroll: ws.timeline.lane_scroll,
+        sub_lanes: &ws.timeline.sub_lanes,
+        sub_counts: &ws.timeline.sub_counts,
+        points: ws.timeline.points.as_ref(),
     })
     .width(Length::Fill)
     .height(Length::Fixed(shown));
