@@ -91,7 +91,7 @@ fn drive(mode: AutomationMode, to: f64) -> Pass {
     while engine.in_latency() {
         let _ = engine.step(&stop, |_| ());
     }
-    let mut pass = AutomationPass::new(&spec, &[mode], GLIDE);
+    let mut pass = AutomationPass::new(engine.mixer(), &[mode], &[], GLIDE);
     assert_eq!(pass.is_armed(), mode.writes());
     let t0 = Instant::now();
     let heard = engine.heard();

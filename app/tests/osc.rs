@@ -330,3 +330,81 @@ fn ctrl_c_stops_playback_and_keeps_the_pass() {
     );
     assert!((value_at(&ride, 0.45) + 8.0).abs() < 0.05, "{ride:?}");
 }
+
+/// `--write touch` arms buses and insert parameters too: a bus fader and a compressor's
+/// ratio moved over OSC (no touch messages: a move touches) are written to the bus's and
+/// the track's lanes, and saved.
+#[test]
+fn bus_faders_and_insert_parameters_are_written_over_osc() {
+    let f = Files::new();
+    write_f32(&f.path("dx.wav"), RATE, &[vec![0.25f32; 2 * RATE as usize]]);
+    let session = "[session]\nsample_rate = 48000\n\n[[bus]]\nname = \"hall\"\n\n\
+        [[track]]\nname = \"dx\"\nfile = \"dx.wav\"\n[[track.send]]\nbus = \"hall\"\nlevel_db = -6.0\n\
+        [[track.insert]]\ntype = \"compressor\"\nratio = 2.0\n";
+    std::fs::write(f.path("s.toml"), session).unwrap();
+    let (child, to, t0, output) = start_play(&f);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let at = |s: f64| {
+        let due = t0 + Duration::from_secs_f64(s);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+    };
+    at(0.4);
+    send(
+        &socket,
+        &to,
+        "/bus/hall/gain_db",
+        vec![OscType::Float(-10.0)],
+    );
+    send(
+        &socket,
+        &to,
+        "/track/dx/insert/1/ratio",
+        vec![OscType::Float(8.0)],
+    );
+    at(0.6);
+    send(
+        &socket,
+        &to,
+        "/bus/hall/gain_db",
+        vec![OscType::Float(-12.0)],
+    );
+    let out = child.wait_with_output().unwrap();
+    let rest = output.join().unwrap().join("\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(rest.contains("on bus 'hall'"), "{rest}");
+    let text = std::fs::read_to_string(f.path("s.toml")).unwrap();
+    let s: toml::Table = text.parse().unwrap();
+    let bus_lane = s["bus"][0]["automation"]
+        .as_array()
+        .expect("the bus's automation")
+        .iter()
+        .find(|l| l["param"].as_str() == Some("gain_db"))
+        .expect("a gain lane")
+        .clone();
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    let points: Vec<(f64, f64)> = bus_lane["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (num(&p[0]), num(&p[1])))
+        .collect();
+    // 0 dB (the bus's fader) before the first move, each move from where it was heard
+    // (a ramp from one move to the next), held to the stop.
+    assert!(value_at(&points, 0.3).abs() < 0.05, "{points:?}");
+    assert!((value_at(&points, 0.42) + 10.0).abs() < 0.3, "{points:?}");
+    assert!((value_at(&points, 1.0) + 12.0).abs() < 0.05, "{points:?}");
+    let ratio = lane(&text, "dx", "insert.1.ratio");
+    assert!((value_at(&ratio, 0.3) - 2.0).abs() < 0.01, "{ratio:?}");
+    assert!((value_at(&ratio, 1.0) - 8.0).abs() < 0.01, "{ratio:?}");
+    // The written session loads and renders.
+    let o = bin()
+        .current_dir(f.root())
+        .args(["render", "s.toml", "-o", "mix.wav", "--engine", "cpu"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

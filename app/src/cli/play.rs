@@ -30,7 +30,13 @@ pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) 
     let rate = loaded.spec.sample_rate;
     let start = (from * f64::from(rate)).round() as u64;
     let gpu = super::resolve_engine(engine)?.gpu();
-    let writes = write.is_some() || loaded.track_modes.iter().any(|m| m.writes());
+    let writes = write.is_some()
+        || loaded.track_modes.iter().any(|m| m.writes())
+        || loaded.bus_modes.iter().any(|m| m.writes());
+    let loaded_names: (Vec<String>, Vec<String>) = (
+        loaded.spec.tracks.iter().map(|t| t.name.clone()).collect(),
+        loaded.spec.buses.iter().map(|b| b.name.clone()).collect(),
+    );
     let controlled = control.osc.is_some() || writes || control.device.is_some();
     let block = if controlled { 1024 } else { 2048 };
     let mut mixer = gpu_dsp::mix::Mixer::with_gpu(loaded.spec, block, gpu)
@@ -80,6 +86,11 @@ pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) 
             .zip(&write_modes)
             .map(|(m, w)| w.unwrap_or(*m))
             .collect(),
+        bus_modes: loaded
+            .bus_modes
+            .iter()
+            .map(|m| write.filter(|_| *m != AutomationMode::Off).unwrap_or(*m))
+            .collect(),
         groups: loaded.groups,
     };
     let report = match control.device.as_deref() {
@@ -97,11 +108,15 @@ pub fn run(session: &Path, from: f64, engine: super::Engine, control: &Control) 
             report
         }
     };
+    let names = (&loaded_names.0, &loaded_names.1);
     for lane in &report.lanes {
+        let strip = match lane.strip {
+            crate::playback::StripAt::Track(t) => format!("track '{}'", names.0[t]),
+            crate::playback::StripAt::Bus(b) => format!("bus '{}'", names.1[b]),
+        };
         say!(
-            "  wrote {} points of automation on track {} ({:?})",
+            "  wrote {} points of automation on {strip} ({:?})",
             lane.points.len(),
-            lane.track + 1,
             lane.target
         );
     }

@@ -60,9 +60,10 @@ pub struct LivePlay<'a> {
     pub bus_insert_settings: &'a [(usize, usize, String, f32)],
     /// Loop between these times (seconds).
     pub looped: Option<(f64, f64)>,
-    /// Each track's automation mode: the tracks in `touch`, `latch`, `write` or `trim`
-    /// write a pass (their lanes come back from [`LiveEngine::finish`]).
+    /// Each track's and bus's automation mode: those in `touch`, `latch`, `write` or
+    /// `trim` write a pass (their lanes come back from [`LiveEngine::finish`]).
     pub modes: Vec<AutomationMode>,
+    pub bus_modes: Vec<AutomationMode>,
     /// Called on the engine thread with `true` before each block and `false` after it,
     /// and on the engine pool's other threads with `true` when they start and `false` when
     /// they end (the real-time test counts allocations in between).
@@ -80,6 +81,7 @@ impl LivePlay<'_> {
             bus_insert_settings: &[],
             looped: None,
             modes: Vec::new(),
+            bus_modes: Vec::new(),
             block_hook: |_| {},
         }
     }
@@ -127,7 +129,7 @@ impl LiveEngine {
         )?;
         let start = (play.from.max(0.0) * f64::from(rate)) as u64;
         let tracks = mixer.spec().tracks.len();
-        let pass = AutomationPass::new(mixer.spec(), &play.modes, DEFAULT_GLIDE);
+        let pass = AutomationPass::new(&mixer, &play.modes, &play.bus_modes, DEFAULT_GLIDE);
         let total = mixer.spec().length() + mixer.tail();
         let stop = Arc::new(AtomicBool::new(false));
         let engine_done = Arc::new(AtomicBool::new(false));
@@ -690,7 +692,7 @@ mod ride_tests {
         assert!((end - start).abs() < 1e-3, "back at the fader: {peaks:?}");
         assert_eq!(lanes.len(), 1, "{lanes:?}");
         let lane = &lanes[0];
-        assert_eq!((lane.track, lane.target), (0, Target::GainDb));
+        assert_eq!((lane.strip, lane.target), (0.into(), Target::GainDb));
         assert!(lane.points.len() < 20, "thinned: {:?}", lane.points);
         assert!(lane.points.iter().any(|p| (p.1 + 20.0).abs() < 1e-6));
         let last = lane.points.last().unwrap();

@@ -641,6 +641,7 @@ impl App {
                             bus_insert_settings: &bus_settings,
                             looped: self.ws.loop_range(),
                             modes: view.strips.iter().map(|s| s.automation_mode).collect(),
+                            bus_modes: Vec::new(),
                             block_hook: |_| {},
                         };
                         match LiveEngine::start(doc.spec.clone(), play) {

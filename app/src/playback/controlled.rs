@@ -4,7 +4,7 @@
 //! playback stops the written lanes are saved to the session as one undo step.
 
 use super::osc::{Control, OscServer, Touchable};
-use super::{AutomationPass, Engine, Step, WrittenLane, DEFAULT_GLIDE};
+use super::{AutomationPass, Engine, Step, StripAt, WrittenLane, DEFAULT_GLIDE};
 use crate::edit::{Command, EditSession, LaneEdit};
 use crate::session::groups::{Groups, Link};
 use anyhow::{Context, Result};
@@ -26,8 +26,9 @@ pub struct ControlOptions {
     pub osc: Option<String>,
     /// Arms every track in this mode (instead of each track's `automation_mode`).
     pub write: Option<AutomationMode>,
-    /// The tracks' modes from the session.
+    /// The tracks' and buses' modes from the session.
     pub track_modes: Vec<AutomationMode>,
+    pub bus_modes: Vec<AutomationMode>,
     /// Track groups: a move of one member moves the others.
     pub groups: Groups,
 }
@@ -80,7 +81,14 @@ pub fn play_controlled(
                 .unwrap_or_else(|| options.track_modes.get(t).copied().unwrap_or_default())
         })
         .collect();
-    let mut state = Console::new(&spec, modes, options.groups.clone());
+    let bus_modes: Vec<AutomationMode> = (0..spec.buses.len())
+        .map(|b| {
+            options
+                .write
+                .unwrap_or_else(|| options.bus_modes.get(b).copied().unwrap_or_default())
+        })
+        .collect();
+    let mut state = Console::new(engine.mixer(), modes, bus_modes, options.groups.clone());
     let never = AtomicBool::new(false);
     state.start(&mut engine, &never);
     say!(
@@ -140,6 +148,7 @@ pub fn play_controlled(
 struct Console {
     spec: MixSpec,
     modes: Vec<AutomationMode>,
+    bus_modes: Vec<AutomationMode>,
     groups: Groups,
     pass: AutomationPass,
     /// Lanes written by the passes so far (a locate ends a pass), latest per target.
@@ -151,12 +160,19 @@ struct Console {
 }
 
 impl Console {
-    fn new(spec: &MixSpec, modes: Vec<AutomationMode>, groups: Groups) -> Self {
+    fn new(
+        mixer: &Mixer,
+        modes: Vec<AutomationMode>,
+        bus_modes: Vec<AutomationMode>,
+        groups: Groups,
+    ) -> Self {
+        let spec = mixer.spec();
         let tracks = spec.tracks.len();
         Self {
-            pass: AutomationPass::new(spec, &modes, DEFAULT_GLIDE),
+            pass: AutomationPass::new(mixer, &modes, &bus_modes, DEFAULT_GLIDE),
             spec: spec.clone(),
             modes,
+            bus_modes,
             groups,
             written: Vec::new(),
             sent: vec![(f32::NAN, f32::NAN); tracks],
@@ -177,17 +193,26 @@ impl Console {
     /// Ends the pass at `heard`: its lanes replace earlier ones of the same targets and go
     /// into the playing mix.
     fn finish_pass(&mut self, mixer: &mut Mixer, heard: u64) {
+        let rate = f64::from(self.spec.sample_rate);
         for lane in self.pass.stop(mixer, heard) {
-            let rate = f64::from(self.spec.sample_rate);
             if let Ok(env) = Automation::new(&lane.points, rate) {
-                mixer.set_track_automation(lane.track, lane.target, Some(env.clone()));
-                if let Some(t) = self.spec.tracks.get_mut(lane.track) {
-                    t.automation.retain(|(k, _)| *k != lane.target);
-                    t.automation.push((lane.target, env));
+                let automation = match lane.strip {
+                    StripAt::Track(t) => {
+                        mixer.set_track_automation(t, lane.target, Some(env.clone()));
+                        self.spec.tracks.get_mut(t).map(|t| &mut t.automation)
+                    }
+                    StripAt::Bus(b) => {
+                        mixer.set_bus_automation(b, lane.target, Some(env.clone()));
+                        self.spec.buses.get_mut(b).map(|b| &mut b.automation)
+                    }
+                };
+                if let Some(automation) = automation {
+                    automation.retain(|(k, _)| *k != lane.target);
+                    automation.push((lane.target, env));
                 }
             }
             self.written
-                .retain(|w| !(w.track == lane.track && w.target == lane.target));
+                .retain(|w| !(w.strip == lane.strip && w.target == lane.target));
             self.written.push(lane);
         }
     }
@@ -229,20 +254,7 @@ impl Console {
         };
         let moved = |me: &mut Self, engine: &mut Engine, t: usize, target: Target, v: f64| {
             let mixer = engine.mixer();
-            if me.pass.armed(t, target) {
-                me.pass.moved(mixer, t, target, v, heard);
-                return;
-            }
-            // Not writing: a control whose envelope plays is refused (the surface gets the
-            // envelope's value back); one without an envelope changes live.
-            let has_env = mixer.spec().tracks[t]
-                .automation
-                .iter()
-                .any(|(k, _)| *k == target);
-            if has_env && me.modes[t] != AutomationMode::Off {
-                return;
-            }
-            super::write::apply(mixer, t, target, v);
+            me.control(mixer, StripAt::Track(t), target, v, heard);
         };
         match control {
             Control::TrackGain(t, v) => {
@@ -293,20 +305,54 @@ impl Console {
                 }
             }
             Control::InsertParam(t, k, id, v) => {
-                engine.mixer().set_track_insert_param(t, k, id, v);
+                let target = Target::Insert(k, id);
+                self.control(
+                    engine.mixer(),
+                    StripAt::Track(t),
+                    target,
+                    f64::from(v),
+                    heard,
+                );
             }
-            Control::BusGain(b, v) => engine.mixer().set_bus_gain(b, v),
+            Control::BusGain(b, v) => {
+                let (target, v) = (Target::GainDb, f64::from(v));
+                self.control(engine.mixer(), StripAt::Bus(b), target, v, heard);
+            }
             Control::Play => {}
             Control::Stop => return false,
             Control::Locate(seconds) => {
                 self.finish_pass(engine.mixer(), heard);
                 let to = (seconds * f64::from(self.spec.sample_rate)) as u64;
                 engine.locate(to);
-                self.pass = AutomationPass::new(&self.spec, &self.modes, DEFAULT_GLIDE);
+                self.pass = AutomationPass::new(
+                    engine.mixer(),
+                    &self.modes,
+                    &self.bus_modes,
+                    DEFAULT_GLIDE,
+                );
                 self.start(engine, stop);
             }
         }
         true
+    }
+
+    /// A surface's move of `strip`'s `target` to `v`: written when it is armed; else a
+    /// control whose envelope plays is refused (the surface gets the envelope's value
+    /// back), one without an envelope changes live.
+    fn control(&mut self, mixer: &mut Mixer, strip: StripAt, target: Target, v: f64, heard: u64) {
+        if self.pass.armed(strip, target) {
+            self.pass.moved(mixer, strip, target, v, heard);
+            return;
+        }
+        let (automation, mode) = match strip {
+            StripAt::Track(t) => (&mixer.spec().tracks[t].automation, self.modes[t]),
+            StripAt::Bus(b) => (&mixer.spec().buses[b].automation, self.bus_modes[b]),
+        };
+        let has_env = automation.iter().any(|(k, _)| *k == target);
+        if has_env && mode != AutomationMode::Off {
+            return;
+        }
+        super::write::apply(mixer, strip, target, v);
     }
 
     /// The surface's update: every track's fader and pan where they changed (a control in
@@ -354,15 +400,30 @@ pub fn lane_commands(spec: &MixSpec, lanes: &[WrittenLane]) -> Vec<Command> {
     lanes
         .iter()
         .filter_map(|lane| {
-            let track = spec.tracks.get(lane.track)?;
+            let (name, automation, sends, inserts) = match lane.strip {
+                StripAt::Track(t) => {
+                    let t = spec.tracks.get(t)?;
+                    (&t.name, &t.automation, &t.sends, &t.inserts)
+                }
+                StripAt::Bus(b) => {
+                    let b = spec.buses.get(b)?;
+                    (&b.name, &b.automation, &b.sends, &b.inserts)
+                }
+            };
             let param = match lane.target {
                 Target::GainDb => "gain_db".to_string(),
                 Target::Pan => "pan".to_string(),
                 Target::SendDb(k) => {
-                    let bus = spec.buses.get(track.sends.get(k)?.bus)?;
+                    let bus = spec.buses.get(sends.get(k)?.bus)?;
                     format!("send.{}", bus.name)
                 }
-                Target::Insert(..) => return None,
+                Target::Insert(k, id) => {
+                    let spec = inserts.get(k)?;
+                    let name = gpu_dsp::mix::Insert::param_names(spec)
+                        .into_iter()
+                        .find(|n| gpu_dsp::mix::Insert::resolve(spec, n) == Some(id))?;
+                    format!("insert.{}.{name}", k + 1)
+                }
             };
             // Nine decimals, as the edit language writes times: points written within one
             // sample of each other stay apart.
@@ -372,14 +433,13 @@ pub fn lane_commands(spec: &MixSpec, lanes: &[WrittenLane]) -> Vec<Command> {
                 .map(|&(t, v)| (format!("{t:.9}"), v))
                 .collect();
             let lane_command = |edit| Command::Automation {
-                strip: track.name.clone(),
+                strip: name.clone(),
                 param: param.clone(),
                 edit,
             };
             let mut out = vec![lane_command(LaneEdit::Points(points))];
             // A pass over a step lane keeps its corners as points: the lane is linear now.
-            let was_step = track
-                .automation
+            let was_step = automation
                 .iter()
                 .any(|(k, a)| *k == lane.target && a.is_step());
             if was_step {

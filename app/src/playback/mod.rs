@@ -16,7 +16,7 @@ pub use device::{open_output, open_output_on, play_session};
 pub use engine::{spawn_engine, Block, Engine, EngineStats, Step};
 pub use pool::on_engine_pool;
 pub use swap::LiveMix;
-pub use write::{AutomationPass, WrittenLane, DEFAULT_GLIDE};
+pub use write::{AutomationPass, StripAt, WrittenLane, DEFAULT_GLIDE};
 
 /// Creates the sample ring (interleaved stereo frames) and the command ring.
 pub fn rings(

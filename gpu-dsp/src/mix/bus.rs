@@ -162,7 +162,7 @@ pub(super) fn run_buses(
                 };
                 let off = bypassed(&spec.bypass, i);
                 bypass.run(off, views, |ch| {
-                    process_automated(insert, i, &spec.automation, at_in, ch, key)
+                    process_automated(insert, i, (&spec.automation, &overrides), at_in, ch, key)
                 });
                 if !off {
                     reduction += insert.reduction_db().unwrap_or(0.0);

@@ -177,37 +177,56 @@ pub enum Target {
 }
 
 /// The automation targets of a track or bus whose live control wins over their envelope
-/// (a pass writing them): a bit each for the fader, the pan and up to 62 sends. Plain data,
-/// so the engine thread sets and reads it without allocating.
+/// (a pass writing them): a bit each for the fader, the pan and up to 62 sends, and for
+/// each of the first [`Overrides::INSERTS`] inserts a bit per parameter (EQ bands: four
+/// bits a band, sixteen bands). Plain data, so the engine thread sets and reads it without
+/// allocating.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Overrides(u64);
+pub struct Overrides {
+    bits: u64,
+    inserts: [u64; Overrides::INSERTS],
+}
 
 impl Overrides {
-    fn bit(target: &Target) -> Option<u64> {
+    /// Inserts whose parameters can be overridden (from the first).
+    pub const INSERTS: usize = 16;
+
+    fn bit(target: &Target) -> Option<(Option<usize>, u64)> {
         match *target {
-            Target::GainDb => Some(1),
-            Target::Pan => Some(2),
-            Target::SendDb(k) if k < 62 => Some(4 << k),
+            Target::GainDb => Some((None, 1)),
+            Target::Pan => Some((None, 2)),
+            Target::SendDb(k) if k < 62 => Some((None, 4 << k)),
+            Target::Insert(k, id) if k < Self::INSERTS => {
+                let b = 4 * usize::from(id.band) + usize::from(id.index);
+                (b < 64).then(|| (Some(k), 1 << b))
+            }
             _ => None,
         }
     }
 
-    /// Overrides `target` (or stops); false for a target it cannot hold (insert parameters).
+    /// Overrides `target` (or stops); false for a target it cannot hold.
     pub fn set(&mut self, target: &Target, on: bool) -> bool {
-        let Some(bit) = Self::bit(target) else {
+        let Some((insert, bit)) = Self::bit(target) else {
             return false;
         };
+        let word = match insert {
+            Some(k) => &mut self.inserts[k],
+            None => &mut self.bits,
+        };
         if on {
-            self.0 |= bit;
+            *word |= bit;
         } else {
-            self.0 &= !bit;
+            *word &= !bit;
         }
         true
     }
 
     /// True when `target`'s live control wins over its envelope.
     pub fn has(&self, target: &Target) -> bool {
-        Self::bit(target).is_some_and(|bit| self.0 & bit != 0)
+        Self::bit(target).is_some_and(|(insert, bit)| {
+            let word = insert.map_or(self.bits, |k| self.inserts[k]);
+            word & bit != 0
+        })
     }
 }
 
@@ -374,5 +393,41 @@ impl MixSpec {
     pub fn clip_len(&self, c: &ClipSpec) -> u64 {
         let available = self.sources.get(c.source).map_or(0, Source::frames);
         c.length.min(available.saturating_sub(c.offset))
+    }
+}
+
+#[cfg(test)]
+mod override_tests {
+    use super::*;
+    use crate::mix::params::ParamId;
+
+    /// Each target has a bit of its own: the fader, pan, sends, and insert parameters by
+    /// insert, band and index; targets past the limits cannot be held.
+    #[test]
+    fn overrides_hold_each_target_apart() {
+        let id = |band, index| ParamId { index, band };
+        let targets = [
+            Target::GainDb,
+            Target::Pan,
+            Target::SendDb(0),
+            Target::SendDb(61),
+            Target::Insert(0, id(0, 0)),
+            Target::Insert(0, id(0, 1)),
+            Target::Insert(0, id(1, 0)),
+            Target::Insert(15, id(15, 3)),
+        ];
+        for (k, on) in targets.iter().enumerate() {
+            let mut o = Overrides::default();
+            assert!(o.set(on, true));
+            for (j, t) in targets.iter().enumerate() {
+                assert_eq!(o.has(t), j == k, "{on:?} set, {t:?}");
+            }
+            o.set(on, false);
+            assert_eq!(o, Overrides::default());
+        }
+        let mut o = Overrides::default();
+        assert!(!o.set(&Target::SendDb(62), true));
+        assert!(!o.set(&Target::Insert(16, id(0, 0)), true));
+        assert!(!o.set(&Target::Insert(0, id(16, 0)), true));
     }
 }

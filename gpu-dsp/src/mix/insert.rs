@@ -332,7 +332,7 @@ pub(crate) const CONTROL_SAMPLES: usize = 16;
 pub(crate) fn process_automated(
     insert: &mut Insert,
     index: usize,
-    automation: &[(Target, Automation)],
+    (automation, overrides): (&[(Target, Automation)], &super::graph::Overrides),
     start: i64,
     channels: &mut [&mut [f32]],
     key: Option<&[f32]>,
@@ -349,7 +349,8 @@ pub(crate) fn process_automated(
         let m = CONTROL_SAMPLES.min(n - at);
         for (target, env) in automation {
             if let Target::Insert(i, id) = target {
-                if *i == index {
+                // A parameter a pass is writing follows its control instead.
+                if *i == index && !overrides.has(target) {
                     insert.set(*id, env.value_at((start + at as i64) as f64));
                 }
             }

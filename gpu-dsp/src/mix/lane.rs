@@ -290,8 +290,9 @@ impl Lane {
                         _ => {}
                     }
                 } else {
+                    let overrides = &state.overrides;
                     bypass.run(off, channels, |ch| {
-                        process_automated(insert, i, &spec.automation, at, ch, None)
+                        process_automated(insert, i, (&spec.automation, overrides), at, ch, None)
                     });
                 }
             }

@@ -437,6 +437,22 @@ impl Mixer {
         }
     }
 
+    /// [`Mixer::set_track_automation`] for bus `bus`.
+    pub fn set_bus_automation(
+        &mut self,
+        bus: usize,
+        target: Target,
+        envelope: Option<super::Automation>,
+    ) {
+        let Some(b) = self.spec.buses.get_mut(bus) else {
+            return;
+        };
+        b.automation.retain(|(k, _)| *k != target);
+        if let Some(env) = envelope {
+            b.automation.push((target, env));
+        }
+    }
+
     /// [`Mixer::set_track_override`] for bus `bus` (every stem's instance).
     pub fn set_bus_override(&mut self, bus: usize, target: Target, on: bool) -> bool {
         let mut any = false;
@@ -559,6 +575,27 @@ impl Mixer {
             .get_mut(track)
             .and_then(|t| t.inserts.get_mut(insert))
             .is_some_and(|i| i.set(id, value))
+    }
+
+    /// The live value of parameter `id` of track `track`'s insert `insert`.
+    pub fn track_insert_param(
+        &self,
+        track: usize,
+        insert: usize,
+        id: super::ParamId,
+    ) -> Option<f32> {
+        self.tracks.get(track)?.inserts.get(insert)?.get(id)
+    }
+
+    /// The live value of parameter `id` of bus `bus`'s insert `insert` (its first stem's
+    /// instance).
+    pub fn bus_insert_param(&self, bus: usize, insert: usize, id: super::ParamId) -> Option<f32> {
+        self.buses
+            .iter()
+            .find_map(|stem| stem.get(bus)?.as_ref())?
+            .inserts
+            .get(insert)?
+            .get(id)
     }
 
     /// Live change of bus `bus`'s gain (glides over one block).
