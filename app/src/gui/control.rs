@@ -273,14 +273,13 @@ pub fn label(name: &str) -> String {
     format!("{prefix}{}{unit}", base.replace('_', " "))
 }
 
-/// The taper for a parameter whose range starts at `min`: logarithmic for frequencies,
-/// times and ratios (when the range is above zero), linear otherwise.
-pub fn taper_of(name: &str, min: f32) -> Taper {
-    let spans_decades = name.ends_with("freq") || name.ends_with("_ms") || name == "ratio";
-    if spans_decades && min > 0.0 {
-        Taper::Log
-    } else {
-        Taper::Linear
+impl From<gpu_dsp::mix::params::Skew> for Taper {
+    /// A parameter's slider: the skew its processor's table declares.
+    fn from(skew: gpu_dsp::mix::params::Skew) -> Self {
+        match skew {
+            gpu_dsp::mix::params::Skew::Linear => Taper::Linear,
+            gpu_dsp::mix::params::Skew::Log => Taper::Log,
+        }
     }
 }
 
@@ -316,8 +315,5 @@ mod tests {
         assert_eq!(label("band0_gain_db"), "band 1 gain (dB)");
         assert_eq!(label("attack_ms"), "attack (ms)");
         assert_eq!(label("band2_freq"), "band 3 frequency (Hz)");
-        assert_eq!(taper_of("band0_freq", 20.0), Taper::Log);
-        assert_eq!(taper_of("attack_ms", 0.01), Taper::Log);
-        assert_eq!(taper_of("hold_ms", 0.0), Taper::Linear);
     }
 }

@@ -116,6 +116,7 @@ mod tests {
             min: -100.0,
             max: 30_000.0,
             default: 0.0,
+            skew: Default::default(),
         }
     }
 

@@ -16,6 +16,8 @@ pub struct Param {
     pub max: f32,
     /// What a double-click returns it to.
     pub default: f32,
+    /// How its slider's travel spans the range (from the processor's table).
+    pub skew: params::Skew,
 }
 
 /// The parameter table of a section's processor.
@@ -62,6 +64,10 @@ fn range(section: &InsertSection, name: &str, rate: u32) -> (f32, f32, f32) {
 
 fn param(section: &InsertSection, name: &str, value: f32, rate: u32) -> Param {
     let (min, max, default) = range(section, name, rate);
+    let field = match section {
+        InsertSection::Eq { .. } => name.split_once('_').map_or(name, |(_, f)| f),
+        _ => name,
+    };
     Param {
         name: name.to_string(),
         id: id_of(section, name).unwrap_or_default(),
@@ -69,6 +75,7 @@ fn param(section: &InsertSection, name: &str, value: f32, rate: u32) -> Param {
         min,
         max,
         default,
+        skew: find_param(table(section), field).map_or_else(Default::default, |p| p.skew),
     }
 }
 

@@ -3,7 +3,7 @@
 //! they use (faders, sliders, typed entries).
 
 use super::console::ConsoleMessage;
-use super::control::{label, taper_of, Control, Taper};
+use super::control::{label, Control, Taper};
 use super::meters::Meters;
 use super::scopes::{Drawn, LevelMeter};
 use super::state::Field;
@@ -559,7 +559,7 @@ pub(super) fn insert_editor<'a>(
                 hslider(
                     p.value,
                     (p.min, p.max, p.default),
-                    taper_of(&p.name, p.min),
+                    Taper::from(p.skew),
                     move |v| on_change(name.clone(), v)
                 ),
                 entry(draft, field(p.name.clone()), format!("{:.2}", p.value)),

@@ -1,6 +1,16 @@
 //! Every numeric parameter of the console and its processors, declared once: name, unit,
-//! range and default. The session loader refuses values outside the range, automation
-//! envelopes are checked against it, and the window's sliders span it.
+//! range, default and skew. The session loader refuses values outside the range,
+//! automation envelopes are checked against it, and the window's sliders span it with its
+//! skew.
+
+/// How a control's travel maps onto a parameter's range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Skew {
+    #[default]
+    Linear,
+    /// Equal travel per ratio (frequencies, times, ratios spanning decades).
+    Log,
+}
 
 /// One parameter's declaration.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -10,6 +20,7 @@ pub struct ParamInfo {
     pub min: f32,
     pub max: f32,
     pub default: f32,
+    pub skew: Skew,
 }
 
 impl ParamInfo {
@@ -20,6 +31,15 @@ impl ParamInfo {
             min,
             max,
             default,
+            skew: Skew::Linear,
+        }
+    }
+
+    /// The same declaration, its travel logarithmic.
+    const fn log(self) -> Self {
+        Self {
+            skew: Skew::Log,
+            ..self
         }
     }
 
@@ -107,17 +127,17 @@ pub const MASTER: &[ParamInfo] = &[
 
 /// Parametric EQ band (the frequency is further limited to below Nyquist).
 pub const EQ_BAND: &[ParamInfo] = &[
-    ParamInfo::new("freq", "Hz", 10.0, 40_000.0, 1000.0),
+    ParamInfo::new("freq", "Hz", 10.0, 40_000.0, 1000.0).log(),
     ParamInfo::new("gain_db", "dB", -48.0, 48.0, 0.0),
-    ParamInfo::new("q", "", 0.025, 40.0, 0.707),
+    ParamInfo::new("q", "", 0.025, 40.0, 0.707).log(),
 ];
 
 /// Compressor.
 pub const COMPRESSOR: &[ParamInfo] = &[
     ParamInfo::new("threshold_db", "dB", -80.0, 0.0, -18.0),
-    ParamInfo::new("ratio", ":1", 1.0, 100.0, 3.0),
-    ParamInfo::new("attack_ms", "ms", 0.01, 1000.0, 10.0),
-    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 150.0),
+    ParamInfo::new("ratio", ":1", 1.0, 100.0, 3.0).log(),
+    ParamInfo::new("attack_ms", "ms", 0.01, 1000.0, 10.0).log(),
+    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 150.0).log(),
     ParamInfo::new("knee_db", "dB", 0.0, 48.0, 0.0),
     ParamInfo::new("makeup_db", "dB", -24.0, 48.0, 0.0),
 ];
@@ -126,15 +146,15 @@ pub const COMPRESSOR: &[ParamInfo] = &[
 pub const GATE: &[ParamInfo] = &[
     ParamInfo::new("threshold_db", "dB", -120.0, 0.0, -50.0),
     ParamInfo::new("range_db", "dB", -120.0, 0.0, -80.0),
-    ParamInfo::new("attack_ms", "ms", 0.01, 1000.0, 1.0),
+    ParamInfo::new("attack_ms", "ms", 0.01, 1000.0, 1.0).log(),
     ParamInfo::new("hold_ms", "ms", 0.0, 5000.0, 50.0),
-    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 100.0),
+    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 100.0).log(),
 ];
 
 /// Brick-wall true-peak limiter insert.
 pub const LIMITER: &[ParamInfo] = &[
     ParamInfo::new("ceiling_db", "dB", -40.0, 0.0, -1.0),
-    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 100.0),
+    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 100.0).log(),
 ];
 
 /// Convolution reverb (`wet` and `dry` are linear gains).
@@ -152,16 +172,16 @@ pub const CLEAN: &[ParamInfo] = &[ParamInfo::new("reduction_db", "dB", 0.0, 60.0
 pub const DUCK: &[ParamInfo] = &[
     ParamInfo::new("clarity_db", "dB", 0.0, 30.0, 6.0),
     ParamInfo::new("max_db", "dB", 0.0, 60.0, 9.0),
-    ParamInfo::new("attack_ms", "ms", 0.1, 1000.0, 15.0),
-    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 250.0),
+    ParamInfo::new("attack_ms", "ms", 0.1, 1000.0, 15.0).log(),
+    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 250.0).log(),
 ];
 
 /// Multiband spectral dynamics.
 pub const MULTIBAND: &[ParamInfo] = &[
     ParamInfo::new("threshold_db", "dB", -80.0, 0.0, -30.0),
-    ParamInfo::new("ratio", ":1", 1.0, 100.0, 2.0),
-    ParamInfo::new("attack_ms", "ms", 0.1, 1000.0, 10.0),
-    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 150.0),
+    ParamInfo::new("ratio", ":1", 1.0, 100.0, 2.0).log(),
+    ParamInfo::new("attack_ms", "ms", 0.1, 1000.0, 10.0).log(),
+    ParamInfo::new("release_ms", "ms", 1.0, 10_000.0, 150.0).log(),
     ParamInfo::new("range_db", "dB", 0.0, 60.0, 12.0),
 ];
 
@@ -203,6 +223,19 @@ mod tests {
         assert_eq!(q3.info(EQ_BAND).unwrap().name, "q");
         assert_eq!(ParamId::resolve_band("q"), None);
         assert_eq!(ParamId::resolve_band("band1_ratio"), None);
+        // Decades get a logarithmic travel (positive ranges only), levels a linear one.
+        for table in [
+            EQ_BAND, COMPRESSOR, GATE, LIMITER, REVERB, CLEAN, DUCK, MULTIBAND,
+        ] {
+            for p in table {
+                assert!(p.skew == Skew::Linear || p.min > 0.0, "{}", p.name);
+                if p.unit == "dB" {
+                    assert_eq!(p.skew, Skew::Linear, "{}", p.name);
+                }
+            }
+        }
+        assert_eq!(EQ_BAND[0].skew, Skew::Log);
+        assert_eq!(GATE[3].skew, Skew::Linear, "hold_ms starts at 0");
         assert!(GATE[1].check(40.0).is_err());
         assert!(COMPRESSOR[1].check(f64::NAN).is_err());
         assert_eq!(
