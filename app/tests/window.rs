@@ -727,6 +727,51 @@ sleep 1.5
     );
 }
 
+/// A VCA master has a strip after the buses: dragging its fader up raises its members
+/// (saved as the VCA's `gain_db`, the members' faders untouched).
+#[test]
+fn the_window_rides_a_vca_strip() {
+    if !xvfb() || !xdotool() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_f32(&root.join("a.wav"), 48_000, &[noise(48_000, 5)]);
+    write_f32(&root.join("b.wav"), 48_000, &[noise(48_000, 9)]);
+    let original =
+        "[session]\nsample_rate = 48000\n\n[[track]]\nname = \"dx\"\nfile = \"a.wav\"\n\n\
+        [[track]]\nname = \"fx\"\nfile = \"b.wav\"\n\n\
+        [[vca]]\nname = \"all\"\nmembers = [\"dx\", \"fx\"]\ngain_db = -3.0\n";
+    std::fs::write(root.join("s.toml"), original).unwrap();
+    // The third strip's fader (after dx and fx), grabbed below its thumb and pushed up.
+    let script = format!(
+        r#"{preamble}xdotool mousemove --window "$WID" 246 400 mousedown 1
+sleep 0.3
+xdotool mousemove --window "$WID" 246 390
+sleep 0.2
+xdotool mousemove --window "$WID" 246 380
+sleep 0.3
+xdotool mouseup 1
+sleep 0.5
+xdotool key ctrl+s
+sleep 1.5
+{POSTAMBLE}"#,
+        preamble = preamble(),
+    );
+    let log = drive(root, &script);
+    assert!(!log.contains("panicked"), "{log}");
+    let saved = std::fs::read_to_string(root.join("s.toml")).unwrap();
+    let t: toml::Table = saved.parse().unwrap();
+    let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+    let vca = num(&t["vca"][0]["gain_db"]);
+    assert!(
+        vca > -2.0 && vca < 6.0,
+        "the VCA moved up from −3 dB: {vca}\n{saved}"
+    );
+    assert_eq!(t["track"][0].get("gain_db"), None, "{saved}");
+    assert_eq!(t["track"][1].get("gain_db"), None, "{saved}");
+}
+
 /// Alt+click on a track's lane adds a fader automation point there (an edit command, saved
 /// with Ctrl+S; the lane then draws it), and Ctrl+Z takes it back.
 #[test]

@@ -466,7 +466,7 @@ impl EditSession {
         let key = *segments.last().expect("split gives one");
         let value = self.value_for(key, text)?;
         let bad_start = || {
-            anyhow!("set: path {path}: expected session.KEY, master.KEY, track.NAME.…, bus.NAME.… or marker.NAME.KEY")
+            anyhow!("set: path {path}: expected session.KEY, master.KEY, track.NAME.…, bus.NAME.…, vca.NAME.KEY or marker.NAME.KEY")
         };
         let (table, rest): (&mut Table, &[&str]) = match segments.as_slice() {
             ["session" | "master", rest @ ..] => {
@@ -478,7 +478,7 @@ impl EditSession {
                     .ok_or_else(|| anyhow!("set: [{}] is not a table", segments[0]))?;
                 (t, rest)
             }
-            [kind @ ("track" | "bus" | "marker"), name, rest @ ..] => {
+            [kind @ ("track" | "bus" | "marker" | "vca"), name, rest @ ..] => {
                 if *kind == "track" && rest.first() == Some(&"clip") {
                     let t = self.track_index(name)?;
                     self.clips_mut(t)?;

@@ -238,7 +238,7 @@ mod tests {
     fn lane() -> LaneParam {
         LaneParam {
             points: vec![(0.0, -10.0), (1.0, -20.0), (2.0, 0.0)],
-            ..LaneParam::new("gain_db", (-60.0, 12.0))
+            ..LaneParam::new("gain_db", (-60.0, 12.0)).limited((-200.0, 24.0))
         }
     }
 
@@ -270,11 +270,21 @@ mod tests {
             dragged(&l, &[2.0], -1.0, 0.0),
             vec![(0.0, -10.0), (1.0, 0.0)]
         );
-        // Kept in range and after zero.
+        // Kept within the fader's limits (not the drawn range) and after zero.
         assert_eq!(
             dragged(&l, &[0.0], -3.0, 100.0),
-            vec![(0.0, 12.0), (1.0, -20.0), (2.0, 0.0)]
+            vec![(0.0, 24.0), (1.0, -20.0), (2.0, 0.0)]
         );
+        assert_eq!(
+            dragged(&l, &[1.0], 0.0, -100.0),
+            vec![(0.0, -10.0), (1.0, -120.0), (2.0, 0.0)]
+        );
+        // A parameter whose step would round below its least value stays in its limits.
+        let attack = LaneParam {
+            points: vec![(0.0, 0.02)],
+            ..LaneParam::new("insert.1.attack_ms", (0.01, 1000.0))
+        };
+        assert_eq!(dragged(&attack, &[0.0], 0.0, -0.01), vec![(0.0, 0.01)]);
     }
 
     #[test]

@@ -27,9 +27,10 @@ pub struct ConsolePanel {
     pub view: (f32, f32),
     /// The control a hand is writing automation with: track, fader or pan, value.
     pub riding: Option<(usize, Target, f32)>,
-    /// Whether the engine plays (set by the window before each update): controls write
-    /// automation only then.
+    /// Whether the engine plays, and loops (set by the window before each update):
+    /// controls write automation only while it plays, and not while it loops.
     pub playing: bool,
+    pub looping: bool,
 }
 
 /// What the user does on the console.
@@ -43,6 +44,9 @@ pub enum ConsoleMessage {
     /// Track i's automation mode steps to the next (off → read → touch → latch → write →
     /// trim → off).
     NextMode(usize),
+    /// VCA v's fader and mute (they scale its member tracks).
+    VcaFader(usize, f32),
+    VcaMute(usize),
     Mute(usize),
     Solo(usize),
     /// Track, send, level dB.
@@ -144,6 +148,21 @@ fn refusal(strip: &Strip, what: &str) -> ConsoleEvent {
     ))
 }
 
+/// VCA `v` changed: its members hear their new VCA share at once.
+fn vca_members(session: &mut SessionView, v: usize) -> Vec<ConsoleEvent> {
+    session.refold_vcas();
+    let members = session.vcas[v].members.clone();
+    let mut events = vec![ConsoleEvent::Changed];
+    for m in members {
+        events.extend(
+            track(session, m, |_| {})
+                .into_iter()
+                .filter(|e| !matches!(e, ConsoleEvent::Changed)),
+        );
+    }
+    events
+}
+
 /// The mode after `mode` on the strip's button.
 fn next_mode(mode: AutomationMode) -> AutomationMode {
     use AutomationMode as A;
@@ -234,6 +253,27 @@ impl ConsolePanel {
     ) -> Vec<ConsoleEvent> {
         use ConsoleMessage as M;
         match message {
+            M::VcaFader(v, db) => {
+                let Some(vca) = session.vcas.get_mut(v) else {
+                    return Vec::new();
+                };
+                if vca.automated {
+                    return vec![ConsoleEvent::Error(format!(
+                        "VCA '{}': its fader plays its automation (folded into its members' \
+                         envelopes); edit its lane or remove it to move it by hand",
+                        vca.name
+                    ))];
+                }
+                vca.gain_db = db.clamp(-90.0, 12.0);
+                vca_members(session, v)
+            }
+            M::VcaMute(v) => {
+                let Some(vca) = session.vcas.get_mut(v) else {
+                    return Vec::new();
+                };
+                vca.mute = !vca.mute;
+                vca_members(session, v)
+            }
             M::Grab(i, target, v) => {
                 let writes = session
                     .strips
@@ -241,6 +281,21 @@ impl ConsolePanel {
                     .is_some_and(|s| s.automation_mode.writes());
                 if !(self.playing && writes) {
                     return Vec::new();
+                }
+                // Not armed in the window: a VCA member (its fader plays its VCA's share
+                // folded in) and anything while looping. Said, not silently dead.
+                let name = &session.strips[i].name;
+                if let Some(vca) = session.vcas.iter().find(|v| v.members.contains(&i)) {
+                    return vec![ConsoleEvent::Error(format!(
+                        "track '{name}' is in VCA '{}': its fader plays the VCA's share folded \
+                         in, so its automation is not written (set its mode to read)",
+                        vca.name
+                    ))];
+                }
+                if self.looping {
+                    return vec![ConsoleEvent::Error(format!(
+                        "track '{name}': automation is not written while looping; turn the loop off"
+                    ))];
                 }
                 self.riding = Some((i, target, v));
                 vec![ConsoleEvent::Live(Effect::Ride(i, target, Ride::Touch(v)))]

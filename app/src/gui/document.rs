@@ -243,6 +243,21 @@ fn build_view(
         revision: 0,
         clock: *clock,
         groups: Default::default(),
+        vcas: file
+            .vcas
+            .iter()
+            .map(|v| super::state::VcaStrip {
+                name: v.name.clone(),
+                gain_db: v.gain_db,
+                mute: v.mute,
+                members: v
+                    .members
+                    .iter()
+                    .filter_map(|m| file.tracks.iter().position(|t| &t.name == m))
+                    .collect(),
+                automated: !v.automation.is_empty(),
+            })
+            .collect(),
         peaks: None,
     }
 }
@@ -267,13 +282,15 @@ fn lanes_of(
 ) -> Vec<super::state::LaneParam> {
     use super::state::LaneParam;
     use gpu_dsp::mix::Insert;
+    // Levels are drawn over −60…+12 dB and go from −200 to +24 dB.
     const LEVEL: (f64, f64) = (-60.0, 12.0);
+    const LEVEL_LIMITS: (f64, f64) = (-200.0, 24.0);
     let mut lanes = vec![
-        LaneParam::new("gain_db", LEVEL),
+        LaneParam::new("gain_db", LEVEL).limited(LEVEL_LIMITS),
         LaneParam::new("pan", (-1.0, 1.0)),
     ];
     for s in &section.sends {
-        lanes.push(LaneParam::new(&format!("send.{}", s.bus), LEVEL));
+        lanes.push(LaneParam::new(&format!("send.{}", s.bus), LEVEL).limited(LEVEL_LIMITS));
     }
     for (n, ins) in t.inserts.iter().enumerate() {
         for name in Insert::param_names(ins) {
@@ -312,6 +329,15 @@ pub fn console_changes(file: &SessionFile, view: &SessionView) -> Vec<Command> {
         }
         bypass_changes(&at, &section.inserts, &strip.bypass, &mut set);
         insert_changes(&at, &section.inserts, &strip.insert_params, &mut set);
+    }
+    for (section, strip) in file.vcas.iter().zip(&view.vcas) {
+        let at = format!("vca.{}", path_part(&section.name));
+        if differs(strip.gain_db, section.gain_db) {
+            set(format!("{at}.gain_db"), rounded(strip.gain_db).to_string());
+        }
+        if strip.mute != section.mute {
+            set(format!("{at}.mute"), strip.mute.to_string());
+        }
     }
     for (section, strip) in file.tracks.iter().zip(&view.strips) {
         let at = format!("track.{}", path_part(&section.name));

@@ -1,7 +1,9 @@
-//! The window's engine: renders the session in real time on its own thread, plays it through
-//! the sound card when there is one (the same lock-free ring and allocation-free callback as
-//! `mixstation play`), and measures every block for the meters. Meter frames reach the window
-//! through a lock-free ring; when the window is slow, frames are dropped, never audio.
+//! The window's engine: renders the session in real time on its own thread (allocating
+//! nothing per block), plays it through the sound card when there is one (the same
+//! lock-free ring and allocation-free callback as `mixstation play`), writes the automation
+//! pass of the tracks whose mode writes, and hands every block to the meter thread
+//! (`live_meters.rs`). Meter frames reach the window through a lock-free ring; when the
+//! window or the meters are slow, frames are dropped, never audio.
 
 use super::live_masking::LiveMasking;
 use super::live_meters::{MeterRings, MeterWorker, SpectrumChoice, Tap, BLOCK, TAPS};
@@ -105,6 +107,9 @@ pub struct LiveEngine {
     layout: Layout,
     gpu: Option<Arc<GpuContext>>,
     _stream: Option<cpal::Stream>,
+    /// The mix the pass armed on (its lanes are named from it), and whether one is armed.
+    armed_on: Option<MixSpec>,
+    writes: bool,
     /// Why there is no sound, if there is none.
     pub note: Option<String>,
 }
@@ -130,6 +135,8 @@ impl LiveEngine {
         let start = (play.from.max(0.0) * f64::from(rate)) as u64;
         let tracks = mixer.spec().tracks.len();
         let pass = AutomationPass::new(&mixer, &play.modes, &play.bus_modes, DEFAULT_GLIDE);
+        let writes = pass.is_armed();
+        let armed_on = writes.then(|| mixer.spec().clone());
         let total = mixer.spec().length() + mixer.tail();
         let stop = Arc::new(AtomicBool::new(false));
         let engine_done = Arc::new(AtomicBool::new(false));
@@ -228,6 +235,8 @@ impl LiveEngine {
             layout,
             gpu: play.gpu,
             _stream: stream,
+            armed_on,
+            writes,
             note,
         })
     }
@@ -328,9 +337,26 @@ impl LiveEngine {
 }
 
 impl LiveEngine {
-    /// Stops playing and gives back the automation the pass wrote (the whole lanes to
-    /// keep, thinned), empty when nothing was written.
-    pub fn finish(mut self) -> Vec<WrittenLane> {
+    /// Stops playing and gives back the automation the pass wrote as edit commands (the
+    /// whole lanes to keep, thinned; named from the mix the pass armed on), empty when
+    /// nothing was written.
+    pub fn finish(mut self) -> Vec<crate::edit::Command> {
+        let lanes = self.stop_threads();
+        match &self.armed_on {
+            Some(spec) => crate::playback::lane_commands(spec, &lanes),
+            None => Vec::new(),
+        }
+    }
+
+    /// True when a pass is armed (some track writes): an edit then restarts playback
+    /// rather than swapping the mix under the pass.
+    pub fn writes(&self) -> bool {
+        self.writes
+    }
+
+    /// The lanes the pass wrote (for tests).
+    #[cfg(test)]
+    fn finish_lanes(mut self) -> Vec<WrittenLane> {
         self.stop_threads()
     }
 
@@ -667,7 +693,7 @@ mod ride_tests {
         wait(&mut engine, 400);
         engine.ride(0, Target::GainDb, Ride::Release);
         wait(&mut engine, 600);
-        let lanes = engine.finish();
+        let lanes = engine.finish_lanes();
         let shown: Vec<f32> = frames.iter().filter_map(|f| f.track_fader_db[0]).collect();
         assert!(
             shown.iter().any(|&v| (v + 20.0).abs() < 1e-3),

@@ -117,7 +117,11 @@ fn remember(path: &Path) {
     }
 }
 
+/// The window's messages. A `Ui` message carries a loaded session's view by value; it is
+/// made once per user action, so its size does not matter (boxing it would only add an
+/// allocation).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 enum AppMessage {
     Ui(Message),
     Key(keyboard::Event),
@@ -521,16 +525,14 @@ impl App {
         Task::none()
     }
 
-    /// Carries out what the update asked for; results come back as messages.
     /// Stops the engine; the automation its pass wrote comes back as one edit (one undo
     /// step) for the window to apply.
     fn end_engine(&mut self) -> Option<Message> {
-        let lanes = self.engine.take()?.finish();
-        let doc = self.doc.as_ref()?;
-        let commands = crate::playback::lane_commands(&doc.spec, &lanes);
+        let commands = self.engine.take()?.finish();
         (!commands.is_empty()).then_some(Message::Written(commands))
     }
 
+    /// Carries out what the update asked for; results come back as messages.
     fn run_effects(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             // What needs the rebuilt mix (or the saved text of it) waits for an edit that
@@ -610,6 +612,11 @@ impl App {
                     }
                     None
                 }
+                // A pass being written armed on the mix as it was: an edit restarts playback
+                // where it is (the pass ends and is kept) instead of swapping the mix.
+                Effect::SwapEngine if self.engine.as_ref().is_some_and(LiveEngine::writes) => {
+                    Some(Message::Locate(self.ws.position))
+                }
                 Effect::SwapEngine => match (&self.doc, &self.ws.session, &mut self.engine) {
                     (Some(doc), Some(view), Some(engine)) => {
                         let settings = Document::insert_settings(view);
@@ -640,7 +647,7 @@ impl App {
                             insert_settings: &settings,
                             bus_insert_settings: &bus_settings,
                             looped: self.ws.loop_range(),
-                            modes: view.strips.iter().map(|s| s.automation_mode).collect(),
+                            modes: writing_modes(view, self.ws.loop_range().is_some()),
                             bus_modes: Vec::new(),
                             block_hook: |_| {},
                         };
@@ -1013,6 +1020,22 @@ fn save_png(path: &Path, shot: &window::Screenshot) -> anyhow::Result<()> {
         writer.finish()?;
         Ok(())
     })
+}
+
+/// Each track's mode for a pass in the window: its own, except that a VCA member (its
+/// fader plays with its VCA's share folded in) and every track while looping (the heard
+/// clock would run on past the loop) only read.
+fn writing_modes(view: &state::SessionView, looping: bool) -> Vec<gpu_dsp::mix::AutomationMode> {
+    use gpu_dsp::mix::AutomationMode;
+    let in_vca = |t: usize| view.vcas.iter().any(|v| v.members.contains(&t));
+    view.strips
+        .iter()
+        .enumerate()
+        .map(|(t, s)| match s.automation_mode {
+            m if m.writes() && (looping || in_vca(t)) => AutomationMode::Read,
+            m => m,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,28 +11,37 @@ use super::params::Param;
 
 use std::path::{Path, PathBuf};
 
-/// One channel strip.
 /// An automatable parameter of a track as its timeline lane shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LaneParam {
     /// The session's name: `gain_db`, `pan`, `send.<bus>`, `insert.<n>.<parameter>`.
     pub param: String,
-    /// The values the lane spans, bottom to top.
+    /// The values the lane spans, bottom to top, and the values the parameter takes.
     pub range: (f64, f64),
+    pub limits: (f64, f64),
     /// (seconds, value) points, empty without automation; `step`: held to the next point.
     pub points: Vec<(f64, f64)>,
     pub step: bool,
 }
 
 impl LaneParam {
-    /// A lane of `param` over `range` without automation.
+    /// A lane of `param` over `range` without automation (its values limited to `range`;
+    /// see [`LaneParam::limited`]).
     pub fn new(param: &str, range: (f64, f64)) -> Self {
         Self {
             param: param.to_string(),
             range,
+            limits: range,
             points: Vec::new(),
             step: false,
         }
+    }
+
+    /// The same lane, its values limited to `limits` (wider than what it draws: a fader
+    /// lane spans −60…+12 dB, a fader goes down to −200 dB).
+    pub fn limited(mut self, limits: (f64, f64)) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The lane's value at `t` seconds (`None` without points).
@@ -49,17 +58,18 @@ impl LaneParam {
         Some(gpu_dsp::mix::envelope_at(&self.points, t, first.1))
     }
 
-    /// A value typed by a click, rounded as a mixer reads it (0.1 dB, or a thousandth of
-    /// the range).
+    /// A value typed by a click, rounded as a mixer reads it (levels to 0.1 dB, anything
+    /// else to three significant digits) and kept within the parameter's limits.
     pub fn rounded(&self, v: f64) -> f64 {
-        let (lo, hi) = self.range;
         let step = if self.param == "gain_db" || self.param.starts_with("send.") {
             0.1
+        } else if v == 0.0 || !v.is_finite() {
+            1.0
         } else {
-            let r = (hi - lo) / 1000.0;
-            10f64.powf(r.log10().floor())
+            10f64.powf(v.abs().log10().floor() - 2.0)
         };
-        crate::edit::document::tidy(((v.clamp(lo, hi)) / step).round() * step)
+        let rounded = crate::edit::document::tidy((v / step).round() * step);
+        rounded.clamp(self.limits.0, self.limits.1)
     }
 }
 
@@ -70,6 +80,7 @@ impl Strip {
     }
 }
 
+/// One channel strip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Strip {
     pub name: String,
@@ -218,6 +229,41 @@ pub struct SessionView {
     pub peaks: Option<std::sync::Arc<Vec<Vec<f32>>>>,
     /// Track groups: linked faders (relative), mutes and solos.
     pub groups: crate::session::groups::Groups,
+    /// VCA masters.
+    pub vcas: Vec<VcaStrip>,
+}
+
+/// A VCA master's strip: its fader and mute scale its member tracks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VcaStrip {
+    pub name: String,
+    pub gain_db: f32,
+    pub mute: bool,
+    /// Member tracks (strip indices).
+    pub members: Vec<usize>,
+    /// Its fader plays automation (folded into its members' envelopes at load).
+    pub automated: bool,
+}
+
+impl SessionView {
+    /// Recomputes each track's VCA share (the faders of its VCAs without automation) and
+    /// VCA mute from the VCA strips.
+    pub fn refold_vcas(&mut self) {
+        for s in &mut self.strips {
+            s.vca_db = 0.0;
+            s.vca_mute = false;
+        }
+        for v in &self.vcas {
+            for &m in &v.members {
+                if let Some(s) = self.strips.get_mut(m) {
+                    if !v.automated {
+                        s.vca_db += v.gain_db;
+                    }
+                    s.vca_mute |= v.mute;
+                }
+            }
+        }
+    }
 }
 
 impl SessionView {
@@ -461,7 +507,16 @@ impl Workstation {
         match message {
             Message::Open(path) => {
                 self.opening = Some(path.clone());
-                vec![Effect::Load(path)]
+                // Playback stops first: an automation pass is kept (as an edit of the
+                // session it was written on, autosaved) before the other one opens.
+                let mut effects = Vec::new();
+                if self.playing {
+                    self.playing = false;
+                    self.console.riding = None;
+                    effects.push(Effect::StopEngine);
+                }
+                effects.push(Effect::Load(path));
+                effects
             }
             Message::Loaded(Ok(mut view)) => {
                 self.revision += 1;
@@ -580,6 +635,7 @@ impl Workstation {
                 let path = session.path.clone();
                 let mut effects = Vec::new();
                 console.playing = self.playing;
+                console.looping = self.timeline.loop_range().is_some();
                 for event in console.update(m, session) {
                     match event {
                         ConsoleEvent::Changed => {
@@ -933,6 +989,7 @@ mod tests {
             revision: 0,
             peaks: None,
             groups: Default::default(),
+            vcas: Vec::new(),
         }
     }
 
@@ -1027,6 +1084,53 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(w.error, None);
+    }
+
+    /// A VCA strip's fader and mute reach its members live (their fader plus the VCA's
+    /// share, muted with it), are saved as `set vca.NAME.…`, and an automated VCA refuses
+    /// a hand, said.
+    #[test]
+    fn a_vca_strip_scales_its_members_live() {
+        let mut w = opened();
+        w.update(Message::Play);
+        {
+            let s = w.session.as_mut().unwrap();
+            s.vcas.push(VcaStrip {
+                name: "fx".into(),
+                gain_db: 0.0,
+                mute: false,
+                members: vec![1],
+                automated: false,
+            });
+        }
+        let member = w.session.as_ref().unwrap().strips[1].gain_db;
+        let e = w.update(Message::Console(ConsoleMessage::VcaFader(0, -6.0)));
+        assert!(
+            e.iter().any(
+                |e| matches!(e, Effect::Console(1, g, ..) if (*g - (member - 6.0)).abs() < 1e-6)
+            ),
+            "{e:?}"
+        );
+        assert!(
+            !e.iter().any(|e| matches!(e, Effect::Console(0, ..))),
+            "{e:?}"
+        );
+        assert!(w.dirty);
+        let e = w.update(Message::Console(ConsoleMessage::VcaMute(0)));
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::Console(1, _, _, true, _))),
+            "{e:?}"
+        );
+        w.session.as_mut().unwrap().vcas[0].automated = true;
+        let e = w.update(Message::Console(ConsoleMessage::VcaFader(0, 0.0)));
+        assert!(!e.iter().any(|e| matches!(e, Effect::Console(..))), "{e:?}");
+        assert!(
+            w.error.as_deref().is_some_and(|m| m.contains("VCA 'fx'")),
+            "{:?}",
+            w.error
+        );
+        assert_eq!(w.session.as_ref().unwrap().vcas[0].gain_db, -6.0);
     }
 
     /// Automation points: a band selects points of one lane, a drag moves the selection

@@ -336,13 +336,13 @@ pub(super) fn strip<'a>(
     (peak_db, rms_db, reduction_db, automated): (f32, f32, f32, Option<f32>),
     draft: Option<&'a (Field, String)>,
     menu: Option<&'a str>,
-    riding: Option<(Target, f32)>,
+    (riding, pan_automated): (Option<(Target, f32)>, Option<f32>),
 ) -> Element<'a, Message> {
     // A fader that plays its automation follows the envelope (a grab is refused, shown,
     // unless the mode writes); a hand writing it shows where the hand is.
     let held = |target: Target| riding.filter(|r| r.0 == target).map(|r| r.1);
     let gain_db = held(Target::GainDb).or(automated).unwrap_or(s.gain_db);
-    let pan = held(Target::Pan).unwrap_or(s.pan);
+    let pan = held(Target::Pan).or(pan_automated).unwrap_or(s.pan);
     let remove = |msg: Message| small_button("×", msg);
     let inserts = insert_list(StripRef::Track(i), &s.inserts, &s.bypass, &TRACK_INSERTS);
     // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
@@ -645,6 +645,48 @@ pub(super) fn bus_strip<'a>(
     .padding(6)
     .style(|_| container::Style {
         background: Some(Color::from_rgb(0.13, 0.12, 0.17).into()),
+        border: iced::Border {
+            radius: 4.0.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .into()
+}
+
+/// A VCA master: its name, how many tracks it leads, its fader and mute (they scale the
+/// members; an automated VCA's fader plays its envelope and refuses a hand, said).
+pub(super) fn vca_strip<'a>(v: usize, s: &'a super::state::VcaStrip) -> Element<'a, Message> {
+    let members = match s.members.len() {
+        1 => "VCA · 1 track".to_string(),
+        n => format!("VCA · {n} tracks"),
+    };
+    container(
+        column![
+            text(s.name.as_str()).size(13),
+            text(members).size(10).color(DIM),
+            fader(s.gain_db, move |db| Message::Console(
+                ConsoleMessage::VcaFader(v, db)
+            )),
+            text(if s.automated {
+                "auto".to_string()
+            } else {
+                format!("{:+.1}", s.gain_db)
+            })
+            .size(11),
+            toggle(
+                "M",
+                s.mute,
+                AMBER,
+                Message::Console(ConsoleMessage::VcaMute(v))
+            ),
+        ]
+        .spacing(4)
+        .width(Length::Fixed(92.0)),
+    )
+    .padding(6)
+    .style(|_| container::Style {
+        background: Some(Color::from_rgb(0.16, 0.13, 0.11).into()),
         border: iced::Border {
             radius: 4.0.into(),
             ..Default::default()

@@ -166,10 +166,20 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                     (peak, rms, reduction, automated),
                     ws.console.draft.as_ref(),
                     menu_of(StripRef::Track(k)),
-                    ws.console
-                        .riding
-                        .filter(|r| r.0 == k)
-                        .map(|(_, target, v)| (target, v)),
+                    (
+                        ws.console
+                            .riding
+                            .filter(|r| r.0 == k)
+                            .map(|(_, target, v)| (target, v)),
+                        // An automated pan shows (and is grabbed at) its envelope's value.
+                        s.lane("pan")
+                            .filter(|_| {
+                                s.pan_automated
+                                    && s.automation_mode != gpu_dsp::mix::AutomationMode::Off
+                            })
+                            .and_then(|l| l.value_at(ws.position))
+                            .map(|v| v as f32),
+                    ),
                 )
             }
             None => {
@@ -195,6 +205,10 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
         strips = strips.push(Space::new().width(Length::Fixed(
             (count - shown.end) as f32 * STRIP_PITCH - STRIP_SPACING,
         )));
+    }
+    // The VCA masters, after the buses.
+    for (v, vca) in session.vcas.iter().enumerate() {
+        strips = strips.push(super::strips::vca_strip(v, vca));
     }
     // New tracks and buses, after the last strip.
     strips = strips.push(

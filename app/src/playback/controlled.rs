@@ -234,7 +234,7 @@ impl Console {
             Target::GainDb => track.gain_db,
             Target::Pan => track.pan,
             Target::SendDb(k) => track.sends.get(k).map_or(0.0, |s| s.level_db),
-            Target::Insert(..) => 0.0,
+            Target::Insert(k, id) => mixer.track_insert_param(t, k, id).unwrap_or(0.0),
         })
     }
 
@@ -251,6 +251,7 @@ impl Console {
             Touchable::Gain => Target::GainDb,
             Touchable::Pan => Target::Pan,
             Touchable::Send(k) => Target::SendDb(k),
+            Touchable::Insert(k, id) => Target::Insert(k, id),
         };
         let moved = |me: &mut Self, engine: &mut Engine, t: usize, target: Target, v: f64| {
             let mixer = engine.mixer();
@@ -288,6 +289,24 @@ impl Console {
                     } else {
                         self.pass.release(k, target, heard);
                     }
+                }
+            }
+            Control::BusTouch(b, on) => {
+                let strip = StripAt::Bus(b);
+                if on {
+                    let mixer = engine.mixer();
+                    let bus = &mixer.spec().buses[b];
+                    let value = match bus.automation.iter().find(|(k, _)| *k == Target::GainDb) {
+                        Some((_, env)) => env.value_at(heard as f64),
+                        None => bus.gain_db,
+                    };
+                    let value = self
+                        .pass
+                        .writing_value(strip, Target::GainDb)
+                        .unwrap_or(f64::from(value));
+                    self.pass.touch(mixer, strip, Target::GainDb, value, heard);
+                } else {
+                    self.pass.release(strip, Target::GainDb, heard);
                 }
             }
             Control::TrackMute(t, on) => {

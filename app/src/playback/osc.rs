@@ -25,6 +25,8 @@ pub enum Control {
     BusGain(usize, f32),
     /// A control grabbed (true) or let go: track, what (see [`Touchable`]).
     Touch(usize, Touchable, bool),
+    /// A bus fader grabbed (true) or let go.
+    BusTouch(usize, bool),
     Play,
     Stop,
     /// Move the playhead to a timeline position (seconds).
@@ -37,6 +39,8 @@ pub enum Touchable {
     Gain,
     Pan,
     Send(usize),
+    /// Insert, parameter.
+    Insert(usize, ParamId),
 }
 
 /// What arrived over OSC, for the report.
@@ -97,16 +101,23 @@ pub fn parse(spec: &MixSpec, msg: &OscMessage) -> Option<Control> {
             let t = track(name)?;
             Control::Touch(t, Touchable::Send(send_of(t, b)?), on()?)
         }
-        ["track", name, "insert", n, param] => {
+        ["track", name, "insert", n, param, rest @ ..] if rest.len() <= 1 => {
             let t = track(name)?;
             let k = n.parse::<usize>().ok()?.checked_sub(1)?;
             let spec_k = spec.tracks[t].inserts.get(k)?;
             let id = Insert::resolve(spec_k, param)?;
+            if rest == ["touch"] {
+                return Some(Control::Touch(t, Touchable::Insert(k, id), on()?));
+            }
+            if !rest.is_empty() {
+                return None;
+            }
             let info = Insert::info(spec_k, id)?;
             let v = value()?.clamp(f64::from(info.min), f64::from(info.max));
             Control::InsertParam(t, k, id, v as f32)
         }
         ["bus", name, "gain_db"] => Control::BusGain(bus(name)?, level()?),
+        ["bus", name, "gain_db", "touch"] => Control::BusTouch(bus(name)?, on()?),
         _ => return None,
     })
 }
@@ -276,6 +287,11 @@ mod tests {
                 Some(Control::InsertParam(0, 0, ratio, 100.0)),
             ),
             (
+                msg("/track/dx/insert/1/ratio/touch", i(1)),
+                Some(Control::Touch(0, Touchable::Insert(0, ratio), true)),
+            ),
+            (msg("/track/dx/insert/1/ratio/other", i(1)), None),
+            (
                 msg("/bus/hall/gain_db", f(-1.0)),
                 Some(Control::BusGain(0, -1.0)),
             ),
@@ -286,6 +302,10 @@ mod tests {
             (
                 msg("/track/dx/send/hall/level_db/touch", i(0)),
                 Some(Control::Touch(0, Touchable::Send(0), false)),
+            ),
+            (
+                msg("/bus/hall/gain_db/touch", i(1)),
+                Some(Control::BusTouch(0, true)),
             ),
             (msg("/transport/play", vec![]), Some(Control::Play)),
             (msg("/transport/stop", vec![]), Some(Control::Stop)),

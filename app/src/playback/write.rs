@@ -27,8 +27,9 @@ impl From<usize> for StripAt {
 struct Armed {
     strip: StripAt,
     target: Target,
-    /// The values it is kept in.
+    /// The values it is kept in, and whether it spans them logarithmically.
     range: (f64, f64),
+    log: bool,
     recorder: PassRecorder,
     /// The pass held the mix at the last [`AutomationPass::follow`].
     held: bool,
@@ -61,7 +62,7 @@ const LEVEL: (f64, f64) = (-200.0, 24.0);
 fn insert_targets(
     inserts: &[InsertSpec],
     value: impl Fn(usize, gpu_dsp::mix::ParamId) -> Option<f32>,
-) -> Vec<(Target, (f64, f64), f64)> {
+) -> Vec<(Target, (f64, f64), f64, bool)> {
     let mut out = Vec::new();
     for (k, spec) in inserts.iter().enumerate() {
         for name in Insert::param_names(spec) {
@@ -73,7 +74,8 @@ fn insert_targets(
             };
             let now = value(k, id).unwrap_or(info.default);
             let range = (f64::from(info.min), f64::from(info.max));
-            out.push((Target::Insert(k, id), range, f64::from(now)));
+            let log = info.skew == gpu_dsp::mix::params::Skew::Log;
+            out.push((Target::Insert(k, id), range, f64::from(now), log));
         }
     }
     out
@@ -97,8 +99,8 @@ impl AutomationPass {
                 return;
             }
             let automation: &[(Target, gpu_dsp::mix::Automation)] = automation;
-            let targets: Vec<(Target, (f64, f64), f64)> = targets;
-            for (target, range, value) in targets {
+            let targets: Vec<(Target, (f64, f64), f64, bool)> = targets;
+            for (target, range, value, log) in targets {
                 let base = automation
                     .iter()
                     .find(|(k, _)| *k == target)
@@ -111,11 +113,20 @@ impl AutomationPass {
                     _ => mode,
                 };
                 let mut recorder = PassRecorder::new(mode, &base, value, glide);
-                recorder.reserve(MOVES);
+                if log {
+                    recorder = recorder.thinned_in_log();
+                }
+                // Room for a minute of moves of a fader, pan or send; an insert parameter
+                // (there are many, rarely ridden) starts smaller.
+                recorder.reserve(match target {
+                    Target::Insert(..) => MOVES / 16,
+                    _ => MOVES,
+                });
                 armed.push(Armed {
                     strip,
                     target,
                     range,
+                    log,
                     recorder,
                     held: false,
                 });
@@ -127,14 +138,14 @@ impl AutomationPass {
             // adds last, fixed at 0 dB, not a control.
             let sends = file_sends(track);
             let mut targets = vec![
-                (Target::GainDb, LEVEL, f64::from(track.gain_db)),
-                (Target::Pan, (-1.0, 1.0), f64::from(track.pan)),
+                (Target::GainDb, LEVEL, f64::from(track.gain_db), false),
+                (Target::Pan, (-1.0, 1.0), f64::from(track.pan), false),
             ];
             targets.extend(
                 track.sends[..sends]
                     .iter()
                     .enumerate()
-                    .map(|(k, s)| (Target::SendDb(k), LEVEL, f64::from(s.level_db))),
+                    .map(|(k, s)| (Target::SendDb(k), LEVEL, f64::from(s.level_db), false)),
             );
             targets.extend(insert_targets(&track.inserts, |k, id| {
                 mixer.track_insert_param(t, k, id)
@@ -143,7 +154,7 @@ impl AutomationPass {
         }
         for (b, bus) in spec.buses.iter().enumerate() {
             let mode = bus_modes.get(b).copied().unwrap_or_default();
-            let mut targets = vec![(Target::GainDb, LEVEL, f64::from(bus.gain_db))];
+            let mut targets = vec![(Target::GainDb, LEVEL, f64::from(bus.gain_db), false)];
             targets.extend(insert_targets(&bus.inserts, |k, id| {
                 mixer.bus_insert_param(b, k, id)
             }));
@@ -271,7 +282,7 @@ impl AutomationPass {
     /// Playback stops with the heard position at `heard` (the pass is over: nothing stays
     /// armed): every control goes back to its envelope in the mix, and each armed lane that
     /// was written comes back merged and thinned (0.05 dB for levels, 0.1 % of the range
-    /// for the others).
+    /// for the others: of its logarithm for frequencies, times and ratios).
     pub fn stop(&mut self, mixer: &mut Mixer, heard: u64) -> Vec<WrittenLane> {
         let t = heard as f64 / self.rate;
         let mut lanes = Vec::new();
@@ -281,6 +292,7 @@ impl AutomationPass {
             let (low, high) = a.range;
             let tolerance = match a.target {
                 Target::GainDb | Target::SendDb(_) => 0.05,
+                _ if a.log => 0.001 * (high / low).ln(),
                 _ => 0.001 * (high - low),
             };
             if let Some(mut points) = a.recorder.finish(tolerance) {

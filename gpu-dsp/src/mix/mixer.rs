@@ -64,6 +64,10 @@ pub struct Mixer {
     heard: super::solo::Audible,
 }
 
+/// Jobs a block holds on the stack (stems with buses, plus lanes: up to twice the cores);
+/// a mix with more spills them to the heap, one allocation a block.
+const JOBS: usize = 64;
+
 /// One job of a block: a stem's buses (with their inputs and the stem's output), or a lane
 /// of tracks.
 enum Job<'a> {
@@ -812,7 +816,7 @@ impl Mixer {
         // worker pool: the cores take whichever is next, so neither stage waits. The jobs
         // live on the stack and rayon's fork-join boxes nothing, so a block allocates
         // nothing when the caller is a pool thread (see `app/src/playback/pool.rs`).
-        let mut jobs: SmallVec<[Job<'_>; 24]> = SmallVec::new();
+        let mut jobs: SmallVec<[Job<'_>; JOBS]> = SmallVec::new();
         for (buses, (bus_in, stem_out)) in bus_jobs {
             jobs.push(Job::Buses(buses, bus_in, stem_out));
         }
