@@ -125,10 +125,15 @@ fn follows_automation(strip: &Strip) -> bool {
     plays_envelope(strip, Target::GainDb)
 }
 
-/// True when track control `target` (fader or pan) plays an envelope.
+/// True when track control `target` (fader, pan or send) plays an envelope.
 fn plays_envelope(strip: &Strip, target: Target) -> bool {
     let automated = match target {
         Target::Pan => strip.pan_automated,
+        Target::SendDb(k) => strip
+            .sends
+            .get(k)
+            .and_then(|(bus, _)| strip.lane(&format!("send.{bus}")))
+            .is_some_and(|l| !l.points.is_empty()),
         _ => strip.gain_automated,
     };
     automated && strip.automation_mode != AutomationMode::Off
@@ -395,12 +400,29 @@ impl ConsolePanel {
                 }
                 events
             }
+            M::SendLevel(i, k, db)
+                if self
+                    .riding
+                    .is_some_and(|r| r.0 == i && r.1 == Target::SendDb(k)) =>
+            {
+                let db = db.clamp(-90.0, 12.0);
+                self.riding = Some((i, Target::SendDb(k), db));
+                vec![ConsoleEvent::Live(Effect::Ride(
+                    i,
+                    Target::SendDb(k),
+                    Ride::Move(db),
+                ))]
+            }
             M::SendLevel(i, k, db) => {
                 let db = db.clamp(-90.0, 12.0);
                 // The route to a bus (the send after the file's own) is fixed at 0 dB.
                 let editable = session.strips.get(i).is_some_and(|s| k < s.file_sends);
                 if !editable {
                     return Vec::new();
+                }
+                let strip = &session.strips[i];
+                if plays_envelope(strip, Target::SendDb(k)) {
+                    return vec![refusal(strip, "send")];
                 }
                 let events = track(session, i, |s| s.sends[k].1 = db);
                 only(events, Effect::SendLevel(i, k, db))

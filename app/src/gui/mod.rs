@@ -74,6 +74,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     .subscription(App::subscription)
     .theme(|_: &App| Theme::Dark)
     .window_size((1500.0, 1000.0))
+    // A close is ours to carry out: a pass being written and a pending autosave are kept.
+    .exit_on_close_request(false)
     .run()
     .map_err(|e| anyhow::anyhow!("the window could not run: {e}"))
 }
@@ -128,6 +130,8 @@ enum AppMessage {
     Shot(window::Screenshot),
     /// A frame was drawn (`--measure-frames`).
     Frame(Instant),
+    /// The window's close button (or the window manager) asks it to close.
+    Close,
 }
 
 struct App {
@@ -248,6 +252,7 @@ impl App {
                 iced::Event::Window(window::Event::FileDropped(path)) => {
                     Some(AppMessage::Ui(Message::FileDropped(path)))
                 }
+                iced::Event::Window(window::Event::CloseRequested) => Some(AppMessage::Close),
                 _ => None,
             }),
         ])
@@ -344,6 +349,7 @@ impl App {
                 Task::none()
             }
             AppMessage::Key(_) => Task::none(),
+            AppMessage::Close => self.close(),
             AppMessage::Shot(shot) => {
                 if let Some((path, _)) = &self.shot {
                     match save_png(path, &shot) {
@@ -523,6 +529,23 @@ impl App {
                 .map(AppMessage::Shot);
         }
         Task::none()
+    }
+
+    /// The window closes, keeping what is in flight: a pass being written is stopped and
+    /// applied to the session (one edit), an edit being rebuilt finishes, and a pending
+    /// autosave is written now (not on the next tick, which never comes).
+    fn close(&mut self) -> Task<AppMessage> {
+        if let Some(written) = self.end_engine() {
+            let effects = self.ws.update(written);
+            self.run_effects(effects);
+        }
+        self.finish_edit_job();
+        if let Some(path) = self.autosave_due.take() {
+            if let Err(e) = self.save(&path) {
+                eprintln!("error: autosave failed: {e}");
+            }
+        }
+        iced::exit()
     }
 
     /// Stops the engine; the automation its pass wrote comes back as one edit (one undo

@@ -1086,6 +1086,49 @@ mod tests {
         assert_eq!(w.error, None);
     }
 
+    /// A send with automation: refused by hand in `read` (said), ridden in `touch` while
+    /// playing (grab, move, release reach the engine; the saved level stays).
+    #[test]
+    fn an_automated_send_is_refused_in_read_and_ridden_in_touch() {
+        use super::super::live::Ride;
+        use gpu_dsp::mix::{AutomationMode, Target};
+        let mut w = opened();
+        w.update(Message::Play);
+        {
+            let s = &mut w.session.as_mut().unwrap().strips[0];
+            s.lanes.push(LaneParam {
+                points: vec![(0.0, -20.0), (2.0, -6.0)],
+                ..LaneParam::new("send.hall", (-60.0, 12.0))
+            });
+            s.automation_mode = AutomationMode::Read;
+        }
+        let e = w.update(Message::Console(ConsoleMessage::SendLevel(0, 0, -3.0)));
+        assert!(
+            !e.iter().any(|e| matches!(e, Effect::SendLevel(..))),
+            "{e:?}"
+        );
+        assert!(w
+            .error
+            .take()
+            .is_some_and(|m| m.contains("its send plays its automation")));
+        w.session.as_mut().unwrap().strips[0].automation_mode = AutomationMode::Touch;
+        let c = |w: &mut Workstation, m| w.update(Message::Console(m));
+        let send = Target::SendDb(0);
+        assert_eq!(
+            c(&mut w, ConsoleMessage::Grab(0, send, -13.0)),
+            vec![Effect::Ride(0, send, Ride::Touch(-13.0))]
+        );
+        assert_eq!(
+            c(&mut w, ConsoleMessage::SendLevel(0, 0, -9.0)),
+            vec![Effect::Ride(0, send, Ride::Move(-9.0))]
+        );
+        assert_eq!(
+            c(&mut w, ConsoleMessage::Release(0, send)),
+            vec![Effect::Ride(0, send, Ride::Release)]
+        );
+        assert_eq!(w.session.as_ref().unwrap().strips[0].sends[0].1, -12.0);
+    }
+
     /// A VCA strip's fader and mute reach its members live (their fader plus the VCA's
     /// share, muted with it), are saved as `set vca.NAME.…`, and an automated VCA refuses
     /// a hand, said.

@@ -336,13 +336,20 @@ pub(super) fn strip<'a>(
     (peak_db, rms_db, reduction_db, automated): (f32, f32, f32, Option<f32>),
     draft: Option<&'a (Field, String)>,
     menu: Option<&'a str>,
-    (riding, pan_automated): (Option<(Target, f32)>, Option<f32>),
+    (riding, position): (Option<(Target, f32)>, f64),
 ) -> Element<'a, Message> {
     // A fader that plays its automation follows the envelope (a grab is refused, shown,
     // unless the mode writes); a hand writing it shows where the hand is.
     let held = |target: Target| riding.filter(|r| r.0 == target).map(|r| r.1);
     let gain_db = held(Target::GainDb).or(automated).unwrap_or(s.gain_db);
-    let pan = held(Target::Pan).or(pan_automated).unwrap_or(s.pan);
+    // An automated pan or send shows (and is grabbed at) its envelope's value there.
+    let envelope = |param: &str| {
+        s.lane(param)
+            .filter(|_| s.automation_mode != AutomationMode::Off)
+            .and_then(|l| l.value_at(position))
+            .map(|v| v as f32)
+    };
+    let pan = held(Target::Pan).or(envelope("pan")).unwrap_or(s.pan);
     let remove = |msg: Message| small_button("×", msg);
     let inserts = insert_list(StripRef::Track(i), &s.inserts, &s.bypass, &TRACK_INSERTS);
     // Sends: level sliders; × removes; the list adds one to a bus not yet fed.
@@ -361,9 +368,15 @@ pub(super) fn strip<'a>(
                     small_button("m", Message::Console(ConsoleMessage::SendMute(i, k))),
                     remove(Message::Console(ConsoleMessage::RemoveSend(i, b.clone()))),
                 ],
-                hslider(*l, (-60.0, 6.0, 0.0), Taper::Linear, move |v| {
-                    Message::Console(ConsoleMessage::SendLevel(i, k, v))
-                }),
+                ridden_slider(
+                    held(Target::SendDb(k))
+                        .or(envelope(&format!("send.{b}")))
+                        .unwrap_or(*l),
+                    (-60.0, 6.0, 0.0),
+                    Taper::Linear,
+                    move |v| Message::Console(ConsoleMessage::SendLevel(i, k, v)),
+                    Some((i, Target::SendDb(k))),
+                ),
             ]
             .into()
         } else {

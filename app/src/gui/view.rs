@@ -171,14 +171,7 @@ pub fn view<'a>(ws: &'a Workstation, note: Option<&'a str>) -> Element<'a, Messa
                             .riding
                             .filter(|r| r.0 == k)
                             .map(|(_, target, v)| (target, v)),
-                        // An automated pan shows (and is grabbed at) its envelope's value.
-                        s.lane("pan")
-                            .filter(|_| {
-                                s.pan_automated
-                                    && s.automation_mode != gpu_dsp::mix::AutomationMode::Off
-                            })
-                            .and_then(|l| l.value_at(ws.position))
-                            .map(|v| v as f32),
+                        ws.position,
                     ),
                 )
             }
