@@ -9,6 +9,8 @@ mod gpu;
 mod masking;
 mod play;
 mod render;
+mod repair;
+mod roomtone;
 mod spectrogram;
 
 pub use crate::options::{resolve_engine, resolve_engine_choice, Engine, EngineArgs, FormatArgs};
@@ -62,6 +64,10 @@ enum Command {
     Convolve(convolve::ConvolveArgs),
     /// Dialogue cleanup: broadband noise and mains hum removal.
     Clean(clean::CleanArgs),
+    /// Spectral repair: attenuate, replace or pattern-fill time–frequency regions.
+    Repair(repair::RepairArgs),
+    /// Room tone: learn a region's noise floor and write any length of it.
+    Roomtone(roomtone::RoomToneArgs),
     /// Edit a session with commands (import, move, trim, split, fade, set, …) and save it.
     Edit(edit::EditArgs),
     /// Generate demo material and render it (no input files needed).
@@ -125,6 +131,8 @@ pub fn run() -> ExitCode {
         Some(Command::Masking(args)) => masking::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Clean(args)) => clean::run(&args),
+        Some(Command::Repair(args)) => repair::run(&args),
+        Some(Command::Roomtone(args)) => roomtone::run(&args),
         Some(Command::Edit(args)) => edit::run(&args, &positions("commands"), &positions("script")),
         Some(Command::Open {
             session,

@@ -1,0 +1,137 @@
+//! `mixstation repair`: spectral repair of a file — time–frequency regions attenuated to
+//! their surroundings, replaced by interpolation across them, or filled with similar frames
+//! (every channel alike; same length, rate and channels out).
+
+use super::FormatArgs;
+use crate::io::{check_output_path, decode_file, write_wav};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use gpu_dsp::spectral::{repair, RepairMode, RepairRegion};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct RepairArgs {
+    /// Input audio file.
+    pub input: PathBuf,
+    /// Output WAV file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// A region to repair: T0:T1 in seconds, optionally :F0:F1 in Hz (the whole spectrum
+    /// without). Repeat for several.
+    #[arg(long = "region", value_name = "T0:T1[:F0:F1]", required = true)]
+    pub regions: Vec<String>,
+    /// attenuate (to the surroundings' level), replace (interpolate across) or pattern
+    /// (copy similar frames): once for every region, or once per region in order.
+    #[arg(long = "mode", value_name = "MODE")]
+    pub modes: Vec<String>,
+    /// Gain on the repaired cells in dB (0: the surroundings' level): once, or per region.
+    #[arg(long = "gain-db", value_name = "G", allow_negative_numbers = true)]
+    pub gains: Vec<f64>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// A region as typed: start and end (seconds), and the band (Hz) when one is given.
+type RegionText = (f64, f64, Option<(f64, f64)>);
+
+/// `T0:T1` or `T0:T1:F0:F1`.
+fn parse_region(text: &str) -> Result<RegionText> {
+    let numbers: Option<Vec<f64>> = text.split(':').map(|p| p.trim().parse().ok()).collect();
+    let bad = || format!("--region {text}: expected T0:T1 or T0:T1:F0:F1 (seconds, Hz)");
+    let numbers = numbers.with_context(bad)?;
+    if numbers.iter().any(|v| !v.is_finite()) {
+        bail!("{}", bad());
+    }
+    match numbers.as_slice() {
+        [a, b] => Ok((*a, *b, None)),
+        [a, b, lo, hi] => Ok((*a, *b, Some((*lo, *hi)))),
+        _ => bail!("{}", bad()),
+    }
+}
+
+/// The `k`th of `values` given once for all or once per region (`count`), else `default`.
+fn per_region<T: Clone>(values: &[T], k: usize, count: usize, default: T, flag: &str) -> Result<T> {
+    match values.len() {
+        0 => Ok(default),
+        1 => Ok(values[0].clone()),
+        n if n == count => Ok(values[k].clone()),
+        n => bail!("{flag} given {n} times for {count} regions: give it once, or once per region"),
+    }
+}
+
+/// The regions the arguments describe.
+fn regions(args: &RepairArgs) -> Result<Vec<RepairRegion>> {
+    let count = args.regions.len();
+    args.regions
+        .iter()
+        .enumerate()
+        .map(|(k, text)| {
+            let (from, to, band) = parse_region(text)?;
+            let mode_name = per_region(&args.modes, k, count, "attenuate".to_string(), "--mode")?;
+            let mode = RepairMode::parse(&mode_name).with_context(|| {
+                format!("--mode {mode_name}: expected attenuate, replace or pattern")
+            })?;
+            let gain_db = per_region(&args.gains, k, count, 0.0, "--gain-db")?;
+            Ok(RepairRegion {
+                from,
+                to,
+                band,
+                mode,
+                gain_db,
+            })
+        })
+        .collect()
+}
+
+pub fn run(args: &RepairArgs) -> Result<()> {
+    let regions = regions(args)?;
+    check_output_path(&args.output, &[&args.input])?;
+    let input = decode_file(&args.input)?;
+    let name = args.input.display();
+    let started = Instant::now();
+    let out: Vec<Vec<f32>> = input
+        .channels
+        .par_iter()
+        .map(|c| repair(c, input.sample_rate, &regions))
+        .collect::<gpu_dsp::Result<_>>()
+        .with_context(|| format!("{name}: --region"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let planes: Vec<&[f32]> = out.iter().map(Vec::as_slice).collect();
+    write_wav(&args.output, input.sample_rate, &planes, args.format.format)?;
+    let secs = input.frames() as f64 / f64::from(input.sample_rate);
+    say!(
+        "{} -> {}: {} ch, {:.2} s; {} region{} repaired; {:.3} s ({:.0}x real time)",
+        name,
+        args.output.display(),
+        out.len(),
+        secs,
+        regions.len(),
+        if regions.len() == 1 { "" } else { "s" },
+        elapsed,
+        secs / elapsed.max(1e-9)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_parse_with_and_without_a_band() {
+        assert_eq!(parse_region("1:2").unwrap(), (1.0, 2.0, None));
+        assert_eq!(
+            parse_region("0.5:0.75:2800:3200").unwrap(),
+            (0.5, 0.75, Some((2800.0, 3200.0)))
+        );
+        for bad in ["1", "1:2:3", "a:b", "1:inf", "1:2:3:4:5", ""] {
+            assert!(parse_region(bad).is_err(), "{bad}");
+        }
+        assert_eq!(per_region(&[1, 2], 1, 2, 0, "--x").unwrap(), 2);
+        assert_eq!(per_region(&[7], 1, 2, 0, "--x").unwrap(), 7);
+        assert_eq!(per_region::<i32>(&[], 1, 2, 0, "--x").unwrap(), 0);
+        assert!(per_region(&[1, 2], 0, 3, 0, "--x").is_err());
+    }
+}

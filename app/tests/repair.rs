@@ -1,0 +1,156 @@
+//! `mixstation repair` through the real binary: a tone burst over noise removed in its
+//! region (both channels), the input untouched and the output the same shape; bad
+//! regions and mismatched options refused with nothing written.
+
+mod common;
+
+use common::{bin, noise, read, stderr, write_f32, Files};
+
+const RATE: u32 = 48_000;
+
+#[test]
+fn repair_removes_a_burst_and_refuses_bad_regions() {
+    let f = Files::new();
+    let n = RATE as usize;
+    let tone: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f32 / RATE as f32;
+            if (0.4..0.6).contains(&t) {
+                0.3 * (std::f32::consts::TAU * 3000.0 * t).sin()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let base: Vec<Vec<f32>> = [3, 4]
+        .iter()
+        .map(|&seed| noise(n, seed).iter().map(|v| 0.01 * v).collect())
+        .collect();
+    let input: Vec<Vec<f32>> = base
+        .iter()
+        .map(|c| c.iter().zip(&tone).map(|(a, b)| a + b).collect())
+        .collect();
+    write_f32(&f.path("in.wav"), RATE, &input);
+    let before = std::fs::read(f.path("in.wav")).unwrap();
+    let o = bin()
+        .current_dir(f.root())
+        .args([
+            "repair",
+            "in.wav",
+            "-o",
+            "out.wav",
+            "--region",
+            "0.35:0.65:2800:3200",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(f.path("in.wav")).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    let out = read(&f.path("out.wav"));
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].len(), n);
+    let inside = (RATE as usize * 42 / 100)..(RATE as usize * 58 / 100);
+    for (c, (y, clean)) in out.iter().zip(&base).enumerate() {
+        let e =
+            |f: &dyn Fn(usize) -> f32| inside.clone().map(|i| f64::from(f(i).powi(2))).sum::<f64>();
+        let tone_e = e(&|i| tone[i]);
+        let left = e(&|i| y[i] - clean[i]);
+        let removed = 10.0 * (tone_e / left).log10();
+        assert!(removed > 30.0, "channel {c}: {removed:.1} dB");
+    }
+    for (args, says) in [
+        (vec!["--region", "0.6:0.4"], "region 0.6:0.4"),
+        (
+            vec!["--region", "0.1:0.2:900"],
+            "expected T0:T1 or T0:T1:F0:F1",
+        ),
+        (
+            vec!["--region", "0.1:0.2", "--mode", "smudge"],
+            "--mode smudge",
+        ),
+        (
+            vec![
+                "--region",
+                "0.1:0.2",
+                "--region",
+                "0.3:0.4",
+                "--mode",
+                "replace",
+                "--mode",
+                "pattern",
+                "--mode",
+                "attenuate",
+            ],
+            "--mode given 3 times for 2 regions",
+        ),
+    ] {
+        let mut all = vec!["repair", "in.wav", "-o", "bad.wav"];
+        all.extend(args.iter().copied());
+        let o = bin().current_dir(f.root()).args(&all).output().unwrap();
+        assert!(!o.status.success(), "{args:?} was accepted");
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert!(!f.path("bad.wav").exists(), "{args:?} wrote a file");
+    }
+}
+
+/// `mixstation roomtone`: a stereo file's pause learnt and ten seconds written at its level
+/// (within 1 dB per channel), a region too short refused with the file named.
+#[test]
+fn roomtone_writes_matching_tone_of_any_length() {
+    let f = Files::new();
+    let n = 2 * RATE as usize;
+    let channels: Vec<Vec<f32>> = [(5, 0.02f32), (6, 0.005)]
+        .iter()
+        .map(|&(seed, level)| noise(n, seed).iter().map(|v| level * v).collect())
+        .collect();
+    write_f32(&f.path("in.wav"), RATE, &channels);
+    let o = bin()
+        .current_dir(f.root())
+        .args([
+            "roomtone",
+            "in.wav",
+            "--from",
+            "0.5:1.5",
+            "--seconds",
+            "10",
+            "-o",
+            "tone.wav",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tone = read(&f.path("tone.wav"));
+    assert_eq!(tone.len(), 2);
+    assert_eq!(tone[0].len(), 10 * RATE as usize);
+    let rms =
+        |x: &[f32]| (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
+    for (c, (src, out)) in channels.iter().zip(&tone).enumerate() {
+        let off = 20.0 * (rms(out) / rms(&src[RATE as usize / 2..3 * RATE as usize / 2])).log10();
+        assert!(off.abs() < 1.0, "channel {c}: {off:+.2} dB");
+    }
+    let o = bin()
+        .current_dir(f.root())
+        .args([
+            "roomtone",
+            "in.wav",
+            "--from",
+            "0.5:0.52",
+            "--seconds",
+            "1",
+            "-o",
+            "short.wav",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("in.wav") && stderr(&o).contains("at least"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!f.path("short.wav").exists());
+}
