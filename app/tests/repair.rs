@@ -62,6 +62,42 @@ fn repair_removes_a_burst_and_refuses_bad_regions() {
         let removed = 10.0 * (tone_e / left).log10();
         assert!(removed > 30.0, "channel {c}: {removed:.1} dB");
     }
+    // Streamed (only the regions' spans held), it is exactly the whole-signal repair: two
+    // regions, one overlapping the other's span, and one far off.
+    let regions = [
+        ("0.35:0.65:2800:3200", "attenuate"),
+        ("0.5:0.55", "replace"),
+        ("0.9:0.95:100:400", "pattern"),
+    ];
+    let mut args = vec!["repair", "in.wav", "-o", "streamed.wav", "--format", "f32"];
+    for (r, m) in &regions {
+        args.extend(["--region", r, "--mode", m]);
+    }
+    let o = bin().current_dir(f.root()).args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let streamed = read(&f.path("streamed.wav"));
+    use gpu_dsp::spectral::{repair, RepairMode, RepairRegion};
+    let region = |from, to, band, mode| RepairRegion {
+        from,
+        to,
+        band,
+        mode,
+        gain_db: 0.0,
+    };
+    let whole_regions = [
+        region(0.35, 0.65, Some((2800.0, 3200.0)), RepairMode::Attenuate),
+        region(0.5, 0.55, None, RepairMode::Replace),
+        region(0.9, 0.95, Some((100.0, 400.0)), RepairMode::Pattern),
+    ];
+    for (c, x) in input.iter().enumerate() {
+        let whole = repair(x, RATE, &whole_regions).unwrap();
+        let worst = whole
+            .iter()
+            .zip(&streamed[c])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert_eq!(worst, 0.0, "channel {c}");
+    }
     for (args, says) in [
         (vec!["--region", "0.6:0.4"], "region 0.6:0.4"),
         (

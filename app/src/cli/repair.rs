@@ -3,13 +3,16 @@
 //! (every channel alike; same length, rate and channels out).
 
 use super::FormatArgs;
-use crate::io::{check_output_path, decode_file, write_wav};
+use crate::io::{check_output_path, AudioFile, ReadAhead, WavStream, WriteBehind};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gpu_dsp::spectral::{repair, RepairMode, RepairRegion};
+use gpu_dsp::spectral::{repair, repair_span, RepairMode, RepairRegion};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// Frames read and written at a time.
+const CHUNK: usize = 1 << 16;
 
 #[derive(Args, Debug)]
 pub struct RepairArgs {
@@ -85,27 +88,120 @@ fn regions(args: &RepairArgs) -> Result<Vec<RepairRegion>> {
         .collect()
 }
 
+/// Regions whose spans overlap, repaired together (in the order given): their span.
+struct Cluster {
+    start: usize,
+    end: usize,
+    regions: Vec<RepairRegion>,
+}
+
+/// The regions grouped by overlapping spans, in time order.
+fn clusters(regions: &[RepairRegion], rate: u32, len: usize) -> Result<Vec<Cluster>> {
+    let mut out: Vec<Cluster> = Vec::new();
+    for r in regions {
+        let (start, end) =
+            repair_span(r, rate, len).with_context(|| format!("--region {}:{}", r.from, r.to))?;
+        // Every cluster this span overlaps joins it (the regions keep their order).
+        let mut merged = Cluster {
+            start,
+            end,
+            regions: Vec::new(),
+        };
+        let mut kept = Vec::new();
+        for c in out.drain(..) {
+            if c.start < merged.end && merged.start < c.end {
+                merged.start = merged.start.min(c.start);
+                merged.end = merged.end.max(c.end);
+                merged.regions.extend(c.regions);
+            } else {
+                kept.push(c);
+            }
+        }
+        merged.regions.push(*r);
+        kept.push(merged);
+        out = kept;
+    }
+    out.sort_by_key(|c| c.start);
+    Ok(out)
+}
+
 pub fn run(args: &RepairArgs) -> Result<()> {
     let regions = regions(args)?;
     check_output_path(&args.output, &[&args.input])?;
-    let input = decode_file(&args.input)?;
-    let name = args.input.display();
+    let file = AudioFile::open(&args.input)?;
+    let name = args.input.display().to_string();
+    let (rate, channels) = (file.sample_rate(), file.channels());
+    // A stream of unknown length: spans are clipped to the end when it comes.
+    let len = file.frames().map_or(usize::MAX / 4, |f| f as usize);
+    let plan = clusters(&regions, rate, len).with_context(|| name.clone())?;
     let started = Instant::now();
-    let out: Vec<Vec<f32>> = input
-        .channels
-        .par_iter()
-        .map(|c| repair(c, input.sample_rate, &regions))
-        .collect::<gpu_dsp::Result<_>>()
-        .with_context(|| format!("{name}: --region"))?;
+    let out = WavStream::create(&args.output, rate, channels, args.format.format)?;
+    let mut writer = WriteBehind::new(out, channels, 3);
+    let mut reader = ReadAhead::new(file, CHUNK, 3);
+    // What is held: samples from `base` on, until no region still needs them.
+    let mut held: Vec<Vec<f32>> = vec![Vec::new(); channels];
+    let (mut base, mut next, mut ended) = (0usize, 0usize, false);
+    loop {
+        while let Some(c) = plan.get(next) {
+            let have = base + held[0].len();
+            if have < c.end && !ended {
+                break;
+            }
+            let end = c.end.min(have);
+            if c.start >= end {
+                bail!("{name}: --region starts after the end of the file");
+            }
+            let offset = c.start as f64 / f64::from(rate);
+            let shifted: Vec<RepairRegion> = c
+                .regions
+                .iter()
+                .map(|r| RepairRegion {
+                    from: r.from - offset,
+                    to: r.to - offset,
+                    ..*r
+                })
+                .collect();
+            let (a, b) = (c.start - base, end - base);
+            let repaired: Vec<Vec<f32>> = held
+                .par_iter()
+                .map(|ch| repair(&ch[a..b], rate, &shifted))
+                .collect::<gpu_dsp::Result<_>>()
+                .with_context(|| format!("{name}: --region"))?;
+            for (ch, r) in held.iter_mut().zip(repaired) {
+                ch[a..b].copy_from_slice(&r);
+            }
+            next += 1;
+        }
+        // Everything before the next region's span is final.
+        let keep = plan.get(next).map_or(usize::MAX, |c| c.start);
+        let done = keep.min(base + held[0].len()) - base;
+        if done > 0 {
+            writer.write(&held, 0, done)?;
+            held.iter_mut().for_each(|ch| {
+                ch.drain(..done);
+            });
+            base += done;
+        }
+        if ended {
+            break;
+        }
+        match reader.next_block()? {
+            Some((x, n)) => {
+                for (ch, c) in held.iter_mut().zip(x) {
+                    ch.extend_from_slice(&c[..n]);
+                }
+            }
+            None => ended = true,
+        }
+    }
+    writer.finish_staged()?.commit()?;
     let elapsed = started.elapsed().as_secs_f64();
-    let planes: Vec<&[f32]> = out.iter().map(Vec::as_slice).collect();
-    write_wav(&args.output, input.sample_rate, &planes, args.format.format)?;
-    let secs = input.frames() as f64 / f64::from(input.sample_rate);
+    let secs = base as f64 / f64::from(rate);
     say!(
         "{} -> {}: {} ch, {:.2} s; {} region{} repaired; {:.3} s ({:.0}x real time)",
         name,
         args.output.display(),
-        out.len(),
+        channels,
         secs,
         regions.len(),
         if regions.len() == 1 { "" } else { "s" },

@@ -2,7 +2,7 @@
 //! dialogue) and writes any length of matching room tone, never looping.
 
 use super::FormatArgs;
-use crate::io::{check_output_path, decode_file, write_wav};
+use crate::io::{check_output_path, write_wav, AudioFile, ReadAhead};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use gpu_dsp::spectral::RoomTone;
@@ -47,14 +47,26 @@ pub fn run(args: &RoomToneArgs) -> Result<()> {
         );
     }
     check_output_path(&args.output, &[&args.input])?;
-    let input = decode_file(&args.input)?;
-    let rate = input.sample_rate;
+    let file = AudioFile::open(&args.input)?;
+    let rate = file.sample_rate();
     let name = args.input.display();
     let at = |s: f64| (s * f64::from(rate)).round() as usize;
-    let (from, to) = (at(start), at(end).min(input.frames()));
     let samples = at(args.seconds);
-    let out = input
-        .channels
+    // Only the file up to the region's end is read.
+    let (from, want) = (at(start), at(end));
+    let mut channels: Vec<Vec<f32>> = vec![Vec::new(); file.channels()];
+    let mut reader = ReadAhead::new(file, 1 << 16, 2);
+    while channels[0].len() < want {
+        let Some((x, n)) = reader.next_block()? else {
+            break;
+        };
+        let n = n.min(want - channels[0].len());
+        for (ch, c) in channels.iter_mut().zip(x) {
+            ch.extend_from_slice(&c[..n]);
+        }
+    }
+    let to = want.min(channels[0].len());
+    let out = channels
         .iter()
         .enumerate()
         .map(|(c, x)| {
@@ -65,6 +77,7 @@ pub fn run(args: &RoomToneArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let planes: Vec<&[f32]> = out.iter().map(Vec::as_slice).collect();
     write_wav(&args.output, rate, &planes, args.format.format)?;
+    drop(reader);
     say!(
         "{} -> {}: {} ch, {:.2} s of room tone learnt from {start}–{end} s",
         name,

@@ -30,7 +30,7 @@ pub use gpu::GpuGainBank;
 pub use hum::{detect_hum, HumRemover, HumSpec, HUM_MAX_HZ};
 pub use offline::FrameStft;
 pub use profile::learn_profile;
-pub use repair::{repair, repair_stft, RepairMode, RepairRegion};
+pub use repair::{repair, repair_span, repair_stft, RepairMode, RepairRegion};
 pub use roomtone::RoomTone;
 pub use session::{frames_per_block, SessionGainBank};
 pub use stft::{Stft, StftConfig};

@@ -105,41 +105,77 @@ impl Cells {
 
 /// Repairs `x` (one channel at `rate` Hz) in every region, in order; returns the result
 /// (same length). Fails on a region outside the signal or with an empty span or band.
+///
+/// Only the frames around each region are analysed: the change to each of them (the
+/// rewritten cells minus the original, by their weight) is overlap-added onto the signal,
+/// which is exactly the full resynthesis (it is linear, and the untouched frames give the
+/// input back) at a cost and memory that grow with the region, not the file.
 pub fn repair(x: &[f32], rate: u32, regions: &[RepairRegion]) -> Result<Vec<f32>> {
     let config = repair_stft(rate);
     let mut stft = FrameStft::new(config);
     let bins = config.bins();
     let count = stft.frames(x.len());
-    let mut spectra: Vec<Vec<Complex32>> = (0..count)
-        .map(|f| {
-            let mut s = vec![Complex32::default(); bins];
-            stft.analyze(x, f, &mut s);
-            s
-        })
-        .collect();
     let seconds = x.len() as f64 / f64::from(rate);
+    let mut y = x.to_vec();
     for r in regions {
         let cells = cells_of(r, config, rate, seconds, count)?;
-        let target = match r.mode {
-            RepairMode::Attenuate => attenuated(&spectra, cells, r.gain_db),
-            RepairMode::Replace => replaced(&spectra, cells, r.gain_db, config),
-            RepairMode::Pattern => patterned(&spectra, cells, r.gain_db, config),
+        let (first, last) = frames_read(cells, r.mode, count);
+        let local: Vec<Vec<Complex32>> = (first..=last)
+            .map(|f| {
+                let mut s = vec![Complex32::default(); bins];
+                stft.analyze(&y, f, &mut s);
+                s
+            })
+            .collect();
+        let shifted = Cells {
+            frames: (cells.frames.0 - first, cells.frames.1 - first),
+            bins: cells.bins,
         };
-        // Blend the rewritten cells in by their weight.
-        let ((f0, f1), (k0, k1)) = cells.outer(count, bins);
+        let target = match r.mode {
+            RepairMode::Attenuate => attenuated(&local, shifted, r.gain_db),
+            RepairMode::Replace => replaced(&local, shifted, r.gain_db, config),
+            RepairMode::Pattern => patterned(&local, shifted, r.gain_db, config),
+        };
+        // The change, by each cell's weight, overlap-added onto the signal.
+        let ((f0, f1), (k0, k1)) = shifted.outer(local.len(), bins);
+        let mut delta = vec![Complex32::default(); bins];
         for (f, row) in (f0..=f1).zip(target) {
+            delta.fill(Complex32::default());
             for (k, new) in (k0..=k1).zip(row) {
-                let w = cells.weight(f, k);
-                let old = spectra[f][k];
-                spectra[f][k] = old + (new - old) * w;
+                delta[k] = (new - local[f][k]) * shifted.weight(f, k);
             }
+            stft.synthesize(&mut delta, f + first, &mut y);
         }
     }
-    let mut y = vec![0.0f32; x.len()];
-    for (f, s) in spectra.iter_mut().enumerate() {
-        stft.synthesize(s, f, &mut y);
-    }
     Ok(y)
+}
+
+/// The frames a repair of `cells` in `mode` reads: the region, its feather and its context
+/// (a pattern looks further, up to 40 frames past a run as long as the region).
+fn frames_read(cells: Cells, mode: RepairMode, count: usize) -> (usize, usize) {
+    let len = cells.frames.1 - cells.frames.0 + 1 + 2 * FEATHER_FRAMES;
+    let reach = match mode {
+        RepairMode::Pattern => len + 42,
+        _ => FEATHER_FRAMES + CONTEXT + 2,
+    };
+    (
+        cells.frames.0.saturating_sub(reach),
+        (cells.frames.1 + reach).min(count - 1),
+    )
+}
+
+/// The samples `[start, end)` a repair of region `r` in a signal of `len` samples reads
+/// and changes (`start` on the repair's hop grid): [`repair`] of just those samples, with
+/// the region's times taken from `start`, gives exactly what a repair of the whole signal
+/// gives there — so a long file streams through, holding only the regions' spans.
+pub fn repair_span(r: &RepairRegion, rate: u32, len: usize) -> Result<(usize, usize)> {
+    let config = repair_stft(rate);
+    let count = (len + config.fft).div_ceil(config.hop);
+    let cells = cells_of(r, config, rate, len as f64 / f64::from(rate), count)?;
+    let (first, last) = frames_read(cells, r.mode, count);
+    let start = ((first + 1) * config.hop).saturating_sub(config.fft);
+    let end = ((last + 1) * config.hop).min(len);
+    Ok((start, end))
 }
 
 /// The frames and bins of region `r`: the frames whose centre lies in its span, the bins

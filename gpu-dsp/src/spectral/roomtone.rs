@@ -126,9 +126,13 @@ impl RoomTone {
 
     /// `samples` of tone (seeded: the same seed gives the same tone).
     pub fn synthesize(&self, samples: usize, seed: u64) -> Vec<f32> {
-        // One pass, then a second with each bin's level corrected by what the analysis of
-        // the first found (random phases overlap-added lose a little level, band by band).
-        let first = self.render(samples.max(4 * self.config.fft), seed, None);
+        // A calibration pass (eight seconds at most), then the tone with each bin's level
+        // corrected by what the analysis of the first found (random phases overlap-added
+        // lose a little level, band by band).
+        let calibration = (8 * self.rate as usize)
+            .min(samples)
+            .max(4 * self.config.fft);
+        let first = self.render(calibration, seed, None);
         let got = self.measure(&first);
         let correction: Vec<f32> = self
             .power
