@@ -149,7 +149,13 @@ fn mono_input_with_a_stereo_ir_gives_stereo_and_engines_agree() {
             eprintln!("SKIPPED GPU half (no adapter, not in CI)");
             return;
         }
-        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        // The status too: a process killed by a signal (a driver crash) says nothing.
+        assert!(
+            o.status.success(),
+            "{engine}: {} ({})",
+            stderr(&o),
+            o.status
+        );
         outs.push(read(&f.path(&name)));
     }
     for (c, hc) in h.iter().enumerate() {

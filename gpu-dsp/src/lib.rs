@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod mix;
+pub mod restore;
 pub mod spectral;
 
 pub use engine::{EngineChoice, ResolvedEngine};

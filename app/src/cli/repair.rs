@@ -3,7 +3,9 @@
 //! (every channel alike; same length, rate and channels out).
 
 use super::FormatArgs;
-use crate::io::{check_output_path, AudioFile, ReadAhead, WavStream, WriteBehind};
+use crate::io::{
+    check_output_path, decode_file, write_wav, AudioFile, ReadAhead, WavStream, WriteBehind,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use gpu_dsp::spectral::{repair, repair_span, RepairMode, RepairRegion};
@@ -23,8 +25,12 @@ pub struct RepairArgs {
     pub output: PathBuf,
     /// A region to repair: T0:T1 in seconds, optionally :F0:F1 in Hz (the whole spectrum
     /// without). Repeat for several.
-    #[arg(long = "region", value_name = "T0:T1[:F0:F1]", required = true)]
+    #[arg(long = "region", value_name = "T0:T1[:F0:F1]")]
     pub regions: Vec<String>,
+    /// Find clicks (AR prediction error) and rebuild them (least-squares AR interpolation),
+    /// before the regions.
+    #[arg(long)]
+    pub declick: bool,
     /// attenuate (to the surroundings' level), replace (interpolate across) or pattern
     /// (copy similar frames): once for every region, or once per region in order.
     #[arg(long = "mode", value_name = "MODE")]
@@ -127,7 +133,13 @@ fn clusters(regions: &[RepairRegion], rate: u32, len: usize) -> Result<Vec<Clust
 
 pub fn run(args: &RepairArgs) -> Result<()> {
     let regions = regions(args)?;
+    if regions.is_empty() && !args.declick {
+        bail!("nothing to repair: give --region T0:T1[:F0:F1] (repeatable) or --declick");
+    }
     check_output_path(&args.output, &[&args.input])?;
+    if args.declick {
+        return run_whole(args, &regions);
+    }
     let file = AudioFile::open(&args.input)?;
     let name = args.input.display().to_string();
     let (rate, channels) = (file.sample_rate(), file.channels());
@@ -202,6 +214,42 @@ pub fn run(args: &RepairArgs) -> Result<()> {
         name,
         args.output.display(),
         channels,
+        secs,
+        regions.len(),
+        if regions.len() == 1 { "" } else { "s" },
+        elapsed,
+        secs / elapsed.max(1e-9)
+    );
+    Ok(())
+}
+
+/// De-click (and the regions after it) on the whole file in memory.
+fn run_whole(args: &RepairArgs, regions: &[RepairRegion]) -> Result<()> {
+    use gpu_dsp::restore::{declick, DeclickSettings};
+    let input = decode_file(&args.input)?;
+    let name = args.input.display().to_string();
+    let rate = input.sample_rate;
+    let started = Instant::now();
+    let done: Vec<(Vec<f32>, gpu_dsp::restore::DeclickReport)> = input
+        .channels
+        .par_iter()
+        .map(|c| {
+            let (y, report) = declick(c, &DeclickSettings::default());
+            Ok((repair(&y, rate, regions)?, report))
+        })
+        .collect::<gpu_dsp::Result<_>>()
+        .with_context(|| format!("{name}: --region"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let planes: Vec<&[f32]> = done.iter().map(|(c, _)| c.as_slice()).collect();
+    write_wav(&args.output, rate, &planes, args.format.format)?;
+    let clicks: usize = done.iter().map(|(_, r)| r.clicks).sum();
+    let samples: usize = done.iter().map(|(_, r)| r.samples).sum();
+    let secs = input.frames() as f64 / f64::from(rate);
+    say!(
+        "{} -> {}: {} ch, {:.2} s; {clicks} clicks rebuilt ({samples} samples); {} region{} repaired; {:.3} s ({:.0}x real time)",
+        name,
+        args.output.display(),
+        done.len(),
         secs,
         regions.len(),
         if regions.len() == 1 { "" } else { "s" },
