@@ -31,6 +31,10 @@ pub struct RepairArgs {
     /// before the regions.
     #[arg(long)]
     pub declick: bool,
+    /// Find runs held flat at the extremes (at any level) and rebuild them consistently
+    /// (AR interpolation kept beyond the clip level), first.
+    #[arg(long)]
+    pub declip: bool,
     /// attenuate (to the surroundings' level), replace (interpolate across) or pattern
     /// (copy similar frames): once for every region, or once per region in order.
     #[arg(long = "mode", value_name = "MODE")]
@@ -133,11 +137,11 @@ fn clusters(regions: &[RepairRegion], rate: u32, len: usize) -> Result<Vec<Clust
 
 pub fn run(args: &RepairArgs) -> Result<()> {
     let regions = regions(args)?;
-    if regions.is_empty() && !args.declick {
-        bail!("nothing to repair: give --region T0:T1[:F0:F1] (repeatable) or --declick");
+    if regions.is_empty() && !args.declick && !args.declip {
+        bail!("nothing to repair: give --region T0:T1[:F0:F1] (repeatable), --declick or --declip");
     }
     check_output_path(&args.output, &[&args.input])?;
-    if args.declick {
+    if args.declick || args.declip {
         return run_whole(args, &regions);
     }
     let file = AudioFile::open(&args.input)?;
@@ -223,30 +227,41 @@ pub fn run(args: &RepairArgs) -> Result<()> {
     Ok(())
 }
 
-/// De-click (and the regions after it) on the whole file in memory.
+/// De-clip, de-click and then the regions, on the whole file in memory.
 fn run_whole(args: &RepairArgs, regions: &[RepairRegion]) -> Result<()> {
-    use gpu_dsp::restore::{declick, DeclickSettings};
+    use gpu_dsp::restore::{declick, declip, DeclickReport, DeclickSettings};
     let input = decode_file(&args.input)?;
     let name = args.input.display().to_string();
     let rate = input.sample_rate;
     let started = Instant::now();
-    let done: Vec<(Vec<f32>, gpu_dsp::restore::DeclickReport)> = input
+    let done: Vec<(Vec<f32>, DeclickReport, usize)> = input
         .channels
         .par_iter()
         .map(|c| {
-            let (y, report) = declick(c, &DeclickSettings::default());
-            Ok((repair(&y, rate, regions)?, report))
+            let (c, clipped) = if args.declip {
+                let (y, report) = declip(c);
+                (y, report.samples)
+            } else {
+                (c.clone(), 0)
+            };
+            let (y, report) = if args.declick {
+                declick(&c, &DeclickSettings::default())
+            } else {
+                (c, DeclickReport::default())
+            };
+            Ok((repair(&y, rate, regions)?, report, clipped))
         })
         .collect::<gpu_dsp::Result<_>>()
         .with_context(|| format!("{name}: --region"))?;
     let elapsed = started.elapsed().as_secs_f64();
-    let planes: Vec<&[f32]> = done.iter().map(|(c, _)| c.as_slice()).collect();
+    let planes: Vec<&[f32]> = done.iter().map(|(c, _, _)| c.as_slice()).collect();
     write_wav(&args.output, rate, &planes, args.format.format)?;
-    let clicks: usize = done.iter().map(|(_, r)| r.clicks).sum();
-    let samples: usize = done.iter().map(|(_, r)| r.samples).sum();
+    let clicks: usize = done.iter().map(|(_, r, _)| r.clicks).sum();
+    let samples: usize = done.iter().map(|(_, r, _)| r.samples).sum();
+    let clipped: usize = done.iter().map(|(_, _, c)| c).sum();
     let secs = input.frames() as f64 / f64::from(rate);
     say!(
-        "{} -> {}: {} ch, {:.2} s; {clicks} clicks rebuilt ({samples} samples); {} region{} repaired; {:.3} s ({:.0}x real time)",
+        "{} -> {}: {} ch, {:.2} s; {clipped} clipped samples rebuilt; {clicks} clicks rebuilt ({samples} samples); {} region{} repaired; {:.3} s ({:.0}x real time)",
         name,
         args.output.display(),
         done.len(),

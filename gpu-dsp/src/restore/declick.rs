@@ -49,7 +49,7 @@ pub struct DeclickReport {
 
 /// AR coefficients `a[1..=order]` (x[n] ≈ Σ a[k]·x[n−k]) of the Hann-windowed `x`, by
 /// Levinson–Durbin on its autocorrelation (with a 1e-9 white-noise floor).
-fn ar_model(x: &[f32], order: usize) -> Vec<f64> {
+pub(super) fn ar_model(x: &[f32], order: usize) -> Vec<f64> {
     let n = x.len();
     let w: Vec<f64> = x
         .iter()
@@ -140,7 +140,7 @@ fn interpolate(y: &mut [f32], s: usize, e: usize, a: &[f64]) {
 }
 
 /// Solves the symmetric positive-definite `m × m` system in place; `None` if it is not.
-fn cholesky_solve(a: &mut [f64], b: &mut [f64], m: usize) -> Option<Vec<f64>> {
+pub(super) fn cholesky_solve(a: &mut [f64], b: &mut [f64], m: usize) -> Option<Vec<f64>> {
     for j in 0..m {
         let mut d = a[j * m + j];
         for k in 0..j {
