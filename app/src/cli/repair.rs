@@ -213,18 +213,25 @@ pub fn run(args: &RepairArgs) -> Result<()> {
     writer.finish_staged()?.commit()?;
     let elapsed = started.elapsed().as_secs_f64();
     let secs = base as f64 / f64::from(rate);
+    say_done(args, (channels, secs), "", regions.len(), elapsed);
+    Ok(())
+}
+
+/// The one-line report: what was done (`restored`: clipping and clicks), how fast.
+fn say_done(
+    args: &RepairArgs,
+    (channels, secs): (usize, f64),
+    restored: &str,
+    regions: usize,
+    elapsed: f64,
+) {
     say!(
-        "{} -> {}: {} ch, {:.2} s; {} region{} repaired; {:.3} s ({:.0}x real time)",
-        name,
+        "{} -> {}: {channels} ch, {secs:.2} s; {restored}{regions} region{} repaired; {elapsed:.3} s ({:.0}x real time)",
+        args.input.display(),
         args.output.display(),
-        channels,
-        secs,
-        regions.len(),
-        if regions.len() == 1 { "" } else { "s" },
-        elapsed,
+        if regions == 1 { "" } else { "s" },
         secs / elapsed.max(1e-9)
     );
-    Ok(())
 }
 
 /// De-clip, de-click and then the regions, on the whole file in memory.
@@ -260,17 +267,9 @@ fn run_whole(args: &RepairArgs, regions: &[RepairRegion]) -> Result<()> {
     let samples: usize = done.iter().map(|(_, r, _)| r.samples).sum();
     let clipped: usize = done.iter().map(|(_, _, c)| c).sum();
     let secs = input.frames() as f64 / f64::from(rate);
-    say!(
-        "{} -> {}: {} ch, {:.2} s; {clipped} clipped samples rebuilt; {clicks} clicks rebuilt ({samples} samples); {} region{} repaired; {:.3} s ({:.0}x real time)",
-        name,
-        args.output.display(),
-        done.len(),
-        secs,
-        regions.len(),
-        if regions.len() == 1 { "" } else { "s" },
-        elapsed,
-        secs / elapsed.max(1e-9)
-    );
+    let restored =
+        format!("{clipped} clipped samples rebuilt; {clicks} clicks rebuilt ({samples} samples); ");
+    say_done(args, (done.len(), secs), &restored, regions.len(), elapsed);
     Ok(())
 }
 

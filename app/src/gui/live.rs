@@ -490,11 +490,7 @@ impl Worker {
                 t.fill(b.mixer, (b.position, b.n), b.master);
                 t.fill_monitor(b.left, b.right);
                 // A fader the pass is writing shows what it writes.
-                for (k, f) in t.faders.iter_mut().enumerate() {
-                    if let Some(v) = pass.playing_value(k, Target::GainDb, b.position) {
-                        *f = Some(v as f32);
-                    }
-                }
+                pass.fader_values(b.position, &mut t.faders);
             }
         });
         let mixer = self.engine.mixer();

@@ -219,22 +219,36 @@ impl Console {
 
     /// The value track `t`'s `target` control shows now: its envelope where one plays there
     /// (the fader follows the automation), else its setting.
-    fn shown(&self, mixer: &Mixer, t: usize, target: Target, heard: u64) -> f64 {
+    fn shown(&self, mixer: &Mixer, strip: impl Into<StripAt>, target: Target, heard: u64) -> f64 {
+        let strip = strip.into();
         // A control that is writing shows what it writes (a latch grabbed again stays put).
-        if let Some(v) = self.pass.writing_value(t, target) {
+        if let Some(v) = self.pass.writing_value(strip, target) {
             return v;
         }
-        let track = &mixer.spec().tracks[t];
-        if let Some((_, env)) = track.automation.iter().find(|(k, _)| *k == target) {
-            if self.modes[t] != AutomationMode::Write || !self.pass.armed(t, target) {
+        let spec = mixer.spec();
+        let (automation, mode) = match strip {
+            StripAt::Track(t) => (&spec.tracks[t].automation, self.modes[t]),
+            StripAt::Bus(b) => (&spec.buses[b].automation, self.bus_modes[b]),
+        };
+        if let Some((_, env)) = automation.iter().find(|(k, _)| *k == target) {
+            if mode != AutomationMode::Write || !self.pass.armed(strip, target) {
                 return f64::from(env.value_at(heard as f64));
             }
         }
-        f64::from(match target {
-            Target::GainDb => track.gain_db,
-            Target::Pan => track.pan,
-            Target::SendDb(k) => track.sends.get(k).map_or(0.0, |s| s.level_db),
-            Target::Insert(k, id) => mixer.track_insert_param(t, k, id).unwrap_or(0.0),
+        f64::from(match (strip, target) {
+            (StripAt::Bus(b), Target::GainDb) => spec.buses[b].gain_db,
+            (StripAt::Bus(b), Target::Insert(k, id)) => {
+                mixer.bus_insert_param(b, k, id).unwrap_or(0.0)
+            }
+            (StripAt::Bus(_), _) => 0.0,
+            (StripAt::Track(t), Target::GainDb) => spec.tracks[t].gain_db,
+            (StripAt::Track(t), Target::Pan) => spec.tracks[t].pan,
+            (StripAt::Track(t), Target::SendDb(k)) => {
+                spec.tracks[t].sends.get(k).map_or(0.0, |s| s.level_db)
+            }
+            (StripAt::Track(t), Target::Insert(k, id)) => {
+                mixer.track_insert_param(t, k, id).unwrap_or(0.0)
+            }
         })
     }
 
@@ -294,17 +308,9 @@ impl Console {
             Control::BusTouch(b, on) => {
                 let strip = StripAt::Bus(b);
                 if on {
-                    let mixer = engine.mixer();
-                    let bus = &mixer.spec().buses[b];
-                    let value = match bus.automation.iter().find(|(k, _)| *k == Target::GainDb) {
-                        Some((_, env)) => env.value_at(heard as f64),
-                        None => bus.gain_db,
-                    };
-                    let value = self
-                        .pass
-                        .writing_value(strip, Target::GainDb)
-                        .unwrap_or(f64::from(value));
-                    self.pass.touch(mixer, strip, Target::GainDb, value, heard);
+                    let value = self.shown(engine.mixer(), strip, Target::GainDb, heard);
+                    self.pass
+                        .touch(engine.mixer(), strip, Target::GainDb, value, heard);
                 } else {
                     self.pass.release(strip, Target::GainDb, heard);
                 }

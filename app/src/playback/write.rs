@@ -58,11 +58,75 @@ const MOVES: usize = 1 << 12;
 /// The levels a fader or send is kept in (dB).
 const LEVEL: (f64, f64) = (-200.0, 24.0);
 
-/// Every live parameter of `inserts` as a target, with its range and its value now.
+/// A control a pass may arm: its target, the values it is kept in, its value now, and
+/// whether it spans its range logarithmically.
+struct Control {
+    target: Target,
+    range: (f64, f64),
+    value: f64,
+    log: bool,
+}
+
+impl Control {
+    fn level(target: Target, db: f32) -> Self {
+        Self::linear(target, LEVEL, db)
+    }
+
+    fn linear(target: Target, range: (f64, f64), value: f32) -> Self {
+        Self {
+            target,
+            range,
+            value: f64::from(value),
+            log: false,
+        }
+    }
+
+    /// Armed on `strip` in `mode` over its envelope in `automation`.
+    fn arm(
+        self,
+        strip: StripAt,
+        mode: AutomationMode,
+        automation: &[(Target, gpu_dsp::mix::Automation)],
+        rate: f64,
+        glide: f64,
+    ) -> Armed {
+        let base = automation
+            .iter()
+            .find(|(k, _)| *k == self.target)
+            .map_or_else(Vec::new, |(_, a)| a.linear_points_seconds(rate));
+        // `write` takes over every fader, pan and send from play on; an insert parameter is
+        // written from its first move (as `latch`), so a pass does not flatten every
+        // parameter of every plug-in.
+        let mode = match self.target {
+            Target::Insert(..) if mode == AutomationMode::Write => AutomationMode::Latch,
+            _ => mode,
+        };
+        let mut recorder = PassRecorder::new(mode, &base, self.value, glide);
+        if self.log {
+            recorder = recorder.thinned_in_log();
+        }
+        // Room for a minute of moves of a fader, pan or send; an insert parameter (there are
+        // many, rarely ridden) starts smaller.
+        recorder.reserve(match self.target {
+            Target::Insert(..) => MOVES / 16,
+            _ => MOVES,
+        });
+        Armed {
+            strip,
+            target: self.target,
+            range: self.range,
+            log: self.log,
+            recorder,
+            held: false,
+        }
+    }
+}
+
+/// Every live parameter of `inserts` as a control, with its value now.
 fn insert_targets(
     inserts: &[InsertSpec],
     value: impl Fn(usize, gpu_dsp::mix::ParamId) -> Option<f32>,
-) -> Vec<(Target, (f64, f64), f64, bool)> {
+) -> Vec<Control> {
     let mut out = Vec::new();
     for (k, spec) in inserts.iter().enumerate() {
         for name in Insert::param_names(spec) {
@@ -73,9 +137,12 @@ fn insert_targets(
                 continue;
             };
             let now = value(k, id).unwrap_or(info.default);
-            let range = (f64::from(info.min), f64::from(info.max));
-            let log = info.skew == gpu_dsp::mix::params::Skew::Log;
-            out.push((Target::Insert(k, id), range, f64::from(now), log));
+            out.push(Control {
+                target: Target::Insert(k, id),
+                range: (f64::from(info.min), f64::from(info.max)),
+                value: f64::from(now),
+                log: info.skew == gpu_dsp::mix::params::Skew::Log,
+            });
         }
     }
     out
@@ -94,71 +161,49 @@ impl AutomationPass {
         let spec = mixer.spec();
         let rate = f64::from(spec.sample_rate);
         let mut armed = Vec::new();
-        let mut arm = |strip, mode: AutomationMode, automation: &[(Target, _)], targets| {
-            if !mode.writes() {
-                return;
-            }
-            let automation: &[(Target, gpu_dsp::mix::Automation)] = automation;
-            let targets: Vec<(Target, (f64, f64), f64, bool)> = targets;
-            for (target, range, value, log) in targets {
-                let base = automation
-                    .iter()
-                    .find(|(k, _)| *k == target)
-                    .map_or_else(Vec::new, |(_, a)| a.linear_points_seconds(rate));
-                // `write` takes over every fader, pan and send from play on; an insert
-                // parameter is written from its first move (as `latch`), so a pass does
-                // not flatten every parameter of every plug-in.
-                let mode = match target {
-                    Target::Insert(..) if mode == AutomationMode::Write => AutomationMode::Latch,
-                    _ => mode,
-                };
-                let mut recorder = PassRecorder::new(mode, &base, value, glide);
-                if log {
-                    recorder = recorder.thinned_in_log();
-                }
-                // Room for a minute of moves of a fader, pan or send; an insert parameter
-                // (there are many, rarely ridden) starts smaller.
-                recorder.reserve(match target {
-                    Target::Insert(..) => MOVES / 16,
-                    _ => MOVES,
-                });
-                armed.push(Armed {
-                    strip,
-                    target,
-                    range,
-                    log,
-                    recorder,
-                    held: false,
-                });
-            }
-        };
         for (t, track) in spec.tracks.iter().enumerate() {
             let mode = track_modes.get(t).copied().unwrap_or_default();
+            if !mode.writes() {
+                continue;
+            }
             // The file's own sends: a routed output (`output = "bus"`) is a send the loader
             // adds last, fixed at 0 dB, not a control.
             let sends = file_sends(track);
             let mut targets = vec![
-                (Target::GainDb, LEVEL, f64::from(track.gain_db), false),
-                (Target::Pan, (-1.0, 1.0), f64::from(track.pan), false),
+                Control::level(Target::GainDb, track.gain_db),
+                Control::linear(Target::Pan, (-1.0, 1.0), track.pan),
             ];
             targets.extend(
                 track.sends[..sends]
                     .iter()
                     .enumerate()
-                    .map(|(k, s)| (Target::SendDb(k), LEVEL, f64::from(s.level_db), false)),
+                    .map(|(k, s)| Control::level(Target::SendDb(k), s.level_db)),
             );
             targets.extend(insert_targets(&track.inserts, |k, id| {
                 mixer.track_insert_param(t, k, id)
             }));
-            arm(StripAt::Track(t), mode, &track.automation, targets);
+            let strip = StripAt::Track(t);
+            armed.extend(
+                targets
+                    .into_iter()
+                    .map(|c| c.arm(strip, mode, &track.automation, rate, glide)),
+            );
         }
         for (b, bus) in spec.buses.iter().enumerate() {
             let mode = bus_modes.get(b).copied().unwrap_or_default();
-            let mut targets = vec![(Target::GainDb, LEVEL, f64::from(bus.gain_db), false)];
+            if !mode.writes() {
+                continue;
+            }
+            let mut targets = vec![Control::level(Target::GainDb, bus.gain_db)];
             targets.extend(insert_targets(&bus.inserts, |k, id| {
                 mixer.bus_insert_param(b, k, id)
             }));
-            arm(StripAt::Bus(b), mode, &bus.automation, targets);
+            let strip = StripAt::Bus(b);
+            armed.extend(
+                targets
+                    .into_iter()
+                    .map(|c| c.arm(strip, mode, &bus.automation, rate, glide)),
+            );
         }
         Self { rate, armed }
     }
@@ -269,14 +314,18 @@ impl AutomationPass {
         }
     }
 
-    /// What `strip`'s `target` plays at timeline sample `at` because of the pass
-    /// (written, trimmed or gliding back), `None` where its envelope plays.
-    pub fn playing_value(&self, strip: impl Into<StripAt>, target: Target, at: u64) -> Option<f64> {
-        let (strip, t) = (strip.into(), at as f64 / self.rate);
-        self.armed
-            .iter()
-            .find(|a| a.strip == strip && a.target == target)
-            .and_then(|a| a.recorder.playing_value(t))
+    /// Each track's fader where the pass holds it at timeline sample `at` (written, trimmed
+    /// or gliding back) into `faders` (indexed by track; the others left as they are). One
+    /// pass over the armed controls, allocation-free: the window's engine calls it per block.
+    pub fn fader_values(&self, at: u64, faders: &mut [Option<f32>]) {
+        let t = at as f64 / self.rate;
+        for a in &self.armed {
+            if let (StripAt::Track(k), Target::GainDb) = (a.strip, a.target) {
+                if let (Some(f), Some(v)) = (faders.get_mut(k), a.recorder.playing_value(t)) {
+                    *f = Some(v as f32);
+                }
+            }
+        }
     }
 
     /// Playback stops with the heard position at `heard` (the pass is over: nothing stays

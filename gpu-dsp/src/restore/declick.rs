@@ -68,6 +68,7 @@ pub(super) fn ar_model(x: &[f32], order: usize) -> Vec<f64> {
         return vec![0.0; order + 1];
     }
     let mut a = vec![0.0f64; order + 1];
+    let mut prev = a.clone();
     let mut err = r[0];
     for i in 1..=order {
         let mut acc = r[i];
@@ -75,7 +76,7 @@ pub(super) fn ar_model(x: &[f32], order: usize) -> Vec<f64> {
             acc -= a[j] * r[i - j];
         }
         let k = acc / err;
-        let prev = a.clone();
+        prev.copy_from_slice(&a);
         a[i] = k;
         for j in 1..i {
             a[j] = prev[j] - k * prev[i - j];
@@ -193,18 +194,22 @@ pub fn declick(x: &[f32], settings: &DeclickSettings) -> (Vec<f32>, DeclickRepor
             break;
         }
         let a = ar_model(&x[w0..w1], p);
-        let forward = |n: usize| -> f64 {
-            f64::from(x[n]) - (1..=p).map(|k| a[k] * f64::from(x[n - k])).sum::<f64>()
-        };
         let backward = |n: usize| -> f64 {
             f64::from(x[n]) - (1..=p).map(|k| a[k] * f64::from(x[n + k])).sum::<f64>()
         };
+        // The forward prediction errors over the model's window, once: their spread, and
+        // the segment's own among them.
         let (lo, hi) = (w0.max(p), w1.min(x.len() - p));
-        let mut spread: Vec<f64> = (lo..hi).map(|n| forward(n).abs()).collect();
+        let forward: Vec<f64> = (lo..hi)
+            .map(|n| {
+                (f64::from(x[n]) - (1..=p).map(|k| a[k] * f64::from(x[n - k])).sum::<f64>()).abs()
+            })
+            .collect();
+        let mut spread = forward.clone();
         let sigma = 1.4826 * median(&mut spread);
         let limit = f64::from(settings.threshold) * sigma.max(1e-9);
-        let damaged: Vec<usize> = (segment.max(p)..end.min(x.len() - p))
-            .filter(|&n| forward(n).abs() > limit && backward(n).abs() > limit)
+        let damaged: Vec<usize> = (segment.max(lo)..end.min(hi))
+            .filter(|&n| forward[n - lo] > limit && backward(n).abs() > limit)
             .collect();
         // Runs of damage, joined and widened.
         let mut runs: Vec<(usize, usize)> = Vec::new();

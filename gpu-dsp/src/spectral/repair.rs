@@ -308,8 +308,7 @@ fn interpolated(
     let span = (f1 - f0 + 2) as f32;
     // The phase and its advance per frame at each bin, from the two frames before the span
     // (or the nominal advance of the bin's centre frequency when there are none).
-    let nominal =
-        |k: usize| std::f32::consts::TAU * k as f32 * config.hop as f32 / config.fft as f32;
+    let nominal = |k: usize| nominal_advance(k, config);
     let phase_start: Vec<(f32, f32)> = (k0..=k1)
         .map(|k| match f0 {
             0 => (0.0, nominal(k)),
@@ -409,36 +408,29 @@ fn patterned(spectra: &[Vec<Complex32>], cells: Cells, gain_db: f64, config: Stf
         return replaced(spectra, cells, gain_db, config);
     };
     let gain = 10f32.powf(gain_db as f32 / 20.0);
-    let nominal =
-        |k: usize| std::f32::consts::TAU * k as f32 * config.hop as f32 / config.fft as f32;
+    // Phases continued from the frame before the region, each bin advancing as it does in
+    // the copied frames.
+    let mut phase: Vec<f32> = (k0..=k1)
+        .map(|k| f0.checked_sub(1).map_or(0.0, |p| spectra[p][k].arg()))
+        .collect();
     (0..len)
         .map(|i| {
+            let s = source + i;
             (k0..=k1)
-                .map(|k| {
-                    let m = spectra[source + i][k].norm() * gain;
-                    // Phases continued from the frame before the region at the bin's
-                    // measured advance in the copied frames.
-                    let start = f0.checked_sub(1).map_or(0.0, |p| spectra[p][k].arg());
-                    let advance = phase_advance(spectra, source, i, k, nominal(k));
-                    Complex32::from_polar(m, start + advance)
+                .zip(phase.iter_mut())
+                .map(|(k, phase)| {
+                    *phase += match s {
+                        0 => nominal_advance(k, config),
+                        s => (spectra[s][k] * spectra[s - 1][k].conj()).arg(),
+                    };
+                    Complex32::from_polar(spectra[s][k].norm() * gain, *phase)
                 })
                 .collect()
         })
         .collect()
 }
 
-/// The summed phase advance of bin `k` over copied frames `source..=source + i`.
-fn phase_advance(
-    spectra: &[Vec<Complex32>],
-    source: usize,
-    i: usize,
-    k: usize,
-    nominal: f32,
-) -> f32 {
-    (0..=i)
-        .map(|j| match source + j {
-            0 => nominal,
-            s => (spectra[s][k] * spectra[s - 1][k].conj()).arg(),
-        })
-        .sum()
+/// The phase a sinusoid at bin `k`'s centre advances by in one hop.
+fn nominal_advance(k: usize, config: StftConfig) -> f32 {
+    std::f32::consts::TAU * k as f32 * config.hop as f32 / config.fft as f32
 }

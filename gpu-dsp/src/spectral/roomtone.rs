@@ -49,6 +49,15 @@ impl Noise {
     }
 }
 
+/// The frames of a signal of `len` samples that lie wholly inside it (its edges are not the
+/// room: the frames there are part zeros).
+fn whole_frames(stft: &FrameStft, len: usize) -> Vec<usize> {
+    let StftConfig { fft, hop } = stft.config();
+    (0..stft.frames(len))
+        .filter(|&f| (f + 1) * hop >= fft && (f + 1) * hop <= len)
+        .collect()
+}
+
 impl RoomTone {
     /// Learns the noise floor of `x[from..to]` (one channel at `rate` Hz). Fails when the
     /// region is outside the signal or shorter than [`MIN_FRAMES`] frames.
@@ -64,12 +73,7 @@ impl RoomTone {
         let region = &x[from..to];
         let mut stft = FrameStft::new(config);
         // Whole frames inside the region only (the edges are not the room).
-        let frames: Vec<usize> = (0..stft.frames(region.len()))
-            .filter(|&f| {
-                let start = (f + 1) * config.hop;
-                start >= config.fft && start <= region.len()
-            })
-            .collect();
+        let frames = whole_frames(&stft, region.len());
         if frames.len() < MIN_FRAMES {
             let seconds = (MIN_FRAMES * config.hop + config.fft) as f64 / f64::from(rate);
             return Err(DspError::InvalidInput(format!(
@@ -176,12 +180,7 @@ impl RoomTone {
         let mut stft = FrameStft::new(self.config);
         let mut spectrum = vec![Complex32::default(); bins];
         let mut power = vec![0.0f32; bins];
-        let frames: Vec<usize> = (0..stft.frames(y.len()))
-            .filter(|&f| {
-                let start = (f + 1) * self.config.hop;
-                start >= self.config.fft && start <= y.len()
-            })
-            .collect();
+        let frames = whole_frames(&stft, y.len());
         for &f in &frames {
             stft.analyze(y, f, &mut spectrum);
             for (p, c) in power.iter_mut().zip(&spectrum) {
